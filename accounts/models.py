@@ -1,0 +1,37 @@
+from django.contrib.auth.models import AbstractUser
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class Role:
+    """The portal's roles, each a Django group created by migration."""
+
+    STAFF = "Staff"
+    REGIONAL_DIRECTOR = "Regional director"
+    ADMINISTRATOR = "Administrator"
+    ALL = (STAFF, REGIONAL_DIRECTOR, ADMINISTRATOR)
+
+
+class User(AbstractUser):
+    """A member of staff of one or both bodies, optionally in one region."""
+
+    bodies = models.ManyToManyField(
+        "organisations.NationalBody",
+        related_name="members",
+        blank=True,
+        help_text="The bodies this person works for: one, or both for a joint appointment.",
+    )
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    must_change_password = models.BooleanField(
+        default=False, help_text="Set with a one-time password: the user must choose a new one at next sign-in."
+    )
+
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=[bodies])
+
+    class Meta:
+        ordering = ["username"]
+
+    def has_role(self, role):
+        return any(g.name == role for g in self.groups.all())

@@ -1,0 +1,33 @@
+"""Database helpers shared by the portal's apps."""
+
+from django.contrib.postgres.fields import DateRangeField
+from django.db import models
+from django.db.models import Q
+
+
+class DateRange(models.Func):
+    """PostgreSQL ``daterange(start, end, '[]')``: both ends inclusive, an empty end open."""
+
+    function = "daterange"
+    output_field = DateRangeField()
+
+    def __init__(self, start, end, bounds="[]", **extra):
+        super().__init__(start, end, models.Value(bounds), **extra)
+
+
+def end_not_before_start(model_name, start="start_date", end="end_date"):
+    """A check constraint: ``end`` is empty or not before ``start``."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{end}__isnull": True}) | Q(**{f"{end}__gte": models.F(start)}),
+        name=f"{model_name}_{end}_not_before_{start}",
+        violation_error_message=f"The {end.replace('_', ' ')} must not be before the {start.replace('_', ' ')}.",
+    )
+
+
+def percentage(model_name, field):
+    """A check constraint: ``field`` lies between 0 and 100."""
+    return models.CheckConstraint(
+        condition=Q(**{f"{field}__gte": 0}) & Q(**{f"{field}__lte": 100}),
+        name=f"{model_name}_{field}_between_0_and_100",
+        violation_error_message=f"The {field.replace('_', ' ')} must lie between 0 and 100.",
+    )

@@ -1,0 +1,362 @@
+from decimal import Decimal
+
+from django.contrib.postgres.fields import ArrayField
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+from simple_history.models import HistoricalRecords
+
+from nhs_joint.db import end_not_before_start
+
+
+class Audience(models.TextChoices):
+    PROVIDERS = "providers", "Providers"
+    COMMISSIONERS = "commissioners", "Commissioners"
+    LOCAL_SYSTEMS = "local_systems", "Local health systems"
+
+
+class Comparator(models.TextChoices):
+    AT_LEAST = ">=", "at least"
+    AT_MOST = "<=", "at most"
+
+
+def check_accountability(bodies, accountable_body, duty):
+    """The rules of statutory accountability for a programme, for models, forms and the API.
+
+    ``bodies`` is the collection of bodies that run the programme. Returns a dict
+    of field name to message, empty when the programme is sound.
+    """
+    errors = {}
+    body_ids = {b.pk for b in bodies}
+    if accountable_body is not None and body_ids and accountable_body.pk not in body_ids:
+        errors["accountable_body"] = (
+            f"{accountable_body.code} does not run this programme: the accountable body must be one of its bodies."
+        )
+    if duty is not None:
+        if accountable_body is None:
+            errors["duty"] = "Choose the accountable body before its statutory duty."
+        elif duty.body_id != accountable_body.pk:
+            errors["duty"] = (
+                f"This duty belongs to {duty.body.code}, not to the accountable body {accountable_body.code}."
+            )
+    return errors
+
+
+class Programme(models.Model):
+    """A national programme run by one or both bodies."""
+
+    class IntegrationStage(models.TextChoices):
+        SEPARATE = "separate", "Separate"
+        ALIGNED = "aligned", "Aligned"
+        ONE_TEAM = "one_team", "One team"
+
+    class Status(models.TextChoices):
+        PROPOSED = "proposed", "Proposed"
+        APPROVED = "approved", "Approved"
+        ACTIVE = "active", "Active"
+        CLOSED = "closed", "Closed"
+
+    title = models.CharField(max_length=200)
+    slug = models.SlugField(max_length=100, unique=True)
+    summary = models.CharField(max_length=500, blank=True)
+    description = models.TextField(blank=True)
+    theme = models.CharField(max_length=100, blank=True)
+    bodies = models.ManyToManyField("organisations.NationalBody", related_name="programmes")
+    integration_stage = models.CharField(
+        max_length=20, choices=IntegrationStage.choices, default=IntegrationStage.SEPARATE
+    )
+    accountable_body = models.ForeignKey(
+        "organisations.NationalBody",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="accountable_for",
+    )
+    duty = models.ForeignKey(
+        "organisations.StatutoryDuty", on_delete=models.PROTECT, null=True, blank=True, related_name="programmes"
+    )
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+    senior_responsible_owner = models.ForeignKey(
+        "appointments.Appointment",
+        on_delete=models.SET_NULL,
+        null=True,
+        blank=True,
+        related_name="owned_programmes",
+    )
+    # Optimistic locking: an edit saves only if the version it started from is still current.
+    version = models.PositiveIntegerField(default=1, editable=False)
+
+    history = HistoricalRecords(m2m_fields=[bodies])
+
+    class Meta:
+        ordering = ["title"]
+        constraints = [end_not_before_start("programme")]
+
+    def __str__(self):
+        return self.title
+
+    def natural_key(self):
+        return (self.slug,)
+
+    def clean(self):
+        super().clean()
+        bodies = list(self.bodies.all()) if self.pk else []
+        errors = check_accountability(bodies, self.accountable_body, self.duty)
+        if errors:
+            raise ValidationError(errors)
+
+
+class BoardApproval(models.Model):
+    """A decision of one body's Board on a programme."""
+
+    class Decision(models.TextChoices):
+        APPROVED = "approved", "Approved"
+        DEFERRED = "deferred", "Deferred"
+        REJECTED = "rejected", "Rejected"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="board_approvals")
+    body = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="board_approvals")
+    decision = models.CharField(max_length=20, choices=Decision.choices)
+    date = models.DateField()
+    minute_reference = models.CharField(max_length=100, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme__title", "date"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["programme", "body", "date"], name="board_approval_one_decision_per_body_per_day"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%d %b %Y})"
+
+    def clean(self):
+        super().clean()
+        if self.programme_id and self.body_id and not self.programme.bodies.filter(pk=self.body_id).exists():
+            raise ValidationError({"body": "Only the Board of a body that runs the programme can approve it."})
+
+
+class RegionalDelivery(models.Model):
+    """How a programme is being delivered in one region, kept by its regional team."""
+
+    class Rag(models.TextChoices):
+        RED = "red", "Red"
+        AMBER = "amber", "Amber"
+        GREEN = "green", "Green"
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="regional_deliveries")
+    region = models.ForeignKey("regions.Region", on_delete=models.PROTECT, related_name="deliveries")
+    lead = models.ForeignKey(
+        "appointments.Person", on_delete=models.SET_NULL, null=True, blank=True, related_name="deliveries_led"
+    )
+    rag = models.CharField("RAG status", max_length=10, choices=Rag.choices)
+    note = models.TextField(blank=True)
+    updated = models.DateTimeField(auto_now=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme__title", "region__name"]
+        verbose_name_plural = "regional deliveries"
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "region"], name="regional_delivery_one_per_region")
+        ]
+
+    def __str__(self):
+        return f"{self.programme} in {self.region}"
+
+
+class Workstream(models.Model):
+    """A piece of a programme's work, owned by one body, aimed at some audiences in some regions."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="workstreams")
+    title = models.CharField(max_length=200)
+    description = models.TextField(blank=True)
+    body = models.ForeignKey(
+        "organisations.NationalBody", on_delete=models.PROTECT, related_name="workstreams", verbose_name="owning body"
+    )
+    regions = models.ManyToManyField("regions.Region", related_name="workstreams", blank=True)
+    audiences = ArrayField(models.CharField(max_length=20, choices=Audience.choices), default=list, blank=True)
+    start_date = models.DateField()
+    end_date = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords(m2m_fields=[regions])
+
+    class Meta:
+        ordering = ["programme__title", "title"]
+        constraints = [
+            end_not_before_start("workstream"),
+            models.UniqueConstraint(fields=["programme", "title"], name="workstream_unique_title_per_programme"),
+            models.CheckConstraint(
+                condition=Q(audiences__contained_by=Audience.values),
+                name="workstream_audiences_known",
+                violation_error_message="Audiences must be providers, commissioners or local health systems.",
+            ),
+        ]
+
+    def __str__(self):
+        return self.title
+
+
+class Measure(models.Model):
+    """A measure of success agreed with the organisations affected, such as the A&E 4-hour standard."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Unit(models.TextChoices):
+        PERCENT = "percent", "Percent"
+        MINUTES = "minutes", "Minutes"
+        COUNT = "count", "Count"
+
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    standard = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(unit="percent") | Q(standard__isnull=True) | Q(standard__gte=0, standard__lte=100),
+                name="measure_percent_standard_between_0_and_100",
+                violation_error_message="A percentage standard must lie between 0 and 100.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def check_value(self, value, field):
+        """Raise a ValidationError on ``field`` when ``value`` is not a possible value of this measure."""
+        if value is None:
+            return
+        if self.unit == self.Unit.PERCENT and not (Decimal(0) <= Decimal(value) <= Decimal(100)):
+            raise ValidationError({field: f"{self.name} is a percentage: the value must lie between 0 and 100."})
+        if Decimal(value) < 0:
+            raise ValidationError({field: "The value must not be negative."})
+
+
+class Expectation(models.Model):
+    """What a programme asks of an audience: the 'one voice' the bodies speak with."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
+    issued_by = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="expectations")
+    audience = models.CharField(max_length=20, choices=Audience.choices)
+    region = models.ForeignKey(
+        "regions.Region",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="expectations",
+        help_text="Leave empty for all of England.",
+    )
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="expectations")
+    comparator = models.CharField(max_length=2, choices=Comparator.choices)
+    target = models.DecimalField(max_digits=10, decimal_places=2)
+    start_date = models.DateField()
+    due_date = models.DateField()
+    wording = models.TextField()
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme__title", "measure__code", "start_date"]
+        constraints = [end_not_before_start("expectation", end="due_date")]
+
+    def __str__(self):
+        area = self.region or "England"
+        return f"{self.measure.code} {self.comparator} {self.target} for {self.get_audience_display().lower()} ({area})"
+
+    def clean(self):
+        super().clean()
+        if self.measure_id:
+            self.measure.check_value(self.target, "target")
+
+
+class ProgrammeMeasure(models.Model):
+    """How the success of a programme is measured, as agreed by the bodies."""
+
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programme_measures")
+    target = models.DecimalField(max_digits=10, decimal_places=2)
+    agreed_on = models.DateField()
+    agreed_by = models.ManyToManyField("organisations.NationalBody", related_name="agreed_measures")
+
+    history = HistoricalRecords(m2m_fields=[agreed_by])
+
+    class Meta:
+        ordering = ["programme__title", "measure__code"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")
+        ]
+
+    def __str__(self):
+        return f"{self.programme}: {self.measure.code}"
+
+    def clean(self):
+        super().clean()
+        if self.measure_id:
+            self.measure.check_value(self.target, "target")
+
+
+class Measurement(models.Model):
+    """One month's value of a measure, for a region or (no region) for England."""
+
+    class Source(models.TextChoices):
+        PUBLISHED = "published", "Published statistics"
+        ENTERED = "entered", "Entered in the portal"
+        IMPORTED = "imported", "Imported from a file"
+        GENERATED = "generated", "Generated for demonstration"
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="measurements")
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    value = models.DecimalField(max_digits=12, decimal_places=3)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.ENTERED)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["measure__code", "region__name", "month"]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "region", "month"],
+                nulls_distinct=False,
+                name="measurement_one_per_measure_region_month",
+                violation_error_message="There is already a measurement of this measure for this region and month.",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="measurement_month_is_first_day",
+                violation_error_message="The month must be given as its first day.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.measure.code} {self.region or 'England'} {self.month:%b %Y}: {self.value}"
+
+    @property
+    def is_generated(self):
+        return self.source == self.Source.GENERATED
+
+    def clean(self):
+        super().clean()
+        if self.measure_id:
+            self.measure.check_value(self.value, "value")
+

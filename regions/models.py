@@ -1,0 +1,63 @@
+from django.db import models
+from simple_history.models import HistoricalRecords
+
+
+class RegionQuerySet(models.QuerySet):
+    def active(self):
+        return self.filter(active=True)
+
+
+class Region(models.Model):
+    """An NHS England region. The seven joint NHSE/I regions are active; retired codes are kept inactive."""
+
+    ods_code = models.CharField("ODS code", max_length=3, unique=True)
+    name = models.CharField(max_length=200)
+    short_name = models.CharField(max_length=100, blank=True)
+    slug = models.SlugField(max_length=100, unique=True)
+    ons_code = models.CharField("ONS code", max_length=9, blank=True)
+    active = models.BooleanField(default=True)
+    effective_from = models.DateField(null=True, blank=True)
+    effective_to = models.DateField(null=True, blank=True)
+    notes = models.TextField(blank=True)
+
+    history = HistoricalRecords()
+    objects = RegionQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(effective_to__isnull=True)
+                | models.Q(effective_from__isnull=True)
+                | models.Q(effective_to__gte=models.F("effective_from")),
+                name="region_effective_to_not_before_from",
+                violation_error_message="A region's end date must not be before its start date.",
+            )
+        ]
+
+    def __str__(self):
+        return self.short_name or self.name
+
+    def natural_key(self):
+        return (self.ods_code,)
+
+
+class LocalHealthSystem(models.Model):
+    """A local health system: a sustainability and transformation partnership (STP) in 2018-19."""
+
+    ods_code = models.CharField("ODS code", max_length=3, unique=True)
+    ons_code = models.CharField("ONS code", max_length=9, blank=True)
+    name = models.CharField(max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="local_systems")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["name"]
+        verbose_name = "local health system"
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.ods_code,)
