@@ -1,3 +1,134 @@
+from django import forms
 from django.contrib import admin
+from django.core.exceptions import ValidationError
+from simple_history.admin import SimpleHistoryAdmin
 
-# Register your models here.
+from .models import (
+    BoardApproval,
+    Expectation,
+    Measure,
+    Measurement,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+    check_accountability,
+)
+
+
+class ProgrammeAdminForm(forms.ModelForm):
+    class Meta:
+        model = Programme
+        fields = "__all__"
+
+    def clean(self):
+        # Model.clean() cannot see the bodies being chosen in this form, so check them here.
+        cleaned = super().clean()
+        errors = check_accountability(
+            cleaned.get("bodies") or [], cleaned.get("accountable_body"), cleaned.get("duty")
+        )
+        for field, message in errors.items():
+            self.add_error(field, message)
+        return cleaned
+
+
+class BoardApprovalInline(admin.TabularInline):
+    model = BoardApproval
+    extra = 0
+
+
+class RegionalDeliveryInline(admin.TabularInline):
+    model = RegionalDelivery
+    extra = 0
+    autocomplete_fields = ["lead"]
+
+
+class WorkstreamInline(admin.StackedInline):
+    model = Workstream
+    extra = 0
+    filter_horizontal = ["regions"]
+
+
+@admin.register(Programme)
+class ProgrammeAdmin(SimpleHistoryAdmin):
+    form = ProgrammeAdminForm
+    list_display = ["title", "slug", "theme", "integration_stage", "accountable_body", "status", "start_date"]
+    list_filter = ["status", "integration_stage", "accountable_body", "bodies", "theme"]
+    list_select_related = ["accountable_body"]
+    search_fields = ["title", "slug", "summary", "description"]
+    prepopulated_fields = {"slug": ["title"]}
+    filter_horizontal = ["bodies"]
+    autocomplete_fields = ["senior_responsible_owner"]
+    readonly_fields = ["version"]
+    inlines = [BoardApprovalInline, RegionalDeliveryInline, WorkstreamInline]
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).prefetch_related("bodies")
+
+    def save_model(self, request, obj, form, change):
+        if change:
+            obj.version += 1
+        super().save_model(request, obj, form, change)
+
+
+@admin.register(BoardApproval)
+class BoardApprovalAdmin(SimpleHistoryAdmin):
+    list_display = ["programme", "body", "decision", "date", "minute_reference"]
+    list_filter = ["decision", "body"]
+    list_select_related = ["programme", "body"]
+    search_fields = ["programme__title", "minute_reference"]
+    autocomplete_fields = ["programme"]
+
+
+@admin.register(RegionalDelivery)
+class RegionalDeliveryAdmin(SimpleHistoryAdmin):
+    list_display = ["programme", "region", "rag", "lead", "updated"]
+    list_filter = ["rag", "region"]
+    list_select_related = ["programme", "region", "lead"]
+    search_fields = ["programme__title", "note"]
+    autocomplete_fields = ["programme", "lead"]
+
+
+@admin.register(Workstream)
+class WorkstreamAdmin(SimpleHistoryAdmin):
+    list_display = ["title", "programme", "body", "start_date", "end_date"]
+    list_filter = ["body", "regions", "programme__theme"]
+    list_select_related = ["programme", "body"]
+    search_fields = ["title", "description", "programme__title"]
+    autocomplete_fields = ["programme"]
+    filter_horizontal = ["regions"]
+
+
+@admin.register(Measure)
+class MeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["code", "name", "unit", "direction", "comparator", "standard"]
+    list_filter = ["unit", "direction"]
+    search_fields = ["code", "name"]
+
+
+@admin.register(Expectation)
+class ExpectationAdmin(SimpleHistoryAdmin):
+    list_display = ["programme", "measure", "audience", "region", "comparator", "target", "start_date", "due_date"]
+    list_filter = ["audience", "issued_by", "region", "measure"]
+    list_select_related = ["programme", "measure", "region", "issued_by"]
+    search_fields = ["wording", "programme__title", "measure__name"]
+    autocomplete_fields = ["programme"]
+
+
+@admin.register(ProgrammeMeasure)
+class ProgrammeMeasureAdmin(SimpleHistoryAdmin):
+    list_display = ["programme", "measure", "target", "agreed_on"]
+    list_filter = ["measure", "agreed_by"]
+    list_select_related = ["programme", "measure"]
+    search_fields = ["programme__title", "measure__name"]
+    autocomplete_fields = ["programme"]
+    filter_horizontal = ["agreed_by"]
+
+
+@admin.register(Measurement)
+class MeasurementAdmin(SimpleHistoryAdmin):
+    list_display = ["measure", "region", "month", "value", "source"]
+    list_filter = ["source", "measure", "region"]
+    list_select_related = ["measure", "region"]
+    search_fields = ["measure__code", "measure__name"]
+    date_hierarchy = "month"

@@ -1,3 +1,20 @@
 from django.contrib import admin
+from simple_history.admin import SimpleHistoryAdmin
 
-# Register your models here.
+from .models import LocalHealthSystem, Region
+
+
+@admin.register(Region)
+class RegionAdmin(SimpleHistoryAdmin):
+    list_display = ["ods_code", "name", "short_name", "active", "effective_from", "effective_to"]
+    list_filter = ["active"]
+    search_fields = ["ods_code", "name", "short_name"]
+    prepopulated_fields = {"slug": ["short_name"]}
+
+
+@admin.register(LocalHealthSystem)
+class LocalHealthSystemAdmin(SimpleHistoryAdmin):
+    list_display = ["ods_code", "name", "region"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    search_fields = ["ods_code", "name"]
