@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
 
@@ -33,5 +34,24 @@ class User(AbstractUser):
     class Meta:
         ordering = ["username"]
 
+    @cached_property
+    def roles(self):
+        """The names of this user's roles (Django groups), read once per request."""
+        return frozenset(self.groups.values_list("name", flat=True))
+
+    @cached_property
+    def body_ids(self):
+        """The ids of the bodies this user works for, read once per request."""
+        return frozenset(self.bodies.values_list("pk", flat=True))
+
     def has_role(self, role):
-        return any(g.name == role for g in self.groups.all())
+        return role in self.roles
+
+    @property
+    def is_editor(self):
+        """Staff and Regional directors create and edit programme records."""
+        return self.is_active and bool(self.roles & {Role.STAFF, Role.REGIONAL_DIRECTOR})
+
+    @property
+    def is_administrator(self):
+        return self.is_active and Role.ADMINISTRATOR in self.roles

@@ -6,10 +6,11 @@ from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
-from nhs_joint.db import DateRange, end_not_before_start, percentage
+from nhs_joint.db import check_dates_in_order, DateRange, end_not_before_start, percentage
 
 
 class Person(models.Model):
@@ -32,6 +33,12 @@ class Person(models.Model):
 
     def natural_key(self):
         return (self.email,)
+
+    def get_absolute_url(self):
+        return reverse("person-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        return None
 
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()
@@ -110,6 +117,17 @@ class Appointment(models.Model):
     def __str__(self):
         return f"{self.person}: {self.title}"
 
+    def get_absolute_url(self):
+        return reverse("appointment-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this appointment: those that share it."""
+        return [share.body for share in self.shares.all()] or None if self.pk else None
+
+    @property
+    def is_joint(self):
+        return len({share.body_id for share in self.shares.all()}) > 1
+
     @property
     def is_current(self):
         today = timezone.localdate()
@@ -117,6 +135,7 @@ class Appointment(models.Model):
 
     def clean(self):
         super().clean()
+        check_dates_in_order(self, "start_date", "end_date")
         if self.pk:
             message = check_shares((s.body, s.fte_percent) for s in self.shares.all())
             if message:

@@ -1,12 +1,22 @@
 from django.contrib import admin
-from django.urls import path
+from django.urls import include, path
 
-from . import views
+from . import generic, views
 
 admin.site.site_header = "NHS Joint Working Portal administration"
 admin.site.site_title = "NHS Joint Working Portal"
 
 urlpatterns = [
+    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
+    path("", include("accounts.urls")),
+    path("", include("programmes.urls")),
+    path("", include("appointments.urls")),
+    path("", include("organisations.urls")),
+    path("", include("regions.urls")),
 ]
+
+handler403 = generic.forbidden
+handler404 = generic.not_found
+handler500 = generic.server_error

@@ -1,8 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from nhs_joint.db import end_not_before_start
+from nhs_joint.db import check_dates_in_order, end_not_before_start
 
 
 class NationalBody(models.Model):
@@ -84,11 +85,15 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
+    def get_absolute_url(self):
+        return reverse("organisation-detail", args=[self.ods_code])
+
     def natural_key(self):
         return (self.ods_code,)
 
     def clean(self):
         super().clean()
+        check_dates_in_order(self, "opened", "closed")
         if self.local_system_id and self.region_id and self.local_system.region_id != self.region_id:
             raise ValidationError(
                 {"local_system": "This local health system belongs to another region."}

@@ -1,3 +1,38 @@
-from django.shortcuts import render
+from nhs_joint.generic import Resource
+from nhs_joint.tables import Column, link_to
 
-# Create your views here.
+from . import filters
+from .models import Organisation
+
+organisations = Resource(
+    model=Organisation,
+    name="organisation",
+    prefix="organisations",
+    lookup="ods_code",
+    lookup_converter="str",
+    queryset=lambda: Organisation.objects.select_related("region", "local_system"),
+    filterset=filters.OrganisationFilterSet,
+    columns=[
+        Column("ods_code", "ODS code", order="code", link=True),
+        Column("name", order="name", link=True),
+        Column("kind", order="kind"),
+        Column("region", order="region", link=link_to("region")),
+        Column("local_system", "Local health system", link=link_to("local_system")),
+        Column("opened", order="opened"),
+        Column("closed", order="closed"),
+    ],
+    summary=lambda o: [
+        ("ODS code", o.ods_code),
+        ("Kind", o.get_kind_display()),
+        ("Region", {"text": str(o.region), "href": o.region.get_absolute_url()} if o.region else None),
+        ("Local health system",
+         {"text": str(o.local_system), "href": o.local_system.get_absolute_url()} if o.local_system else None),
+        ("Postcode", o.postcode),
+        ("Opened", f"{o.opened:%-d %B %Y}" if o.opened else None),
+        ("Closed", f"{o.closed:%-d %B %Y}" if o.closed else "Open"),
+    ],
+    intro="NHS trusts, foundation trusts and clinical commissioning groups, from NHS Digital's "
+    "Organisation Data Service.",
+)
+
+RESOURCES = [organisations]

@@ -12,7 +12,6 @@ from .models import (
     ProgrammeMeasure,
     RegionalDelivery,
     Workstream,
-    check_accountability,
 )
 
 
@@ -22,13 +21,9 @@ class ProgrammeAdminForm(forms.ModelForm):
         fields = "__all__"
 
     def clean(self):
-        # Model.clean() cannot see the bodies being chosen in this form, so check them here.
         cleaned = super().clean()
-        errors = check_accountability(
-            cleaned.get("bodies") or [], cleaned.get("accountable_body"), cleaned.get("duty")
-        )
-        for field, message in errors.items():
-            self.add_error(field, message)
+        # Programme.clean() checks accountability against the bodies about to be saved.
+        self.instance.bodies_to_save = list(cleaned.get("bodies") or [])
         return cleaned
 
 
@@ -64,11 +59,6 @@ class ProgrammeAdmin(SimpleHistoryAdmin):
 
     def get_queryset(self, request):
         return super().get_queryset(request).prefetch_related("bodies")
-
-    def save_model(self, request, obj, form, change):
-        if change:
-            obj.version += 1
-        super().save_model(request, obj, form, change)
 
 
 @admin.register(BoardApproval)

@@ -4,9 +4,10 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
-from nhs_joint.db import end_not_before_start
+from nhs_joint.db import check_dates_in_order, end_not_before_start
 
 
 class Audience(models.TextChoices):
@@ -100,9 +101,25 @@ class Programme(models.Model):
     def natural_key(self):
         return (self.slug,)
 
+    def get_absolute_url(self):
+        return reverse("programme-detail", args=[self.slug])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this programme: the bodies that run it."""
+        return list(self.bodies.all()) if self.pk else None
+
+    def save(self, *args, **kwargs):
+        if self.pk:
+            self.version += 1
+        super().save(*args, **kwargs)
+
     def clean(self):
         super().clean()
-        bodies = list(self.bodies.all()) if self.pk else []
+        check_dates_in_order(self, "start_date", "end_date")
+        # A form or serializer sets the bodies it is about to save, which the database does not hold yet.
+        bodies = getattr(self, "bodies_to_save", None)
+        if bodies is None:
+            bodies = list(self.bodies.all()) if self.pk else []
         errors = check_accountability(bodies, self.accountable_body, self.duty)
         if errors:
             raise ValidationError(errors)
@@ -131,6 +148,13 @@ class BoardApproval(models.Model):
                 fields=["programme", "body", "date"], name="board_approval_one_decision_per_body_per_day"
             )
         ]
+
+    def get_absolute_url(self):
+        return reverse("board-approval-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this record: those that run its programme."""
+        return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
         return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%d %b %Y})"
@@ -167,6 +191,12 @@ class RegionalDelivery(models.Model):
             models.UniqueConstraint(fields=["programme", "region"], name="regional_delivery_one_per_region")
         ]
 
+    def get_absolute_url(self):
+        return reverse("regional-delivery-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        return None
+
     def __str__(self):
         return f"{self.programme} in {self.region}"
 
@@ -199,8 +229,22 @@ class Workstream(models.Model):
             ),
         ]
 
+    def get_audience_labels(self):
+        return [Audience(a).label for a in self.audiences if a in Audience.values]
+
+    def get_absolute_url(self):
+        return reverse("workstream-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this record: those that run its programme."""
+        return self.programme.editing_bodies() if self.programme_id else None
+
     def __str__(self):
         return self.title
+
+    def clean(self):
+        super().clean()
+        check_dates_in_order(self, "start_date", "end_date")
 
 
 class Measure(models.Model):
@@ -233,6 +277,13 @@ class Measure(models.Model):
                 violation_error_message="A percentage standard must lie between 0 and 100.",
             )
         ]
+
+    def get_absolute_url(self):
+        return reverse("measure-detail", args=[self.code])
+
+    def editing_bodies(self):
+        """Measures are agreed by both bodies: any member of staff may edit them."""
+        return None
 
     def __str__(self):
         return self.name
@@ -277,12 +328,20 @@ class Expectation(models.Model):
         ordering = ["programme__title", "measure__code", "start_date"]
         constraints = [end_not_before_start("expectation", end="due_date")]
 
+    def get_absolute_url(self):
+        return reverse("expectation-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this record: those that run its programme."""
+        return self.programme.editing_bodies() if self.programme_id else None
+
     def __str__(self):
         area = self.region or "England"
         return f"{self.measure.code} {self.comparator} {self.target} for {self.get_audience_display().lower()} ({area})"
 
     def clean(self):
         super().clean()
+        check_dates_in_order(self, "start_date", "due_date")
         if self.measure_id:
             self.measure.check_value(self.target, "target")
 
@@ -303,6 +362,13 @@ class ProgrammeMeasure(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")
         ]
+
+    def get_absolute_url(self):
+        return reverse("programme-measure-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """The bodies whose staff may edit this record: those that run its programme."""
+        return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
         return f"{self.programme}: {self.measure.code}"
@@ -347,6 +413,13 @@ class Measurement(models.Model):
                 violation_error_message="The month must be given as its first day.",
             ),
         ]
+
+    def get_absolute_url(self):
+        return reverse("measurement-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        """Measures are agreed by both bodies: any member of staff may edit them."""
+        return None
 
     def __str__(self):
         return f"{self.measure.code} {self.region or 'England'} {self.month:%b %Y}: {self.value}"

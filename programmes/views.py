@@ -1,3 +1,318 @@
-from django.shortcuts import render
+from django.db.models import Prefetch
 
-# Create your views here.
+from nhs_joint.generic import Resource
+from nhs_joint.tables import Column, link_to, names, section
+
+from . import filters, forms
+from .models import (
+    BoardApproval,
+    Expectation,
+    Measure,
+    Measurement,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+)
+
+
+def programme_detail(programme, request):
+    approvals = [
+        Column("body.code", "Body"), Column("decision"), Column("date"), Column("minute_reference", "Minute"),
+    ]
+    deliveries = [
+        Column("region", "Region", link=link_to("region")), Column("rag", "RAG status"), Column("lead", "Lead"),
+        Column("note"), Column("updated", "Updated", link=True),
+    ]
+    workstreams = [
+        Column("title", link=True), Column("body.code", "Owning body"),
+        Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
+        Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in w.regions.all()) or "All"),
+        Column("start_date", "Start"), Column("end_date", "End"),
+    ]
+    expectations = [
+        Column("measure", link=True), Column("audience"), Column("region", getter=lambda e: e.region or "England"),
+        Column("comparator"), Column("target"), Column("due_date", "Due"), Column("issued_by.code", "Issued by"),
+    ]
+    measures = [
+        Column("measure", link=link_to("measure")), Column("target"), Column("agreed_on", "Agreed"),
+        Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
+    ]
+    return {
+        "sections": [
+            section("board-approvals", "Board approvals", approvals, list(programme.board_approvals.all())),
+            section("workstreams", "Workstreams", workstreams, list(programme.workstreams.all())),
+            section("regional-delivery", "Regional delivery", deliveries, list(programme.regional_deliveries.all())),
+            section("expectations", "Expectations", expectations, list(programme.expectations.all())),
+            section("measures", "Agreed measures", measures, list(programme.programme_measures.all())),
+        ]
+    }
+
+
+def programme_summary(p):
+    sro = p.senior_responsible_owner
+    return [
+        ("Summary", p.summary),
+        ("Theme", p.theme),
+        ("Bodies", " and ".join(b.name for b in p.bodies.all())),
+        ("Integration stage", p.get_integration_stage_display()),
+        ("Accountable body", p.accountable_body.name if p.accountable_body else None),
+        ("Statutory duty", f"{p.duty.title} ({p.duty.legal_basis})" if p.duty else None),
+        ("Status", p.get_status_display()),
+        ("Dates", f"{p.start_date:%-d %B %Y} to {p.end_date:%-d %B %Y}" if p.end_date else f"From {p.start_date:%-d %B %Y}"),
+        ("Senior responsible owner",
+         {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None),
+        ("Description", p.description),
+        ("Version", p.version),
+    ]
+
+
+programmes = Resource(
+    model=Programme,
+    name="programme",
+    prefix="programmes",
+    lookup="slug",
+    lookup_converter="slug",
+    queryset=lambda: Programme.objects.select_related("accountable_body").prefetch_related("bodies"),
+    detail_queryset=lambda: Programme.objects.select_related(
+        "accountable_body", "duty", "senior_responsible_owner__person"
+    ).prefetch_related(
+        "bodies",
+        Prefetch("board_approvals", BoardApproval.objects.select_related("body").order_by("date")),
+        Prefetch("regional_deliveries", RegionalDelivery.objects.select_related("region", "lead")),
+        Prefetch("workstreams", Workstream.objects.select_related("body").prefetch_related("regions")),
+        Prefetch("expectations", Expectation.objects.select_related("measure", "region", "issued_by")),
+        Prefetch("programme_measures", ProgrammeMeasure.objects.select_related("measure").prefetch_related("agreed_by")),
+    ),
+    filterset=filters.ProgrammeFilterSet,
+    columns=[
+        Column("title", order="title", link=True),
+        Column("theme", order="theme"),
+        Column("bodies", getter=lambda p: names(p.bodies)),
+        Column("integration_stage", "Integration", order="integration_stage"),
+        Column("accountable_body.code", "Accountable"),
+        Column("status", order="status"),
+        Column("start_date", "Start", order="start_date"),
+        Column("end_date", "End", order="end_date"),
+        Column("slug", "Slug"),
+    ],
+    form=forms.ProgrammeForm,
+    summary=programme_summary,
+    detail_context=programme_detail,
+    intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+)
+
+workstreams = Resource(
+    model=Workstream,
+    name="workstream",
+    prefix="workstreams",
+    queryset=lambda: Workstream.objects.select_related("programme", "body").prefetch_related("regions"),
+    filterset=filters.WorkstreamFilterSet,
+    columns=[
+        Column("title", order="title", link=True),
+        Column("programme", order="programme", link=link_to("programme")),
+        Column("body.code", "Owning body", order="body"),
+        Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
+        Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in w.regions.all()) or "All"),
+        Column("start_date", "Start", order="start_date"),
+        Column("end_date", "End", order="end_date"),
+    ],
+    form=forms.WorkstreamForm,
+    summary=lambda w: [
+        ("Programme", {"text": str(w.programme), "href": w.programme.get_absolute_url()}),
+        ("Owning body", w.body.name),
+        ("Audiences", ", ".join(w.get_audience_labels())),
+        ("Regions", ", ".join(str(r) for r in w.regions.all()) or "Not regional"),
+        ("Start date", f"{w.start_date:%-d %B %Y}"),
+        ("End date", f"{w.end_date:%-d %B %Y}" if w.end_date else None),
+        ("Description", w.description),
+    ],
+)
+
+expectation_columns = [
+    Column("programme", order="programme", link=link_to("programme")),
+    Column("measure.code", "Measure", order="measure", link=True),
+    Column("audience", order="audience"),
+    Column("region", getter=lambda e: e.region or "England"),
+    Column("comparator"),
+    Column("target", order="target", numeric=True),
+    Column("start_date", "Start", order="start_date"),
+    Column("due_date", "Due", order="due_date"),
+    Column("issued_by.code", "Issued by"),
+]
+
+expectations = Resource(
+    model=Expectation,
+    name="expectation",
+    prefix="expectations",
+    queryset=lambda: Expectation.objects.select_related("programme", "measure", "region", "issued_by"),
+    filterset=filters.ExpectationFilterSet,
+    columns=expectation_columns,
+    form=forms.ExpectationForm,
+    summary=lambda e: [
+        ("Programme", {"text": str(e.programme), "href": e.programme.get_absolute_url()}),
+        ("Issued by", e.issued_by.name),
+        ("Audience", e.get_audience_display()),
+        ("Area", str(e.region) if e.region else "All England"),
+        ("Measure", {"text": e.measure.name, "href": e.measure.get_absolute_url()}),
+        ("Asks for", f"{e.get_comparator_display()} {e.target:f}"),
+        ("From", f"{e.start_date:%-d %B %Y}"),
+        ("Due", f"{e.due_date:%-d %B %Y}"),
+        ("Wording", e.wording),
+    ],
+    intro="What the programmes ask of providers, commissioners and local health systems.",
+)
+
+
+def measure_detail(measure, request):
+    latest = (
+        Measurement.objects.filter(measure=measure)
+        .select_related("region")
+        .order_by("-month", "region__name")[:16]
+    )
+    return {
+        "sections": [
+            section(
+                "agreed", "Programmes measured by it",
+                [Column("programme", link=link_to("programme")), Column("target"), Column("agreed_on", "Agreed")],
+                list(measure.programme_measures.all()),
+            ),
+            section(
+                "expectations", "Expectations on it",
+                [Column("programme", link=link_to("programme")), Column("audience"),
+                 Column("region", getter=lambda e: e.region or "England"), Column("comparator"), Column("target"),
+                 Column("due_date", "Due", link=True)],
+                list(measure.expectations.all()),
+            ),
+            section(
+                "latest", "Latest measurements",
+                [Column("month", getter=lambda m: f"{m.month:%B %Y}"), Column("region", getter=lambda m: m.region or "England"),
+                 Column("value", numeric=True), Column("source")],
+                list(latest),
+                empty="No measurements yet.",
+            ),
+        ]
+    }
+
+
+measures = Resource(
+    model=Measure,
+    name="measure",
+    prefix="measures",
+    lookup="code",
+    lookup_converter="slug",
+    queryset=lambda: Measure.objects.all(),
+    detail_queryset=lambda: Measure.objects.prefetch_related(
+        Prefetch("programme_measures", ProgrammeMeasure.objects.select_related("programme")),
+        Prefetch("expectations", Expectation.objects.select_related("programme", "region")),
+    ),
+    filterset=filters.MeasureFilterSet,
+    columns=[
+        Column("code", order="code", link=True),
+        Column("name", order="name"),
+        Column("unit", order="unit"),
+        Column("direction"),
+        Column("standard", getter=lambda m: f"{m.comparator} {m.standard:f}" if m.standard is not None else ""),
+    ],
+    form=forms.MeasureForm,
+    summary=lambda m: [
+        ("Code", m.code), ("Unit", m.get_unit_display()), ("Direction", m.get_direction_display()),
+        ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
+    ],
+    detail_context=measure_detail,
+    intro="How success is measured, agreed with the organisations affected. Measurements labelled "
+    "“generated” are demonstration data.",
+)
+
+board_approvals = Resource(
+    model=BoardApproval,
+    name="board-approval",
+    prefix="board-approvals",
+    queryset=lambda: BoardApproval.objects.select_related("programme", "body"),
+    filterset=filters.BoardApprovalFilterSet,
+    columns=[
+        Column("programme", order="programme", link=link_to("programme")),
+        Column("body.code", "Board"),
+        Column("decision", link=True),
+        Column("date", order="date"),
+        Column("minute_reference", "Minute"),
+    ],
+    form=forms.BoardApprovalForm,
+    summary=lambda a: [
+        ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()}),
+        ("Board", a.body.name), ("Decision", a.get_decision_display()), ("Date", f"{a.date:%-d %B %Y}"),
+        ("Minute reference", a.minute_reference),
+    ],
+)
+
+regional_deliveries = Resource(
+    model=RegionalDelivery,
+    name="regional-delivery",
+    prefix="regional-deliveries",
+    queryset=lambda: RegionalDelivery.objects.select_related("programme", "region", "lead"),
+    filterset=filters.RegionalDeliveryFilterSet,
+    columns=[
+        Column("programme", order="programme", link=True),
+        Column("region", order="region", link=link_to("region")),
+        Column("rag", "RAG status", order="rag"),
+        Column("lead"),
+        Column("updated", order="updated"),
+    ],
+    form=forms.RegionalDeliveryForm,
+    deletable=False,
+    creatable=False,
+    summary=lambda d: [
+        ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
+        ("Region", {"text": str(d.region), "href": d.region.get_absolute_url()}),
+        ("RAG status", d.get_rag_display()), ("Lead", str(d.lead) if d.lead else None), ("Note", d.note),
+        ("Last updated", d.updated),
+    ],
+)
+
+programme_measures = Resource(
+    model=ProgrammeMeasure,
+    name="programme-measure",
+    prefix="programme-measures",
+    queryset=lambda: ProgrammeMeasure.objects.select_related("programme", "measure").prefetch_related("agreed_by"),
+    filterset=filters.ProgrammeMeasureFilterSet,
+    columns=[
+        Column("programme", order="programme", link=link_to("programme")),
+        Column("measure", order="measure", link=True),
+        Column("target", numeric=True),
+        Column("agreed_on", "Agreed", order="agreed_on"),
+        Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
+    ],
+    form=forms.ProgrammeMeasureForm,
+    summary=lambda pm: [
+        ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
+        ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
+        ("Target", f"{pm.target:f}"), ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
+        ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
+    ],
+)
+
+measurements = Resource(
+    model=Measurement,
+    name="measurement",
+    prefix="measurements",
+    queryset=lambda: Measurement.objects.select_related("measure", "region"),
+    filterset=filters.MeasurementFilterSet,
+    columns=[
+        Column("measure.code", "Measure", order="measure", link=True),
+        Column("region", getter=lambda m: m.region or "England", order="region"),
+        Column("month", getter=lambda m: f"{m.month:%B %Y}", order="month", export=lambda m: m.month.isoformat()),
+        Column("value", numeric=True, order="value"),
+        Column("source"),
+    ],
+    form=None,
+    summary=lambda m: [
+        ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
+        ("Region", str(m.region) if m.region else "England"), ("Month", f"{m.month:%B %Y}"),
+        ("Value", f"{m.value:f}"), ("Source", m.get_source_display()),
+    ],
+)
+
+RESOURCES = [
+    programmes, workstreams, expectations, measures, board_approvals, regional_deliveries, programme_measures,
+    measurements,
+]

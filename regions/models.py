@@ -1,4 +1,5 @@
 from django.db import models
+from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 
@@ -38,6 +39,9 @@ class Region(models.Model):
     def __str__(self):
         return self.short_name or self.name
 
+    def get_absolute_url(self):
+        return reverse("region-detail", args=[self.ods_code])
+
     def natural_key(self):
         return (self.ods_code,)
 
@@ -58,6 +62,9 @@ class LocalHealthSystem(models.Model):
 
     def __str__(self):
         return self.name
+
+    def get_absolute_url(self):
+        return reverse("local-system-detail", args=[self.ods_code])
 
     def natural_key(self):
         return (self.ods_code,)

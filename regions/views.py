@@ -1,3 +1,141 @@
-from django.shortcuts import render
+from django.db.models import Count, Prefetch, Q
+from django.utils import timezone
 
-# Create your views here.
+from appointments.models import Appointment, AppointmentShare
+from nhs_joint.generic import Resource
+from nhs_joint.tables import Column, link_to, section
+from organisations.models import Organisation
+from programmes.models import Expectation, RegionalDelivery
+
+from . import filters
+from .models import LocalHealthSystem, Region
+
+
+def current_appointments():
+    today = timezone.localdate()
+    return (
+        Appointment.objects.filter(Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today)))
+        .select_related("person")
+        .prefetch_related(Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code")))
+    )
+
+
+def director_of(region):
+    directors = [a for a in region.current_appointments if a.role == Appointment.Role.REGIONAL_DIRECTOR]
+    return directors[0] if directors else None
+
+
+def director_text(region):
+    director = director_of(region)
+    if director is None:
+        return "None in post"
+    return f"{director.person.name} ({'joint' if director.is_joint else 'single body'})"
+
+
+def region_detail(region, request):
+    today = timezone.localdate()
+    appointment_columns = [
+        Column("person", link=True), Column("title", "Post"), Column("role"),
+        Column("shares", getter=lambda a: ", ".join(f"{s.body.code} {s.fte_percent.normalize():f}%" for s in a.shares.all())),
+        Column("joint", getter=lambda a: "Yes" if a.is_joint else "No"),
+    ]
+    delivery_columns = [
+        Column("programme", link=link_to("programme")), Column("rag", "RAG status"), Column("lead"),
+        Column("updated", link=True),
+    ]
+    expectation_columns = [
+        Column("programme", link=link_to("programme")), Column("measure.code", "Measure", link=True),
+        Column("audience"), Column("area", getter=lambda e: e.region or "All England"), Column("comparator"),
+        Column("target"), Column("due_date", "Due"),
+    ]
+    expectations = (
+        Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), start_date__lte=today, due_date__gte=today)
+        .select_related("programme", "measure", "region")
+        .order_by("measure__code", "programme__title")
+    )
+    return {
+        "sections": [
+            section("appointments", "Current appointments in the region", appointment_columns, region.current_appointments),
+            section("delivery", "Programmes delivered here", delivery_columns, list(region.deliveries.all())),
+            section("expectations", "Expectations that apply here", expectation_columns, list(expectations)),
+            section(
+                "local-systems", "Local health systems",
+                [Column("ods_code", "ODS code"), Column("name", link=True)], list(region.local_systems.all()),
+            ),
+        ]
+    }
+
+
+regions = Resource(
+    model=Region,
+    name="region",
+    prefix="regions",
+    lookup="ods_code",
+    lookup_converter="str",
+    queryset=lambda: Region.objects.prefetch_related(
+        Prefetch("appointments", current_appointments(), to_attr="current_appointments")
+    ).annotate(organisation_count=Count("organisations", distinct=True)).order_by("name"),
+    detail_queryset=lambda: Region.objects.prefetch_related(
+        Prefetch("appointments", current_appointments(), to_attr="current_appointments"),
+        Prefetch("deliveries", RegionalDelivery.objects.select_related("programme", "lead").order_by("programme__title")),
+        "local_systems",
+    ),
+    filterset=filters.RegionFilterSet,
+    columns=[
+        Column("ods_code", "ODS code", order="code", link=True),
+        Column("name", order="name", link=True),
+        Column("active", getter=lambda r: "Active" if r.active else "Retired"),
+        Column("director", "Regional Director", getter=director_text),
+        Column("organisations", getter=lambda r: r.organisation_count, numeric=True),
+    ],
+    summary=lambda r: [
+        ("ODS code", r.ods_code),
+        ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
+        ("Regional Director", director_text(r)),
+        ("From", f"{r.effective_from:%-d %B %Y}" if r.effective_from else None),
+        ("To", f"{r.effective_to:%-d %B %Y}" if r.effective_to else None),
+        ("Notes", r.notes),
+    ],
+    detail_context=region_detail,
+    intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
+    "and the retired region codes that older files still use.",
+)
+
+
+def local_system_detail(system, request):
+    return {
+        "sections": [
+            section(
+                "organisations", "Organisations",
+                [Column("ods_code", "ODS code"), Column("name", link=True), Column("kind")],
+                list(system.organisations.all()),
+            )
+        ]
+    }
+
+
+local_systems = Resource(
+    model=LocalHealthSystem,
+    name="local-system",
+    prefix="local-systems",
+    lookup="ods_code",
+    lookup_converter="str",
+    queryset=lambda: LocalHealthSystem.objects.select_related("region"),
+    detail_queryset=lambda: LocalHealthSystem.objects.select_related("region").prefetch_related(
+        Prefetch("organisations", Organisation.objects.order_by("name"))
+    ),
+    filterset=filters.LocalHealthSystemFilterSet,
+    columns=[
+        Column("ods_code", "ODS code", order="code", link=True),
+        Column("name", order="name", link=True),
+        Column("region", order="region", link=link_to("region")),
+    ],
+    summary=lambda s: [
+        ("ODS code", s.ods_code),
+        ("Region", {"text": str(s.region), "href": s.region.get_absolute_url()}),
+    ],
+    detail_context=local_system_detail,
+    intro="Sustainability and transformation partnerships (STPs): the local health systems of 2018–19.",
+)
+
+RESOURCES = [regions, local_systems]

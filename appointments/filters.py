@@ -1,0 +1,52 @@
+import django_filters
+from django.db.models import Q
+from django.utils import timezone
+
+from nhs_joint.filters import PortalFilterSet, body_filter, region_filter
+
+from .models import Appointment, Person
+
+
+class PersonFilterSet(PortalFilterSet):
+    search_fields = ("name",)
+    code_fields = ("email",)
+    ordering = django_filters.OrderingFilter(fields=(("name", "name"), ("email", "email")))
+
+    class Meta:
+        model = Person
+        fields = ["q"]
+
+
+class AppointmentFilterSet(PortalFilterSet):
+    search_fields = ("title", "person__name")
+    code_fields = ("person__email",)
+    role = django_filters.MultipleChoiceFilter(choices=Appointment.Role.choices)
+    region = region_filter()
+    body = body_filter("shares__body", label="Body")
+    joint = django_filters.BooleanFilter(method="filter_joint", label="Joint (both bodies)")
+    current = django_filters.BooleanFilter(method="filter_current", label="Current")
+    programme = django_filters.CharFilter(field_name="programme__slug", label="Programme (slug)")
+    person = django_filters.CharFilter(field_name="person__email", lookup_expr="iexact", label="Person (email)")
+    ordering = django_filters.OrderingFilter(
+        fields=(("person__name", "person"), ("title", "title"), ("role", "role"), ("region__name", "region"),
+                ("start_date", "start_date"), ("end_date", "end_date"))
+    )
+
+    class Meta:
+        model = Appointment
+        fields = ["q", "role", "region", "body", "joint", "current", "programme", "person"]
+
+    def filter_joint(self, queryset, name, value):
+        if value is None:
+            return queryset
+        joint_ids = (
+            Appointment.objects.filter(shares__body__code="NHSE").filter(shares__body__code="NHSI").values("pk")
+        )
+        return queryset.filter(pk__in=joint_ids) if value else queryset.exclude(pk__in=joint_ids)
+
+    def filter_current(self, queryset, name, value):
+        if value is None:
+            return queryset
+        today = timezone.localdate()
+        current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+        return queryset.filter(current if value else ~current)

@@ -1,0 +1,57 @@
+"""The base of every filterset: the same filters serve list pages, the API and CSV exports."""
+
+import django_filters
+from django.contrib.postgres.search import SearchQuery, SearchVector
+from django.db.models import Q
+
+from organisations.models import NationalBody
+from regions.models import Region
+
+
+class PortalFilterSet(django_filters.FilterSet):
+    """Adds ``q``: PostgreSQL full-text search over ``search_fields``, and exact codes.
+
+    ``search_fields`` are searched as English text (stemmed: "commission" finds
+    "commissioning"); ``code_fields`` are matched as the start of a code, so an
+    ODS code, slug or email finds its record.
+    """
+
+    search_fields: tuple = ()
+    code_fields: tuple = ()
+
+    q = django_filters.CharFilter(method="search", label="Search")
+
+    def search(self, queryset, name, value):
+        value = value.strip()
+        if not value:
+            return queryset
+        match = Q(_search=SearchQuery(value, search_type="websearch", config="english"))
+        for field in self.code_fields:
+            match |= Q(**{f"{field}__istartswith": value})
+        vector = SearchVector(*self.search_fields, config="english")
+        return queryset.annotate(_search=vector).filter(match)
+
+    def filter_region_or_england(self, queryset, name, value):
+        """A region's ODS code, or ``ENG`` for the records that apply to all England."""
+        value = value.strip().upper()
+        if not value:
+            return queryset
+        if value == "ENG":
+            return queryset.filter(**{f"{name}__isnull": True})
+        return queryset.filter(**{f"{name}__ods_code": value})
+
+
+def body_filter(field_name, label="Body"):
+    """Filter by a national body's code (NHSE, NHSI); through a many-to-many, each record once."""
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label, distinct=True
+    )
+
+
+def region_filter(field_name="region", label="Region", england=False):
+    """Filter by a region's ODS code; with ``england``, the code ``ENG`` picks records for all England."""
+    if england:
+        return django_filters.CharFilter(field_name=field_name, method="filter_region_or_england", label=label)
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, to_field_name="ods_code", queryset=Region.objects.all(), label=label, distinct=True
+    )

@@ -1,0 +1,125 @@
+"""Form helpers: NHS-style dates and messages that name the field."""
+
+import datetime as dt
+
+from django import forms
+from django.core.exceptions import ValidationError
+
+
+class DayMonthYearWidget(forms.Widget):
+    """The NHS date input: three boxes (day, month, year) named ``<name>-day`` and so on."""
+
+    parts = ("day", "month", "year")
+
+    def value_from_datadict(self, data, files, name):
+        values = [str(data.get(f"{name}-{part}", "")).strip() for part in self.parts]
+        if not any(values):
+            return data.get(name, "")  # the API and tests may post one ISO date
+        return values
+
+    def value_omitted_from_data(self, data, files, name):
+        return name not in data and not any(f"{name}-{part}" in data for part in self.parts)
+
+    def split(self, value):
+        """The value as (day, month, year) strings, for rendering the three boxes."""
+        if isinstance(value, (list, tuple)):
+            return tuple(value) + ("",) * (3 - len(value))
+        if isinstance(value, dt.date):
+            return (str(value.day), str(value.month), str(value.year))
+        if isinstance(value, str) and value:
+            try:
+                parsed = dt.date.fromisoformat(value)
+                return (str(parsed.day), str(parsed.month), str(parsed.year))
+            except ValueError:
+                pass
+        return ("", "", "")
+
+
+class NHSDateField(forms.DateField):
+    widget = DayMonthYearWidget
+
+    def to_python(self, value):
+        if isinstance(value, (list, tuple)):
+            day, month, year = (list(value) + ["", "", ""])[:3]
+            label = self.label.lower() if self.label else "date"
+            missing = [part for part, v in zip(("day", "month", "year"), (day, month, year)) if not v]
+            if len(missing) == 3:
+                return None
+            if missing:
+                raise ValidationError(f"The {label} must include a {' and a '.join(missing)}.", code="incomplete")
+            try:
+                if len(year) != 4:
+                    raise ValueError
+                return dt.date(int(year), int(month), int(day))
+            except ValueError:
+                raise ValidationError(f"The {label} must be a real date, for example 1 4 2018.", code="invalid")
+        return super().to_python(value)
+
+
+def name_the_field(form):
+    """Give each field's messages its label, as the NHS error pattern asks."""
+    for name, field in form.fields.items():
+        label = (field.label or name.replace("_", " ")).lower()
+        if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
+            field.error_messages["required"] = f"Select the {label}."
+            field.error_messages["invalid_choice"] = f"Select a {label} from the list."
+        else:
+            field.error_messages["required"] = f"Enter the {label}."
+        if isinstance(field, forms.DecimalField):
+            field.error_messages["invalid"] = f"The {label} must be a number."
+        if isinstance(field, NHSDateField):
+            field.error_messages["invalid"] = f"The {label} must be a real date, for example 1 4 2018."
+
+
+class PortalModelForm(forms.ModelForm):
+    """The base of the portal's forms: knows its user, renders dates the NHS way, names fields in errors."""
+
+    def __init__(self, *args, user=None, **kwargs):
+        self.user = user
+        super().__init__(*args, **kwargs)
+        for name, field in list(self.fields.items()):
+            if isinstance(field, forms.DateField) and not isinstance(field, NHSDateField):
+                self.fields[name] = NHSDateField(
+                    label=field.label, required=field.required, help_text=field.help_text or "For example, 1 4 2018"
+                )
+                self.fields[name].initial = field.initial
+        name_the_field(self)
+
+
+class Form(forms.Form):
+    """The base of forms that are not model forms (sign in, passwords, users)."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        name_the_field(self)
+
+
+def field_kind(field):
+    """How a template draws a field: input, textarea, select, radios, checkboxes, checkbox, password or date."""
+    widget = field.widget
+    if isinstance(field, NHSDateField):
+        return "date"
+    if isinstance(widget, forms.CheckboxSelectMultiple):
+        return "checkboxes"
+    if isinstance(widget, forms.RadioSelect):
+        return "radios"
+    if isinstance(widget, forms.Textarea):
+        return "textarea"
+    if isinstance(widget, forms.CheckboxInput):
+        return "checkbox"
+    if isinstance(widget, (forms.Select, forms.SelectMultiple)):
+        return "select"
+    if isinstance(widget, forms.PasswordInput):
+        return "password"
+    return "input"
+
+
+def error_list(form):
+    """The error summary's items: each message linking to the first box of its field."""
+    items = [{"text": message, "href": "#form-errors"} for message in form.non_field_errors()]
+    for name, field in form.fields.items():
+        kind = field_kind(field)
+        target = {"date": f"id_{name}-day", "checkboxes": f"id_{name}_0", "radios": f"id_{name}_0"}.get(kind, f"id_{name}")
+        for message in form.errors.get(name, []):
+            items.append({"text": message, "href": f"#{target}"})
+    return items

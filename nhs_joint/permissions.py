@@ -1,0 +1,93 @@
+"""Who may do what: one place that every view, form and API endpoint asks.
+
+The rules are those of DESIGN "Users and what they do":
+- every signed-in user reads everything;
+- Staff and Regional directors create and edit programme records of the bodies
+  they belong to (joint records: either body's staff); records that belong to
+  no body (measures, measurements, people) any of them may edit;
+- only the Regional director of a region edits its regional delivery records;
+- Administrators manage users.
+Each answer carries the reason, so that a refusal can say why.
+"""
+
+from typing import NamedTuple
+
+from django.core.exceptions import PermissionDenied
+
+from accounts.models import Role
+
+
+class Decision(NamedTuple):
+    allowed: bool
+    reason: str = ""
+
+    def __bool__(self):
+        return self.allowed
+
+    def enforce(self):
+        if not self.allowed:
+            raise PermissionDenied(self.reason)
+
+
+ALLOWED = Decision(True)
+
+
+def _names(bodies):
+    return " and ".join(sorted(body.name for body in bodies))
+
+
+def can_edit_records(user):
+    if not (user.is_authenticated and user.is_active):
+        return Decision(False, "You need to sign in.")
+    if not user.is_editor:
+        return Decision(False, "Only Staff and Regional directors can create or change records.")
+    return ALLOWED
+
+
+def can_edit(user, obj):
+    """May ``user`` change or delete ``obj``?"""
+    from programmes.models import RegionalDelivery
+
+    if isinstance(obj, RegionalDelivery):
+        return can_edit_delivery(user, obj.region_id, obj.region)
+    decision = can_edit_records(user)
+    if not decision:
+        return decision
+    bodies = obj.editing_bodies()
+    if not bodies:
+        return ALLOWED
+    if user.body_ids & {body.pk for body in bodies}:
+        return ALLOWED
+    yours = _names(user.bodies.all()) or "no body"
+    return Decision(
+        False,
+        f"Only staff of {_names(bodies)} can change this {obj._meta.verbose_name}. Your account is with {yours}.",
+    )
+
+
+def can_edit_delivery(user, region_id, region=None):
+    """Only the Regional director of a region edits its regional delivery records."""
+    if not (user.is_authenticated and user.is_active):
+        return Decision(False, "You need to sign in.")
+    if Role.REGIONAL_DIRECTOR not in user.roles:
+        return Decision(False, "Only the Regional director of a region can change its regional delivery records.")
+    if user.region_id != region_id:
+        return Decision(
+            False, f"Only the Regional director of {region or 'that region'} can change its regional delivery records."
+        )
+    return ALLOWED
+
+
+def can_manage_users(user):
+    if user.is_authenticated and user.is_administrator:
+        return ALLOWED
+    return Decision(False, "Only Administrators can manage users.")
+
+
+def bodies_error(user, bodies):
+    """A form's message when a new record would belong to none of the user's bodies, else None."""
+    if not bodies:
+        return None
+    if user.body_ids & {body.pk for body in bodies}:
+        return None
+    return f"You can only create records for a body you work for ({_names(user.bodies.all()) or 'none'})."

@@ -1,0 +1,132 @@
+"""Tables of records for list pages and CSV exports: one column definition serves both.
+
+Cells are computed in Python from prefetched data, so a page of 50 rows costs the
+same number of queries as a page of 5, and the template renders one loop with no
+per-row includes.
+"""
+
+import datetime as dt
+from decimal import Decimal
+
+from django.db.models import Manager
+from django.utils import formats
+
+
+def _display(value):
+    if value is None or value == "":
+        return ""
+    if isinstance(value, bool):
+        return "Yes" if value else "No"
+    if isinstance(value, dt.datetime):
+        return formats.date_format(value, "j M Y H:i")
+    if isinstance(value, dt.date):
+        return formats.date_format(value, "j M Y")
+    if isinstance(value, Decimal):
+        return f"{value.normalize():f}"
+    if isinstance(value, (list, tuple)):
+        return ", ".join(_display(v) for v in value)
+    if isinstance(value, Manager):
+        return ", ".join(str(v) for v in value.all())
+    return str(value)
+
+
+class Cell:
+    __slots__ = ("text", "href", "numeric")
+
+    def __init__(self, text, href=None, numeric=False):
+        self.text = text
+        self.href = href
+        self.numeric = numeric
+
+
+class Column:
+    """A column: ``attr`` is a dotted path (``programme.title``) or ``getter`` a function of the row.
+
+    ``order`` names the filterset's ordering key, which makes the header a sort link.
+    ``link`` makes the cell a link to the row's page (or to ``link(row)``).
+    ``export`` is the CSV value, when it differs from what the page shows.
+    """
+
+    def __init__(self, attr=None, header=None, getter=None, order=None, link=False, export=None, numeric=False):
+        self.attr = attr
+        self.header = header or (attr or "").split(".")[-1].replace("_", " ").capitalize()
+        self.getter = getter
+        self.order = order
+        self.link = link
+        self.export = export
+        self.numeric = numeric
+
+    def raw(self, row):
+        if self.getter:
+            return self.getter(row)
+        value = row
+        for part in self.attr.split("."):
+            display = getattr(value, f"get_{part}_display", None)
+            value = display() if display else getattr(value, part, None)
+            if value is None:
+                return None
+        return value
+
+    def cell(self, row):
+        text = _display(self.raw(row))
+        href = None
+        if self.link:
+            href = self.link(row) if callable(self.link) else row.get_absolute_url()
+        return Cell(text, href, self.numeric)
+
+    def export_value(self, row):
+        if self.export:
+            return self.export(row)
+        return _display(self.raw(row))
+
+
+class Table:
+    def __init__(self, columns, rows, ordering=None, query=None):
+        self.columns = columns
+        self.rows = rows
+        self.ordering = ordering or ""
+        self.query = query
+
+    def cells(self, row):
+        return [column.cell(row) for column in self.columns]
+
+    def headers(self):
+        """Each column's header, with a sort link and its aria-sort state where it sorts."""
+        result = []
+        for column in self.columns:
+            header = {"text": column.header, "href": None, "sort": None, "numeric": column.numeric}
+            if column.order:
+                current = None
+                if self.ordering == column.order:
+                    current = "ascending"
+                elif self.ordering == f"-{column.order}":
+                    current = "descending"
+                next_order = f"-{column.order}" if current == "ascending" else column.order
+                query = self.query.copy() if self.query is not None else None
+                if query is not None:
+                    query["ordering"] = next_order
+                    query.pop("page", None)
+                    header["href"] = "?" + query.urlencode()
+                header["sort"] = current
+            result.append(header)
+        return result
+
+
+def names(manager):
+    """The codes (or names) of a prefetched many-to-many, comma-separated."""
+    return ", ".join(str(x.code if hasattr(x, "code") else x) for x in manager.all())
+
+
+def link_to(attr):
+    """A column link to the row's related record ``attr``."""
+
+    def href(row):
+        target = getattr(row, attr)
+        return target.get_absolute_url() if target is not None else None
+
+    return href
+
+
+def section(id, title, columns, rows, empty="None recorded."):
+    """A table of related records on a detail page."""
+    return {"id": id, "title": title, "table": Table(columns, rows), "rows": rows, "empty": empty}

@@ -1,0 +1,38 @@
+import django_filters
+from django.db.models import Q
+
+from nhs_joint.filters import PortalFilterSet, region_filter
+
+from .models import NationalBody, Organisation
+
+
+class NationalBodyFilterSet(PortalFilterSet):
+    search_fields = ("name",)
+    code_fields = ("code",)
+
+    class Meta:
+        model = NationalBody
+        fields = ["q"]
+
+
+class OrganisationFilterSet(PortalFilterSet):
+    search_fields = ("name",)
+    code_fields = ("ods_code", "postcode")
+    kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
+    region = region_filter()
+    local_system = django_filters.CharFilter(field_name="local_system__ods_code", label="Local health system code")
+    open = django_filters.BooleanFilter(method="filter_open", label="Open now")
+    ordering = django_filters.OrderingFilter(
+        fields=(("ods_code", "code"), ("name", "name"), ("kind", "kind"), ("region__name", "region"),
+                ("opened", "opened"), ("closed", "closed"))
+    )
+
+    class Meta:
+        model = Organisation
+        fields = ["q", "kind", "region", "local_system", "open"]
+
+    def filter_open(self, queryset, name, value):
+        if value is None:
+            return queryset
+        is_open = Q(closed__isnull=True)
+        return queryset.filter(is_open if value else ~is_open)

@@ -1,0 +1,151 @@
+import django_filters
+from django.db.models import Q
+
+from nhs_joint.filters import PortalFilterSet, body_filter, region_filter
+
+from .models import (
+    Audience,
+    BoardApproval,
+    Expectation,
+    Measure,
+    Measurement,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+)
+
+
+def measure_filter():
+    return django_filters.ModelChoiceFilter(
+        field_name="measure", to_field_name="code", queryset=Measure.objects.all(), label="Measure"
+    )
+
+
+def programme_filter():
+    return django_filters.CharFilter(field_name="programme__slug", label="Programme (slug)")
+
+
+class ProgrammeFilterSet(PortalFilterSet):
+    search_fields = ("title", "summary", "description", "theme")
+    code_fields = ("slug",)
+    status = django_filters.MultipleChoiceFilter(choices=Programme.Status.choices)
+    integration_stage = django_filters.MultipleChoiceFilter(choices=Programme.IntegrationStage.choices)
+    body = body_filter("bodies")
+    accountable_body = body_filter("accountable_body", label="Accountable body")
+    theme = django_filters.CharFilter(lookup_expr="iexact")
+    ordering = django_filters.OrderingFilter(
+        fields=(("title", "title"), ("theme", "theme"), ("status", "status"),
+                ("integration_stage", "integration_stage"), ("start_date", "start_date"), ("end_date", "end_date"))
+    )
+
+    class Meta:
+        model = Programme
+        fields = ["q", "status", "integration_stage", "body", "accountable_body", "theme"]
+
+
+class BoardApprovalFilterSet(PortalFilterSet):
+    search_fields = ("minute_reference",)
+    programme = programme_filter()
+    body = body_filter("body")
+    decision = django_filters.MultipleChoiceFilter(choices=BoardApproval.Decision.choices)
+    ordering = django_filters.OrderingFilter(fields=(("date", "date"), ("programme__title", "programme")))
+
+    class Meta:
+        model = BoardApproval
+        fields = ["q", "programme", "body", "decision"]
+
+
+class RegionalDeliveryFilterSet(PortalFilterSet):
+    search_fields = ("note", "programme__title")
+    programme = programme_filter()
+    region = region_filter()
+    rag = django_filters.MultipleChoiceFilter(choices=RegionalDelivery.Rag.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(("programme__title", "programme"), ("region__name", "region"), ("rag", "rag"), ("updated", "updated"))
+    )
+
+    class Meta:
+        model = RegionalDelivery
+        fields = ["q", "programme", "region", "rag"]
+
+
+class WorkstreamFilterSet(PortalFilterSet):
+    search_fields = ("title", "description")
+    programme = programme_filter()
+    body = body_filter("body", label="Owning body")
+    region = region_filter("regions")
+    audience = django_filters.ChoiceFilter(choices=Audience.choices, method="filter_audience", label="Audience")
+    ordering = django_filters.OrderingFilter(
+        fields=(("title", "title"), ("programme__title", "programme"), ("body__code", "body"),
+                ("start_date", "start_date"), ("end_date", "end_date"))
+    )
+
+    class Meta:
+        model = Workstream
+        fields = ["q", "programme", "body", "region", "audience"]
+
+    def filter_audience(self, queryset, name, value):
+        return queryset.filter(audiences__contains=[value]) if value else queryset
+
+
+class ExpectationFilterSet(PortalFilterSet):
+    search_fields = ("wording",)
+    programme = programme_filter()
+    issued_by = body_filter("issued_by", label="Issued by")
+    audience = django_filters.MultipleChoiceFilter(choices=Audience.choices)
+    region = region_filter(england=True, label="Region (ODS code, or ENG for all England)")
+    measure = measure_filter()
+    current_on = django_filters.DateFilter(method="filter_current_on", label="Current on (date)")
+    ordering = django_filters.OrderingFilter(
+        fields=(("programme__title", "programme"), ("measure__code", "measure"), ("audience", "audience"),
+                ("target", "target"), ("start_date", "start_date"), ("due_date", "due_date"))
+    )
+
+    class Meta:
+        model = Expectation
+        fields = ["q", "programme", "issued_by", "audience", "region", "measure", "current_on"]
+
+    def filter_current_on(self, queryset, name, value):
+        return queryset.filter(Q(start_date__lte=value) & Q(due_date__gte=value)) if value else queryset
+
+
+class MeasureFilterSet(PortalFilterSet):
+    search_fields = ("name",)
+    code_fields = ("code",)
+    unit = django_filters.ChoiceFilter(choices=Measure.Unit.choices)
+    direction = django_filters.ChoiceFilter(choices=Measure.Direction.choices)
+    ordering = django_filters.OrderingFilter(fields=(("code", "code"), ("name", "name"), ("unit", "unit")))
+
+    class Meta:
+        model = Measure
+        fields = ["q", "unit", "direction"]
+
+
+class ProgrammeMeasureFilterSet(PortalFilterSet):
+    search_fields = ("programme__title", "measure__name")
+    programme = programme_filter()
+    measure = measure_filter()
+    ordering = django_filters.OrderingFilter(
+        fields=(("programme__title", "programme"), ("measure__code", "measure"), ("agreed_on", "agreed_on"))
+    )
+
+    class Meta:
+        model = ProgrammeMeasure
+        fields = ["q", "programme", "measure"]
+
+
+class MeasurementFilterSet(PortalFilterSet):
+    search_fields = ("measure__name",)
+    measure = measure_filter()
+    region = region_filter(england=True, label="Region (ODS code, or ENG for England)")
+    source = django_filters.MultipleChoiceFilter(choices=Measurement.Source.choices)
+    month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte", label="From month")
+    month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte", label="To month")
+    ordering = django_filters.OrderingFilter(
+        fields=(("month", "month"), ("measure__code", "measure"), ("region__name", "region"), ("value", "value"))
+    )
+
+    class Meta:
+        model = Measurement
+        fields = ["q", "measure", "region", "source", "month_from", "month_to"]

@@ -1,0 +1,152 @@
+from django import forms
+from django.utils.text import slugify
+
+from appointments.models import Appointment
+from nhs_joint.forms import PortalModelForm
+from nhs_joint.permissions import bodies_error, can_edit
+from organisations.models import NationalBody, StatutoryDuty
+
+from .models import (
+    Audience,
+    BoardApproval,
+    Expectation,
+    Measure,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+)
+
+
+class ProgrammeForm(PortalModelForm):
+    bodies = forms.ModelMultipleChoiceField(
+        queryset=NationalBody.objects.all(), widget=forms.CheckboxSelectMultiple, label="Bodies that run it"
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "title", "summary", "description", "theme", "bodies", "integration_stage", "accountable_body", "duty",
+            "status", "start_date", "end_date", "senior_responsible_owner",
+        ]
+        widgets = {
+            "summary": forms.Textarea(attrs={"rows": 2}),
+            "description": forms.Textarea,
+            "integration_stage": forms.RadioSelect,
+        }
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["duty"].queryset = StatutoryDuty.objects.select_related("body")
+        self.fields["senior_responsible_owner"].queryset = Appointment.objects.select_related("person").filter(
+            role__in=[Appointment.Role.NATIONAL_DIRECTOR, Appointment.Role.PROGRAMME_DIRECTOR]
+        )
+
+    def clean(self):
+        cleaned = super().clean()
+        bodies = cleaned.get("bodies")
+        # The model checks accountability against the bodies chosen here (Programme.clean).
+        self.instance.bodies_to_save = list(bodies or [])
+        if bodies is not None and self.user is not None:
+            message = bodies_error(self.user, bodies)
+            if message:
+                self.add_error("bodies", message)
+        return cleaned
+
+    def save(self, commit=True):
+        if not self.instance.pk and not self.instance.slug:
+            self.instance.slug = unique_slug(self.cleaned_data["title"])
+        return super().save(commit)
+
+
+def unique_slug(title):
+    base = slugify(title)[:90] or "programme"
+    slug, n = base, 2
+    while Programme.objects.filter(slug=slug).exists():
+        slug, n = f"{base}-{n}", n + 1
+    return slug
+
+
+class ProgrammeChildForm(PortalModelForm):
+    """A record that belongs to a programme: the user must be able to edit that programme."""
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        if "programme" in self.fields:
+            self.fields["programme"].queryset = Programme.objects.order_by("title")
+
+    def clean_programme(self):
+        programme = self.cleaned_data["programme"]
+        if self.user is not None:
+            decision = can_edit(self.user, programme)
+            if not decision:
+                raise forms.ValidationError(decision.reason)
+        return programme
+
+
+class WorkstreamForm(ProgrammeChildForm):
+    audiences = forms.MultipleChoiceField(choices=Audience.choices, widget=forms.CheckboxSelectMultiple)
+
+    class Meta:
+        model = Workstream
+        fields = ["programme", "title", "description", "body", "regions", "audiences", "start_date", "end_date"]
+        widgets = {"description": forms.Textarea, "regions": forms.CheckboxSelectMultiple}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regions.models import Region
+
+        self.fields["regions"].queryset = Region.objects.active()
+        self.fields["regions"].help_text = "Leave all unticked for work that is not regional."
+
+
+class ExpectationForm(ProgrammeChildForm):
+    class Meta:
+        model = Expectation
+        fields = [
+            "programme", "issued_by", "audience", "region", "measure", "comparator", "target", "start_date",
+            "due_date", "wording",
+        ]
+        widgets = {"wording": forms.Textarea, "audience": forms.RadioSelect, "comparator": forms.RadioSelect}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regions.models import Region
+
+        self.fields["region"].queryset = Region.objects.active()
+        self.fields["region"].empty_label = "All England"
+
+    def clean(self):
+        cleaned = super().clean()
+        programme, issued_by = cleaned.get("programme"), cleaned.get("issued_by")
+        if programme and issued_by and not programme.bodies.filter(pk=issued_by.pk).exists():
+            self.add_error("issued_by", f"{issued_by.code} does not run {programme}: choose one of its bodies.")
+        return cleaned
+
+
+class MeasureForm(PortalModelForm):
+    class Meta:
+        model = Measure
+        fields = ["code", "name", "unit", "direction", "standard", "comparator"]
+        widgets = {"direction": forms.RadioSelect, "unit": forms.RadioSelect}
+
+
+class BoardApprovalForm(ProgrammeChildForm):
+    class Meta:
+        model = BoardApproval
+        fields = ["programme", "body", "decision", "date", "minute_reference"]
+        widgets = {"decision": forms.RadioSelect}
+
+
+class ProgrammeMeasureForm(ProgrammeChildForm):
+    class Meta:
+        model = ProgrammeMeasure
+        fields = ["programme", "measure", "target", "agreed_on", "agreed_by"]
+        widgets = {"agreed_by": forms.CheckboxSelectMultiple}
+
+
+class RegionalDeliveryForm(PortalModelForm):
+    class Meta:
+        model = RegionalDelivery
+        fields = ["rag", "lead", "note"]
+        widgets = {"rag": forms.RadioSelect, "note": forms.Textarea}
