@@ -1,5 +1,6 @@
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.urls import reverse
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
 
@@ -29,7 +30,7 @@ class User(AbstractUser):
         default=False, help_text="Set with a one-time password: the user must choose a new one at next sign-in."
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=[bodies])
+    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=[bodies, "groups"])
 
     class Meta:
         ordering = ["username"]
@@ -43,6 +44,15 @@ class User(AbstractUser):
     def body_ids(self):
         """The ids of the bodies this user works for, read once per request."""
         return frozenset(self.bodies.values_list("pk", flat=True))
+
+    def __str__(self):
+        return self.get_full_name() or self.username
+
+    def get_absolute_url(self):
+        return reverse("user-detail", args=[self.pk])
+
+    def editing_bodies(self):
+        return None
 
     def has_role(self, role):
         return role in self.roles

@@ -53,3 +53,131 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
     def get_success_url(self):
         return "/"
+
+
+# User management for Administrators ------------------------------------------------------------
+
+from django.db.models import Prefetch  # noqa: E402
+from django.http import HttpResponseRedirect  # noqa: E402
+from django.shortcuts import get_object_or_404  # noqa: E402
+from django.urls import path  # noqa: E402
+
+from nhs_joint.generic import Resource  # noqa: E402
+from nhs_joint.permissions import can_manage_users  # noqa: E402
+from nhs_joint.tables import Column  # noqa: E402
+
+from . import filters, forms, services  # noqa: E402
+from .models import User  # noqa: E402
+
+
+def roles_text(user):
+    return ", ".join(g.name for g in user.groups.all()) or "No role"
+
+
+def user_summary(u):
+    return [
+        ("Username", u.username),
+        ("Name", u.get_full_name()),
+        ("Email", u.email),
+        ("Role", roles_text(u)),
+        ("Bodies", " and ".join(b.name for b in u.bodies.all()) or "None"),
+        ("Region", str(u.region) if u.region else "None (national)"),
+        ("Status", "Active" if u.is_active else "Deactivated"),
+        ("Must change password at next sign-in", "Yes" if u.must_change_password else "No"),
+        ("Last signed in", u.last_login),
+    ]
+
+
+def _user_queryset():
+    return User.objects.select_related("region").prefetch_related("groups", "bodies")
+
+
+class OneTimePasswordView(View):
+    def dispatch(self, request, *args, **kwargs):
+        can_manage_users(request.user).enforce()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk):
+        user = get_object_or_404(User, pk=pk)
+        return render(request, "accounts/confirm.jinja", {
+            "page_title": f"Set a one-time password for {user.username}",
+            "subject": user,
+            "text": "They will sign in with it once and must then choose their own. Their current password "
+                    "stops working now.",
+            "button": "Set a one-time password",
+            "breadcrumbs": users.breadcrumbs(user),
+        })
+
+    def post(self, request, pk):
+        user = get_object_or_404(User, pk=pk)
+        password = services.set_one_time_password(user, by=request.user)
+        return render(request, "accounts/one_time_password.jinja", {
+            "page_title": f"One-time password for {user.username}", "subject": user, "password": password,
+            "breadcrumbs": users.breadcrumbs(user),
+        })
+
+
+class ActivationView(View):
+    active = False
+
+    def dispatch(self, request, *args, **kwargs):
+        can_manage_users(request.user).enforce()
+        return super().dispatch(request, *args, **kwargs)
+
+    def get(self, request, pk):
+        user = get_object_or_404(User, pk=pk)
+        verb = "Reactivate" if self.active else "Deactivate"
+        text = (
+            "They will be able to sign in again." if self.active
+            else "They will no longer be able to sign in. Their name stays in the history of what they changed."
+        )
+        return render(request, "accounts/confirm.jinja", {
+            "page_title": f"{verb} {user.username}", "subject": user, "text": text, "button": verb,
+            "warning": not self.active, "breadcrumbs": users.breadcrumbs(user),
+        })
+
+    def post(self, request, pk):
+        user = get_object_or_404(User, pk=pk)
+        if user == request.user and not self.active:
+            messages.error(request, "You cannot deactivate your own account.")
+            return HttpResponseRedirect(user_url(user))
+        services.set_active(user, self.active, by=request.user)
+        messages.success(request, f"{user.username} has been {'reactivated' if self.active else 'deactivated'}.")
+        return HttpResponseRedirect(user_url(user))
+
+
+def user_url(user):
+    from django.urls import reverse
+
+    return reverse("user-detail", args=[user.pk])
+
+
+users = Resource(
+    model=User,
+    name="user",
+    prefix="users",
+    queryset=_user_queryset,
+    filterset=filters.UserFilterSet,
+    columns=[
+        Column("username", order="username", link=user_url),
+        Column("name", getter=lambda u: u.get_full_name(), order="last_name"),
+        Column("email", order="email"),
+        Column("role", getter=roles_text),
+        Column("bodies", getter=lambda u: ", ".join(b.code for b in u.bodies.all())),
+        Column("region", order="region"),
+        Column("is_active", "Active", order="is_active"),
+    ],
+    form=forms.UserForm,
+    deletable=False,
+    detail_template="accounts/user_detail.jinja",
+    summary=user_summary,
+    view_permission=can_manage_users,
+    change_permission=lambda user, obj: can_manage_users(user),
+    create_permission=can_manage_users,
+    intro="Accounts of the portal. Users are never deleted: deactivate them, and their history keeps their name.",
+    extra_urls=[
+        path("users/<int:pk>/one-time-password/", OneTimePasswordView.as_view(), name="user-password"),
+        path("users/<int:pk>/deactivate/", ActivationView.as_view(active=False), name="user-deactivate"),
+        path("users/<int:pk>/reactivate/", ActivationView.as_view(active=True), name="user-reactivate"),
+    ],
+)

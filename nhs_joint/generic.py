@@ -52,6 +52,14 @@ class Resource:
     create_label: str | None = None
     intro: str = ""
     extra_urls: list = field(default_factory=list)
+    # Who may see and change these records; the defaults are the portal's rules for programme records.
+    view_permission: Callable | None = None  # (user) -> Decision
+    change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
+    create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
+
+    def check_view(self, user):
+        if self.view_permission:
+            self.view_permission(user).enforce()
 
     @property
     def verbose_name(self):
@@ -104,6 +112,10 @@ class ResourceView(View):
     resource: Resource = None
     http_method_names = ["get", "post", "head"]
 
+    def dispatch(self, request, *args, **kwargs):
+        self.resource.check_view(request.user)
+        return super().dispatch(request, *args, **kwargs)
+
 
 class ListPage(ResourceView):
     """A list with filters, full-text search, sorting, pagination and a CSV export of the same rows."""
@@ -142,7 +154,7 @@ class ListPage(ResourceView):
                 "page_links": _page_links(page, query),
                 "query": query.urlencode(),
                 "export_url": "?" + export_query.urlencode(),
-                "can_create": resource.form is not None and resource.creatable and permissions.can_edit_records(request.user).allowed,
+                "can_create": resource.form is not None and resource.creatable and resource.create_permission(request.user).allowed,
             },
             status=400 if filterset.errors else 200,
         )
@@ -172,7 +184,7 @@ class DetailPage(ResourceView):
             "page_title": str(obj),
             "breadcrumbs": resource.breadcrumbs(),
             "summary": resource.summary(obj) if resource.summary else [],
-            "can_edit": resource.form is not None and permissions.can_edit(request.user, obj).allowed,
+            "can_edit": resource.form is not None and resource.change_permission(request.user, obj).allowed,
         }
         if resource.detail_context:
             context.update(resource.detail_context(obj, request))
@@ -189,7 +201,8 @@ class EditPage(ResourceView):
 
     def check_permission(self, obj):
         user = self.request.user
-        decision = permissions.can_edit(user, obj) if obj is not None else permissions.can_edit_records(user)
+        resource = self.resource
+        decision = resource.change_permission(user, obj) if obj is not None else resource.create_permission(user)
         decision.enforce()
 
     def make_form(self, obj, data=None):
@@ -256,12 +269,12 @@ class DeletePage(ResourceView):
 
     def get(self, request, key):
         obj = self.resource.get_object(key)
-        permissions.can_edit(request.user, obj).enforce()
+        self.resource.change_permission(request.user, obj).enforce()
         return self.render(obj)
 
     def post(self, request, key):
         obj = self.resource.get_object(key)
-        permissions.can_edit(request.user, obj).enforce()
+        self.resource.change_permission(request.user, obj).enforce()
         name = str(obj)
         try:
             with transaction.atomic():

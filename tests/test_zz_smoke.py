@@ -18,3 +18,13 @@ def test_smoke(client, nhse, nhsi):
                 "/accounts/logout/", "/measurements/", "/board-approvals/", "/regional-deliveries/", "/programme-measures/"]:
         r = client.get(url)
         assert r.status_code == 200, (url, r.status_code, r.content[:3000])
+
+
+@pytest.mark.django_db
+def test_users(client, nhse):
+    admin = UserFactory(role="Administrator", bodies=[nhse])
+    client.force_login(admin)
+    for url in ["/users/", f"/users/{admin.pk}/", f"/users/{admin.pk}/edit/", "/users/new/", f"/users/{admin.pk}/history/",
+                f"/users/{admin.pk}/one-time-password/", f"/users/{admin.pk}/deactivate/"]:
+        r = client.get(url)
+        assert r.status_code == 200, (url, r.status_code, r.content[:3000])
