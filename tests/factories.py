@@ -21,6 +21,12 @@ from programmes.models import (
 from regions.models import LocalHealthSystem, Region
 
 
+def code3(prefix, n):
+    """A three-character ODS-like code: the prefix and n in base 36 (1,296 of each)."""
+    digits = "0123456789ABCDEFGHIJKLMNOPQRSTUVWXYZ"
+    return prefix + digits[(n // 36) % 36] + digits[n % 36]
+
+
 class NationalBodyFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = NationalBody
@@ -45,7 +51,7 @@ class RegionFactory(factory.django.DjangoModelFactory):
         model = Region
         django_get_or_create = ("ods_code",)
 
-    ods_code = factory.Sequence(lambda n: f"Z{n:02d}")
+    ods_code = factory.Sequence(lambda n: code3("Z", n))
     name = factory.Sequence(lambda n: f"Test region {n}")
     short_name = factory.LazyAttribute(lambda o: o.name)
     slug = factory.LazyAttribute(lambda o: o.ods_code.lower())
@@ -56,7 +62,7 @@ class LocalHealthSystemFactory(factory.django.DjangoModelFactory):
     class Meta:
         model = LocalHealthSystem
 
-    ods_code = factory.Sequence(lambda n: f"W{n:02d}")
+    ods_code = factory.Sequence(lambda n: code3("W", n))
     name = factory.Sequence(lambda n: f"Local system {n}")
     region = factory.SubFactory(RegionFactory)
 
@@ -121,7 +127,7 @@ class BoardApprovalFactory(factory.django.DjangoModelFactory):
     programme = factory.SubFactory(ProgrammeFactory)
     body = factory.SubFactory(NationalBodyFactory)
     decision = BoardApproval.Decision.APPROVED
-    date = dt.date(2018, 5, 24)
+    date = factory.Sequence(lambda n: dt.date(2018, 5, 24) + dt.timedelta(days=n))
 
 
 class RegionalDeliveryFactory(factory.django.DjangoModelFactory):
