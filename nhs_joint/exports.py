@@ -27,7 +27,7 @@ class _Echo:
         return value
 
 
-def stream_csv(filename, header, rows, chunk_size=2000):
+def stream_csv(filename, header, rows):
     """A response that writes ``header`` then each row of the iterable ``rows`` as it is produced."""
     writer = csv.writer(_Echo())
 
@@ -43,7 +43,7 @@ def stream_csv(filename, header, rows, chunk_size=2000):
     return response
 
 
-def export_table(filename, columns, queryset, chunk_size=2000):
+def export_table(filename, columns, queryset, chunk_size=500):
     """Stream ``queryset`` through ``columns`` in chunks: memory holds one chunk, never the whole result."""
     rows = ([column.export_value(obj) for column in columns] for obj in queryset.iterator(chunk_size=chunk_size))
     return stream_csv(filename, [column.header for column in columns], rows)
