@@ -104,7 +104,7 @@ class OneTimePasswordView(View):
             "subject": user,
             "text": "They will sign in with it once and must then choose their own. Their current password "
                     "stops working now.",
-            "button": "Set a one-time password",
+            "button_text": "Set a one-time password",
             "breadcrumbs": users.breadcrumbs(user),
         })
 
@@ -132,7 +132,7 @@ class ActivationView(View):
             else "They will no longer be able to sign in. Their name stays in the history of what they changed."
         )
         return render(request, "accounts/confirm.jinja", {
-            "page_title": f"{verb} {user.username}", "subject": user, "text": text, "button": verb,
+            "page_title": f"{verb} {user.username}", "subject": user, "text": text, "button_text": verb,
             "warning": not self.active, "breadcrumbs": users.breadcrumbs(user),
         })
 

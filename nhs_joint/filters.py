@@ -1,6 +1,7 @@
 """The base of every filterset: the same filters serve list pages, the API and CSV exports."""
 
 import django_filters
+from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q
 
@@ -20,6 +21,19 @@ class PortalFilterSet(django_filters.FilterSet):
     code_fields: tuple = ()
 
     q = django_filters.CharFilter(method="search", label="Search")
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        for filter_ in self.filters.values():
+            # A short list of choices reads best as checkboxes (the NHS pattern), not a multiple select.
+            if isinstance(filter_, django_filters.MultipleChoiceFilter):
+                filter_.extra.setdefault("widget", forms.CheckboxSelectMultiple)
+            if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)):
+                filter_.extra.setdefault("empty_label", "Any")
+            if isinstance(filter_, django_filters.BooleanFilter):
+                filter_.extra.setdefault(
+                    "widget", forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+                )
 
     def search(self, queryset, name, value):
         value = value.strip()

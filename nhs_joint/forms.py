@@ -59,6 +59,8 @@ class NHSDateField(forms.DateField):
 def name_the_field(form):
     """Give each field's messages its label, as the NHS error pattern asks."""
     for name, field in form.fields.items():
+        if getattr(field, "empty_label", None) == "---------":
+            field.empty_label = "Not chosen"
         label = (field.label or name.replace("_", " ")).lower()
         if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
             field.error_messages["required"] = f"Select the {label}."

@@ -71,8 +71,8 @@ NAVIGATION = [
 
 def nav_items(request):
     """The header's navigation for the signed-in user, marking the section being shown."""
-    user = request.user
-    if not user.is_authenticated:
+    user = getattr(request, "user", None)  # absent when a page is drawn outside the middleware
+    if user is None or not user.is_authenticated:
         return []
     path = request.path
     items = []

@@ -74,7 +74,12 @@ class Programme(models.Model):
         related_name="accountable_for",
     )
     duty = models.ForeignKey(
-        "organisations.StatutoryDuty", on_delete=models.PROTECT, null=True, blank=True, related_name="programmes"
+        "organisations.StatutoryDuty",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="programmes",
+        verbose_name="statutory duty",
     )
     status = models.CharField(max_length=20, choices=Status.choices, default=Status.PROPOSED)
     start_date = models.DateField()

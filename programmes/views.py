@@ -94,7 +94,6 @@ programmes = Resource(
         Column("status", order="status"),
         Column("start_date", "Start", order="start_date"),
         Column("end_date", "End", order="end_date"),
-        Column("slug", "Slug"),
     ],
     form=forms.ProgrammeForm,
     summary=programme_summary,
