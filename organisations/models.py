@@ -30,7 +30,7 @@ class StatutoryDuty(models.Model):
     """A statutory responsibility that one body holds and the other cannot take over."""
 
     body = models.ForeignKey(NationalBody, on_delete=models.PROTECT, related_name="duties")
-    slug = models.SlugField(max_length=100)
+    slug = models.SlugField(max_length=100, unique=True, help_text="Its natural key, e.g. nhse-ccg-assessment.")
     title = models.CharField(max_length=200)
     legal_basis = models.CharField(max_length=300)
     summary = models.TextField(blank=True)
@@ -40,12 +40,12 @@ class StatutoryDuty(models.Model):
     class Meta:
         ordering = ["body__code", "title"]
         verbose_name_plural = "statutory duties"
-        constraints = [
-            models.UniqueConstraint(fields=["body", "slug"], name="statutory_duty_unique_slug_per_body"),
-        ]
 
     def __str__(self):
         return f"{self.title} ({self.body.code})"
+
+    def natural_key(self):
+        return (self.slug,)
 
 
 class Organisation(models.Model):
