@@ -1,0 +1,258 @@
+from rest_framework import serializers
+
+from appointments.models import Appointment, Person
+from nhs_joint import permissions
+from nhs_joint.api import ModelRulesSerializer, NaturalKeyField, PortalViewSet
+from organisations.models import NationalBody, StatutoryDuty
+from regions.models import Region
+
+from . import filters
+from .models import (
+    Audience,
+    BoardApproval,
+    Expectation,
+    Measure,
+    Measurement,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+)
+
+
+def body_field(**kwargs):
+    return NaturalKeyField(slug_field="code", queryset=NationalBody.objects.all(), key_name="body code", **kwargs)
+
+
+def region_field(**kwargs):
+    return NaturalKeyField(slug_field="ods_code", queryset=Region.objects.all(), key_name="region ODS code", **kwargs)
+
+
+def programme_field():
+    return NaturalKeyField(slug_field="slug", queryset=Programme.objects.all(), key_name="programme slug")
+
+
+def measure_field():
+    return NaturalKeyField(slug_field="code", queryset=Measure.objects.all(), key_name="measure code")
+
+
+class ProgrammeChildSerializer(ModelRulesSerializer):
+    """A record of a programme: only those who may edit the programme may add to it."""
+
+    def validate_programme(self, programme):
+        user = self.context["request"].user
+        decision = permissions.can_edit(user, programme)
+        if not decision:
+            raise serializers.ValidationError(decision.reason)
+        return programme
+
+
+class ProgrammeSerializer(ModelRulesSerializer):
+    many_to_many = ("bodies",)
+    bodies = body_field(many=True)
+    accountable_body = body_field(allow_null=True, required=False)
+    duty = NaturalKeyField(
+        slug_field="slug", queryset=StatutoryDuty.objects.all(), allow_null=True, required=False, key_name="duty slug"
+    )
+    senior_responsible_owner = serializers.PrimaryKeyRelatedField(
+        queryset=Appointment.objects.all(), allow_null=True, required=False,
+        help_text="The id of the appointment of the senior responsible owner.",
+    )
+
+    class Meta:
+        model = Programme
+        fields = [
+            "slug", "title", "summary", "description", "theme", "bodies", "integration_stage", "accountable_body",
+            "duty", "status", "start_date", "end_date", "senior_responsible_owner", "version",
+        ]
+        read_only_fields = ["slug", "version"]
+
+    def validate_bodies(self, bodies):
+        if not bodies:
+            raise serializers.ValidationError("A programme is run by at least one body.")
+        message = permissions.bodies_error(self.context["request"].user, bodies)
+        if message:
+            raise serializers.ValidationError(message)
+        return bodies
+
+    def prepare(self, instance, attrs):
+        if "bodies" in attrs:
+            instance.bodies_to_save = list(attrs["bodies"])
+
+    def create(self, validated_data):
+        from .forms import unique_slug
+
+        validated_data["slug"] = unique_slug(validated_data["title"])
+        return super().create(validated_data)
+
+
+class ProgrammeViewSet(PortalViewSet):
+    """National programmes, by slug."""
+
+    queryset = Programme.objects.select_related("accountable_body", "duty").prefetch_related("bodies")
+    serializer_class = ProgrammeSerializer
+    filterset_class = filters.ProgrammeFilterSet
+    lookup_field = "slug"
+
+
+class BoardApprovalSerializer(ProgrammeChildSerializer):
+    programme = programme_field()
+    body = body_field()
+
+    class Meta:
+        model = BoardApproval
+        fields = ["id", "programme", "body", "decision", "date", "minute_reference"]
+
+
+class BoardApprovalViewSet(PortalViewSet):
+    """Decisions of each body's Board on programmes."""
+
+    queryset = BoardApproval.objects.select_related("programme", "body")
+    serializer_class = BoardApprovalSerializer
+    filterset_class = filters.BoardApprovalFilterSet
+
+
+class RegionalDeliverySerializer(ModelRulesSerializer):
+    programme = programme_field()
+    region = region_field()
+    lead = NaturalKeyField(
+        slug_field="email", queryset=Person.objects.all(), allow_null=True, required=False, key_name="email"
+    )
+
+    class Meta:
+        model = RegionalDelivery
+        fields = ["id", "programme", "region", "rag", "lead", "note", "updated"]
+        read_only_fields = ["updated"]
+
+    def validate(self, attrs):
+        region = attrs.get("region", getattr(self.instance, "region", None))
+        if region is not None:
+            decision = permissions.can_edit_delivery(self.context["request"].user, region.pk, region)
+            if not decision:
+                raise serializers.ValidationError({"region": decision.reason})
+        return super().validate(attrs)
+
+
+class RegionalDeliveryViewSet(PortalViewSet):
+    """How each programme is being delivered in each region: kept by the region's director."""
+
+    queryset = RegionalDelivery.objects.select_related("programme", "region", "lead")
+    serializer_class = RegionalDeliverySerializer
+    filterset_class = filters.RegionalDeliveryFilterSet
+
+    @staticmethod
+    def create_permission(user):
+        from accounts.models import Role
+
+        if user.is_active and Role.REGIONAL_DIRECTOR in user.roles:
+            return permissions.ALLOWED
+        return permissions.Decision(False, "Only Regional directors record regional delivery.")
+
+
+class WorkstreamSerializer(ProgrammeChildSerializer):
+    many_to_many = ("regions",)
+    programme = programme_field()
+    body = body_field()
+    regions = region_field(many=True, required=False)
+    audiences = serializers.ListField(child=serializers.ChoiceField(choices=Audience.choices), allow_empty=True)
+
+    class Meta:
+        model = Workstream
+        fields = ["id", "programme", "title", "description", "body", "regions", "audiences", "start_date", "end_date"]
+
+
+class WorkstreamViewSet(PortalViewSet):
+    """The pieces of work of each programme."""
+
+    queryset = Workstream.objects.select_related("programme", "body").prefetch_related("regions")
+    serializer_class = WorkstreamSerializer
+    filterset_class = filters.WorkstreamFilterSet
+
+
+class ExpectationSerializer(ProgrammeChildSerializer):
+    programme = programme_field()
+    issued_by = body_field()
+    region = region_field(allow_null=True, required=False, help_text="Null for all England.")
+    measure = measure_field()
+
+    class Meta:
+        model = Expectation
+        fields = [
+            "id", "programme", "issued_by", "audience", "region", "measure", "comparator", "target", "start_date",
+            "due_date", "wording",
+        ]
+
+    def validate(self, attrs):
+        attrs = super().validate(attrs)
+        programme = attrs.get("programme", getattr(self.instance, "programme", None))
+        issued_by = attrs.get("issued_by", getattr(self.instance, "issued_by", None))
+        if programme and issued_by and not programme.bodies.filter(pk=issued_by.pk).exists():
+            raise serializers.ValidationError({"issued_by": f"{issued_by.code} does not run {programme}."})
+        return attrs
+
+
+class ExpectationViewSet(PortalViewSet):
+    """What programmes ask of providers, commissioners and local systems."""
+
+    queryset = Expectation.objects.select_related("programme", "issued_by", "region", "measure")
+    serializer_class = ExpectationSerializer
+    filterset_class = filters.ExpectationFilterSet
+
+
+class MeasureSerializer(ModelRulesSerializer):
+    class Meta:
+        model = Measure
+        fields = ["code", "name", "unit", "direction", "standard", "comparator"]
+
+
+class MeasureViewSet(PortalViewSet):
+    """Measures of success, by code."""
+
+    queryset = Measure.objects.all()
+    serializer_class = MeasureSerializer
+    filterset_class = filters.MeasureFilterSet
+    lookup_field = "code"
+
+
+class ProgrammeMeasureSerializer(ProgrammeChildSerializer):
+    many_to_many = ("agreed_by",)
+    programme = programme_field()
+    measure = measure_field()
+    agreed_by = body_field(many=True)
+
+    class Meta:
+        model = ProgrammeMeasure
+        fields = ["id", "programme", "measure", "target", "agreed_on", "agreed_by"]
+
+
+class ProgrammeMeasureViewSet(PortalViewSet):
+    """How the success of each programme is measured, as agreed by the bodies."""
+
+    queryset = ProgrammeMeasure.objects.select_related("programme", "measure").prefetch_related("agreed_by")
+    serializer_class = ProgrammeMeasureSerializer
+    filterset_class = filters.ProgrammeMeasureFilterSet
+
+
+class MeasurementSerializer(ModelRulesSerializer):
+    measure = measure_field()
+    region = region_field(allow_null=True, required=False, help_text="Null for England.")
+
+    class Meta:
+        model = Measurement
+        fields = ["id", "measure", "region", "month", "value", "source"]
+        validators = []  # the model's own rules (Measurement.full_clean) say it better, naming the fields
+
+    def validate_month(self, month):
+        if month.day != 1:
+            raise serializers.ValidationError("Give the month as its first day, e.g. 2019-04-01.")
+        return month
+
+
+class MeasurementViewSet(PortalViewSet):
+    """Monthly values of each measure, by region or for England."""
+
+    queryset = Measurement.objects.select_related("measure", "region")
+    serializer_class = MeasurementSerializer
+    filterset_class = filters.MeasurementFilterSet
+
+
