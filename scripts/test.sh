@@ -1,0 +1,37 @@
+#!/usr/bin/env bash
+# Run the whole test suite: real PostgreSQL, real Redis, a real Celery worker, Chromium.
+#   scripts/test.sh            (extra arguments go to pytest, e.g. scripts/test.sh tests/test_pages.py -x)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
+if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
+    echo "test: the tests need Python 3.11 or newer ($PYTHON is older); set PYTHON=/path/to/python3.11" >&2
+    exit 1
+fi
+if [ ! -x .venv/bin/python ]; then
+    echo "test: creating the virtual environment in .venv"
+    "$PYTHON" -m venv .venv
+fi
+echo "test: installing the requirements"
+.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+
+# axe-core, injected into pages by the browser tests (from the npm registry, pinned by package-lock.json).
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "test: installing axe-core"
+    npm ci --no-audit --no-fund --silent
+fi
+
+# The browser tests drive Debian's Chromium; a browser download is never used.
+CHROMIUM_PATH="${CHROMIUM_PATH:-/usr/bin/chromium}"
+if [ ! -x "$CHROMIUM_PATH" ]; then
+    echo "test: installing Chromium from Debian's packages"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y --no-install-recommends chromium >/dev/null \
+        || { $SUDO apt-get update >/dev/null && $SUDO apt-get install -y --no-install-recommends chromium >/dev/null; }
+fi
+export CHROMIUM_PATH
+
+eval "$(.venv/bin/python scripts/bootstrap.py services --tests)"
+exec .venv/bin/pytest "$@"

@@ -1,0 +1,172 @@
+"""The run and test commands' bootstrap: finding, starting and creating the services the portal needs."""
+
+import importlib.util
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+ROOT = Path(__file__).resolve().parents[1]
+spec = importlib.util.spec_from_file_location("bootstrap", ROOT / "scripts" / "bootstrap.py")
+bootstrap = importlib.util.module_from_spec(spec)
+sys.modules.setdefault("bootstrap", bootstrap)
+spec.loader.exec_module(bootstrap)
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def current_database(name=None):
+    config = settings.DATABASES["default"]
+    return bootstrap.Database(
+        host=config["HOST"] or "127.0.0.1",
+        port=int(config["PORT"] or 5432),
+        user=config["USER"] or "postgres",
+        password=config["PASSWORD"] or "",
+        name=name or config["NAME"],
+    )
+
+
+def test_database_url_is_parsed_with_defaults():
+    db = bootstrap.Database.from_url("postgres://portal:s%40cret@db.example:6543/joint")
+    assert (db.host, db.port, db.user, db.password, db.name) == ("db.example", 6543, "portal", "s@cret", "joint")
+    assert not db.is_local
+    local = bootstrap.Database.from_url("postgresql://127.0.0.1/nhs_joint")
+    assert (local.port, local.user, local.is_local) == (5432, "postgres", True)
+
+
+@pytest.mark.parametrize(
+    "url, message",
+    [("mysql://root@127.0.0.1/nhs_joint", "postgres:// URL"), ("postgres://postgres@127.0.0.1:5432/", "names no database")],
+)
+def test_a_bad_database_url_is_explained(url, message):
+    with pytest.raises(bootstrap.BootstrapError, match=message):
+        bootstrap.Database.from_url(url)
+
+
+def test_postgres_answers_only_where_a_server_listens():
+    assert bootstrap.postgres_answers(current_database())
+    closed = bootstrap.Database("127.0.0.1", free_port(), "postgres", "", "nhs_joint")
+    assert not bootstrap.postgres_answers(closed)
+
+
+def test_a_missing_database_is_created_once():
+    db = current_database(name=f"bootstrap_{uuid.uuid4().hex[:12]}")
+    try:
+        assert bootstrap.ensure_database(db) is True
+        assert bootstrap.ensure_database(db) is False
+        db.connect(db.name).close()
+    finally:
+        connection = db.connect("postgres")
+        connection.autocommit = True
+        with connection.cursor() as cursor:
+            cursor.execute(f'DROP DATABASE IF EXISTS "{db.name}"')
+        connection.close()
+
+
+def test_without_redis_the_portal_runs_jobs_in_process_and_says_so(capsys):
+    db = current_database()
+    environ = {
+        "DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    exports = bootstrap.services(environ, for_tests=False)
+    assert exports == {"CELERY_TASK_ALWAYS_EAGER": "true"}
+    assert "run inside the web process" in capsys.readouterr().err
+
+
+def test_with_redis_nothing_changes():
+    db = current_database()
+    environ = {
+        "DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    assert bootstrap.redis_answers(settings.CELERY_BROKER_URL)
+    assert bootstrap.services(environ, for_tests=False) == {}
+
+
+@pytest.mark.slow
+def test_the_tests_get_a_project_local_redis_when_none_answers(tmp_path):
+    url = f"redis://127.0.0.1:{free_port()}/0"
+    db = current_database()
+    environ = {"DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}", "CELERY_BROKER_URL": url}
+    try:
+        assert bootstrap.services(environ, for_tests=True, local=tmp_path) == {}
+        assert bootstrap.redis_answers(url)
+    finally:
+        pidfile = tmp_path / "redis" / "redis.pid"
+        if pidfile.exists():
+            os.kill(int(pidfile.read_text()), signal.SIGTERM)
+
+
+@pytest.mark.slow
+def test_a_project_local_postgres_is_started_where_none_answers(tmp_path, capsys):
+    port = free_port()
+    url = f"postgres://postgres@127.0.0.1:{port}/portal_local"
+    datadir = tmp_path / "postgres" / "data"
+    environ = {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}
+    try:
+        assert bootstrap.services(environ, for_tests=False, local=tmp_path) == {}
+        db = bootstrap.Database.from_url(url)
+        connection = db.connect("portal_local")
+        with connection.cursor() as cursor:
+            # The portal's migrations need these extensions from the same binaries.
+            cursor.execute("SELECT name FROM pg_available_extensions WHERE name IN ('pg_trgm', 'unaccent', 'btree_gist')")
+            assert {row[0] for row in cursor.fetchall()} == {"pg_trgm", "unaccent", "btree_gist"}
+        connection.close()
+        assert "project-local PostgreSQL" in capsys.readouterr().err
+        # A second start finds it running and leaves it alone.
+        assert bootstrap.services(environ, for_tests=False, local=tmp_path) == {}
+    finally:
+        assert bootstrap.stop_local_postgres(datadir)
+    assert not bootstrap.postgres_answers(bootstrap.Database.from_url(url))
+
+
+def test_a_remote_database_that_does_not_answer_is_an_error_not_a_local_start(tmp_path):
+    environ = {"DATABASE_URL": f"postgres://postgres@192.0.2.1:{free_port()}/nhs_joint"}
+    with pytest.raises(bootstrap.BootstrapError, match="no PostgreSQL answers on 192.0.2.1"):
+        bootstrap.services(environ, for_tests=False, local=tmp_path)
+    assert not (tmp_path / "postgres").exists()
+
+
+def test_the_command_line_reports_errors_without_a_traceback(capsys, monkeypatch):
+    monkeypatch.setenv("DATABASE_URL", "mysql://root@127.0.0.1/nhs_joint")
+    assert bootstrap.main(["services"]) == 1
+    err = capsys.readouterr().err
+    assert "bootstrap: error: DATABASE_URL must be a postgres:// URL" in err
+    assert "Traceback" not in err
+
+
+def test_the_command_line_prints_exports_for_the_shell(monkeypatch):
+    db = current_database()
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}",
+        "CELERY_BROKER_URL": f"redis://127.0.0.1:{free_port()}/0",
+    }
+    result = subprocess.run(
+        [sys.executable, str(ROOT / "scripts" / "bootstrap.py"), "services"],
+        env=env, capture_output=True, text=True, check=True,
+    )
+    assert result.stdout.strip() == "export CELERY_TASK_ALWAYS_EAGER=true"
+
+
+def test_the_readme_starts_with_the_two_commands_and_they_exist():
+    readme = (ROOT / "README.md").read_text()
+    first_block = re.search(r"```(?:sh|bash|console)?\n(.*?)```", readme, re.S).group(1)
+    commands = [line for line in first_block.splitlines() if line.strip() and not line.startswith("#")]
+    assert commands == ["scripts/run.sh", "scripts/test.sh"]
+    for command in commands:
+        assert os.access(ROOT / command, os.X_OK), command
+    assert os.access(ROOT / ".ci" / "run", os.X_OK)
+    assert "scripts/test.sh" in (ROOT / ".ci" / "run").read_text()
