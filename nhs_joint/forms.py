@@ -56,6 +56,41 @@ class NHSDateField(forms.DateField):
         return super().to_python(value)
 
 
+class MonthYearWidget(DayMonthYearWidget):
+    """The NHS date input without the day: a month and a year box."""
+
+    parts = ("month", "year")
+
+    def split(self, value):
+        if isinstance(value, (list, tuple)):
+            return tuple(value) + ("",) * (2 - len(value))
+        day, month, year = super().split(value)
+        return (month, year)
+
+
+class NHSMonthField(forms.DateField):
+    """A calendar month, kept as its first day."""
+
+    widget = MonthYearWidget
+
+    def to_python(self, value):
+        if isinstance(value, (list, tuple)):
+            month, year = (list(value) + ["", ""])[:2]
+            label = self.label.lower() if self.label else "month"
+            if not month and not year:
+                return None
+            if not month or not year:
+                raise ValidationError(f"The {label} must include a {'month' if not month else 'year'}.", code="incomplete")
+            try:
+                if len(year) != 4:
+                    raise ValueError
+                return dt.date(int(year), int(month), 1)
+            except ValueError:
+                raise ValidationError(f"The {label} must be a real month, for example 4 2018.", code="invalid")
+        value = super().to_python(value)
+        return value.replace(day=1) if value else value
+
+
 def name_the_field(form):
     """Give each field's messages its label, as the NHS error pattern asks."""
     for name, field in form.fields.items():
@@ -69,6 +104,8 @@ def name_the_field(form):
             field.error_messages["required"] = f"Enter the {label}."
         if isinstance(field, forms.DecimalField):
             field.error_messages["invalid"] = f"The {label} must be a number."
+        if isinstance(field, NHSMonthField):
+            field.error_messages["invalid"] = f"The {label} must be a real month, for example 4 2018."
         if isinstance(field, NHSDateField):
             field.error_messages["invalid"] = f"The {label} must be a real date, for example 1 4 2018."
 
@@ -80,7 +117,7 @@ class PortalModelForm(forms.ModelForm):
         self.user = user
         super().__init__(*args, **kwargs)
         for name, field in list(self.fields.items()):
-            if isinstance(field, forms.DateField) and not isinstance(field, NHSDateField):
+            if isinstance(field, forms.DateField) and not isinstance(field, (NHSDateField, NHSMonthField)):
                 self.fields[name] = NHSDateField(
                     label=field.label, required=field.required, help_text=field.help_text or "For example, 1 4 2018"
                 )
@@ -97,10 +134,14 @@ class Form(forms.Form):
 
 
 def field_kind(field):
-    """How a template draws a field: input, textarea, select, radios, checkboxes, checkbox, password or date."""
+    """How a template draws a field: input, textarea, select, radios, checkboxes, checkbox, password, date or month."""
     widget = field.widget
+    if isinstance(field, NHSMonthField):
+        return "month"
     if isinstance(field, NHSDateField):
         return "date"
+    if isinstance(widget, forms.FileInput):
+        return "file"
     if isinstance(widget, forms.CheckboxSelectMultiple):
         return "checkboxes"
     if isinstance(widget, forms.RadioSelect):
@@ -121,7 +162,7 @@ def error_list(form):
     items = [{"text": message, "href": "#form-errors"} for message in form.non_field_errors()]
     for name, field in form.fields.items():
         kind = field_kind(field)
-        target = {"date": f"id_{name}-day", "checkboxes": f"id_{name}_0", "radios": f"id_{name}_0"}.get(kind, f"id_{name}")
+        target = {"date": f"id_{name}-day", "month": f"id_{name}-month", "checkboxes": f"id_{name}_0", "radios": f"id_{name}_0"}.get(kind, f"id_{name}")
         for message in form.errors.get(name, []):
             items.append({"text": message, "href": f"#{target}"})
     return items

@@ -52,6 +52,7 @@ class Resource:
     create_label: str | None = None
     intro: str = ""
     extra_urls: list = field(default_factory=list)
+    list_actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
     # Who may see and change these records; the defaults are the portal's rules for programme records.
     view_permission: Callable | None = None  # (user) -> Decision
     change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
@@ -155,6 +156,7 @@ class ListPage(ResourceView):
                 "query": query.urlencode(),
                 "export_url": "?" + export_query.urlencode(),
                 "can_create": resource.form is not None and resource.creatable and resource.create_permission(request.user).allowed,
+                "list_actions": resource.list_actions(request.user) if resource.list_actions else [],
             },
             status=400 if filterset.errors else 200,
         )

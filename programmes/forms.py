@@ -1,8 +1,10 @@
+import datetime as dt
+
 from django import forms
 from django.utils.text import slugify
 
 from appointments.models import Appointment
-from nhs_joint.forms import PortalModelForm
+from nhs_joint.forms import Form, NHSMonthField, PortalModelForm
 from nhs_joint.permissions import bodies_error, can_edit
 from organisations.models import NationalBody, StatutoryDuty
 
@@ -11,6 +13,7 @@ from .models import (
     BoardApproval,
     Expectation,
     Measure,
+    Measurement,
     Programme,
     ProgrammeMeasure,
     RegionalDelivery,
@@ -150,3 +153,59 @@ class RegionalDeliveryForm(PortalModelForm):
         model = RegionalDelivery
         fields = ["rag", "lead", "note"]
         widgets = {"rag": forms.RadioSelect, "note": forms.Textarea}
+
+
+class MeasurementEntryForm(PortalModelForm):
+    """One month's value of a measure, for a region or for England, entered on the measure's page."""
+
+    month = NHSMonthField(label="Month", help_text="For example, 4 2019")
+
+    class Meta:
+        model = Measurement
+        fields = ["region", "month", "value"]
+
+    def __init__(self, *args, measure, **kwargs):
+        super().__init__(*args, **kwargs)
+        from regions.models import Region
+
+        self.measure = self.instance.measure = measure
+        self.instance.source = Measurement.Source.ENTERED
+        self.fields["region"].queryset = Region.objects.active()
+        self.fields["region"].empty_label = "England"
+        self.fields["region"].required = False
+        unit = "a percentage between 0 and 100" if measure.unit == Measure.Unit.PERCENT else f"in {measure.get_unit_display().lower()}"
+        self.fields["value"].help_text = f"{measure.name}, {unit}."
+
+    def clean(self):
+        cleaned = super().clean()
+        month, region = cleaned.get("month"), cleaned.get("region")
+        if month and month > dt.date.today():
+            self.add_error("month", "The month must not be in the future.")
+        elif month and "region" not in self.errors:
+            held = Measurement.objects.filter(measure=self.measure, region=region, month=month).first()
+            if held is not None:
+                self.add_error(
+                    "month",
+                    f"There is already a measurement for {region or 'England'} in {month:%B %Y} "
+                    f"({held.value:f}, {held.get_source_display().lower()}).",
+                )
+        return cleaned
+
+
+class MeasurementImportForm(Form):
+    file = forms.FileField(
+        label="CSV file",
+        help_text="A header row “measure,region,month,value”, then one line per month, for example "
+        "“ae-4hr,Y56,2019-04,87.2”. Leave the region empty for England.",
+        widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
+    )
+
+    MAX_BYTES = 5 * 1024 * 1024
+
+    def clean_file(self):
+        uploaded = self.cleaned_data["file"]
+        if uploaded.size > self.MAX_BYTES:
+            raise forms.ValidationError("The file must be smaller than 5 MB: split it into several files.")
+        if not uploaded.name.lower().endswith(".csv"):
+            raise forms.ValidationError("The file must be a CSV file (its name ending in .csv).")
+        return uploaded

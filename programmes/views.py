@@ -1,9 +1,16 @@
+from django.contrib import messages
+from django.db import transaction
 from django.db.models import Prefetch
+from django.http import HttpResponseRedirect
+from django.shortcuts import render
+from django.urls import path, reverse
+from django.views import View
 
+from nhs_joint import permissions
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, names, section
 
-from . import filters, forms
+from . import filters, forms, services
 from .models import (
     BoardApproval,
     Expectation,
@@ -164,12 +171,19 @@ expectations = Resource(
 
 
 def measure_detail(measure, request):
+    actions = []
+    if permissions.can_edit_records(request.user):
+        actions = [
+            {"text": "Enter a measurement", "href": reverse("measurement-entry", args=[measure.code])},
+            {"text": "Import measurements", "href": reverse("measurement-import")},
+        ]
     latest = (
         Measurement.objects.filter(measure=measure)
         .select_related("region")
         .order_by("-month", "region__name")[:16]
     )
     return {
+        "detail_actions": actions,
         "sections": [
             section(
                 "agreed", "Programmes measured by it",
@@ -314,4 +328,97 @@ measurements = Resource(
 RESOURCES = [
     programmes, workstreams, expectations, measures, board_approvals, regional_deliveries, programme_measures,
     measurements,
+]
+
+
+class MeasurementEntryPage(View):
+    """Enter one month's value of a measure, for a region or England."""
+
+    http_method_names = ["get", "post", "head"]
+
+    def setup_page(self, request, key):
+        permissions.can_edit_records(request.user).enforce()
+        self.measure = measures.get_object(key)
+
+    def get(self, request, key):
+        self.setup_page(request, key)
+        return self.render(forms.MeasurementEntryForm(measure=self.measure, user=request.user))
+
+    def post(self, request, key):
+        self.setup_page(request, key)
+        form = forms.MeasurementEntryForm(request.POST, measure=self.measure, user=request.user)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        with transaction.atomic():
+            saved = form.save()
+        messages.success(request, f"Measurement saved: {saved.region or 'England'}, {saved.month:%B %Y}, {saved.value:f}.")
+        return HttpResponseRedirect(self.measure.get_absolute_url())
+
+    def render(self, form, status=200):
+        measure = self.measure
+        return render(
+            self.request,
+            "programmes/measurement_form.jinja",
+            {
+                "form": form,
+                "caption": measure.name,
+                "page_title": "Enter a measurement",
+                "breadcrumbs": measures.breadcrumbs(measure),
+                "submit": "Save measurement",
+                "cancel_url": measure.get_absolute_url(),
+            },
+            status=status,
+        )
+
+
+class MeasurementImportPage(View):
+    """Import measurements from a CSV file: all of it, or nothing with a message per bad line."""
+
+    http_method_names = ["get", "post", "head"]
+
+    def get(self, request):
+        permissions.can_edit_records(request.user).enforce()
+        return self.render(forms.MeasurementImportForm())
+
+    def post(self, request):
+        permissions.can_edit_records(request.user).enforce()
+        form = forms.MeasurementImportForm(request.POST, request.FILES)
+        if not form.is_valid():
+            return self.render(form, status=400)
+        try:
+            result = services.import_measurements_file(form.cleaned_data["file"], user=request.user)
+        except services.MeasurementFileError as exc:
+            return self.render(form, errors=exc.errors, status=400)
+        messages.success(request, f"“{form.cleaned_data['file'].name}” imported: {result}")
+        return HttpResponseRedirect(reverse("measurement-list"))
+
+    def render(self, form, errors=(), status=200):
+        shown = list(errors[: services.MAX_ERRORS_SHOWN])
+        return render(
+            self.request,
+            "programmes/measurement_form.jinja",
+            {
+                "form": form,
+                "file_errors": shown,
+                "more_errors": len(errors) - len(shown),
+                "page_title": "Import measurements",
+                "intro": "Every line is checked before anything is saved: a file with a bad line is refused whole. "
+                "A measurement already held for the same measure, region and month takes the file's value.",
+                "breadcrumbs": [{"text": "Home", "href": "/"}, {"text": "Measurements", "href": reverse("measurement-list")}],
+                "submit": "Import",
+                "multipart": True,
+                "cancel_url": reverse("measurement-list"),
+            },
+            status=status,
+        )
+
+
+measures.extra_urls = [
+    path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
+]
+measurements.list_actions = lambda user: (
+    [{"text": "Import measurements", "href": reverse("measurement-import")}] if permissions.can_edit_records(user) else []
+)
+measurements.extra_urls = [
+    path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
 ]

@@ -1,0 +1,195 @@
+"""Measurements from a CSV file: every line checked first, then all written or none.
+
+The file has a header row and four columns: ``measure`` (a measure code),
+``region`` (a region's ODS code; empty or ``ENG`` for England), ``month``
+(``YYYY-MM`` or the month's first day ``YYYY-MM-01``) and ``value``.
+A measurement already held for the same measure, region and month takes the
+file's value.
+"""
+
+import csv
+import datetime as dt
+import io
+from dataclasses import dataclass, field
+from decimal import Decimal, InvalidOperation
+
+from django.core.exceptions import ValidationError
+from django.db import IntegrityError, transaction
+from simple_history.utils import bulk_create_with_history, bulk_update_with_history
+
+from regions.models import Region
+
+from .models import Measure, Measurement
+
+COLUMNS = ("measure", "region", "month", "value")
+ENGLAND = {"", "ENG", "ENGLAND"}
+MAX_ERRORS_SHOWN = 50
+
+
+class MeasurementFileError(Exception):
+    """A file that cannot be imported; ``errors`` lists every problem found, each naming its line."""
+
+    def __init__(self, errors):
+        self.errors = errors
+        shown = errors[:MAX_ERRORS_SHOWN]
+        more = len(errors) - len(shown)
+        super().__init__("\n".join(shown + ([f"… and {more} more problems."] if more else [])))
+
+
+@dataclass
+class ImportResult:
+    created: int = 0
+    updated: int = 0
+    unchanged: int = 0
+    measures: set = field(default_factory=set)
+
+    def __str__(self):
+        return f"{self.created} measurements added, {self.updated} updated, {self.unchanged} unchanged."
+
+
+def parse_month(text):
+    text = text.strip()
+    for pattern in ("%Y-%m", "%Y-%m-%d"):
+        try:
+            parsed = dt.datetime.strptime(text, pattern).date()
+        except ValueError:
+            continue
+        if parsed.day != 1:
+            raise ValueError("a month is given as YYYY-MM or as its first day, YYYY-MM-01")
+        return parsed
+    raise ValueError("a month is given as YYYY-MM, for example 2019-04")
+
+
+def read_measurements(stream, name="the file"):
+    """Check every line of ``stream`` (text); return the rows as (measure, region, month, value) tuples."""
+    reader = csv.reader(stream)
+    errors = []
+    try:
+        header = next(reader, None)
+    except (csv.Error, UnicodeDecodeError) as exc:
+        raise MeasurementFileError([f"{name}: line 1: {_describe(exc)}"]) from None
+    if header is None:
+        raise MeasurementFileError([f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."])
+    columns = [column.strip().lower().removesuffix("_code") for column in header]
+    if columns[: len(COLUMNS)] != list(COLUMNS) or any(columns[len(COLUMNS):]):
+        raise MeasurementFileError(
+            [f"{name}: line 1: the header must be “{','.join(COLUMNS)}”, not “{','.join(header)}”."]
+        )
+
+    measures = {m.code: m for m in Measure.objects.all()}
+    regions = {r.ods_code: r for r in Region.objects.all()}
+    rows, seen = [], {}
+    line = 1
+    try:
+        for line, record in enumerate(reader, start=2):
+            if not any(cell.strip() for cell in record):
+                continue
+            where = f"{name}: line {line}"
+            if len(record) != len(COLUMNS):
+                errors.append(f"{where}: {len(record)} fields, expected {len(COLUMNS)} ({', '.join(COLUMNS)}).")
+                continue
+            code, region_code, month_text, value_text = (cell.strip() for cell in record)
+            problems = []
+            measure = measures.get(code)
+            if measure is None:
+                problems.append(f"measure: no measure has the code “{code}”")
+            region = None
+            if region_code.upper() not in ENGLAND:
+                region = regions.get(region_code.upper())
+                if region is None:
+                    problems.append(f"region: no region has the ODS code “{region_code}” (leave it empty for England)")
+            try:
+                month = parse_month(month_text)
+            except ValueError as exc:
+                month = None
+                problems.append(f"month: “{month_text}” is not a month ({exc})")
+            try:
+                value = Decimal(value_text)
+                if not value.is_finite():
+                    raise InvalidOperation
+            except InvalidOperation:
+                value = None
+                problems.append(f"value: “{value_text}” is not a number")
+            if measure is not None and value is not None:
+                try:
+                    measure.check_value(value, "value")
+                    Measurement._meta.get_field("value").clean(value, None)
+                except ValidationError as exc:
+                    problems.append("value: " + " ".join(_messages(exc)))
+            if problems:
+                errors.extend(f"{where}, {problem}." for problem in problems)
+                continue
+            key = (measure.pk, region.pk if region else None, month)
+            if key in seen:
+                errors.append(f"{where}: the same measure, region and month as line {seen[key]}.")
+                continue
+            seen[key] = line
+            rows.append((measure, region, month, value))
+    except (csv.Error, UnicodeDecodeError) as exc:
+        errors.append(f"{name}: line {line + 1}: {_describe(exc)}")
+    if errors:
+        raise MeasurementFileError(errors)
+    if not rows:
+        raise MeasurementFileError([f"{name} has a header but no measurements."])
+    return rows
+
+
+def import_measurements(stream, name="the file", user=None, source=Measurement.Source.IMPORTED):
+    """Import a whole file, or nothing: raises MeasurementFileError naming every bad line."""
+    rows = read_measurements(stream, name)
+    try:
+        return _write(rows, user, source)
+    except IntegrityError:
+        # Someone saved one of these months while the file was being imported.
+        raise MeasurementFileError(
+            [f"{name}: some of these months were saved by someone else at the same moment; nothing was saved, try again."]
+        ) from None
+
+
+def _write(rows, user, source):
+    result = ImportResult()
+    with transaction.atomic():
+        measure_ids = {measure.pk for measure, *_ in rows}
+        months = {month for *_, month, _value in rows}
+        existing = {
+            (m.measure_id, m.region_id, m.month): m
+            for m in Measurement.objects.select_for_update().filter(measure_id__in=measure_ids, month__in=months).order_by()
+        }
+        to_create, to_update = [], []
+        for measure, region, month, value in rows:
+            result.measures.add(measure.code)
+            current = existing.get((measure.pk, region.pk if region else None, month))
+            if current is None:
+                to_create.append(Measurement(measure=measure, region=region, month=month, value=value, source=source))
+            elif current.value != value:
+                current.value, current.source = value, source
+                to_update.append(current)
+            else:
+                result.unchanged += 1
+        if to_create:
+            bulk_create_with_history(to_create, Measurement, batch_size=1000, default_user=user)
+        if to_update:
+            bulk_update_with_history(to_update, Measurement, ["value", "source"], batch_size=1000, default_user=user)
+        result.created, result.updated = len(to_create), len(to_update)
+    return result
+
+
+def import_measurements_file(uploaded, user=None):
+    """An uploaded file (bytes, UTF-8 with or without a byte order mark)."""
+    stream = io.TextIOWrapper(uploaded, encoding="utf-8-sig", newline="")
+    try:
+        return import_measurements(stream, uploaded.name, user=user)
+    finally:
+        stream.detach()
+
+
+def _describe(exc):
+    if isinstance(exc, UnicodeDecodeError):
+        return "the file is not UTF-8 text (save it from the spreadsheet as “CSV UTF-8”)."
+    return f"the file is not valid CSV ({exc})."
+
+
+def _messages(exc):
+    if hasattr(exc, "message_dict"):
+        return [m for messages in exc.message_dict.values() for m in messages]
+    return list(exc.messages)
