@@ -62,7 +62,7 @@ def upsert(model, lookup, values, tally, kind):
     if changed:
         for name in changed:
             setattr(obj, name, values[name])
-        obj.save(update_fields=changed)
+        obj.save()  # a whole save: models such as Programme keep a version on every save
         tally.add(kind, "updated")
     else:
         tally.add(kind, "unchanged")

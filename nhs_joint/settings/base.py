@@ -192,3 +192,9 @@ LOGGING = {
     "handlers": {"console": {"class": "logging.StreamHandler"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
+
+# The measures each region shows side by side on the national overview (measure codes).
+HEADLINE_MEASURES = env.list("HEADLINE_MEASURES", default=["ae-4hr", "rtt-18wk", "cancer-62d", "amb-cat2-mean"])
+
+# seed_demo adds fictional people and generated figures: never where real records live.
+DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)

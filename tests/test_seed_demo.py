@@ -1,0 +1,187 @@
+"""The demonstration data set: complete, believable, idempotent, with exactly the planted problems."""
+
+import datetime as dt
+import io
+from collections import Counter
+from decimal import Decimal
+
+import pytest
+from django.apps import apps
+from django.contrib.auth import authenticate
+from django.core.management import CommandError, call_command
+from django.db.models import Max, Q
+
+from appointments.models import Appointment
+from programmes.demo import PLANTED, last_complete_month
+from programmes.models import (
+    BoardApproval,
+    Expectation,
+    Measurement,
+    Programme,
+    ProgrammeMeasure,
+    RegionalDelivery,
+    Workstream,
+)
+from regions.models import Region
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+PORTAL_APPS = ("accounts", "organisations", "regions", "programmes", "appointments")
+
+
+def seed_demo():
+    out = io.StringIO()
+    call_command("seed_demo", stdout=out)
+    return out.getvalue()
+
+
+def snapshot():
+    """Rows of every portal model (history included) and each programme's version."""
+    counts = {
+        model._meta.label: model.objects.count()
+        for model in apps.get_models(include_auto_created=True)
+        if model._meta.app_label in PORTAL_APPS
+    }
+    counts["versions"] = tuple(Programme.objects.order_by("slug").values_list("version", flat=True))
+    return counts
+
+
+def shares_of(appointment):
+    return {s.body.code: s.fte_percent for s in appointment.shares.all()}
+
+
+def current(queryset, today):
+    return queryset.filter(Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today)))
+
+
+def test_the_data_set_is_complete_and_only_the_planted_problems_are_wrong():
+    output = seed_demo()
+    today = dt.date.today()
+    active_regions = list(Region.objects.active())
+    assert len(active_regions) == 7
+
+    # Programmes and their parts.
+    assert Programme.objects.count() == 22
+    per_programme = Counter(Workstream.objects.values_list("programme__slug", flat=True))
+    assert set(per_programme) == set(Programme.objects.values_list("slug", flat=True))
+    assert all(3 <= n <= 6 for n in per_programme.values()), per_programme
+    assert Expectation.objects.filter(audience="providers").exists()
+    assert Expectation.objects.filter(audience="commissioners").exists()
+    assert all(e.start_date <= today <= e.due_date for e in Expectation.objects.all())
+
+    # Generated measurements: at least 36 months for each agreed measure, region and England.
+    last = last_complete_month(today)
+    agreed = set(ProgrammeMeasure.objects.values_list("measure__code", flat=True))
+    assert len(agreed) == 10
+    assert set(Measurement.objects.values_list("source", flat=True)) == {"generated"}
+    months = Counter(Measurement.objects.values_list("measure__code", "region__ods_code"))
+    for code in agreed:
+        for area in [None] + [r.ods_code for r in active_regions]:
+            assert months[(code, area)] >= 36, (code, area)
+    assert Measurement.objects.filter(month=last).exists()
+
+    # 1. region-director: every active region has exactly one current joint Regional Director, but Y61.
+    for region in active_regions:
+        directors = list(current(Appointment.objects.filter(region=region, role="regional_director"), today))
+        assert len(directors) == 1, region
+        expected = {"NHSE": 100} if region.ods_code == "Y61" else {"NHSE": 50, "NHSI": 50}
+        assert shares_of(directors[0]) == expected, region
+
+    # 2 and 10. expectation-conflict and duplicate-ask: the only pairs on one measure, audience and area.
+    pairs = []
+    expectations = list(Expectation.objects.select_related("programme", "measure", "region"))
+    for i, a in enumerate(expectations):
+        for b in expectations[i + 1:]:
+            same_area = a.region_id == b.region_id or a.region_id is None or b.region_id is None
+            if a.measure_id == b.measure_id and a.audience == b.audience and same_area:
+                pairs.append((a.measure.code, a.audience, a.target == b.target, {a.programme.slug, b.programme.slug}))
+    assert sorted(pairs, key=str) == sorted([
+        ("ae-4hr", "providers", False, {"urgent-emergency-care", "single-oversight-framework"}),
+        ("cancer-62d", "providers", True, {"cancer", "single-oversight-framework"}),
+    ], key=str)
+
+    # 3. statutory-accountability: every duty belongs to the accountable body, but the tariff's.
+    for programme in Programme.objects.select_related("duty__body", "accountable_body").prefetch_related("bodies"):
+        assert programme.accountable_body in programme.bodies.all(), programme
+        wrong = programme.duty.body_id != programme.accountable_body_id
+        assert wrong == (programme.slug == "national-tariff"), programme
+
+    # 4. board-approval: approved and active programmes are approved by each body's Board, but maternity.
+    for programme in Programme.objects.filter(status__in=["approved", "active"]).prefetch_related("bodies"):
+        approved = set(
+            BoardApproval.objects.filter(programme=programme, decision="approved").values_list("body__code", flat=True)
+        )
+        missing = {b.code for b in programme.bodies.all()} - approved
+        assert missing == ({"NHSI"} if programme.slug == "maternity" else set()), programme
+
+    # 5. appointment-shares: every appointment's shares total 100, but Jo Okafor's.
+    totals = {a.person.email: sum(shares_of(a).values()) for a in Appointment.objects.select_related("person")}
+    assert {email for email, total in totals.items() if total != 100} == {"jo.okafor@example.nhs.uk"}
+    assert totals["jo.okafor@example.nhs.uk"] == Decimal(90)
+
+    # 6. regional-coverage: every active programme has a delivery record in each active region, but one.
+    missing = {
+        (p.slug, r.ods_code)
+        for p in Programme.objects.filter(status="active")
+        for r in active_regions
+        if not RegionalDelivery.objects.filter(programme=p, region=r).exists()
+    }
+    assert missing == {("learning-disability", "Y58")}
+
+    # 7. measure-data-gap: eip-2wk in the South East stops six months before the last month; the rest are current.
+    latest = {
+        (code, region): month
+        for code, region, month in Measurement.objects.values_list("measure__code", "region__ods_code")
+        .annotate(last=Max("month"))
+        .order_by()
+    }
+    behind = {key for key, month in latest.items() if month != last}
+    assert behind == {("eip-2wk", "Y59")}
+    assert (last.year - latest[("eip-2wk", "Y59")].year) * 12 + last.month - latest[("eip-2wk", "Y59")].month == 6
+
+    # 8. duplicate-work: the two discharge to assess workstreams share their scope.
+    d2a = Workstream.objects.filter(title__istartswith="Discharge to assess")
+    assert sorted(d2a.values_list("programme__slug", flat=True)) == ["seven-day-services", "urgent-emergency-care"]
+    assert all(w.audiences == ["providers"] and not w.regions.exists() for w in d2a)
+
+    # 9. duplicate-post: one single-body post per body with the same title ignoring case; no other such pair.
+    singles = [
+        (a.role, a.title.strip().lower(), a.region_id, next(iter(shares_of(a))))
+        for a in current(Appointment.objects.select_related("person"), today)
+        if len(shares_of(a)) == 1
+    ]
+    by_post = Counter((role, title, region) for role, title, region, _ in singles)
+    duplicated = {post for post, n in by_post.items() if n > 1}
+    assert duplicated == {("programme_director", "director of elective care", None)}
+
+    assert len(PLANTED) == 10 and len({p["rule"] for p in PLANTED}) == 10
+    assert "staff.demo" in output and "director.demo" in output and "admin.demo" in output
+
+
+def test_running_it_twice_changes_nothing():
+    seed_demo()
+    before = snapshot()
+    seed_demo()
+    assert snapshot() == before
+
+
+def test_one_login_per_role_with_the_printed_password(monkeypatch):
+    monkeypatch.setenv("DEMO_PASSWORD", "a-test-password-42")
+    output = seed_demo()
+    assert "password: a-test-password-42" in output
+    for username, role in [("staff.demo", "Staff"), ("director.demo", "Regional director"), ("admin.demo", "Administrator")]:
+        user = authenticate(username=username, password="a-test-password-42")
+        assert user is not None, username
+        assert user.roles == {role}
+        assert not user.must_change_password
+        assert set(user.bodies.values_list("code", flat=True)) == {"NHSE", "NHSI"}
+    director = authenticate(username="director.demo", password="a-test-password-42")
+    assert director.region.ods_code == "Y56"
+    # The director login is the person in London's Regional Director post.
+    assert Appointment.objects.get(role="regional_director", region=director.region).person.user == director
+
+
+def test_it_refuses_where_demonstration_data_is_not_allowed(settings):
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
+        call_command("seed_demo", stdout=io.StringIO())
+    assert not Programme.objects.exists()
