@@ -24,12 +24,14 @@ python3 - "$DIST/nhsuk-frontend.min.css" "$DEST/nhsuk-frontend.min.css" <<'PY'
 import re, sys
 css = open(sys.argv[1], encoding="utf-8").read()
 css, removed = re.subn(r"@font-face\{[^}]*https?://[^}]*\}", "", css)
+# The source map is not vendored: a reference to it would fail collectstatic's manifest.
+css = re.sub(r"/\*# sourceMappingURL=[^*]*\*/", "", css)
 if re.search(r"url\(https?://", css):
     sys.exit("the stylesheet still refers to another site: check the refresh script")
 open(sys.argv[2], "w", encoding="utf-8").write(css)
 print(f"removed {removed} @font-face rules that loaded fonts from a CDN")
 PY
-cp "$DIST/nhsuk-frontend.min.js" "$DEST/nhsuk-frontend.min.js"
+sed -E 's@//# sourceMappingURL=[^ ]*$@@' "$DIST/nhsuk-frontend.min.js" > "$DEST/nhsuk-frontend.min.js"
 cp -R "$DIST/assets" "$DEST/assets"
 echo "$VERSION" > "$DEST/VERSION"
 echo "Vendored nhsuk-frontend $VERSION into static/nhsuk/"

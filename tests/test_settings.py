@@ -62,3 +62,14 @@ def test_debug_is_off_unless_asked_for(debug, expected):
 
 def test_connections_are_kept_between_requests(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
+
+
+def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
+    """The manifest storage of the base and production settings refuses a stylesheet naming a missing file."""
+    result = run_manage(
+        "collectstatic", "--noinput", "--verbosity", "0",
+        env_overrides={"DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DJANGO_STATIC_ROOT": str(tmp_path)},
+    )
+    assert result.returncode == 0, result.stderr
+    assert (tmp_path / "staticfiles.json").exists()
+    assert list(tmp_path.glob("nhsuk/nhsuk-frontend.min.*.css"))

@@ -123,7 +123,7 @@ USE_I18N = True
 USE_TZ = True
 
 STATIC_URL = "static/"
-STATIC_ROOT = BASE_DIR / "staticfiles"
+STATIC_ROOT = env.path("DJANGO_STATIC_ROOT", default=str(BASE_DIR / "staticfiles"))
 STATICFILES_DIRS = [BASE_DIR / "static"]
 # The NHS.UK frontend's stylesheet asks for /assets/...: WhiteNoise serves that folder at the root.
 WHITENOISE_ROOT = BASE_DIR / "static" / "nhsuk"
