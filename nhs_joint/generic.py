@@ -52,6 +52,7 @@ class Resource:
     create_label: str | None = None
     intro: str = ""
     extra_urls: list = field(default_factory=list)
+    list_prefix: str | None = None  # where the list is, when not at the prefix (e.g. "regions/codes")
     list_actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
     # Who may see and change these records; the defaults are the portal's rules for programme records.
     view_permission: Callable | None = None  # (user) -> Decision
@@ -83,7 +84,7 @@ class Resource:
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
         patterns = [
-            path(f"{self.prefix}/", ListPage.as_view(resource=self), name=f"{self.name}-list"),
+            path(f"{self.list_prefix or self.prefix}/", ListPage.as_view(resource=self), name=f"{self.name}-list"),
         ]
         if self.form and self.creatable:
             patterns.append(path(f"{self.prefix}/new/", EditPage.as_view(resource=self), name=f"{self.name}-create"))

@@ -1,5 +1,7 @@
 """The Jinja2 environment of the portal's pages, with the NHS.UK frontend macros on its path."""
 
+import json
+from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
 import nhsuk_frontend_jinja
@@ -9,6 +11,7 @@ from django.templatetags.static import static
 from django.urls import reverse
 from django.utils import formats, timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
+from markupsafe import Markup
 
 from .forms import error_list, field_kind
 
@@ -32,6 +35,74 @@ def datetime(value):
     return date(value, "j F Y \\a\\t H:i")
 
 
+def number(value):
+    """A decimal without trailing zeros: 95.00 as 95, 87.50 as 87.5."""
+    if value is None or value == "":
+        return ""
+    try:
+        return f"{Decimal(str(value)).normalize():f}"
+    except InvalidOperation:
+        return str(value)
+
+
+RAG_TAGS = {"red": "nhsuk-tag--red", "amber": "nhsuk-tag--orange", "green": "nhsuk-tag--green"}
+
+
+def rag_class(value):
+    """The tag colour of a RAG status; the status is always written out too, colour is never the only cue."""
+    return RAG_TAGS.get(value, "nhsuk-tag--grey")
+
+
+class MacroCache:
+    """Renders NHS.UK component macros once per distinct input.
+
+    The components are pure functions of their parameters, and a page calls
+    them with the same parameters again and again (the header, the footer, a
+    filter's checkboxes). Rendering a component costs far more than looking up
+    its HTML, so the HTML is kept, keyed by the parameters, in a bounded map
+    per process. Only what the parameters hold reaches the key, so no user's
+    data can appear on another's page unless it was in their own parameters.
+    """
+
+    def __init__(self, env, size=4096):
+        self.env = env
+        self.size = size
+        self.html = {}
+
+    def _store(self, key, render):
+        html = self.html.get(key)
+        if html is None:
+            html = Markup(render())
+            if len(self.html) >= self.size:
+                self.html.clear()
+            self.html[key] = html
+        return html
+
+    def component(self, template, macro, params):
+        """``{{ component("nhsuk/components/header/macro.jinja", "header", {...}) }}``."""
+        key = ("component", template, macro, json.dumps(params, sort_keys=True, default=str))
+        return self._store(key, lambda: getattr(self.env.get_template(template).module, macro)(params))
+
+    def field(self, form, name):
+        """A form field drawn by macros/forms.jinja's ``field``, keyed by everything the macro reads."""
+        bound = form[name]
+        field = bound.field
+        value = bound.value()
+        if isinstance(value, (list, tuple)):
+            value = tuple(str(v) for v in value)
+        else:
+            value = None if value is None else str(value)
+        # Model choices cost a query here; a miss costs one more when the macro draws them.
+        choices = tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
+        key = (
+            "field", type(field).__name__, type(field.widget).__name__, bound.html_name, str(bound.label),
+            str(bound.help_text), tuple(str(e) for e in bound.errors), value, choices,
+            json.dumps(field.widget.attrs, sort_keys=True, default=str),
+            getattr(field.widget, "allow_multiple_selected", False),
+        )
+        return self._store(key, lambda: self.env.get_template("macros/forms.jinja").module.field(form, name))
+
+
 def environment(**options):
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
@@ -42,7 +113,10 @@ def environment(**options):
     options["undefined"] = ChainableUndefined
     options.setdefault("extensions", []).append("jinja2.ext.do")
     env = Environment(loader=ChoiceLoader(loaders), **options)
+    cache = MacroCache(env)
     env.globals.update(
+        component=cache.component,
+        cached_field=cache.field,
         static=static,
         url=url,
         get_messages=get_messages,
@@ -51,8 +125,9 @@ def environment(**options):
         field_kind=field_kind,
         error_list=error_list,
         account_items=account_items,
+        rag_class=rag_class,
     )
-    env.filters.update(date=date, datetime=datetime)
+    env.filters.update(date=date, datetime=datetime, number=number)
     return env
 
 

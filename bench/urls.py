@@ -1,0 +1,13 @@
+"""The portal's addresses plus /bench/ok, the bare Django view every result is compared with."""
+
+from django.contrib.auth.decorators import login_not_required
+from django.http import HttpResponse
+from django.urls import include, path
+
+
+@login_not_required
+def ok(request):
+    return HttpResponse("ok", content_type="text/plain")
+
+
+urlpatterns = [path("bench/ok", ok), path("", include("nhs_joint.urls"))]
