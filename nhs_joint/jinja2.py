@@ -103,6 +103,18 @@ class MacroCache:
         return self._store(key, lambda: self.env.get_template("macros/forms.jinja").module.field(form, name))
 
 
+def spc_svg(result, **options):
+    from regions.charts import render_svg
+
+    return render_svg(result, **options)
+
+
+def spc_summary(result, unit=""):
+    from regions.charts import summary
+
+    return summary(result, unit)
+
+
 def environment(**options):
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
@@ -126,6 +138,8 @@ def environment(**options):
         error_list=error_list,
         account_items=account_items,
         rag_class=rag_class,
+        spc_svg=spc_svg,
+        spc_summary=spc_summary,
     )
     env.filters.update(date=date, datetime=datetime, number=number)
     return env

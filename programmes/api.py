@@ -1,9 +1,14 @@
+from django.conf import settings
+from drf_spectacular.utils import extend_schema
 from rest_framework import serializers
+from rest_framework.decorators import action
+from rest_framework.response import Response
 
 from appointments.models import Appointment, Person
 from nhs_joint import permissions
 from nhs_joint.api import ModelRulesSerializer, NaturalKeyField, PortalViewSet
 from organisations.models import NationalBody, StatutoryDuty
+from regions import spc
 from regions.models import Region
 
 from . import filters
@@ -205,6 +210,55 @@ class MeasureSerializer(ModelRulesSerializer):
         fields = ["code", "name", "unit", "direction", "standard", "comparator"]
 
 
+class SpcPointSerializer(serializers.Serializer):
+    month = serializers.DateField()
+    value = serializers.FloatField()
+    moving_range = serializers.FloatField(allow_null=True)
+    special_cause = serializers.ChoiceField(
+        choices=["outside_limits", "trend", "two_of_three", "run"], allow_null=True,
+        help_text="The special cause the point shows, by the method's priority; null for common cause.",
+    )
+    side = serializers.ChoiceField(choices=["high", "low"], allow_null=True)
+    variation = serializers.ChoiceField(choices=["common", "improvement", "concern", "neither"])
+
+
+class SpcSerializer(serializers.Serializer):
+    """A measure's statistical process control chart for a region, or for England."""
+
+    measure = serializers.CharField()
+    region = serializers.CharField(allow_null=True, help_text="The region's ODS code; null for England.")
+    points = SpcPointSerializer(many=True)
+    mean = serializers.FloatField(allow_null=True)
+    mean_moving_range = serializers.FloatField(allow_null=True)
+    upper_process_limit = serializers.FloatField(allow_null=True)
+    lower_process_limit = serializers.FloatField(allow_null=True)
+    upper_two_sigma = serializers.FloatField(allow_null=True)
+    lower_two_sigma = serializers.FloatField(allow_null=True)
+    baseline_points = serializers.IntegerField()
+    run_length = serializers.IntegerField()
+    direction = serializers.CharField(allow_null=True)
+    target = serializers.FloatField(allow_null=True)
+    target_comparator = serializers.CharField(allow_null=True)
+    variation_icon = serializers.CharField(allow_null=True)
+    variation_label = serializers.CharField()
+    assurance_icon = serializers.CharField(allow_null=True)
+    assurance_label = serializers.CharField()
+    note = serializers.CharField()
+
+
+class SpcQuerySerializer(serializers.Serializer):
+    region = serializers.CharField(required=False, help_text="A region's ODS code, e.g. Y56; leave out for England.")
+    baseline = serializers.IntegerField(
+        required=False, min_value=2, help_text="Compute the mean and limits from the first K points only."
+    )
+
+    def validate_region(self, value):
+        region = Region.objects.filter(ods_code=value.upper()).first()
+        if region is None:
+            raise serializers.ValidationError(f"No region has the ODS code “{value}”.")
+        return region
+
+
 class MeasureViewSet(PortalViewSet):
     """Measures of success, by code."""
 
@@ -212,6 +266,27 @@ class MeasureViewSet(PortalViewSet):
     serializer_class = MeasureSerializer
     filterset_class = filters.MeasureFilterSet
     lookup_field = "code"
+
+    @extend_schema(
+        parameters=[SpcQuerySerializer],
+        responses={200: SpcSerializer},
+        summary="Statistical process control chart of a measure",
+        description="The monthly series of the measure for a region (or England), its mean, process limits "
+        "(mean ± 2.66 × mean moving range), each point's special cause and the variation and assurance icons.",
+    )
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
+    def spc(self, request, code=None):
+        measure = self.get_object()
+        query = SpcQuerySerializer(data=request.query_params)
+        query.is_valid(raise_exception=True)
+        region = query.validated_data.get("region")
+        points = Measurement.objects.filter(measure=measure, region=region).order_by("month").values_list("month", "value")
+        result = spc.analyse(
+            list(points), direction=measure.direction, target=measure.standard,
+            target_comparator=measure.comparator or None, baseline=query.validated_data.get("baseline"),
+            run_length=settings.SPC_RUN_LENGTH,
+        )
+        return Response({"measure": measure.code, "region": region.ods_code if region else None, **result.as_dict()})
 
 
 class ProgrammeMeasureSerializer(ProgrammeChildSerializer):

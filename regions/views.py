@@ -1,13 +1,16 @@
 from django.db.models import Count, Prefetch, Q
+from django.shortcuts import render
+from django.urls import path, re_path
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailPage, Resource
+from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column, link_to, section
 from organisations.models import Organisation
 from programmes.models import Expectation, RegionalDelivery
 
-from . import filters
+from . import dashboards, filters
 from .models import LocalHealthSystem, Region
 
 
@@ -99,7 +102,38 @@ regions = Resource(
     detail_context=region_detail,
     intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
     "and the retired region codes that older files still use.",
+    list_prefix="regions/codes",
 )
+
+
+class RegionDashboard(DetailPage):
+    """A region's dashboard: its director, joint posts, delivery, expectations, findings and SPC charts."""
+
+    def get(self, request, key):
+        region = regions.get_object(key)
+        context = dashboards.region_dashboard(region)
+        context.update(
+            region=region,
+            page_title=f"{region} region",
+            breadcrumbs=[{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
+            can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
+            local_systems=list(region.local_systems.order_by("name")),
+            finding_url=dashboards.finding_url,
+        )
+        return render(request, "regions/dashboard.jinja", context)
+
+
+def national_overview(request):
+    context = dashboards.national_overview()
+    context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
+    return render(request, "regions/overview.jinja", context)
+
+
+regions.extra_urls = [
+    path("regions/", national_overview, name="region-overview"),
+    # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
+    re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
+]
 
 
 def local_system_detail(system, request):

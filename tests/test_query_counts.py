@@ -41,7 +41,7 @@ MAKERS = {
     "/appointments/": lambda w, n: [joint_appointment(w, region=w["regions"][0]) for _ in range(n)],
     "/people/": lambda w, n: [f.PersonFactory() for _ in range(n)],
     "/organisations/": lambda w, n: [f.OrganisationFactory(region=w["regions"][0]) for _ in range(n)],
-    "/regions/": lambda w, n: [
+    "/regions/codes/": lambda w, n: [
         joint_appointment(w, region=f.RegionFactory(), role=Appointment.Role.REGIONAL_DIRECTOR).region for _ in range(n)
     ],
     "/local-systems/": lambda w, n: [f.LocalHealthSystemFactory(region=w["regions"][0]) for _ in range(n)],

@@ -198,3 +198,6 @@ HEADLINE_MEASURES = env.list("HEADLINE_MEASURES", default=["ae-4hr", "rtt-18wk",
 
 # seed_demo adds fictional people and generated figures: never where real records live.
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
+
+# Statistical process control: the points in a run or a trend that make a special cause.
+SPC_RUN_LENGTH = env.int("SPC_RUN_LENGTH", default=7)

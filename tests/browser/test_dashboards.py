@@ -1,0 +1,71 @@
+"""A Regional director's dashboard and the national overview, in a real Chromium."""
+
+import datetime as dt
+import re
+
+import pytest
+from playwright.sync_api import expect
+
+from appointments.models import Appointment
+from tests import factories as f
+
+from .conftest import assert_accessible, sign_in
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
+
+
+@pytest.fixture
+def region(db):
+    nhse = f.NationalBodyFactory(code="NHSE", name="NHS England")
+    nhsi = f.NationalBodyFactory(code="NHSI", name="NHS Improvement")
+    midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands", slug="midlands")
+    f.RegionFactory(ods_code="Y56", name="London", short_name="London", slug="london")
+    person = f.PersonFactory(name="Dele Adeyemi")
+    post = f.AppointmentFactory(
+        person=person, role=Appointment.Role.REGIONAL_DIRECTOR, region=midlands, title="Regional Director, Midlands",
+        start_date=dt.date(2019, 4, 1),
+    )
+    f.AppointmentShareFactory(appointment=post, body=nhse, fte_percent=50)
+    f.AppointmentShareFactory(appointment=post, body=nhsi, fte_percent=50)
+    programme = f.ProgrammeFactory(title="Urgent and emergency care", bodies=[nhse, nhsi], accountable_body=nhse, status="active")
+    f.RegionalDeliveryFactory(programme=programme, region=midlands, rag="amber", note="Behind plan in two systems.")
+    ae = f.MeasureFactory(code="ae-4hr", name="A&E attendances seen within 4 hours", standard=95)
+    f.ProgrammeMeasureFactory(programme=programme, measure=ae, target=95)
+    for i in range(30):
+        month = dt.date(2018 + (3 + i) // 12, (3 + i) % 12 + 1, 1)
+        f.MeasurementFactory(measure=ae, region=midlands, month=month, value=86 + (i % 4) + (3 if i > 22 else 0))
+    f.UserFactory(
+        username="dele.director", first_name="Dele", last_name="Adeyemi", role="Regional director",
+        bodies=[nhse, nhsi], region=midlands,
+    )
+    return midlands
+
+
+def test_a_regional_director_lands_on_their_region_and_reads_a_chart_as_a_table(new_page, region):
+    page = new_page()
+    sign_in(page, "dele.director")
+    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
+    expect(page.get_by_role("heading", level=1)).to_have_text("Midlands")
+    expect(page.locator("#director ~ dl")).to_contain_text("Dele Adeyemi")
+    expect(page.locator("#director ~ dl")).to_contain_text("Joint")
+    chart = page.get_by_role("img", name="A&E attendances seen within 4 hours, Midlands")
+    expect(chart).to_be_visible()
+    table = page.get_by_role("table", name=re.compile(r"^A&E attendances seen within 4 hours, Midlands"))
+    expect(table).to_be_hidden()
+    page.get_by_text("Show the data as a table").click()
+    expect(table).to_be_visible()
+    expect(table.get_by_role("row")).to_have_count(31)  # a header row and one row per month
+    expect(table).to_contain_text("April 2018")
+    assert_accessible(page, "regional dashboard")
+
+
+def test_the_national_overview_links_into_each_region(new_page, region):
+    page = new_page()
+    sign_in(page, "dele.director")
+    page.get_by_role("link", name="Regions").first.click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("The seven regions")
+    overview = page.get_by_role("table", name=re.compile("headline measures"))
+    expect(overview.get_by_role("row")).to_have_count(3)  # a header row and the two active regions
+    assert_accessible(page, "national overview")
+    overview.get_by_role("link", name="London").click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("London")

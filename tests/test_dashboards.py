@@ -1,0 +1,146 @@
+"""The regional dashboard and the national overview: what they show, and queries that do not grow with the data."""
+
+import datetime as dt
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from appointments.models import Appointment
+from programmes.models import Measure, Measurement, ProgrammeMeasure
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+def month(i):
+    return dt.date(2018 + (3 + i) // 12, (3 + i) % 12 + 1, 1)
+
+
+@pytest.fixture
+def world(nhse, nhsi):
+    london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
+    director = f.AppointmentFactory(
+        role=Appointment.Role.REGIONAL_DIRECTOR, region=london, title="Regional Director, London",
+        start_date=dt.date(2019, 4, 1), person=f.PersonFactory(name="Priya Raman"),
+    )
+    f.AppointmentShareFactory(appointment=director, body=nhse, fte_percent=50)
+    f.AppointmentShareFactory(appointment=director, body=nhsi, fte_percent=50)
+    programme = f.ProgrammeFactory(title="Urgent care", bodies=[nhse, nhsi], accountable_body=nhse, status="active")
+    f.RegionalDeliveryFactory(programme=programme, region=london, rag="amber", note="Behind in two systems.")
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    return {"london": london, "programme": programme, "director": director, "staff": staff, "nhse": nhse, "nhsi": nhsi}
+
+
+def add_measures(world, n_measures, n_months):
+    for m in range(n_measures):
+        measure = f.MeasureFactory(code=f"m{m}", name=f"Measure {m}", standard=90)
+        f.ProgrammeMeasureFactory(programme=world["programme"], measure=measure, target=90)
+        for i in range(n_months):
+            f.MeasurementFactory(measure=measure, region=world["london"], month=month(i), value=80 + (i % 5))
+            f.MeasurementFactory(measure=measure, region=None, month=month(i), value=85)
+
+
+def queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    return len(ctx.captured_queries)
+
+
+class TestRegionalDashboard:
+    def test_it_shows_director_delivery_expectations_and_a_chart_per_measure(self, client, world):
+        add_measures(world, 2, 24)
+        f.ExpectationFactory(
+            programme=world["programme"], issued_by=world["nhse"], region=None, measure=f.MeasureFactory(code="m0"),
+            start_date=dt.date(2018, 4, 1), due_date=dt.date.today() + dt.timedelta(days=30),
+        )
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/").content.decode()
+        assert "Priya Raman" in html and ">Joint<" in html
+        assert "NHSE 50%" in html
+        assert "Urgent care" in html and ">Amber<" in html
+        assert html.count("<svg") >= 2
+        assert "Show the data as a table" in html
+        assert "Measure 0" in html and "Measure 1" in html
+
+    def test_a_director_not_shared_by_both_bodies_is_shown_as_not_joint(self, client, world):
+        world["director"].shares.filter(body=world["nhsi"]).delete()
+        world["director"].shares.update(fte_percent=100)
+        client.force_login(world["staff"])
+        assert ">Not joint<" in client.get("/regions/Y56/").content.decode()
+
+    def test_only_the_regions_director_is_offered_the_delivery_update(self, client, world):
+        client.force_login(world["staff"])
+        assert "/regional-deliveries/" not in client.get("/regions/Y56/").content.decode()
+        director = f.UserFactory(role="Regional director", bodies=[world["nhse"]], region=world["london"])
+        client.force_login(director)
+        assert "/regional-deliveries/" in client.get("/regions/Y56/").content.decode()
+
+    @pytest.mark.parametrize("measures, months", [((2, 10), (12, 12)), ((4, 4), (12, 60))])
+    def test_queries_do_not_grow_with_measures_or_months(self, client, world, measures, months):
+        client.force_login(world["staff"])
+        add_measures(world, measures[0], months[0])
+        small = queries(client, "/regions/Y56/")
+        ProgrammeMeasure.objects.all().delete()
+        Measurement.objects.all().delete()
+        Measure.objects.all().delete()
+        add_measures(world, measures[1], months[1])
+        assert queries(client, "/regions/Y56/") == small
+
+
+class TestNationalOverview:
+    def test_the_regions_side_by_side(self, client, world):
+        f.RegionFactory(ods_code="Y58", name="South West", short_name="South West")
+        f.RegionFactory(ods_code="Y54", name="North of England", short_name="North of England", active=False)
+        ae = f.MeasureFactory(code="ae-4hr", name="A&E within 4 hours", standard=95)
+        for i in range(14):
+            f.MeasurementFactory(measure=ae, region=world["london"], month=month(i), value=86 + i % 3)
+        client.force_login(world["staff"])
+        html = client.get("/regions/").content.decode()
+        assert "London" in html and "South West" in html
+        assert "North of England" not in html  # retired codes are on the list of codes, not the overview
+        assert "None in post" in html  # the South West has no director recorded
+        assert "A&amp;E within 4 hours" in html
+
+    def test_queries_do_not_grow_with_regions(self, client, world):
+        client.force_login(world["staff"])
+        f.MeasureFactory(code="ae-4hr", standard=95)
+        small = queries(client, "/regions/")
+        for code in ("Y58", "Y59", "Y60", "Y61", "Y62"):
+            region = f.RegionFactory(ods_code=code)
+            f.RegionalDeliveryFactory(programme=world["programme"], region=region)
+            director = f.AppointmentFactory(role=Appointment.Role.REGIONAL_DIRECTOR, region=region)
+            f.AppointmentShareFactory(appointment=director, body=world["nhse"], fte_percent=100)
+        assert queries(client, "/regions/") == small
+
+    def test_the_list_of_every_region_code_stays_available(self, client, world):
+        f.RegionFactory(ods_code="Y54", name="North of England", active=False)
+        client.force_login(world["staff"])
+        html = client.get("/regions/codes/").content.decode()
+        assert "Y54" in html and "Y56" in html
+
+
+class TestSpcApi:
+    def test_the_series_limits_classification_and_icons(self, client, world):
+        add_measures(world, 1, 14)
+        client.force_login(world["staff"])
+        data = client.get("/api/v1/measures/m0/spc/?region=Y56").json()
+        assert data["measure"] == "m0" and data["region"] == "Y56"
+        assert [p["month"] for p in data["points"]][:2] == ["2018-04-01", "2018-05-01"]
+        assert len(data["points"]) == 14
+        assert data["upper_process_limit"] > data["mean"] > data["lower_process_limit"]
+        assert data["variation_icon"] and data["assurance_icon"] in {"pass", "fail", "hit_and_miss"}
+        england = client.get("/api/v1/measures/m0/spc/").json()
+        assert england["region"] is None and {p["value"] for p in england["points"]} == {85.0}
+
+    def test_bad_parameters_are_named(self, client, world):
+        add_measures(world, 1, 3)
+        client.force_login(world["staff"])
+        response = client.get("/api/v1/measures/m0/spc/?region=Q99&baseline=one")
+        assert response.status_code == 400
+        assert set(response.json()) == {"region", "baseline"}
+        assert client.get("/api/v1/measures/none/spc/").status_code == 404
+
+    def test_anonymous_is_refused(self, client, world):
+        assert client.get("/api/v1/measures/m0/spc/").status_code == 401
