@@ -26,14 +26,15 @@ class PortalFilterSet(django_filters.FilterSet):
         super().__init__(*args, **kwargs)
         for filter_ in self.filters.values():
             # A short list of choices reads best as checkboxes (the NHS pattern), not a multiple select.
+            # Assigned, not defaulted: other users of the filterset (the API schema) may have set one.
             if isinstance(filter_, django_filters.MultipleChoiceFilter):
-                filter_.extra.setdefault("widget", forms.CheckboxSelectMultiple)
+                filter_.extra["widget"] = forms.CheckboxSelectMultiple
             if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)):
                 filter_.extra.setdefault("empty_label", "Any")
             if isinstance(filter_, django_filters.BooleanFilter):
-                filter_.extra.setdefault(
-                    "widget", forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
-                )
+                filter_.extra["widget"] = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+            # A form field built earlier (and copied with the filter) would keep its old widget.
+            filter_.__dict__.pop("_field", None)
 
     def search(self, queryset, name, value):
         value = value.strip()
