@@ -61,6 +61,9 @@ class AppointmentSerializer(ModelRulesSerializer):
         ]
 
     def validate_shares(self, shares):
+        # A partial update still replaces the shares whole: each share needs both of its fields.
+        if any("body" not in share or "fte_percent" not in share for share in shares):
+            raise serializers.ValidationError("Each share needs a body and an fte_percent.")
         message = check_shares([(s["body"], s["fte_percent"]) for s in shares])
         if message:
             raise serializers.ValidationError(message)

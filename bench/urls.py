@@ -11,3 +11,7 @@ def ok(request):
 
 
 urlpatterns = [path("bench/ok", ok), path("", include("nhs_joint.urls"))]
+
+handler403 = "nhs_joint.generic.forbidden"
+handler404 = "nhs_joint.generic.not_found"
+handler500 = "nhs_joint.generic.server_error"

@@ -80,8 +80,9 @@ class PortalPermission(drf_permissions.BasePermission):
             return False
         if request.method in drf_permissions.SAFE_METHODS:
             return True
-        if request.method == "POST":
-            decision = view.create_permission(request.user)
+        create_permission = getattr(view, "create_permission", None)
+        if request.method == "POST" and create_permission is not None:
+            decision = create_permission(request.user)
             if not decision:
                 raise exceptions.PermissionDenied(decision.reason)
         return True
@@ -136,7 +137,8 @@ class PortalViewSet(viewsets.ModelViewSet):
         with transaction.atomic():
             instance = self.get_object()
             # Lock the row, then compare: two writers cannot both pass the check.
-            type(instance).objects.select_for_update().filter(pk=instance.pk).first()
+            # (No ordering and no joins: FOR UPDATE cannot lock the nullable side of an outer join.)
+            list(type(instance).objects.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
             expected = request.headers.get("If-Match")
             if expected and expected.strip() != "*":
                 current = etag_of(instance)

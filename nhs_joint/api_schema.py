@@ -26,9 +26,10 @@ class PortalAutoSchema(AutoSchema):
             "403": OpenApiResponse(ErrorSerializer, description="Your role, body or region does not allow this."),
             "400": OpenApiResponse(ValidationErrorSerializer, description="Bad input: a message for each field."),
         }
-        path_has_key = "{" in self.path
-        if path_has_key:
+        if "{" in self.path:
             extra["404"] = OpenApiResponse(ErrorSerializer, description="No such record.")
+        elif self._is_list_view():
+            extra["404"] = OpenApiResponse(ErrorSerializer, description="No such page of results.")
         if method in ("PUT", "PATCH"):
             extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
         if method == "DELETE":

@@ -15,7 +15,7 @@ from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
 from django.db import router, transaction
 from django.db.models import ProtectedError
-from django.http import Http404, HttpResponseRedirect
+from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.utils.text import capfirst
@@ -231,7 +231,7 @@ class EditPage(ResourceView):
             return HttpResponseRedirect(saved.get_absolute_url())
         with transaction.atomic():
             # Lock the row, then compare versions: two saves cannot both pass the check.
-            self.resource.model.objects.select_for_update().filter(pk=obj.pk).first()
+            list(self.resource.model.objects.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
             current = version_of(obj)
             if submitted_version != current:
                 conflict = changes_since(obj, submitted_version) or [{"field": "This record", "who": "Someone"}]
@@ -387,11 +387,19 @@ def forbidden(request, exception=None):
     )
 
 
+def _is_api(request):
+    return request.path.startswith("/api/")
+
+
 def not_found(request, exception=None):
+    if _is_api(request):
+        return JsonResponse({"detail": "Not found."}, status=404)
     return render(request, "errors/404.jinja", {"page_title": "Page not found"}, status=404)
 
 
 def server_error(request):
+    if _is_api(request):
+        return JsonResponse({"detail": "Sorry, there is a problem with the service."}, status=500)
     return render(request, "errors/500.jinja", {"page_title": "Sorry, there is a problem with the service"}, status=500)
 
 

@@ -83,6 +83,10 @@ class ProgrammeSerializer(ModelRulesSerializer):
     def prepare(self, instance, attrs):
         if "bodies" in attrs:
             instance.bodies_to_save = list(attrs["bodies"])
+        if not instance.pk and not instance.slug:
+            from .forms import unique_slug
+
+            instance.slug = unique_slug(attrs.get("title") or "")
 
     def create(self, validated_data):
         from .forms import unique_slug
