@@ -18,6 +18,7 @@ from programmes.api import (
     WorkstreamViewSet,
 )
 from regions.api import LocalSystemViewSet, RegionViewSet
+from reports.api import FindingViewSet, ReportRunViewSet
 
 router = DefaultRouter()
 router.register("bodies", BodyViewSet, basename="body")
@@ -34,6 +35,8 @@ router.register("programme-measures", ProgrammeMeasureViewSet, basename="program
 router.register("measurements", MeasurementViewSet, basename="measurement")
 router.register("people", PersonViewSet, basename="person")
 router.register("appointments", AppointmentViewSet, basename="appointment")
+router.register("report-runs", ReportRunViewSet, basename="report-run")
+router.register("findings", FindingViewSet, basename="finding")
 
 urlpatterns = [
     path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api-token"),

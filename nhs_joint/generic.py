@@ -52,6 +52,8 @@ class Resource:
     create_label: str | None = None
     intro: str = ""
     extra_urls: list = field(default_factory=list)
+    has_history: bool = True  # False for records without a history (report runs, findings)
+    list_forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
     list_prefix: str | None = None  # where the list is, when not at the prefix (e.g. "regions/codes")
     list_actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
     # Who may see and change these records; the defaults are the portal's rules for programme records.
@@ -90,8 +92,11 @@ class Resource:
             patterns.append(path(f"{self.prefix}/new/", EditPage.as_view(resource=self), name=f"{self.name}-create"))
         patterns += [
             path(f"{self.prefix}/{key}/", DetailPage.as_view(resource=self), name=f"{self.name}-detail"),
-            path(f"{self.prefix}/{key}/history/", HistoryPage.as_view(resource=self), name=f"{self.name}-history"),
         ]
+        if self.has_history:
+            patterns.append(
+                path(f"{self.prefix}/{key}/history/", HistoryPage.as_view(resource=self), name=f"{self.name}-history")
+            )
         if self.form:
             patterns.append(
                 path(f"{self.prefix}/{key}/edit/", EditPage.as_view(resource=self), name=f"{self.name}-edit")
@@ -158,6 +163,7 @@ class ListPage(ResourceView):
                 "export_url": "?" + export_query.urlencode(),
                 "can_create": resource.form is not None and resource.creatable and resource.create_permission(request.user).allowed,
                 "list_actions": resource.list_actions(request.user) if resource.list_actions else [],
+                "list_forms": resource.list_forms(request.user) if resource.list_forms else [],
             },
             status=400 if filterset.errors else 200,
         )

@@ -154,6 +154,7 @@ NAVIGATION = [
     ("Appointments", "/appointments/", None),
     ("Organisations", "/organisations/", None),
     ("Regions", "/regions/", None),
+    ("Reports", "/reports/", None),
     ("Users", "/users/", "Administrator"),
 ]
 

@@ -91,3 +91,17 @@ def bodies_error(user, bodies):
     if user.body_ids & {body.pk for body in bodies}:
         return None
     return f"You can only create records for a body you work for ({_names(user.bodies.all()) or 'none'})."
+
+
+def can_run_reports(user):
+    """Running a report changes no record: every signed-in member of staff, director or administrator may."""
+    if not (user.is_authenticated and user.is_active):
+        return Decision(False, "You need to sign in.")
+    if not user.roles:
+        return Decision(False, "Your account has no role in the portal yet: ask an Administrator.")
+    return ALLOWED
+
+
+def can_decide_findings(user):
+    """Deciding that a finding is not a problem is a judgement on the records: Staff and Regional directors."""
+    return can_edit_records(user)

@@ -15,6 +15,7 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("organisations.urls")),
     path("", include("regions.urls")),
+    path("", include("reports.urls")),
     path("", include("nhs_joint.api_urls")),
 ]
 

@@ -30,26 +30,10 @@ def current_appointments(on=None):
 
 
 def open_findings():
-    """The findings of the latest finished run of each kind of report, less those decided "not a problem".
+    """The open findings of the latest reports (reports.services)."""
+    from reports.services import open_findings as latest_open_findings
 
-    None until the reports app holds findings.
-    """
-    try:
-        from reports.models import Finding, ReportRun
-    except ImportError:
-        return None
-
-    latest = []
-    for kind in ReportRun.Kind.values:
-        run = (
-            ReportRun.objects.filter(kind=kind, status=ReportRun.Status.SUCCEEDED)
-            .order_by("-finished", "-pk")
-            .values_list("pk", flat=True)
-            .first()
-        )
-        if run:
-            latest.append(run)
-    return Finding.objects.filter(run_id__in=latest, suppressed=False)
+    return latest_open_findings()
 
 
 @dataclass

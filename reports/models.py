@@ -1,1 +1,131 @@
+"""Report runs, their findings, and the decisions people take on findings."""
 
+import hashlib
+
+from django.conf import settings
+from django.db import models
+from django.urls import reverse
+from simple_history.models import HistoricalRecords
+
+
+class ReportRun(models.Model):
+    """One run of the consistency or the duplication report over the whole store."""
+
+    class Kind(models.TextChoices):
+        CONSISTENCY = "consistency", "Consistency (speak with one voice)"
+        DUPLICATION = "duplication", "Duplication (remove unnecessary duplication)"
+
+    class Status(models.TextChoices):
+        QUEUED = "queued", "Queued"
+        RUNNING = "running", "Running"
+        SUCCEEDED = "succeeded", "Succeeded"
+        FAILED = "failed", "Failed"
+
+    kind = models.CharField(max_length=20, choices=Kind.choices)
+    status = models.CharField(max_length=20, choices=Status.choices, default=Status.QUEUED)
+    requested_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="report_runs"
+    )
+    created = models.DateTimeField(auto_now_add=True)
+    started = models.DateTimeField(null=True, blank=True)
+    finished = models.DateTimeField(null=True, blank=True)
+    progress = models.PositiveSmallIntegerField(default=0)
+    counts = models.JSONField(default=dict, blank=True, help_text="Findings per rule, and records examined.")
+    error = models.TextField(blank=True)
+    task_id = models.CharField(max_length=64, blank=True)
+    worker = models.CharField(max_length=200, blank=True, help_text="The worker running it (host and process).")
+    heartbeat = models.DateTimeField(null=True, blank=True, help_text="When the worker last said it was alive.")
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        indexes = [models.Index(fields=["kind", "status", "-finished"])]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(progress__gte=0, progress__lte=100), name="report_run_progress_percentage"
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.get_kind_display()} report, run {self.pk}"
+
+    def get_absolute_url(self):
+        return reverse("report-detail", args=[self.pk])
+
+    @property
+    def is_finished(self):
+        return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
+
+
+def fingerprint_of(rule, records):
+    """The rule and the sorted keys of the records it is about: the same problem has the same fingerprint."""
+    keys = sorted(f"{r['type']}:{r['key']}" for r in records)
+    return hashlib.sha256("|".join([rule, *keys]).encode()).hexdigest()
+
+
+class Finding(models.Model):
+    """A problem a rule found in one run."""
+
+    class Severity(models.TextChoices):
+        HIGH = "high", "High"
+        MEDIUM = "medium", "Medium"
+        LOW = "low", "Low"
+
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="findings")
+    rule = models.CharField(max_length=50)
+    severity = models.CharField(max_length=10, choices=Severity.choices)
+    message = models.TextField()
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.SET_NULL, null=True, blank=True, related_name="findings"
+    )
+    score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    records = models.JSONField(default=list, help_text="[{type, id, key, label}] of the records it is about.")
+    shared_terms = models.JSONField(default=list, blank=True, help_text="Words two similar records share.")
+    fingerprint = models.CharField(max_length=64)
+    records_state = models.CharField(max_length=64, help_text="A digest of the records' versions when found.")
+    suppressed = models.BooleanField(default=False, help_text="Decided “not a problem” and not changed since.")
+
+    class Meta:
+        ordering = ["rule", "-score", "pk"]
+        indexes = [
+            models.Index(fields=["run", "rule"]),
+            models.Index(fields=["rule", "region"]),
+            models.Index(fields=["fingerprint"]),
+        ]
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(score__isnull=True) | models.Q(score__gte=0, score__lte=1),
+                name="finding_score_between_0_and_1",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.rule}: {self.message[:80]}"
+
+    def get_absolute_url(self):
+        return reverse("finding-detail", args=[self.pk])
+
+
+class FindingDecision(models.Model):
+    """“Not a problem”: hides a finding from later runs until one of its records changes."""
+
+    class Decision(models.TextChoices):
+        NOT_A_PROBLEM = "not_a_problem", "Not a problem"
+
+    fingerprint = models.CharField(max_length=64, db_index=True)
+    rule = models.CharField(max_length=50)
+    decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.NOT_A_PROBLEM)
+    reason = models.TextField()
+    records_state = models.CharField(max_length=64)
+    decided_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="finding_decisions"
+    )
+    decided_at = models.DateTimeField(auto_now_add=True)
+    finding = models.ForeignKey(Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions")
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at"]
+
+    def __str__(self):
+        return f"{self.get_decision_display()}: {self.rule}"

@@ -1,3 +1,170 @@
-from django.shortcuts import render
+"""The reports' pages: runs (with a Run report button and live progress) and findings (with decisions)."""
 
-# Create your views here.
+from django.contrib import messages
+from django.http import HttpResponseRedirect
+from django.shortcuts import get_object_or_404, render
+from django.urls import path, reverse
+from django.views import View
+
+from django import forms
+
+from nhs_joint import permissions
+from nhs_joint.forms import Form
+from nhs_joint.generic import Resource
+from nhs_joint.tables import Column
+
+from . import filters, services
+from .models import Finding, ReportRun
+from .rules import all_rules
+
+RECORD_URLS = {
+    "programme": "/programmes/{key}/", "workstream": "/workstreams/{id}/", "expectation": "/expectations/{id}/",
+    "measure": "/measures/{key}/", "appointment": "/appointments/{id}/", "person": "/people/{id}/",
+    "region": "/regions/{key}/",
+}
+
+
+def record_url(record):
+    pattern = RECORD_URLS.get(record.get("type"))
+    return pattern.format(**record) if pattern else None
+
+
+def progress_context(run):
+    findings = list(run.findings.select_related("region").order_by("suppressed", "rule", "-score", "pk")) if run.status == ReportRun.Status.SUCCEEDED else []
+    return {"run": run, "findings": findings, "record_url": record_url, "rules": all_rules()}
+
+
+def run_detail(run, request):
+    return progress_context(run)
+
+
+reports = Resource(
+    model=ReportRun,
+    name="report",
+    prefix="reports",
+    queryset=lambda: ReportRun.objects.select_related("requested_by"),
+    filterset=filters.ReportRunFilterSet,
+    columns=[
+        Column("pk", "Run", link=True),
+        Column("kind", order="kind"),
+        Column("status"),
+        Column("created", "Requested", order="created"),
+        Column("requested_by", "By", getter=lambda r: (r.requested_by.get_full_name() or r.requested_by.username) if r.requested_by else "Nightly schedule"),
+        Column("findings", getter=lambda r: (r.counts or {}).get("findings", ""), numeric=True),
+    ],
+    detail_template="reports/run_detail.jinja",
+    detail_context=run_detail,
+    summary=lambda r: [
+        ("Report", r.get_kind_display()), ("Status", r.get_status_display()), ("Requested", r.created),
+        ("Started", r.started), ("Finished", r.finished),
+    ],
+    intro="The consistency report checks that the bodies speak with one voice; the duplication report looks for "
+    "work, posts and asks that two programmes repeat. Both run every night, and whenever someone asks.",
+    has_history=False,
+)
+
+
+def finding_summary(f):
+    return [
+        ("Rule", f.rule), ("Severity", f.get_severity_display()), ("Region", str(f.region) if f.region else "All England"),
+        ("Score", f"{f.score:.2f}" if f.score is not None else None),
+        ("Shared words", ", ".join(f.shared_terms) if f.shared_terms else None),
+        ("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}),
+        ("Status", "Decided “not a problem”" if f.suppressed else "Open"),
+    ]
+
+
+class DecisionForm(Form):
+    reason = forms.CharField(
+        label="Why is this not a problem?", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        help_text="This hides the finding in later runs until one of its records changes. Your name and reason are kept.",
+    )
+
+
+def finding_detail(finding, request):
+    return {
+        "record_url": record_url,
+        "decision_form": DecisionForm(),
+        "can_decide": bool(permissions.can_decide_findings(request.user)) and not finding.suppressed,
+        "decisions": list(finding.decisions.select_related("decided_by")),
+    }
+
+
+findings = Resource(
+    model=Finding,
+    name="finding",
+    prefix="findings",
+    queryset=lambda: Finding.objects.select_related("region", "run"),
+    filterset=filters.FindingFilterSet,
+    columns=[
+        Column("rule", order="rule"),
+        Column("severity", order="severity"),
+        Column("region", getter=lambda f: f.region or "All England", order="region"),
+        Column("message", "Finding", link=True),
+        Column("score", getter=lambda f: f"{f.score:.2f}" if f.score is not None else "", numeric=True, order="score"),
+        Column("suppressed", "Decided", getter=lambda f: "Not a problem" if f.suppressed else ""),
+        Column("run_id", "Run"),
+    ],
+    detail_template="reports/finding_detail.jinja",
+    detail_context=finding_detail,
+    summary=finding_summary,
+    intro="What the reports found. Open a finding to see its records, or to record that it is not a problem.",
+    has_history=False,
+)
+
+
+class RunReport(View):
+    """The Run report button: queue a run and go to its page, which shows its progress."""
+
+    http_method_names = ["post"]
+
+    def post(self, request):
+        permissions.can_run_reports(request.user).enforce()
+        kind = request.POST.get("kind")
+        if kind not in ReportRun.Kind.values:
+            messages.error(request, "Choose the consistency or the duplication report.")
+            return HttpResponseRedirect(reverse("report-list"))
+        run = services.request_run(kind, request.user)
+        return HttpResponseRedirect(run.get_absolute_url())
+
+
+def run_progress(request, pk):
+    """The part of a run's page that changes while it runs (fetched by reports.js every two seconds)."""
+    run = get_object_or_404(ReportRun, pk=pk)
+    return render(request, "reports/progress.jinja", progress_context(run))
+
+
+class Decide(View):
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        permissions.can_decide_findings(request.user).enforce()
+        finding = get_object_or_404(Finding, pk=pk)
+        form = DecisionForm(request.POST)
+        if not form.is_valid():
+            context = {
+                "resource": findings, "object": finding, "page_title": str(finding),
+                "breadcrumbs": findings.breadcrumbs(), "summary": finding_summary(finding), "can_edit": False,
+                **finding_detail(finding, request), "decision_form": form, "form_has_errors": True,
+            }
+            return render(request, "reports/finding_detail.jinja", context, status=400)
+        services.decide(finding, request.user, form.cleaned_data["reason"])
+        messages.success(request, "Recorded as not a problem. It will not be reported again until one of its records changes.")
+        return HttpResponseRedirect(finding.get_absolute_url())
+
+
+reports.extra_urls = [
+    path("reports/run/", RunReport.as_view(), name="report-run"),
+    path("reports/<int:pk>/progress/", run_progress, name="report-progress"),
+]
+findings.extra_urls = [path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision")]
+reports.list_forms = lambda user: (
+    [
+        {"action": reverse("report-run"), "text": "Run the consistency report", "fields": {"kind": "consistency"}},
+        {"action": reverse("report-run"), "text": "Run the duplication report", "fields": {"kind": "duplication"}},
+    ]
+    if permissions.can_run_reports(user)
+    else []
+)
+
+RESOURCES = [reports, findings]

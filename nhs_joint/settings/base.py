@@ -8,6 +8,7 @@ machine with PostgreSQL on 127.0.0.1:5432 and Redis on 127.0.0.1:6379.
 from pathlib import Path
 
 import environ
+from celery.schedules import crontab
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -201,3 +202,20 @@ DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 
 # Statistical process control: the points in a run or a trend that make a special cause.
 SPC_RUN_LENGTH = env.int("SPC_RUN_LENGTH", default=7)
+
+# Reports: trigram similarity (0 to 1) from which two workstreams or programmes count as duplicated work.
+DUPLICATE_WORK_THRESHOLD = env.float("DUPLICATE_WORK_THRESHOLD", default=0.6)
+# Report jobs: time limits (seconds) and how long a silent worker is trusted before its run is marked failed.
+REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=600)
+REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=660)
+REPORT_STALE_AFTER = env.int("REPORT_STALE_AFTER", default=120)
+# The Celery queue report runs are sent to (workers started with -Q take them).
+REPORTS_QUEUE = env.str("REPORTS_QUEUE", default="celery")
+# Seconds to pause before each rule: lets a demonstration (or a test) watch a run's progress. Off by default.
+REPORT_RULE_DELAY = env.float("REPORT_RULE_DELAY", default=0)
+
+CELERY_BEAT_SCHEDULE = {
+    "consistency-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=0), "args": ["consistency"]},
+    "duplication-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30), "args": ["duplication"]},
+    "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
+}

@@ -1,0 +1,102 @@
+"""Report runs and findings in the REST API: request a run (202), follow its progress, read its findings."""
+
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from rest_framework import exceptions, mixins, serializers, status, viewsets
+from rest_framework.decorators import action
+from rest_framework.response import Response
+
+from nhs_joint import permissions
+from nhs_joint.api import PortalPermission
+from nhs_joint.api_schema import ErrorSerializer
+
+from . import filters, services
+from .models import Finding, FindingDecision, ReportRun
+
+
+class ReportRunSerializer(serializers.ModelSerializer):
+    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = ReportRun
+        fields = ["id", "kind", "status", "progress", "counts", "error", "requested_by", "created", "started", "finished"]
+        read_only_fields = [f for f in fields if f != "kind"]
+
+
+class RecordSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+    key = serializers.CharField(help_text="The record's natural key, or its id where it has none.")
+    label = serializers.CharField()
+
+
+class FindingSerializer(serializers.ModelSerializer):
+    region = serializers.SlugRelatedField(slug_field="ods_code", read_only=True, help_text="Null for all England.")
+    records = RecordSerializer(many=True, read_only=True)
+    score = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = Finding
+        fields = ["id", "run", "rule", "severity", "message", "region", "score", "records", "shared_terms",
+                  "fingerprint", "suppressed"]
+        read_only_fields = fields
+
+
+class DecisionSerializer(serializers.ModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+
+    class Meta:
+        model = FindingDecision
+        fields = ["id", "decision", "reason", "decided_by", "decided_at", "fingerprint"]
+        read_only_fields = ["id", "decision", "decided_by", "decided_at", "fingerprint"]
+
+    def validate_reason(self, value):
+        if not value.strip():
+            raise serializers.ValidationError("Give the reason why this is not a problem.")
+        return value.strip()
+
+
+@extend_schema_view(create=extend_schema(responses={202: ReportRunSerializer}))
+class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+    """Runs of the consistency and duplication reports. POST {"kind": ...} queues one and answers 202."""
+
+    queryset = ReportRun.objects.select_related("requested_by")
+    serializer_class = ReportRunSerializer
+    filterset_class = filters.ReportRunFilterSet
+    permission_classes = [PortalPermission]
+    create_permission = staticmethod(permissions.can_run_reports)
+
+    def create(self, request, *args, **kwargs):
+        serializer = self.get_serializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        run = services.request_run(serializer.validated_data["kind"], request.user)
+        return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
+
+
+class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+    """Findings of report runs: filter by run, rule, region (ODS code, or ENG) and severity."""
+
+    queryset = Finding.objects.select_related("region")
+    serializer_class = FindingSerializer
+    filterset_class = filters.FindingFilterSet
+    permission_classes = [PortalPermission]
+
+    @staticmethod
+    def change_permission(user, finding):
+        return permissions.can_decide_findings(user)
+
+    @extend_schema(
+        request=DecisionSerializer,
+        responses={201: DecisionSerializer, 400: OpenApiResponse(ErrorSerializer)},
+        summary="Decide that a finding is not a problem",
+        description="Hides the finding in later runs until one of its records changes.",
+    )
+    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None, serializer_class=DecisionSerializer)
+    def decision(self, request, pk=None):
+        allowed = permissions.can_decide_findings(request.user)
+        if not allowed:
+            raise exceptions.PermissionDenied(allowed.reason)
+        finding = self.get_object()
+        serializer = DecisionSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        decision = services.decide(finding, request.user, serializer.validated_data["reason"])
+        return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)

@@ -1,0 +1,38 @@
+"""Filters of report runs and findings, shared by the pages, the API and the CSV exports."""
+
+import django_filters
+
+from nhs_joint.filters import PortalFilterSet, region_filter
+
+from .models import Finding, ReportRun
+from .rules import all_rules
+
+
+def rule_choices():
+    return [(code, code) for code in all_rules()]
+
+
+class ReportRunFilterSet(PortalFilterSet):
+    kind = django_filters.MultipleChoiceFilter(choices=ReportRun.Kind.choices)
+    status = django_filters.MultipleChoiceFilter(choices=ReportRun.Status.choices)
+    ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("finished", "finished")))
+
+    class Meta:
+        model = ReportRun
+        fields = ["kind", "status"]
+
+
+class FindingFilterSet(PortalFilterSet):
+    search_fields = ("message",)
+    run = django_filters.NumberFilter(field_name="run_id", label="Report run")
+    rule = django_filters.MultipleChoiceFilter(choices=rule_choices)
+    severity = django_filters.MultipleChoiceFilter(choices=Finding.Severity.choices)
+    region = region_filter(england=True, label="Region (ODS code, or ENG for England)")
+    suppressed = django_filters.BooleanFilter(label="Decided “not a problem”")
+    ordering = django_filters.OrderingFilter(
+        fields=(("rule", "rule"), ("severity", "severity"), ("score", "score"), ("region__name", "region"))
+    )
+
+    class Meta:
+        model = Finding
+        fields = ["q", "run", "rule", "severity", "region", "suppressed"]

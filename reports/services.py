@@ -1,0 +1,221 @@
+"""Running the reports: request a run, execute it (in a Celery worker), reap runs whose worker died, decide.
+
+A run's findings and its final status are written in one transaction, so a run
+that fails leaves no findings. Progress and a heartbeat are committed after
+every rule, so that pages and the API can show how far a run has gone and a
+run whose worker died can be told apart from a slow one.
+"""
+
+import hashlib
+import logging
+import os
+import socket
+import time
+import uuid
+from collections import defaultdict
+from datetime import timedelta
+
+from django.apps import apps
+from django.conf import settings
+from django.db import transaction
+from django.db.models import Max
+from django.utils import timezone
+
+from .models import Finding, FindingDecision, ReportRun, fingerprint_of
+from .rules import Context, rules_of
+
+log = logging.getLogger(__name__)
+
+# Record types a finding can name, and the model whose history says when each last changed.
+RECORD_MODELS = {
+    "programme": "programmes.Programme", "workstream": "programmes.Workstream", "expectation": "programmes.Expectation",
+    "measure": "programmes.Measure", "appointment": "appointments.Appointment", "person": "appointments.Person",
+    "region": "regions.Region",
+}
+
+
+class RunAlreadyFinished(Exception):
+    pass
+
+
+def request_run(kind, user=None):
+    """Queue a run of one kind of report; the task starts once the transaction commits."""
+    from .tasks import run_report
+
+    if kind not in ReportRun.Kind.values:
+        raise ValueError(f"kind must be one of {', '.join(ReportRun.Kind.values)}")
+    reap_stale_runs()
+    run = ReportRun.objects.create(kind=kind, requested_by=user, task_id=str(uuid.uuid4()))
+    transaction.on_commit(
+        lambda: run_report.apply_async(args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE)
+    )
+    return run
+
+
+def reap_stale_runs(now=None):
+    """Mark failed every running run whose worker has been silent too long; returns how many."""
+    now = now or timezone.now()
+    cutoff = now - timedelta(seconds=settings.REPORT_STALE_AFTER)
+    stale = ReportRun.objects.filter(status=ReportRun.Status.RUNNING, heartbeat__lt=cutoff)
+    count = 0
+    for run in stale:
+        reason = (
+            f"The worker running this report ({run.worker or 'unknown'}) stopped answering: no sign of life since "
+            f"{timezone.localtime(run.heartbeat):%-d %B %Y %H:%M:%S}. No findings were saved; run the report again."
+        )
+        count += ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.RUNNING, heartbeat__lt=cutoff).update(
+            status=ReportRun.Status.FAILED, error=reason, finished=now
+        )
+    return count
+
+
+def _beat(run_id, **fields):
+    ReportRun.objects.filter(pk=run_id).update(heartbeat=timezone.now(), **fields)
+
+
+def _start(run_id, worker):
+    with transaction.atomic():
+        run = ReportRun.objects.select_for_update().get(pk=run_id)
+        if run.is_finished:
+            # A redelivered message for a run that was reaped, or already done: nothing to do.
+            raise RunAlreadyFinished(run.status)
+        run.status = ReportRun.Status.RUNNING
+        run.started = timezone.now()
+        run.heartbeat = run.started
+        run.worker = worker
+        run.progress = 0
+        run.error = ""
+        run.save(update_fields=["status", "started", "heartbeat", "worker", "progress", "error"])
+    return run
+
+
+def execute(run_id, worker=None):
+    """Run every rule of the run's kind, then write all its findings with its final status, or nothing."""
+    worker = worker or f"{socket.gethostname()}:{os.getpid()}"
+    try:
+        run = _start(run_id, worker)
+    except RunAlreadyFinished:
+        log.info("report run %s is already finished; nothing to do", run_id)
+        return None
+    try:
+        context = Context()
+        rules = rules_of(run.kind)
+        found = []
+        counts = {}
+        for index, rule in enumerate(rules):
+            delay = settings.REPORT_RULE_DELAY
+            if delay:
+                time.sleep(delay)
+            results = list(rule.check(context))
+            for item in results:
+                item.severity = item.severity or rule.severity
+            counts[rule.code] = len(results)
+            found.extend(results)
+            _beat(run_id, progress=int(90 * (index + 1) / len(rules)))
+        findings = _findings(run, found)
+        with transaction.atomic():
+            locked = ReportRun.objects.select_for_update().get(pk=run_id)
+            if locked.status != ReportRun.Status.RUNNING or locked.worker != worker:
+                raise RunAlreadyFinished(locked.status)
+            Finding.objects.bulk_create(findings, batch_size=1000)
+            locked.status = ReportRun.Status.SUCCEEDED
+            locked.finished = timezone.now()
+            locked.progress = 100
+            locked.counts = {
+                "findings": len(findings),
+                "suppressed": sum(f.suppressed for f in findings),
+                "by_rule": counts,
+            }
+            locked.save(update_fields=["status", "finished", "progress", "counts"])
+        return run_id
+    except RunAlreadyFinished:
+        log.warning("report run %s was finished elsewhere while this worker ran it; its result is dropped", run_id)
+        return None
+    except Exception as error:
+        fail(run_id, f"The report stopped with an error: {error.__class__.__name__}: {error}. No findings were saved.")
+        raise
+
+
+def fail(run_id, reason):
+    ReportRun.objects.filter(pk=run_id).exclude(status=ReportRun.Status.SUCCEEDED).update(
+        status=ReportRun.Status.FAILED, error=reason, finished=timezone.now()
+    )
+
+
+def requeue(run_id, reason):
+    """A transient error: the task will retry, so the run goes back to the queue."""
+    ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(
+        status=ReportRun.Status.QUEUED, error=reason
+    )
+
+
+def records_state(records, versions):
+    """A digest of the records' latest history rows: any change to any of them changes it."""
+    parts = sorted(f"{r['type']}:{r['id']}:{versions.get((r['type'], r['id']), 0)}" for r in records)
+    return hashlib.sha256("|".join(parts).encode()).hexdigest()
+
+
+def record_versions(record_lists):
+    """{(type, id): latest history id} for every record named, one query per type of record."""
+    ids = defaultdict(set)
+    for records in record_lists:
+        for record in records:
+            if record["type"] in RECORD_MODELS:
+                ids[record["type"]].add(record["id"])
+    versions = {}
+    for type_name, pks in ids.items():
+        model = apps.get_model(RECORD_MODELS[type_name])
+        for pk, latest in (
+            model.history.filter(id__in=pks).values_list("id").annotate(latest=Max("history_id")).order_by()
+        ):
+            versions[(type_name, pk)] = latest
+    return versions
+
+
+def _findings(run, found):
+    versions = record_versions(item.records for item in found)
+    fingerprints = [fingerprint_of(item.rule, item.records) for item in found]
+    decided = {
+        (d.fingerprint, d.records_state)
+        for d in FindingDecision.objects.filter(fingerprint__in=set(fingerprints))
+    }
+    findings = []
+    for item, fingerprint in zip(found, fingerprints):
+        state = records_state(item.records, versions)
+        findings.append(
+            Finding(
+                run=run, rule=item.rule, severity=item.severity, message=item.message, region_id=item.region_id,
+                score=item.score, records=item.records, shared_terms=list(item.shared_terms),
+                fingerprint=fingerprint, records_state=state, suppressed=(fingerprint, state) in decided,
+            )
+        )
+    return findings
+
+
+def decide(finding, user, reason):
+    """“Not a problem”: the finding is hidden in later runs until one of its records changes."""
+    reason = (reason or "").strip()
+    if not reason:
+        raise ValueError("Give the reason why this is not a problem.")
+    with transaction.atomic():
+        decision = FindingDecision.objects.create(
+            fingerprint=finding.fingerprint, rule=finding.rule, reason=reason, records_state=finding.records_state,
+            decided_by=user, finding=finding,
+        )
+        Finding.objects.filter(pk=finding.pk).update(suppressed=True)
+    return decision
+
+
+def open_findings():
+    """The findings of the latest successful run of each kind, less those decided “not a problem”."""
+    latest = []
+    for kind in ReportRun.Kind.values:
+        run_id = (
+            ReportRun.objects.filter(kind=kind, status=ReportRun.Status.SUCCEEDED)
+            .order_by("-finished", "-pk")
+            .values_list("pk", flat=True)
+            .first()
+        )
+        if run_id:
+            latest.append(run_id)
+    return Finding.objects.filter(run_id__in=latest, suppressed=False)

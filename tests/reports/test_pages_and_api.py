@@ -1,0 +1,129 @@
+"""The reports in the portal and the API: run on demand, follow progress, read and decide findings."""
+
+import datetime as dt
+
+import pytest
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from nhs_joint.celery import app
+from reports.models import Finding, FindingDecision, ReportRun
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def eager():
+    """Run jobs in the test process (the real worker is tested in test_worker.py)."""
+    app.conf.task_always_eager = True
+    yield
+    app.conf.task_always_eager = False
+
+
+@pytest.fixture
+def world(nhse, nhsi):
+    london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
+    post = f.AppointmentFactory(title="Director of Improvement", start_date=dt.date(2019, 4, 1))
+    f.AppointmentShareFactory(appointment=post, body=nhse, fte_percent=50)
+    f.AppointmentShareFactory(appointment=post, body=nhsi, fte_percent=40)
+    staff = f.UserFactory(role="Staff", bodies=[nhse], first_name="Sam", last_name="Staff")
+    return {"london": london, "staff": staff, "nhse": nhse}
+
+
+def test_the_run_button_queues_a_run_and_its_page_shows_the_results(client, world, eager, django_capture_on_commit_callbacks):
+    client.force_login(world["staff"])
+    page = client.get("/reports/").content.decode()
+    assert "Run the consistency report" in page and 'name="kind" value="consistency"' in page
+    with django_capture_on_commit_callbacks(execute=True):
+        response = client.post("/reports/run/", {"kind": "consistency"})
+    run = ReportRun.objects.get()
+    assert response["Location"] == f"/reports/{run.pk}/"
+    assert run.status == "succeeded" and run.requested_by == world["staff"]
+    html = client.get(f"/reports/{run.pk}/").content.decode()
+    assert "total 90%, not 100%" in html and 'src="/static/portal/reports.js"' in html
+    fragment = client.get(f"/reports/{run.pk}/progress/").content.decode()
+    assert 'data-finished="true"' in fragment
+
+
+def test_a_queued_run_shows_its_progress(client, world):
+    run = ReportRun.objects.create(kind="duplication", status="running", progress=40)
+    client.force_login(world["staff"])
+    fragment = client.get(f"/reports/{run.pk}/progress/").content.decode()
+    assert 'data-finished="false"' in fragment and "40% done" in fragment
+
+
+def test_an_unknown_kind_is_refused_with_a_message(client, world):
+    client.force_login(world["staff"])
+    response = client.post("/reports/run/", {"kind": "everything"}, follow=True)
+    assert "Choose the consistency or the duplication report" in response.content.decode()
+    assert not ReportRun.objects.exists()
+
+
+def test_findings_filter_export_and_decide(client, world, eager, django_capture_on_commit_callbacks):
+    client.force_login(world["staff"])
+    with django_capture_on_commit_callbacks(execute=True):
+        client.post("/reports/run/", {"kind": "consistency"})
+    finding = Finding.objects.get(rule="appointment-shares")
+    listing = client.get("/findings/?rule=appointment-shares").content.decode()
+    assert "total 90%" in listing and "regional-coverage" not in listing.split("<tbody")[1]
+    csv = client.get("/findings/?rule=appointment-shares&export=csv")
+    assert b"total 90%" in b"".join(csv.streaming_content)
+    empty = client.post(f"/findings/{finding.pk}/decision/", {"reason": " "})
+    assert empty.status_code == 400 and 'href="#id_reason"' in empty.content.decode()
+    done = client.post(f"/findings/{finding.pk}/decision/", {"reason": "Agreed part-time until March."}, follow=True)
+    assert "Recorded as not a problem" in done.content.decode()
+    decision = FindingDecision.objects.get()
+    assert decision.decided_by == world["staff"] and decision.fingerprint == finding.fingerprint
+
+
+def test_administrators_cannot_decide_findings(client, world):
+    finding = Finding.objects.create(
+        run=ReportRun.objects.create(kind="consistency", status="succeeded"), rule="board-approval", severity="high",
+        message="m", records=[], fingerprint="f", records_state="s",
+    )
+    client.force_login(f.UserFactory(role="Administrator", bodies=[world["nhse"]]))
+    assert client.post(f"/findings/{finding.pk}/decision/", {"reason": "x"}).status_code == 403
+    assert not FindingDecision.objects.exists()
+
+
+class TestApi:
+    def client(self, user):
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return api
+
+    def test_post_answers_202_with_the_run_then_status_and_findings(self, world, eager, django_capture_on_commit_callbacks):
+        api = self.client(world["staff"])
+        with django_capture_on_commit_callbacks(execute=True):
+            response = api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json")
+        assert response.status_code == 202
+        assert response.json()["kind"] == "consistency" and response.json()["status"] == "queued"
+        run_id = response.json()["id"]
+        status = api.get(f"/api/v1/report-runs/{run_id}/").json()
+        assert status["status"] == "succeeded" and status["progress"] == 100
+        findings = api.get(f"/api/v1/findings/?run={run_id}&rule=appointment-shares").json()
+        assert findings["count"] == 1
+        record_types = {r["type"] for r in findings["results"][0]["records"]}
+        assert record_types == {"appointment", "person"}
+        assert {"id", "key", "label"} <= set(findings["results"][0]["records"][0])
+        by_region = api.get(f"/api/v1/findings/?run={run_id}&region=Y56").json()
+        assert all(r["region"] == "Y56" for r in by_region["results"])
+
+    def test_bad_kind_and_anonymous(self, world):
+        api = self.client(world["staff"])
+        response = api.post("/api/v1/report-runs/", {"kind": "all"}, format="json")
+        assert response.status_code == 400 and "kind" in response.json()
+        assert APIClient().post("/api/v1/report-runs/", {"kind": "consistency"}, format="json").status_code == 401
+        assert not ReportRun.objects.exists()
+
+    def test_a_decision_through_the_api(self, world):
+        finding = Finding.objects.create(
+            run=ReportRun.objects.create(kind="consistency", status="succeeded"), rule="board-approval",
+            severity="high", message="m", records=[], fingerprint="f", records_state="s",
+        )
+        api = self.client(world["staff"])
+        assert api.post(f"/api/v1/findings/{finding.pk}/decision/", {"reason": ""}, format="json").status_code == 400
+        made = api.post(f"/api/v1/findings/{finding.pk}/decision/", {"reason": "Known."}, format="json")
+        assert made.status_code == 201 and made.json()["decided_by"] == world["staff"].username
+        assert Finding.objects.get().suppressed

@@ -1,0 +1,325 @@
+"""Every rule: cases that fire and near misses that must not; the demonstration data's planted problems."""
+
+import datetime as dt
+import io
+
+import pytest
+from django.core.management import call_command
+
+from appointments.models import Appointment
+from programmes.demo import PLANTED
+from reports import services
+from reports.models import Finding, ReportRun, fingerprint_of
+from reports.rules import Context, all_rules
+from tests import factories as f
+
+pytestmark = pytest.mark.django_db
+TODAY = dt.date.today()
+LATER = TODAY + dt.timedelta(days=365)
+
+
+def run(code):
+    return list(all_rules()[code].check(Context()))
+
+
+@pytest.fixture
+def w(nhse, nhsi):
+    london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
+    midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
+    return {"nhse": nhse, "nhsi": nhsi, "london": london, "midlands": midlands}
+
+
+def post(w, shares, **kwargs):
+    kwargs.setdefault("start_date", dt.date(2019, 4, 1))
+    appointment = f.AppointmentFactory(**kwargs)
+    for code, pct in shares.items():
+        f.AppointmentShareFactory(appointment=appointment, body=w[code.lower()], fte_percent=pct)
+    return appointment
+
+
+class TestRegionDirector:
+    def test_a_joint_director_is_fine_and_a_missing_one_is_reported(self, w):
+        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["london"])
+        found = run("region-director")
+        assert [x.region_id for x in found] == [w["midlands"].pk]
+        assert "no current Regional Director" in found[0].message
+
+    def test_a_single_body_director_and_two_directors(self, w):
+        post(w, {"NHSE": 100}, role="regional_director", region=w["london"])
+        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"], start_date=dt.date(2019, 4, 1))
+        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"],
+             start_date=dt.date(2015, 1, 1), end_date=dt.date(2018, 1, 1))  # a past director: not current
+        found = run("region-director")
+        assert [(x.region_id, "NHSE only" in x.message) for x in found] == [(w["london"].pk, True)]
+
+    def test_retired_regions_are_not_checked(self, w):
+        f.RegionFactory(ods_code="Y54", active=False)
+        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["london"])
+        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"])
+        assert run("region-director") == []
+
+
+def expectation(w, programme, **kwargs):
+    values = dict(programme=programme, issued_by=w["nhse"], audience="providers", measure=w["measure"], comparator=">=",
+                  target=95, start_date=dt.date(2018, 4, 1), due_date=LATER, region=None)
+    values.update(kwargs)
+    return f.ExpectationFactory(**values)
+
+
+@pytest.fixture
+def asks(w):
+    w["measure"] = f.MeasureFactory(code="ae-4hr")
+    w["p1"] = f.ProgrammeFactory(slug="uec", bodies=[w["nhse"]], accountable_body=w["nhse"])
+    w["p2"] = f.ProgrammeFactory(slug="sof", bodies=[w["nhse"]], accountable_body=w["nhse"])
+    return w
+
+
+class TestExpectationConflictAndDuplicateAsk:
+    def test_different_targets_for_the_same_audience_conflict(self, asks):
+        expectation(asks, asks["p1"], target=95)
+        expectation(asks, asks["p2"], target=90)
+        assert len(run("expectation-conflict")) == 1 and run("duplicate-ask") == []
+
+    def test_the_same_target_from_two_programmes_is_a_duplicated_ask(self, asks):
+        expectation(asks, asks["p1"])
+        expectation(asks, asks["p2"])
+        assert run("expectation-conflict") == [] and len(run("duplicate-ask")) == 1
+
+    @pytest.mark.parametrize(
+        "second",
+        [
+            {"audience": "commissioners", "target": 90},  # another audience
+            {"region": "london", "target": 90, "first_region": "midlands"},  # regions that do not overlap
+            {"start_date": dt.date(2017, 1, 1), "due_date": dt.date(2018, 1, 1), "target": 90},  # no longer current
+        ],
+    )
+    def test_near_misses_do_not_conflict(self, asks, second):
+        first_region = second.pop("first_region", None)
+        expectation(asks, asks["p1"], region=asks[first_region] if first_region else None)
+        if "region" in second:
+            second["region"] = asks[second["region"]]
+        expectation(asks, asks["p2"], **second)
+        assert run("expectation-conflict") == []
+
+    def test_england_overlaps_every_region(self, asks):
+        expectation(asks, asks["p1"])
+        expectation(asks, asks["p2"], region=asks["london"], target=92)
+        found = run("expectation-conflict")
+        assert len(found) == 1 and found[0].region_id == asks["london"].pk
+
+    def test_one_programme_repeating_itself_is_not_a_duplicated_ask(self, asks):
+        expectation(asks, asks["p1"])
+        expectation(asks, asks["p1"], audience="providers", region=asks["london"])
+        assert run("duplicate-ask") == []
+
+
+class TestProgrammeRules:
+    def test_statutory_accountability(self, w):
+        nhse_duty = f.StatutoryDutyFactory(body=w["nhse"])
+        f.ProgrammeFactory(slug="fine", bodies=[w["nhse"]], accountable_body=w["nhse"], duty=nhse_duty)
+        f.ProgrammeFactory(slug="other-duty", bodies=[w["nhsi"]], accountable_body=w["nhsi"], duty=nhse_duty)
+        f.ProgrammeFactory(slug="not-run", bodies=[w["nhse"]], accountable_body=w["nhsi"])
+        found = {x.records[0]["key"]: x.message for x in run("statutory-accountability")}
+        assert set(found) == {"other-duty", "not-run"}
+
+    def test_board_approval(self, w):
+        joint = f.ProgrammeFactory(slug="joint", bodies=[w["nhse"], w["nhsi"]], accountable_body=w["nhse"], status="active")
+        f.BoardApprovalFactory(programme=joint, body=w["nhse"], decision="approved")
+        f.BoardApprovalFactory(programme=joint, body=w["nhsi"], decision="deferred")
+        done = f.ProgrammeFactory(slug="done", bodies=[w["nhse"]], accountable_body=w["nhse"], status="active")
+        f.BoardApprovalFactory(programme=done, body=w["nhse"], decision="approved")
+        f.ProgrammeFactory(slug="idea", bodies=[w["nhse"]], accountable_body=w["nhse"], status="proposed")
+        found = run("board-approval")
+        assert [x.records[0]["key"] for x in found] == ["joint"] and "NHS Improvement" in found[0].message
+
+    def test_regional_coverage(self, w):
+        active = f.ProgrammeFactory(slug="active", bodies=[w["nhse"]], accountable_body=w["nhse"], status="active")
+        f.ProgrammeFactory(slug="closed", bodies=[w["nhse"]], accountable_body=w["nhse"], status="closed")
+        f.RegionalDeliveryFactory(programme=active, region=w["london"])
+        found = run("regional-coverage")
+        assert [(x.records[0]["key"], x.region_id) for x in found] == [("active", w["midlands"].pk)]
+
+    def test_appointment_shares(self, w):
+        post(w, {"NHSE": 50, "NHSI": 50})
+        short = post(w, {"NHSE": 50, "NHSI": 40})
+        post(w, {"NHSE": 50, "NHSI": 40}, start_date=dt.date(2015, 1, 1), end_date=dt.date(2016, 1, 1))  # past
+        found = run("appointment-shares")
+        assert [x.records[0]["id"] for x in found] == [short.pk] and "total 90%" in found[0].message
+
+    def test_measure_data_gap(self, w):
+        measure = f.MeasureFactory(code="eip")
+        unused = f.MeasureFactory(code="unused")
+        f.ProgrammeMeasureFactory(programme=f.ProgrammeFactory(status="active"), measure=measure)
+        f.ProgrammeMeasureFactory(programme=f.ProgrammeFactory(status="closed"), measure=unused)
+        for month in (dt.date(2020, 1, 1), dt.date(2020, 2, 1), dt.date(2020, 3, 1)):
+            f.MeasurementFactory(measure=measure, region=None, month=month)
+            f.MeasurementFactory(measure=measure, region=w["london"], month=month)
+        f.MeasurementFactory(measure=measure, region=w["midlands"], month=dt.date(2019, 12, 1))  # before the window
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [w["midlands"].pk]
+
+
+class TestDuplicatePost:
+    def test_one_post_per_body_with_the_same_title(self, w):
+        a = post(w, {"NHSE": 100}, title="Director of Elective Care", role="programme_director")
+        b = post(w, {"NHSI": 100}, title=" director of elective  care ", role="programme_director")
+        found = run("duplicate-post")
+        assert len(found) == 1 and {r["id"] for r in found[0].records} == {a.pk, b.pk}
+
+    @pytest.mark.parametrize(
+        "second",
+        [
+            {"shares": {"NHSE": 100}},  # the same body twice
+            {"shares": {"NHSI": 100}, "title": "Director of Cancer"},
+            {"shares": {"NHSI": 100}, "role": "national_director"},
+            {"shares": {"NHSI": 100}, "region": "london"},  # one national, one regional
+            {"shares": {"NHSE": 50, "NHSI": 50}},  # already joint
+        ],
+    )
+    def test_near_misses(self, w, second):
+        post(w, {"NHSE": 100}, title="Director of Elective Care", role="programme_director")
+        shares = second.pop("shares")
+        if "region" in second:
+            second["region"] = w[second["region"]]
+        post(w, shares, **{"title": "Director of Elective Care", "role": "programme_director", **second})
+        assert run("duplicate-post") == []
+
+
+class TestDuplicateWork:
+    TEXT_A = ("Discharge to assess", "Discharge to assess: same-day discharge from acute wards, with community health and social care support at home.")
+    TEXT_B = ("Discharge to assess over seven days", "Discharge to assess from acute wards on the same day, with community and social care support at home.")
+
+    def pair(self, w, **second):
+        p1 = f.ProgrammeFactory(title="Urgent care", summary="Winter", description="Emergency departments.")
+        p2 = second.pop("programme", None) or f.ProgrammeFactory(title="Seven day services", summary="Weekends", description="Consultant reviews.")
+        a = f.WorkstreamFactory(programme=p1, title=self.TEXT_A[0], description=self.TEXT_A[1], audiences=["providers"],
+                                start_date=dt.date(2018, 4, 1))
+        values = dict(programme=p2, title=self.TEXT_B[0], description=self.TEXT_B[1], audiences=["providers"],
+                      start_date=dt.date(2018, 4, 1))
+        regions = second.pop("regions", None)
+        values.update(second)
+        b = f.WorkstreamFactory(**values)
+        if regions:
+            b.regions.set(regions)
+        return a, b
+
+    def test_similar_work_is_found_with_its_score_and_shared_words(self, w):
+        a, b = self.pair(w)
+        found = run("duplicate-work")
+        assert len(found) == 1
+        assert 0.6 <= found[0].score <= 1
+        assert {"discharge", "assess", "acute", "wards"} <= set(found[0].shared_terms)
+        assert {r["id"] for r in found[0].records if r["type"] == "workstream"} == {a.pk, b.pk}
+
+    def test_blocked_pairs_are_not_reported(self, w):
+        self.pair(w, audiences=["commissioners"])
+        assert run("duplicate-work") == []
+
+    def test_pairs_in_different_regions_or_times_or_one_programme_are_not_reported(self, w):
+        a, _ = self.pair(w, regions=[w["midlands"]])
+        a.regions.set([w["london"]])
+        assert run("duplicate-work") == []
+        Finding.objects.all().delete()
+
+    def test_pairs_apart_in_time_are_not_reported(self, w):
+        self.pair(w, start_date=dt.date(2010, 1, 1), end_date=dt.date(2011, 1, 1))
+        assert run("duplicate-work") == []
+
+    def test_one_programme_may_repeat_its_own_words(self, w):
+        programme = f.ProgrammeFactory(title="Urgent care", summary="Winter", description="Emergency departments.")
+        f.WorkstreamFactory(programme=programme, title=self.TEXT_A[0], description=self.TEXT_A[1], audiences=["providers"])
+        f.WorkstreamFactory(programme=programme, title=self.TEXT_B[0], description=self.TEXT_B[1], audiences=["providers"])
+        assert run("duplicate-work") == []
+
+
+def test_a_fingerprint_does_not_depend_on_the_order_of_records():
+    records = [{"type": "programme", "key": "a"}, {"type": "region", "key": "Y56"}]
+    assert fingerprint_of("rule", records) == fingerprint_of("rule", list(reversed(records)))
+    assert fingerprint_of("rule", records) != fingerprint_of("other-rule", records)
+
+
+def execute(kind):
+    report = ReportRun.objects.create(kind=kind)
+    services.execute(report.pk)
+    report.refresh_from_db()
+    return report
+
+
+class TestRuns:
+    def test_every_planted_problem_is_found_by_its_rule_and_nothing_else(self):
+        call_command("seed_demo", stdout=io.StringIO())
+        found = []
+        for kind in ("consistency", "duplication"):
+            report = execute(kind)
+            assert report.status == "succeeded", report.error
+            found += list(report.findings.all())
+        assert sorted(x.rule for x in found) == sorted(p["rule"] for p in PLANTED)
+        by_rule = {x.rule: x for x in found}
+        for planted in PLANTED:
+            keys = {f"{r['type']}:{r['key']}" for r in by_rule[planted["rule"]].records}
+            named = {key for key in planted["records"] if not key.startswith("person:")}
+            assert named <= keys | {f"region:{by_rule[planted['rule']].region.ods_code}" if by_rule[planted["rule"]].region else ""}, planted
+
+    def test_a_decision_hides_the_finding_until_a_record_changes(self, w, nhse):
+        short = post(w, {"NHSE": 50, "NHSI": 40})
+        first = execute("consistency").findings.get(rule="appointment-shares")
+        services.decide(first, f.UserFactory(role="Staff", bodies=[nhse]), "Part-time by agreement until March.")
+        again = execute("consistency").findings.get(rule="appointment-shares")
+        assert again.suppressed and again.fingerprint == first.fingerprint
+        short.title = "National Director of Improvement (part time)"
+        short.save()
+        lifted = execute("consistency").findings.get(rule="appointment-shares")
+        assert not lifted.suppressed
+
+    def test_a_run_that_fails_leaves_no_findings(self, w, monkeypatch):
+        post(w, {"NHSE": 50, "NHSI": 40})
+        from reports import rules
+
+        real = rules.all_rules()
+
+        def broken(context):
+            raise RuntimeError("the store could not be read")
+
+        patched = {code: (rule if code != "regional-coverage" else rule.__class__(rule.code, rule.kind, rule.severity, broken, rule.summary)) for code, rule in real.items()}
+        monkeypatch.setattr(rules, "_registry", lambda: patched)
+        report = ReportRun.objects.create(kind="consistency")
+        with pytest.raises(RuntimeError):
+            services.execute(report.pk)
+        report.refresh_from_db()
+        assert report.status == "failed" and "the store could not be read" in report.error
+        assert not Finding.objects.exists()
+
+    def test_a_finished_run_is_not_run_again(self, w):
+        report = execute("consistency")
+        assert services.execute(report.pk) is None
+        assert ReportRun.objects.get(pk=report.pk).findings.count() == report.findings.count()
+
+    def test_a_silent_worker_is_reaped(self, settings):
+        from django.utils import timezone
+
+        settings.REPORT_STALE_AFTER = 60
+        stale = ReportRun.objects.create(kind="duplication", status="running", worker="host:1",
+                                         heartbeat=timezone.now() - dt.timedelta(seconds=61))
+        fresh = ReportRun.objects.create(kind="duplication", status="running", worker="host:2", heartbeat=timezone.now())
+        assert services.reap_stale_runs() == 1
+        stale.refresh_from_db(), fresh.refresh_from_db()
+        assert stale.status == "failed" and "stopped answering" in stale.error
+        assert fresh.status == "running"
+
+    @pytest.mark.parametrize("programmes", [2, 12])
+    def test_a_run_costs_the_same_queries_whatever_the_data(self, w, programmes, django_assert_max_num_queries):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+
+        for i in range(programmes):
+            p = f.ProgrammeFactory(status="active", bodies=[w["nhse"]], accountable_body=w["nhse"])
+            f.WorkstreamFactory(programme=p, title=f"Work {i}", description=f"Different words {i}", audiences=["providers"])
+            post(w, {"NHSE": 50, "NHSI": 40})
+        with CaptureQueriesContext(connection) as ctx:
+            execute("consistency")
+            execute("duplication")
+        TestRuns.counts[programmes] = len(ctx.captured_queries)
+        if len(TestRuns.counts) == 2:
+            assert TestRuns.counts[2] == TestRuns.counts[12], TestRuns.counts
+
+    counts = {}

@@ -1,0 +1,132 @@
+"""Report runs through a real Celery worker and the real Redis: requested by the API, read back; a worker killed."""
+
+import io
+import os
+import signal
+import subprocess
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+from django.core.management import call_command
+from rest_framework.authtoken.models import Token
+from rest_framework.test import APIClient
+
+from reports import services
+from reports.models import Finding, ReportRun
+from tests import factories as f
+
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+ROOT = Path(__file__).resolve().parents[2]
+
+
+class Worker:
+    """A Celery worker process on its own queue, using the test database."""
+
+    def __init__(self, queue, **env):
+        db = settings.DATABASES["default"]
+        self.log = io.StringIO()
+        self.process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "celery"), "-A", "nhs_joint", "worker", "--pool", "solo",
+             "--concurrency", "1", "-Q", queue, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
+            cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
+            env={
+                **os.environ, **env,
+                "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+                "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
+                "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+            },
+        )
+
+    def kill(self):
+        if self.process.poll() is None:
+            os.killpg(self.process.pid, signal.SIGKILL)
+        self.process.wait(timeout=30)
+
+    def output(self):
+        return self.process.stdout.read() if self.process.poll() is not None else ""
+
+
+@pytest.fixture(autouse=True)
+def roles(transactional_db):
+    """Transactional tests empty every table between tests, the role groups of the migration too."""
+    from django.contrib.auth.models import Group
+
+    from accounts.models import Role
+
+    for name in Role.ALL:
+        Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture
+def queue(settings):
+    name = f"reports-test-{uuid.uuid4().hex[:10]}"
+    settings.REPORTS_QUEUE = name
+    return name
+
+
+@pytest.fixture
+def workers():
+    started = []
+    yield lambda queue, **env: started.append(Worker(queue, **env)) or started[-1]
+    for worker in started:
+        worker.kill()
+
+
+def wait_for(check, timeout=90, what="the run"):
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = check()
+        if value:
+            return value
+        time.sleep(0.25)
+    pytest.fail(f"timed out waiting for {what}")
+
+
+def api_for(user):
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    return api
+
+
+def test_a_run_requested_through_the_api_is_done_by_a_worker(queue, workers, nhse):
+    call_command("seed_demo", stdout=io.StringIO())
+    worker = workers(queue)
+    api = api_for(f.UserFactory(role="Staff", bodies=[nhse]))
+    response = api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json")
+    assert response.status_code == 202
+    run_id = response.json()["id"]
+    run = wait_for(lambda: ReportRun.objects.filter(pk=run_id, status__in=["succeeded", "failed"]).first())
+    assert run.status == "succeeded", (run.error, worker.output())
+    assert run.worker and run.started and run.finished
+    findings = api.get(f"/api/v1/findings/?run={run_id}").json()
+    assert findings["count"] == 7
+    rules = {x["rule"] for x in findings["results"]}
+    assert {"region-director", "board-approval", "appointment-shares"} <= rules
+    east = api.get(f"/api/v1/findings/?run={run_id}&rule=region-director").json()["results"][0]
+    assert east["region"] == "Y61" and {"type": "region", "key": "Y61"}.items() <= east["records"][0].items()
+
+
+def test_a_run_whose_worker_dies_is_marked_failed_and_the_next_run_succeeds(queue, workers, settings, nhse):
+    call_command("seed_demo", stdout=io.StringIO())
+    slow = workers(queue, REPORT_RULE_DELAY="1.5")
+    run = services.request_run("consistency")
+    wait_for(lambda: ReportRun.objects.filter(pk=run.pk, status="running", progress__gt=0).exists(), what="progress")
+    slow.kill()
+    settings.REPORT_STALE_AFTER = 2
+    time.sleep(2.5)
+    assert services.reap_stale_runs() == 1
+    run.refresh_from_db()
+    assert run.status == "failed" and "stopped answering" in run.error
+    assert not Finding.objects.filter(run=run).exists()
+
+    workers(queue)
+    again = services.request_run("consistency")
+    done = wait_for(lambda: ReportRun.objects.filter(pk=again.pk, status__in=["succeeded", "failed"]).first())
+    assert done.status == "succeeded", done.error
+    assert Finding.objects.filter(run=done).count() == 7
+    run.refresh_from_db()
+    assert run.status == "failed"  # the dead run stays failed; its message is never run again
