@@ -3,17 +3,17 @@
 Removing unnecessary duplication: pieces of work that read alike, for a shared
 audience, in overlapping regions and at overlapping times, are scored 0 to 1
 on their wording and listed with the words they share. Candidates come from a
-trigram index in PostgreSQL, never from comparing every pair.
+MinHash index of their words (reports/duplication.py), never from comparing every pair.
 """
 
 from programmes.models import Programme, Workstream
-from reports.duplication import PROGRAMME_PAIRS, WORKSTREAM_PAIRS, shared_words, similar_pairs
+from reports.duplication import shared_words, similar_programmes, similar_workstreams
 
 from . import FindingData, ref
 
 
 def check(context):
-    pairs = similar_pairs(WORKSTREAM_PAIRS)
+    pairs = similar_workstreams()
     ids = {i for a, b, _ in pairs for i in (a, b)}
     workstreams = {w.pk: w for w in Workstream.objects.filter(pk__in=ids).select_related("programme")}
     for a_id, b_id, score in pairs:
@@ -26,7 +26,7 @@ def check(context):
             [ref(a, "workstream"), ref(b, "workstream"), ref(a.programme), ref(b.programme)],
             score=round(score, 3), shared_terms=terms,
         )
-    pairs = similar_pairs(PROGRAMME_PAIRS)
+    pairs = similar_programmes()
     ids = {i for a, b, _ in pairs for i in (a, b)}
     programmes = {p.pk: p for p in Programme.objects.filter(pk__in=ids)}
     for a_id, b_id, score in pairs:
