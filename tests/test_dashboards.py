@@ -144,3 +144,22 @@ class TestSpcApi:
 
     def test_anonymous_is_refused(self, client, world):
         assert client.get("/api/v1/measures/m0/spc/").status_code == 401
+
+
+def test_the_dashboard_and_overview_show_the_open_findings_of_the_latest_run(client, world):
+    from reports.models import Finding, ReportRun
+
+    old = ReportRun.objects.create(kind="consistency", status="succeeded")
+    Finding.objects.create(run=old, rule="region-director", severity="high", message="An old finding", region=world["london"],
+                           records=[], fingerprint="a", records_state="s")
+    latest = ReportRun.objects.create(kind="consistency", status="succeeded")
+    for message, suppressed in (("London has no delivery record", False), ("Decided already", True)):
+        Finding.objects.create(run=latest, rule="regional-coverage", severity="medium", message=message,
+                               region=world["london"], records=[], fingerprint=message, records_state="s",
+                               suppressed=suppressed)
+    client.force_login(world["staff"])
+    html = client.get("/regions/Y56/").content.decode()
+    assert "London has no delivery record" in html
+    assert "An old finding" not in html and "Decided already" not in html
+    overview = client.get("/regions/").content.decode()
+    assert 'nhsuk-table__cell--numeric">1</td>' in overview
