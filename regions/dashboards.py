@@ -15,6 +15,7 @@ from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
 from programmes.models import Expectation, Measure, Measurement, Programme, ProgrammeMeasure, RegionalDelivery
+from reports.services import open_findings
 
 from . import spc
 from .models import Region
@@ -27,13 +28,6 @@ def current_appointments(on=None):
         .prefetch_related(Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code")))
         .order_by("role", "title")
     )
-
-
-def open_findings():
-    """The open findings of the latest reports (reports.services)."""
-    from reports.services import open_findings as latest_open_findings
-
-    return latest_open_findings()
 
 
 @dataclass
@@ -93,9 +87,7 @@ def region_dashboard(region):
         .select_related("programme", "measure", "region", "issued_by")
         .order_by("measure__code", "audience", "programme__title")
     )
-    findings = open_findings()
-    if findings is not None:
-        findings = list(findings.filter(region=region).order_by("rule", "-score", "pk"))
+    findings = list(open_findings().filter(region=region).order_by("rule", "-score", "pk"))
     measures = agreed_measures(region)
     charts = charts_for(measures, region)
     rag = defaultdict(int)
@@ -153,9 +145,7 @@ def national_overview():
         .order_by("name")
     )
     open_ = open_findings()
-    findings = {}
-    if open_ is not None:
-        findings = dict(open_.filter(region__in=regions).values_list("region_id").annotate(n=Count("pk")).order_by())
+    findings = dict(open_.filter(region__in=regions).values_list("region_id").annotate(n=Count("pk")).order_by())
     measures = headline_measures()
     points = defaultdict(list)
     rows = (
@@ -176,23 +166,14 @@ def national_overview():
                 directors=len(region.directors),
                 programmes=region.programme_count,
                 rag=[(c, label, getattr(region, f"rag_{c}")) for c, label in RegionalDelivery.Rag.choices],
-                findings=findings.get(region.pk, 0) if open_ is not None else None,
+                findings=findings.get(region.pk, 0),
                 headlines=[(chart.measure, chart.result) for chart in charts],
             )
         )
     return {
         "columns": columns,
         "measures": measures,
-        "england_findings": open_.filter(region__isnull=True).count() if open_ is not None else None,
+        "england_findings": open_.filter(region__isnull=True).count(),
         "active_programmes": Programme.objects.filter(status=Programme.Status.ACTIVE).count(),
     }
 
-
-def finding_url(finding):
-    """The finding's page, once the reports pages are installed."""
-    from django.urls import NoReverseMatch, reverse
-
-    try:
-        return reverse("finding-detail", args=[finding.pk])
-    except NoReverseMatch:
-        return None

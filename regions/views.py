@@ -8,7 +8,6 @@ from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column, link_to, section
 from organisations.models import Organisation
-from programmes.models import Expectation, RegionalDelivery
 
 from . import dashboards, filters
 from .models import LocalHealthSystem, Region
@@ -35,40 +34,6 @@ def director_text(region):
     return f"{director.person.name} ({'joint' if director.is_joint else 'single body'})"
 
 
-def region_detail(region, request):
-    today = timezone.localdate()
-    appointment_columns = [
-        Column("person", link=True), Column("title", "Post"), Column("role"),
-        Column("shares", getter=lambda a: ", ".join(f"{s.body.code} {s.fte_percent.normalize():f}%" for s in a.shares.all())),
-        Column("joint", getter=lambda a: "Yes" if a.is_joint else "No"),
-    ]
-    delivery_columns = [
-        Column("programme", link=link_to("programme")), Column("rag", "RAG status"), Column("lead"),
-        Column("updated", link=True),
-    ]
-    expectation_columns = [
-        Column("programme", link=link_to("programme")), Column("measure.code", "Measure", link=True),
-        Column("audience"), Column("area", getter=lambda e: e.region or "All England"), Column("comparator"),
-        Column("target"), Column("due_date", "Due"),
-    ]
-    expectations = (
-        Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), start_date__lte=today, due_date__gte=today)
-        .select_related("programme", "measure", "region")
-        .order_by("measure__code", "programme__title")
-    )
-    return {
-        "sections": [
-            section("appointments", "Current appointments in the region", appointment_columns, region.current_appointments),
-            section("delivery", "Programmes delivered here", delivery_columns, list(region.deliveries.all())),
-            section("expectations", "Expectations that apply here", expectation_columns, list(expectations)),
-            section(
-                "local-systems", "Local health systems",
-                [Column("ods_code", "ODS code"), Column("name", link=True)], list(region.local_systems.all()),
-            ),
-        ]
-    }
-
-
 regions = Resource(
     model=Region,
     name="region",
@@ -78,11 +43,6 @@ regions = Resource(
     queryset=lambda: Region.objects.prefetch_related(
         Prefetch("appointments", current_appointments(), to_attr="current_appointments")
     ).annotate(organisation_count=Count("organisations", distinct=True)).order_by("name"),
-    detail_queryset=lambda: Region.objects.prefetch_related(
-        Prefetch("appointments", current_appointments(), to_attr="current_appointments"),
-        Prefetch("deliveries", RegionalDelivery.objects.select_related("programme", "lead").order_by("programme__title")),
-        "local_systems",
-    ),
     filterset=filters.RegionFilterSet,
     columns=[
         Column("ods_code", "ODS code", order="code", link=True),
@@ -99,7 +59,6 @@ regions = Resource(
         ("To", f"{r.effective_to:%-d %B %Y}" if r.effective_to else None),
         ("Notes", r.notes),
     ],
-    detail_context=region_detail,
     intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
     "and the retired region codes that older files still use.",
     list_prefix="regions/codes",
@@ -118,7 +77,6 @@ class RegionDashboard(DetailPage):
             breadcrumbs=[{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
             can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
             local_systems=list(region.local_systems.order_by("name")),
-            finding_url=dashboards.finding_url,
         )
         return render(request, "regions/dashboard.jinja", context)
 

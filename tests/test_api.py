@@ -7,17 +7,8 @@ from django.apps import apps
 from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
-from appointments.models import Appointment, AppointmentShare, Person
-from programmes.models import (
-    BoardApproval,
-    Expectation,
-    Measure,
-    Measurement,
-    Programme,
-    ProgrammeMeasure,
-    RegionalDelivery,
-    Workstream,
-)
+from appointments.models import Appointment, AppointmentShare
+from programmes.models import Expectation, Measure, Measurement, Programme, RegionalDelivery
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

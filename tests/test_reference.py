@@ -1,7 +1,6 @@
 """Reference data: load_reference is complete and idempotent; import_ods takes the real files or nothing."""
 
 import io
-import shutil
 from pathlib import Path
 
 import pytest
