@@ -13,6 +13,7 @@ def rule_choices():
 
 
 class ReportRunFilterSet(PortalFilterSet):
+    q = None  # runs have no text to search (an empty SearchVector is an SQL syntax error)
     kind = django_filters.MultipleChoiceFilter(choices=ReportRun.Kind.choices)
     status = django_filters.MultipleChoiceFilter(choices=ReportRun.Status.choices)
     ordering = django_filters.OrderingFilter(fields=(("created", "created"), ("finished", "finished")))
