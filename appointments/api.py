@@ -1,8 +1,14 @@
 from django.db.models import Prefetch
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 
 from nhs_joint import permissions
-from nhs_joint.api import ModelRulesSerializer, NaturalKeyField, PortalViewSet
+from nhs_joint.api import (
+    DecimalField,
+    ModelRulesSerializer,
+    NaturalKeyField,
+    PortalModelSerializer,
+    PortalViewSet,
+)
 from organisations.models import NationalBody
 from programmes.models import Programme
 from regions.models import Region
@@ -34,9 +40,9 @@ class PersonViewSet(PortalViewSet):
     filterset_class = filters.PersonFilterSet
 
 
-class ShareSerializer(serializers.ModelSerializer):
+class ShareSerializer(PortalModelSerializer):
     body = NaturalKeyField(slug_field="code", queryset=NationalBody.objects.all(), key_name="body code")
-    fte_percent = serializers.DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
+    fte_percent = DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
 
     class Meta:
         model = AppointmentShare
@@ -69,7 +75,7 @@ class AppointmentSerializer(ModelRulesSerializer):
             raise serializers.ValidationError(message)
         message = permissions.bodies_error(self.context["request"].user, [s["body"] for s in shares])
         if message:
-            raise serializers.ValidationError(message)
+            raise exceptions.PermissionDenied(message)
         return shares
 
     def create(self, validated_data):

@@ -1,11 +1,18 @@
 """What every resource of the REST API shares: natural keys, validation by the models' own
 rules, permissions from nhs_joint.permissions, ETags with If-Match, and documented errors."""
 
+import hashlib
+import json
+
+from django import forms
 from django.core.exceptions import ValidationError as DjangoValidationError
-from django.db import IntegrityError, transaction
+from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
+from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from rest_framework import exceptions, permissions as drf_permissions, serializers, status, viewsets
+from rest_framework.parsers import JSONParser
+from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
@@ -13,18 +20,103 @@ from . import permissions
 from .concurrency import version_of
 
 
+class JSONTypeMixin:
+    """Input of the JSON type the schema documents, and no other.
+
+    Left alone, DRF turns 7 into "7", "95" into 95 and "yes" into true: a client's mistake would be
+    written instead of being answered with a 400 naming the field.
+    """
+
+    json_types: tuple = ()
+    default_error_messages = {"json_type": "Give {expected}."}
+    expected = "a value of the documented type"
+
+    def to_internal_value(self, data):
+        if not isinstance(data, self.json_types) or (isinstance(data, bool) and bool not in self.json_types):
+            self.fail("json_type", expected=self.expected)
+        return super().to_internal_value(data)
+
+
+class TextField(JSONTypeMixin, serializers.CharField):
+    json_types, expected = (str,), "text"
+
+
+class EmailField(JSONTypeMixin, serializers.EmailField):
+    json_types, expected = (str,), "an email address as text"
+
+
+class SlugField(JSONTypeMixin, serializers.SlugField):
+    json_types, expected = (str,), "a code as text"
+
+
+class ChoiceField(JSONTypeMixin, serializers.ChoiceField):
+    json_types, expected = (str,), "one of the choices, as text"
+
+
+class IntegerField(JSONTypeMixin, serializers.IntegerField):
+    json_types, expected = (int,), "a whole number"
+
+
+class DecimalField(JSONTypeMixin, serializers.DecimalField):
+    json_types, expected = (int, float), "a number"
+
+
+class FloatField(JSONTypeMixin, serializers.FloatField):
+    json_types, expected = (int, float), "a number"
+
+
+class BooleanField(JSONTypeMixin, serializers.BooleanField):
+    json_types, expected = (bool,), "true or false"
+
+
+class KeyListField(serializers.ManyRelatedField):
+    """A list of natural keys: a JSON array, not an object (whose keys DRF would iterate) nor a string."""
+
+    def to_internal_value(self, data):
+        if not isinstance(data, list):
+            self.fail("not_a_list", input_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
 class NaturalKeyField(serializers.SlugRelatedField):
     """A related record referred to by its natural key, with a message that names the key."""
+
+    @classmethod
+    def many_init(cls, *args, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+        list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
+        return KeyListField(**list_kwargs)
 
     def __init__(self, *args, key_name=None, **kwargs):
         self.key_name = key_name or kwargs.get("slug_field")
         super().__init__(*args, **kwargs)
         self.error_messages["does_not_exist"] = f"No record has the {self.key_name} “{{value}}”."
         self.error_messages["invalid"] = f"Give the {self.key_name} as text."
+        self.error_messages["blank"] = f"Give the {self.key_name}" + (", or null." if self.allow_null else ".")
+
+    def run_validation(self, data=serializers.empty):
+        # DRF reads "" as null for related fields (a habit of HTML forms): in JSON, null is null.
+        if data == "":
+            self.fail("blank")
+        return super().run_validation(data)
 
     def to_internal_value(self, data):
         if not isinstance(data, str):
             self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class IdField(serializers.PrimaryKeyRelatedField):
+    """A related record referred to by its id: a whole number, not a string of digits nor "" for null."""
+
+    def run_validation(self, data=serializers.empty):
+        if data == "":
+            self.fail("incorrect_type", data_type="string")
+        return super().run_validation(data)
+
+    def to_internal_value(self, data):
+        if not isinstance(data, int) or isinstance(data, bool):
+            self.fail("incorrect_type", data_type=type(data).__name__)
         return super().to_internal_value(data)
 
 
@@ -38,7 +130,29 @@ def to_drf_errors(error):
     return {"non_field_errors": error.messages}
 
 
-class ModelRulesSerializer(serializers.ModelSerializer):
+class PortalModelSerializer(serializers.ModelSerializer):
+    """A model serializer whose inputs take only their documented JSON types."""
+
+    serializer_field_mapping = {
+        **serializers.ModelSerializer.serializer_field_mapping,
+        models.CharField: TextField,
+        models.TextField: TextField,
+        models.EmailField: EmailField,
+        models.SlugField: SlugField,
+        models.IntegerField: IntegerField,
+        models.SmallIntegerField: IntegerField,
+        models.PositiveIntegerField: IntegerField,
+        models.PositiveSmallIntegerField: IntegerField,
+        models.BigIntegerField: IntegerField,
+        models.DecimalField: DecimalField,
+        models.FloatField: FloatField,
+        models.BooleanField: BooleanField,
+    }
+    serializer_choice_field = ChoiceField
+    serializer_related_field = IdField
+
+
+class ModelRulesSerializer(PortalModelSerializer):
     """Runs the model's own validation (clean(), constraints) before anything is written.
 
     ``many_to_many`` names the fields set after saving; ``prepare(instance, attrs)``
@@ -72,6 +186,38 @@ class ModelRulesSerializer(serializers.ModelSerializer):
         """Give the unsaved ``instance`` what its clean() needs from many-to-many ``attrs``."""
 
 
+def refuse_unless(decision):
+    """A refusal of the portal's rules as the API's 403, with its reason (also from inside a serializer)."""
+    if not decision:
+        raise exceptions.PermissionDenied(decision.reason)
+
+
+class PortalFilterBackend(DjangoFilterBackend):
+    """The app's filterset, read strictly: a filter given empty, or a single-valued one given twice, is a 400.
+
+    (The list pages read an empty filter as "any", as a submitted form leaves it; an API client that
+    sends ``?active=`` or ``?active=null`` has made a mistake worth telling.)
+    """
+
+    def get_filterset(self, request, queryset, view):
+        filterset = super().get_filterset(request, queryset, view)
+        if filterset is not None:
+            errors = {}
+            for name, filter_ in filterset.filters.items():
+                values = request.query_params.getlist(name)
+                if not values:
+                    continue
+                if len(values) > 1 and not isinstance(filter_, MultipleChoiceFilter):
+                    errors[name] = [f"Give {name} once."]
+                elif any(not value.strip() for value in values):
+                    errors[name] = [f"Give a value for {name}, or leave it out."]
+                elif filter_.field_class is forms.NullBooleanField and values[0] not in ("true", "false"):
+                    errors[name] = [f"Give {name} as true or false."]
+            if errors:
+                raise exceptions.ValidationError(errors)
+        return filterset
+
+
 class PortalPermission(drf_permissions.BasePermission):
     """Reading needs a signed-in user; writing follows the portal's rules, with their reasons."""
 
@@ -82,17 +228,13 @@ class PortalPermission(drf_permissions.BasePermission):
             return True
         create_permission = getattr(view, "create_permission", None)
         if request.method == "POST" and create_permission is not None:
-            decision = create_permission(request.user)
-            if not decision:
-                raise exceptions.PermissionDenied(decision.reason)
+            refuse_unless(create_permission(request.user))
         return True
 
     def has_object_permission(self, request, view, obj):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
-        decision = view.change_permission(request.user, obj)
-        if not decision:
-            raise exceptions.PermissionDenied(decision.reason)
+        refuse_unless(view.change_permission(request.user, obj))
         return True
 
 
@@ -108,24 +250,46 @@ class Conflict(exceptions.APIException):
     default_code = "conflict"
 
 
-def etag_of(obj):
-    return f'"{version_of(obj)}"'
+def etag_of(obj, data=None):
+    """A strong ETag: the record's version when ``data`` is None, else a digest of the representation."""
+    if data is None:
+        return f'"{version_of(obj)}"'
+    digest = hashlib.sha256(json.dumps(data, sort_keys=True, default=str).encode()).hexdigest()[:32]
+    return f'"{digest}"'
 
 
-class PortalViewSet(viewsets.ModelViewSet):
-    """A resource: filters from the app's filterset, ETags on single records, all writes atomic."""
+class SingleRecordETagMixin:
+    """GET of one record answers with its ETag, to send back in If-Match.
 
-    permission_classes = [PortalPermission]
-    filter_backends = [DjangoFilterBackend]
-    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
-    create_permission = staticmethod(permissions.can_edit_records)
-    change_permission = staticmethod(permissions.can_edit)
+    A record that is written here and keeps a history is tagged by its version, as the portal's forms
+    are; anything else (read-only records, whose nested data changes without them) by what was sent.
+    """
+
+    def etag_for(self, instance, data=None):
+        if hasattr(type(instance), "history") and hasattr(self, "update"):
+            return etag_of(instance)
+        return etag_of(instance, self.get_serializer(instance).data if data is None else data)
 
     def retrieve(self, request, *args, **kwargs):
         instance = self.get_object()
-        response = Response(self.get_serializer(instance).data)
-        response["ETag"] = etag_of(instance)
+        data = self.get_serializer(instance).data
+        response = Response(data)
+        response["ETag"] = self.etag_for(instance, data)
         return response
+
+
+class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
+    """A resource: filters from the app's filterset, ETags on single records, all writes atomic.
+
+    Bodies are JSON only: a form encoding cannot tell null from an empty string, nor carry nested shares.
+    """
+
+    permission_classes = [PortalPermission]
+    parser_classes = [JSONParser]
+    filter_backends = [PortalFilterBackend]
+    http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    create_permission = staticmethod(permissions.can_edit_records)
+    change_permission = staticmethod(permissions.can_edit)
 
     def create(self, request, *args, **kwargs):
         with transaction.atomic():
@@ -139,18 +303,20 @@ class PortalViewSet(viewsets.ModelViewSet):
             # Lock the row, then compare: two writers cannot both pass the check.
             # (No ordering and no joins: FOR UPDATE cannot lock the nullable side of an outer join.)
             list(type(instance).objects.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
-            expected = request.headers.get("If-Match")
-            if expected and expected.strip() != "*":
-                current = etag_of(instance)
-                if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
-                    raise PreconditionFailed()
+            # Bad input is answered 400 whatever the version; good input only if the version still matches.
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
+            expected = request.headers.get("If-Match")
+            if expected and expected.strip() != "*":
+                current = self.etag_for(instance)
+                if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
+                    raise PreconditionFailed()
             self.perform_update(serializer)
             instance = serializer.instance
         instance = self.get_queryset().get(pk=instance.pk)
-        response = Response(self.get_serializer(instance).data)
-        response["ETag"] = etag_of(instance)
+        data = self.get_serializer(instance).data
+        response = Response(data)
+        response["ETag"] = self.etag_for(instance, data)
         return response
 
     def destroy(self, request, *args, **kwargs):
@@ -164,17 +330,12 @@ class PortalViewSet(viewsets.ModelViewSet):
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 
-class ReadOnlyPortalViewSet(viewsets.ReadOnlyModelViewSet):
+class ReadOnlyPortalViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     """Reference data (bodies, regions, local systems, organisations): loaded from ODS files, read here."""
 
     permission_classes = [PortalPermission]
-    filter_backends = [DjangoFilterBackend]
-
-    def retrieve(self, request, *args, **kwargs):
-        instance = self.get_object()
-        response = Response(self.get_serializer(instance).data)
-        response["ETag"] = etag_of(instance)
-        return response
+    parser_classes = [JSONParser]
+    filter_backends = [PortalFilterBackend]
 
 
 def exception_handler(exc, context):

@@ -1,8 +1,13 @@
 """The OpenAPI schema of the REST API: every operation documents the errors it can answer with."""
 
 from drf_spectacular.openapi import AutoSchema
-from drf_spectacular.utils import OpenApiResponse
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
+from rest_framework.parsers import JSONParser
+
+# Operations that answer one record with its ETag (nhs_joint.api.SingleRecordETagMixin and PortalViewSet.update).
+ETAG_ACTIONS = {"retrieve", "update", "partial_update"}
 
 
 class ErrorSerializer(serializers.Serializer):
@@ -16,7 +21,42 @@ class ValidationErrorSerializer(serializers.Serializer):
 
 
 class PortalAutoSchema(AutoSchema):
-    """Documents every error an operation can answer with."""
+    """Documents every error an operation can answer with, and the ETag / If-Match headers."""
+
+    def get_override_parameters(self):
+        parameters = list(super().get_override_parameters())
+        action = getattr(self.view, "action", None)
+        if action in ETAG_ACTIONS:
+            parameters.append(
+                OpenApiParameter(
+                    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200], required=True,
+                    description="The version of the record: send it back in If-Match when you change it.",
+                )
+            )
+        if action in ("update", "partial_update"):
+            parameters.append(
+                OpenApiParameter(
+                    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                    description="The ETag you read: the change is made only if the record is still at that version "
+                    "(else 412).",
+                )
+            )
+        return parameters
+
+    def _get_filter_parameters(self):
+        """A filter is left out or given a value (nhs_joint.api.PortalFilterBackend): text is never empty."""
+        parameters = super()._get_filter_parameters()
+        for parameter in parameters:
+            schema = parameter.get("schema", {})
+            if schema.get("type") == "array":
+                schema = schema.get("items", {})
+            if schema.get("type") == "string" and "enum" not in schema and "format" not in schema:
+                schema.setdefault("minLength", 1)
+        return parameters
+
+    def _takes_json_only(self):
+        parsers = getattr(self.view, "parser_classes", [])
+        return bool(parsers) and all(issubclass(parser, JSONParser) for parser in parsers)
 
     def _get_response_bodies(self, direction="response"):
         responses = super()._get_response_bodies(direction)
@@ -34,6 +74,8 @@ class PortalAutoSchema(AutoSchema):
             extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
         if method == "DELETE":
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
+        if method in ("POST", "PUT", "PATCH") and self._takes_json_only():
+            extra["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json).")
         for code, response in extra.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code)

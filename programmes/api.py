@@ -1,12 +1,12 @@
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
-from rest_framework import serializers
+from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from appointments.models import Appointment, Person
 from nhs_joint import permissions
-from nhs_joint.api import ModelRulesSerializer, NaturalKeyField, PortalViewSet
+from nhs_joint.api import ChoiceField, IdField, ModelRulesSerializer, NaturalKeyField, PortalViewSet, refuse_unless
 from organisations.models import NationalBody, StatutoryDuty
 from regions import spc
 from regions.models import Region
@@ -42,13 +42,10 @@ def measure_field():
 
 
 class ProgrammeChildSerializer(ModelRulesSerializer):
-    """A record of a programme: only those who may edit the programme may add to it."""
+    """A record of a programme: only those who may edit the programme may add to it (else 403)."""
 
     def validate_programme(self, programme):
-        user = self.context["request"].user
-        decision = permissions.can_edit(user, programme)
-        if not decision:
-            raise serializers.ValidationError(decision.reason)
+        refuse_unless(permissions.can_edit(self.context["request"].user, programme))
         return programme
 
 
@@ -59,7 +56,7 @@ class ProgrammeSerializer(ModelRulesSerializer):
     duty = NaturalKeyField(
         slug_field="slug", queryset=StatutoryDuty.objects.all(), allow_null=True, required=False, key_name="duty slug"
     )
-    senior_responsible_owner = serializers.PrimaryKeyRelatedField(
+    senior_responsible_owner = IdField(
         queryset=Appointment.objects.all(), allow_null=True, required=False,
         help_text="The id of the appointment of the senior responsible owner.",
     )
@@ -77,7 +74,7 @@ class ProgrammeSerializer(ModelRulesSerializer):
             raise serializers.ValidationError("A programme is run by at least one body.")
         message = permissions.bodies_error(self.context["request"].user, bodies)
         if message:
-            raise serializers.ValidationError(message)
+            raise exceptions.PermissionDenied(message)
         return bodies
 
     def prepare(self, instance, attrs):
@@ -136,9 +133,7 @@ class RegionalDeliverySerializer(ModelRulesSerializer):
     def validate(self, attrs):
         region = attrs.get("region", getattr(self.instance, "region", None))
         if region is not None:
-            decision = permissions.can_edit_delivery(self.context["request"].user, region.pk, region)
-            if not decision:
-                raise serializers.ValidationError({"region": decision.reason})
+            refuse_unless(permissions.can_edit_delivery(self.context["request"].user, region.pk, region))
         return super().validate(attrs)
 
 
@@ -163,7 +158,7 @@ class WorkstreamSerializer(ProgrammeChildSerializer):
     programme = programme_field()
     body = body_field()
     regions = region_field(many=True, required=False)
-    audiences = serializers.ListField(child=serializers.ChoiceField(choices=Audience.choices), allow_empty=True)
+    audiences = serializers.ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True)
 
     class Meta:
         model = Workstream
@@ -281,7 +276,8 @@ class MeasureViewSet(PortalViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None)
     def spc(self, request, code=None):
         measure = self.get_object()
-        query = SpcQuerySerializer(data=request.query_params)
+        # A plain dict: from a query string, DRF would take "region=" as "not given" (England) instead of blank.
+        query = SpcQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         region = query.validated_data.get("region")
         points = Measurement.objects.filter(measure=measure, region=region).order_by("month").values_list("month", "value")

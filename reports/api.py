@@ -1,20 +1,22 @@
 """Report runs and findings in the REST API: request a run (202), follow its progress, read its findings."""
 
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
+from drf_spectacular.utils import extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
+from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from nhs_joint import permissions
-from nhs_joint.api import PortalPermission
-from nhs_joint.api_schema import ErrorSerializer
+from nhs_joint.api import PortalFilterBackend, PortalModelSerializer, PortalPermission, SingleRecordETagMixin
 
 from . import filters, services
 from .models import Finding, FindingDecision, ReportRun
 
 
-class ReportRunSerializer(serializers.ModelSerializer):
-    requested_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+class ReportRunSerializer(PortalModelSerializer):
+    requested_by = serializers.SlugRelatedField(
+        slug_field="username", read_only=True, allow_null=True, help_text="Null for a scheduled run."
+    )
 
     class Meta:
         model = ReportRun
@@ -29,8 +31,10 @@ class RecordSerializer(serializers.Serializer):
     label = serializers.CharField()
 
 
-class FindingSerializer(serializers.ModelSerializer):
-    region = serializers.SlugRelatedField(slug_field="ods_code", read_only=True, help_text="Null for all England.")
+class FindingSerializer(PortalModelSerializer):
+    region = serializers.SlugRelatedField(
+        slug_field="ods_code", read_only=True, allow_null=True, help_text="Null for all England."
+    )
     records = RecordSerializer(many=True, read_only=True)
     score = serializers.FloatField(read_only=True, allow_null=True)
 
@@ -41,7 +45,7 @@ class FindingSerializer(serializers.ModelSerializer):
         read_only_fields = fields
 
 
-class DecisionSerializer(serializers.ModelSerializer):
+class DecisionSerializer(PortalModelSerializer):
     decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
 
     class Meta:
@@ -56,13 +60,15 @@ class DecisionSerializer(serializers.ModelSerializer):
 
 
 @extend_schema_view(create=extend_schema(responses={202: ReportRunSerializer}))
-class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
+class ReportRunViewSet(SingleRecordETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Runs of the consistency and duplication reports. POST {"kind": ...} queues one and answers 202."""
 
     queryset = ReportRun.objects.select_related("requested_by")
     serializer_class = ReportRunSerializer
     filterset_class = filters.ReportRunFilterSet
     permission_classes = [PortalPermission]
+    parser_classes = [JSONParser]
+    filter_backends = [PortalFilterBackend]
     create_permission = staticmethod(permissions.can_run_reports)
 
     def create(self, request, *args, **kwargs):
@@ -72,13 +78,15 @@ class ReportRunViewSet(mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
-class FindingViewSet(viewsets.ReadOnlyModelViewSet):
+class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     """Findings of report runs: filter by run, rule, region (ODS code, or ENG) and severity."""
 
     queryset = Finding.objects.select_related("region")
     serializer_class = FindingSerializer
     filterset_class = filters.FindingFilterSet
     permission_classes = [PortalPermission]
+    parser_classes = [JSONParser]
+    filter_backends = [PortalFilterBackend]
 
     @staticmethod
     def change_permission(user, finding):
@@ -86,7 +94,7 @@ class FindingViewSet(viewsets.ReadOnlyModelViewSet):
 
     @extend_schema(
         request=DecisionSerializer,
-        responses={201: DecisionSerializer, 400: OpenApiResponse(ErrorSerializer)},
+        responses={201: DecisionSerializer},
         summary="Decide that a finding is not a problem",
         description="Hides the finding in later runs until one of its records changes.",
     )

@@ -225,3 +225,28 @@ class UserFactory(factory.django.DjangoModelFactory):
             self.bodies.set(extracted)
         if create:
             self.save()
+
+
+class ReportRunFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = "reports.ReportRun"
+
+    kind = "consistency"
+    status = "succeeded"
+    progress = 100
+    counts = factory.LazyFunction(lambda: {"findings": 1})
+
+
+class FindingFactory(factory.django.DjangoModelFactory):
+    """A finding about one programme (give ``records`` for others)."""
+
+    class Meta:
+        model = "reports.Finding"
+
+    run = factory.SubFactory(ReportRunFactory)
+    rule = "board-approval"
+    severity = "high"
+    message = factory.Sequence(lambda n: f"Finding {n}: a programme lacks a Board approval.")
+    records = factory.LazyFunction(lambda: [{"type": "programme", "id": 1, "key": "winter", "label": "Winter"}])
+    fingerprint = factory.Sequence(lambda n: f"{n:064x}")
+    records_state = factory.Sequence(lambda n: f"{n:064x}")

@@ -13,10 +13,17 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-LISTS = [
-    "bodies", "regions", "local-systems", "organisations", "programmes", "board-approvals", "regional-deliveries",
-    "workstreams", "expectations", "measures", "programme-measures", "measurements", "people", "appointments",
+READ_ONLY = ["bodies", "regions", "local-systems", "organisations", "findings"]
+WRITABLE = [
+    "programmes", "board-approvals", "workstreams", "expectations", "measures", "programme-measures", "measurements",
+    "people", "appointments",
 ]
+# Records that belong to a body through their programme or shares: only that body's staff edit them.
+BODY_OWNED = ["programmes", "board-approvals", "workstreams", "expectations", "programme-measures", "appointments"]
+# Records that belong to no body: any member of staff edits them.
+SHARED = ["measures", "measurements", "people"]
+ALL = READ_ONLY + WRITABLE + ["regional-deliveries", "report-runs"]
+KEYS = {"programmes": "slug", "measures": "code"}
 
 
 def client_for(user=None):
@@ -31,7 +38,7 @@ def rows():
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models(include_auto_created=True)
-        if m._meta.app_label in ("programmes", "appointments", "organisations", "regions")
+        if m._meta.app_label in ("programmes", "appointments", "organisations", "regions", "reports")
     }
 
 
@@ -55,6 +62,36 @@ def world(nhse, nhsi):
         "admin": client_for(f.UserFactory(role="Administrator", bodies=[nhse])),
         "anonymous": client_for(),
     }
+
+
+@pytest.fixture
+def records(world):
+    """One existing record of every resource, owned by NHS England where records have an owner: its address."""
+    w = world
+    system = f.LocalHealthSystemFactory(ods_code="QMF", region=w["london"])
+    f.OrganisationFactory(ods_code="RJ1", region=w["london"], local_system=system)
+    appointment = f.AppointmentFactory(person=f.PersonFactory(email="pd@example.nhs.uk"), programme=w["programme"])
+    f.AppointmentShareFactory(appointment=appointment, body=w["nhse"], fte_percent=100)
+    finding = f.FindingFactory(region=w["london"])
+    made = {
+        "bodies": "NHSE",
+        "regions": "Y56",
+        "local-systems": "QMF",
+        "organisations": "RJ1",
+        "programmes": "winter",
+        "board-approvals": f.BoardApprovalFactory(programme=w["programme"], body=w["nhse"]).pk,
+        "regional-deliveries": f.RegionalDeliveryFactory(programme=w["programme"], region=w["london"]).pk,
+        "workstreams": f.WorkstreamFactory(programme=w["programme"], body=w["nhse"], regions=[w["london"]]).pk,
+        "expectations": f.ExpectationFactory(programme=w["programme"], issued_by=w["nhse"], measure=w["measure"]).pk,
+        "measures": f.MeasureFactory(code="cancer-2ww", name="Cancer two-week wait").code,
+        "programme-measures": f.ProgrammeMeasureFactory(programme=w["programme"], measure=w["measure"]).pk,
+        "measurements": f.MeasurementFactory(measure=w["measure"], region=w["london"], month=dt.date(2019, 1, 1)).pk,
+        "people": f.PersonFactory(email="someone@example.nhs.uk").pk,
+        "appointments": appointment.pk,
+        "report-runs": finding.run.pk,
+        "findings": finding.pk,
+    }
+    return {resource: f"{API}/{resource}/{key}/" for resource, key in made.items()}
 
 
 # What a member of NHS England's staff may create, for each writable resource, and a change to make.
@@ -97,31 +134,11 @@ def payloads(w):
              "programme": "winter", "start_date": "2018-10-01", "shares": [{"body": "NHSE", "fte_percent": 100}]},
             {"title": "Director of Winter and Flow"},
         ),
+        "regional-deliveries": (
+            {"programme": "winter", "region": "Y56", "rag": "amber", "lead": "rd@example.nhs.uk", "note": "Behind"},
+            {"rag": "green"},
+        ),
     }
-
-
-KEYS = {"programmes": "slug", "measures": "code"}
-
-
-@pytest.mark.parametrize("resource", LISTS)
-def test_anonymous_requests_get_401(world, resource):
-    response = world["anonymous"].get(f"{API}/{resource}/")
-    assert response.status_code == 401
-    assert response["WWW-Authenticate"].startswith("Token")
-
-
-@pytest.mark.parametrize("resource", LISTS)
-def test_every_signed_in_user_reads_every_list(world, resource):
-    for who in ("staff", "director", "admin"):
-        response = world[who].get(f"{API}/{resource}/")
-        assert response.status_code == 200, (who, resource)
-        assert {"count", "next", "previous", "results"} <= set(response.json())
-
-
-WRITABLE = [
-    "programmes", "board-approvals", "workstreams", "expectations", "measures", "programme-measures", "measurements",
-    "people", "appointments",
-]
 
 
 def same(got, value):
@@ -132,78 +149,182 @@ def same(got, value):
     return got == value
 
 
-@pytest.mark.parametrize("resource", WRITABLE)
-def test_staff_create_read_update_and_delete(world, resource):
-    create, change = payloads(world)[resource]
-    client = world["staff"]
-    response = client.post(f"{API}/{resource}/", create, format="json")
-    assert response.status_code == 201, response.json()
-    key = response.json()[KEYS.get(resource, "id")]
-    url = f"{API}/{resource}/{key}/"
-    read = client.get(url)
-    assert read.status_code == 200 and read["ETag"]
-    updated = client.patch(url, change, format="json", HTTP_IF_MATCH=read["ETag"])
-    assert updated.status_code == 200, updated.json()
-    for field, value in change.items():
-        assert same(updated.json()[field], value), (field, updated.json()[field])
-    assert updated["ETag"] != read["ETag"]
-    put = client.put(url, {**create, **change}, format="json")
-    assert put.status_code == 200, put.json()
-    assert client.delete(url).status_code == 204
-    assert client.get(url).status_code == 404
+def refused(response, status, *words):
+    assert response.status_code == status, (response.status_code, response.content[:300])
+    for word in words:
+        assert word in str(response.json()), response.json()
 
 
-@pytest.mark.parametrize("resource", ["programmes", "workstreams", "expectations", "board-approvals", "appointments"])
-def test_staff_of_the_other_body_are_refused_with_a_reason(world, resource):
-    create, _ = payloads(world)[resource]
-    before = rows()
-    response = world["other_staff"].post(f"{API}/{resource}/", create, format="json")
-    assert response.status_code in (400, 403)
-    assert "NHS England" in str(response.json()) or "a body you work for (NHS Improvement)" in str(response.json())
-    assert rows() == before
+class TestAnonymous:
+    @pytest.mark.parametrize("resource", ALL)
+    def test_every_request_gets_401_and_writes_nothing(self, world, records, resource):
+        client, before = world["anonymous"], rows()
+        create = payloads(world).get(resource, ({"kind": "consistency"}, None))[0]
+        for response in [
+            client.get(f"{API}/{resource}/"),
+            client.get(records[resource]),
+            client.post(f"{API}/{resource}/", create, format="json"),
+            client.put(records[resource], create, format="json"),
+            client.patch(records[resource], create, format="json"),
+            client.delete(records[resource]),
+        ]:
+            assert response.status_code == 401, (response.request["REQUEST_METHOD"], response.status_code)
+            assert response["WWW-Authenticate"].startswith("Token")
+            assert "detail" in response.json()
+        assert rows() == before
+
+    def test_a_bad_token_is_401_too(self, world):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+        assert client.get(f"{API}/programmes/").status_code == 401
 
 
-def test_the_other_bodys_staff_cannot_change_or_delete_a_programme(world):
-    url = f"{API}/programmes/winter/"
-    assert world["other_staff"].patch(url, {"title": "Taken over"}, format="json").status_code == 403
-    response = world["other_staff"].delete(url)
-    assert response.status_code == 403
-    assert "Only staff of NHS England" in response.json()["detail"]
-    assert Programme.objects.get(slug="winter").title == "Winter"
+class TestReading:
+    @pytest.mark.parametrize("resource", ALL)
+    def test_every_role_reads_every_list_and_record_with_its_etag(self, world, records, resource):
+        for who in ("staff", "other_staff", "director", "admin"):
+            page = world[who].get(f"{API}/{resource}/")
+            assert page.status_code == 200, (who, resource)
+            assert {"count", "next", "previous", "results"} <= set(page.json())
+            assert page.json()["count"] >= 1
+            record = world[who].get(records[resource])
+            assert record.status_code == 200, (who, resource)
+            assert record["ETag"].startswith('"') and len(record["ETag"]) > 2
+
+    def test_a_missing_record_is_a_json_404(self, world):
+        response = world["staff"].get(f"{API}/programmes/no-such-programme/")
+        refused(response, 404, "detail")
+        assert response["Content-Type"] == "application/json"
 
 
-@pytest.mark.parametrize("resource", ["programmes", "measures", "people", "appointments"])
-def test_administrators_manage_users_not_records(world, resource):
-    create, _ = payloads(world)[resource]
-    response = world["admin"].post(f"{API}/{resource}/", create, format="json")
-    assert response.status_code == 403
-    assert "Only Staff and Regional directors" in response.json()["detail"]
+class TestWriting:
+    @pytest.mark.parametrize("who", ["staff", "director"])
+    @pytest.mark.parametrize("resource", WRITABLE)
+    def test_staff_of_the_body_create_read_update_and_delete(self, world, resource, who):
+        create, change = payloads(world)[resource]
+        client = world[who]
+        response = client.post(f"{API}/{resource}/", create, format="json")
+        assert response.status_code == 201, response.json()
+        key = response.json()[KEYS.get(resource, "id")]
+        url = f"{API}/{resource}/{key}/"
+        read = client.get(url)
+        assert read.status_code == 200 and read["ETag"]
+        for field, value in create.items():
+            if field not in ("shares", "email"):
+                assert same(read.json()[field], value), (field, read.json()[field])
+        updated = client.patch(url, change, format="json", HTTP_IF_MATCH=read["ETag"])
+        assert updated.status_code == 200, updated.json()
+        for field, value in change.items():
+            assert same(updated.json()[field], value), (field, updated.json()[field])
+        assert updated["ETag"] != read["ETag"]
+        assert client.get(url).json() == updated.json()
+        put = client.put(url, {**create, **change}, format="json", HTTP_IF_MATCH=updated["ETag"])
+        assert put.status_code == 200, put.json()
+        assert client.delete(url).status_code == 204
+        assert client.get(url).status_code == 404
 
+    @pytest.mark.parametrize("resource", BODY_OWNED)
+    def test_staff_of_the_other_body_are_refused_with_a_reason(self, world, records, resource):
+        create, change = payloads(world)[resource]
+        client, url = world["other_staff"], records[resource]
+        before, record = rows(), world["staff"].get(url).json()
+        refused(client.post(f"{API}/{resource}/", create, format="json"), 403, "NHS")
+        refused(client.patch(url, change, format="json"), 403, "Only staff of NHS England")
+        refused(client.put(url, create, format="json"), 403, "Only staff of NHS England")
+        refused(client.delete(url), 403, "Only staff of NHS England", "NHS Improvement")
+        assert rows() == before
+        assert world["staff"].get(url).json() == record
 
-@pytest.mark.parametrize("resource", ["bodies", "regions", "local-systems", "organisations"])
-def test_reference_data_is_read_only(world, resource):
-    response = world["staff"].post(f"{API}/{resource}/", {"code": "X"}, format="json")
-    assert response.status_code == 405
+    @pytest.mark.parametrize("resource", SHARED)
+    def test_records_of_no_body_are_edited_by_either_bodys_staff(self, world, records, resource):
+        create, change = payloads(world)[resource]
+        client = world["other_staff"]
+        assert client.post(f"{API}/{resource}/", create, format="json").status_code == 201
+        assert client.patch(records[resource], change, format="json").status_code == 200
+        assert client.delete(records[resource]).status_code == 204
+
+    def test_a_joint_programme_is_edited_by_either_bodys_staff(self, world):
+        world["programme"].bodies.add(world["nhsi"])
+        changed = world["other_staff"].patch(f"{API}/programmes/winter/", {"title": "Winter (joint)"}, format="json")
+        assert changed.status_code == 200 and Programme.objects.get(slug="winter").title == "Winter (joint)"
+
+    def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
+        refused(
+            world["staff"].patch(f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"),
+            403, "a body you work for (NHS England)",
+        )
+        assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
+
+    @pytest.mark.parametrize("resource", WRITABLE + ["regional-deliveries"])
+    def test_administrators_manage_users_not_records(self, world, records, resource):
+        create, change = payloads(world)[resource]
+        client, url = world["admin"], records[resource]
+        before, record = rows(), world["staff"].get(url).json()
+        refused(client.post(f"{API}/{resource}/", create, format="json"), 403)
+        refused(client.patch(url, change, format="json"), 403)
+        refused(client.put(url, create, format="json"), 403)
+        refused(client.delete(url), 403)
+        assert rows() == before
+        assert world["staff"].get(url).json() == record
+        if resource != "regional-deliveries":
+            assert "Only Staff and Regional directors" in client.post(f"{API}/{resource}/", create, format="json").json()["detail"]
+
+    @pytest.mark.parametrize("resource", READ_ONLY)
+    def test_read_only_resources_answer_405_to_writes(self, world, records, resource):
+        client, before = world["staff"], rows()
+        for response in [
+            client.post(f"{API}/{resource}/", {"code": "X"}, format="json"),
+            client.put(records[resource], {"code": "X"}, format="json"),
+            client.patch(records[resource], {"code": "X"}, format="json"),
+            client.delete(records[resource]),
+        ]:
+            refused(response, 405, "detail")
+            assert "POST" not in response["Allow"] and "GET" in response["Allow"]
+        assert rows() == before
+
+    def test_report_runs_are_requested_not_edited(self, world, records):
+        client = world["staff"]
+        for response in [
+            client.put(records["report-runs"], {"kind": "duplication"}, format="json"),
+            client.patch(records["report-runs"], {"kind": "duplication"}, format="json"),
+            client.delete(records["report-runs"]),
+        ]:
+            refused(response, 405)
+        requested = client.post(f"{API}/report-runs/", {"kind": "duplication"}, format="json")
+        assert requested.status_code == 202 and requested.json()["status"] == "queued"
+        assert client.get(f"{API}/report-runs/{requested.json()['id']}/")["ETag"]
 
 
 class TestRegionalDelivery:
-    def test_only_the_regions_director_records_and_changes_it(self, world):
-        payload = {"programme": "winter", "region": "Y56", "rag": "amber", "lead": "rd@example.nhs.uk", "note": "Behind"}
-        assert world["staff"].post(f"{API}/regional-deliveries/", payload, format="json").status_code == 403
-        refused = world["midlands_director"].post(f"{API}/regional-deliveries/", payload, format="json")
-        assert refused.status_code == 400 and "Only the Regional director of London" in refused.json()["region"][0]
-        created = world["director"].post(f"{API}/regional-deliveries/", payload, format="json")
+    def test_only_the_regions_director_records_changes_and_deletes_it(self, world):
+        create, change = payloads(world)["regional-deliveries"]
+        before = rows()
+        refused(world["staff"].post(f"{API}/regional-deliveries/", create, format="json"), 403, "Only Regional directors")
+        refused(world["midlands_director"].post(f"{API}/regional-deliveries/", create, format="json"), 403,
+                "Only the Regional director of London")
+        assert rows() == before
+        created = world["director"].post(f"{API}/regional-deliveries/", create, format="json")
         assert created.status_code == 201, created.json()
+        assert (created.json()["programme"], created.json()["region"], created.json()["lead"]) == (
+            "winter", "Y56", "rd@example.nhs.uk"
+        )
         url = f"{API}/regional-deliveries/{created.json()['id']}/"
-        assert world["staff"].patch(url, {"rag": "green"}, format="json").status_code == 403
-        assert world["midlands_director"].patch(url, {"rag": "green"}, format="json").status_code == 403
-        changed = world["director"].patch(url, {"rag": "green"}, format="json")
+        for who in ("staff", "midlands_director", "other_staff"):
+            refused(world[who].patch(url, change, format="json"), 403, "Regional director")
+            refused(world[who].delete(url), 403, "Regional director")
+        assert RegionalDelivery.objects.get().rag == "amber"
+        changed = world["director"].patch(url, change, format="json", HTTP_IF_MATCH=world["director"].get(url)["ETag"])
         assert changed.status_code == 200 and changed.json()["rag"] == "green"
         assert RegionalDelivery.objects.get().rag == "green"
+        moved = world["director"].patch(url, {"region": "Y60"}, format="json")
+        refused(moved, 403, "Only the Regional director of Midlands")
+        assert RegionalDelivery.objects.get().region.ods_code == "Y56"
+        assert world["director"].delete(url).status_code == 204
+        assert not RegionalDelivery.objects.exists()
 
 
 class TestNaturalKeys:
-    def test_related_records_are_named_by_their_keys_in_and_out(self, world):
+    def test_related_records_are_named_by_their_keys_in_and_out(self, world, records):
         client = world["staff"]
         response = client.post(f"{API}/workstreams/", payloads(world)["workstreams"][0], format="json")
         data = response.json()
@@ -212,6 +333,31 @@ class TestNaturalKeys:
         )
         programme = client.get(f"{API}/programmes/winter/").json()
         assert (programme["bodies"], programme["accountable_body"], programme["duty"]) == (["NHSE"], "NHSE", "nhse-mandate")
+        organisation = client.get(records["organisations"]).json()
+        assert (organisation["code"], organisation["region"], organisation["local_system"]) == ("RJ1", "Y56", "QMF")
+        assert client.get(records["local-systems"]).json()["region"] == "Y56"
+        body = client.get(records["bodies"]).json()
+        assert body["code"] == "NHSE" and body["duties"][0]["slug"] == "nhse-mandate"
+        expectation = client.get(records["expectations"]).json()
+        assert (expectation["programme"], expectation["issued_by"], expectation["measure"]) == ("winter", "NHSE", "ae-4hr")
+        appointment = client.get(records["appointments"]).json()
+        assert (appointment["person"], appointment["programme"], appointment["shares"]) == (
+            "pd@example.nhs.uk", "winter", [{"body": "NHSE", "fte_percent": 100.0}]
+        )
+        assert client.get(records["findings"]).json()["region"] == "Y56"
+
+    def test_a_region_names_its_regional_director(self, world):
+        appointment = f.AppointmentFactory(
+            person=world["person"], role=Appointment.Role.REGIONAL_DIRECTOR, region=world["london"], title="RD London",
+        )
+        for body in ("nhse", "nhsi"):
+            f.AppointmentShareFactory(appointment=appointment, body=world[body], fte_percent=50)
+        region = world["staff"].get(f"{API}/regions/Y56/").json()
+        assert region["code"] == "Y56"
+        assert region["regional_director"] == {
+            "appointment": appointment.pk, "person": "rd@example.nhs.uk", "name": "Rita Director", "joint": True
+        }
+        assert world["staff"].get(f"{API}/regions/Y60/").json()["regional_director"] is None
 
     def test_an_appointment_is_written_with_its_shares_nested(self, world):
         payload = {**payloads(world)["appointments"][0], "shares": [{"body": "NHSE", "fte_percent": 50},
@@ -227,51 +373,129 @@ class TestNaturalKeys:
         assert AppointmentShare.objects.count() == 1
 
     @pytest.mark.parametrize(
-        "field, value, message",
+        "resource, field, value, message",
         [
-            ("programme", "no-such-programme", "No record has the programme slug “no-such-programme”."),
-            ("body", "NHSX", "No record has the body code “NHSX”."),
-            ("regions", ["Y99"], "No record has the region ODS code “Y99”."),
-            ("body", 7, "Give the body code as text."),
+            ("workstreams", "programme", "no-such-programme", "No record has the programme slug “no-such-programme”."),
+            ("workstreams", "body", "NHSX", "No record has the body code “NHSX”."),
+            ("workstreams", "regions", ["Y99"], "No record has the region ODS code “Y99”."),
+            ("workstreams", "body", 7, "Give the body code as text."),
+            ("programmes", "bodies", ["NHSE", "NHSX"], "No record has the body code “NHSX”."),
+            ("programmes", "duty", "no-such-duty", "No record has the duty slug “no-such-duty”."),
+            ("programmes", "senior_responsible_owner", 999999, "object does not exist"),
+            ("expectations", "measure", "no-such-measure", "No record has the measure code “no-such-measure”."),
+            ("expectations", "region", "Y99", "No record has the region ODS code “Y99”."),
+            ("expectations", "region", "", "Give the region ODS code, or null."),
+            ("board-approvals", "body", "NHSX", "No record has the body code “NHSX”."),
+            ("programme-measures", "agreed_by", ["NHSX"], "No record has the body code “NHSX”."),
+            ("measurements", "measure", "no-such-measure", "No record has the measure code “no-such-measure”."),
+            ("measurements", "region", "", "Give the region ODS code, or null."),
+            ("appointments", "person", "nobody@example.nhs.uk", "No record has the email “nobody@example.nhs.uk”."),
+            ("appointments", "region", "Y99", "No record has the region ODS code “Y99”."),
+            ("appointments", "programme", "no-such-programme", "No record has the programme slug “no-such-programme”."),
+            ("appointments", "shares", [{"body": "NHSX", "fte_percent": 100}], "No record has the body code “NHSX”."),
         ],
     )
-    def test_an_unknown_key_is_named_and_nothing_written(self, world, field, value, message):
+    def test_an_unknown_key_is_named_and_nothing_written(self, world, resource, field, value, message):
         before = rows()
-        payload = {**payloads(world)["workstreams"][0], field: value}
-        response = world["staff"].post(f"{API}/workstreams/", payload, format="json")
-        assert response.status_code == 400
-        assert message in str(response.json()[field])
+        payload = {**payloads(world)[resource][0], field: value}
+        response = world["staff"].post(f"{API}/{resource}/", payload, format="json")
+        assert response.status_code == 400, response.json()
+        assert message in str(response.json()[field]), response.json()
         assert rows() == before
 
 
 class TestBadInput:
     @pytest.mark.parametrize(
-        "change, field",
+        "resource, required",
         [
-            ({"title": None}, "title"),
-            ({"start_date": "1st April"}, "start_date"),
-            ({"start_date": 20180401}, "start_date"),
-            ({"bodies": "NHSE"}, "bodies"),
-            ({"status": "finished"}, "status"),
-            ({"end_date": "2018-03-31", "start_date": "2018-04-01"}, "end_date"),
-            ({"accountable_body": "NHSI"}, "accountable_body"),
-            ({"title": "x" * 201}, "title"),
+            ("programmes", {"title", "bodies", "start_date"}),
+            ("board-approvals", {"programme", "body", "decision", "date"}),
+            ("workstreams", {"programme", "title", "body", "audiences", "start_date"}),
+            ("expectations", {"programme", "issued_by", "audience", "measure", "comparator", "target", "start_date",
+                              "due_date", "wording"}),
+            ("measures", {"code", "name", "unit", "direction"}),
+            ("programme-measures", {"programme", "measure", "target", "agreed_on", "agreed_by"}),
+            ("measurements", {"measure", "month", "value"}),
+            ("people", {"name", "email"}),
+            ("appointments", {"person", "title", "role", "start_date", "shares"}),
+            ("regional-deliveries", {"programme", "region", "rag"}),
         ],
     )
-    def test_each_bad_field_gets_a_message_and_nothing_is_written(self, world, change, field):
+    def test_missing_fields_are_each_named_and_nothing_is_written(self, world, resource, required):
         before = rows()
-        payload = {**payloads(world)["programmes"][0], **change}
-        payload = {k: v for k, v in payload.items() if v is not None}
-        response = world["staff"].post(f"{API}/programmes/", payload, format="json")
+        response = world["director"].post(f"{API}/{resource}/", {}, format="json")
+        assert response.status_code == 400, response.json()
+        assert set(response.json()) == required
+        assert all("required" in " ".join(messages) for messages in response.json().values())
+        assert rows() == before
+
+    @pytest.mark.parametrize(
+        "resource, change, field",
+        [
+            ("programmes", {"title": 7}, "title"),
+            ("programmes", {"start_date": "1st April"}, "start_date"),
+            ("programmes", {"start_date": 20180401}, "start_date"),
+            ("programmes", {"bodies": "NHSE"}, "bodies"),
+            ("programmes", {"bodies": {"NHSE": True}}, "bodies"),
+            ("programmes", {"status": "finished"}, "status"),
+            ("programmes", {"title": "x" * 201}, "title"),
+            ("programmes", {"senior_responsible_owner": "1"}, "senior_responsible_owner"),
+            ("programmes", {"accountable_body": "NHSI"}, "accountable_body"),
+            ("expectations", {"target": "ninety"}, "target"),
+            ("expectations", {"target": "95"}, "target"),
+            ("expectations", {"comparator": "=="}, "comparator"),
+            ("expectations", {"wording": ["Meet it."]}, "wording"),
+            ("workstreams", {"audiences": "providers"}, "audiences"),
+            ("workstreams", {"audiences": ["patients"]}, "audiences"),
+            ("measurements", {"value": "87.5"}, "value"),
+            ("measurements", {"value": True}, "value"),
+            ("measurements", {"value": 101}, "value"),
+            ("measurements", {"month": "2019-04-15"}, "month"),
+            ("measures", {"standard": "high"}, "standard"),
+            ("measures", {"code": "not a slug"}, "code"),
+            ("people", {"email": "not an email"}, "email"),
+            ("people", {"name": None}, "name"),
+            ("appointments", {"role": "chief"}, "role"),
+            ("appointments", {"shares": {"body": "NHSE", "fte_percent": 100}}, "shares"),
+            ("appointments", {"shares": [{"body": "NHSE", "fte_percent": "100"}]}, "shares"),
+            ("appointments", {"shares": [{"body": "NHSE", "fte_percent": 120}]}, "shares"),
+            ("appointments", {"shares": [{"body": "NHSE"}]}, "shares"),
+            ("board-approvals", {"decision": "maybe"}, "decision"),
+            ("programme-measures", {"agreed_on": "June 2018"}, "agreed_on"),
+        ],
+    )
+    def test_each_bad_field_gets_a_message_and_nothing_is_written(self, world, resource, change, field):
+        before = rows()
+        payload = {**payloads(world)[resource][0], **change}
+        response = world["staff"].post(f"{API}/{resource}/", payload, format="json")
         assert response.status_code == 400, response.json()
         assert field in response.json(), response.json()
         assert rows() == before
 
-    def test_a_body_that_is_not_json_is_a_400(self, world):
-        response = world["staff"].post(
-            f"{API}/programmes/", "{not json", content_type="application/json"
-        )
-        assert response.status_code == 400
+    @pytest.mark.parametrize(
+        "resource, change, field",
+        [
+            ("programmes", {"start_date": "2018-04-01", "end_date": "2018-03-31"}, "end_date"),
+            ("workstreams", {"start_date": "2018-04-01", "end_date": "2018-03-31"}, "end_date"),
+            ("expectations", {"start_date": "2018-04-01", "due_date": "2018-03-31"}, "due_date"),
+            ("appointments", {"start_date": "2018-10-01", "end_date": "2018-09-30"}, "end_date"),
+        ],
+    )
+    def test_dates_out_of_order_are_refused_and_nothing_is_written(self, world, resource, change, field):
+        before = rows()
+        payload = {**payloads(world)[resource][0], **change}
+        response = world["staff"].post(f"{API}/{resource}/", payload, format="json")
+        assert response.status_code == 400, response.json()
+        assert field in response.json(), response.json()
+        assert rows() == before
+
+    def test_a_body_that_is_not_json_is_a_400_and_a_form_is_a_415(self, world):
+        before = rows()
+        response = world["staff"].post(f"{API}/programmes/", "{not json", content_type="application/json")
+        refused(response, 400, "JSON parse error")
+        form = world["staff"].post(f"{API}/people/", {"name": "Pat", "email": "pat@example.nhs.uk"}, format="multipart")
+        refused(form, 415, "Unsupported media type")
+        assert rows() == before
 
     def test_shares_not_totalling_100_write_neither_appointment_nor_shares(self, world):
         before = rows()
@@ -281,6 +505,13 @@ class TestBadInput:
         assert "must total 100%" in response.json()["shares"][0]
         assert rows() == before and not Appointment.objects.exists()
 
+    def test_changing_shares_to_a_wrong_total_keeps_the_old_ones(self, world, records):
+        before, url = rows(), records["appointments"]
+        response = world["staff"].patch(url, {"shares": [{"body": "NHSE", "fte_percent": 60}]}, format="json")
+        assert response.status_code == 400 and "must total 100%" in response.json()["shares"][0]
+        assert rows() == before
+        assert list(AppointmentShare.objects.values_list("body__code", "fte_percent")) == [("NHSE", 100)]
+
     def test_a_second_measurement_for_the_same_month_is_refused(self, world):
         create = payloads(world)["measurements"][0]
         assert world["staff"].post(f"{API}/measurements/", create, format="json").status_code == 201
@@ -288,11 +519,6 @@ class TestBadInput:
         assert again.status_code == 400
         assert "already a measurement" in str(again.json())
         assert Measurement.objects.count() == 1
-
-    def test_a_month_that_is_not_a_first_day_is_refused(self, world):
-        payload = {**payloads(world)["measurements"][0], "month": "2019-04-15"}
-        response = world["staff"].post(f"{API}/measurements/", payload, format="json")
-        assert response.status_code == 400 and "month" in str(response.json())
 
     def test_a_percentage_over_100_is_refused(self, world):
         payload = {**payloads(world)["measurements"][0], "value": 101}
@@ -309,29 +535,68 @@ class TestBadInput:
     def test_a_record_in_use_is_not_deleted(self, world):
         f.ExpectationFactory(programme=world["programme"], issued_by=world["nhse"], measure=world["measure"])
         response = world["staff"].delete(f"{API}/measures/ae-4hr/")
-        assert response.status_code == 409
+        refused(response, 409, "depend on it")
         assert Measure.objects.filter(code="ae-4hr").exists()
+
+    @pytest.mark.parametrize(
+        "query, parameter",
+        [
+            ("page=0", "page"), ("page=two", "page"), ("page=1&page=2", "page"), ("page_size=0", "page_size"),
+            ("page_size=501", "page_size"), ("page_size=", "page_size"), ("status=finished", "status"),
+            ("status=", "status"), ("body=", "body"), ("q=", "q"), ("body=NHSE&body=NHSI", "body"),
+        ],
+    )
+    def test_bad_list_parameters_are_named(self, world, query, parameter):
+        response = world["staff"].get(f"{API}/programmes/?{query}")
+        assert response.status_code == 400, (query, response.json())
+        assert parameter in response.json()
+
+    @pytest.mark.parametrize("query", ["active=null", "active=", "active=yes"])
+    def test_a_boolean_filter_takes_true_or_false(self, world, query):
+        assert world["staff"].get(f"{API}/regions/?{query}").status_code == 400
+        assert world["staff"].get(f"{API}/regions/?active=true").json()["count"] == 2
+
+    def test_a_page_past_the_last_is_404(self, world):
+        refused(world["staff"].get(f"{API}/programmes/?page=2"), 404, "Invalid page")
+
+    def test_an_empty_region_for_a_chart_is_not_england(self, world):
+        response = world["staff"].get(f"{API}/measures/ae-4hr/spc/?region=")
+        assert response.status_code == 400 and "region" in response.json()
+        assert world["staff"].get(f"{API}/measures/ae-4hr/spc/").json()["region"] is None
 
 
 class TestConcurrency:
-    def test_a_stale_if_match_gets_412_and_changes_nothing(self, world):
-        client = world["staff"]
-        url = f"{API}/programmes/winter/"
+    @pytest.mark.parametrize("resource", WRITABLE + ["regional-deliveries"])
+    def test_a_stale_if_match_gets_412_and_changes_nothing(self, world, records, resource):
+        create, change = payloads(world)[resource]
+        client, url = (world["director"], records[resource])
         etag = client.get(url)["ETag"]
-        assert client.patch(url, {"title": "Winter 2018"}, format="json", HTTP_IF_MATCH=etag).status_code == 200
-        stale = client.patch(url, {"title": "Winter (stale)"}, format="json", HTTP_IF_MATCH=etag)
-        assert stale.status_code == 412
-        assert "changed since you read it" in stale.json()["detail"]
-        stale_put = client.put(url, {**payloads(world)["programmes"][0], "title": "Stale"}, format="json", HTTP_IF_MATCH=etag)
-        assert stale_put.status_code == 412
-        assert Programme.objects.get(slug="winter").title == "Winter 2018"
+        # Someone else changes the record meanwhile.
+        assert client.patch(url, change, format="json", HTTP_IF_MATCH=etag).status_code == 200
+        current = client.get(url)
+        assert current["ETag"] != etag
+        before = rows()
+        stale = client.patch(url, change, format="json", HTTP_IF_MATCH=etag)
+        refused(stale, 412, "changed since you read it")
+        put = {**create, **change}
+        if resource == "people":
+            put["email"] = current.json()["email"]
+        refused(client.put(url, put, format="json", HTTP_IF_MATCH=etag), 412)
+        assert rows() == before
+        assert client.get(url).json() == current.json() and client.get(url)["ETag"] == current["ETag"]
 
-    def test_every_single_record_carries_an_etag(self, world):
-        client = world["staff"]
-        for url in [f"{API}/programmes/winter/", f"{API}/measures/ae-4hr/", f"{API}/regions/Y56/", f"{API}/bodies/NHSE/",
-                    f"{API}/people/{world['person'].pk}/"]:
-            response = client.get(url)
-            assert response.status_code == 200 and response["ETag"].startswith('"'), url
+    def test_the_current_etag_or_a_star_or_none_lets_the_change_through(self, world):
+        client, url = world["staff"], f"{API}/programmes/winter/"
+        etag = client.get(url)["ETag"]
+        assert client.patch(url, {"title": "A"}, format="json", HTTP_IF_MATCH=f'"x", {etag}').status_code == 200
+        assert client.patch(url, {"title": "B"}, format="json", HTTP_IF_MATCH="*").status_code == 200
+        assert client.patch(url, {"title": "C"}, format="json").status_code == 200
+        assert Programme.objects.get(slug="winter").title == "C"
+
+    def test_bad_input_is_a_400_even_with_a_stale_if_match(self, world):
+        client, url = world["staff"], f"{API}/programmes/winter/"
+        response = client.patch(url, {"status": "finished"}, format="json", HTTP_IF_MATCH='"0"')
+        assert response.status_code == 400 and "status" in response.json()
 
 
 class TestListsAndTokens:
@@ -340,12 +605,16 @@ class TestListsAndTokens:
             f.ProgrammeFactory(title=f"Programme {i:02d}", bodies=[world["nhse"]], accountable_body=world["nhse"], status="active")
         client = world["staff"]
         page = client.get(f"{API}/programmes/?status=active").json()
-        assert page["count"] == 60 + (world["programme"].status == "active") and len(page["results"]) == 50 and page["next"] and page["previous"] is None
-        assert client.get(page["next"]).json()["results"][-1]["title"]
+        assert page["count"] == 60 + (world["programme"].status == "active") and len(page["results"]) == 50
+        assert page["next"] and page["previous"] is None
+        second = client.get(page["next"]).json()
+        assert len(second["results"]) == page["count"] - 50 and second["previous"] and second["next"] is None
         small = client.get(f"{API}/programmes/?status=active&page_size=5&ordering=title").json()
         assert [p["title"] for p in small["results"]] == [f"Programme {i:02d}" for i in (0, 1, 2, 3, 4)]
+        descending = client.get(f"{API}/programmes/?status=active&page_size=1&ordering=-title").json()
+        assert descending["results"][0]["title"] == "Winter"
         assert client.get(f"{API}/programmes/?q=Winter").json()["count"] == 1
-        assert client.get(f"{API}/programmes/?status=finished").status_code == 400
+        assert client.get(f"{API}/programmes/?body=NHSI").json()["count"] == 0
 
     def test_a_token_for_a_username_and_password(self, world):
         user = f.UserFactory(username="token.user", role="Staff", bodies=[world["nhse"]])
@@ -358,6 +627,8 @@ class TestListsAndTokens:
         assert client.get(f"{API}/programmes/").status_code == 200
         bad = APIClient().post(f"{API}/auth/token/", {"username": "token.user", "password": "wrong"}, format="json")
         assert bad.status_code == 400 and "non_field_errors" in bad.json()
+        missing = APIClient().post(f"{API}/auth/token/", {"username": "token.user"}, format="json")
+        assert missing.status_code == 400 and "password" in missing.json()
 
     def test_the_session_of_the_browser_works_too(self, world, client):
         client.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
@@ -370,3 +641,21 @@ class TestListsAndTokens:
         assert {"200", "400", "401", "403", "404", "412"} <= set(responses)
         docs = client.get("/api/docs/").content.decode()
         assert "swagger-ui" in docs and "cdn" not in docs.lower() and "unpkg" not in docs
+        assert client.get("/static/drf_spectacular_sidecar/swagger-ui-dist/swagger-ui-bundle.js").status_code == 200
+
+    def test_every_operation_documents_its_errors(self, world, client):
+        client.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
+        schema = client.get("/api/schema/?format=json").json()
+        resources = {path.split("/")[3] for path in schema["paths"] if path.startswith("/api/v1/") and "auth" not in path}
+        assert resources == set(ALL)
+        for path, operations in schema["paths"].items():
+            if "auth/token" in path:
+                continue
+            for method, operation in operations.items():
+                codes = set(operation["responses"])
+                assert {"400", "401", "403"} <= codes, (method, path, codes)
+                if "{" in path:
+                    assert "404" in codes, (method, path)
+                if method in ("put", "patch"):
+                    assert "412" in codes and "ETag" in operation["responses"]["200"]["headers"], (method, path)
+                    assert any(p["name"] == "If-Match" for p in operation["parameters"]), (method, path)
