@@ -1,9 +1,14 @@
 """Statistical process control charts drawn on the server as SVG: no scripts, no chart library, no CDN.
 
-The chart is an image with a text alternative (its title and a summary); the
-page also offers the figures as a table. Colour is never the only cue: special
-causes are drawn as larger squares (improvement, concern) or diamonds
-(neither), common cause as small circles, with the NHS.UK palette.
+The chart is an image with a text alternative: its <title> names it and its
+<desc> sums it up (the latest value, the mean, the limits, the target and the
+two icons in words); the page also offers the figures as a table
+(templates/jinja2/regions/spc_chart.jinja). Colour is never the only cue:
+each point's shape says its classification too (a small circle for common
+cause, a square for improvement, a diamond for concern, a triangle for a
+special cause of a measure with no direction), the lines are labelled, and the
+variation and assurance icons are badges with a letter and a few words. Colours
+come from the NHS.UK palette. Every piece of text is escaped.
 """
 
 import math
@@ -13,124 +18,283 @@ from markupsafe import Markup, escape
 from .spc import SpcResult
 
 COLOURS = {"common": "#768692", "improvement": "#005eb8", "concern": "#ed8b00", "neither": "#330072"}
-MEAN_COLOUR, LIMIT_COLOUR, TARGET_COLOUR = "#212b32", "#4c6272", "#da291c"
-MARGIN = {"left": 56, "right": 92, "top": 16, "bottom": 40}
+SHAPES = {"common": "circle", "improvement": "square", "concern": "diamond", "neither": "triangle"}
+TEXT, SECONDARY, GRID, SERIES = "#212b32", "#4c6272", "#e8edee", "#aeb7bd"
+MEAN_COLOUR, LIMIT_COLOUR, TARGET_COLOUR = "#212b32", "#4c6272", "#d5281b"
+# Badge circles: the point colours, with the grey darkened so that a white letter contrasts with it.
+VARIATION_BADGE_COLOURS = {**COLOURS, "common": "#4c6272"}
+ASSURANCE_COLOURS = {"pass": "#005eb8", "fail": "#ed8b00", "hit_and_miss": "#4c6272"}
+# Dark letters on the orange, which white text would not contrast with.
+LETTER_COLOURS = {"#ed8b00": TEXT}
+MARGIN = {"left": 64, "right": 104, "top": 44, "bottom": 40}
+FONT_SIZE = 11
+LABEL_GAP = 12  # the least vertical distance between two line labels
+
+
+def unit_suffix(unit):
+    """What follows a number of the unit: "%" for percentages, " minutes" for minutes, nothing for counts."""
+    name = str(unit or "").strip()
+    lower = name.lower()
+    if lower in ("%", "percent", "percentage", "per cent"):
+        return "%"
+    if lower in ("", "count", "number"):
+        return ""
+    return f" {lower}"
+
+
+def _fmt(value):
+    """A figure for labels: at most two decimals, no trailing zeros, thousands separated from 1,000."""
+    if abs(value) >= 1000:
+        return f"{value:,.0f}"
+    text = f"{value:.2f}".rstrip("0").rstrip(".")
+    return "0" if text == "-0" else text
 
 
 def _ticks(low, high, count=5):
-    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) covering low..high."""
+    """Round tick values (steps of 1, 2, 2.5 or 5 times a power of ten) covering low..high, and the step."""
     if high <= low:
         high = low + 1
     raw = (high - low) / count
     magnitude = 10 ** math.floor(math.log10(raw))
     step = next(m * magnitude for m in (1, 2, 2.5, 5, 10) if m * magnitude >= raw)
-    value = math.floor(low / step) * step
+    first = math.floor(low / step)
     ticks = []
-    while value < high + step:
-        ticks.append(round(value, 6))
-        value += step
-    return ticks
+    index = first
+    while True:
+        value = round(index * step, 10)
+        ticks.append(value)
+        if value >= high:
+            break
+        index += 1
+    return ticks, step
 
 
-def _fmt(value):
-    return f"{value:.1f}".rstrip("0").rstrip(".") if abs(value) < 1000 else f"{value:,.0f}"
+def _tick_label(value, step):
+    """A tick value with as many decimals as its step needs (a step of 2.5 needs one more than 2 or 5)."""
+    if abs(value) >= 1000 and step >= 1:
+        return f"{value:,.0f}"
+    power = math.floor(math.log10(step) + 1e-9)
+    decimals = max(0, -power) + (1 if math.isclose(step / 10**power, 2.5) else 0)
+    return f"{value:.{decimals}f}"
+
+
+def _axis_title(unit):
+    """The y axis's title: the unit's name ("Percent", "Minutes", "Count"), or nothing without a unit."""
+    return "Percent" if unit_suffix(unit) == "%" else str(unit or "").strip().capitalize()
+
+
+def _month_step(count, plot_width, least=80):
+    """Months between x-axis labels: every month for short series, otherwise 2, 3, 6 (usually) or 12 months."""
+    if count < 2:
+        return 1
+    per_month = plot_width / (count - 1)
+    for step in (1, 2, 3, 6, 12, 24, 60):
+        if step * per_month >= least:
+            return step
+    return 60
 
 
 def summary(result: SpcResult, unit=""):
-    """One or two sentences a screen reader hears for the chart."""
+    """A few sentences a screen reader hears for the chart: latest value, mean, limits, target and icons."""
+    suffix = unit_suffix(unit)
     if not result.points:
         return "No data yet."
     latest = result.latest
-    text = f"Latest value {_fmt(latest.value)}{unit} in {latest.month:%B %Y}, {len(result.points)} months shown."
+    months = len(result.points)
+    text = (
+        f"Latest value {_fmt(latest.value)}{suffix} in {latest.month:%B %Y}; "
+        f"{months} {'month' if months == 1 else 'months'} shown."
+    )
     if result.has_limits:
         text += (
-            f" Mean {_fmt(result.mean)}{unit}, process limits {_fmt(result.lower_limit)} to "
-            f"{_fmt(result.upper_limit)}{unit}."
+            f" Mean {_fmt(result.mean)}{suffix}, process limits {_fmt(result.lower_limit)}{suffix} "
+            f"to {_fmt(result.upper_limit)}{suffix}"
         )
-        if result.variation_label:
-            text += f" {result.variation_label}."
-        if result.assurance_label:
-            text += f" {result.assurance_label}."
-    else:
+        if result.baseline < months:
+            text += f", from the first {result.baseline} months"
+        text += "."
+    elif result.mean is not None:
         text += f" {result.note}"
+    if result.target is not None:
+        text += f" Target {_comparator_words(result.target_comparator)}{_fmt(result.target)}{suffix}."
+    if result.variation_label:
+        text += f" {result.variation_label}."
+    if result.assurance_label:
+        text += f" {result.assurance_label}."
     return text
 
 
+def _comparator_words(comparator):
+    return {">=": "at least ", "<=": "at most "}.get(comparator, "")
+
+
+def _point_mark(shape, cx, cy, colour, cls, tip, side):
+    attrs = f'class="{cls}" fill="{colour}"'
+    if shape == "circle":
+        return f'<circle {attrs} cx="{cx:.1f}" cy="{cy:.1f}" r="3.5">{tip}</circle>'
+    outline = f' stroke="{TEXT}" stroke-width="1"'
+    if shape == "square":
+        return f'<rect {attrs}{outline} x="{cx - 5:.1f}" y="{cy - 5:.1f}" width="10" height="10">{tip}</rect>'
+    if shape == "diamond":
+        d = f"M{cx:.1f},{cy - 7:.1f} L{cx + 7:.1f},{cy:.1f} L{cx:.1f},{cy + 7:.1f} L{cx - 7:.1f},{cy:.1f} Z"
+    else:  # a triangle pointing the way the special cause points
+        sign = -1 if side == "high" else 1
+        d = f"M{cx:.1f},{cy + 7 * sign:.1f} L{cx + 6.5:.1f},{cy - 5 * sign:.1f} L{cx - 6.5:.1f},{cy - 5 * sign:.1f} Z"
+    return f'<path {attrs}{outline} d="{d}">{tip}</path>'
+
+
+def _badge(x, y, colour, letter, short, label, cls):
+    """An icon as a labelled badge: a letter in a coloured circle and a few words beside it."""
+    letter_colour = LETTER_COLOURS.get(colour, "#ffffff")
+    return (
+        f'<g class="spc-badge {cls}"><title>{escape(label)}</title>'
+        f'<circle cx="{x + 11}" cy="{y}" r="11" fill="{colour}"/>'
+        f'<text x="{x + 11}" y="{y + 4.5}" text-anchor="middle" font-size="13" font-weight="bold" '
+        f'fill="{letter_colour}">{escape(letter)}</text>'
+        f'<text x="{x + 27}" y="{y + 4}" font-size="{FONT_SIZE}" fill="{TEXT}">{escape(short)}</text></g>'
+    )
+
+
+def _spread_labels(labels, bottom):
+    """Move line labels apart (keeping their order) so that no two overlap; labels are (y, ...) tuples."""
+    labels = sorted(labels, key=lambda label: label[0])
+    placed = []
+    for label in labels:
+        y = max(label[0], placed[-1][0] + LABEL_GAP) if placed else label[0]
+        placed.append((y, *label[1:]))
+    overflow = placed[-1][0] - (bottom + FONT_SIZE / 2) if placed else 0
+    if overflow > 0:  # pushed past the bottom: shift them all up, keeping the gaps
+        placed = [(y - overflow, *rest) for y, *rest in placed]
+    return placed
+
+
 def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc"):
-    """The chart as an accessible inline SVG element."""
+    """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary)."""
+    suffix = unit_suffix(unit)
+    ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
+    parts = [
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
+        f'role="img" aria-labelledby="{ids["title"]}" aria-describedby="{ids["desc"]}" focusable="false">',
+        f'<title id="{ids["title"]}">{escape(title)}</title>',
+        f'<desc id="{ids["desc"]}">{escape(summary(result, unit))}</desc>',
+        f'<rect x="0" y="0" width="{int(width)}" height="{int(height)}" fill="#ffffff"/>',
+    ]
     if not result.points:
-        return Markup(f'<p class="nhsuk-body-s">{escape(title)}: no data yet.</p>')
-    unit_suffix = "%" if unit in ("%", "percent", "Percentage") else ""
-    left, right, top, bottom = MARGIN["left"], width - MARGIN["right"], MARGIN["top"], height - MARGIN["bottom"]
+        parts.append(
+            f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle" font-size="14" '
+            f'fill="{SECONDARY}">No data yet</text></svg>'
+        )
+        return Markup("".join(parts))
+
+    left, right = MARGIN["left"], width - MARGIN["right"]
+    top, bottom = MARGIN["top"], height - MARGIN["bottom"]
+    count = len(result.points)
     values = [p.value for p in result.points]
     extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
     low, high = min(extremes), max(extremes)
-    pad = (high - low) * 0.08 or 1
-    ticks = _ticks(low - pad, high + pad)
+    pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
+    ticks, step = _ticks(low - pad, high + pad)
     y_low, y_high = ticks[0], ticks[-1]
 
     def x(index):
-        count = len(result.points)
         return left + (right - left) * (index / (count - 1) if count > 1 else 0.5)
 
     def y(value):
         return bottom - (bottom - top) * (value - y_low) / ((y_high - y_low) or 1)
 
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {width} {height}" '
-        f'role="img" aria-labelledby="{chart_id}-title {chart_id}-desc" focusable="false">',
-        f'<title id="{chart_id}-title">{escape(title)}</title>',
-        f'<desc id="{chart_id}-desc">{escape(summary(result, unit_suffix))}</desc>',
-        f'<rect x="0" y="0" width="{width}" height="{height}" fill="#ffffff"/>',
-    ]
+    # The badges of the two icons, above the plot.
+    badge_x = left
+    if result.variation_icon:
+        colour = VARIATION_BADGE_COLOURS[result.latest.variation]
+        letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
+        parts.append(_badge(badge_x, 20, colour, letter, f"Variation: {result.variation_short}",
+                            result.variation_label, f"spc-variation spc-{result.variation_icon}"))
+        badge_x += 27 + len(f"Variation: {result.variation_short}") * 6.2 + 24
+    if result.assurance_icon:
+        letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
+        parts.append(_badge(badge_x, 20, ASSURANCE_COLOURS[result.assurance_icon], letter,
+                            f"Assurance: {result.assurance_short}", result.assurance_label,
+                            f"spc-assurance spc-{result.assurance_icon}"))
+
+    # The y axis: gridlines, tick values and the unit.
+    parts.append('<g class="spc-y-axis">')
     for tick in ticks:
         parts.append(
-            f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="#e8edee" stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="11" fill="#4c6272">{_fmt(tick)}</text>'
+            f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
+            f'stroke-width="1"/>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" '
+            f'fill="{SECONDARY}">{_tick_label(tick, step)}</text>'
         )
-    step = max(1, len(result.points) // 8)
-    step = 6 if step > 3 and step <= 6 else (12 if step > 6 else step)
-    for index, point in enumerate(result.points):
-        if index % step == 0 or index == len(result.points) - 1 and len(result.points) < 4:
-            parts.append(
-                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle" font-size="11" fill="#4c6272">'
-                f'{point.month:%b %Y}</text>'
-            )
-    parts.append(f'<line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" stroke="#4c6272" stroke-width="1"/>')
+    axis_title = _axis_title(unit)
+    if axis_title:
+        middle = (top + bottom) / 2
+        parts.append(
+            f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
+            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">{escape(axis_title)}</text>'
+        )
+    parts.append("</g>")
 
-    def hline(value, colour, label, dash="", cls=""):
+    # The x axis: the months, a label every few (usually six) months.
+    every = _month_step(count, right - left)
+    parts.append(f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
+                 f'stroke="{SECONDARY}" stroke-width="1"/>')
+    for index, point in enumerate(result.points):
+        if index % every == 0:
+            parts.append(
+                f'<line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{bottom}" y2="{bottom + 4}" '
+                f'stroke="{SECONDARY}" stroke-width="1"/>'
+                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle" font-size="{FONT_SIZE}" '
+                f'fill="{SECONDARY}">{point.month:%b %Y}</text>'
+            )
+    parts.append("</g>")
+
+    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right.
+    lines = []
+    if result.has_limits:
+        for value, name in ((result.upper_limit, "Upper"), (result.lower_limit, "Lower")):
+            lines.append((value, LIMIT_COLOUR, f"{name} {_fmt(value)}", "6 4", f"spc-limit spc-{name.lower()}-limit"))
+    if result.mean is not None:
+        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}", "", "spc-mean"))
+    if result.target is not None:
+        symbol = {">=": "≥ ", "<=": "≤ "}.get(result.target_comparator, "")
+        lines.append((result.target, TARGET_COLOUR, f"Target {symbol}{_fmt(result.target)}", "10 3 2 3", "spc-target"))
+    labels = []
+    for value, colour, label, dash, cls in lines:
         yy = y(value)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
+        width_attr = "2" if cls == "spc-target" else "1.5"
         parts.append(
-            f'<g class="{cls}"><line x1="{left}" x2="{right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
-            f'stroke-width="1.5"{dash_attr}/><text x="{right + 4}" y="{yy + 4:.1f}" font-size="11" fill="{colour}">'
-            f'{escape(label)}</text></g>'
+            f'<line class="{cls}" x1="{left}" x2="{right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
+            f'stroke-width="{width_attr}"{dash_attr}/>'
+        )
+        labels.append((yy, colour, label, cls))
+    for yy, colour, label, cls in _spread_labels(labels, bottom):
+        parts.append(
+            f'<text class="spc-line-label {cls.split()[-1]}-label" x="{right + 6}" y="{yy + 4:.1f}" '
+            f'font-size="{FONT_SIZE}" fill="{colour}">{escape(label)}</text>'
         )
 
-    if result.has_limits:
-        hline(result.upper_limit, LIMIT_COLOUR, f"Upper {_fmt(result.upper_limit)}", "6 4", "spc-limit")
-        hline(result.lower_limit, LIMIT_COLOUR, f"Lower {_fmt(result.lower_limit)}", "6 4", "spc-limit")
-    if result.mean is not None:
-        hline(result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}", cls="spc-mean")
-    if result.target is not None:
-        hline(result.target, TARGET_COLOUR, f"Target {_fmt(result.target)}", "2 3", "spc-target")
+    # Where the baseline ends, when the mean and limits come from the first months only.
+    if result.has_limits and result.baseline < count:
+        bx = (x(result.baseline - 1) + x(result.baseline)) / 2
+        parts.append(
+            f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{bottom}" '
+            f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
+            f'<text x="{bx - 4:.1f}" y="{top + 10}" text-anchor="end" '
+            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">Baseline</text></g>'
+        )
 
+    # The series and its points, shaped and coloured by classification.
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(result.points))
-    parts.append(f'<path d="{path}" fill="none" stroke="#aeb7bd" stroke-width="1.5"/>')
+    parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
+    parts.append('<g class="spc-points">')
     for index, point in enumerate(result.points):
-        cx, cy, colour = x(index), y(point.value), COLOURS[point.variation]
-        tip = f"<title>{point.month:%B %Y}: {_fmt(point.value)}{unit_suffix}. {escape(point.label)}</title>"
-        if point.special_cause is None:
-            parts.append(f'<circle class="spc-point spc-common" cx="{cx:.1f}" cy="{cy:.1f}" r="3" fill="{colour}">{tip}</circle>')
-        elif point.variation == "neither":
-            parts.append(
-                f'<path class="spc-point spc-neither" d="M{cx:.1f},{cy - 6:.1f} L{cx + 6:.1f},{cy:.1f} '
-                f'L{cx:.1f},{cy + 6:.1f} L{cx - 6:.1f},{cy:.1f} Z" fill="{colour}">{tip}</path>'
+        tip = f"<title>{escape(f'{point.month:%B %Y}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
+        parts.append(
+            _point_mark(
+                SHAPES[point.variation], x(index), y(point.value), COLOURS[point.variation],
+                f"spc-point spc-{point.variation}", tip, point.side,
             )
-        else:
-            parts.append(
-                f'<rect class="spc-point spc-{point.variation}" x="{cx - 4.5:.1f}" y="{cy - 4.5:.1f}" width="9" '
-                f'height="9" fill="{colour}">{tip}</rect>'
-            )
-    parts.append("</svg>")
+        )
+    parts.append("</g></svg>")
     return Markup("".join(parts))

@@ -1,41 +1,88 @@
 """Statistical process control for monthly series, the NHS "Making Data Count" way (XmR charts).
 
-Pure Python, no database: the dashboards and the API pass in (month, value)
-points and get back every figure a chart and its table need.
+Pure Python, standard library only, no database: the dashboards and the API
+pass in (month, value) points and get back every figure a chart, its table and
+the API need (``analyse`` returns an ``SpcResult``; ``SpcResult.as_dict()`` is
+ready for JSON).
 
 The method:
-- the mean of the baseline (the whole series, or its first K points);
-- moving ranges (the absolute difference between consecutive points) and their
-  mean; optionally, moving ranges above 3.267 × their mean are screened out
-  and the mean recalculated once;
-- process limits at mean ± 2.66 × the mean moving range (3 sigma, with
-  sigma = mean moving range / 1.128) and the two-sigma lines at ± 2/3 of that;
-- each point's special cause, in the method's order of priority: outside a
-  limit; a trend of N points all rising or all falling; two of three
-  consecutive points beyond two sigma on the same side of the mean; a run of
-  N points on one side of the mean (N defaults to 7);
-- improvement or concern by the measure's direction;
-- the variation icon of the latest point, and the assurance icon from the
-  target against the process limits.
 
-Figures are floats: the inputs are published statistics with one or two
-decimals, the limits are estimates, and charts and JSON want floats; results
-are rounded for display, never for the arithmetic.
+- the mean of the baseline: the whole series, or its first K points;
+- moving ranges (the absolute difference between consecutive points) and the
+  mean moving range of the baseline; optionally (off by default), moving
+  ranges above 3.267 × that mean are screened out and the mean recalculated
+  once from the ones kept;
+- process limits at mean ± 2.66 × the mean moving range. 2.66 is 3 / 1.128
+  (sigma = mean moving range / 1.128) as the method rounds it; the portal takes
+  2.66 as the definition, so sigma is a third of the distance from the mean to
+  a limit and the two-sigma lines sit at mean ± 2/3 × 2.66 × the mean moving
+  range (1.7733 ×);
+- each point's special cause, in the method's order of priority (a point that
+  meets several rules is reported under the first):
+
+  1. ``outside_limits``: strictly beyond the upper or the lower process limit;
+  2. ``trend``: N or more consecutive points each higher than the one before
+     (or each lower); two equal consecutive values break a trend; every point
+     of the trend is flagged;
+  3. ``two_of_three``: two or three of three consecutive points strictly
+     beyond the same two-sigma line; the points beyond it are flagged, the
+     third point of the window is not;
+  4. ``run``: N or more consecutive points on one side of the mean; a point
+     exactly on the mean breaks a run; every point of the run is flagged;
+
+  with N the run length (``run_length``, the portal's ``SPC_RUN_LENGTH``
+  setting, 7 by default);
+- each special cause points high (above the mean, rising) or low; it is an
+  improvement when that is the measure's better direction, a concern when it
+  is not, and "neither" when the measure has no direction;
+- the variation icon is that of the latest point; the assurance icon compares
+  the target with the process limits (see ``_assurance_icon``).
+
+Arithmetic: exact fractions (``fractions.Fraction``), floats only in the
+result. Decimals from the database and integers convert exactly; a float is
+taken at its shortest decimal spelling (95.1 is 951/10, not the binary number
+nearest to it). Every rule turns on equality somewhere: a point exactly on the
+mean breaks a run, a flat series has its limits exactly on the mean and no
+point beyond them, a target exactly on a limit passes. In floats the mean of
+three months of 95.1 is 95.09999999999998, so every one of those months would
+sit above the mean and beyond the limits; ``decimal.Decimal`` would round the
+mean of a series like 1, 1, 2 (4/3) and could misjudge the same ties. The
+figures handed back (mean, limits, values) are floats, since charts and JSON
+want them; ``as_dict()`` rounds them to four decimal places.
 """
 
 from dataclasses import dataclass, field
 from datetime import date
+from decimal import Decimal
+from fractions import Fraction
 
-LIMIT_FACTOR = 2.66  # 3 / 1.128
-SCREEN_FACTOR = 3.267  # upper limit of the moving-range chart
+LIMIT_FACTOR = Fraction("2.66")  # 3 / 1.128, as the method rounds it: the process limits
+TWO_SIGMA_FACTOR = LIMIT_FACTOR * 2 / 3  # the two-sigma lines, two thirds of the way to the limits
+SCREEN_FACTOR = Fraction("3.267")  # the upper limit of the moving-range chart
 DEFAULT_RUN_LENGTH = 7
 
+DIRECTIONS = ("higher", "lower")
+COMPARATORS = (">=", "<=")
+
 OUTSIDE, TREND, TWO_OF_THREE, RUN = "outside_limits", "trend", "two_of_three", "run"
+SPECIAL_CAUSES = (OUTSIDE, TREND, TWO_OF_THREE, RUN)  # in the order of priority
+HIGH, LOW = "high", "low"
+
+# What a point's special cause means, in words, by the side it points to.
 CAUSE_LABELS = {
-    OUTSIDE: "outside the process limits",
-    TREND: "part of a trend",
-    TWO_OF_THREE: "two of three beyond two sigma",
-    RUN: "part of a run on one side of the mean",
+    (OUTSIDE, HIGH): "above the upper process limit",
+    (OUTSIDE, LOW): "below the lower process limit",
+    (TREND, HIGH): "part of a rising trend",
+    (TREND, LOW): "part of a falling trend",
+    (TWO_OF_THREE, HIGH): "two of three points above the upper two-sigma line",
+    (TWO_OF_THREE, LOW): "two of three points below the lower two-sigma line",
+    (RUN, HIGH): "part of a run above the mean",
+    (RUN, LOW): "part of a run below the mean",
+}
+VARIATION_WORDS = {
+    "improvement": "Special cause of an improving nature",
+    "concern": "Special cause of a concerning nature",
+    "neither": "Special cause",
 }
 
 VARIATION_LABELS = {
@@ -47,57 +94,86 @@ VARIATION_LABELS = {
     "special_cause_neither_high": "Special cause variation where the measure is significantly HIGHER (no direction of improvement)",
     "special_cause_neither_low": "Special cause variation where the measure is significantly LOWER (no direction of improvement)",
 }
+# Short forms for badges and tags; the labels above say it in full.
+VARIATION_SHORT = {
+    "common_cause": "Common cause",
+    "special_cause_improvement_high": "Improvement (higher)",
+    "special_cause_improvement_low": "Improvement (lower)",
+    "special_cause_concern_high": "Concern (higher)",
+    "special_cause_concern_low": "Concern (lower)",
+    "special_cause_neither_high": "Special cause (higher)",
+    "special_cause_neither_low": "Special cause (lower)",
+}
 ASSURANCE_LABELS = {
     "pass": "The system is expected to consistently pass the target",
     "fail": "The system is expected to consistently fail the target",
     "hit_and_miss": "The system may achieve or fail the target subject to random variation",
 }
+ASSURANCE_SHORT = {"pass": "Passes target", "fail": "Fails target", "hit_and_miss": "Hit and miss"}
+
+NO_DATA = "No data."
+TOO_FEW = "At least two points are needed for process limits, so there are no limits and no icons."
+NO_TARGET = "No target, so no assurance icon."
+NO_COMPARATOR = "The target has no comparator and the measure no direction, so there is no assurance icon."
+
+
+def settings_run_length():
+    """The run and trend length the portal is configured with (``SPC_RUN_LENGTH``, 7 when unset).
+
+    Read when called, so that this module imports without Django and ``analyse``
+    stays a pure function: callers pass ``run_length=settings_run_length()``.
+    """
+    from django.conf import settings
+
+    return getattr(settings, "SPC_RUN_LENGTH", DEFAULT_RUN_LENGTH)
 
 
 @dataclass
 class Point:
     month: date
     value: float
-    moving_range: float | None = None
-    special_cause: str | None = None  # OUTSIDE, TREND, TWO_OF_THREE, RUN or None
-    side: str | None = None  # "high" or "low": which way the special cause points
+    moving_range: float | None = None  # from the previous point; None for the first
+    special_cause: str | None = None  # one of SPECIAL_CAUSES, or None for common cause
+    side: str | None = None  # HIGH or LOW: which way the special cause points
     variation: str = "common"  # "common", "improvement", "concern" or "neither"
+
+    @property
+    def label(self):
+        """The point's classification in words, for the table alternative and the chart's tooltips."""
+        if self.special_cause is None:
+            return "Common cause variation"
+        return f"{VARIATION_WORDS[self.variation]}: {CAUSE_LABELS[(self.special_cause, self.side)]}"
 
     def as_dict(self):
         return {
             "month": self.month.isoformat(),
-            "value": self.value,
+            "value": _round(self.value),
             "moving_range": _round(self.moving_range),
             "special_cause": self.special_cause,
             "side": self.side,
             "variation": self.variation,
         }
 
-    @property
-    def label(self):
-        if self.special_cause is None:
-            return "Common cause"
-        kind = {"improvement": "Improvement", "concern": "Concern", "neither": "Special cause"}[self.variation]
-        return f"{kind}: {CAUSE_LABELS[self.special_cause]}"
-
 
 @dataclass
 class SpcResult:
-    points: list = field(default_factory=list)
+    points: list = field(default_factory=list)  # Point, by month
     mean: float | None = None
     mean_moving_range: float | None = None
+    sigma: float | None = None
     upper_limit: float | None = None
     lower_limit: float | None = None
     upper_two_sigma: float | None = None
     lower_two_sigma: float | None = None
-    baseline: int = 0
+    baseline: int = 0  # the points the mean and limits were computed from (the first ones)
+    screened_out: int = 0  # baseline moving ranges left out by screening
     run_length: int = DEFAULT_RUN_LENGTH
     direction: str | None = None
     target: float | None = None
-    target_comparator: str | None = None
+    target_comparator: str | None = None  # as given, or taken from the direction
     variation_icon: str | None = None
     assurance_icon: str | None = None
-    note: str = ""  # why icons or limits are missing, when they are
+    note: str = ""  # why limits or icons are missing, when they are
 
     @property
     def has_limits(self):
@@ -115,7 +191,16 @@ class SpcResult:
     def assurance_label(self):
         return ASSURANCE_LABELS.get(self.assurance_icon, "")
 
+    @property
+    def variation_short(self):
+        return VARIATION_SHORT.get(self.variation_icon, "")
+
+    @property
+    def assurance_short(self):
+        return ASSURANCE_SHORT.get(self.assurance_icon, "")
+
     def as_dict(self):
+        """The series, mean, limits, each point's classification and both icons, for JSON (dates ISO)."""
         return {
             "points": [p.as_dict() for p in self.points],
             "mean": _round(self.mean),
@@ -127,7 +212,7 @@ class SpcResult:
             "baseline_points": self.baseline,
             "run_length": self.run_length,
             "direction": self.direction,
-            "target": self.target,
+            "target": _round(self.target),
             "target_comparator": self.target_comparator,
             "variation_icon": self.variation_icon,
             "variation_label": self.variation_label,
@@ -138,7 +223,18 @@ class SpcResult:
 
 
 def _round(value, places=4):
-    return None if value is None else round(value, places)
+    return None if value is None else round(float(value), places)
+
+
+def _exact(value, month=None):
+    """A number as an exact fraction: Decimals and integers as they are, floats at their shortest spelling."""
+    try:
+        if isinstance(value, (int, Decimal, Fraction)):
+            return Fraction(value)
+        return Fraction(str(value))
+    except (ValueError, TypeError, OverflowError, ZeroDivisionError):
+        where = f" for {month.isoformat()}" if isinstance(month, date) else ""
+        raise ValueError(f"The value{where} must be a finite number, not {value!r}.") from None
 
 
 def analyse(
@@ -151,126 +247,179 @@ def analyse(
     run_length=DEFAULT_RUN_LENGTH,
     screen_moving_ranges=False,
 ):
-    """Classify a monthly series. ``points`` are (month, value) pairs; ``direction`` is "higher", "lower" or None."""
-    if baseline is not None and baseline < 2:
-        raise ValueError("The baseline needs at least two points (K ≥ 2).")
-    if run_length < 2:
-        raise ValueError("A run or trend needs at least two points (N ≥ 2).")
-    series = [Point(month, float(value)) for month, value in sorted(points, key=lambda p: p[0])]
+    """Classify a monthly series and give its mean, limits, special causes and icons.
+
+    ``points``: (month, value) pairs in any order (they are sorted by month), values
+    as int, Decimal, float or numeric text; one value per month.
+    ``direction``: "higher" or "lower" (which way is better), or None.
+    ``target`` and ``target_comparator`` (">=" or "<="): the target for the
+    assurance icon; without a comparator, a direction supplies one (higher:
+    ">=", lower: "<=").
+    ``baseline``: K, to compute the mean and the limits from the first K points
+    only and classify every point against them; None or a K longer than the
+    series takes the whole series; K < 2 is a ValueError.
+    ``run_length``: N, the points in a run or a trend (callers pass the
+    setting, see ``settings_run_length``).
+    ``screen_moving_ranges``: leave out baseline moving ranges above 3.267 × their mean.
+
+    Fewer than two points (in the series or the baseline) give no moving-range
+    mean, no limits and no icons, every point common cause, and ``note`` says why.
+    """
+    if direction in ("", None):
+        direction = None
+    elif direction not in DIRECTIONS:
+        raise ValueError(f"The direction must be 'higher', 'lower' or None, not {direction!r}.")
+    if target_comparator in ("", None):
+        target_comparator = None
+    elif target_comparator not in COMPARATORS:
+        raise ValueError(f"The target comparator must be '>=', '<=' or None, not {target_comparator!r}.")
+    if baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 2):
+        raise ValueError(f"The baseline needs at least two points (K ≥ 2), not {baseline!r}.")
+    if isinstance(run_length, bool) or not isinstance(run_length, int) or run_length < 2:
+        raise ValueError(f"A run or a trend needs at least two points (N ≥ 2), not {run_length!r}.")
+
+    ordered = sorted(points, key=lambda p: p[0])
+    for (before, _), (month, _) in zip(ordered, ordered[1:]):
+        if month == before:
+            raise ValueError(f"Two values for {month.isoformat()}: a series has one value a month.")
+    values = [_exact(value, month) for month, value in ordered]
+    exact_target = None if target is None else _exact(target)
+    if exact_target is not None and target_comparator is None and direction is not None:
+        target_comparator = ">=" if direction == "higher" else "<="
+
     result = SpcResult(
-        points=series, run_length=run_length, direction=direction,
-        target=None if target is None else float(target), target_comparator=target_comparator,
+        points=[Point(month, float(value)) for (month, _), value in zip(ordered, values)],
+        run_length=run_length,
+        direction=direction,
+        target=None if exact_target is None else float(exact_target),
+        target_comparator=target_comparator,
     )
-    for previous, point in zip(series, series[1:]):
-        point.moving_range = abs(point.value - previous.value)
-    if not series:
-        result.note = "No data."
+    ranges = [abs(b - a) for a, b in zip(values, values[1:])]
+    for point, moving_range in zip(result.points[1:], ranges):
+        point.moving_range = float(moving_range)
+    if not values:
+        result.note = NO_DATA
         return result
-    k = len(series) if baseline is None or baseline > len(series) else baseline
+
+    k = len(values) if baseline is None else min(baseline, len(values))
     result.baseline = k
-    base = series[:k]
-    result.mean = sum(p.value for p in base) / k
+    mean = sum(values[:k]) / k
+    result.mean = float(mean)
     if k < 2:
-        result.note = "At least two points are needed for process limits."
+        result.note = TOO_FEW
         return result
 
-    ranges = [p.moving_range for p in base[1:]]
-    mean_range = sum(ranges) / len(ranges)
+    base_ranges = ranges[: k - 1]
+    mean_range = sum(base_ranges) / len(base_ranges)
     if screen_moving_ranges and mean_range > 0:
-        kept = [r for r in ranges if r <= SCREEN_FACTOR * mean_range]
+        # Never empty: not every range can lie above 3.267 times their mean.
+        kept = [r for r in base_ranges if r <= SCREEN_FACTOR * mean_range]
+        result.screened_out = len(base_ranges) - len(kept)
         mean_range = sum(kept) / len(kept)
-    result.mean_moving_range = mean_range
-    spread = LIMIT_FACTOR * mean_range
-    result.upper_limit = result.mean + spread
-    result.lower_limit = result.mean - spread
-    result.upper_two_sigma = result.mean + spread * 2 / 3
-    result.lower_two_sigma = result.mean - spread * 2 / 3
+    spread, near = LIMIT_FACTOR * mean_range, TWO_SIGMA_FACTOR * mean_range
+    limits = {"upper": mean + spread, "lower": mean - spread, "upper_two": mean + near, "lower_two": mean - near}
+    result.mean_moving_range = float(mean_range)
+    result.sigma = float(spread / 3)
+    result.upper_limit, result.lower_limit = float(limits["upper"]), float(limits["lower"])
+    result.upper_two_sigma, result.lower_two_sigma = float(limits["upper_two"]), float(limits["lower_two"])
 
-    _classify(result)
-    result.variation_icon = _variation_icon(result)
-    result.assurance_icon = _assurance_icon(result)
+    causes = classify(values, mean, limits, run_length)
+    good = {"higher": HIGH, "lower": LOW}.get(direction)
+    for point, (cause, side) in zip(result.points, causes):
+        point.special_cause, point.side = cause, side
+        if cause is None:
+            point.variation = "common"
+        elif good is None:
+            point.variation = "neither"
+        else:
+            point.variation = "improvement" if side == good else "concern"
+
+    latest = result.points[-1]
+    result.variation_icon = (
+        "common_cause" if latest.special_cause is None else f"special_cause_{latest.variation}_{latest.side}"
+    )
+    result.assurance_icon = _assurance_icon(exact_target, target_comparator, limits["lower"], limits["upper"])
+    if exact_target is None:
+        result.note = NO_TARGET
+    elif target_comparator is None:
+        result.note = NO_COMPARATOR
     return result
 
 
-def _mark(point, cause, side):
-    # Rules are applied in priority order; a point keeps the first cause it meets.
-    if point.special_cause is None:
-        point.special_cause, point.side = cause, side
+def classify(values, mean, limits, run_length):
+    """Each value's (special cause, side), or (None, None), by the rules in priority order.
 
-
-def _classify(result):
-    points, mean, n = result.points, result.mean, result.run_length
-    # 1. Outside a process limit (strictly beyond it).
-    for p in points:
-        if p.value > result.upper_limit:
-            _mark(p, OUTSIDE, "high")
-        elif p.value < result.lower_limit:
-            _mark(p, OUTSIDE, "low")
-    # 2. A trend: N points each higher (or each lower) than the one before; equal values break it.
-    for start, stop, side in _streaks(points, lambda a, b: "high" if b.value > a.value else "low" if b.value < a.value else None, pairwise=True):
-        if stop - start >= n:
-            for p in points[start:stop]:
-                _mark(p, TREND, side)
-    # 3. Two of three consecutive points beyond two sigma on the same side of the mean.
-    for i in range(len(points) - 2):
-        window = points[i:i + 3]
-        for side, beyond in (("high", lambda p: p.value > result.upper_two_sigma),
-                             ("low", lambda p: p.value < result.lower_two_sigma)):
-            flagged = [p for p in window if beyond(p)]
-            if len(flagged) >= 2:
-                for p in flagged:
-                    _mark(p, TWO_OF_THREE, side)
-    # 4. A run: N points on one side of the mean; a point on the mean breaks it.
-    for start, stop, side in _streaks(points, lambda p: "high" if p.value > mean else "low" if p.value < mean else None):
-        if stop - start >= n:
-            for p in points[start:stop]:
-                _mark(p, RUN, side)
-    for p in points:
-        if p.special_cause is None:
-            p.variation = "common"
-        elif result.direction not in ("higher", "lower"):
-            p.variation = "neither"
-        else:
-            good_side = "high" if result.direction == "higher" else "low"
-            p.variation = "improvement" if p.side == good_side else "concern"
-
-
-def _streaks(points, side_of, pairwise=False):
-    """Maximal stretches of points sharing a side: (start, stop, side) with points[start:stop] in the stretch.
-
-    With ``pairwise``, the side is that of each step between consecutive points, and a stretch of
-    s steps covers s + 1 points (a trend of N points is N - 1 rises).
+    ``limits`` holds "upper", "lower" (the process limits) and "upper_two",
+    "lower_two" (the two-sigma lines). Every comparison is strict: a value on
+    a limit is not beyond it, a value on the mean is on neither side.
     """
-    if pairwise:
-        sides = [side_of(a, b) for a, b in zip(points, points[1:])]
-    else:
-        sides = [side_of(p) for p in points]
+    causes = [(None, None)] * len(values)
+
+    def mark(index, cause, side):
+        # Rules run in priority order: a point keeps the first cause it meets.
+        if causes[index][0] is None:
+            causes[index] = (cause, side)
+
+    # 1. Outside a process limit.
+    for i, value in enumerate(values):
+        if value > limits["upper"]:
+            mark(i, OUTSIDE, HIGH)
+        elif value < limits["lower"]:
+            mark(i, OUTSIDE, LOW)
+    # 2. A trend: N points, each step up (or each step down); an equal step breaks it.
+    steps = [HIGH if b > a else LOW if b < a else None for a, b in zip(values, values[1:])]
+    for start, stop, side in _stretches(steps):
+        if stop - start + 1 >= run_length:  # s steps join s + 1 points
+            for i in range(start, stop + 1):
+                mark(i, TREND, side)
+    # 3. Two (or three) of three consecutive points beyond the same two-sigma line.
+    beyond = [HIGH if v > limits["upper_two"] else LOW if v < limits["lower_two"] else None for v in values]
+    for start in range(max(len(values) - 2, 0)):
+        window = range(start, start + 3)
+        for side in (HIGH, LOW):
+            flagged = [i for i in window if beyond[i] == side]
+            if len(flagged) >= 2:
+                for i in flagged:
+                    mark(i, TWO_OF_THREE, side)
+    # 4. A run: N points on one side of the mean; a point on the mean breaks it.
+    sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
+    for start, stop, side in _stretches(sides):
+        if stop - start >= run_length:
+            for i in range(start, stop):
+                mark(i, RUN, side)
+    return causes
+
+
+def _stretches(sides):
+    """The maximal stretches of equal, non-None sides: (start, stop, side) with sides[start:stop] in the stretch."""
     start = 0
     for i in range(1, len(sides) + 1):
         if i == len(sides) or sides[i] != sides[start]:
             if sides[start] is not None:
-                yield (start, i + 1 if pairwise else i, sides[start])
+                yield start, i, sides[start]
             start = i
 
 
-def _variation_icon(result):
-    latest = result.latest
-    if latest.special_cause is None:
-        return "common_cause"
-    return f"special_cause_{latest.variation}_{latest.side}"
+def _assurance_icon(target, comparator, lower, upper):
+    """The assurance icon: the target against the process limits.
 
+    With ">=": "pass" when the lower limit is at or above the target (the
+    whole band the process is expected to vary within meets the target),
+    "fail" when the upper limit is below it (none of the band does), otherwise
+    "hit_and_miss". With "<=" the mirror image: "pass" when the upper limit is
+    at or below the target, "fail" when the lower limit is above it.
 
-def _assurance_icon(result):
-    """Pass when the whole band between the process limits meets the target, fail when none of it does.
-
-    A limit exactly on the target counts as meeting it (the comparators are ≥ and ≤): with ">= 95"
-    and a lower limit of exactly 95, every point the process is expected to give meets the target,
-    so the icon is "pass". Without a target or a comparator there is no assurance icon.
+    A limit exactly on the target counts as meeting it, since both comparators
+    include equality: with ">= 95" and a lower limit of exactly 95, every point
+    within the limits meets the target, so the icon is "pass"; with ">= 95" and
+    an upper limit of exactly 95, only the top of the band meets it, so the
+    icon is "hit_and_miss", not "fail". A flat series has both limits on the
+    mean, so the mean alone decides. Without a target, or without a comparator
+    (given or taken from the direction), there is no icon.
     """
-    if result.target is None or result.target_comparator not in (">=", "<="):
+    if target is None or comparator is None:
         return None
-    target, upper, lower = result.target, result.upper_limit, result.lower_limit
-    if result.target_comparator == ">=":
+    if comparator == ">=":
         if lower >= target:
             return "pass"
         if upper < target:

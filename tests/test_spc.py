@@ -1,16 +1,28 @@
-"""Statistical process control on hand-worked series: every rule, every icon, and the edge cases."""
+"""Statistical process control (regions/spc.py) on hand-worked series: every rule, every icon, the edge cases.
+
+Most series are built on STEADY, 10 and 12 alternating, whose figures are easy by hand:
+    mean = 11; every moving range is 2, so the mean moving range (mMR) is 2;
+    process limits = 11 ± 2.66 × 2 = 11 ± 5.32 = 5.68 .. 16.32;
+    two-sigma lines = 11 ± 2/3 × 5.32 = 11 ± 3.5467 = 7.4533 .. 14.5467.
+Any even-length prefix of STEADY (four points or more) has the same figures, so a test can fix
+the baseline on the first K points of STEADY and append the pattern it needs: the limits stay
+the ones above, and the appended points are classified against them.
+"""
 
 import datetime as dt
-import xml.etree.ElementTree as ET
+import json
+from decimal import Decimal
 
 import pytest
-from django.template import engines
 
-from regions.charts import render_svg
-from regions.spc import analyse
+from regions.spc import DEFAULT_RUN_LENGTH, SpcResult, analyse, settings_run_length
+
+STEADY = [10, 12] * 10
+UPPER, LOWER, UPPER_TWO, LOWER_TWO = 16.32, 5.68, 11 + 5.32 * 2 / 3, 11 - 5.32 * 2 / 3
 
 
 def months(values, start=dt.date(2018, 4, 1)):
+    """(month, value) pairs, one month apart from April 2018."""
     points, month = [], start
     for value in values:
         points.append((month, value))
@@ -22,222 +34,403 @@ def causes(result):
     return [p.special_cause for p in result.points]
 
 
-# A steady series: values alternate 10, 12 (moving range 2 everywhere).
-# mean = 11, mean moving range = 2, limits 11 ± 5.32 = 5.68 .. 16.32, two sigma 11 ± 3.5467 = 7.4533 .. 14.5467.
-STEADY = [10, 12] * 10
+def sides(result):
+    return [p.side for p in result.points]
 
 
 class TestFigures:
-    def test_mean_moving_ranges_and_limits(self):
+    def test_mean_moving_ranges_limits_and_two_sigma_lines(self):
         result = analyse(months(STEADY), direction="higher")
         assert result.mean == pytest.approx(11)
         assert result.mean_moving_range == pytest.approx(2)
-        assert result.upper_limit == pytest.approx(16.32)
-        assert result.lower_limit == pytest.approx(5.68)
-        assert result.upper_two_sigma == pytest.approx(11 + 5.32 * 2 / 3)
-        assert result.points[0].moving_range is None and result.points[1].moving_range == 2
-        assert causes(result) == [None] * 20
+        assert result.sigma == pytest.approx(5.32 / 3)  # 2.66 / 3 × mMR: a third of the way to a limit
+        assert (result.lower_limit, result.upper_limit) == (pytest.approx(LOWER), pytest.approx(UPPER))
+        assert (result.lower_two_sigma, result.upper_two_sigma) == (pytest.approx(LOWER_TWO), pytest.approx(UPPER_TWO))
+        assert result.points[0].moving_range is None
+        assert {p.moving_range for p in result.points[1:]} == {2}
+        assert causes(result) == [None] * 20 and {p.variation for p in result.points} == {"common"}
         assert result.variation_icon == "common_cause"
+        assert result.baseline == 20
 
+    def test_points_are_sorted_by_month(self):
+        result = analyse(list(reversed(months([10, 12, 14]))))
+        assert [p.value for p in result.points] == [10, 12, 14]
+        assert [p.month for p in result.points] == sorted(p.month for p in result.points)
+
+    def test_decimals_ints_floats_and_text_are_all_numbers(self):
+        result = analyse(months([Decimal("10.00"), 12, 10.0, "12"]))
+        assert [p.value for p in result.points] == [10, 12, 10, 12]
+        assert result.mean == pytest.approx(11)
+
+    def test_the_arithmetic_is_exact_so_equal_figures_stay_equal(self):
+        # In floats the mean of 95.1 × 3 is 95.09999999999998, which would put every point above its
+        # own mean and, with a moving range of 0, beyond the limits. Exactly, the series is flat.
+        result = analyse(months([95.1] * 12), direction="higher", target=95.1, target_comparator=">=")
+        assert result.mean == result.upper_limit == result.lower_limit == 95.1
+        assert causes(result) == [None] * 12
+        assert result.assurance_icon == "pass"
+
+    def test_a_target_on_a_limit_is_found_exactly(self):
+        # 90.3, 91.3 alternating: mean 90.8, mMR 1, limits 90.8 ± 2.66 = 88.14 .. 93.46.
+        # (In floats the lower limit comes out as 88.13999999999999, just below the target.)
+        series = months([Decimal("90.3"), Decimal("91.3")] * 5)
+        result = analyse(series, target=Decimal("88.14"), target_comparator=">=")
+        assert result.lower_limit == 88.14
+        assert result.assurance_icon == "pass"
+
+
+class TestBaseline:
     def test_a_baseline_of_k_points_fixes_the_limits_on_the_first_k(self):
-        # First 6 points: 10, 12, 10, 12, 10, 12 -> mean 11, mMR 2; the later 30s are far outside those limits.
+        # The first six points, 10 12 10 12 10 12: mean 11, mMR 2 (the jump to 30 is not in the baseline),
+        # limits 5.68 .. 16.32; the two later 30s are classified against them, and are outside.
         result = analyse(months([10, 12, 10, 12, 10, 12, 30, 30]), direction="higher", baseline=6)
-        assert (result.mean, result.upper_limit) == (pytest.approx(11), pytest.approx(16.32))
         assert result.baseline == 6
-        assert causes(result)[6:] == ["outside_limits", "outside_limits"]
+        assert (result.mean, result.mean_moving_range) == (pytest.approx(11), pytest.approx(2))
+        assert result.upper_limit == pytest.approx(UPPER)
+        assert causes(result) == [None] * 6 + ["outside_limits"] * 2
+        assert [p.variation for p in result.points[6:]] == ["improvement"] * 2
+        # The whole series: mean 126 / 8 = 15.75, moving ranges 2 × 5 + 18 + 0 = 28 over 7 = 4,
+        # upper limit 15.75 + 10.64 = 26.39: the 30s are still outside, but the limits moved.
         whole = analyse(months([10, 12, 10, 12, 10, 12, 30, 30]), direction="higher")
-        assert whole.mean == pytest.approx(126 / 8)
+        assert (whole.mean, whole.mean_moving_range) == (pytest.approx(15.75), pytest.approx(4))
+        assert whole.upper_limit == pytest.approx(26.39)
 
     def test_a_baseline_longer_than_the_series_uses_the_whole_series(self):
-        assert analyse(months(STEADY), baseline=100).baseline == 20
+        result = analyse(months(STEADY), baseline=100)
+        assert result.baseline == 20 and result.mean == pytest.approx(11)
 
-    def test_a_baseline_under_two_points_is_refused(self):
+    def test_a_baseline_of_two_is_the_least(self):
+        # 10, 14: mean 12, mMR 4, limits 12 ± 10.64.
+        result = analyse(months([10, 14, 30]), baseline=2)
+        assert (result.mean, result.upper_limit) == (pytest.approx(12), pytest.approx(22.64))
+        assert causes(result)[2] == "outside_limits"
+
+    @pytest.mark.parametrize("k", [1, 0, -3])
+    def test_a_baseline_under_two_points_is_refused(self, k):
         with pytest.raises(ValueError, match="at least two points"):
-            analyse(months(STEADY), baseline=1)
+            analyse(months(STEADY), baseline=k)
 
-    def test_screening_removes_a_huge_moving_range_from_the_limits(self):
-        # Moving ranges: 2 nine times, then 38 and 40 around a spike. Mean MR = (18 + 78) / 11 = 8.727;
-        # screening drops 38 and 40 (> 3.267 x 8.727 = 28.5): mean MR = 2.
+
+class TestScreening:
+    def test_screening_leaves_a_huge_jump_out_of_the_limits(self):
+        # 10 12 × 5 then 50, 10: moving ranges 2 (nine times), 38, 40; mMR = (18 + 78) / 11 = 8.7273.
+        # Off (the default): mean 170 / 12 = 14.1667, upper limit 14.1667 + 2.66 × 8.7273 = 37.38.
+        # On: 38 and 40 are above 3.267 × 8.7273 = 28.51, so mMR = 18 / 9 = 2 and the upper limit is 19.4867.
         values = [10, 12] * 5 + [50, 10]
         plain = analyse(months(values))
         screened = analyse(months(values), screen_moving_ranges=True)
-        assert plain.mean_moving_range == pytest.approx(96 / 11)
-        assert screened.mean_moving_range == pytest.approx(2)
-        assert screened.upper_limit < plain.upper_limit
+        assert plain.mean_moving_range == pytest.approx(96 / 11) and plain.screened_out == 0
+        assert plain.upper_limit == pytest.approx(170 / 12 + 2.66 * 96 / 11)
+        assert screened.mean_moving_range == pytest.approx(2) and screened.screened_out == 2
+        assert screened.upper_limit == pytest.approx(170 / 12 + 5.32)
+        assert screened.mean == plain.mean  # screening touches the moving ranges only
+
+    def test_the_mean_moving_range_is_recalculated_once(self):
+        # Moving ranges 2 (nine times), 10, 40: mMR = 68 / 11 = 6.18, 40 > 3.267 × 6.18 = 20.2 goes;
+        # the new mMR is 28 / 10 = 2.8, and 10 (> 3.267 × 2.8 = 9.15) stays: there is no second pass.
+        values = [10, 12] * 5 + [22, 62]
+        assert analyse(months(values), screen_moving_ranges=True).mean_moving_range == pytest.approx(2.8)
+
+    def test_screening_a_flat_series_changes_nothing(self):
+        result = analyse(months([5] * 6), screen_moving_ranges=True)
+        assert result.mean_moving_range == 0 and result.upper_limit == 5
 
 
-class TestRules:
-    def test_outside_the_upper_and_lower_limits(self):
-        # Baseline: the first ten points (mean 11, limits 5.68 .. 16.32).
+class TestOutsideLimits:
+    def test_above_the_upper_and_below_the_lower_limit(self):
+        # Baseline STEADY[:10]: limits 5.68 .. 16.32. 17 is above the upper limit, 5 below the lower one.
         result = analyse(months(STEADY[:10] + [17] + STEADY[:8] + [5]), direction="higher", baseline=10)
-        assert result.points[10].value > result.upper_limit
-        assert result.points[10].special_cause == "outside_limits" and result.points[10].side == "high"
-        assert result.points[-1].value < result.lower_limit
-        assert result.points[-1].special_cause == "outside_limits" and result.points[-1].side == "low"
+        assert causes(result)[10] == "outside_limits" and sides(result)[10] == "high"
+        assert causes(result)[-1] == "outside_limits" and sides(result)[-1] == "low"
+        assert causes(result)[11:19] == [None] * 8
 
-    @pytest.mark.parametrize("rising", [True, False])
-    def test_a_trend_of_seven_rising_or_falling(self, rising):
-        trend = [10, 10.5, 11, 11.5, 12, 12.5, 13] if rising else [13, 12.5, 12, 11.5, 11, 10.5, 10]
-        result = analyse(months(STEADY[:8] + trend + STEADY[:8]), direction="higher")
-        assert causes(result)[8:15] == ["trend"] * 7
-        assert {p.side for p in result.points[8:15]} == {"high" if rising else "low"}
+    def test_a_point_on_a_limit_is_not_outside_it(self):
+        # 16.32 is exactly the upper limit: not beyond it (it is beyond two sigma, but alone).
+        result = analyse(months(STEADY[:10] + [16.32] + STEADY[:8]), baseline=10)
+        assert causes(result)[10] is None
+
+
+class TestTrend:
+    # Baseline STEADY[:8] (mean 11, limits 5.68 .. 16.32, two sigma 7.4533 .. 14.5467); every trend point
+    # lies within the two-sigma lines and fewer than seven of them on one side of the mean, so only the
+    # trend rule can fire. The point before the trend (12, then down to 10) and after it break it.
+    @pytest.mark.parametrize(
+        "trend, side",
+        [([10, 10.5, 11, 11.5, 12, 12.5, 13], "high"), ([13, 12.5, 12, 11.5, 11, 10.5, 10], "low")],
+    )
+    def test_seven_rising_or_falling(self, trend, side):
+        result = analyse(months(STEADY[:8] + trend + STEADY[:8]), direction="higher", baseline=8)
+        assert causes(result) == [None] * 8 + ["trend"] * 7 + [None] * 8
+        assert set(sides(result)[8:15]) == {side}
 
     def test_six_rising_are_not_a_trend(self):
-        result = analyse(months(STEADY[:8] + [10, 10.5, 11, 11.5, 12, 12.5] + [10] + STEADY[:7]), direction="higher")
+        result = analyse(months(STEADY[:8] + [10, 10.5, 11, 11.5, 12, 12.5] + [10] + STEADY[:7]), baseline=8)
         assert "trend" not in causes(result)
 
     def test_equal_values_break_a_trend(self):
-        result = analyse(months(STEADY[:8] + [10, 10.5, 11, 11, 11.5, 12, 12.5] + STEADY[:8]))
+        # 10 10.5 11 | 11 11.5 12 12.5: the repeated 11 splits seven points into rises of three and four.
+        result = analyse(months(STEADY[:8] + [10, 10.5, 11, 11, 11.5, 12, 12.5] + STEADY[:8]), baseline=8)
         assert "trend" not in causes(result)
 
-    def test_two_of_three_beyond_two_sigma_above(self):
-        # Baseline STEADY[:10]: two sigma at 14.55, upper limit 16.32.
-        values = STEADY[:10] + [15.5, 11, 15.5] + STEADY[:10]
-        result = analyse(months(values), direction="higher", baseline=10)
-        assert 14.5 < result.upper_two_sigma < 15.5 < result.upper_limit
-        assert [result.points[i].special_cause for i in (10, 11, 12)] == ["two_of_three", None, "two_of_three"]
+    def test_a_longer_trend_is_flagged_whole(self):
+        result = analyse(months(STEADY[:8] + [9, 9.5, 10, 10.5, 11, 11.5, 12, 12.5, 13] + [10] * 2), baseline=8)
+        assert causes(result)[8:17] == ["trend"] * 9
+
+
+class TestTwoOfThree:
+    # Baseline STEADY[:10]: two sigma at 7.4533 and 14.5467, limits at 5.68 and 16.32.
+    def test_two_of_three_above(self):
+        result = analyse(months(STEADY[:10] + [15.5, 11, 15.5] + STEADY[:10]), direction="higher", baseline=10)
+        assert UPPER_TWO < 15.5 < UPPER
+        assert causes(result)[10:13] == ["two_of_three", None, "two_of_three"]  # the third point is not flagged
+        assert sides(result)[10] == sides(result)[12] == "high"
+        assert result.points[10].variation == "improvement"
 
     def test_two_of_three_below(self):
-        values = STEADY[:10] + [6.5, 11, 6.5] + STEADY[:10]
-        result = analyse(months(values), direction="higher", baseline=10)
-        assert result.lower_limit < 6.5 < result.lower_two_sigma
-        assert [result.points[i].special_cause for i in (10, 12)] == ["two_of_three", "two_of_three"]
-        assert result.points[10].variation == "concern"
+        result = analyse(months(STEADY[:10] + [6.5, 11, 6.5] + STEADY[:10]), direction="higher", baseline=10)
+        assert LOWER < 6.5 < LOWER_TWO
+        assert causes(result)[10:13] == ["two_of_three", None, "two_of_three"]
+        assert result.points[10].variation == "concern" and sides(result)[10] == "low"
+
+    def test_three_of_three_are_all_flagged(self):
+        result = analyse(months(STEADY[:10] + [15, 15.5, 15] + STEADY[:10]), baseline=10)
+        assert causes(result)[10:13] == ["two_of_three"] * 3
 
     def test_one_of_three_beyond_two_sigma_is_not_a_signal(self):
-        values = STEADY[:10] + [15.5, 11, 12, 10] + STEADY[:8]
-        assert "two_of_three" not in causes(analyse(months(values), baseline=10))
+        result = analyse(months(STEADY[:10] + [15.5, 11, 12, 10] + STEADY[:8]), baseline=10)
+        assert "two_of_three" not in causes(result)
 
-    # Runs are checked against a baseline of STEADY[:8] (mean 11, mMR 2), each run fenced by points
-    # on the other side of the mean so that its length is exactly what the test says.
+    def test_two_beyond_on_opposite_sides_are_not_a_signal(self):
+        result = analyse(months(STEADY[:10] + [15.5, 11, 6.5] + STEADY[:10]), baseline=10)
+        assert "two_of_three" not in causes(result)
+
+    def test_two_beyond_four_apart_are_not_a_signal(self):
+        result = analyse(months(STEADY[:10] + [15.5, 11, 12, 15.5] + STEADY[:10]), baseline=10)
+        assert "two_of_three" not in causes(result)
+
+
+class TestRun:
+    # Baseline STEADY[:8] (mean 11); each run is fenced by points on the other side of the mean,
+    # so that its length is exactly what the test says; its points are equal, so there is no trend.
     @pytest.mark.parametrize("value, fence, side", [(11.5, 10, "high"), (10.5, 12, "low")])
-    def test_a_run_of_seven_on_one_side_of_the_mean(self, value, fence, side):
-        values = STEADY[:8] + [fence] + [value] * 7 + [fence] + STEADY[:6]
-        result = analyse(months(values), direction="higher", baseline=8)
-        assert causes(result)[9:16] == ["run"] * 7
-        assert {p.side for p in result.points[9:16]} == {side}
-        assert causes(result)[:9] == [None] * 9 and causes(result)[16:] == [None] * 7
+    def test_seven_on_one_side_of_the_mean(self, value, fence, side):
+        result = analyse(months(STEADY[:8] + [fence] + [value] * 7 + [fence] + STEADY[:6]), baseline=8)
+        assert causes(result) == [None] * 9 + ["run"] * 7 + [None] * 7
+        assert set(sides(result)[9:16]) == {side}
 
     def test_six_on_one_side_are_not_a_run(self):
-        values = STEADY[:8] + [10] + [11.5] * 6 + [10] + STEADY[:6]
-        assert "run" not in causes(analyse(months(values), baseline=8))
+        result = analyse(months(STEADY[:8] + [10] + [11.5] * 6 + [10] + STEADY[:6]), baseline=8)
+        assert "run" not in causes(result)
 
     def test_a_point_on_the_mean_breaks_a_run(self):
-        values = STEADY[:8] + [10] + [11.5] * 3 + [11] + [11.5] * 4 + [10] + STEADY[:6]
-        result = analyse(months(values), baseline=8)
-        assert result.mean == pytest.approx(11)
-        assert "run" not in causes(result)
+        # Eight points above the mean with the fourth replaced by 11, exactly the mean: runs of 3 and 4.
+        broken = analyse(months(STEADY[:8] + [10] + [11.5] * 3 + [11] + [11.5] * 4 + [10] + STEADY[:6]), baseline=8)
+        assert broken.mean == 11 and "run" not in causes(broken)
         unbroken = analyse(months(STEADY[:8] + [10] + [11.5] * 8 + [10] + STEADY[:6]), baseline=8)
         assert causes(unbroken)[9:17] == ["run"] * 8
 
-    def test_the_run_length_is_a_setting(self):
-        values = STEADY[:8] + [10] + [11.5] * 7 + [10] + STEADY[:6]
-        assert "run" not in causes(analyse(months(values), baseline=8, run_length=8))
-        assert "run" in causes(analyse(months(values), baseline=8, run_length=7))
 
-    def test_priority_outside_limits_before_trend(self):
-        # A trend climbing past the upper limit: its last point is outside the limits, the rest are trend.
-        values = [10, 12] * 8 + [10, 11, 12, 13, 14, 15, 25]
-        result = analyse(months(values), direction="higher")
-        assert result.points[-1].special_cause == "outside_limits"
-        assert causes(result)[-7:-1] == ["trend"] * 6
+class TestRunLength:
+    def test_a_run_length_of_eight(self):
+        seven = STEADY[:8] + [10] + [11.5] * 7 + [10] + STEADY[:6]
+        eight = STEADY[:8] + [10] + [11.5] * 8 + [10] + STEADY[:6]
+        assert "run" not in causes(analyse(months(seven), baseline=8, run_length=8))
+        assert causes(analyse(months(eight), baseline=8, run_length=8))[9:17] == ["run"] * 8
+        assert analyse(months(seven), baseline=8, run_length=8).run_length == 8
+
+    def test_a_trend_length_of_eight(self):
+        seven = STEADY[:8] + [10, 10.5, 11, 11.5, 12, 12.5, 13] + STEADY[:8]
+        eight = STEADY[:8] + [9.5, 10, 10.5, 11, 11.5, 12, 12.5, 13] + STEADY[:8]
+        assert "trend" not in causes(analyse(months(seven), baseline=8, run_length=8))
+        assert causes(analyse(months(eight), baseline=8, run_length=8))[8:16] == ["trend"] * 8
+
+    def test_the_default_is_seven(self):
+        assert DEFAULT_RUN_LENGTH == 7 and analyse(months(STEADY)).run_length == 7
+
+    def test_the_setting_is_read_when_asked_for(self, settings):
+        settings.SPC_RUN_LENGTH = 8
+        assert settings_run_length() == 8
+        del settings.SPC_RUN_LENGTH
+        assert settings_run_length() == 7
+
+    @pytest.mark.parametrize("n", [1, 0])
+    def test_a_run_length_under_two_is_refused(self, n):
+        with pytest.raises(ValueError, match="at least two points"):
+            analyse(months(STEADY), run_length=n)
 
 
-class TestIcons:
+class TestPriority:
+    def test_outside_limits_before_trend_and_trend_before_two_of_three(self):
+        # Baseline STEADY[:10]. Then 10 11 12 13 14 15 17: seven rising. 17 is outside (> 16.32);
+        # 15 is beyond two sigma (> 14.5467) together with 17, but the trend comes first.
+        result = analyse(months(STEADY[:10] + [10, 11, 12, 13, 14, 15, 17]), direction="higher", baseline=10)
+        assert causes(result)[10:] == ["trend"] * 6 + ["outside_limits"]
+
+    def test_trend_before_run(self):
+        # 10, then seven rising points above the mean 11, within two sigma (14.5 < 14.5467): the seven are a
+        # run and, with the 10 before them (after a fall from 12), a trend of eight; the trend wins.
+        result = analyse(months(STEADY[:8] + [10] + [11.5, 12, 12.5, 13, 13.5, 14, 14.5] + [10]), baseline=8)
+        assert causes(result)[8:16] == ["trend"] * 8
+
+    def test_two_of_three_before_run(self):
+        # Seven above the mean 11: five at 11.5, then 15 and 15 (beyond two sigma, not a rise: equal).
+        result = analyse(months(STEADY[:8] + [10] + [11.5] * 5 + [15, 15] + [10] + STEADY[:6]), baseline=8)
+        assert causes(result)[9:16] == ["run"] * 5 + ["two_of_three"] * 2
+
+
+class TestImprovementOrConcern:
+    # Baseline STEADY[:10]; 17 is above the upper limit, 5 below the lower one.
+    @pytest.mark.parametrize(
+        "direction, high, low",
+        [("higher", "improvement", "concern"), ("lower", "concern", "improvement"), (None, "neither", "neither")],
+    )
+    def test_the_side_of_a_signal_against_the_direction(self, direction, high, low):
+        result = analyse(months(STEADY[:10] + [17, 11, 5]), direction=direction, baseline=10)
+        assert [p.variation for p in result.points[10:]] == [high, "common", low]
+
+    def test_a_trend_and_a_run_take_the_side_they_point_to(self):
+        rising = analyse(months(STEADY[:8] + [10, 10.5, 11, 11.5, 12, 12.5, 13]), direction="lower", baseline=8)
+        assert {p.variation for p in rising.points[8:]} == {"concern"}
+        below = analyse(months(STEADY[:8] + [12] + [10.5] * 7), direction="lower", baseline=8)
+        assert {p.variation for p in below.points[9:]} == {"improvement"}
+
+    def test_labels_say_it_in_words(self):
+        result = analyse(months(STEADY[:10] + [17, 11]), direction="lower", baseline=10)
+        assert result.points[10].label == "Special cause of a concerning nature: above the upper process limit"
+        assert result.points[11].label == "Common cause variation"
+
+    def test_a_bad_direction_is_refused(self):
+        with pytest.raises(ValueError, match="direction"):
+            analyse(months(STEADY), direction="up")
+
+
+class TestVariationIcon:
+    # Baseline STEADY (limits 5.68 .. 16.32); the icon is that of the latest point.
     @pytest.mark.parametrize(
         "direction, tail, icon",
         [
-            ("higher", [30], "special_cause_improvement_high"),
-            ("higher", [-8], "special_cause_concern_low"),
-            ("lower", [30], "special_cause_concern_high"),
-            ("lower", [-8], "special_cause_improvement_low"),
-            (None, [30], "special_cause_neither_high"),
-            (None, [-8], "special_cause_neither_low"),
+            ("higher", [17], "special_cause_improvement_high"),
+            ("higher", [5], "special_cause_concern_low"),
+            ("lower", [17], "special_cause_concern_high"),
+            ("lower", [5], "special_cause_improvement_low"),
+            (None, [17], "special_cause_neither_high"),
+            (None, [5], "special_cause_neither_low"),
             ("higher", [11], "common_cause"),
+            ("higher", [17, 11], "common_cause"),  # an earlier signal does not make the icon
         ],
     )
-    def test_the_variation_icon_of_the_latest_point(self, direction, tail, icon):
-        result = analyse(months(STEADY + tail), direction=direction)
+    def test_each_icon(self, direction, tail, icon):
+        result = analyse(months(STEADY + tail), direction=direction, baseline=20)
         assert result.variation_icon == icon
-        assert result.variation_label
+        assert result.variation_label and result.variation_short
 
+    def test_the_latest_point_of_a_run_gives_the_icon(self):
+        result = analyse(months(STEADY[:8] + [12] + [10.5] * 7), direction="higher", baseline=8)
+        assert result.variation_icon == "special_cause_concern_low"
+        assert "significantly LOWER" in result.variation_label
+
+
+class TestAssuranceIcon:
+    # STEADY: limits 5.68 .. 16.32.
     @pytest.mark.parametrize(
         "comparator, target, icon",
         [
-            (">=", 5, "pass"),  # limits 5.68 .. 16.32 all above 5
-            (">=", 17, "fail"),  # all below 17
-            (">=", 11, "hit_and_miss"),
+            (">=", 5, "pass"),  # the lower limit 5.68 is above 5: every expected point meets ">= 5"
+            (">=", 17, "fail"),  # the upper limit 16.32 is below 17: none does
+            (">=", 11, "hit_and_miss"),  # the target lies between the limits
             ("<=", 17, "pass"),
             ("<=", 5, "fail"),
             ("<=", 11, "hit_and_miss"),
-            (None, None, None),
         ],
     )
-    def test_the_assurance_icon_from_the_target_against_the_limits(self, comparator, target, icon):
+    def test_each_icon_for_both_comparators(self, comparator, target, icon):
         result = analyse(months(STEADY), direction="higher", target=target, target_comparator=comparator)
-        assert result.assurance_icon == icon
+        assert result.assurance_icon == icon and result.assurance_label and result.assurance_short
 
-    def test_a_target_exactly_on_a_limit_passes(self):
-        # Mean 11, mMR 2 gives a lower limit of 5.68 exactly; ">= 5.68" is met by every expected point.
+    def test_no_target_no_icon(self):
+        result = analyse(months(STEADY), direction="higher")
+        assert result.assurance_icon is None and result.assurance_label == ""
+        assert "no assurance icon" in result.note
+
+    def test_a_target_exactly_on_a_limit(self):
+        # The comparators include equality, so a limit on the target is on its good side:
+        # ">= 5.68" with a lower limit of 5.68: every point within the limits meets the target: pass.
         assert analyse(months(STEADY), target=5.68, target_comparator=">=").assurance_icon == "pass"
         assert analyse(months(STEADY), target=16.32, target_comparator="<=").assurance_icon == "pass"
+        # ">= 16.32" with an upper limit of 16.32: only the top of the band meets it: hit and miss, not fail.
         assert analyse(months(STEADY), target=16.32, target_comparator=">=").assurance_icon == "hit_and_miss"
+        assert analyse(months(STEADY), target=5.68, target_comparator="<=").assurance_icon == "hit_and_miss"
+
+    def test_without_a_comparator_the_direction_gives_one(self):
+        higher = analyse(months(STEADY), direction="higher", target=5)
+        assert (higher.target_comparator, higher.assurance_icon) == (">=", "pass")
+        lower = analyse(months(STEADY), direction="lower", target=5)
+        assert (lower.target_comparator, lower.assurance_icon) == ("<=", "fail")
+        neither = analyse(months(STEADY), target=5)
+        assert neither.assurance_icon is None and "comparator" in neither.note
+
+    def test_a_bad_comparator_is_refused(self):
+        with pytest.raises(ValueError, match="comparator"):
+            analyse(months(STEADY), target=5, target_comparator=">")
 
 
 class TestEdgeCases:
     def test_no_points(self):
         result = analyse([], direction="higher", target=95, target_comparator=">=")
-        assert result.mean is None and not result.has_limits
+        assert result.points == [] and result.mean is None and not result.has_limits
         assert (result.variation_icon, result.assurance_icon) == (None, None)
-        assert result.note == "No data."
+        assert result.note == "No data." and result.latest is None
 
     def test_one_point(self):
         result = analyse(months([42]), direction="higher", target=95, target_comparator=">=")
-        assert result.mean == 42 and not result.has_limits
+        assert result.mean == 42 and result.mean_moving_range is None and not result.has_limits
         assert causes(result) == [None] and result.points[0].variation == "common"
-        assert result.variation_icon is None and "two points" in result.note
+        assert result.points[0].moving_range is None
+        assert (result.variation_icon, result.assurance_icon) == (None, None)
+        assert "two points" in result.note
 
     def test_a_flat_series(self):
+        # All 90: mMR 0, so both limits and both two-sigma lines equal the mean. No point is strictly beyond
+        # a limit, equal values make no trend, points on the mean make no run.
         result = analyse(months([90] * 12), direction="higher", target=95, target_comparator=">=")
-        assert result.upper_limit == result.lower_limit == result.mean == 90
-        assert causes(result) == [None] * 12  # on the mean: no run, no trend, not beyond a limit
+        assert result.upper_limit == result.lower_limit == result.upper_two_sigma == result.mean == 90
+        assert causes(result) == [None] * 12
         assert result.variation_icon == "common_cause"
+        # The assurance icon is the target against the mean.
         assert result.assurance_icon == "fail"
         assert analyse(months([90] * 12), target=90, target_comparator=">=").assurance_icon == "pass"
+        assert analyse(months([90] * 12), target=90, target_comparator="<=").assurance_icon == "pass"
+        assert analyse(months([90] * 12), target=89, target_comparator="<=").assurance_icon == "fail"
 
+    def test_two_values_for_one_month_are_refused(self):
+        with pytest.raises(ValueError, match="2018-04-01"):
+            analyse(months([1, 2]) + [(dt.date(2018, 4, 1), 3)])
+
+    @pytest.mark.parametrize("value", [float("nan"), float("inf"), Decimal("NaN"), None, "n/a"])
+    def test_a_value_that_is_not_a_finite_number_is_refused(self, value):
+        with pytest.raises(ValueError, match="finite number"):
+            analyse(months([1, 2, value]))
+
+
+class TestAsDict:
     def test_the_result_serialises_for_the_api(self):
-        data = analyse(months(STEADY[:4]), direction="higher", target=95, target_comparator=">=").as_dict()
-        assert data["points"][0] == {
-            "month": "2018-04-01", "value": 10.0, "moving_range": None, "special_cause": None, "side": None,
+        # 0 1 0: mean 1/3, moving ranges 1 and 1, limits 1/3 ± 2.66.
+        result = analyse(months([Decimal("0"), Decimal("1"), Decimal("0")]), direction="higher",
+                         target=Decimal("95.00"), target_comparator=">=")
+        data = json.loads(json.dumps(result.as_dict()))
+        assert data["points"][1] == {
+            "month": "2018-05-01", "value": 1.0, "moving_range": 1.0, "special_cause": None, "side": None,
             "variation": "common",
         }
-        assert data["upper_process_limit"] == pytest.approx(16.32)
-        assert data["assurance_icon"] == "fail"
+        assert data["mean"] == 0.3333  # rounded to four places
+        assert data["upper_process_limit"] == 2.9933 and data["lower_process_limit"] == -2.3267
+        assert data["target"] == 95.0 and data["target_comparator"] == ">="
+        assert data["variation_icon"] == "common_cause" and data["assurance_icon"] == "fail"
+        assert data["assurance_label"] == "The system is expected to consistently fail the target"
+        assert (data["baseline_points"], data["run_length"], data["direction"]) == (3, 7, "higher")
 
-
-class TestChart:
-    def test_the_svg_is_well_formed_with_a_title_and_one_mark_per_point(self):
-        result = analyse(months(STEADY[:10] + [30]), direction="higher", target=12, target_comparator=">=", baseline=10)
-        svg = render_svg(result, title="A&E <4 hours> & more", unit="percent", chart_id="c1")
-        root = ET.fromstring(str(svg))
-        ns = {"s": "http://www.w3.org/2000/svg"}
-        assert root.get("role") == "img"
-        assert root.find("s:title", ns).text == "A&E <4 hours> & more"
-        marks = [el for el in root.iter() if "spc-point" in (el.get("class") or "")]
-        assert len(marks) == 11
-        assert "spc-improvement" in marks[-1].get("class") and marks[-1].get("fill") == "#005eb8"
-        assert "spc-common" in marks[0].get("class")
-        assert root.find(".//s:g[@class='spc-target']", ns) is not None
-
-    def test_no_target_line_without_a_target(self):
-        root = ET.fromstring(str(render_svg(analyse(months(STEADY)), title="t")))
-        assert root.find(".//{http://www.w3.org/2000/svg}g[@class='spc-target']") is None
-
-    def test_the_table_alternative_has_a_row_per_point(self):
-        result = analyse(months(STEADY[:12]), direction="higher")
-        template = engines["jinja2"].from_string(
-            '{% from "regions/spc_chart.jinja" import spc_chart %}{{ spc_chart(result, "Title", "Percentage", "x") }}'
-        )
-        html = template.render({"result": result})
-        assert html.count('<th scope="row"') == 12
-        assert "Show the data as a table" in html and "April 2018" in html
+    def test_no_data_serialises_too(self):
+        data = analyse([]).as_dict()
+        assert data["points"] == [] and data["mean"] is None and data["upper_process_limit"] is None
+        assert data["variation_label"] == "" and data["note"] == "No data."
+        assert isinstance(analyse([]), SpcResult)
