@@ -17,6 +17,7 @@ from django.conf import settings
 from django.db import transaction
 from django.utils.text import slugify
 
+from nhs_joint.imports import RefusedFile
 from programmes.models import Measure
 from regions.models import LocalHealthSystem, Region
 
@@ -160,14 +161,10 @@ UPPER_WORDS = {"NHS", "CCG", "UK", "II", "III", "GP", "ICB"}
 LOWER_WORDS = {"and", "of", "the", "for", "on", "in", "upon", "with", "at"}
 
 
-class OdsFileError(Exception):
+class OdsFileError(RefusedFile):
     """An ODS file that is refused whole; ``errors`` names the file, line and field of each problem."""
 
-    def __init__(self, errors):
-        self.errors = errors
-        shown = errors[:MAX_ERRORS_SHOWN]
-        more = len(errors) - len(shown)
-        super().__init__("\n".join(shown + ([f"… and {more} more problems."] if more else [])))
+    max_shown = MAX_ERRORS_SHOWN
 
 
 @dataclass

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from nhs_joint.imports import RefusedFile
 from regions.models import Region
 
 from .models import Measure, Measurement
@@ -26,14 +27,10 @@ ENGLAND = {"", "ENG", "ENGLAND"}
 MAX_ERRORS_SHOWN = 50
 
 
-class MeasurementFileError(Exception):
+class MeasurementFileError(RefusedFile):
     """A file that cannot be imported; ``errors`` lists every problem found, each naming its line."""
 
-    def __init__(self, errors):
-        self.errors = errors
-        shown = errors[:MAX_ERRORS_SHOWN]
-        more = len(errors) - len(shown)
-        super().__init__("\n".join(shown + ([f"… and {more} more problems."] if more else [])))
+    max_shown = MAX_ERRORS_SHOWN
 
 
 @dataclass
