@@ -6,6 +6,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.conftest import create_roles
+
 # Playwright's sync API runs an event loop in the test thread; Django allows ORM calls there only with this.
 os.environ.setdefault("DJANGO_ALLOW_ASYNC_UNSAFE", "true")
 
@@ -20,13 +22,7 @@ PASSWORD = "correct horse battery staple"
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """Transactional tests empty every table between tests, the role groups of the migration too."""
-    from django.contrib.auth.models import Group
-
-    from accounts.models import Role
-
-    for name in Role.ALL:
-        Group.objects.get_or_create(name=name)
+    create_roles()
 
 
 @pytest.fixture(scope="session")

@@ -18,6 +18,7 @@ from rest_framework.test import APIClient
 from reports import services
 from reports.models import Finding, ReportRun
 from tests import factories as f
+from tests.conftest import create_roles
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -52,13 +53,7 @@ class Worker:
 
 @pytest.fixture(autouse=True)
 def roles(transactional_db):
-    """Transactional tests empty every table between tests, the role groups of the migration too."""
-    from django.contrib.auth.models import Group
-
-    from accounts.models import Role
-
-    for name in Role.ALL:
-        Group.objects.get_or_create(name=name)
+    create_roles()
 
 
 @pytest.fixture
