@@ -24,7 +24,9 @@ def _broker_state():
     if settings.CELERY_TASK_ALWAYS_EAGER:
         return "not used (reports run in the web process)"
     try:
-        with celery_app.connection_for_write() as conn:
+        # The broker named in the settings, which the workers are given too (Celery on its own would
+        # let a CELERY_BROKER_URL in the process environment win over the settings).
+        with celery_app.connection_for_write(settings.CELERY_BROKER_URL) as conn:
             conn.ensure_connection(max_retries=1, timeout=1)
         return "ok"
     except Exception as exc:

@@ -133,8 +133,11 @@ def test_a_project_local_postgres_is_started_where_none_answers(tmp_path, capsys
 
 
 def test_a_remote_database_that_does_not_answer_is_an_error_not_a_local_start(tmp_path):
-    environ = {"DATABASE_URL": f"postgres://postgres@192.0.2.1:{free_port()}/nhs_joint"}
-    with pytest.raises(bootstrap.BootstrapError, match="no PostgreSQL answers on 192.0.2.1"):
+    # 127.0.0.2 is loopback, so nothing leaves this machine, but it is not one of the names the
+    # bootstrap takes for this machine's own server: it must refuse rather than start one.
+    environ = {"DATABASE_URL": f"postgres://postgres@127.0.0.2:{free_port()}/nhs_joint"}
+    assert not bootstrap.Database.from_url(environ["DATABASE_URL"]).is_local
+    with pytest.raises(bootstrap.BootstrapError, match="no PostgreSQL answers on 127.0.0.2"):
         bootstrap.services(environ, for_tests=False, local=tmp_path)
     assert not (tmp_path / "postgres").exists()
 

@@ -73,3 +73,42 @@ def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("nhsuk/nhsuk-frontend.min.*.css"))
+
+
+def test_every_environment_setting_is_either_kept_or_cleared_for_the_tests():
+    """A new setting read from the environment must be placed: a service address, or behaviour the tests pin."""
+    import re
+
+    from nhs_joint.settings import test as test_settings
+
+    read = set()
+    for path in sorted((ROOT / "nhs_joint" / "settings").glob("*.py")):
+        read.update(re.findall(r"""env\.\w+\(\s*["']([A-Z_]+)["']""", path.read_text()))
+    read.discard("DJANGO_READ_DOT_ENV")
+    placed = set(test_settings.KEPT_FROM_ENVIRONMENT) | set(test_settings.CLEARED_FROM_ENVIRONMENT)
+    assert read - placed == set()
+
+
+@pytest.mark.slow
+def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
+    """Every README setting exported with an unusual value leaves the test settings on the defaults."""
+    exported = {
+        "DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "portal.example.nhs.uk", "DJANGO_LOG_LEVEL": "ERROR",
+        "CELERY_TASK_ALWAYS_EAGER": "true", "DEMO_DATA_ALLOWED": "false", "SPC_RUN_LENGTH": "9",
+        "HEADLINE_MEASURES": "ae-4hr", "DUPLICATE_WORK_THRESHOLD": "0.9", "REPORTS_QUEUE": "elsewhere",
+        "REPORT_STALE_AFTER": "5", "REPORT_RULE_DELAY": "2",
+    }
+    probe = (
+        "from django.conf import settings as s; import os; "
+        "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DEMO_DATA_ALLOWED, s.SPC_RUN_LENGTH, len(s.HEADLINE_MEASURES), "
+        "s.DUPLICATE_WORK_THRESHOLD, s.REPORTS_QUEUE, s.REPORT_STALE_AFTER, s.REPORT_RULE_DELAY, "
+        "'localhost' in s.ALLOWED_HOSTS, os.environ.get('SPC_RUN_LENGTH'))"
+    )
+    result = run_manage(
+        "shell", "-c", probe,
+        env_overrides={**exported, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test"},
+    )
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.strip().splitlines()[-1].split() == [
+        "False", "False", "True", "7", "4", "0.6", "celery", "120", "0", "True", "None"
+    ], result.stdout

@@ -14,7 +14,9 @@ BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
 # A local .env file is read when present (never committed); the environment wins.
-environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
+# The test settings turn it off: the tests run on the portal's defaults.
+if env.bool("DJANGO_READ_DOT_ENV", default=True):
+    environ.Env.read_env(BASE_DIR / ".env", overwrite=False)
 
 DEBUG = env.bool("DJANGO_DEBUG", default=False)
 

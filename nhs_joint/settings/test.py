@@ -1,7 +1,51 @@
-"""Settings for the test suite: real PostgreSQL and Redis, plain static storage."""
+"""Settings for the test suite: real PostgreSQL and Redis, plain static storage.
 
-from .base import *  # noqa: F401,F403
-from .base import STORAGES
+The tests assert the portal's own defaults, so the settings that change how the
+portal behaves are never taken from the caller's environment or a `.env` file:
+they are cleared here, before the base settings read them, and so for every
+process a test starts too. Only where the services are (`KEPT_FROM_ENVIRONMENT`)
+still comes from the environment, as `scripts/test.sh` sets it.
+"""
+
+import os
+
+KEPT_FROM_ENVIRONMENT = (
+    "DATABASE_URL",
+    "DATABASE_CONN_MAX_AGE",
+    "DATABASE_TEST_NAME",
+    "CELERY_BROKER_URL",
+    "CELERY_RESULT_BACKEND",
+)
+CLEARED_FROM_ENVIRONMENT = (
+    "DJANGO_DEBUG",
+    "DJANGO_SECRET_KEY",
+    "DJANGO_ALLOWED_HOSTS",
+    "DJANGO_CSRF_TRUSTED_ORIGINS",
+    "DJANGO_LOG_LEVEL",
+    "DJANGO_STATIC_ROOT",
+    "DJANGO_SECURE_SSL_REDIRECT",
+    "DJANGO_HSTS_SECONDS",
+    "DJANGO_HSTS_PRELOAD",
+    "CELERY_TASK_ALWAYS_EAGER",
+    "CELERY_BROKER_WRITE_URL",
+    "CELERY_BROKER_READ_URL",
+    "DEMO_DATA_ALLOWED",
+    "DEMO_PASSWORD",
+    "SPC_RUN_LENGTH",
+    "HEADLINE_MEASURES",
+    "DUPLICATE_WORK_THRESHOLD",
+    "REPORTS_QUEUE",
+    "REPORT_SOFT_TIME_LIMIT",
+    "REPORT_TIME_LIMIT",
+    "REPORT_STALE_AFTER",
+    "REPORT_RULE_DELAY",
+)
+for _name in CLEARED_FROM_ENVIRONMENT:
+    os.environ.pop(_name, None)
+os.environ["DJANGO_READ_DOT_ENV"] = "false"
+
+from .base import *  # noqa: E402,F401,F403
+from .base import STORAGES  # noqa: E402
 
 # The manifest storage needs collectstatic before any page renders.
 STORAGES = {
