@@ -52,12 +52,18 @@ class Tally:
         ]
 
 
-def upsert(model, lookup, values, tally, kind):
-    """Create or update one record by its natural key, saving only when something differs."""
-    obj = model.objects.filter(**lookup).first()
+def upsert(model, lookup, values, tally, kind, create_only=False):
+    """Create or update one record by its natural key, saving only when something differs.
+
+    ``create_only`` is for records people edit in the portal: an existing one is never changed.
+    """
+    obj = model._base_manager.filter(**lookup).first()
     if obj is None:
         obj = model.objects.create(**lookup, **values)
         tally.add(kind, "created")
+        return obj
+    if create_only:
+        tally.add(kind, "unchanged")
         return obj
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
     if changed:
@@ -139,7 +145,7 @@ def load_reference(data=DATA):
                     "standard": Decimal(row["standard"]) if row["standard"] else None,
                     "comparator": row["comparator"],
                 },
-                tally, "measures",
+                tally, "measures", create_only=True,  # staff keep measures up to date in the portal
             )
     return tally
 

@@ -379,7 +379,8 @@ GAP_MONTHS = 6  # Planted (measure-data-gap): eip-2wk in the South East stops th
 class Seeded:
     tally: Tally = field(default_factory=Tally)
     password: str = DEFAULT_PASSWORD
-    users: list = field(default_factory=list)
+    users: list = field(default_factory=list)  # (username, role, whether this run set its password)
+    seeding: "Seeding" = None
 
 
 def months(first, last):
@@ -397,18 +398,66 @@ def end_of_next_financial_year(today):
     return dt.date(today.year + (2 if today.month >= 4 else 1), 3, 31)
 
 
-def set_m2m(manager, objects, tally, kind):
-    wanted = {o.pk for o in objects}
-    if set(manager.values_list("pk", flat=True)) != wanted:
-        manager.set(objects)
-        tally.add(kind, "updated")
+class Seeding:
+    """How the seed treats records that exist: left as people left them, unless a reset was asked for.
+
+    Without a reset, a record is created when it is missing and never changed once it exists, so
+    running the set-up again never puts back what somebody edited, archived or added. With a reset,
+    the demonstration records are brought back to their seeded values and each one replaced is named.
+    """
+
+    def __init__(self, reset=False):
+        self.reset = reset
+        self.created = set()  # (model, pk) of the records this run created
+        self.replaced = []  # what a reset put back: "programme “Cancer”: title, theme"
+
+    def ensure(self, model, lookup, values, tally, kind):
+        """The record with ``lookup``: created when missing; with a reset, brought back to ``values``."""
+        obj = model._base_manager.filter(**lookup).first()  # archived records too: never made again
+        if obj is None:
+            obj = model.objects.create(**lookup, **values)
+            self.created.add((model, obj.pk))
+            tally.add(kind, "created")
+            return obj
+        if self.reset:
+            before = {name: getattr(obj, name) for name in values}
+            upsert(model, lookup, values, tally, kind)
+            obj.refresh_from_db()
+            changed = [name for name in values if getattr(obj, name) != before[name]]
+            if changed:
+                self.replaced.append(f"{model._meta.verbose_name} “{obj}”: {', '.join(changed)}")
+        else:
+            tally.add(kind, "unchanged")
+        return obj
+
+    def is_new(self, obj):
+        return (type(obj), obj.pk) in self.created
+
+    def may_change(self, obj):
+        """Whether the seed may set the parts of ``obj`` it keeps apart (many-to-many, shares)."""
+        return self.reset or self.is_new(obj)
+
+    def set_m2m(self, owner, manager, objects, tally, kind):
+        if not self.may_change(owner):
+            return
+        wanted = {o.pk for o in objects}
+        if set(manager.values_list("pk", flat=True)) != wanted:
+            manager.set(objects)
+            tally.add(kind, "updated")
+            if not self.is_new(owner):
+                self.replaced.append(f"{kind} of “{owner}”")
 
 
-def seed(password=None, today=None):
-    """Build (or bring up to date) the demonstration data; returns what it did."""
+SEEDING = Seeding()
+
+
+def seed(password=None, today=None, reset=False):
+    """Add the demonstration data that is missing; with ``reset``, bring it back as seeded. Returns what it did."""
+    global SEEDING
     today = today or dt.date.today()
     result = Seeded(password=password or DEFAULT_PASSWORD)
     tally = result.tally
+    SEEDING = result.seeding = Seeding(reset=reset)
     with transaction.atomic():
         bodies = {b.code: b for b in NationalBody.objects.all()}
         if set(bodies) != {"NHSE", "NHSI"}:
@@ -422,6 +471,8 @@ def seed(password=None, today=None):
         appointments = seed_appointments(people, programmes, regions, bodies, tally)
         for slug, programme in programmes.items():
             sro = appointments.get(("sro", slug))
+            if not SEEDING.may_change(programme):
+                continue
             if sro is not None and programme.senior_responsible_owner_id != sro.pk:
                 programme.senior_responsible_owner = sro
                 programme.save()
@@ -442,7 +493,7 @@ def seed_programmes(bodies, duties, tally):
         rows = list(csv.DictReader(stream))
     for row in rows:
         slug = row["slug"]
-        programme = upsert(
+        programme = SEEDING.ensure(
             Programme, {"slug": slug},
             {
                 "title": row["title"], "summary": row["summary"], "description": DESCRIPTIONS[slug],
@@ -453,7 +504,7 @@ def seed_programmes(bodies, duties, tally):
             },
             tally, "programmes",
         )
-        set_m2m(programme.bodies, [bodies[code] for code in row["bodies"].split(";")], tally, "programme bodies")
+        SEEDING.set_m2m(programme, programme.bodies, [bodies[code] for code in row["bodies"].split(";")], tally, "programme bodies")
         programmes[slug] = programme
     return programmes
 
@@ -469,11 +520,13 @@ def seed_people(tally):
     names += [(name, name.lower().replace(" ", ".")) for name, _ in PROGRAMME_DIRECTORS.values()]
     names += [("Sam Staff", "sam.staff"), ("Alex Admin", "alex.admin")]
     for name, local in names:
-        people[email(local)] = upsert(Person, {"email": email(local)}, {"name": name}, tally, "people")
+        people[email(local)] = SEEDING.ensure(Person, {"email": email(local)}, {"name": name}, tally, "people")
     return people
 
 
 def put_shares(appointment, shares, bodies, tally):
+    if not SEEDING.may_change(appointment):
+        return
     held = {s.body.code: s for s in appointment.shares.select_related("body")}
     for code, percent in shares.items():
         share = held.pop(code, None)
@@ -490,7 +543,7 @@ def put_shares(appointment, shares, bodies, tally):
 
 
 def appoint(person, title, role, start, tally, *, region=None, programme=None):
-    return upsert(
+    return SEEDING.ensure(
         Appointment, {"person": person, "title": title, "start_date": start},
         {"role": role, "region": region, "programme": programme, "end_date": None},
         tally, "appointments",
@@ -539,7 +592,7 @@ def seed_approvals(programmes, bodies, tally):
             if slug == "maternity" and body.code == "NHSI":
                 decision = BoardApproval.Decision.DEFERRED
             date = programme.start_date - dt.timedelta(days=20 - 7 * index)
-            upsert(
+            SEEDING.ensure(
                 BoardApproval, {"programme": programme, "body": body, "date": date},
                 {"decision": decision, "minute_reference": f"{body.code} Board {date:%Y/%m} item {len(slug) % 9 + 3}"},
                 tally, "board approvals",
@@ -563,7 +616,7 @@ def seed_deliveries(programmes, regions, appointments, tally):
             if slug == "learning-disability" and code == "Y58":
                 continue
             rag = rags[(p_index * 3 + r_index) % len(rags)]
-            upsert(
+            SEEDING.ensure(
                 RegionalDelivery, {"programme": programme, "region": region},
                 {"rag": rag, "lead": appointments[("rd", code)].person, "note": RAG_NOTES[rag]},
                 tally, "regional deliveries",
@@ -574,20 +627,20 @@ def seed_workstreams(programmes, bodies, regions, tally):
     for slug, title, description, body_code, audiences, region_codes in WORKSTREAMS:
         programme = programmes[slug]
         body = bodies[body_code] if body_code else programme.accountable_body
-        workstream = upsert(
+        workstream = SEEDING.ensure(
             Workstream, {"programme": programme, "title": title},
             {"description": description, "body": body, "audiences": list(audiences),
              "start_date": programme.start_date, "end_date": None},
             tally, "workstreams",
         )
-        set_m2m(workstream.regions, [regions[c] for c in region_codes or []], tally, "workstream regions")
+        SEEDING.set_m2m(workstream, workstream.regions, [regions[c] for c in region_codes or []], tally, "workstream regions")
 
 
 def seed_expectations(programmes, bodies, regions, measures, today, tally):
     due = end_of_next_financial_year(today)
     for slug, body_code, audience, region_code, code, target, wording in EXPECTATIONS:
         measure = measures[code]
-        upsert(
+        SEEDING.ensure(
             Expectation,
             {"programme": programmes[slug], "audience": audience, "measure": measure,
              "region": regions[region_code] if region_code else None},
@@ -600,12 +653,12 @@ def seed_expectations(programmes, bodies, regions, measures, today, tally):
 def seed_agreed_measures(programmes, measures, tally):
     for slug, code, target in AGREED:
         programme = programmes[slug]
-        agreed = upsert(
+        agreed = SEEDING.ensure(
             ProgrammeMeasure, {"programme": programme, "measure": measures[code]},
             {"target": Decimal(target), "agreed_on": programme.start_date + dt.timedelta(days=61)},
             tally, "programme measures",
         )
-        set_m2m(agreed.agreed_by, list(programme.bodies.all()), tally, "programme measure bodies")
+        SEEDING.set_m2m(agreed, agreed.agreed_by, list(programme.bodies.all()), tally, "programme measure bodies")
 
 
 def generated_value(rng, code, region_offset, index, month, measure):
@@ -659,34 +712,42 @@ def seed_measurements(measures, regions, today, tally):
 
 
 def seed_users(bodies, regions, people, password, tally):
+    """The demonstration logins: created when missing; an existing one (and its password) is left alone."""
     users = []
     for username, first, last, role, region_code, person_email in DEMO_USERS:
         user = User.objects.filter(username=username).first()
         values = {"first_name": first, "last_name": last, "email": person_email,
                   "region": regions.get(region_code) if region_code else None,
                   "is_active": True, "must_change_password": False}
+        password_set = False
         if user is None:
             user = User(username=username, **values)
             user.set_password(password)
             user.save()
+            SEEDING.created.add((User, user.pk))
+            password_set = True
             tally.add("demonstration logins", "created")
-        else:
+        elif SEEDING.reset:
             changed = [k for k, v in values.items() if getattr(user, k) != v]
             if not user.check_password(password):
                 user.set_password(password)
                 changed.append("password")
+            password_set = True
             if changed:
                 for key in changed:
                     if key != "password":
                         setattr(user, key, values[key])
                 user.save()
+                SEEDING.replaced.append(f"login “{username}”: {', '.join(changed)}")
                 tally.add("demonstration logins", "updated")
-        set_m2m(user.bodies, [bodies["NHSE"], bodies["NHSI"]], tally, "login bodies")
-        set_m2m(user.groups, [Group.objects.get(name=role)], tally, "login roles")
+        else:
+            tally.add("demonstration logins", "unchanged")
+        SEEDING.set_m2m(user, user.bodies, [bodies["NHSE"], bodies["NHSI"]], tally, "login bodies")
+        SEEDING.set_m2m(user, user.groups, [Group.objects.get(name=role)], tally, "login roles")
         person = people[person_email]
-        if person.user_id != user.pk:
+        if person.user_id is None or (SEEDING.reset and person.user_id != user.pk):
             person.user = user
             person.save()
             tally.add("people", "updated")
-        users.append((username, role))
+        users.append((username, role, password_set))
     return users

@@ -185,3 +185,97 @@ def test_it_refuses_where_demonstration_data_is_not_allowed(settings):
     with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
         call_command("seed_demo", stdout=io.StringIO())
     assert not Programme.objects.exists()
+
+
+def run_sh_setup_steps():
+    """The `manage.py` steps of scripts/run.sh, in its order (collectstatic has nothing to do with records)."""
+    import shlex
+    from pathlib import Path
+
+    script = (Path(__file__).resolve().parents[1] / "scripts" / "run.sh").read_text()
+    steps = []
+    for line in script.splitlines():
+        if line.startswith(".venv/bin/python manage.py "):
+            args = shlex.split(line)[2:]
+            if args[0] not in {"collectstatic"}:
+                steps.append(args)
+    assert [s[0] for s in steps] == ["migrate", "load_reference", "import_ods", "import_ods", "seed_demo"]
+    return steps
+
+
+def run_setup():
+    for args in run_sh_setup_steps():
+        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
+
+
+def test_running_the_setup_again_leaves_every_edit_in_place():
+    from appointments.models import AppointmentShare, Person
+    from programmes.models import Measure
+
+    run_setup()
+    london = Region.objects.get(ods_code="Y56")
+    programme = Programme.objects.get(slug="cancer")
+    programme.title, programme.theme = "Cancer (edited)", "cancer-care"
+    programme.save()
+    programme.bodies.set(programme.bodies.filter(code="NHSE"))
+    delivery = RegionalDelivery.objects.filter(region=london).first()
+    delivery.rag = "red" if delivery.rag != "red" else "green"
+    delivery.note = "Edited by the London team"
+    delivery.save()
+    workstream = Workstream.objects.first()
+    workstream.regions.set([london])
+    measure = Measure.objects.get(code="ae-4hr")
+    measure.name = "A&E: patients seen within four hours (edited)"
+    measure.save()
+    person = Person.objects.get(email="sam.staff@example.nhs.uk")
+    person.name = "Samantha Staff"
+    person.save()
+    appointment = Appointment.objects.filter(role="regional_director", region=london).get()
+    share = appointment.shares.get(body__code="NHSE")
+    share.fte_percent = Decimal("60")
+    share.save()
+    AppointmentShare.objects.filter(appointment=appointment, body__code="NHSI").update(fte_percent=Decimal("40"))
+    from accounts.models import User
+
+    staff = User.objects.get(username="staff.demo")
+    staff.set_password("a password the person chose")
+    staff.save()
+    history_rows = Programme.history.count()
+
+    run_setup()
+
+    programme.refresh_from_db()
+    assert (programme.title, programme.theme) == ("Cancer (edited)", "cancer-care")
+    assert set(programme.bodies.values_list("code", flat=True)) == {"NHSE"}
+    changed = RegionalDelivery.objects.get(pk=delivery.pk)
+    assert (changed.rag, changed.note) == (delivery.rag, "Edited by the London team")
+    assert list(workstream.regions.all()) == [london]
+    assert Measure.objects.get(code="ae-4hr").name.endswith("(edited)")
+    assert Person.objects.get(email="sam.staff@example.nhs.uk").name == "Samantha Staff"
+    assert sorted(appointment.shares.values_list("fte_percent", flat=True)) == [Decimal("40"), Decimal("60")]
+    assert authenticate(username="staff.demo", password="a password the person chose") is not None
+    assert Programme.history.count() == history_rows  # the second run wrote nothing over anybody
+
+
+def test_reset_brings_the_demonstration_back_and_names_what_it_replaced():
+    seed_demo()
+    programme = Programme.objects.get(slug="cancer")
+    seeded_title = programme.title
+    programme.title = "Cancer (edited)"
+    programme.save()
+    out = io.StringIO()
+    call_command("seed_demo", "--reset", stdout=out)
+    programme.refresh_from_db()
+    assert programme.title == seeded_title
+    assert f"seed_demo --reset: replaced programme “{seeded_title}”: title" in out.getvalue()
+
+
+def test_reset_is_refused_where_demonstration_data_is_not_allowed(settings):
+    seed_demo()
+    programme = Programme.objects.get(slug="cancer")
+    programme.title = "Cancer (edited)"
+    programme.save()
+    settings.DEMO_DATA_ALLOWED = False
+    with pytest.raises(CommandError, match="DEMO_DATA_ALLOWED"):
+        call_command("seed_demo", "--reset", stdout=io.StringIO())
+    assert Programme.objects.get(slug="cancer").title == "Cancer (edited)"
