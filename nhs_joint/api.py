@@ -311,13 +311,26 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
                 current = self.etag_for(instance)
                 if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
                     raise PreconditionFailed()
+            before = self.writable_state(instance)
+            savepoint = transaction.savepoint()
             self.perform_update(serializer)
-            instance = serializer.instance
-        instance = self.get_queryset().get(pk=instance.pk)
+            instance = self.get_queryset().get(pk=instance.pk)
+            if self.writable_state(instance) == before:
+                # Nothing a client can set differs: write nothing (no history entry, no new version).
+                transaction.savepoint_rollback(savepoint)
+                instance = self.get_queryset().get(pk=instance.pk)
+            else:
+                transaction.savepoint_commit(savepoint)
         data = self.get_serializer(instance).data
         response = Response(data)
         response["ETag"] = self.etag_for(instance, data)
         return response
+
+    def writable_state(self, instance):
+        """The record as a client can set it: its representation without the read-only fields."""
+        serializer = self.get_serializer(instance)
+        data = serializer.data
+        return {name: data.get(name) for name, field in serializer.fields.items() if not field.read_only}
 
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()

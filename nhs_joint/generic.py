@@ -21,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import permissions
+from . import merge, permissions
 from .concurrency import changes_since, version_of
 from .exports import export_table
 from .tables import Table
@@ -221,32 +221,59 @@ class EditPage(ResourceView):
         obj = self.get_object(key)
         self.check_permission(obj)
         form = self.make_form(obj)
-        return self.render(form, obj, version=version_of(obj) if obj else "")
+        return self.render(form, obj, version=version_of(obj) if obj else "", original=merge.sign_original(form))
 
     def post(self, request, key=None):
         obj = self.get_object(key)
         self.check_permission(obj)
-        form = self.make_form(obj, data=request.POST)
-        submitted_version = request.POST.get(VERSION_FIELD, "")
-        if not form.is_valid():
-            return self.render(form, obj, version=submitted_version, status=400)
         if obj is None:
-            with transaction.atomic():
-                saved = form.save()
-            messages.success(request, f"{capfirst(self.resource.verbose_name)} “{saved}” created.")
-            return HttpResponseRedirect(saved.get_absolute_url())
+            return self.create(request)
         with transaction.atomic():
-            # Lock the row, then compare versions: two saves cannot both pass the check.
+            # Lock the row, then read it: two saves cannot both merge into the same version.
             list(self.resource.model.objects.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
+            obj = self.get_object(key)
             current = version_of(obj)
-            if submitted_version != current:
-                conflict = changes_since(obj, submitted_version) or [{"field": "This record", "who": "Someone"}]
-                return self.render(form, obj, version=current, conflict=conflict, status=409)
+            submitted_version = request.POST.get(VERSION_FIELD, "")
+            outcome = merge.merge(lambda data=None: self.make_form(obj, data), request.POST, stale=submitted_version != current)
+            original = merge.sign_original(self.make_form(obj))
+            if outcome.conflicts:
+                return self.render(
+                    self.make_form(obj, data=outcome.data), obj, version=current, original=original,
+                    conflict={
+                        "changes": changes_since(obj, submitted_version) if submitted_version != current else [],
+                        "fields": outcome.conflicts,
+                        "unchosen": outcome.unchosen,
+                        "errors": [
+                            {"text": f"Select which {c['label'].lower()} to keep.", "href": f"#{merge.CHOICE_PREFIX}{c['name']}"}
+                            for c in outcome.conflicts if c["unchosen"]
+                        ],
+                        "names": merge.conflict_choices(c["name"] for c in outcome.conflicts),
+                    },
+                    status=409,
+                )
+            form = self.make_form(obj, data=outcome.data)
+            if not form.is_valid():
+                return self.render(form, obj, version=current, original=original, status=400)
+            if outcome.nothing_changed:
+                messages.info(request, f"Nothing changed: “{obj}” was left as it was.")
+                return HttpResponseRedirect(obj.get_absolute_url())
             saved = form.save()
-        messages.success(request, f"Your changes to “{saved}” have been saved.")
+        message = f"Your changes to “{saved}” have been saved."
+        if outcome.kept_theirs:
+            message += " Changes made meanwhile by others were kept: " + ", ".join(outcome.kept_theirs) + "."
+        messages.success(request, message)
         return HttpResponseRedirect(saved.get_absolute_url())
 
-    def render(self, form, obj, version, conflict=None, status=200):
+    def create(self, request):
+        form = self.make_form(None, data=request.POST)
+        if not form.is_valid():
+            return self.render(form, None, version="", original="", status=400)
+        with transaction.atomic():
+            saved = form.save()
+        messages.success(request, f"{capfirst(self.resource.verbose_name)} “{saved}” created.")
+        return HttpResponseRedirect(saved.get_absolute_url())
+
+    def render(self, form, obj, version, original="", conflict=None, status=200):
         resource = self.resource
         if obj is None:
             title = f"New {resource.verbose_name}"
@@ -265,8 +292,12 @@ class EditPage(ResourceView):
                 "breadcrumbs": crumbs,
                 "version": version,
                 "version_field": VERSION_FIELD,
+                "original": original,
+                "original_field": merge.ORIGINAL_FIELD,
+                "conflicts_field": merge.CONFLICTS_FIELD,
+                "choice_prefix": merge.CHOICE_PREFIX,
                 "conflict": conflict,
-                "form_has_errors": bool(form.errors),
+                "form_has_errors": bool(form.errors) or bool(conflict and conflict["unchosen"]),
                 "cancel_url": obj.get_absolute_url() if obj else resource.list_url(),
             },
             status=status,
