@@ -3,6 +3,7 @@ from rest_framework import exceptions, serializers
 
 from nhs_joint import permissions
 from nhs_joint.api import (
+    ArchivableViewSetMixin,
     DecimalField,
     ModelRulesSerializer,
     NaturalKeyField,
@@ -32,7 +33,7 @@ class PersonSerializer(ModelRulesSerializer):
         return email
 
 
-class PersonViewSet(PortalViewSet):
+class PersonViewSet(ArchivableViewSetMixin, PortalViewSet):
     """People who hold posts (fictional in the demonstration data)."""
 
     queryset = Person.objects.all()
@@ -106,7 +107,7 @@ class AppointmentSerializer(ModelRulesSerializer):
         appointment._prefetched_objects_cache = {}
 
 
-class AppointmentViewSet(PortalViewSet):
+class AppointmentViewSet(ArchivableViewSetMixin, PortalViewSet):
     """Posts held for one body or jointly for both, written with their shares nested."""
 
     queryset = Appointment.objects.select_related("person", "region", "programme").prefetch_related(

@@ -10,10 +10,12 @@ from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
+from nhs_joint.archive import Archivable, LiveManager
+
 from nhs_joint.db import check_dates_in_order, DateRange, end_not_before_start, percentage
 
 
-class Person(models.Model):
+class Person(Archivable):
     """Someone who holds a post. People in the demonstration data are fictional."""
 
     name = models.CharField(max_length=200)
@@ -23,6 +25,8 @@ class Person(models.Model):
     )
 
     history = HistoricalRecords()
+    objects = LiveManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["name"]
@@ -70,7 +74,7 @@ def check_shares(shares):
     return None
 
 
-class Appointment(models.Model):
+class Appointment(Archivable):
     """A post held by a person, paid for by one body or shared by both (a joint appointment)."""
 
     class Role(models.TextChoices):
@@ -92,7 +96,8 @@ class Appointment(models.Model):
     end_date = models.DateField(null=True, blank=True)
 
     history = HistoricalRecords()
-    objects = AppointmentQuerySet.as_manager()
+    objects = LiveManager.from_queryset(AppointmentQuerySet)("person")
+    all_objects = AppointmentQuerySet.as_manager()
 
     class Meta:
         ordering = ["person__name", "start_date"]

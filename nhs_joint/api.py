@@ -10,13 +10,14 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
+from rest_framework.decorators import action
 from rest_framework import exceptions, permissions as drf_permissions, serializers, status, viewsets
 from rest_framework.parsers import JSONParser
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import permissions
+from . import archive, permissions
 from .concurrency import version_of
 
 
@@ -150,6 +151,12 @@ class PortalModelSerializer(serializers.ModelSerializer):
     }
     serializer_choice_field = ChoiceField
     serializer_related_field = IdField
+
+    def get_field_names(self, declared_fields, info):
+        names = list(super().get_field_names(declared_fields, info))
+        if archive.is_archivable(self.Meta.model) and "archived_at" not in names:
+            names.append("archived_at")  # when the record was archived; null while it is live
+        return names
 
 
 class ModelRulesSerializer(PortalModelSerializer):
@@ -332,8 +339,33 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
         data = serializer.data
         return {name: data.get(name) for name, field in serializer.fields.items() if not field.read_only}
 
+    def get_queryset(self):
+        queryset = super().get_queryset()
+        if not archive.is_archivable(queryset.model):
+            return queryset
+        if self.action == "list":
+            if self.request.query_params.get("archived") == "true":
+                return archive.with_archived(queryset).filter(archived_at__isnull=False)
+            return queryset
+        # A single record is reached archived or not: to read it, restore it or see its history.
+        return archive.with_archived(queryset)
+
     def destroy(self, request, *args, **kwargs):
         instance = self.get_object()
+        if getattr(instance, "archived_at", None) is None and archive.is_archivable(type(instance)):
+            if request.query_params.get("permanently") != "true":
+                # DELETE archives: the record leaves the lists and the reports, and can be restored.
+                with transaction.atomic():
+                    instance.archive()
+                return Response(status=status.HTTP_204_NO_CONTENT)
+        if archive.is_archivable(type(instance)):
+            if request.query_params.get("permanently") != "true":
+                return Response(status=status.HTTP_204_NO_CONTENT)  # archived already
+            if not request.user.is_administrator:
+                raise exceptions.PermissionDenied("Only an Administrator can delete this record for good.")
+            dependants = archive.dependants(instance)
+            if dependants:
+                raise Conflict(f"This record cannot be deleted while these depend on it: {'; '.join(dependants[:10])}.")
         try:
             with transaction.atomic():
                 instance.delete()
@@ -341,6 +373,22 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
             names = sorted({str(o) for o in error.protected_objects})[:10]
             raise Conflict(f"This record cannot be deleted while these depend on it: {'; '.join(names)}.")
         return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class ArchivableViewSetMixin:
+    """Restoring an archived record: ``POST …/<key>/restore/``."""
+
+    @action(detail=True, methods=["post"])
+    def restore(self, request, *args, **kwargs):
+        instance = self.get_object()
+        if instance.archived_at is not None:
+            with transaction.atomic():
+                instance.restore()
+        instance = self.get_queryset().get(pk=instance.pk)
+        data = self.get_serializer(instance).data
+        response = Response(data)
+        response["ETag"] = self.etag_for(instance, data)
+        return response
 
 
 class ReadOnlyPortalViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):

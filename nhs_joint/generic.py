@@ -10,10 +10,9 @@ from dataclasses import dataclass, field
 from typing import Callable
 
 from django.contrib import messages
-from django.contrib.admin.utils import NestedObjects
 from django.core.exceptions import PermissionDenied
 from django.core.paginator import Paginator
-from django.db import router, transaction
+from django.db import transaction
 from django.db.models import ProtectedError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
@@ -21,7 +20,7 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import merge, permissions
+from . import archive, merge, permissions
 from .concurrency import changes_since, version_of
 from .exports import export_table
 from .tables import Table
@@ -73,12 +72,18 @@ class Resource:
     def verbose_name_plural(self):
         return str(self.model._meta.verbose_name_plural)
 
+    @property
+    def archivable(self):
+        return archive.is_archivable(self.model)
+
     def get_object(self, value):
-        queryset = (self.detail_queryset or self.queryset)()
-        try:
-            return queryset.get(**{self.lookup: value})
-        except (self.model.DoesNotExist, ValueError):
-            raise Http404(f"No {self.verbose_name} found.") from None
+        """The record at ``value``, archived or not: its page, history and restoring must reach it."""
+        with archive.including_archived():
+            queryset = (self.detail_queryset or self.queryset)()
+            try:
+                return queryset.get(**{self.lookup: value})
+            except (self.model.DoesNotExist, ValueError):
+                raise Http404(f"No {self.verbose_name} found.") from None
 
     def list_url(self):
         return reverse(f"{self.name}-list")
@@ -101,6 +106,11 @@ class Resource:
             patterns.append(
                 path(f"{self.prefix}/{key}/edit/", EditPage.as_view(resource=self), name=f"{self.name}-edit")
             )
+            if self.archivable:
+                patterns += [
+                    path(f"{self.prefix}/{key}/archive/", ArchivePage.as_view(resource=self), name=f"{self.name}-archive"),
+                    path(f"{self.prefix}/{key}/restore/", RestorePage.as_view(resource=self), name=f"{self.name}-restore"),
+                ]
             if self.deletable:
                 patterns.append(
                     path(f"{self.prefix}/{key}/delete/", DeletePage.as_view(resource=self), name=f"{self.name}-delete")
@@ -131,9 +141,15 @@ class ListPage(ResourceView):
 
     def get(self, request):
         resource = self.resource
-        filterset = resource.filterset(request.GET, queryset=resource.queryset(), request=request)
+        show_archived = resource.archivable and request.GET.get("archived") == "yes"
+        if show_archived:
+            with archive.including_archived():
+                base = resource.queryset().filter(archived_at__isnull=False)
+        else:
+            base = resource.queryset()
+        filterset = resource.filterset(request.GET, queryset=base, request=request)
         if not filterset.is_valid():
-            queryset = resource.queryset().none()
+            queryset = base.none()
         else:
             queryset = filterset.qs
         if not queryset.ordered:
@@ -153,8 +169,10 @@ class ListPage(ResourceView):
             "generic/list.jinja",
             {
                 "resource": resource,
-                "page_title": capfirst(resource.verbose_name_plural),
+                "page_title": ("Archived " + str(resource.verbose_name_plural)) if show_archived
+                else capfirst(resource.verbose_name_plural),
                 "breadcrumbs": [{"text": "Home", "href": "/"}],
+                "show_archived": show_archived,
                 "filterset": filterset,
                 "table": table,
                 "page": page,
@@ -185,8 +203,15 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
+        obj = self.resource.get_object(key)
+        if getattr(obj, "is_archived", False):
+            # An archived record's page shows what it held when it was archived.
+            with archive.including_archived():
+                return self.show(request, obj)
+        return self.show(request, obj)
+
+    def show(self, request, obj):
         resource = self.resource
-        obj = resource.get_object(key)
         context = {
             "resource": resource,
             "object": obj,
@@ -194,6 +219,7 @@ class DetailPage(ResourceView):
             "breadcrumbs": resource.breadcrumbs(),
             "summary": resource.summary(obj) if resource.summary else [],
             "can_edit": resource.form is not None and resource.change_permission(request.user, obj).allowed,
+            "can_delete": resource.deletable and can_delete(resource, request.user, obj),
         }
         if resource.detail_context:
             context.update(resource.detail_context(obj, request))
@@ -211,6 +237,8 @@ class EditPage(ResourceView):
     def check_permission(self, obj):
         user = self.request.user
         resource = self.resource
+        if getattr(obj, "is_archived", False):
+            raise PermissionDenied(f"This {resource.verbose_name} is archived: restore it before changing it.")
         decision = resource.change_permission(user, obj) if obj is not None else resource.create_permission(user)
         decision.enforce()
 
@@ -304,18 +332,82 @@ class EditPage(ResourceView):
         )
 
 
-class DeletePage(ResourceView):
-    """Confirm, then delete; the page lists what goes with the record, or what stops it."""
+def can_delete(resource, user, obj):
+    """Records people archive are deleted for good only by Administrators; other records by their editors."""
+    if resource.archivable:
+        return user.is_administrator
+    return resource.change_permission(user, obj).allowed
+
+
+class ArchivePage(ResourceView):
+    """Confirm, then archive: the record leaves the lists and the reports, and can be restored."""
 
     def get(self, request, key):
         obj = self.resource.get_object(key)
         self.resource.change_permission(request.user, obj).enforce()
-        return self.render(obj)
+        return render(
+            request,
+            "generic/archive.jinja",
+            {
+                "resource": self.resource,
+                "object": obj,
+                "page_title": f"Archive {self.resource.verbose_name}: {obj}",
+                "breadcrumbs": self.resource.breadcrumbs(obj),
+            },
+        )
 
     def post(self, request, key):
         obj = self.resource.get_object(key)
         self.resource.change_permission(request.user, obj).enforce()
+        if not obj.is_archived:
+            with transaction.atomic():
+                obj.archive()
+        messages.success(
+            request, f"{capfirst(self.resource.verbose_name)} “{obj}” archived. It can be restored from its page."
+        )
+        return HttpResponseRedirect(self.resource.list_url())
+
+
+class RestorePage(ResourceView):
+    """Bring an archived record back into the lists and the reports."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, key):
+        obj = self.resource.get_object(key)
+        self.resource.change_permission(request.user, obj).enforce()
+        if obj.is_archived:
+            with transaction.atomic():
+                obj.restore()
+        messages.success(request, f"{capfirst(self.resource.verbose_name)} “{obj}” restored.")
+        return HttpResponseRedirect(obj.get_absolute_url())
+
+
+class DeletePage(ResourceView):
+    """Confirm, then delete for good; the page lists what goes with the record, or what stops it.
+
+    A record people archive is deleted only by an Administrator, and only when nothing hangs off it.
+    """
+
+    def check(self, request, obj):
+        if not can_delete(self.resource, request.user, obj):
+            if self.resource.archivable:
+                raise PermissionDenied(
+                    f"Only an Administrator can delete a {self.resource.verbose_name} for good. Archive it instead."
+                )
+            self.resource.change_permission(request.user, obj).enforce()
+
+    def get(self, request, key):
+        obj = self.resource.get_object(key)
+        self.check(request, obj)
+        return self.render(obj)
+
+    def post(self, request, key):
+        obj = self.resource.get_object(key)
+        self.check(request, obj)
         name = str(obj)
+        if self.resource.archivable and archive.dependants(obj):
+            return self.render(obj, status=409)
         try:
             with transaction.atomic():
                 obj.delete()
@@ -325,14 +417,11 @@ class DeletePage(ResourceView):
         return HttpResponseRedirect(self.resource.list_url())
 
     def render(self, obj, protected=None, status=200):
-        collector = NestedObjects(using=router.db_for_write(obj.__class__))
-        collector.collect([obj])
-        consequences = {}
-        for model, instances in collector.model_objs.items():
-            if model is obj.__class__ or model._meta.auto_created or model.__name__.startswith("Historical"):
-                continue
-            consequences[capfirst(model._meta.verbose_name_plural)] = len(instances)
+        collector, consequences = archive.consequences(obj)
         blockers = protected if protected is not None else collector.protected
+        if self.resource.archivable:
+            blockers = list(blockers) + [_Named(text) for text in consequences_text(consequences)]
+            consequences = {}
         return render(
             self.request,
             "generic/delete.jinja",
@@ -342,10 +431,24 @@ class DeletePage(ResourceView):
                 "page_title": f"Delete {self.resource.verbose_name}: {obj}",
                 "breadcrumbs": self.resource.breadcrumbs(obj),
                 "consequences": consequences,
-                "blockers": sorted({f"{capfirst(b._meta.verbose_name)}: {b}" for b in blockers})[:20],
+                "blockers": sorted({_blocker(b) for b in blockers})[:20],
             },
             status=status,
         )
+
+
+class _Named(str):
+    """A line of the delete page's list of what stops a deletion."""
+
+
+def consequences_text(consequences):
+    return [f"{name}: {count}" for name, count in consequences.items()]
+
+
+def _blocker(record):
+    if isinstance(record, _Named):
+        return str(record)
+    return f"{capfirst(record._meta.verbose_name)}: {record}"
 
 
 class HistoryPage(ResourceView):

@@ -48,6 +48,8 @@ def widget_data(bound_field, value) -> dict[str, list[str]]:
     if isinstance(widget, forms.CheckboxInput):
         return {name: ["on"] if value else []}
     shown = widget.format_value(value)
+    if isinstance(shown, (list, tuple)):  # a select gives the list of its selected options
+        return {name: [str(v) for v in shown][:1] or [""]}
     return {name: ["" if shown is None else str(shown)]}
 
 

@@ -6,7 +6,15 @@ from rest_framework.response import Response
 
 from appointments.models import Appointment, Person
 from nhs_joint import permissions
-from nhs_joint.api import ChoiceField, IdField, ModelRulesSerializer, NaturalKeyField, PortalViewSet, refuse_unless
+from nhs_joint.api import (
+    ArchivableViewSetMixin,
+    ChoiceField,
+    IdField,
+    ModelRulesSerializer,
+    NaturalKeyField,
+    PortalViewSet,
+    refuse_unless,
+)
 from organisations.models import NationalBody, StatutoryDuty
 from regions import spc
 from regions.models import Region
@@ -92,7 +100,7 @@ class ProgrammeSerializer(ModelRulesSerializer):
         return super().create(validated_data)
 
 
-class ProgrammeViewSet(PortalViewSet):
+class ProgrammeViewSet(ArchivableViewSetMixin, PortalViewSet):
     """National programmes, by slug."""
 
     queryset = Programme.objects.select_related("accountable_body", "duty").prefetch_related("bodies")
@@ -165,7 +173,7 @@ class WorkstreamSerializer(ProgrammeChildSerializer):
         fields = ["id", "programme", "title", "description", "body", "regions", "audiences", "start_date", "end_date"]
 
 
-class WorkstreamViewSet(PortalViewSet):
+class WorkstreamViewSet(ArchivableViewSetMixin, PortalViewSet):
     """The pieces of work of each programme."""
 
     queryset = Workstream.objects.select_related("programme", "body").prefetch_related("regions")
@@ -195,7 +203,7 @@ class ExpectationSerializer(ProgrammeChildSerializer):
         return attrs
 
 
-class ExpectationViewSet(PortalViewSet):
+class ExpectationViewSet(ArchivableViewSetMixin, PortalViewSet):
     """What programmes ask of providers, commissioners and local systems."""
 
     queryset = Expectation.objects.select_related("programme", "issued_by", "region", "measure")
@@ -258,7 +266,7 @@ class SpcQuerySerializer(serializers.Serializer):
         return region
 
 
-class MeasureViewSet(PortalViewSet):
+class MeasureViewSet(ArchivableViewSetMixin, PortalViewSet):
     """Measures of success, by code."""
 
     queryset = Measure.objects.all()

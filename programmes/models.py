@@ -7,6 +7,8 @@ from django.db.models import Q
 from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from nhs_joint.archive import Archivable, LiveManager
+
 from nhs_joint.db import check_dates_in_order, end_not_before_start
 
 
@@ -43,7 +45,7 @@ def check_accountability(bodies, accountable_body, duty):
     return errors
 
 
-class Programme(models.Model):
+class Programme(Archivable):
     """A national programme run by one or both bodies."""
 
     class IntegrationStage(models.TextChoices):
@@ -95,6 +97,8 @@ class Programme(models.Model):
     version = models.PositiveIntegerField(default=1, editable=False)
 
     history = HistoricalRecords(m2m_fields=[bodies])
+    objects = LiveManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["title"]
@@ -145,6 +149,8 @@ class BoardApproval(models.Model):
     minute_reference = models.CharField(max_length=100, blank=True)
 
     history = HistoricalRecords()
+    objects = LiveManager("programme")
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["programme__title", "date"]
@@ -188,6 +194,8 @@ class RegionalDelivery(models.Model):
     updated = models.DateTimeField(auto_now=True)
 
     history = HistoricalRecords()
+    objects = LiveManager("programme")
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["programme__title", "region__name"]
@@ -206,7 +214,7 @@ class RegionalDelivery(models.Model):
         return f"{self.programme} in {self.region}"
 
 
-class Workstream(models.Model):
+class Workstream(Archivable):
     """A piece of a programme's work, owned by one body, aimed at some audiences in some regions."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="workstreams")
@@ -221,6 +229,8 @@ class Workstream(models.Model):
     end_date = models.DateField(null=True, blank=True)
 
     history = HistoricalRecords(m2m_fields=[regions])
+    objects = LiveManager("programme")
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["programme__title", "title"]
@@ -252,7 +262,7 @@ class Workstream(models.Model):
         check_dates_in_order(self, "start_date", "end_date")
 
 
-class Measure(models.Model):
+class Measure(Archivable):
     """A measure of success agreed with the organisations affected, such as the A&E 4-hour standard."""
 
     class Direction(models.TextChoices):
@@ -272,6 +282,8 @@ class Measure(models.Model):
     comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
 
     history = HistoricalRecords()
+    objects = LiveManager()
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["code"]
@@ -306,7 +318,7 @@ class Measure(models.Model):
             raise ValidationError({field: "The value must not be negative."})
 
 
-class Expectation(models.Model):
+class Expectation(Archivable):
     """What a programme asks of an audience: the 'one voice' the bodies speak with."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
@@ -328,6 +340,8 @@ class Expectation(models.Model):
     wording = models.TextField()
 
     history = HistoricalRecords()
+    objects = LiveManager("programme", "measure")
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["programme__title", "measure__code", "start_date"]
@@ -361,6 +375,8 @@ class ProgrammeMeasure(models.Model):
     agreed_by = models.ManyToManyField("organisations.NationalBody", related_name="agreed_measures")
 
     history = HistoricalRecords(m2m_fields=[agreed_by])
+    objects = LiveManager("programme", "measure")
+    all_objects = models.Manager()
 
     class Meta:
         ordering = ["programme__title", "measure__code"]

@@ -136,7 +136,7 @@ def payloads(w):
         ),
         "regional-deliveries": (
             {"programme": "winter", "region": "Y56", "rag": "amber", "lead": "rd@example.nhs.uk", "note": "Behind"},
-            {"rag": "green"},
+            {"rag": "red"},
         ),
     }
 
