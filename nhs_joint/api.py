@@ -241,6 +241,9 @@ class PortalPermission(drf_permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
+        if (request.method == "DELETE" and request.query_params.get("permanently") == "true"
+                and archive.is_archivable(type(obj)) and request.user.is_administrator):
+            return True  # deleting an archivable record for good is the Administrators' (PortalViewSet.destroy)
         refuse_unless(view.change_permission(request.user, obj))
         return True
 
@@ -307,6 +310,8 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.get_object()
+            if getattr(instance, "archived_at", None) is not None:
+                raise Conflict("This record is archived: restore it (POST …/restore/) before changing it.")
             # Lock the row, then compare: two writers cannot both pass the check.
             # (No ordering and no joins: FOR UPDATE cannot lock the nullable side of an outer join.)
             list(type(instance).objects.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
@@ -344,7 +349,10 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
         if not archive.is_archivable(queryset.model):
             return queryset
         if self.action == "list":
-            if self.request.query_params.get("archived") == "true":
+            archived = self.request.query_params.getlist("archived")
+            if archived not in ([], ["true"], ["false"]):
+                raise exceptions.ValidationError({"archived": ["Give archived once, as true or false."]})
+            if archived == ["true"]:
                 return archive.with_archived(queryset).filter(archived_at__isnull=False)
             return queryset
         # A single record is reached archived or not: to read it, restore it or see its history.

@@ -6,6 +6,8 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 
+from . import archive
+
 # Operations that answer one record with its ETag (nhs_joint.api.SingleRecordETagMixin and PortalViewSet.update).
 ETAG_ACTIONS = {"retrieve", "update", "partial_update"}
 
@@ -31,6 +33,22 @@ class PortalAutoSchema(AutoSchema):
                 OpenApiParameter(
                     "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200], required=True,
                     description="The version of the record: send it back in If-Match when you change it.",
+                )
+            )
+        model = getattr(getattr(self.view, "queryset", None), "model", None)
+        if archive.is_archivable(model) and action == "list":
+            parameters.append(
+                OpenApiParameter(
+                    "archived", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                    description="true: only archived records; false or left out: only live ones.",
+                )
+            )
+        if archive.is_archivable(model) and action == "destroy":
+            parameters.append(
+                OpenApiParameter(
+                    "permanently", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                    description="Left out, a DELETE archives the record (restore it with POST …/restore/). "
+                    "true: delete it for good: Administrators only, and only a record nothing depends on.",
                 )
             )
         if action in ("update", "partial_update"):
@@ -72,6 +90,7 @@ class PortalAutoSchema(AutoSchema):
             extra["404"] = OpenApiResponse(ErrorSerializer, description="No such page of results.")
         if method in ("PUT", "PATCH"):
             extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
+            extra["409"] = OpenApiResponse(ErrorSerializer, description="The record is archived: restore it first.")
         if method == "DELETE":
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
         if method in ("POST", "PUT", "PATCH") and self._takes_json_only():

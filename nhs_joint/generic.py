@@ -219,7 +219,7 @@ class DetailPage(ResourceView):
             "breadcrumbs": resource.breadcrumbs(),
             "summary": resource.summary(obj) if resource.summary else [],
             "can_edit": resource.form is not None and resource.change_permission(request.user, obj).allowed,
-            "can_delete": resource.deletable and can_delete(resource, request.user, obj),
+            "can_delete": resource.form is not None and resource.deletable and can_delete(resource, request.user, obj),
         }
         if resource.detail_context:
             context.update(resource.detail_context(obj, request))
@@ -390,12 +390,12 @@ class DeletePage(ResourceView):
     """
 
     def check(self, request, obj):
-        if not can_delete(self.resource, request.user, obj):
-            if self.resource.archivable:
-                raise PermissionDenied(
-                    f"Only an Administrator can delete a {self.resource.verbose_name} for good. Archive it instead."
-                )
-            self.resource.change_permission(request.user, obj).enforce()
+        if can_delete(self.resource, request.user, obj):
+            return
+        self.resource.change_permission(request.user, obj).enforce()  # the reason this person cannot edit it
+        raise PermissionDenied(
+            f"Only an Administrator can delete a {self.resource.verbose_name} for good. Archive it instead."
+        )
 
     def get(self, request, key):
         obj = self.resource.get_object(key)

@@ -13,6 +13,7 @@ from tests import factories as f
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
+ARCHIVED_ON_DELETE = {"programmes", "workstreams", "expectations", "measures", "people", "appointments"}
 READ_ONLY = ["bodies", "regions", "local-systems", "organisations", "findings"]
 WRITABLE = [
     "programmes", "board-approvals", "workstreams", "expectations", "measures", "programme-measures", "measurements",
@@ -221,7 +222,14 @@ class TestWriting:
         put = client.put(url, {**create, **change}, format="json", HTTP_IF_MATCH=updated["ETag"])
         assert put.status_code == 200, put.json()
         assert client.delete(url).status_code == 204
-        assert client.get(url).status_code == 404
+        if resource in ARCHIVED_ON_DELETE:
+            # DELETE archives: out of the list, still readable, restorable.
+            assert client.get(url).json()["archived_at"] is not None
+            listed = client.get(f"{API}/{resource}/").json()["results"]
+            assert str(key) not in [str(r[KEYS.get(resource, "id")]) for r in listed]
+            assert client.post(f"{url}restore/").json()["archived_at"] is None
+        else:
+            assert client.get(url).status_code == 404
 
     @pytest.mark.parametrize("resource", BODY_OWNED)
     def test_staff_of_the_other_body_are_refused_with_a_reason(self, world, records, resource):
@@ -314,8 +322,8 @@ class TestRegionalDelivery:
             refused(world[who].delete(url), 403, "Regional director")
         assert RegionalDelivery.objects.get().rag == "amber"
         changed = world["director"].patch(url, change, format="json", HTTP_IF_MATCH=world["director"].get(url)["ETag"])
-        assert changed.status_code == 200 and changed.json()["rag"] == "green"
-        assert RegionalDelivery.objects.get().rag == "green"
+        assert changed.status_code == 200 and changed.json()["rag"] == "red"
+        assert RegionalDelivery.objects.get().rag == "red"
         moved = world["director"].patch(url, {"region": "Y60"}, format="json")
         refused(moved, 403, "Only the Regional director of Midlands")
         assert RegionalDelivery.objects.get().region.ods_code == "Y56"
@@ -532,11 +540,15 @@ class TestBadInput:
         assert response.status_code == 400 and "NHSI does not run Winter" in response.json()["issued_by"][0]
         assert not Expectation.objects.exists()
 
-    def test_a_record_in_use_is_not_deleted(self, world):
+    def test_a_record_in_use_is_archived_not_deleted(self, world, nhse):
         f.ExpectationFactory(programme=world["programme"], issued_by=world["nhse"], measure=world["measure"])
-        response = world["staff"].delete(f"{API}/measures/ae-4hr/")
-        refused(response, 409, "depend on it")
-        assert Measure.objects.filter(code="ae-4hr").exists()
+        refused(world["staff"].delete(f"{API}/measures/ae-4hr/?permanently=true"), 403, "Only an Administrator")
+        admin = client_for(f.UserFactory(role="Administrator", bodies=[nhse]))
+        refused(admin.delete(f"{API}/measures/ae-4hr/?permanently=true"), 409, "depend on it")
+        assert world["staff"].delete(f"{API}/measures/ae-4hr/").status_code == 204
+        assert Measure.all_objects.get(code="ae-4hr").archived_at is not None
+        refused(admin.delete(f"{API}/measures/ae-4hr/?permanently=true"), 409, "depend on it")
+        refused(world["staff"].patch(f"{API}/measures/ae-4hr/", {"name": "Renamed"}, format="json"), 409, "archived")
 
     @pytest.mark.parametrize(
         "query, parameter",

@@ -7,7 +7,7 @@ import pytest
 from django.contrib.auth.models import Group
 
 from appointments.models import Appointment, AppointmentShare
-from programmes.models import Programme, RegionalDelivery
+from programmes.models import BoardApproval, Programme, RegionalDelivery
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db
@@ -153,7 +153,7 @@ class TestPermissions:
     def test_staff_of_the_other_body_get_403_saying_why(self, client, nhsi, programme):
         other = f.UserFactory(role="Staff", bodies=[nhsi])
         client.force_login(other)
-        for url in (f"/programmes/{programme.slug}/edit/", f"/programmes/{programme.slug}/delete/"):
+        for url in (f"/programmes/{programme.slug}/edit/", f"/programmes/{programme.slug}/archive/"):
             response = client.get(url)
             assert response.status_code == 403
             assert "Only staff of NHS England can change this programme" in response.content.decode()
@@ -239,24 +239,35 @@ class TestAppointments:
 
 
 class TestDeleteAndHistory:
-    def test_delete_asks_and_says_what_goes_with_it(self, client, staff, programme, nhse):
+    def test_staff_archive_and_an_administrator_sees_what_stops_a_deletion(self, client, staff, programme, nhse):
         f.WorkstreamFactory(programme=programme, body=nhse)
         f.WorkstreamFactory(programme=programme, body=nhse)
         client.force_login(staff)
+        html = client.get(f"/programmes/{programme.slug}/").content.decode()
+        assert "Archive" in html and "Delete for good" not in html
+        assert "Nothing is deleted" in client.get(f"/programmes/{programme.slug}/archive/").content.decode()
+        refused = client.post(f"/programmes/{programme.slug}/delete/")
+        assert refused.status_code == 403 and "Only an Administrator" in refused.content.decode()
+        admin = f.UserFactory(role="Administrator", bodies=[nhse])
+        client.force_login(admin)
         html = client.get(f"/programmes/{programme.slug}/delete/").content.decode()
-        assert "Are you sure you want to delete" in html and "Workstreams: 2" in html
-        assert Programme.objects.filter(pk=programme.pk).exists()
-        assert client.post(f"/programmes/{programme.slug}/delete/").status_code == 302
-        assert not Programme.objects.filter(pk=programme.pk).exists()
-        assert Programme.history.filter(id=programme.pk, history_type="-").exists()
+        assert "cannot be deleted" in html and "Workstreams: 2" in html
+        assert client.post(f"/programmes/{programme.slug}/delete/").status_code == 409
+        assert Programme.all_objects.filter(pk=programme.pk).exists()
 
-    def test_delete_refused_when_other_records_depend_on_it(self, client, staff, nhse):
+    def test_delete_refused_when_other_records_depend_on_it(self, client, nhse):
         measure = f.MeasureFactory()
         f.ExpectationFactory(measure=measure, issued_by=nhse)
-        client.force_login(staff)
+        client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
         response = client.post(f"/measures/{measure.code}/delete/")
         assert response.status_code == 409
         assert "cannot be deleted" in response.content.decode()
+
+    def test_a_record_nothing_depends_on_is_deleted_by_its_editors(self, client, staff, programme, nhse):
+        approval = f.BoardApprovalFactory(programme=programme, body=nhse)
+        client.force_login(staff)
+        assert client.post(f"/board-approvals/{approval.pk}/delete/").status_code == 302
+        assert BoardApproval.history.filter(id=approval.pk, history_type="-", history_user=staff).exists()
 
 
 class TestLists:

@@ -84,7 +84,23 @@ def test_staff_find_edit_and_see_history(new_page, world):
     assert_accessible(page, "history")
 
 
-def test_second_editor_is_told_of_the_conflict(new_page, world):
+def test_a_resubmit_keeps_the_other_editors_change_to_fields_you_did_not_touch(new_page, world):
+    first, second = new_page(), new_page()
+    for page in (first, second):
+        sign_in(page, "sam.staff")
+        page.goto("/programmes/urgent-emergency-care/edit/")
+    first.get_by_label("Theme").fill("urgent-and-emergency-care")
+    first.get_by_role("button", name="Save").click()
+    expect(first.get_by_role("status").first).to_contain_text("have been saved")
+
+    second.get_by_label("Summary").fill("My different summary")
+    second.get_by_role("button", name="Save").click()
+    expect(second.get_by_role("status").first).to_contain_text("Changes made meanwhile by others were kept: Theme.")
+    programme = Programme.objects.get(slug="urgent-emergency-care")
+    assert (programme.theme, programme.summary) == ("urgent-and-emergency-care", "My different summary")
+
+
+def test_a_same_field_conflict_asks_which_value_to_keep(new_page, world):
     first, second = new_page(), new_page()
     for page in (first, second):
         sign_in(page, "sam.staff")
@@ -93,13 +109,34 @@ def test_second_editor_is_told_of_the_conflict(new_page, world):
     first.get_by_role("button", name="Save").click()
     expect(first.get_by_role("heading", level=1)).to_have_text("Urgent and emergency care (one team)")
 
-    second.get_by_label("Summary").fill("My different summary")
+    second.get_by_label("Title").fill("Urgent and emergency care programme")
+    second.get_by_label("Summary").fill("Winter, A&E and flow")
     second.get_by_role("button", name="Save").click()
     warning = second.locator("#conflict")
     expect(warning).to_contain_text("Someone else changed this programme")
     expect(warning).to_contain_text("Sam Staff changed Title from “Urgent and emergency care” to “Urgent and emergency care (one team)”")
-    expect(second.get_by_label("Summary")).to_have_value("My different summary")
+    expect(second.get_by_role("group", name="Which title should be saved?")).to_be_visible()
+    assert_accessible(second, "conflict")
+    # Saving without choosing asks again and writes nothing.
+    second.get_by_role("button", name="Save").click()
+    expect(second.locator(".nhsuk-error-summary")).to_contain_text("Select which title to keep.")
     assert Programme.objects.get(slug="urgent-emergency-care").summary == "Winter planning and A&E performance"
+
+    second.get_by_label("Theirs, saved now: “Urgent and emergency care (one team)”").check()
+    second.get_by_role("button", name="Save").click()
+    expect(second.get_by_role("heading", level=1)).to_have_text("Urgent and emergency care (one team)")
+    programme = Programme.objects.get(slug="urgent-emergency-care")
+    assert (programme.title, programme.summary) == ("Urgent and emergency care (one team)", "Winter, A&E and flow")
+
+
+def test_a_save_that_changes_nothing_writes_nothing(new_page, world):
+    page = new_page()
+    sign_in(page, "sam.staff")
+    before = Programme.history.filter(id=world["uec"].pk).count()
+    page.goto("/programmes/urgent-emergency-care/edit/")
+    page.get_by_role("button", name="Save").click()
+    expect(page.get_by_role("status").first).to_contain_text("Nothing changed")
+    assert Programme.history.filter(id=world["uec"].pk).count() == before
 
 
 def test_administrator_creates_a_regional_director_who_lands_on_their_region(new_page, world):
