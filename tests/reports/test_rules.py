@@ -91,7 +91,7 @@ class TestExpectationConflictAndDuplicateAsk:
         [
             {"audience": "commissioners", "target": 90},  # another audience
             {"region": "london", "target": 90, "first_region": "midlands"},  # regions that do not overlap
-            {"start_date": dt.date(2017, 1, 1), "due_date": dt.date(2018, 1, 1), "target": 90},  # no longer current
+            {"start_date": dt.date(2017, 1, 1), "due_date": dt.date(2018, 1, 1), "target": 90},  # over before the first
         ],
     )
     def test_near_misses_do_not_conflict(self, asks, second):
@@ -107,6 +107,48 @@ class TestExpectationConflictAndDuplicateAsk:
         expectation(asks, asks["p2"], region=asks["london"], target=92)
         found = run("expectation-conflict")
         assert len(found) == 1 and found[0].region_id == asks["london"].pk
+
+    # Past, current and future asks: what matters is whether the two overlap each other in time.
+    @pytest.mark.parametrize(
+        "first, second, months",
+        [
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+             "April 2018 to March 2019"),  # both over before today
+            ((dt.date(2017, 10, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2020, 3, 31)),
+             "April 2018 to March 2019"),  # both past, overlapping in part
+            ((TODAY + dt.timedelta(days=400), TODAY + dt.timedelta(days=800)),
+             (TODAY + dt.timedelta(days=500), TODAY + dt.timedelta(days=900)), None),  # both planned, not yet started
+            ((dt.date(2018, 4, 1), LATER), (TODAY + dt.timedelta(days=30), LATER + dt.timedelta(days=90)), None),
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 1)), (dt.date(2019, 3, 1), dt.date(2020, 3, 31)), "March 2019"),  # one day
+        ],
+    )
+    def test_asks_that_overlap_each_other_are_compared_whenever_they_fall(self, asks, first, second, months):
+        a = expectation(asks, asks["p1"], start_date=first[0], due_date=first[1])
+        b = expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], target=90)
+        months = months or f"{max(first[0], second[0]):%B %Y} to {min(first[1], second[1]):%B %Y}"
+        found = run("expectation-conflict")
+        assert len(found) == 1 and f"both for {months}:" in found[0].message
+        assert {r["id"] for r in found[0].records if r["type"] == "expectation"} == {a.pk, b.pk}
+        b.target = 95
+        b.save()
+        found = run("duplicate-ask")
+        assert len(found) == 1 and f"for {months}:" in found[0].message and run("expectation-conflict") == []
+
+    @pytest.mark.parametrize(
+        "first, second",
+        [
+            ((dt.date(2017, 4, 1), dt.date(2018, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31))),  # one after the other
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2017, 4, 1), dt.date(2018, 3, 31))),  # the same, reversed
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (TODAY + dt.timedelta(days=30), LATER)),  # past and future
+            ((TODAY, TODAY + dt.timedelta(days=30)), (TODAY + dt.timedelta(days=31), LATER)),  # current and next
+        ],
+    )
+    def test_asks_that_do_not_overlap_each_other_stay_silent(self, asks, first, second):
+        expectation(asks, asks["p1"], start_date=first[0], due_date=first[1])
+        expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], target=90)
+        expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], audience="commissioners")
+        expectation(asks, asks["p1"], start_date=first[0], due_date=first[1], audience="commissioners")
+        assert run("expectation-conflict") == [] and run("duplicate-ask") == []
 
     def test_one_programme_repeating_itself_is_not_a_duplicated_ask(self, asks):
         expectation(asks, asks["p1"])
@@ -270,6 +312,20 @@ class TestRuns:
         short.save()
         lifted = execute("consistency").findings.get(rule="appointment-shares")
         assert not lifted.suppressed
+
+    def test_a_decision_on_a_past_conflict_holds_until_one_of_its_asks_changes(self, asks, nhse):
+        past = dict(start_date=dt.date(2018, 4, 1), due_date=dt.date(2019, 3, 31))
+        expectation(asks, asks["p1"], **past)
+        second = expectation(asks, asks["p2"], target=90, **past)
+        first = execute("consistency").findings.get(rule="expectation-conflict")
+        assert "April 2018 to March 2019" in first.message
+        services.decide(first, f.UserFactory(role="Staff", bodies=[nhse]), "The 90% was a trajectory for 2018–19 only.")
+        again = execute("consistency").findings.get(rule="expectation-conflict")
+        assert again.suppressed and again.fingerprint == first.fingerprint
+        second.wording = "Trusts in segments 3 and 4 meet 90% within four hours."
+        second.save()
+        lifted = execute("consistency").findings.get(rule="expectation-conflict")
+        assert not lifted.suppressed and lifted.fingerprint == first.fingerprint
 
     def test_a_run_that_fails_leaves_no_findings(self, w, monkeypatch):
         post(w, {"NHSE": 50, "NHSI": 40})
