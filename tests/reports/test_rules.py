@@ -202,6 +202,85 @@ class TestProgrammeRules:
         assert [x.region_id for x in found] == [w["midlands"].pk]
 
 
+class TestMeasureDataGap:
+    WINDOW = (dt.date(2020, 1, 1), dt.date(2020, 2, 1), dt.date(2020, 3, 1))  # the latest three months held
+
+    @pytest.fixture
+    def gap(self, w):
+        w["measure"] = f.MeasureFactory(code="eip", name="Early intervention in psychosis")
+        w["mh"] = f.ProgrammeFactory(slug="mental-health", title="Mental health", status="active")
+        f.ProgrammeMeasureFactory(programme=w["mh"], measure=w["measure"])
+        w["south_east"] = f.RegionFactory(ods_code="Y59", name="South East", short_name="South East")
+        return w
+
+    def figures(self, measure, region, months):
+        for month in months:
+            f.MeasurementFactory(measure=measure, region=region, month=month)
+
+    def test_a_measure_published_for_england_only_is_checked_for_england_only(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        assert run("measure-data-gap") == []  # seven regions that never reported it are not gaps
+
+    def test_england_figures_that_stopped_are_a_gap(self, gap):
+        other = f.MeasureFactory(code="ae")
+        f.ProgrammeMeasureFactory(programme=gap["mh"], measure=other)
+        self.figures(other, None, self.WINDOW)  # another measure: the store's latest months are not this one's
+        self.figures(gap["measure"], None, [dt.date(2019, 5, 1), dt.date(2019, 6, 1)])
+        self.figures(gap["measure"], gap["london"], [dt.date(2019, 9, 1)])
+        found = run("measure-data-gap")
+        assert [(x.region_id, x.records[0]["key"]) for x in found] == [(None, "eip")]
+        assert "no figure for England" in found[0].message and "last figure there is for June 2019" in found[0].message
+        assert "July 2019 to September 2019" in found[0].message  # the measure's own latest three months
+
+    def test_regional_figures_recent_stopped_and_never_reported(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        self.figures(gap["measure"], gap["london"], self.WINDOW[2:])  # one recent figure is enough
+        self.figures(gap["measure"], gap["south_east"], [dt.date(2019, 8, 1), dt.date(2019, 9, 1)])  # stopped
+        # The Midlands never reported it: not a gap. A retired region that stopped is not checked.
+        retired = f.RegionFactory(ods_code="Y54", active=False)
+        self.figures(gap["measure"], retired, [dt.date(2019, 1, 1)])
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["south_east"].pk]
+        message = found[0].message
+        assert message.startswith("“Early intervention in psychosis” (agreed by Mental health) has no figure for South East")
+        assert "January 2020 to March 2020" in message and "last figure there is for September 2019" in message
+        keys = {f"{r['type']}:{r['key']}" for r in found[0].records}
+        assert keys == {"measure:eip", "programme:mental-health", "region:Y59"}
+
+    def test_a_region_an_expectation_names_is_expected_to_report(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
+                             start_date=dt.date(2018, 4, 1), due_date=LATER)
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["midlands"].pk]
+        assert "never been reported there" in found[0].message
+
+    def test_the_finding_names_every_active_programme_that_agreed_the_measure(self, gap):
+        uec = f.ProgrammeFactory(slug="uec", title="Urgent and emergency care", status="active")
+        closed = f.ProgrammeFactory(slug="old", title="An old programme", status="closed")
+        f.ProgrammeMeasureFactory(programme=uec, measure=gap["measure"])
+        f.ProgrammeMeasureFactory(programme=closed, measure=gap["measure"])
+        self.figures(gap["measure"], None, self.WINDOW)
+        self.figures(gap["measure"], gap["london"], self.WINDOW[:1])
+        self.figures(gap["measure"], gap["midlands"], [dt.date(2019, 1, 1)])
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["midlands"].pk]
+        assert "(agreed by Mental health and Urgent and emergency care)" in found[0].message
+        programmes = [r["key"] for r in found[0].records if r["type"] == "programme"]
+        assert programmes == ["mental-health", "uec"]
+
+    def test_a_measure_with_no_figures_at_all_is_reported_once_with_its_programme(self, gap):
+        found = run("measure-data-gap")
+        assert len(found) == 1 and found[0].region_id is None
+        assert found[0].message == "“Early intervention in psychosis” is agreed by Mental health, but has no figures at all."
+        assert {r["key"] for r in found[0].records} == {"eip", "mental-health"}
+
+    def test_a_measure_no_active_programme_agreed_is_not_checked(self, gap):
+        gap["mh"].status = "closed"
+        gap["mh"].save()
+        assert run("measure-data-gap") == []
+
+
 class TestDuplicatePost:
     def test_one_post_per_body_with_the_same_title(self, w):
         a = post(w, {"NHSE": 100}, title="Director of Elective Care", role="programme_director")
