@@ -424,6 +424,59 @@ class TestRuns:
         assert report.status == "failed" and "the store could not be read" in report.error
         assert not Finding.objects.exists()
 
+    @staticmethod
+    def flaky_rule(monkeypatch, code, failures):
+        """Make one rule raise a database error on its first ``failures`` calls; returns the list of its calls."""
+        from django.db import OperationalError
+
+        from reports import rules
+
+        real = rules.all_rules()
+        calls = []
+
+        def flaky(context):
+            calls.append(len(calls) + 1)
+            if len(calls) <= failures:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real[code].check(context)
+
+        patched = {c: (r if c != code else r.__class__(r.code, r.kind, r.severity, flaky, r.summary)) for c, r in real.items()}
+        monkeypatch.setattr(rules, "_registry", lambda: patched)
+        return calls
+
+    def test_a_database_error_is_retried_by_the_task_and_the_retry_succeeds(self, w, monkeypatch):
+        from reports.tasks import run_report
+
+        post(w, {"NHSE": 50, "NHSI": 40})
+        calls = self.flaky_rule(monkeypatch, "regional-coverage", failures=1)
+        report = ReportRun.objects.create(kind="consistency")
+        result = run_report.apply(args=[report.pk])  # the task's own retry path, run in this process
+        report.refresh_from_db()
+        assert calls == [1, 2] and result.successful()
+        assert report.status == "succeeded" and report.progress == 100, report.error
+        assert report.findings.filter(rule="appointment-shares").count() == 1
+
+    def test_a_database_error_that_persists_fails_the_run_after_the_last_retry(self, w, monkeypatch):
+        from reports.tasks import run_report
+
+        calls = self.flaky_rule(monkeypatch, "regional-coverage", failures=100)
+        report = ReportRun.objects.create(kind="consistency")
+        run_report.apply(args=[report.pk])
+        report.refresh_from_db()
+        assert len(calls) == run_report.max_retries + 1
+        assert report.status == "failed" and "could not be reached" in report.error
+        assert not report.findings.exists()
+
+    def test_a_database_error_outside_the_task_fails_the_run(self, w, monkeypatch):
+        from django.db import OperationalError
+
+        self.flaky_rule(monkeypatch, "regional-coverage", failures=1)
+        report = ReportRun.objects.create(kind="consistency")
+        with pytest.raises(OperationalError):
+            services.execute(report.pk)  # no one would retry it: it must not stay running
+        report.refresh_from_db()
+        assert report.status == "failed" and "OperationalError" in report.error
+
     def test_a_finished_run_is_not_run_again(self, w):
         report = execute("consistency")
         assert services.execute(report.pk) is None
