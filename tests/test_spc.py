@@ -236,7 +236,7 @@ class TestTwoOfThree:
         ],
     )
     def test_the_cases_of_nhsrplotthedots(self, pattern, flagged):
-        result, found = self.classify(pattern)
+        found = self.classify(pattern)[1]
         assert [cause == "two_of_three" for cause in found] == [bool(x) for x in flagged]
         # A point this rule leaves is flagged by no other but a run (h points next to the baseline's last 12).
         assert {cause for cause, x in zip(found, flagged) if not x} <= {None, "run"}

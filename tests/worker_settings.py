@@ -8,6 +8,6 @@ TEST_WORKER_<setting> instead, and only the ones read here.
 
 import os
 
-from nhs_joint.settings.test import *  # noqa: F401,F403
+from nhs_joint.settings.test import *
 
 REPORT_RULE_DELAY = float(os.environ.get("TEST_WORKER_REPORT_RULE_DELAY", "0"))

@@ -17,7 +17,7 @@ from collections import defaultdict
 
 from django.db.models import Max
 
-from programmes.models import Expectation, Measure, Measurement, Programme, ProgrammeMeasure
+from programmes.models import Expectation, Measurement, Programme, ProgrammeMeasure
 from regions.models import Region
 
 from . import FindingData, months_of, ref

@@ -393,7 +393,7 @@ class TestRuns:
         assert not lifted.suppressed
 
     def test_a_decision_on_a_past_conflict_holds_until_one_of_its_asks_changes(self, asks, nhse):
-        past = dict(start_date=dt.date(2018, 4, 1), due_date=dt.date(2019, 3, 31))
+        past = {"start_date": dt.date(2018, 4, 1), "due_date": dt.date(2019, 3, 31)}
         expectation(asks, asks["p1"], **past)
         second = expectation(asks, asks["p2"], target=90, **past)
         first = execute("consistency").findings.get(rule="expectation-conflict")
