@@ -4,7 +4,7 @@ Success is measured as agreed only if the figures keep coming. For each
 measure agreed by an active programme, the latest three months the store
 holds for it are found; an area is expected to have a figure in them when it
 has reported that measure before, or (for a region) when an expectation on the
-measure names that region. England is an area too (figures without a
+measure names that region for some of those months. England is an area too (figures without a
 region). So a measure published for England only is checked for England
 only, and a region that has never reported a measure, and is not asked for it
 by name, is not reported. A measure with no figures at all is reported once.
@@ -54,13 +54,13 @@ def check(context):
         .annotate(last=Max("month")).order_by()
     ):
         last_by_area[measure_id][region_id] = last
-    # Regions an expectation on the measure names, whether or not they have reported it yet.
-    named = defaultdict(set)
-    for measure_id, region_id in (
+    # Expectations on the measure that name a region: that region is asked for it, reported or not.
+    named = defaultdict(list)
+    for measure_id, region_id, starts, due in (
         Expectation.objects.filter(measure_id__in=measures, region__isnull=False)
-        .values_list("measure_id", "region_id").distinct().order_by()
+        .values_list("measure_id", "region_id", "start_date", "due_date").order_by()
     ):
-        named[measure_id].add(region_id)
+        named[measure_id].append((region_id, starts, due))
 
     for measure in sorted(measures.values(), key=lambda m: m.code):
         programmes = agreed[measure.pk]
@@ -74,7 +74,9 @@ def check(context):
             continue
         last = max(reported.values())
         start = _three_months_back(last)
-        expected = [region_id for region_id in regions if region_id in reported or region_id in named[measure.pk]]
+        end = (last + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)  # the last day of the last month
+        asked = {region_id for region_id, starts, due in named[measure.pk] if starts <= end and due >= start}
+        expected = [region_id for region_id in regions if region_id in reported or region_id in asked]
         if None in reported:
             expected.insert(0, None)
         for area_id in expected:

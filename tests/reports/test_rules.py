@@ -255,6 +255,14 @@ class TestMeasureDataGap:
         assert [x.region_id for x in found] == [gap["midlands"].pk]
         assert "never been reported there" in found[0].message
 
+    def test_an_expectation_over_before_the_latest_months_does_not_make_a_region_expected(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
+                             start_date=dt.date(2018, 4, 1), due_date=dt.date(2019, 12, 31))
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["london"],
+                             start_date=dt.date(2020, 3, 31), due_date=LATER)  # it starts on the last day of the window
+        assert [x.region_id for x in run("measure-data-gap")] == [gap["london"].pk]
+
     def test_the_finding_names_every_active_programme_that_agreed_the_measure(self, gap):
         uec = f.ProgrammeFactory(slug="uec", title="Urgent and emergency care", status="active")
         closed = f.ProgrammeFactory(slug="old", title="An old programme", status="closed")
