@@ -509,6 +509,8 @@ class TestAssuranceIcon:
         assert "no assurance icon" in result.note
 
     def test_a_target_exactly_on_a_limit(self):
+        # The portal's choice (docs/spc.md): NHSRplotthedots compares strictly and calls both of the first two
+        # cases "inconsistent"; the portal's targets have comparators, which include equality.
         # The comparators include equality, so a limit on the target is on its good side:
         # ">= 5.68" with a lower limit of 5.68: every point within the limits meets the target: pass.
         assert analyse(months(STEADY), target=5.68, target_comparator=">=").assurance_icon == "pass"
