@@ -10,8 +10,8 @@ The method:
 - the mean of the baseline: the whole series, or its first K points;
 - moving ranges (the absolute difference between consecutive points) and the
   mean moving range of the baseline; optionally (off by default), moving
-  ranges above 3.267 × that mean are screened out and the mean recalculated
-  once from the ones kept;
+  ranges at or above 3.267 × that mean are screened out and the mean
+  recalculated once from the ones kept (a flat series is not screened);
 - process limits at mean ± 2.66 × the mean moving range. 2.66 is 3 / 1.128
   (sigma = mean moving range / 1.128) as the method rounds it; the portal takes
   2.66 as the definition, so sigma is a third of the distance from the mean to
@@ -23,15 +23,22 @@ The method:
   1. ``outside_limits``: strictly beyond the upper or the lower process limit;
   2. ``trend``: N or more consecutive points each higher than the one before
      (or each lower); two equal consecutive values break a trend; every point
-     of the trend is flagged;
-  3. ``two_of_three``: two or three of three consecutive points strictly
-     beyond the same two-sigma line; the points beyond it are flagged, the
-     third point of the window is not;
+     of the trend is flagged; a point that ends one trend and starts the next
+     (the peak between a rising and a falling trend) points the way of the
+     later one;
+  3. ``two_of_three``: three consecutive points all on one side of the mean
+     (a point on the mean is on neither), of which two or three lie strictly
+     beyond the two-sigma line on that side but not beyond the process limit
+     (a point on the limit counts); those two or three are flagged, the
+     third point of the window is not. A point beyond the process limit is
+     flagged by rule 1 and does not count towards this rule;
   4. ``run``: N or more consecutive points on one side of the mean; a point
      exactly on the mean breaks a run; every point of the run is flagged;
 
   with N the run length (``run_length``, the portal's ``SPC_RUN_LENGTH``
-  setting, 7 by default);
+  setting, 7 by default). With N = 7 and screening off these are the rules of
+  NHSRplotthedots, the NHS-R Community's implementation of Making Data Count;
+  docs/spc.md states every choice where the Making Data Count sources differ;
 - each special cause points high (above the mean, rising) or low; it is an
   improvement when that is the measure's better direction, a concern when it
   is not, and "neither" when the measure has no direction;
@@ -260,7 +267,7 @@ def analyse(
     series takes the whole series; K < 2 is a ValueError.
     ``run_length``: N, the points in a run or a trend (callers pass the
     setting, see ``settings_run_length``).
-    ``screen_moving_ranges``: leave out baseline moving ranges above 3.267 × their mean.
+    ``screen_moving_ranges``: leave out baseline moving ranges at or above 3.267 × their mean.
 
     Fewer than two points (in the series or the baseline) give no moving-range
     mean, no limits and no icons, every point common cause, and ``note`` says why.
@@ -312,8 +319,8 @@ def analyse(
     base_ranges = ranges[: k - 1]
     mean_range = sum(base_ranges) / len(base_ranges)
     if screen_moving_ranges and mean_range > 0:
-        # Never empty: not every range can lie above 3.267 times their mean.
-        kept = [r for r in base_ranges if r <= SCREEN_FACTOR * mean_range]
+        # Never empty: not every range can lie at or above 3.267 times their mean, when that mean is above 0.
+        kept = [r for r in base_ranges if r < SCREEN_FACTOR * mean_range]
         result.screened_out = len(base_ranges) - len(kept)
         mean_range = sum(kept) / len(kept)
     spread, near = LIMIT_FACTOR * mean_range, TWO_SIGMA_FACTOR * mean_range
@@ -351,7 +358,9 @@ def classify(values, mean, limits, run_length):
 
     ``limits`` holds "upper", "lower" (the process limits) and "upper_two",
     "lower_two" (the two-sigma lines). Every comparison is strict: a value on
-    a limit is not beyond it, a value on the mean is on neither side.
+    a limit or a two-sigma line is not beyond it, a value on the mean is on
+    neither side. So a value exactly on a process limit is not outside it, but
+    is beyond the two-sigma line and counts for the two-of-three rule.
     """
     causes = [(None, None)] * len(values)
 
@@ -368,21 +377,29 @@ def classify(values, mean, limits, run_length):
             mark(i, OUTSIDE, LOW)
     # 2. A trend: N points, each step up (or each step down); an equal step breaks it.
     steps = [HIGH if b > a else LOW if b < a else None for a, b in zip(values, values[1:])]
+    trend = [None] * len(values)
     for start, stop, side in _stretches(steps):
         if stop - start + 1 >= run_length:  # s steps join s + 1 points
             for i in range(start, stop + 1):
-                mark(i, TREND, side)
-    # 3. Two (or three) of three consecutive points beyond the same two-sigma line.
-    beyond = [HIGH if v > limits["upper_two"] else LOW if v < limits["lower_two"] else None for v in values]
+                trend[i] = side  # a point ending one trend and starting the next takes the later one
+    for i, side in enumerate(trend):
+        if side is not None:
+            mark(i, TREND, side)
+    # 3. Two (or three) of three consecutive points on one side of the mean, beyond its two-sigma line.
+    sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
+    near = [
+        limits["upper_two"] < v <= limits["upper"] or limits["lower"] <= v < limits["lower_two"] for v in values
+    ]
     for start in range(max(len(values) - 2, 0)):
         window = range(start, start + 3)
-        for side in (HIGH, LOW):
-            flagged = [i for i in window if beyond[i] == side]
-            if len(flagged) >= 2:
-                for i in flagged:
-                    mark(i, TWO_OF_THREE, side)
+        side = sides[start]
+        if side is None or any(sides[i] != side for i in window):
+            continue
+        flagged = [i for i in window if near[i]]
+        if len(flagged) >= 2:
+            for i in flagged:
+                mark(i, TWO_OF_THREE, side)
     # 4. A run: N points on one side of the mean; a point on the mean breaks it.
-    sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
     for start, stop, side in _stretches(sides):
         if stop - start >= run_length:
             for i in range(start, stop):

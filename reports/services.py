@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.apps import apps
 from django.conf import settings
-from django.db import transaction
+from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Max
 from django.utils import timezone
 
@@ -32,6 +32,10 @@ RECORD_MODELS = {
     "measure": "programmes.Measure", "appointment": "appointments.Appointment", "person": "appointments.Person",
     "region": "regions.Region",
 }
+
+
+# The database went away for a moment (a restart, a fail-over, a dropped connection): worth trying again.
+DATABASE_ERRORS = (OperationalError, InterfaceError)
 
 
 class RunAlreadyFinished(Exception):
@@ -89,8 +93,14 @@ def _start(run_id, worker):
     return run
 
 
-def execute(run_id, worker=None):
-    """Run every rule of the run's kind, then write all its findings with its final status, or nothing."""
+def execute(run_id, worker=None, retry_database_errors=False):
+    """Run every rule of the run's kind, then write all its findings with its final status, or nothing.
+
+    Any error marks the run failed and is raised again; except that, with
+    ``retry_database_errors`` (the Celery task), a database error is raised
+    with the run left as it is, for the caller to put it back in the queue and
+    try again: a run marked failed would never be run again.
+    """
     worker = worker or f"{socket.gethostname()}:{os.getpid()}"
     try:
         run = _start(run_id, worker)
@@ -132,6 +142,8 @@ def execute(run_id, worker=None):
         log.warning("report run %s was finished elsewhere while this worker ran it; its result is dropped", run_id)
         return None
     except Exception as error:
+        if retry_database_errors and isinstance(error, DATABASE_ERRORS):
+            raise  # the run stays as it is: the task puts it back in the queue and tries again
         fail(run_id, f"The report stopped with an error: {error.__class__.__name__}: {error}. No findings were saved.")
         raise
 
@@ -143,9 +155,9 @@ def fail(run_id, reason):
 
 
 def requeue(run_id, reason):
-    """A transient error: the task will retry, so the run goes back to the queue."""
-    ReportRun.objects.filter(pk=run_id, status=ReportRun.Status.RUNNING).update(
-        status=ReportRun.Status.QUEUED, error=reason
+    """A transient error: the task will retry, so the run goes back to the queue, saying why."""
+    ReportRun.objects.filter(pk=run_id, status__in=[ReportRun.Status.QUEUED, ReportRun.Status.RUNNING]).update(
+        status=ReportRun.Status.QUEUED, error=reason, progress=0
     )
 
 

@@ -1,13 +1,36 @@
 """Celery tasks of the reports: a run, the nightly runs, and the reaper of runs whose worker died."""
 
+import logging
 import os
 
 from celery import shared_task
 from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
-from django.db import InterfaceError, OperationalError
+from django.db import connections
 
 from . import services
+
+log = logging.getLogger(__name__)
+
+
+def drop_broken_connections():
+    """Close this process's database connections outside a transaction, so the next query opens a new one.
+
+    After the database drops a connection, every query on it fails until it is
+    closed; closing a sound one only costs a reconnection.
+    """
+    for connection in connections.all(initialized_only=True):
+        if not connection.in_atomic_block:
+            connection.close()
+
+
+def _record(action, run_id, reason):
+    """Write the run's new state if the database answers; if it does not, the retry or the reaper will."""
+    try:
+        action(run_id, reason)
+    except services.DATABASE_ERRORS as error:
+        log.warning("report run %s: could not record %r: %s", run_id, reason, error)
+        drop_broken_connections()
 
 
 @shared_task(
@@ -21,20 +44,24 @@ from . import services
 )
 def run_report(self, run_id):
     try:
-        return services.execute(run_id, worker=f"{self.request.hostname or 'local'}:{os.getpid()}")
+        return services.execute(
+            run_id, worker=f"{self.request.hostname or 'local'}:{os.getpid()}", retry_database_errors=True
+        )
     except SoftTimeLimitExceeded:
         services.fail(
             run_id, f"The report took longer than {settings.REPORT_SOFT_TIME_LIMIT} seconds and was stopped. "
             "No findings were saved."
         )
         return None
-    except (OperationalError, InterfaceError) as error:
-        # The database went away for a moment: try again shortly, up to max_retries times.
+    except services.DATABASE_ERRORS as error:
+        # The database went away for a moment: the run goes back to the queue (not failed, which would end it)
+        # and is tried again shortly on a new connection, up to max_retries times.
+        drop_broken_connections()
         if self.request.retries >= self.max_retries:
-            services.fail(run_id, f"The database could not be reached ({error}). No findings were saved.")
+            _record(services.fail, run_id, f"The database could not be reached ({error}). No findings were saved.")
             return None
-        services.requeue(run_id, f"Retrying after a database error: {error}")
-        raise self.retry(exc=error, countdown=5 * 2 ** self.request.retries)
+        _record(services.requeue, run_id, f"Trying again after a database error: {error}")
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries)
 
 
 @shared_task(name="reports.nightly")

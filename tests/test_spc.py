@@ -131,6 +131,14 @@ class TestScreening:
         values = [10, 12] * 5 + [22, 62]
         assert analyse(months(values), screen_moving_ranges=True).mean_moving_range == pytest.approx(2.8)
 
+    def test_a_moving_range_exactly_at_the_screening_line_is_screened_out(self):
+        # 0 and 7.733 alternating (ten moving ranges of 7.733), then 32.67: mMR (77.33 + 32.67) / 11 = 10, and the
+        # last range is exactly 3.267 × 10. As in NHSRplotthedots (which keeps only ranges below the line), it goes.
+        values = [0, Decimal("7.733")] * 5 + [0, Decimal("32.67")]
+        assert analyse(months(values)).mean_moving_range == 10
+        screened = analyse(months(values), screen_moving_ranges=True)
+        assert screened.screened_out == 1 and screened.mean_moving_range == pytest.approx(7.733)
+
     def test_screening_a_flat_series_changes_nothing(self):
         result = analyse(months([5] * 6), screen_moving_ranges=True)
         assert result.mean_moving_range == 0 and result.upper_limit == 5
@@ -178,35 +186,183 @@ class TestTrend:
 
 
 class TestTwoOfThree:
-    # Baseline STEADY[:10]: two sigma at 7.4533 and 14.5467, limits at 5.68 and 16.32.
+    # Baseline STEADY[:10]: mean 11, two sigma at 7.4533 and 14.5467, limits at 5.68 and 16.32.
+    # The rule as NHSRplotthedots applies it: three consecutive points all on one side of the mean, of which
+    # two or three are beyond that side's two-sigma line but not beyond the process limit; only those are
+    # flagged. Letters: H 15.5 and L 6.5 (beyond two sigma, within the limits), h 12 and l 10 (near the mean,
+    # above and below it), U 17 (above the upper limit), M 11 (exactly the mean).
+    VALUES = {"H": 15.5, "h": 12, "L": 6.5, "l": 10, "U": 17, "M": 11}
+
+    def classify(self, pattern, direction="higher"):
+        """The pattern's points and their causes, after the baseline and before a fence of 10, 12, 10."""
+        values = [self.VALUES[c] for c in pattern]
+        result = analyse(months(STEADY[:10] + values + [10, 12, 10]), direction=direction, baseline=10)
+        return result, causes(result)[10:10 + len(values)]
+
     def test_two_of_three_above(self):
-        result = analyse(months(STEADY[:10] + [15.5, 11, 15.5] + STEADY[:10]), direction="higher", baseline=10)
         assert UPPER_TWO < 15.5 < UPPER
-        assert causes(result)[10:13] == ["two_of_three", None, "two_of_three"]  # the third point is not flagged
+        result, found = self.classify("HhH")
+        assert found == ["two_of_three", None, "two_of_three"]  # the third point is not flagged
         assert sides(result)[10] == sides(result)[12] == "high"
         assert result.points[10].variation == "improvement"
 
     def test_two_of_three_below(self):
-        result = analyse(months(STEADY[:10] + [6.5, 11, 6.5] + STEADY[:10]), direction="higher", baseline=10)
         assert LOWER < 6.5 < LOWER_TWO
-        assert causes(result)[10:13] == ["two_of_three", None, "two_of_three"]
+        result, found = self.classify("LlL")
+        assert found == ["two_of_three", None, "two_of_three"]
         assert result.points[10].variation == "concern" and sides(result)[10] == "low"
 
     def test_three_of_three_are_all_flagged(self):
-        result = analyse(months(STEADY[:10] + [15, 15.5, 15] + STEADY[:10]), baseline=10)
-        assert causes(result)[10:13] == ["two_of_three"] * 3
+        assert self.classify("HHH")[1] == ["two_of_three"] * 3
+
+    # NHSRplotthedots' own cases (its tests of the two-in-three rule), each as a series: "close to the limits"
+    # there is H or L here, and each point's side of the mean is that of its letter (H, h above; L, l below).
+    @pytest.mark.parametrize(
+        "pattern, flagged",
+        [
+            ("HhH", [1, 0, 1]),  # close (1, 0, 1), all above the mean
+            ("hHH", [0, 1, 1]),  # close (0, 1, 1)
+            ("HHh", [1, 1, 0]),  # close (1, 1, 0)
+            ("hhHhHhh", [0, 0, 1, 0, 1, 0, 0]),  # only the points close to the limit are flagged
+            ("hhHHhhh", [0, 0, 1, 1, 0, 0, 0]),
+            ("HhhH", [0, 0, 0, 0]),  # two close points, too far apart
+            ("HhhHH", [0, 0, 0, 1, 1]),
+            # Opposite sides of the mean: the same close points, never a signal.
+            ("HlH", [0, 0, 0]),
+            ("hLH", [0, 0, 0]),
+            ("HLh", [0, 0, 0]),
+            ("hlHlHlh", [0] * 7),
+            ("lhLHlhl", [0] * 7),
+        ],
+    )
+    def test_the_cases_of_nhsrplotthedots(self, pattern, flagged):
+        found = self.classify(pattern)[1]
+        assert [cause == "two_of_three" for cause in found] == [bool(x) for x in flagged]
+        # A point this rule leaves is flagged by no other but a run (h points next to the baseline's last 12).
+        assert {cause for cause, x in zip(found, flagged) if not x} <= {None, "run"}
+
+    def test_the_third_point_must_be_on_the_same_side_of_the_mean(self):
+        # Two points beyond the upper two-sigma line with one below the mean between them: not a signal.
+        assert self.classify("HlH")[1] == [None] * 3
+        # With the middle point exactly on the mean, it is on neither side: not a signal either.
+        assert self.classify("HMH")[1] == [None] * 3
+
+    def test_a_point_beyond_the_process_limit_does_not_count(self):
+        # NHSRplotthedots issue 153: above the limit, above the limit, beyond two sigma: the third is common cause;
+        # above the limit, then two beyond two sigma: those two are a signal.
+        assert self.classify("UUH")[1] == ["outside_limits", "outside_limits", None]
+        assert self.classify("UHH")[1] == ["outside_limits", "two_of_three", "two_of_three"]
+        assert self.classify("HUh")[1] == [None, "outside_limits", None]
+
+    def test_a_point_exactly_on_the_process_limit_counts(self):
+        # 16.32 is the upper limit: not beyond it (rule 1), but beyond two sigma (this rule).
+        result = analyse(months(STEADY[:10] + [16.32, 12, 15.5] + [10, 12]), baseline=10)
+        assert causes(result)[10:13] == ["two_of_three", None, "two_of_three"]
 
     def test_one_of_three_beyond_two_sigma_is_not_a_signal(self):
-        result = analyse(months(STEADY[:10] + [15.5, 11, 12, 10] + STEADY[:8]), baseline=10)
-        assert "two_of_three" not in causes(result)
+        assert "two_of_three" not in self.classify("Hhhl")[1]
 
     def test_two_beyond_on_opposite_sides_are_not_a_signal(self):
-        result = analyse(months(STEADY[:10] + [15.5, 11, 6.5] + STEADY[:10]), baseline=10)
-        assert "two_of_three" not in causes(result)
+        assert self.classify("HhL")[1] == [None] * 3
 
     def test_two_beyond_four_apart_are_not_a_signal(self):
-        result = analyse(months(STEADY[:10] + [15.5, 11, 12, 15.5] + STEADY[:10]), baseline=10)
-        assert "two_of_three" not in causes(result)
+        assert "two_of_three" not in self.classify("HhhH")[1]
+
+    def test_nhsrplotthedots_two_successive_points_on_opposite_sides(self):
+        # Its test: 1, -1 alternating (16 points), the 15th set to 5.5 and the 16th to -5.5: the last two points
+        # are close to the limits on opposite sides of the mean, so they are common cause, screened or not.
+        # Mean 0; moving ranges 2 (13 times), 6.5, 11: mMR 43.5 / 15 = 2.9, two sigma at ± 5.1427, limits ± 7.714;
+        # screened, 11 ≥ 3.267 × 2.9 = 9.474 goes: mMR 32.5 / 14 = 2.3214, two sigma ± 4.1167, limits ± 6.175.
+        values = [1, -1] * 7 + [5.5, -5.5]
+        for screen in (False, True):
+            result = analyse(months(values), direction="higher", screen_moving_ranges=screen)
+            assert result.lower_two_sigma > -5.5 and 5.5 > result.upper_two_sigma and 5.5 < result.upper_limit
+            assert causes(result)[-2:] == [None, None] and result.variation_icon == "common_cause"
+
+
+class TestTrendTies:
+    def test_a_peak_between_a_rising_and_a_falling_trend_points_the_way_of_the_later_one(self):
+        # Baseline STEADY[:8] (mean 11, two sigma 7.4533 .. 14.5467). Then 10 up to 13 in steps of 0.5 and down
+        # again to 10: two trends of seven that share the peak, 13. As in NHSRplotthedots, the peak takes the
+        # direction of the step after it: the falling trend. With "higher is better" it is a concern.
+        up = [10, 10.5, 11, 11.5, 12, 12.5, 13]
+        result = analyse(months(STEADY[:8] + up + up[-2::-1] + [12]), direction="higher", baseline=8)
+        assert causes(result)[8:21] == ["trend"] * 13 and causes(result)[21] is None
+        assert sides(result)[8:21] == ["high"] * 6 + ["low"] * 7
+        assert result.points[14].variation == "concern" and result.points[13].variation == "improvement"
+
+    def test_a_point_keeps_its_own_trend_when_the_next_trend_starts_after_an_equal_step(self):
+        # Rising 10 .. 13, 13 again, then rising from 13 in six further steps: two trends joined by an equal step.
+        # Each point points the way of the trend it belongs to (docs/spc.md says where NHSRplotthedots differs).
+        first = [10, 10.5, 11, 11.5, 12, 12.5, 13]
+        second = [13, 13.1, 13.2, 13.3, 13.4, 13.5, 13.6]
+        result = analyse(months(STEADY[:8] + first + second), direction="higher", baseline=8)
+        assert causes(result)[8:22] == ["trend"] * 14
+        assert set(sides(result)[8:22]) == {"high"}
+
+
+class TestNHSRplotthedotsExamples:
+    """The worked examples of NHSRplotthedots (its vignettes and tests), with the figures it documents."""
+
+    def test_the_screening_example_of_its_deviations_vignette(self):
+        # 1, 2, 1, 2, 10, then 1, 2 alternating to 18 points: mean 35 / 18 = 1.9444; moving ranges 1, 1, 1, 8, 9 and
+        # twelve 1s, mMR 32 / 17 = 1.8824. Unscreened (the Making Data Count Excel tools): limits 1.94 ± 5.0071,
+        # "UPL = 6.95, Mean = 1.94, LPL = -3.06". Screened (the package's default): 8 and 9 are at or above
+        # 3.267 × 1.8824 = 6.1496 and go, mMR 15 / 15 = 1: "UPL = 4.6, Mean = 1.94, LPL = -0.72".
+        # Either way 10 is the one special cause, an improvement; every other point is common cause.
+        values = [1, 2, 1, 2, 10] + [1, 2] * 6 + [1]
+        excel = analyse(months(values), direction="higher")
+        screened = analyse(months(values), direction="higher", screen_moving_ranges=True)
+        assert (round(excel.upper_limit, 2), round(excel.mean, 2), round(excel.lower_limit, 2)) == (6.95, 1.94, -3.06)
+        assert (round(screened.upper_limit, 2), round(screened.mean, 2), round(screened.lower_limit, 2)) == (4.6, 1.94, -0.72)
+        assert screened.screened_out == 2 and screened.mean_moving_range == 1
+        for result in (excel, screened):
+            assert causes(result) == [None] * 4 + ["outside_limits"] + [None] * 13
+            assert result.points[4].variation == "improvement"
+
+    # Twenty draws of R's rnorm with seed 123, as its standard-calculation tests print them (eight decimals).
+    RNORM = [-0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, 1.71506499, 0.46091621, -1.26506123,
+             -0.68685285, -0.44566197, 1.22408180, 0.35981383, 0.40077145, 0.11068272, -0.55584113, 1.78691314,
+             0.49785048, -1.96661716, 0.70135590, -0.47279141]
+
+    def test_its_standard_calculations(self):
+        # Its recorded results: mean 0.1416238, limits -3.01138 .. 3.294627 (screening leaves nothing out);
+        # with the 15th value set to 10, screened: mean 0.6694159, limits -2.383666 .. 3.722497;
+        # not screened: -4.596625 .. 5.935457.
+        plain = analyse(months(self.RNORM), screen_moving_ranges=True)
+        assert plain.screened_out == 0
+        assert (plain.mean, plain.lower_limit, plain.upper_limit) == (
+            pytest.approx(0.1416238, abs=1e-7), pytest.approx(-3.01138, abs=1e-5), pytest.approx(3.294627, abs=1e-6))
+        assert causes(plain) == [None] * 20
+        spiked = self.RNORM[:14] + [10] + self.RNORM[15:]
+        screened = analyse(months(spiked), screen_moving_ranges=True)
+        assert screened.screened_out == 2  # the ranges into and out of the 10
+        assert (screened.mean, screened.lower_limit, screened.upper_limit) == (
+            pytest.approx(0.6694159, abs=1e-7), pytest.approx(-2.383666, abs=1e-6), pytest.approx(3.722497, abs=1e-6))
+        unscreened = analyse(months(spiked))
+        assert (unscreened.lower_limit, unscreened.upper_limit) == (
+            pytest.approx(-4.596625, abs=1e-6), pytest.approx(5.935457, abs=1e-6))
+        # Its signs of each point against the mean, for the first fourteen points of the spiked series.
+        above = [1 if p.value > screened.mean else -1 for p in screened.points[:14]]
+        assert above == [-1, -1, 1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1]
+
+    @pytest.mark.parametrize(
+        "values, found",
+        [
+            # 1, 2, 3, 3, 4, 5, 6: an equal step, so no trend of seven. Mean 24 / 7 = 3.4286, mMR 5 / 6, limits
+            # 1.2119 .. 5.6452: 1 and 6 are beyond them, and no other point is a special cause.
+            ([1, 2, 3, 3, 4, 5, 6], ["outside_limits"] + [None] * 5 + ["outside_limits"]),
+            # 1 .. 7: mean 4, mMR 1, limits 1.34 .. 6.66: the first and last points are beyond them, a rule
+            # that comes before the trend (in its order of priority too).
+            ([1, 2, 3, 4, 5, 6, 7], ["outside_limits"] + ["trend"] * 5 + ["outside_limits"]),
+            ([7, 6, 5, 4, 3, 2, 1], ["outside_limits"] + ["trend"] * 5 + ["outside_limits"]),
+            # 2, 1 .. 7, 3: mean 3.6667, mMR 11 / 8, limits -0.0908 .. 7.4242: the seven rising points are the trend.
+            ([2, 1, 2, 3, 4, 5, 6, 7, 3], [None] + ["trend"] * 7 + [None]),
+            ([2, 7, 6, 5, 4, 3, 2, 1, 3], [None] + ["trend"] * 7 + [None]),
+        ],
+    )
+    def test_its_seven_point_trends(self, values, found):
+        assert causes(analyse(months(values))) == found
 
 
 class TestRun:
@@ -353,6 +509,8 @@ class TestAssuranceIcon:
         assert "no assurance icon" in result.note
 
     def test_a_target_exactly_on_a_limit(self):
+        # The portal's choice (docs/spc.md): NHSRplotthedots compares strictly and calls both of the first two
+        # cases "inconsistent"; the portal's targets have comparators, which include equality.
         # The comparators include equality, so a limit on the target is on its good side:
         # ">= 5.68" with a lower limit of 5.68: every point within the limits meets the target: pass.
         assert analyse(months(STEADY), target=5.68, target_comparator=">=").assurance_icon == "pass"

@@ -43,6 +43,17 @@ def current(prefix="", on=None):
     )
 
 
+def months_of(start, end):
+    """The months from ``start`` to ``end`` in words: "April 2018 to March 2019", or "April 2018" for one month."""
+    first, last = f"{start:%B %Y}", f"{end:%B %Y}"
+    return first if first == last else f"{first} to {last}"
+
+
+def overlap_of(a, b, start="start_date", end="due_date"):
+    """The dates two records share: (the later start, the earlier end); they overlap when the first is not after the second."""
+    return max(getattr(a, start), getattr(b, start)), min(getattr(a, end), getattr(b, end))
+
+
 @dataclass(frozen=True)
 class Rule:
     code: str

@@ -1,26 +1,25 @@
-"""Two programmes ask the same audience for the same measure, in the same area, with the same target.
+"""Two programmes ask the same audience for the same measure, in the same area, with the same target, at overlapping times.
 
 Removing unnecessary duplication: the same ask from two programmes means two
 sets of returns and two conversations for the same providers, commissioners
-or local systems.
+or local systems. Two asks are compared when their dates share at least one
+day, whether those days are past, current or still to come; the finding
+names the months they share.
 """
 
 from django.db.models import F, Q
 
 from programmes.models import Expectation
 
-from . import FindingData, ref
+from . import FindingData, months_of, overlap_of, ref
 
 
 def check(context):
-    today = context.today
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.
     pairs = list(
-        Expectation.objects.filter(start_date__lte=today, due_date__gte=today)
-        .filter(
-            Q(**{f"{other}start_date__lte": today, f"{other}due_date__gte": today})
-            & Q(**{f"{other}audience": F("audience"), f"{other}comparator": F("comparator"), f"{other}target": F("target")})
+        Expectation.objects.filter(
+            Q(**{f"{other}audience": F("audience"), f"{other}comparator": F("comparator"), f"{other}target": F("target")})
             & Q(**{f"{other}pk__gt": F("pk")})
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
             & (Q(region_id=F(f"{other}region_id")) | Q(region__isnull=True, **{f"{other}region__isnull": True}))
@@ -28,15 +27,17 @@ def check(context):
         )
         .values_list("pk", f"{other}pk")
         .distinct()
+        .order_by("pk", f"{other}pk")
     )
     ids = {i for pair in pairs for i in pair}
     records = {e.pk: e for e in Expectation.objects.filter(pk__in=ids).select_related("programme", "measure", "region")}
     for a_id, b_id in pairs:
         a, b = records[a_id], records[b_id]
+        when = months_of(*overlap_of(a, b))
         yield FindingData(
             "duplicate-ask",
             f"{a.programme} and {b.programme} both ask {a.get_audience_display().lower()} for “{a.measure.name}” "
-            f"{a.comparator} {a.target.normalize():f} in {a.region or 'all England'}: one ask would do.",
+            f"{a.comparator} {a.target.normalize():f} in {a.region or 'all England'} for {when}: one ask would do.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
             region_id=a.region_id, score=1.0,
         )

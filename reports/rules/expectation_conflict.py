@@ -1,46 +1,48 @@
-"""Two current expectations ask the same audience for the same measure, in overlapping areas and times, differently.
+"""Two expectations ask the same audience for the same measure, in overlapping areas and times, differently.
 
 Speaking with one voice: providers, commissioners and local systems should
 not be asked for two different targets (or comparators) on the same measure
-at the same time in the same place. Area overlaps when both are for the same
-region or either is for all England.
+for the same months in the same place. Area overlaps when both are for the
+same region or either is for all England. Time overlaps when the two asks
+share at least one day, whether those days are past, current or still to
+come: two programmes that asked for 95% and 90% over 2018–19 spoke with two
+voices then, and two planned asks for next year will as soon as they start.
+The finding names the months the two asks share.
 """
 
 from django.db.models import F, Q
 
 from programmes.models import Expectation
 
-from . import FindingData, ref
+from . import FindingData, months_of, overlap_of, ref
 
 
 def check(context):
-    today = context.today
-    current = Expectation.objects.filter(start_date__lte=today, due_date__gte=today)
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.
-    pairs = (
-        current.filter(
+    pairs = list(
+        Expectation.objects.filter(
             Q(**{f"{other}audience": F("audience")})
             & Q(**{f"{other}pk__gt": F("pk")})
-            & Q(**{f"{other}start_date__lte": today, f"{other}due_date__gte": today})
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
             & (Q(region_id=F(f"{other}region_id")) | Q(region__isnull=True) | Q(**{f"{other}region__isnull": True}))
             & (~Q(target=F(f"{other}target")) | ~Q(comparator=F(f"{other}comparator")))
         )
         .values_list("pk", f"{other}pk")
         .distinct()
+        .order_by("pk", f"{other}pk")
     )
-    pairs = list(pairs)
     ids = {i for pair in pairs for i in pair}
     records = {e.pk: e for e in Expectation.objects.filter(pk__in=ids).select_related("programme", "measure", "region")}
     for a_id, b_id in pairs:
         a, b = records[a_id], records[b_id]
         area = a.region or b.region
+        when = months_of(*overlap_of(a, b))
         yield FindingData(
             "expectation-conflict",
             f"{a.get_audience_display()} are asked for “{a.measure.name}” {a.comparator} {a.target.normalize():f} by "
             f"{a.programme} ({a.region or 'all England'}) and {b.comparator} {b.target.normalize():f} by {b.programme} "
-            f"({b.region or 'all England'}): two voices on one measure.",
+            f"({b.region or 'all England'}), both for {when}: two voices on one measure.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
             severity="high", region_id=area.pk if area else None,
         )

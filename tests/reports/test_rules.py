@@ -91,7 +91,7 @@ class TestExpectationConflictAndDuplicateAsk:
         [
             {"audience": "commissioners", "target": 90},  # another audience
             {"region": "london", "target": 90, "first_region": "midlands"},  # regions that do not overlap
-            {"start_date": dt.date(2017, 1, 1), "due_date": dt.date(2018, 1, 1), "target": 90},  # no longer current
+            {"start_date": dt.date(2017, 1, 1), "due_date": dt.date(2018, 1, 1), "target": 90},  # over before the first
         ],
     )
     def test_near_misses_do_not_conflict(self, asks, second):
@@ -107,6 +107,48 @@ class TestExpectationConflictAndDuplicateAsk:
         expectation(asks, asks["p2"], region=asks["london"], target=92)
         found = run("expectation-conflict")
         assert len(found) == 1 and found[0].region_id == asks["london"].pk
+
+    # Past, current and future asks: what matters is whether the two overlap each other in time.
+    @pytest.mark.parametrize(
+        "first, second, months",
+        [
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+             "April 2018 to March 2019"),  # both over before today
+            ((dt.date(2017, 10, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2020, 3, 31)),
+             "April 2018 to March 2019"),  # both past, overlapping in part
+            ((TODAY + dt.timedelta(days=400), TODAY + dt.timedelta(days=800)),
+             (TODAY + dt.timedelta(days=500), TODAY + dt.timedelta(days=900)), None),  # both planned, not yet started
+            ((dt.date(2018, 4, 1), LATER), (TODAY + dt.timedelta(days=30), LATER + dt.timedelta(days=90)), None),
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 1)), (dt.date(2019, 3, 1), dt.date(2020, 3, 31)), "March 2019"),  # one day
+        ],
+    )
+    def test_asks_that_overlap_each_other_are_compared_whenever_they_fall(self, asks, first, second, months):
+        a = expectation(asks, asks["p1"], start_date=first[0], due_date=first[1])
+        b = expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], target=90)
+        months = months or f"{max(first[0], second[0]):%B %Y} to {min(first[1], second[1]):%B %Y}"
+        found = run("expectation-conflict")
+        assert len(found) == 1 and f"both for {months}:" in found[0].message
+        assert {r["id"] for r in found[0].records if r["type"] == "expectation"} == {a.pk, b.pk}
+        b.target = 95
+        b.save()
+        found = run("duplicate-ask")
+        assert len(found) == 1 and f"for {months}:" in found[0].message and run("expectation-conflict") == []
+
+    @pytest.mark.parametrize(
+        "first, second",
+        [
+            ((dt.date(2017, 4, 1), dt.date(2018, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31))),  # one after the other
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2017, 4, 1), dt.date(2018, 3, 31))),  # the same, reversed
+            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (TODAY + dt.timedelta(days=30), LATER)),  # past and future
+            ((TODAY, TODAY + dt.timedelta(days=30)), (TODAY + dt.timedelta(days=31), LATER)),  # current and next
+        ],
+    )
+    def test_asks_that_do_not_overlap_each_other_stay_silent(self, asks, first, second):
+        expectation(asks, asks["p1"], start_date=first[0], due_date=first[1])
+        expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], target=90)
+        expectation(asks, asks["p2"], start_date=second[0], due_date=second[1], audience="commissioners")
+        expectation(asks, asks["p1"], start_date=first[0], due_date=first[1], audience="commissioners")
+        assert run("expectation-conflict") == [] and run("duplicate-ask") == []
 
     def test_one_programme_repeating_itself_is_not_a_duplicated_ask(self, asks):
         expectation(asks, asks["p1"])
@@ -158,6 +200,93 @@ class TestProgrammeRules:
         f.MeasurementFactory(measure=measure, region=w["midlands"], month=dt.date(2019, 12, 1))  # before the window
         found = run("measure-data-gap")
         assert [x.region_id for x in found] == [w["midlands"].pk]
+
+
+class TestMeasureDataGap:
+    WINDOW = (dt.date(2020, 1, 1), dt.date(2020, 2, 1), dt.date(2020, 3, 1))  # the latest three months held
+
+    @pytest.fixture
+    def gap(self, w):
+        w["measure"] = f.MeasureFactory(code="eip", name="Early intervention in psychosis")
+        w["mh"] = f.ProgrammeFactory(slug="mental-health", title="Mental health", status="active")
+        f.ProgrammeMeasureFactory(programme=w["mh"], measure=w["measure"])
+        w["south_east"] = f.RegionFactory(ods_code="Y59", name="South East", short_name="South East")
+        return w
+
+    def figures(self, measure, region, months):
+        for month in months:
+            f.MeasurementFactory(measure=measure, region=region, month=month)
+
+    def test_a_measure_published_for_england_only_is_checked_for_england_only(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        assert run("measure-data-gap") == []  # seven regions that never reported it are not gaps
+
+    def test_england_figures_that_stopped_are_a_gap(self, gap):
+        other = f.MeasureFactory(code="ae")
+        f.ProgrammeMeasureFactory(programme=gap["mh"], measure=other)
+        self.figures(other, None, self.WINDOW)  # another measure: the store's latest months are not this one's
+        self.figures(gap["measure"], None, [dt.date(2019, 5, 1), dt.date(2019, 6, 1)])
+        self.figures(gap["measure"], gap["london"], [dt.date(2019, 9, 1)])
+        found = run("measure-data-gap")
+        assert [(x.region_id, x.records[0]["key"]) for x in found] == [(None, "eip")]
+        assert "no figure for England" in found[0].message and "last figure there is for June 2019" in found[0].message
+        assert "July 2019 to September 2019" in found[0].message  # the measure's own latest three months
+
+    def test_regional_figures_recent_stopped_and_never_reported(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        self.figures(gap["measure"], gap["london"], self.WINDOW[2:])  # one recent figure is enough
+        self.figures(gap["measure"], gap["south_east"], [dt.date(2019, 8, 1), dt.date(2019, 9, 1)])  # stopped
+        # The Midlands never reported it: not a gap. A retired region that stopped is not checked.
+        retired = f.RegionFactory(ods_code="Y54", active=False)
+        self.figures(gap["measure"], retired, [dt.date(2019, 1, 1)])
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["south_east"].pk]
+        message = found[0].message
+        assert message.startswith("“Early intervention in psychosis” (agreed by Mental health) has no figure for South East")
+        assert "January 2020 to March 2020" in message and "last figure there is for September 2019" in message
+        keys = {f"{r['type']}:{r['key']}" for r in found[0].records}
+        assert keys == {"measure:eip", "programme:mental-health", "region:Y59"}
+
+    def test_a_region_an_expectation_names_is_expected_to_report(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
+                             start_date=dt.date(2018, 4, 1), due_date=LATER)
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["midlands"].pk]
+        assert "never been reported there" in found[0].message
+
+    def test_an_expectation_over_before_the_latest_months_does_not_make_a_region_expected(self, gap):
+        self.figures(gap["measure"], None, self.WINDOW)
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
+                             start_date=dt.date(2018, 4, 1), due_date=dt.date(2019, 12, 31))
+        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["london"],
+                             start_date=dt.date(2020, 3, 31), due_date=LATER)  # it starts on the last day of the window
+        assert [x.region_id for x in run("measure-data-gap")] == [gap["london"].pk]
+
+    def test_the_finding_names_every_active_programme_that_agreed_the_measure(self, gap):
+        uec = f.ProgrammeFactory(slug="uec", title="Urgent and emergency care", status="active")
+        closed = f.ProgrammeFactory(slug="old", title="An old programme", status="closed")
+        f.ProgrammeMeasureFactory(programme=uec, measure=gap["measure"])
+        f.ProgrammeMeasureFactory(programme=closed, measure=gap["measure"])
+        self.figures(gap["measure"], None, self.WINDOW)
+        self.figures(gap["measure"], gap["london"], self.WINDOW[:1])
+        self.figures(gap["measure"], gap["midlands"], [dt.date(2019, 1, 1)])
+        found = run("measure-data-gap")
+        assert [x.region_id for x in found] == [gap["midlands"].pk]
+        assert "(agreed by Mental health and Urgent and emergency care)" in found[0].message
+        programmes = [r["key"] for r in found[0].records if r["type"] == "programme"]
+        assert programmes == ["mental-health", "uec"]
+
+    def test_a_measure_with_no_figures_at_all_is_reported_once_with_its_programme(self, gap):
+        found = run("measure-data-gap")
+        assert len(found) == 1 and found[0].region_id is None
+        assert found[0].message == "“Early intervention in psychosis” is agreed by Mental health, but has no figures at all."
+        assert {r["key"] for r in found[0].records} == {"eip", "mental-health"}
+
+    def test_a_measure_no_active_programme_agreed_is_not_checked(self, gap):
+        gap["mh"].status = "closed"
+        gap["mh"].save()
+        assert run("measure-data-gap") == []
 
 
 class TestDuplicatePost:
@@ -271,6 +400,20 @@ class TestRuns:
         lifted = execute("consistency").findings.get(rule="appointment-shares")
         assert not lifted.suppressed
 
+    def test_a_decision_on_a_past_conflict_holds_until_one_of_its_asks_changes(self, asks, nhse):
+        past = {"start_date": dt.date(2018, 4, 1), "due_date": dt.date(2019, 3, 31)}
+        expectation(asks, asks["p1"], **past)
+        second = expectation(asks, asks["p2"], target=90, **past)
+        first = execute("consistency").findings.get(rule="expectation-conflict")
+        assert "April 2018 to March 2019" in first.message
+        services.decide(first, f.UserFactory(role="Staff", bodies=[nhse]), "The 90% was a trajectory for 2018–19 only.")
+        again = execute("consistency").findings.get(rule="expectation-conflict")
+        assert again.suppressed and again.fingerprint == first.fingerprint
+        second.wording = "Trusts in segments 3 and 4 meet 90% within four hours."
+        second.save()
+        lifted = execute("consistency").findings.get(rule="expectation-conflict")
+        assert not lifted.suppressed and lifted.fingerprint == first.fingerprint
+
     def test_a_run_that_fails_leaves_no_findings(self, w, monkeypatch):
         post(w, {"NHSE": 50, "NHSI": 40})
         from reports import rules
@@ -288,6 +431,59 @@ class TestRuns:
         report.refresh_from_db()
         assert report.status == "failed" and "the store could not be read" in report.error
         assert not Finding.objects.exists()
+
+    @staticmethod
+    def flaky_rule(monkeypatch, code, failures):
+        """Make one rule raise a database error on its first ``failures`` calls; returns the list of its calls."""
+        from django.db import OperationalError
+
+        from reports import rules
+
+        real = rules.all_rules()
+        calls = []
+
+        def flaky(context):
+            calls.append(len(calls) + 1)
+            if len(calls) <= failures:
+                raise OperationalError("server closed the connection unexpectedly")
+            return real[code].check(context)
+
+        patched = {c: (r if c != code else r.__class__(r.code, r.kind, r.severity, flaky, r.summary)) for c, r in real.items()}
+        monkeypatch.setattr(rules, "_registry", lambda: patched)
+        return calls
+
+    def test_a_database_error_is_retried_by_the_task_and_the_retry_succeeds(self, w, monkeypatch):
+        from reports.tasks import run_report
+
+        post(w, {"NHSE": 50, "NHSI": 40})
+        calls = self.flaky_rule(monkeypatch, "regional-coverage", failures=1)
+        report = ReportRun.objects.create(kind="consistency")
+        result = run_report.apply(args=[report.pk])  # the task's own retry path, run in this process
+        report.refresh_from_db()
+        assert calls == [1, 2] and result.successful()
+        assert report.status == "succeeded" and report.progress == 100, report.error
+        assert report.findings.filter(rule="appointment-shares").count() == 1
+
+    def test_a_database_error_that_persists_fails_the_run_after_the_last_retry(self, w, monkeypatch):
+        from reports.tasks import run_report
+
+        calls = self.flaky_rule(monkeypatch, "regional-coverage", failures=100)
+        report = ReportRun.objects.create(kind="consistency")
+        run_report.apply(args=[report.pk])
+        report.refresh_from_db()
+        assert len(calls) == run_report.max_retries + 1
+        assert report.status == "failed" and "could not be reached" in report.error
+        assert not report.findings.exists()
+
+    def test_a_database_error_outside_the_task_fails_the_run(self, w, monkeypatch):
+        from django.db import OperationalError
+
+        self.flaky_rule(monkeypatch, "regional-coverage", failures=1)
+        report = ReportRun.objects.create(kind="consistency")
+        with pytest.raises(OperationalError):
+            services.execute(report.pk)  # no one would retry it: it must not stay running
+        report.refresh_from_db()
+        assert report.status == "failed" and "OperationalError" in report.error
 
     def test_a_finished_run_is_not_run_again(self, w):
         report = execute("consistency")

@@ -25,7 +25,10 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 class Worker:
-    """A Celery worker process on its own queue, using the test database."""
+    """A Celery worker process on its own queue, using the test database.
+
+    Settings given as keywords (such as REPORT_RULE_DELAY) reach the worker through tests/worker_settings.py.
+    """
 
     def __init__(self, queue, **env):
         db = settings.DATABASES["default"]
@@ -35,8 +38,8 @@ class Worker:
              "--concurrency", "1", "-Q", queue, "--without-gossip", "--without-mingle", "--loglevel", "INFO"],
             cwd=ROOT, start_new_session=True, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True,
             env={
-                **os.environ, **env,
-                "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+                **os.environ, **{f"TEST_WORKER_{name}": value for name, value in env.items()},
+                "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
                 "DATABASE_URL": f"postgres://{db['USER']}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{db['NAME']}",
                 "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             },
@@ -125,3 +128,30 @@ def test_a_run_whose_worker_dies_is_marked_failed_and_the_next_run_succeeds(queu
     assert Finding.objects.filter(run=done).count() == 7
     run.refresh_from_db()
     assert run.status == "failed"  # the dead run stays failed; its message is never run again
+
+
+def terminate_other_backends():
+    """End every other session on the test database (the worker's): the database drops its connections mid-run."""
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute(
+            "SELECT pg_terminate_backend(pid) FROM pg_stat_activity "
+            "WHERE datname = current_database() AND pid <> pg_backend_pid()"
+        )
+        return sum(1 for (ended,) in cursor.fetchall() if ended)
+
+
+def test_a_run_whose_database_connection_drops_mid_run_is_retried_and_succeeds(queue, workers):
+    call_command("seed_demo", stdout=io.StringIO())
+    worker = workers(queue, REPORT_RULE_DELAY="0.5")
+    run = services.request_run("consistency")
+    wait_for(lambda: ReportRun.objects.filter(pk=run.pk, status="running", progress__gt=0).exists(), what="progress")
+    assert terminate_other_backends() >= 1
+    # The run goes back to the queue saying why (not failed, which would end it) ...
+    requeued = wait_for(lambda: ReportRun.objects.filter(pk=run.pk, status="queued").first(), what="the retry")
+    assert "database error" in requeued.error
+    # ... and the retry, on a new connection, runs it to the end.
+    done = wait_for(lambda: ReportRun.objects.filter(pk=run.pk, status__in=["succeeded", "failed"]).first())
+    assert done.status == "succeeded", (done.error, worker.output())
+    assert Finding.objects.filter(run=done).count() == 7 and done.progress == 100
