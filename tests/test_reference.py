@@ -308,6 +308,20 @@ class TestRecognisingFiles:
             "eccg.csv, line 2, field 14 (sub-type): “CCG” is not an ODS role code such as RO98."
         ]
 
+    @pytest.mark.parametrize(
+        "codes, looks_like",
+        [
+            ([f"R0A{n:02d}" for n in range(12)], "an ODS trust sites file (ets)"),
+            ([f"A810{n:02d}" for n in range(12)], "an ODS GP practice file (epraccur)"),
+        ],
+    )
+    def test_other_ods_files_are_named_and_not_imported(self, reference, tmp_path, codes, looks_like):
+        path = tmp_path / "other.csv"
+        path.write_text("\n".join(joined([code] + fields(line=1)[1:]) for code in codes) + "\n")
+        errors = refused_whole(path, "trusts")
+        assert len(errors) == 1 and errors[0].startswith(f"other.csv: this looks like {looks_like}, not trusts (12 of its 12")
+        assert errors[0].endswith("the portal does not import such files.")
+
     def test_a_file_of_unknown_codes_says_what_was_expected(self, reference, tmp_path):
         path = tmp_path / "odd.csv"
         path.write_text("\n".join(joined([f"ZZ{n}"] + fields(line=1)[1:]) for n in range(1, 6)) + "\n")
