@@ -332,26 +332,41 @@ def _recognise(records, name, kind):
             f"{name}, line {line}: {len(cells)} fields, and no line has 27 or 24 "
             f"({times} of the {len(records)} lines have {usual}): not {expected}."
         ])
-    laid_out = [cells for _, cells in records if len(cells) in ACCEPTED_FIELD_COUNTS]
-    codes = [cells[0].strip() for cells in laid_out]
-    matching = {key: sum(1 for code in codes if kind_.pattern.match(code)) for key, kind_ in CODE_KINDS.items()}
-    with_roles = sum(1 for cells in laid_out if ROLE_CODES.match(cells[13].strip()))
+    laid_out = [(line, cells) for line, cells in records if len(cells) in ACCEPTED_FIELD_COUNTS]
+    codes = [(line, cells[0].strip()) for line, cells in laid_out]
+    matching = {
+        key: [(line, code) for line, code in codes if kind_.pattern.match(code)] for key, kind_ in CODE_KINDS.items()
+    }
+    with_roles = [(line, cells[13].strip()) for line, cells in laid_out if ROLE_CODES.match(cells[13].strip())]
     looks_like, evidence = None, ""
-    if matching[kind] * 2 <= len(codes):
-        best = max(matching, key=matching.get)
-        looks_like = best if matching[best] * 2 > len(codes) else ""
-        evidence = f"{matching[best]} of its {len(codes)} codes are {CODE_KINDS[best].codes}"
-    elif kind != "ccgs" and with_roles * 2 > len(laid_out):
-        looks_like = "ccgs"
-        evidence = f"{with_roles} of its {len(laid_out)} lines have an ODS role in field 14 (sub-type), as only CCG files do"
+    if len(matching[kind]) * 2 <= len(codes):
+        # Most codes are not of the kind asked for: say what the file is, by its codes, or else by the
+        # sub-type (an ODS role) that only CCG files have in field 14.
+        best = max(matching, key=lambda key: len(matching[key]))
+        if len(matching[best]) * 2 > len(codes):
+            looks_like = best
+            (line, code), = matching[best][:1]
+            evidence = (
+                f"{len(matching[best])} of its {len(codes)} codes are {CODE_KINDS[best].codes}: "
+                f"line {line}, field 1 (organisation code) “{code}”"
+            )
+        elif kind != "ccgs" and len(with_roles) * 2 > len(laid_out):
+            looks_like = "ccgs"
+            (line, role), = with_roles[:1]
+            evidence = (
+                f"{len(with_roles)} of its {len(laid_out)} lines have an ODS role in field 14 (sub-type), as CCG "
+                f"files do: line {line}, field 14 “{role}”"
+            )
+        else:
+            looks_like = ""
     if looks_like:
         advice = f"import it with --kind {looks_like}" if looks_like in KINDS else "the portal does not import such files"
         raise OdsFileError([f"{name}: this looks like {CODE_KINDS[looks_like].file}, not {ASKED[kind]} ({evidence}); {advice}."])
     if looks_like == "":
-        example_line, example = next((line, cells) for line, cells in records if len(cells) in ACCEPTED_FIELD_COUNTS)
+        (line, code), = codes[:1]
         raise OdsFileError([
-            f"{name}: this does not look like {CODE_KINDS[kind].file}: {matching[kind]} of its {len(codes)} codes are "
-            f"{CODE_KINDS[kind].codes} (line {example_line}, field 1: “{example[0].strip()}”)."
+            f"{name}: this does not look like {CODE_KINDS[kind].file}: {len(matching[kind])} of its {len(codes)} codes "
+            f"are {CODE_KINDS[kind].codes} (line {line}, field 1 (organisation code): “{code}”)."
         ])
     return records
 

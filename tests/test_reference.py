@@ -247,7 +247,8 @@ class TestRecognisingFiles:
         errors = refused_whole(ECCG, "trusts")
         assert errors == [
             "eccg.csv: this looks like an ODS CCG file (eccg), not trusts (320 of its 320 codes are CCG codes, "
-            "two digits and a letter such as 00C or 99A); import it with --kind ccgs."
+            "two digits and a letter such as 00C or 99A: line 1, field 1 (organisation code) “00C”); "
+            "import it with --kind ccgs."
         ]
 
     @pytest.mark.parametrize("kind", ["trusts", "ccgs"])
@@ -322,13 +323,26 @@ class TestRecognisingFiles:
         assert len(errors) == 1 and errors[0].startswith(f"other.csv: this looks like {looks_like}, not trusts (12 of its 12")
         assert errors[0].endswith("the portal does not import such files.")
 
+    def test_the_ccg_sub_type_field_tells_a_ccg_file_whose_codes_are_unfamiliar(self, reference, tmp_path):
+        lines = []
+        for n in range(1, 11):
+            cells = fields(ECCG, line=n)
+            cells[0], cells[13] = f"ZZ{n}", "RO98"
+            lines.append(joined(cells))
+        path = tmp_path / "commissioners.csv"
+        path.write_text("\n".join(lines) + "\n")
+        assert refused_whole(path, "trusts") == [
+            "commissioners.csv: this looks like an ODS CCG file (eccg), not trusts (10 of its 10 lines have an ODS role "
+            "in field 14 (sub-type), as CCG files do: line 1, field 14 “RO98”); import it with --kind ccgs."
+        ]
+
     def test_a_file_of_unknown_codes_says_what_was_expected(self, reference, tmp_path):
         path = tmp_path / "odd.csv"
         path.write_text("\n".join(joined([f"ZZ{n}"] + fields(line=1)[1:]) for n in range(1, 6)) + "\n")
         errors = refused_whole(path, "trusts")
         assert errors == [
             "odd.csv: this does not look like an ODS NHS trust file (etr): 0 of its 5 codes are NHS trust codes, "
-            "R.. or T.. (line 1, field 1: “ZZ1”)."
+            "R.. or T.. (line 1, field 1 (organisation code): “ZZ1”)."
         ]
 
     @pytest.mark.parametrize(
