@@ -303,7 +303,14 @@ class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
 
     def create(self, request, *args, **kwargs):
         with transaction.atomic():
-            response = super().create(request, *args, **kwargs)
+            serializer = self.get_serializer(data=request.data)
+            serializer.is_valid(raise_exception=True)
+            self.perform_create(serializer)
+        # Answered as a following GET would answer: the record as read back, with its ETag.
+        instance = self.get_queryset().get(pk=serializer.instance.pk)
+        data = self.get_serializer(instance).data
+        response = Response(data, status=status.HTTP_201_CREATED)
+        response["ETag"] = self.etag_for(instance, data)
         return response
 
     def update(self, request, *args, **kwargs):

@@ -7,8 +7,10 @@ from rest_framework import serializers
 from rest_framework.parsers import JSONParser
 
 from . import archive
+from .api import PortalViewSet
 
-# Operations that answer one record with its ETag (nhs_joint.api.SingleRecordETagMixin and PortalViewSet.update).
+# Operations that answer one record with its ETag (nhs_joint.api.SingleRecordETagMixin, PortalViewSet.update;
+# PortalViewSet.create too, with its 201).
 ETAG_ACTIONS = {"retrieve", "update", "partial_update"}
 
 
@@ -28,10 +30,11 @@ class PortalAutoSchema(AutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
-        if action in ETAG_ACTIONS:
+        if action in ETAG_ACTIONS or (action == "create" and isinstance(self.view, PortalViewSet)):
             parameters.append(
                 OpenApiParameter(
-                    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[200], required=True,
+                    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201 if action == "create" else 200],
+                    required=True,
                     description="The version of the record: send it back in If-Match when you change it.",
                 )
             )
@@ -84,6 +87,9 @@ class PortalAutoSchema(AutoSchema):
             "403": OpenApiResponse(ErrorSerializer, description="Your role, body or region does not allow this."),
             "400": OpenApiResponse(ValidationErrorSerializer, description="Bad input: a message for each field."),
         }
+        if not getattr(self.view, "authentication_classes", True):
+            # An operation open to everyone (the token endpoint) neither asks for a sign-in nor refuses one.
+            del extra["401"], extra["403"]
         if "{" in self.path:
             extra["404"] = OpenApiResponse(ErrorSerializer, description="No such record.")
         elif self._is_list_view():

@@ -2,9 +2,9 @@
 
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
-from rest_framework.authtoken.views import ObtainAuthToken
 from rest_framework.routers import DefaultRouter
 
+from accounts.api import TokenView
 from appointments.api import AppointmentViewSet, PersonViewSet
 from organisations.api import BodyViewSet, OrganisationViewSet
 from programmes.api import (
@@ -39,7 +39,7 @@ router.register("report-runs", ReportRunViewSet, basename="report-run")
 router.register("findings", FindingViewSet, basename="finding")
 
 urlpatterns = [
-    path("api/v1/auth/token/", ObtainAuthToken.as_view(), name="api-token"),
+    path("api/v1/auth/token/", TokenView.as_view(), name="api-token"),
     path("api/v1/", include((router.urls, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="api-schema"), name="api-docs"),

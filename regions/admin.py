@@ -1,7 +1,7 @@
 from django.contrib import admin
 from simple_history.admin import SimpleHistoryAdmin
 
-from .models import LocalHealthSystem, Region
+from .models import LocalHealthSystem, LocalOffice, Region
 
 
 @admin.register(Region)
@@ -15,6 +15,14 @@ class RegionAdmin(SimpleHistoryAdmin):
 @admin.register(LocalHealthSystem)
 class LocalHealthSystemAdmin(SimpleHistoryAdmin):
     list_display = ["ods_code", "name", "region"]
+    list_filter = ["region"]
+    list_select_related = ["region"]
+    search_fields = ["ods_code", "name"]
+
+
+@admin.register(LocalOffice)
+class LocalOfficeAdmin(SimpleHistoryAdmin):
+    list_display = ["ods_code", "name", "region", "opened", "closed"]
     list_filter = ["region"]
     list_select_related = ["region"]
     search_fields = ["ods_code", "name"]

@@ -68,3 +68,38 @@ class LocalHealthSystem(models.Model):
 
     def natural_key(self):
         return (self.ods_code,)
+
+
+class LocalOffice(models.Model):
+    """An NHS England local office (Q70–Q84) or area team of an older ODS file, with the region it belonged to.
+
+    None is current: they are kept, from NHS Digital's eauth file, so that an older organisation file
+    naming only a local office or area team can still be linked to a region.
+    """
+
+    ods_code = models.CharField("ODS code", max_length=3, unique=True)
+    name = models.CharField(max_length=200)
+    region = models.ForeignKey(Region, on_delete=models.PROTECT, related_name="local_offices")
+    opened = models.DateField(null=True, blank=True)
+    closed = models.DateField(null=True, blank=True)
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["ods_code"]
+        verbose_name = "local office or area team"
+        verbose_name_plural = "local offices and area teams"
+        constraints = [
+            models.CheckConstraint(
+                condition=models.Q(closed__isnull=True) | models.Q(opened__isnull=True)
+                | models.Q(closed__gte=models.F("opened")),
+                name="local_office_closed_not_before_opened",
+                violation_error_message="A local office's close date must not be before its open date.",
+            )
+        ]
+
+    def __str__(self):
+        return f"{self.name} ({self.ods_code})"
+
+    def natural_key(self):
+        return (self.ods_code,)

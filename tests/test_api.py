@@ -231,6 +231,23 @@ class TestWriting:
         else:
             assert client.get(url).status_code == 404
 
+    @pytest.mark.parametrize("resource", WRITABLE + ["regional-deliveries"])
+    def test_create_and_update_answer_with_the_etag_a_following_get_gives(self, world, resource):
+        create, change = payloads(world)[resource]
+        client = world["director" if resource == "regional-deliveries" else "staff"]
+        created = client.post(f"{API}/{resource}/", create, format="json")
+        assert created.status_code == 201, created.json()
+        url = f"{API}/{resource}/{created.json()[KEYS.get(resource, 'id')]}/"
+        read = client.get(url)
+        assert created["ETag"] == read["ETag"] and created.json() == read.json()
+        # The ETag of the 201 is good for If-Match at once, without reading the record again.
+        updated = client.patch(url, change, format="json", HTTP_IF_MATCH=created["ETag"])
+        assert updated.status_code == 200, updated.json()
+        again = client.get(url)
+        assert updated["ETag"] == again["ETag"] != created["ETag"] and updated.json() == again.json()
+        stale = client.patch(url, change, format="json", HTTP_IF_MATCH=created["ETag"])
+        assert stale.status_code == 412 and client.get(url)["ETag"] == again["ETag"]
+
     @pytest.mark.parametrize("resource", BODY_OWNED)
     def test_staff_of_the_other_body_are_refused_with_a_reason(self, world, records, resource):
         create, change = payloads(world)[resource]
@@ -642,6 +659,36 @@ class TestListsAndTokens:
         missing = APIClient().post(f"{API}/auth/token/", {"username": "token.user"}, format="json")
         assert missing.status_code == 400 and "password" in missing.json()
 
+    def test_the_token_endpoint_takes_json_only_and_needs_no_sign_in(self, world):
+        f.UserFactory(username="token.user", role="Staff", bodies=[world["nhse"]])
+        url, body = f"{API}/auth/token/", {"username": "token.user", "password": "correct horse battery staple"}
+        for encoding in ("multipart", None):  # None: application/x-www-form-urlencoded
+            response = APIClient().post(url, body) if encoding else APIClient().post(
+                url, "username=token.user&password=x", content_type="application/x-www-form-urlencoded")
+            assert response.status_code == 415 and "detail" in response.json(), encoding
+        # A stale token or a session sent along is not read: they cannot turn the request into a 401 or 403.
+        stale = APIClient()
+        stale.credentials(HTTP_AUTHORIZATION="Token not-a-token")
+        assert stale.post(url, body, format="json").status_code == 200
+        signed_in = APIClient(enforce_csrf_checks=True)
+        signed_in.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
+        assert signed_in.post(url, body, format="json").status_code == 200
+        assert APIClient().post(url, {"username": "token.user", "password": 7}, format="json").status_code == 400
+
+    def test_the_schema_documents_the_token_endpoint_as_open_and_json_only(self, world, client):
+        client.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
+        schema = client.get("/api/schema/?format=json").json()
+        operation = schema["paths"]["/api/v1/auth/token/"]["post"]
+        assert not operation.get("security") and not schema.get("security")
+        assert list(operation["requestBody"]["content"]) == ["application/json"]
+        assert set(operation["responses"]) == {"200", "400", "415"}
+        assert schema["components"]["schemas"]["AuthToken"]["required"] == ["token"]
+        # Every other operation still asks for a sign-in.
+        for path, operations in schema["paths"].items():
+            for method, other in operations.items():
+                if path != "/api/v1/auth/token/":
+                    assert {"tokenAuth": []} in other["security"], (method, path)
+
     def test_the_session_of_the_browser_works_too(self, world, client):
         client.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
         assert client.get(f"{API}/programmes/").status_code == 200
@@ -668,6 +715,8 @@ class TestListsAndTokens:
                 assert {"400", "401", "403"} <= codes, (method, path, codes)
                 if "{" in path:
                     assert "404" in codes, (method, path)
+                if method == "post" and "{" not in path and "201" in codes:  # a created record, to GET back
+                    assert "ETag" in operation["responses"]["201"]["headers"], (method, path)
                 if method in ("put", "patch"):
                     assert "412" in codes and "ETag" in operation["responses"]["200"]["headers"], (method, path)
                     assert any(p["name"] == "If-Match" for p in operation["parameters"]), (method, path)

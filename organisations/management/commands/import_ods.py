@@ -1,4 +1,5 @@
-"""Import an ODS organisation file (27-field or older 24-field CSV): all of it, or nothing."""
+"""Import an ODS file (27-field or older 24-field CSV): NHS trusts (etr), CCGs (eccg), or NHS England's
+regions and local offices (eauth). The file is recognised first; all of it is imported, or nothing."""
 
 from django.core.management.base import BaseCommand, CommandError
 
@@ -10,7 +11,7 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="an ODS CSV file, e.g. data/ods/etr.csv")
-        parser.add_argument("--kind", required=True, choices=KINDS, help="trusts (etr.csv) or ccgs (eccg.csv)")
+        parser.add_argument("--kind", required=True, choices=KINDS, help="trusts (etr.csv), ccgs (eccg.csv) or regions (eauth.csv)")
 
     def handle(self, *args, file, kind, **options):
         try:
