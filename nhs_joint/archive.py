@@ -52,6 +52,20 @@ class LiveManager(models.Manager):
         return queryset.filter(condition)
 
 
+def live_q(model, prefix=""):
+    """Q for live records of ``model`` reached through a join at ``prefix`` (e.g. "measure__expectations__").
+
+    A live manager filters only the rows it returns itself: the far side of a join needs this.
+    """
+    manager = model._default_manager
+    condition = Q()
+    if any(f.name == "archived_at" for f in model._meta.concrete_fields):
+        condition &= Q(**{f"{prefix}archived_at__isnull": True})
+    for parent in getattr(manager, "parents", ()):
+        condition &= Q(**{f"{prefix}{parent}__archived_at__isnull": True})
+    return condition
+
+
 class Archivable(models.Model):
     """A record that is archived, never deleted, by the people who edit it."""
 

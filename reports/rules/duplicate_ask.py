@@ -9,6 +9,7 @@ names the months they share.
 
 from django.db.models import F, Q
 
+from nhs_joint.archive import live_q
 from programmes.models import Expectation
 
 from . import FindingData, months_of, overlap_of, ref
@@ -21,6 +22,7 @@ def check(context):
         Expectation.objects.filter(
             Q(**{f"{other}audience": F("audience"), f"{other}comparator": F("comparator"), f"{other}target": F("target")})
             & Q(**{f"{other}pk__gt": F("pk")})
+            & live_q(Expectation, other)  # the far side of the join: archived asks are asked of nobody
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
             & (Q(region_id=F(f"{other}region_id")) | Q(region__isnull=True, **{f"{other}region__isnull": True}))
             & ~Q(programme_id=F(f"{other}programme_id"))

@@ -12,6 +12,7 @@ The finding names the months the two asks share.
 
 from django.db.models import F, Q
 
+from nhs_joint.archive import live_q
 from programmes.models import Expectation
 
 from . import FindingData, months_of, overlap_of, ref
@@ -24,6 +25,7 @@ def check(context):
         Expectation.objects.filter(
             Q(**{f"{other}audience": F("audience")})
             & Q(**{f"{other}pk__gt": F("pk")})
+            & live_q(Expectation, other)  # the far side of the join: archived asks are asked of nobody
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
             & (Q(region_id=F(f"{other}region_id")) | Q(region__isnull=True) | Q(**{f"{other}region__isnull": True}))
             & (~Q(target=F(f"{other}target")) | ~Q(comparator=F(f"{other}comparator")))
