@@ -278,3 +278,86 @@ class TestValuesInWords:
 
         field = P._meta.get_field("senior_responsible_owner")
         assert history.format_value(field, 999, related={}) == "Appointment 999 (since deleted)"
+
+
+class TestHistoryInTheApi:
+    API = "/api/v1"
+
+    def client_for(self, user=None):
+        from rest_framework.authtoken.models import Token
+        from rest_framework.test import APIClient
+
+        client = APIClient()
+        if user is not None:
+            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    def test_the_same_words_as_the_page(self, client, staff, programme, nhse, nhsi):
+        client.force_login(staff)
+        client.post(
+            f"/programmes/{programme.slug}/edit/",
+            form_data(programme, title="Winter plan", status="approved", bodies=[nhse.pk, nhsi.pk],
+                      description=NEW_DESCRIPTION, **{"end_date-day": "31", "end_date-month": "3", "end_date-year": "2020"}),
+        )
+        response = self.client_for(staff).get(f"{self.API}/programmes/{programme.slug}/history/")
+        assert response.status_code == 200
+        body = response.json()
+        assert body["count"] == programme.history.count()
+        entries = body["results"]
+        assert entries[-1]["kind"] == "created" and entries[-1]["who"] == "The system"
+        assert all(e["when"].startswith(str(timezone.localdate().year)) for e in entries)
+        changes = {c["field"]: c for e in entries for c in e["changes"] if e["who"] == "Sam Staff"}
+        assert changes["title"] == {
+            "field": "title", "label": "Title", "old": "Winter resilience", "new": "Winter plan",
+            "added": None, "removed": None, "words": None,
+        }
+        assert (changes["status"]["old"], changes["status"]["new"]) == ("Proposed", "Approved")
+        assert (changes["end_date"]["old"], changes["end_date"]["new"]) == (None, "31 March 2020")
+        assert changes["bodies"]["added"] == ["NHS Improvement"] and changes["bodies"]["removed"] == []
+        assert changes["bodies"]["new"] == "NHS England; NHS Improvement"
+        words = changes["description"]["words"]
+        assert {"op": "delete", "text": "for winter, "} in words and {"op": "insert", "text": "all year, "} in words
+        assert "".join(w["text"] for w in words if w["op"] != "delete") == NEW_DESCRIPTION
+        assert changes["description"]["new"] == NEW_DESCRIPTION
+
+    def test_anonymous_is_refused(self, programme):
+        response = self.client_for().get(f"{self.API}/programmes/{programme.slug}/history/")
+        assert response.status_code == 401
+        assert "results" not in response.json()
+
+    def test_whoever_may_read_the_record_reads_its_history(self, programme, nhsi):
+        # Staff of the other body cannot edit this programme, but read it, and so its history.
+        other = f.UserFactory(role="Staff", bodies=[nhsi])
+        client = self.client_for(other)
+        assert client.patch(f"{self.API}/programmes/{programme.slug}/", {"title": "X"}, format="json").status_code == 403
+        assert client.get(f"{self.API}/programmes/{programme.slug}/").status_code == 200
+        response = client.get(f"{self.API}/programmes/{programme.slug}/history/")
+        assert response.status_code == 200 and response.json()["count"] >= 1
+        assert client.get(f"{self.API}/programmes/no-such-programme/history/").status_code == 404
+        # Writing to it is not a thing.
+        assert client.post(f"{self.API}/programmes/{programme.slug}/history/", {}, format="json").status_code == 405
+
+    def test_paginated_and_every_resource_with_a_history_has_it(self, staff, programme):
+        for i in range(3):
+            programme.refresh_from_db()
+            programme.title = f"Title {i}"
+            programme.save()
+        client = self.client_for(staff)
+        first = client.get(f"{self.API}/programmes/{programme.slug}/history/?page_size=2").json()
+        second = client.get(f"{self.API}/programmes/{programme.slug}/history/?page_size=2&page=2").json()
+        assert [c["new"] for c in first["results"][0]["changes"]] == ["Title 2"]
+        assert first["next"] and len(first["results"]) == 2
+        # The oldest entry of a page is compared with the one before it, on the next page.
+        assert [(c["old"], c["new"]) for c in first["results"][1]["changes"]] == [("Title 0", "Title 1")]
+        assert [(c["old"], c["new"]) for c in second["results"][0]["changes"]] == [("Winter resilience", "Title 0")]
+        assert client.get(f"{self.API}/programmes/{programme.slug}/history/?page=x").status_code == 400
+
+        schema = client.get("/api/schema/?format=json").json()
+        paths = {p for p in schema["paths"] if p.endswith("/history/")}
+        assert "/api/v1/programmes/{slug}/history/" in paths
+        assert "/api/v1/regions/{ods_code}/history/" in paths or any(p.startswith("/api/v1/regions/") for p in paths)
+        # Report runs and findings keep no history, and offer none.
+        assert not any(p.startswith(("/api/v1/report-runs/", "/api/v1/findings/")) for p in paths)
+        operation = schema["paths"]["/api/v1/programmes/{slug}/history/"]["get"]
+        assert {"200", "401", "403", "404"} <= set(operation["responses"])
+        assert {p["name"] for p in operation["parameters"]} >= {"page", "page_size", "slug"}
