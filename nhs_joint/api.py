@@ -313,7 +313,8 @@ class HistoryEntrySerializer(serializers.Serializer):
 
 
 class HistoryMixin:
-    """``GET <record>/history/``: the record's history in words, newest first, as its history page shows it.
+    """``GET <record>/history/``: the record's history in words, newest first, as its history page shows it
+    (one entry per version: the page shows the steps of one save as one entry).
 
     Offered only by resources whose model keeps a history; read by whoever may read the record.
     """
@@ -336,7 +337,8 @@ class HistoryMixin:
     def history(self, request, *args, **kwargs):
         obj = self.get_object()
         page = self.paginate_queryset(history_queryset(obj))
-        entries = [entry_as_json(entry) for entry in history_entries(obj, page)]
+        # One entry per version of the record, so that the count and pages are exact.
+        entries = [entry_as_json(entry) for entry in history_entries(obj, page, join_saves=False)]
         return self.get_paginated_response(HistoryEntrySerializer(entries, many=True).data)
 
 

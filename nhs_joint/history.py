@@ -11,8 +11,8 @@ together, one query per related model, so the cost of a page does not grow with 
 
 Functions others may call:
 
-- ``history_entries(obj, records=None)``: entries for ``obj`` (or for the given slice of its history).
-- ``describe_history(model, records, before)``: entries for history records, newest first.
+- ``history_entries(obj, records=None, join_saves=True)``: entries for ``obj`` (or for the given slice of its history).
+- ``describe_history(model, records, before, join_saves=True)``: entries for history records, newest first.
 - ``describe(record, previous, model)``: one entry.
 - ``format_value(field, value)``, ``format_date(value)``, ``format_datetime(value)``: values in words.
 - ``word_diff(old, new)`` and ``word_diff_html(ops)``: a word-level difference, as data or as HTML.
@@ -301,41 +301,84 @@ def _is_long(field, old, new):
     return any(isinstance(v, str) and len(v) > LONG_TEXT for v in (old, new))
 
 
-def describe_history(model, records, before=None):
+SAVED_TOGETHER = dt.timedelta(seconds=1)
+
+
+def _raw_changes(record, previous, fields, m2m_fields, m2m_sets):
+    """[(kind, field, old, new)] between two history records: kind "value", or "set" for many-to-many."""
+    changes = []
+    if record.history_type != "~" or previous is None:
+        return changes
+    for field in fields:
+        old, new = getattr(previous, field.attname), getattr(record, field.attname)
+        if old != new:
+            changes.append(("value", field, old, new))
+    for field in m2m_fields:
+        old, new = m2m_sets[field.name][previous.history_id], m2m_sets[field.name][record.history_id]
+        if old != new:
+            changes.append(("set", field, old, new))
+    return changes
+
+
+def _saved_together(newer, older, newer_changes):
+    """Whether ``newer`` is a step of the same save as ``older``.
+
+    Saving a record writes one history entry for its fields, then one for each step of setting a
+    many-to-many field (removing, then adding): those steps are shown with the save they belong to, so
+    one save reads as one entry. Only entries that change nothing but many-to-many fields are joined,
+    so no value anyone entered is hidden.
+    """
+    return (
+        newer.history_type == "~"
+        and older.history_type == "~"
+        and all(what == "set" for what, *_ in newer_changes)
+        and newer.history_user_id == older.history_user_id
+        and (newer.history_change_reason or "") == (older.history_change_reason or "")
+        and abs(newer.history_date - older.history_date) <= SAVED_TOGETHER
+    )
+
+
+def describe_history(model, records, before=None, join_saves=True):
     """Entries in words for history ``records`` of one record of ``model``, newest first.
 
     ``before`` is the history record just older than the last of ``records`` (None when that is the
-    first), so that the oldest entry of a page can be compared too. Queries: one per many-to-many field
-    and one per related model, whatever the number of records.
+    first), so that the oldest entry of a page can be compared too. With ``join_saves`` the steps of one
+    save are one entry (see ``_saved_together``); without, there is one entry per history record (as the
+    API gives them, one per version of the record). Queries: one per many-to-many field and one per related model, whatever
+    the number of records.
     """
     records = list(records)
     history_model = model.history.model
     fields = _diff_fields(history_model)
     m2m_fields = list(getattr(history_model, "_history_m2m_fields", []))
     everything = records + ([before] if before is not None else [])
-
     m2m_sets = {field.name: _m2m_sets(field, everything) for field in m2m_fields}
 
-    # First the raw changes of each entry, collecting the related records they name.
+    def previous_of(index):
+        return records[index + 1] if index + 1 < len(records) else before
+
+    # Group the steps of each save: [newest index, ..., oldest index].
+    own = [_raw_changes(r, previous_of(i), fields, m2m_fields, m2m_sets) for i, r in enumerate(records)]
+    groups = []
+    for index, record in enumerate(records):
+        if join_saves and groups and _saved_together(records[groups[-1][-1]], record, own[groups[-1][-1]]):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+
+    # The changes of each save, collecting the related records they name.
     wanted = {}
     raw = []
-    for index, record in enumerate(records):
-        previous = records[index + 1] if index + 1 < len(records) else before
-        changes = []
-        if record.history_type == "~" and previous is not None:
-            for field in fields:
-                old, new = getattr(previous, field.attname), getattr(record, field.attname)
-                if old == new:
-                    continue
-                changes.append(("value", field, old, new))
-                if field.is_relation:
-                    wanted.setdefault(field.related_model, set()).update({old, new})
-            for field in m2m_fields:
-                old, new = m2m_sets[field.name][previous.history_id], m2m_sets[field.name][record.history_id]
-                if old == new:
-                    continue
-                changes.append(("set", field, old, new))
+    for group in groups:
+        record = records[group[0]]
+        changes = own[group[0]] if len(group) == 1 else _raw_changes(
+            record, previous_of(group[-1]), fields, m2m_fields, m2m_sets
+        )
+        for what, field, old, new in changes:
+            if what == "set":
                 wanted.setdefault(field.related_model, set()).update(old | new)
+            elif field.is_relation:
+                wanted.setdefault(field.related_model, set()).update({old, new})
         raw.append((record, changes))
 
     related = _load_related(wanted)
@@ -355,7 +398,9 @@ def describe_history(model, records, before=None):
             if what == "set":
                 described.append(_set_change(field, old, new, related.get(field.related_model, {})))
             else:
-                described.append(_value_change(field, old, new, related.get(field.related_model) if field.is_relation else None))
+                described.append(
+                    _value_change(field, old, new, related.get(field.related_model) if field.is_relation else None)
+                )
         described.sort(key=lambda c: c["order"])
         entries.append(
             {
@@ -437,18 +482,18 @@ def history_queryset(obj):
     return obj.history.select_related("history_user").order_by("-history_id")
 
 
-def history_entries(obj, records=None):
+def history_entries(obj, records=None, join_saves=True):
     """Entries in words for ``obj``: all of its history, or the given slice of ``history_queryset(obj)``.
 
     For a slice, the record just before its oldest is read too (one query), to compare that one.
     """
     if records is None:
-        return describe_history(type(obj), list(history_queryset(obj)))
+        return describe_history(type(obj), list(history_queryset(obj)), join_saves=join_saves)
     records = list(records)
     before = None
     if records:
         before = history_queryset(obj).filter(history_id__lt=records[-1].history_id).first()
-    return describe_history(type(obj), records, before)
+    return describe_history(type(obj), records, before, join_saves=join_saves)
 
 
 def has_history(model):
