@@ -14,6 +14,7 @@ Functions others may call:
 - ``history_entries(obj, records=None, join_saves=True)``: entries for ``obj`` (or for the given slice of its history).
 - ``describe_history(model, records, before, join_saves=True)``: entries for history records, newest first.
 - ``describe(record, previous, model)``: one entry.
+- ``entries_since(obj, version)``: what others changed after the version a form was opened at.
 - ``format_value(field, value)``, ``format_date(value)``, ``format_datetime(value)``: values in words.
 - ``word_diff(old, new)`` and ``word_diff_html(ops)``: a word-level difference, as data or as HTML.
 - ``entry_as_json(entry)``: an entry as the API gives it.
@@ -494,6 +495,21 @@ def history_entries(obj, records=None, join_saves=True):
     if records:
         before = history_queryset(obj).filter(history_id__lt=records[-1].history_id).first()
     return describe_history(type(obj), records, before, join_saves=join_saves)
+
+
+def entries_since(obj, version):
+    """What was changed in ``obj`` after ``version`` (a history id, as nhs_joint.concurrency gives it), in
+    words and newest first: for telling someone whose form is out of date what others changed meanwhile.
+    An unknown or empty version gives no entries."""
+    try:
+        version = int(version)
+    except (TypeError, ValueError):
+        return []
+    before = history_queryset(obj).filter(history_id=version).first()
+    if before is None:
+        return []
+    records = list(history_queryset(obj).filter(history_id__gt=version))
+    return describe_history(type(obj), records, before)
 
 
 def has_history(model):

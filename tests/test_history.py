@@ -392,3 +392,18 @@ class TestHistoryInTheApi:
             for e in body["results"] for c in e["changes"]
         )
         assert many_queries == few_queries
+
+
+def test_entries_since_a_version_say_what_others_changed(staff, programme, nhsi):
+    version = programme.history.latest().history_id
+    programme.refresh_from_db()
+    programme.status = "active"
+    programme.save()
+    programme.bodies.add(nhsi)
+    entries = history.entries_since(programme, str(version))
+    changes = [(c["label"], c["old"], c["new"]) for e in entries for c in e["changes"]]
+    # One save (the fields, then a body added): one entry, its changes in the order of the form.
+    assert len(entries) == 1
+    assert changes == [("Bodies", "NHS England", "NHS England; NHS Improvement"), ("Status", "Proposed", "Active")]
+    assert history.entries_since(programme, str(programme.history.latest().history_id)) == []
+    assert history.entries_since(programme, "") == [] and history.entries_since(programme, "nonsense") == []
