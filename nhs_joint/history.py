@@ -26,7 +26,9 @@ import json
 import re
 from decimal import Decimal, InvalidOperation
 
+from django.core.exceptions import FieldDoesNotExist
 from django.db import models
+from django.urls import NoReverseMatch
 from django.utils import formats, timezone
 from django.utils.text import capfirst
 from markupsafe import Markup, escape
@@ -92,7 +94,7 @@ def field_label(model, name):
     """The label of a field as forms show it: "Senior responsible owner"."""
     try:
         return capfirst(str(model._meta.get_field(name).verbose_name))
-    except Exception:
+    except FieldDoesNotExist:
         return capfirst(name.replace("_", " "))
 
 
@@ -143,7 +145,7 @@ def _href(record):
         return None
     try:
         return record.get_absolute_url()
-    except Exception:
+    except NoReverseMatch:
         return None
 
 
@@ -151,7 +153,7 @@ def _href(record):
 
 _TOKENS = re.compile(r"\s+|[^\s]+")
 _WORDS = re.compile(r"\S+\s*|\s+")  # each word with the spaces after it, so changed words stay together
-_TRAILING_SPACE = re.compile(r"(.*?)(\s*)", re.S)
+_TRAILING_SPACE = re.compile(r"(.*?)(\s*)", re.DOTALL)
 
 
 def word_diff(old, new):
@@ -514,7 +516,7 @@ def entries_since(obj, version):
 
 def has_history(model):
     """Whether ``model`` keeps a history."""
-    return model is not None and hasattr(model, "history") and hasattr(getattr(model, "history"), "model")
+    return model is not None and hasattr(model, "history") and hasattr(model.history, "model")
 
 
 def entry_as_json(entry):

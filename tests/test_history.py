@@ -245,7 +245,7 @@ class TestValuesInWords:
         assert history.format_datetime(dt.datetime(2026, 11, 29, 12, 0, tzinfo=london)) == "29 November 2026 at midday"
         assert history.format_datetime(dt.datetime(2026, 11, 29, 0, 0, tzinfo=london)) == "29 November 2026 at midnight"
         # In the portal's time zone: 14:48 UTC in June is 3:48pm in London.
-        assert history.format_datetime(dt.datetime(2026, 6, 1, 14, 48, tzinfo=dt.timezone.utc)) == "1 June 2026 at 3:48pm"
+        assert history.format_datetime(dt.datetime(2026, 6, 1, 14, 48, tzinfo=dt.UTC)) == "1 June 2026 at 3:48pm"
 
     def test_booleans_choices_arrays_numbers(self):
         from programmes.models import Workstream
