@@ -407,3 +407,11 @@ def test_entries_since_a_version_say_what_others_changed(staff, programme, nhsi)
     assert changes == [("Bodies", "NHS England", "NHS England; NHS Improvement"), ("Status", "Proposed", "Active")]
     assert history.entries_since(programme, str(programme.history.latest().history_id)) == []
     assert history.entries_since(programme, "") == [] and history.entries_since(programme, "nonsense") == []
+
+
+def test_a_users_history_names_the_reason_the_groups_and_yes_or_no(client, nhse, staff):
+    admin = f.UserFactory(role="Administrator", bodies=[nhse], first_name="Ada", last_name="Admin")
+    client.force_login(admin)
+    client.post(f"/users/{staff.pk}/deactivate/")
+    text = history_cell_text(client.get(f"/users/{staff.pk}/history/").content.decode())
+    assert "Ada Admin Changed (Deactivated) Active: from “Yes” to “No”" in text
