@@ -327,13 +327,13 @@ def _saved_together(newer, older, newer_changes):
     """Whether ``newer`` is a step of the same save as ``older``.
 
     Saving a record writes one history entry for its fields, then one for each step of setting a
-    many-to-many field (removing, then adding): those steps are shown with the save they belong to, so
-    one save reads as one entry. Only entries that change nothing but many-to-many fields are joined,
+    many-to-many field (removing, then adding): those steps are shown with the save (or the creation)
+    they belong to, so one save reads as one entry. Only entries that change nothing but many-to-many fields are joined,
     so no value anyone entered is hidden.
     """
     return (
         newer.history_type == "~"
-        and older.history_type == "~"
+        and older.history_type in ("+", "~")
         and all(what == "set" for what, *_ in newer_changes)
         and newer.history_user_id == older.history_user_id
         and (newer.history_change_reason or "") == (older.history_change_reason or "")
@@ -373,22 +373,26 @@ def describe_history(model, records, before=None, join_saves=True):
     wanted = {}
     raw = []
     for group in groups:
-        record = records[group[0]]
-        changes = own[group[0]] if len(group) == 1 else _raw_changes(
-            record, previous_of(group[-1]), fields, m2m_fields, m2m_sets
-        )
+        record, first = records[group[0]], records[group[-1]]
+        if len(group) == 1:
+            changes = own[group[0]]
+        elif first.history_type == "+":
+            # A creation and the lists of records set with it: what those lists were given.
+            changes = _raw_changes(record, first, fields, m2m_fields, m2m_sets)
+        else:
+            changes = _raw_changes(record, previous_of(group[-1]), fields, m2m_fields, m2m_sets)
         for what, field, old, new in changes:
             if what == "set":
                 wanted.setdefault(field.related_model, set()).update(old | new)
             elif field.is_relation:
                 wanted.setdefault(field.related_model, set()).update({old, new})
-        raw.append((record, changes))
+        raw.append((record, first.history_type, changes))
 
     related = _load_related(wanted)
 
     entries = []
-    for record, changes in raw:
-        kind = HISTORY_TYPES.get(record.history_type, "changed")
+    for record, history_type, changes in raw:
+        kind = HISTORY_TYPES.get(history_type, "changed")
         described = []
         for what, field, old, new in changes:
             if field.name == ARCHIVED_FIELD:

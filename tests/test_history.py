@@ -120,6 +120,23 @@ class TestHistoryPageInWords:
         assert "agreed by both bodies" not in text_of(diff)
         assert "…" in diff
 
+    def test_a_creation_is_one_entry_with_the_lists_it_was_given(self, client, staff, nhse, nhsi):
+        client.force_login(staff)
+        data = {
+            "title": "Frailty at the front door", "bodies": [nhse.pk, nhsi.pk], "integration_stage": "separate",
+            "accountable_body": nhse.pk, "status": "proposed", "start_date-day": "1", "start_date-month": "10",
+            "start_date-year": "2018",
+        }
+        assert client.post("/programmes/new/", data).status_code == 302
+        programme = Programme.objects.get(title="Frailty at the front door")
+        assert programme.history.count() > 1  # the creation, then the bodies' step
+        text = history_cell_text(client.get(f"/programmes/{programme.slug}/history/").content.decode())
+        assert text.endswith("Sam Staff Created Bodies: added NHS England and NHS Improvement")
+        assert "Changed" not in text
+        # The API keeps each version.
+        api = TestHistoryInTheApi().client_for(staff).get(f"/api/v1/programmes/{programme.slug}/history/").json()
+        assert [e["kind"] for e in api["results"]] == ["changed", "created"]
+
     def test_when_and_who(self, client, staff, programme):
         client.force_login(staff)
         client.post(f"/programmes/{programme.slug}/edit/", form_data(programme, title="Renamed"))
