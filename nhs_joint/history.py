@@ -17,7 +17,14 @@ Functions others may call:
 - ``entries_since(obj, version)``: what others changed after the version a form was opened at.
 - ``format_value(field, value)``, ``format_date(value)``, ``format_datetime(value)``: values in words.
 - ``word_diff(old, new)`` and ``word_diff_html(ops)``: a word-level difference, as data or as HTML.
+- ``field_label(model, name)``: a field's label as forms show it.
 - ``entry_as_json(entry)``: an entry as the API gives it.
+
+An entry is a dict: ``id`` (the history id of its newest record), ``when``, ``who``, ``kind`` (created,
+changed, archived, restored, deleted), ``kind_label``, ``reason`` and ``changes``, each a dict of
+``field``, ``label``, ``old`` and ``new`` (text, "" when empty), ``old_href``/``new_href`` (the related
+record's page, or None), ``added``/``removed`` (for many-to-many: [{"text", "href"}], else None),
+``words`` (for long texts: the word difference, else None) and ``words_html`` (the same as safe HTML).
 """
 
 import datetime as dt
