@@ -10,8 +10,9 @@ from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
-from rest_framework.decorators import action
+from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, permissions as drf_permissions, serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
@@ -19,6 +20,7 @@ from rest_framework.views import exception_handler as drf_exception_handler
 
 from . import archive, permissions
 from .concurrency import version_of
+from .history import entry_as_json, has_history, history_entries, history_queryset
 
 
 class JSONTypeMixin:
@@ -288,7 +290,68 @@ class SingleRecordETagMixin:
         return response
 
 
-class PortalViewSet(SingleRecordETagMixin, viewsets.ModelViewSet):
+class WordSerializer(serializers.Serializer):
+    op = serializers.ChoiceField(choices=["equal", "insert", "delete"])
+    text = serializers.CharField()
+
+
+class HistoryChangeSerializer(serializers.Serializer):
+    field = serializers.CharField(help_text="The field's name, as in the record.")
+    label = serializers.CharField(help_text="The field's label, as the portal's pages show it.")
+    old = serializers.CharField(allow_null=True, help_text="The value before, in words; null when empty.")
+    new = serializers.CharField(allow_null=True, help_text="The value after, in words; null when empty.")
+    added = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Records added to a list of records (else null)."
+    )
+    removed = serializers.ListField(
+        child=serializers.CharField(), allow_null=True, help_text="Records removed from a list of records (else null)."
+    )
+    words = WordSerializer(
+        many=True, allow_null=True,
+        help_text="For a long text, the difference word by word (else null): the equal and inserted texts make the new text.",
+    )
+
+
+class HistoryEntrySerializer(serializers.Serializer):
+    id = serializers.IntegerField(help_text="The entry's id: the record's version after it.")
+    when = serializers.DateTimeField()
+    who = serializers.CharField(help_text="The full name of who made the change, or “The system”.")
+    kind = serializers.ChoiceField(choices=["created", "changed", "archived", "restored", "deleted"])
+    reason = serializers.CharField(allow_blank=True)
+    changes = HistoryChangeSerializer(many=True)
+
+
+class HistoryMixin:
+    """``GET <record>/history/``: the record's history in words, newest first, as its history page shows it
+    (one entry per version: the page shows the steps of one save as one entry).
+
+    Offered only by resources whose model keeps a history; read by whoever may read the record.
+    """
+
+    @classmethod
+    def get_extra_actions(cls):
+        actions = super().get_extra_actions()
+        model = getattr(getattr(cls, "queryset", None), "model", None)
+        if not has_history(model):
+            actions = [a for a in actions if a.__name__ != "history"]
+        return actions
+
+    @extend_schema(
+        summary="The record's history in words",
+        description="Who changed what and when, newest first: values as the portal's pages show them "
+        "(labels, names of related records, dates), and long texts also as a word-level difference.",
+        responses=HistoryEntrySerializer(many=True),
+    )
+    @action(detail=True, methods=["get"], filter_backends=[])
+    def history(self, request, *args, **kwargs):
+        obj = self.get_object()
+        page = self.paginate_queryset(history_queryset(obj))
+        # One entry per version of the record, so that the count and pages are exact.
+        entries = [entry_as_json(entry) for entry in history_entries(obj, page, join_saves=False)]
+        return self.get_paginated_response(HistoryEntrySerializer(entries, many=True).data)
+
+
+class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     """A resource: filters from the app's filterset, ETags on single records, all writes atomic.
 
     Bodies are JSON only: a form encoding cannot tell null from an empty string, nor carry nested shares.
@@ -406,7 +469,7 @@ class ArchivableViewSetMixin:
         return response
 
 
-class ReadOnlyPortalViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyPortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     """Reference data (bodies, regions, local systems, organisations): loaded from ODS files, read here."""
 
     permission_classes = [PortalPermission]

@@ -20,8 +20,8 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, merge, permissions
-from .concurrency import changes_since, version_of
+from . import archive, history, merge, permissions
+from .concurrency import version_of
 from .exports import export_table
 from .tables import Table
 
@@ -268,7 +268,7 @@ class EditPage(ResourceView):
                 return self.render(
                     self.make_form(obj, data=outcome.data), obj, version=current, original=original,
                     conflict={
-                        "changes": changes_since(obj, submitted_version) if submitted_version != current else [],
+                        "changes": others_changes(obj, submitted_version) if submitted_version != current else [],
                         "fields": outcome.conflicts,
                         "unchosen": outcome.unchosen,
                         "errors": [
@@ -330,6 +330,26 @@ class EditPage(ResourceView):
             },
             status=status,
         )
+
+
+def others_changes(obj, version):
+    """What others changed since ``version``, field by field and in words, oldest first."""
+    changes = []
+    for entry in reversed(history.entries_since(obj, version)):
+        for change in entry["changes"]:
+            if change.get("added") or change.get("removed"):
+                words = "; ".join(
+                    f"{verb} " + ", ".join(item["text"] for item in items)
+                    for verb, items in (("added", change.get("added")), ("removed", change.get("removed")))
+                    if items
+                )
+            else:
+                words = None
+            changes.append(
+                {"who": entry["who"], "when": entry["when"], "field": change["label"], "old": change["old"],
+                 "new": change["new"], "words": words}
+            )
+    return changes
 
 
 def can_delete(resource, user, obj):
@@ -452,36 +472,16 @@ def _blocker(record):
 
 
 class HistoryPage(ResourceView):
-    """Who changed what, when, from what to what."""
+    """Who changed what, when, from what to what, in words (nhs_joint.history)."""
 
     http_method_names = ["get", "head"]
     per_page = 25
 
     def get(self, request, key):
         obj = self.resource.get_object(key)
-        records = list(obj.history.select_related("history_user").order_by("-history_id"))
-        paginator = Paginator(records, self.per_page)
+        paginator = Paginator(history.history_queryset(obj), self.per_page)
         page = paginator.get_page(request.GET.get("page"))
-        entries = []
-        first = page.start_index() - 1 if records else 0
-        for index, record in enumerate(page.object_list, start=first):
-            previous = records[index + 1] if index + 1 < len(records) else None
-            changes = []
-            if previous is not None and record.history_type == "~":
-                for change in record.diff_against(previous).changes:
-                    changes.append(
-                        {"field": _field_label(obj, change.field), "old": _show(change.old), "new": _show(change.new)}
-                    )
-            user = record.history_user
-            entries.append(
-                {
-                    "when": record.history_date,
-                    "who": (user.get_full_name() or user.username) if user else "The system",
-                    "kind": {"+": "Created", "~": "Changed", "-": "Deleted"}[record.history_type],
-                    "reason": record.history_change_reason or "",
-                    "changes": changes,
-                }
-            )
+        entries = history.history_entries(obj, page.object_list)
         return render(
             request,
             "generic/history.jinja",
@@ -495,28 +495,6 @@ class HistoryPage(ResourceView):
                 "page_links": _page_links(page, request.GET.copy()),
             },
         )
-
-
-def _field_label(obj, name):
-    try:
-        return capfirst(str(obj._meta.get_field(name).verbose_name))
-    except Exception:
-        return capfirst(name.replace("_", " "))
-
-
-def _show(value):
-    if value is None or value == "":
-        return "(empty)"
-    if isinstance(value, list):
-        # Many-to-many changes come as lists of through rows.
-        parts = []
-        for item in value:
-            if isinstance(item, dict):
-                parts.append(", ".join(str(v) for k, v in item.items() if k not in {"id", "m2m_history_id"}))
-            else:
-                parts.append(str(item))
-        return "; ".join(parts) or "(none)"
-    return str(value)
 
 
 def forbidden(request, exception=None):

@@ -14,6 +14,7 @@ from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoad
 from markupsafe import Markup
 
 from .forms import error_list, field_kind
+from .history import format_datetime
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -32,7 +33,8 @@ def date(value, fmt="j F Y"):
 
 
 def datetime(value):
-    return date(value, "j F Y \\a\\t H:i")
+    """A date and time as NHS pages write them: 29 November 2026 at 2:48pm."""
+    return format_datetime(value)
 
 
 def number(value):

@@ -1,8 +1,9 @@
 """The reports' pages: runs (with a Run report button and live progress) and findings (with decisions)."""
 
 from django.contrib import messages
-from django.http import HttpResponseRedirect
+from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views import View
 
@@ -11,6 +12,7 @@ from django import forms
 from nhs_joint import permissions
 from nhs_joint.forms import Form
 from nhs_joint.generic import Resource
+from nhs_joint.history import format_datetime
 from nhs_joint.tables import Column
 
 from . import filters, services
@@ -34,8 +36,33 @@ def progress_context(run):
     return {"run": run, "findings": findings, "record_url": record_url, "rules": all_rules()}
 
 
+def run_fields(run):
+    """What a run's page says of it that changes while it runs, in words: its summary, and what reports.js polls."""
+    not_yet = "Not recorded" if run.is_finished else "Not yet"
+    return {
+        "kind": run.get_kind_display(),
+        "status": run.get_status_display(),
+        "requested": format_datetime(run.created),
+        "started": format_datetime(run.started) or not_yet,
+        "finished": format_datetime(run.finished) or not_yet,
+        "progress": f"{run.progress}%",
+    }
+
+
+RUN_SUMMARY = [
+    ("kind", "Report"), ("status", "Status"), ("requested", "Requested"), ("started", "Started"),
+    ("finished", "Finished"), ("progress", "Progress"),
+]
+
+
+def run_summary(run):
+    fields = run_fields(run)
+    return [(label, fields[key]) for key, label in RUN_SUMMARY]
+
+
 def run_detail(run, request):
-    return progress_context(run)
+    fields = run_fields(run)
+    return {**progress_context(run), "run_summary": [(key, label, fields[key]) for key, label in RUN_SUMMARY]}
 
 
 reports = Resource(
@@ -54,10 +81,7 @@ reports = Resource(
     ],
     detail_template="reports/run_detail.jinja",
     detail_context=run_detail,
-    summary=lambda r: [
-        ("Report", r.get_kind_display()), ("Status", r.get_status_display()), ("Requested", r.created),
-        ("Started", r.started), ("Finished", r.finished),
-    ],
+    summary=run_summary,
     intro="The consistency report checks that the bodies speak with one voice; the duplication report looks for "
     "work, posts and asks that two programmes repeat. Both run every night, and whenever someone asks.",
     has_history=False,
@@ -129,9 +153,19 @@ class RunReport(View):
 
 
 def run_progress(request, pk):
-    """The part of a run's page that changes while it runs (fetched by reports.js every two seconds)."""
+    """What changes on a run's page while it runs, as JSON (fetched by reports.js every two seconds until the
+    run has finished): its status, times and progress in words, and the HTML of its progress or findings."""
     run = get_object_or_404(ReportRun, pk=pk)
-    return render(request, "reports/progress.jinja", progress_context(run))
+    return JsonResponse(
+        {
+            "id": run.pk,
+            "status": run.status,
+            "is_finished": run.is_finished,
+            "progress": run.progress,
+            "fields": run_fields(run),
+            "html": render_to_string("reports/progress.jinja", progress_context(run), request=request),
+        }
+    )
 
 
 class Decide(View):

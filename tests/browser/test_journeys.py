@@ -80,7 +80,7 @@ def test_staff_find_edit_and_see_history(new_page, world):
     # The change is in its history.
     page.get_by_role("link", name="History").click()
     expect(page.locator("table")).to_contain_text("Sam Staff")
-    expect(page.locator("table")).to_contain_text("End date: from “(empty)” to “2020-03-31”")
+    expect(page.locator("table")).to_contain_text("End date: set to “31 March 2020”")
     assert_accessible(page, "history")
 
 

@@ -7,6 +7,7 @@ from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from nhs_joint.celery import app
+from nhs_joint.history import format_datetime
 from reports.models import Finding, FindingDecision, ReportRun
 from tests import factories as f
 
@@ -42,15 +43,27 @@ def test_the_run_button_queues_a_run_and_its_page_shows_the_results(client, worl
     assert run.status == "succeeded" and run.requested_by == world["staff"]
     html = client.get(f"/reports/{run.pk}/").content.decode()
     assert "total 90%, not 100%" in html and 'src="/static/portal/reports.js"' in html
-    fragment = client.get(f"/reports/{run.pk}/progress/").content.decode()
-    assert 'data-finished="true"' in fragment
+    state = client.get(f"/reports/{run.pk}/progress/").json()
+    assert state["is_finished"] and 'data-finished="true"' in state["html"]
+    assert state["fields"]["status"] == "Succeeded" and state["fields"]["finished"] == format_datetime(run.finished)
 
 
 def test_a_queued_run_shows_its_progress(client, world):
-    run = ReportRun.objects.create(kind="duplication", status="running", progress=40)
+    run = ReportRun.objects.create(
+        kind="duplication", status="running", progress=40,
+        started=dt.datetime(2026, 11, 29, 14, 48, tzinfo=dt.timezone.utc),
+    )
     client.force_login(world["staff"])
-    fragment = client.get(f"/reports/{run.pk}/progress/").content.decode()
-    assert 'data-finished="false"' in fragment and "40% done" in fragment
+    state = client.get(f"/reports/{run.pk}/progress/").json()
+    assert not state["is_finished"] and 'data-finished="false"' in state["html"] and "40% done" in state["html"]
+    assert state["fields"] == {
+        "kind": "Duplication (remove unnecessary duplication)", "status": "Running",
+        "requested": format_datetime(run.created), "started": "29 November 2026 at 2:48pm", "finished": "Not yet",
+        "progress": "40%",
+    }
+    page = client.get(f"/reports/{run.pk}/").content.decode()
+    assert 'data-run-field="started">29 November 2026 at 2:48pm<' in page
+    assert 'data-run-field="finished">Not yet<' in page
 
 
 def test_an_unknown_kind_is_refused_with_a_message(client, world):
