@@ -361,6 +361,7 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     parser_classes = [JSONParser]
     filter_backends = [PortalFilterBackend]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
+    create_answers_etag = True  # a 201 carries the ETag a following GET gives (documented by api_schema)
     create_permission = staticmethod(permissions.can_edit_records)
     change_permission = staticmethod(permissions.can_edit)
 
