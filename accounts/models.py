@@ -65,3 +65,7 @@ class User(AbstractUser):
     @property
     def is_administrator(self):
         return self.is_active and Role.ADMINISTRATOR in self.roles
+
+    @property
+    def is_regional_director(self):
+        return self.is_active and Role.REGIONAL_DIRECTOR in self.roles

@@ -57,7 +57,6 @@ class PasswordChangeView(auth_views.PasswordChangeView):
 
 # User management for Administrators ------------------------------------------------------------
 
-from django.db.models import Prefetch  # noqa: E402
 from django.http import HttpResponseRedirect  # noqa: E402
 from django.shortcuts import get_object_or_404  # noqa: E402
 from django.urls import path  # noqa: E402

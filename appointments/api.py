@@ -11,7 +11,6 @@ from nhs_joint.api import (
     PortalViewSet,
 )
 from organisations.models import NationalBody
-from programmes.models import Programme
 from regions.models import Region
 
 from . import filters
@@ -55,8 +54,11 @@ class AppointmentSerializer(ModelRulesSerializer):
     region = NaturalKeyField(
         slug_field="ods_code", queryset=Region.objects.all(), allow_null=True, required=False, key_name="region ODS code"
     )
+    # The programme is named by its slug; its model is reached through the relation, as appointments sit
+    # below programmes and do not import them.
     programme = NaturalKeyField(
-        slug_field="slug", queryset=Programme.objects.all(), allow_null=True, required=False, key_name="programme slug"
+        slug_field="slug", queryset=Appointment._meta.get_field("programme").related_model._default_manager.all(),
+        allow_null=True, required=False, key_name="programme slug",
     )
     shares = ShareSerializer(many=True)
     joint = serializers.BooleanField(source="is_joint", read_only=True)

@@ -11,8 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
-
-from nhs_joint.db import check_dates_in_order, DateRange, end_not_before_start, percentage
+from nhs_joint.db import DateRange, check_dates_in_order, end_not_before_start, percentage
 
 
 class Person(Archivable):

@@ -11,7 +11,8 @@ from django.db.models import ProtectedError
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
-from rest_framework import exceptions, permissions as drf_permissions, serializers, status, viewsets
+from rest_framework import exceptions, serializers, status, viewsets
+from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.parsers import JSONParser
 from rest_framework.relations import MANY_RELATION_KWARGS

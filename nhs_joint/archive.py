@@ -17,8 +17,8 @@ from contextvars import ContextVar
 from django.contrib.admin.utils import NestedObjects
 from django.db import models, router
 from django.db.models import Q
-from django.utils.text import capfirst
 from django.utils import timezone
+from django.utils.text import capfirst
 
 _including_archived = ContextVar("including_archived", default=False)
 

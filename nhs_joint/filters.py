@@ -5,9 +5,6 @@ from django import forms
 from django.contrib.postgres.search import SearchQuery, SearchVector
 from django.db.models import Q
 
-from organisations.models import NationalBody
-from regions.models import Region
-
 
 class PortalFilterSet(django_filters.FilterSet):
     """Adds ``q``: PostgreSQL full-text search over ``search_fields``, and exact codes.
@@ -54,19 +51,3 @@ class PortalFilterSet(django_filters.FilterSet):
         if value == "ENG":
             return queryset.filter(**{f"{name}__isnull": True})
         return queryset.filter(**{f"{name}__ods_code": value})
-
-
-def body_filter(field_name, label="Body"):
-    """Filter by a national body's code (NHSE, NHSI); through a many-to-many, each record once."""
-    return django_filters.ModelChoiceFilter(
-        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label, distinct=True
-    )
-
-
-def region_filter(field_name="region", label="Region", england=False):
-    """Filter by a region's ODS code; with ``england``, the code ``ENG`` picks records for all England."""
-    if england:
-        return django_filters.CharFilter(field_name=field_name, method="filter_region_or_england", label=label)
-    return django_filters.ModelChoiceFilter(
-        field_name=field_name, to_field_name="ods_code", queryset=Region.objects.all(), label=label, distinct=True
-    )

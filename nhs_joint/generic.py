@@ -21,6 +21,7 @@ from django.utils.text import capfirst
 from django.views import View
 
 from . import archive, history, merge, permissions
+from .registry import registry
 from .concurrency import version_of
 from .exports import export_table
 from .tables import Table
@@ -59,6 +60,9 @@ class Resource:
     view_permission: Callable | None = None  # (user) -> Decision
     change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
     create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
+
+    def __post_init__(self):
+        registry.resources.append(self)  # so the tests walk every kind of record's pages
 
     def check_view(self, user):
         if self.view_permission:

@@ -15,6 +15,7 @@ from markupsafe import Markup
 
 from .forms import error_list, field_kind
 from .history import format_datetime
+from .registry import registry
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -105,18 +106,6 @@ class MacroCache:
         return self._store(key, lambda: self.env.get_template("macros/forms.jinja").module.field(form, name))
 
 
-def spc_svg(result, **options):
-    from regions.charts import render_svg
-
-    return render_svg(result, **options)
-
-
-def spc_summary(result, unit=""):
-    from regions.charts import summary
-
-    return summary(result, unit)
-
-
 def environment(**options):
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
@@ -140,25 +129,10 @@ def environment(**options):
         error_list=error_list,
         account_items=account_items,
         rag_class=rag_class,
-        spc_svg=spc_svg,
-        spc_summary=spc_summary,
     )
+    env.globals.update(registry.template_globals)  # what the apps' templates need (charts, …)
     env.filters.update(date=date, datetime=datetime, number=number)
     return env
-
-
-NAVIGATION = [
-    # (text, URL prefix, who sees it: None for everyone signed in)
-    ("Programmes", "/programmes/", None),
-    ("Workstreams", "/workstreams/", None),
-    ("Expectations", "/expectations/", None),
-    ("Measures", "/measures/", None),
-    ("Appointments", "/appointments/", None),
-    ("Organisations", "/organisations/", None),
-    ("Regions", "/regions/", None),
-    ("Reports", "/reports/", None),
-    ("Users", "/users/", "Administrator"),
-]
 
 
 def nav_items(request):
@@ -168,10 +142,12 @@ def nav_items(request):
         return []
     path = request.path
     items = []
-    for text, prefix, role in NAVIGATION:
-        if role and not user.has_role(role):
+    for item in registry.nav_items():
+        if item.role and not user.has_role(item.role):
             continue
-        items.append({"text": text, "href": prefix, "current": path == prefix, "active": path.startswith(prefix)})
+        items.append(
+            {"text": item.text, "href": item.href, "current": path == item.href, "active": path.startswith(item.href)}
+        )
     return items
 
 

@@ -7,14 +7,14 @@ The rules are those of DESIGN "Users and what they do":
   no body (measures, measurements, people) any of them may edit;
 - only the Regional director of a region edits its regional delivery records;
 - Administrators manage users.
-Each answer carries the reason, so that a refusal can say why.
+Each answer carries the reason, so that a refusal can say why. A record with a
+rule of its own says so with ``edit_decision(user)``, which ``can_edit`` asks
+first (regional delivery records do).
 """
 
 from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
-
-from accounts.models import Role
 
 
 class Decision(NamedTuple):
@@ -46,10 +46,9 @@ def can_edit_records(user):
 
 def can_edit(user, obj):
     """May ``user`` change or delete ``obj``?"""
-    from programmes.models import RegionalDelivery
-
-    if isinstance(obj, RegionalDelivery):
-        return can_edit_delivery(user, obj.region_id, obj.region)
+    own_rule = getattr(obj, "edit_decision", None)
+    if own_rule is not None:
+        return own_rule(user)
     decision = can_edit_records(user)
     if not decision:
         return decision
@@ -69,7 +68,7 @@ def can_edit_delivery(user, region_id, region=None):
     """Only the Regional director of a region edits its regional delivery records."""
     if not (user.is_authenticated and user.is_active):
         return Decision(False, "You need to sign in.")
-    if Role.REGIONAL_DIRECTOR not in user.roles:
+    if not user.is_regional_director:
         return Decision(False, "Only the Regional director of a region can change its regional delivery records.")
     if user.region_id != region_id:
         return Decision(

@@ -11,7 +11,6 @@ from decimal import Decimal
 from django.db.models import Manager
 from django.utils import formats
 
-
 MONTHS = (None, "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
 

@@ -7,7 +7,6 @@ admin.site.site_header = "NHS Joint Working Portal administration"
 admin.site.site_title = "NHS Joint Working Portal"
 
 urlpatterns = [
-    path("", views.home, name="home"),
     path("healthz", views.healthz, name="healthz"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
@@ -15,6 +14,7 @@ urlpatterns = [
     path("", include("appointments.urls")),
     path("", include("organisations.urls")),
     path("", include("regions.urls")),
+    path("", include("dashboards.urls")),
     path("", include("reports.urls")),
     path("", include("nhs_joint.api_urls")),
 ]

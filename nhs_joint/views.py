@@ -2,7 +2,6 @@
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_not_required
-from django.shortcuts import redirect, render
 from django.db import connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
@@ -52,30 +51,3 @@ def healthz(request):
     broker = _broker_state()
     state = {"database": database, "redis": broker, "workers": _worker_state(broker)}
     return JsonResponse(state, status=200 if database == "ok" else 503)
-
-
-def home(request):
-    """The home page by role: a Regional director lands on their region; staff see their programmes."""
-    from accounts.models import Role
-    from programmes.models import Programme
-
-    user = request.user
-    if Role.REGIONAL_DIRECTOR in user.roles and user.region_id:
-        return redirect("region-detail", user.region.ods_code)
-    mine = (
-        Programme.objects.filter(bodies__in=user.body_ids)
-        .distinct()
-        .select_related("accountable_body")
-        .prefetch_related("bodies")
-        .order_by("title")
-    )
-    changes = (
-        Programme.history.select_related("history_user")
-        .filter(history_type="~")
-        .order_by("-history_date")[:10]
-    )
-    return render(
-        request,
-        "home.jinja",
-        {"page_title": None, "programmes": mine, "changes": changes, "is_admin": user.is_administrator},
-    )

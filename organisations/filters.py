@@ -1,9 +1,17 @@
 import django_filters
 from django.db.models import Q
 
-from nhs_joint.filters import PortalFilterSet, region_filter
+from nhs_joint.filters import PortalFilterSet
+from regions.filters import region_filter
 
 from .models import NationalBody, Organisation
+
+
+def body_filter(field_name, label="Body"):
+    """Filter by a national body's code (NHSE, NHSI); through a many-to-many, each record once."""
+    return django_filters.ModelChoiceFilter(
+        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label, distinct=True
+    )
 
 
 class NationalBodyFilterSet(PortalFilterSet):

@@ -10,7 +10,6 @@ import datetime as dt
 import re
 from collections import Counter
 from dataclasses import dataclass, field
-from decimal import Decimal
 from pathlib import Path
 
 from django.conf import settings
@@ -18,7 +17,7 @@ from django.db import transaction
 from django.utils.text import slugify
 
 from nhs_joint.imports import RefusedFile
-from programmes.models import Measure
+from nhs_joint.registry import registry
 from regions.models import LocalHealthSystem, LocalOffice, Region
 
 from .models import NationalBody, Organisation, StatutoryDuty
@@ -94,7 +93,11 @@ JOINT_REGIONS = {"Y56", "Y58", "Y59", "Y60", "Y61", "Y62", "Y63"}
 
 
 def load_reference(data=DATA):
-    """Load the reference data in one transaction; returns a Tally of what changed."""
+    """Load the reference data in one transaction; returns a Tally of what changed.
+
+    The bodies and their duties, the regions and the STPs are loaded here; the apps built on them add
+    their own reference data through ``registry.reference_loaders`` (the measures, from programmes).
+    """
     tally = Tally()
     with transaction.atomic():
         bodies = {}
@@ -137,16 +140,9 @@ def load_reference(data=DATA):
                 },
                 tally, "local health systems",
             )
-        for row in read_csv(data / "seed" / "measures.csv"):
-            upsert(
-                Measure, {"code": row["code"]},
-                {
-                    "name": row["name"], "unit": row["unit"], "direction": row["direction"],
-                    "standard": Decimal(row["standard"]) if row["standard"] else None,
-                    "comparator": row["comparator"],
-                },
-                tally, "measures", create_only=True,  # staff keep measures up to date in the portal
-            )
+        # What other apps load on top (the measures: programmes/reference.py), in the same transaction.
+        for loader in registry.reference_loaders:
+            loader(data, tally)
     return tally
 
 

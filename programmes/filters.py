@@ -1,7 +1,9 @@
 import django_filters
 from django.db.models import Q
 
-from nhs_joint.filters import PortalFilterSet, body_filter, region_filter
+from nhs_joint.filters import PortalFilterSet
+from organisations.filters import body_filter
+from regions.filters import region_filter
 
 from .models import (
     Audience,

@@ -8,8 +8,8 @@ from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
-
 from nhs_joint.db import check_dates_in_order, end_not_before_start
+from nhs_joint.permissions import can_edit_delivery
 
 
 class Audience(models.TextChoices):
@@ -203,6 +203,10 @@ class RegionalDelivery(models.Model):
         constraints = [
             models.UniqueConstraint(fields=["programme", "region"], name="regional_delivery_one_per_region")
         ]
+
+    def edit_decision(self, user):
+        """Only the Regional director of the record's region changes it."""
+        return can_edit_delivery(user, self.region_id, self.region)
 
     def get_absolute_url(self):
         return reverse("regional-delivery-detail", args=[self.pk])

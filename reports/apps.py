@@ -4,3 +4,13 @@ from django.apps import AppConfig
 class ReportsConfig(AppConfig):
     default_auto_field = 'django.db.models.BigAutoField'
     name = 'reports'
+
+    def ready(self):
+        # What this app tells the core: see nhs_joint/registry.py.
+        from nhs_joint.registry import registry
+
+        from . import api
+
+        registry.add_navigation("Reports", "/reports/", 80)
+        registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
+        registry.add_api("findings", api.FindingViewSet, "finding")

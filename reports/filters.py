@@ -2,7 +2,8 @@
 
 import django_filters
 
-from nhs_joint.filters import PortalFilterSet, region_filter
+from nhs_joint.filters import PortalFilterSet
+from regions.filters import region_filter
 
 from .models import Finding, ReportRun
 from .rules import all_rules

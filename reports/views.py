@@ -1,13 +1,12 @@
 """The reports' pages: runs (with a Run report button and live progress) and findings (with decisions)."""
 
+from django import forms
 from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.views import View
-
-from django import forms
 
 from nhs_joint import permissions
 from nhs_joint.forms import Form

@@ -1,8 +1,20 @@
 #!/usr/bin/env bash
 # Run the whole test suite: real PostgreSQL, real Redis, a real Celery worker, Chromium.
 #   scripts/test.sh            (extra arguments go to pytest, e.g. scripts/test.sh tests/test_pages.py -x)
+#   scripts/test.sh --quick    the fast loop: leaves out the slow and the browser tests
+#   scripts/test.sh --lint     first ruff and the import layers (.importlinter), as CI does
 set -euo pipefail
 cd "$(dirname "$0")/.."
+
+quick=false
+lint=false
+while [ $# -gt 0 ]; do
+    case "$1" in
+        --quick) quick=true; shift ;;
+        --lint) lint=true; shift ;;
+        *) break ;;
+    esac
+done
 
 PYTHON="${PYTHON:-$(command -v python3.11 || command -v python3)}"
 if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
@@ -33,5 +45,14 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
 fi
 export CHROMIUM_PATH
 
+if [ "$lint" = true ]; then
+    echo "test: ruff (lint) and the import layers"
+    .venv/bin/ruff check .
+    .venv/bin/lint-imports --no-cache
+fi
+
 eval "$(.venv/bin/python scripts/bootstrap.py services --tests)"
+if [ "$quick" = true ]; then
+    exec .venv/bin/pytest -m "not slow and not browser" "$@"
+fi
 exec .venv/bin/pytest "$@"

@@ -41,6 +41,7 @@ def test_export_has_exactly_the_filtered_rows(client, nhse, nhsi):
     assert [r[0] for r in rows[1:]] == ["'=cmd|' /C calc'!A0", "Active NHSI"]
 
 
+@pytest.mark.slow
 def test_export_of_10000_programmes_streams_without_holding_all_rows(client, nhse):
     with connection.cursor() as cursor:
         cursor.execute(

@@ -60,10 +60,13 @@ class TestLoadReference:
         assert history_rows() == before
         assert " 0 created, 0 updated" in out.getvalue() and "created, 0 updated, 42 unchanged" in out.getvalue()
 
-    def test_a_changed_record_is_put_back(self, reference):
+    def test_a_changed_reference_record_is_put_back_but_a_measure_people_edit_is_not(self, reference):
+        Region.objects.filter(ods_code="Y56").update(name="Somewhere else")
         Measure.objects.filter(code="ae-4hr").update(standard=90)
         call_command("load_reference", stdout=io.StringIO())
-        assert Measure.objects.get(code="ae-4hr").standard == 95
+        assert Region.objects.get(ods_code="Y56").name == "London Commissioning Region"
+        # Staff keep the measures up to date in the portal: loading the reference data again never undoes it.
+        assert Measure.objects.get(code="ae-4hr").standard == 90
 
 
 class TestImportOds:

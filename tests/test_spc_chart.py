@@ -1,4 +1,4 @@
-"""The statistical process control chart drawn as SVG (regions/charts.py) and its table alternative
+"""The statistical process control chart drawn as SVG (dashboards/charts.py) and its table alternative
 (templates/jinja2/regions/spc_chart.jinja)."""
 
 import datetime as dt
@@ -8,7 +8,7 @@ import xml.etree.ElementTree as ET
 import pytest
 from django.template import engines
 
-from regions.charts import COLOURS, render_svg, summary, unit_suffix
+from dashboards.charts import COLOURS, render_svg, summary, unit_suffix
 from regions.spc import analyse
 
 SVG = "{http://www.w3.org/2000/svg}"

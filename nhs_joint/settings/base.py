@@ -46,6 +46,7 @@ INSTALLED_APPS = [
     "accounts",
     "organisations",
     "regions",
+    "dashboards",
     "programmes",
     "appointments",
     "reports",

@@ -1,4 +1,4 @@
-"""Load the reference data: the two bodies and their duties, the regions, the STPs and the measures (idempotent)."""
+"""Load the reference data: the two bodies and their duties, the regions, the STPs, and what the apps add (the measures); idempotent."""
 
 from django.core.management.base import BaseCommand
 

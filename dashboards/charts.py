@@ -15,7 +15,7 @@ import math
 
 from markupsafe import Markup, escape
 
-from .spc import SpcResult
+from regions.spc import SpcResult
 
 COLOURS = {"common": "#768692", "improvement": "#005eb8", "concern": "#ed8b00", "neither": "#330072"}
 SHAPES = {"common": "circle", "improvement": "square", "concern": "diamond", "neither": "triangle"}

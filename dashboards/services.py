@@ -15,10 +15,9 @@ from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
 from programmes.models import Expectation, Measure, Measurement, Programme, ProgrammeMeasure, RegionalDelivery
+from regions import spc
+from regions.models import Region
 from reports.services import open_findings
-
-from . import spc
-from .models import Region
 
 
 def current_appointments(on=None):

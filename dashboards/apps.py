@@ -1,0 +1,18 @@
+from django.apps import AppConfig
+
+
+class DashboardsConfig(AppConfig):
+    """Regional dashboards, the national overview and the home page: they read every other app."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "dashboards"
+
+    def ready(self):
+        # What this app tells the core: see nhs_joint/registry.py.
+        from nhs_joint.registry import registry
+
+        from . import api, charts
+
+        registry.add_navigation("Regions", "/regions/", 70)
+        registry.add_api("regions", api.RegionViewSet, "region")
+        registry.template_globals.update(spc_svg=charts.render_svg, spc_summary=charts.summary)

@@ -1,0 +1,124 @@
+"""The regions (their dashboards and the national overview) and the home page: they read every app."""
+
+from django.db.models import Count, Prefetch, Q
+from django.shortcuts import redirect, render
+from django.urls import path, re_path
+from django.utils import timezone
+
+from appointments.models import Appointment, AppointmentShare
+from nhs_joint.generic import DetailPage, Resource
+from nhs_joint.permissions import can_edit_delivery
+from nhs_joint.tables import Column
+from programmes.models import Programme
+from regions import filters
+from regions.models import Region
+
+from . import services as dashboards
+
+
+def current_appointments():
+    today = timezone.localdate()
+    return (
+        Appointment.objects.filter(Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today)))
+        .select_related("person")
+        .prefetch_related(Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code")))
+    )
+
+
+def director_of(region):
+    directors = [a for a in region.current_appointments if a.role == Appointment.Role.REGIONAL_DIRECTOR]
+    return directors[0] if directors else None
+
+
+def director_text(region):
+    director = director_of(region)
+    if director is None:
+        return "None in post"
+    return f"{director.person.name} ({'joint' if director.is_joint else 'single body'})"
+
+
+regions = Resource(
+    model=Region,
+    name="region",
+    prefix="regions",
+    lookup="ods_code",
+    lookup_converter="str",
+    queryset=lambda: Region.objects.prefetch_related(
+        Prefetch("appointments", current_appointments(), to_attr="current_appointments")
+    ).annotate(organisation_count=Count("organisations", distinct=True)).order_by("name"),
+    filterset=filters.RegionFilterSet,
+    columns=[
+        Column("ods_code", "ODS code", order="code", link=True),
+        Column("name", order="name", link=True),
+        Column("active", getter=lambda r: "Active" if r.active else "Retired"),
+        Column("director", "Regional Director", getter=director_text),
+        Column("organisations", getter=lambda r: r.organisation_count, numeric=True),
+    ],
+    summary=lambda r: [
+        ("ODS code", r.ods_code),
+        ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
+        ("Regional Director", director_text(r)),
+        ("From", f"{r.effective_from:%-d %B %Y}" if r.effective_from else None),
+        ("To", f"{r.effective_to:%-d %B %Y}" if r.effective_to else None),
+        ("Notes", r.notes),
+    ],
+    intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
+    "and the retired region codes that older files still use.",
+    list_prefix="regions/codes",
+)
+
+
+class RegionDashboard(DetailPage):
+    """A region's dashboard: its director, joint posts, delivery, expectations, findings and SPC charts."""
+
+    def get(self, request, key):
+        region = regions.get_object(key)
+        context = dashboards.region_dashboard(region)
+        context.update(
+            region=region,
+            page_title=f"{region} region",
+            breadcrumbs=[{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
+            can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
+            local_systems=list(region.local_systems.order_by("name")),
+        )
+        return render(request, "regions/dashboard.jinja", context)
+
+
+def national_overview(request):
+    context = dashboards.national_overview()
+    context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
+    return render(request, "regions/overview.jinja", context)
+
+
+regions.extra_urls = [
+    path("regions/", national_overview, name="region-overview"),
+    # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
+    re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
+]
+
+
+def home(request):
+    """The home page by role: a Regional director lands on their region; staff see their programmes."""
+    user = request.user
+    if user.is_regional_director and user.region_id:
+        return redirect("region-detail", user.region.ods_code)
+    mine = (
+        Programme.objects.filter(bodies__in=user.body_ids)
+        .distinct()
+        .select_related("accountable_body")
+        .prefetch_related("bodies")
+        .order_by("title")
+    )
+    changes = (
+        Programme.history.select_related("history_user")
+        .filter(history_type="~")
+        .order_by("-history_date")[:10]
+    )
+    return render(
+        request,
+        "home.jinja",
+        {"page_title": None, "programmes": mine, "changes": changes, "is_admin": user.is_administrator},
+    )
+
+
+RESOURCES = [regions]

@@ -1,0 +1,50 @@
+"""What the apps tell the core about themselves, so that the core imports no app.
+
+Each app fills the registry in its ``AppConfig.ready()``: the entries of the
+header's navigation, the functions its templates need, the API resources it
+serves and the reference data it loads. The core reads the registry when it
+builds the navigation, the template environment, the API's routes and the
+reference data, always after every app is ready.
+"""
+
+from dataclasses import dataclass, field
+from typing import Callable
+
+
+@dataclass(frozen=True)
+class NavItem:
+    text: str
+    href: str
+    order: int
+    role: str | None = None  # a role that must be held to see it; None for everyone signed in
+
+
+@dataclass(frozen=True)
+class ApiRoute:
+    prefix: str
+    viewset: type
+    basename: str
+
+
+@dataclass
+class Registry:
+    navigation: list[NavItem] = field(default_factory=list)
+    template_globals: dict[str, Callable] = field(default_factory=dict)
+    api_routes: list[ApiRoute] = field(default_factory=list)
+    api_paths: list = field(default_factory=list)  # django.urls.path() entries under /api/v1/ that are not resources
+    reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
+    resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+
+    def add_navigation(self, text, href, order, role=None):
+        self.navigation.append(NavItem(text, href, order, role))
+
+    def add_api(self, prefix, viewset, basename):
+        if any(route.prefix == prefix for route in self.api_routes):
+            raise ValueError(f"The API resource {prefix!r} is registered twice.")
+        self.api_routes.append(ApiRoute(prefix, viewset, basename))
+
+    def nav_items(self):
+        return sorted(self.navigation, key=lambda item: item.order)
+
+
+registry = Registry()

@@ -1,0 +1,65 @@
+"""Every kind of record the portal declares is complete: a factory, an API resource, and pages that answer.
+
+A new ``Resource`` is walked here just by being declared (nhs_joint.registry): forgetting its factory, its
+API route or a working page fails a test, instead of failing nothing.
+"""
+
+import pytest
+from django.contrib.auth.models import Group
+from django.urls import NoReverseMatch, get_resolver, reverse
+
+from accounts.models import Role
+from nhs_joint.registry import registry
+from tests import factories
+
+pytestmark = pytest.mark.django_db
+
+get_resolver().url_patterns  # noqa: B018 (loading the URLs declares every resource)
+RESOURCES = sorted(registry.resources, key=lambda resource: resource.name)
+# Kinds of record with pages but, on purpose, no API resource.
+PAGES_ONLY = {"user": "user management is for Administrators in the portal, never through the API"}
+
+
+def test_every_resource_is_declared_once():
+    names = [resource.name for resource in RESOURCES]
+    assert len(names) == len(set(names)) and len(names) >= 15
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
+def test_every_resource_has_a_factory_and_an_api_route(resource):
+    assert hasattr(factories, f"{resource.model.__name__}Factory"), f"tests/factories.py has no {resource.model.__name__}Factory"
+    api_models = {route.viewset.queryset.model for route in registry.api_routes}
+    if resource.name in PAGES_ONLY:
+        assert resource.model not in api_models
+    else:
+        assert resource.model in api_models, f"no API resource serves {resource.verbose_name_plural}"
+
+
+@pytest.fixture
+def everyone(nhse, nhsi):
+    """A person with every role and both bodies: each page should answer them."""
+    user = factories.UserFactory(role=Role.STAFF, bodies=[nhse, nhsi])
+    user.groups.add(*Group.objects.filter(name__in=[Role.REGIONAL_DIRECTOR, Role.ADMINISTRATOR]))
+    return user
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
+def test_every_page_of_every_resource_answers(client, everyone, resource):
+    record = getattr(factories, f"{resource.model.__name__}Factory")()
+    if getattr(record, "region_id", None):
+        everyone.region_id = record.region_id  # the regional director of the record's region
+        everyone.save()
+    client.force_login(everyone)
+    key = getattr(record, resource.lookup)
+    pages = [resource.list_url(), reverse(f"{resource.name}-detail", args=[key])]
+    for suffix in ("history", "edit"):
+        try:
+            pages.append(reverse(f"{resource.name}-{suffix}", args=[key]))
+        except NoReverseMatch:
+            pass
+    for url in pages:
+        response = client.get(url)
+        assert response.status_code == 200, (url, response.status_code)
+        assert b"<title>" in response.content
+    exported = client.get(resource.list_url() + "?export=csv")
+    assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
