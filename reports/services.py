@@ -118,7 +118,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
                 time.sleep(delay)
             results = list(rule.check(context))
             for item in results:
-                item.severity = item.severity or rule.severity
+                item.rule, item.severity = rule.code, rule.severity  # as the rule is declared
             counts[rule.code] = len(results)
             found.extend(results)
             _beat(run_id, progress=int(90 * (index + 1) / len(rules)))

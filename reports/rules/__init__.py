@@ -1,12 +1,17 @@
 """The rules of the consistency and duplication reports, one small module each.
 
 Each module has a docstring stating its rule in NHS words and a function
-``check(context)`` that yields ``FindingData``. Rules query the whole store in a
+``check(context)`` that yields ``FindingData``, declared with ``@rule(code,
+kind, severity)``: the engine stamps every finding with its rule's code and
+severity, and a new module in this package is found without being listed. Rules query the whole store in a
 fixed number of queries (never one per record), so a run costs the same
 number of queries for seven regions or seventy.
 """
 
 import datetime as dt
+import importlib
+import pkgutil
+import sys
 from dataclasses import dataclass, field
 
 from django.db.models import Q
@@ -20,13 +25,13 @@ class Context:
 
 @dataclass
 class FindingData:
-    rule: str
     message: str
     records: list  # [{"type", "id", "key", "label"}]
-    severity: str = "medium"
     region_id: int | None = None
     score: float | None = None
     shared_terms: list = field(default_factory=list)
+    rule: str = ""  # stamped by the engine from the rule's declaration
+    severity: str = ""  # likewise
 
 
 def ref(obj, type_name=None):
@@ -63,36 +68,31 @@ class Rule:
     summary: str
 
 
-def _registry():
-    from . import (
-        appointment_shares,
-        board_approval,
-        duplicate_ask,
-        duplicate_post,
-        duplicate_work,
-        expectation_conflict,
-        measure_data_gap,
-        region_director,
-        regional_coverage,
-        statutory_accountability,
-    )
+_RULES: dict[str, Rule] = {}
+KINDS = ("consistency", "duplication")
+SEVERITIES = ("high", "medium", "low")
 
-    modules = [
-        ("region-director", "consistency", "high", region_director),
-        ("expectation-conflict", "consistency", "high", expectation_conflict),
-        ("statutory-accountability", "consistency", "high", statutory_accountability),
-        ("board-approval", "consistency", "high", board_approval),
-        ("appointment-shares", "consistency", "medium", appointment_shares),
-        ("regional-coverage", "consistency", "medium", regional_coverage),
-        ("measure-data-gap", "consistency", "low", measure_data_gap),
-        ("duplicate-work", "duplication", "medium", duplicate_work),
-        ("duplicate-post", "duplication", "medium", duplicate_post),
-        ("duplicate-ask", "duplication", "medium", duplicate_ask),
-    ]
-    return {
-        code: Rule(code, kind, severity, module.check, (module.__doc__ or "").strip().splitlines()[0])
-        for code, kind, severity, module in modules
-    }
+
+def rule(code, kind, severity):
+    """Declare a module's ``check(context)`` as the rule ``code`` of a report ``kind``, with its severity."""
+    if kind not in KINDS or severity not in SEVERITIES:
+        raise ValueError(f"Rule {code}: kind must be one of {KINDS} and severity one of {SEVERITIES}.")
+
+    def register(check):
+        module = sys.modules[check.__module__]
+        if code in _RULES and _RULES[code].check is not check:
+            raise ValueError(f"Two rules are declared as {code!r}.")
+        _RULES[code] = Rule(code, kind, severity, check, (module.__doc__ or "").strip().splitlines()[0])
+        return check
+
+    return register
+
+
+def _registry():
+    """Every rule of the package: importing its modules declares them."""
+    for module in pkgutil.iter_modules(__path__):
+        importlib.import_module(f"{__name__}.{module.name}")
+    return dict(sorted(_RULES.items(), key=lambda item: (KINDS.index(item[1].kind), item[0])))
 
 
 def rules_of(kind):

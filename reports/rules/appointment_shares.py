@@ -8,9 +8,10 @@ from django.db.models import Sum
 
 from appointments.models import Appointment
 
-from . import FindingData, current, ref
+from . import FindingData, current, ref, rule
 
 
+@rule("appointment-shares", kind="consistency", severity="medium")
 def check(context):
     posts = (
         Appointment.objects.filter(current(on=context.today))
@@ -21,7 +22,6 @@ def check(context):
         if post.total is None or post.total != 100:
             total = f"{post.total.normalize():f}%" if post.total is not None else "nothing"
             yield FindingData(
-                "appointment-shares",
                 f"The shares of {post.person.name}'s post “{post.title}” total {total}, not 100%.",
                 [ref(post, "appointment"), ref(post.person, "person")],
                 region_id=post.region_id,

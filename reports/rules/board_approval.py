@@ -8,12 +8,15 @@ from collections import defaultdict
 
 from programmes.models import BoardApproval, Programme
 
-from . import FindingData, ref
+from . import FindingData, ref, rule
 
 
+@rule("board-approval", kind="consistency", severity="high")
 def check(context):
     programmes = list(
-        Programme.objects.filter(status__in=[Programme.Status.APPROVED, Programme.Status.ACTIVE]).prefetch_related("bodies")
+        Programme.objects.filter(status__in=[Programme.Status.APPROVED, Programme.Status.ACTIVE]).prefetch_related(
+            "bodies"
+        )
     )
     approved = defaultdict(set)
     for programme_id, body_id in BoardApproval.objects.filter(
@@ -24,8 +27,7 @@ def check(context):
         missing = sorted(b.name for b in programme.bodies.all() if b.pk not in approved[programme.pk])
         if missing:
             yield FindingData(
-                "board-approval",
                 f"{programme} is {programme.get_status_display().lower()} without the approval of the Board of "
                 f"{' and '.join(missing)}.",
-                [ref(programme)], severity="high",
+                [ref(programme)],
             )

@@ -12,15 +12,22 @@ from django.db.models import F, Q
 from nhs_joint.archive import live_q
 from programmes.models import Expectation
 
-from . import FindingData, months_of, overlap_of, ref
+from . import FindingData, months_of, overlap_of, ref, rule
 
 
+@rule("duplicate-ask", kind="duplication", severity="medium")
 def check(context):
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.
     pairs = list(
         Expectation.objects.filter(
-            Q(**{f"{other}audience": F("audience"), f"{other}comparator": F("comparator"), f"{other}target": F("target")})
+            Q(
+                **{
+                    f"{other}audience": F("audience"),
+                    f"{other}comparator": F("comparator"),
+                    f"{other}target": F("target"),
+                }
+            )
             & Q(**{f"{other}pk__gt": F("pk")})
             & live_q(Expectation, other)  # the far side of the join: archived asks are asked of nobody
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
@@ -37,9 +44,9 @@ def check(context):
         a, b = records[a_id], records[b_id]
         when = months_of(*overlap_of(a, b))
         yield FindingData(
-            "duplicate-ask",
             f"{a.programme} and {b.programme} both ask {a.get_audience_display().lower()} for “{a.measure.name}” "
             f"{a.comparator} {a.target.normalize():f} in {a.region or 'all England'} for {when}: one ask would do.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
-            region_id=a.region_id, score=1.0,
+            region_id=a.region_id,
+            score=1.0,
         )

@@ -9,9 +9,10 @@ from collections import defaultdict
 
 from appointments.models import Appointment
 
-from . import FindingData, current, ref
+from . import FindingData, current, ref, rule
 
 
+@rule("duplicate-post", kind="duplication", severity="medium")
 def check(context):
     single = defaultdict(lambda: defaultdict(list))
     posts = (
@@ -32,9 +33,9 @@ def check(context):
         for a in by_body[codes[0]]:
             for b in by_body[codes[1]]:
                 yield FindingData(
-                    "duplicate-post",
                     f"{a.person.name} ({codes[0]}) and {b.person.name} ({codes[1]}) each hold the post “{a.title}” "
                     f"{'in ' + str(a.region) if a.region else 'nationally'}: a candidate for one joint post.",
                     [ref(a, "appointment"), ref(b, "appointment")],
-                    region_id=region_id, score=1.0,
+                    region_id=region_id,
+                    score=1.0,
                 )

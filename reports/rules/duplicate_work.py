@@ -9,9 +9,10 @@ MinHash index of their words (reports/duplication.py), never from comparing ever
 from programmes.models import Programme, Workstream
 from reports.duplication import shared_words, similar_programmes, similar_workstreams
 
-from . import FindingData, ref
+from . import FindingData, ref, rule
 
 
+@rule("duplicate-work", kind="duplication", severity="medium")
 def check(context):
     pairs = similar_workstreams()
     ids = {i for a, b, _ in pairs for i in (a, b)}
@@ -20,11 +21,11 @@ def check(context):
         a, b = workstreams[a_id], workstreams[b_id]
         terms = shared_words(f"{a.title} {a.description}", f"{b.title} {b.description}")
         yield FindingData(
-            "duplicate-work",
             f"“{a.title}” ({a.programme}) and “{b.title}” ({b.programme}) describe overlapping work "
             f"(similarity {score:.2f}): shared words {', '.join(terms[:12]) or 'none'}.",
             [ref(a, "workstream"), ref(b, "workstream"), ref(a.programme), ref(b.programme)],
-            score=round(score, 3), shared_terms=terms,
+            score=round(score, 3),
+            shared_terms=terms,
         )
     pairs = similar_programmes()
     ids = {i for a, b, _ in pairs for i in (a, b)}
@@ -33,8 +34,9 @@ def check(context):
         a, b = programmes[a_id], programmes[b_id]
         terms = shared_words(f"{a.title} {a.summary} {a.description}", f"{b.title} {b.summary} {b.description}")
         yield FindingData(
-            "duplicate-work",
             f"The programmes {a} and {b} describe overlapping scope (similarity {score:.2f}): "
             f"shared words {', '.join(terms[:12]) or 'none'}.",
-            [ref(a), ref(b)], score=round(score, 3), shared_terms=terms,
+            [ref(a), ref(b)],
+            score=round(score, 3),
+            shared_terms=terms,
         )

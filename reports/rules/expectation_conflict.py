@@ -15,9 +15,10 @@ from django.db.models import F, Q
 from nhs_joint.archive import live_q
 from programmes.models import Expectation
 
-from . import FindingData, months_of, overlap_of, ref
+from . import FindingData, months_of, overlap_of, ref, rule
 
 
+@rule("expectation-conflict", kind="consistency", severity="high")
 def check(context):
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.
@@ -41,10 +42,9 @@ def check(context):
         area = a.region or b.region
         when = months_of(*overlap_of(a, b))
         yield FindingData(
-            "expectation-conflict",
             f"{a.get_audience_display()} are asked for “{a.measure.name}” {a.comparator} {a.target.normalize():f} by "
             f"{a.programme} ({a.region or 'all England'}) and {b.comparator} {b.target.normalize():f} by {b.programme} "
             f"({b.region or 'all England'}), both for {when}: two voices on one measure.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
-            severity="high", region_id=area.pk if area else None,
+            region_id=area.pk if area else None,
         )

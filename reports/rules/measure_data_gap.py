@@ -20,7 +20,7 @@ from django.db.models import Max
 from programmes.models import Expectation, Measurement, Programme, ProgrammeMeasure
 from regions.models import Region
 
-from . import FindingData, months_of, ref
+from . import FindingData, months_of, ref, rule
 
 
 def _three_months_back(month):
@@ -34,6 +34,7 @@ def _names(programmes):
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
+@rule("measure-data-gap", kind="consistency", severity="low")
 def check(context):
     agreed = defaultdict(list)  # measure id: the active programmes that agreed it, by title
     measures = {}
@@ -50,15 +51,18 @@ def check(context):
     # Each area's latest figure for each measure: who has reported it, and until when.
     last_by_area = defaultdict(dict)
     for measure_id, region_id, last in (
-        Measurement.objects.filter(measure_id__in=measures).values_list("measure_id", "region_id")
-        .annotate(last=Max("month")).order_by()
+        Measurement.objects.filter(measure_id__in=measures)
+        .values_list("measure_id", "region_id")
+        .annotate(last=Max("month"))
+        .order_by()
     ):
         last_by_area[measure_id][region_id] = last
     # Expectations on the measure that name a region: that region is asked for it, reported or not.
     named = defaultdict(list)
     for measure_id, region_id, starts, due in (
         Expectation.objects.filter(measure_id__in=measures, region__isnull=False)
-        .values_list("measure_id", "region_id", "start_date", "due_date").order_by()
+        .values_list("measure_id", "region_id", "start_date", "due_date")
+        .order_by()
     ):
         named[measure_id].append((region_id, starts, due))
 
@@ -69,7 +73,8 @@ def check(context):
         reported = last_by_area[measure.pk]
         if not reported:
             yield FindingData(
-                "measure-data-gap", f"“{measure.name}” is {by}, but has no figures at all.", records, severity="low",
+                f"“{measure.name}” is {by}, but has no figures at all.",
+                records,
             )
             continue
         last = max(reported.values())
@@ -85,13 +90,13 @@ def check(context):
                 continue
             area = regions.get(area_id)
             since = (
-                f"its last figure there is for {area_last:%B %Y}" if area_last
+                f"its last figure there is for {area_last:%B %Y}"
+                if area_last
                 else "an expectation asks for it there, but it has never been reported there"
             )
             yield FindingData(
-                "measure-data-gap",
                 f"“{measure.name}” ({by}) has no figure for {area or 'England'} in its latest three months "
                 f"({months_of(start, last)}): {since}.",
                 records + ([ref(area)] if area else []),
-                severity="low", region_id=area_id,
+                region_id=area_id,
             )

@@ -10,14 +10,17 @@ from collections import defaultdict
 from appointments.models import Appointment
 from regions.models import Region
 
-from . import FindingData, current, ref
+from . import FindingData, current, ref, rule
 
 
+@rule("region-director", kind="consistency", severity="high")
 def check(context):
     regions = list(Region.objects.active().order_by("ods_code"))
     directors = defaultdict(list)
     for appointment in (
-        Appointment.objects.filter(current(on=context.today), role=Appointment.Role.REGIONAL_DIRECTOR, region__in=regions)
+        Appointment.objects.filter(
+            current(on=context.today), role=Appointment.Role.REGIONAL_DIRECTOR, region__in=regions
+        )
         .select_related("person")
         .prefetch_related("shares__body")
     ):
@@ -26,11 +29,10 @@ def check(context):
         posts = directors.get(region.pk, [])
         if len(posts) != 1:
             yield FindingData(
-                "region-director",
                 f"{region} has {len(posts) or 'no'} current Regional Director{'s' if len(posts) != 1 else ''}: "
                 "each region is led by exactly one, working for both bodies.",
                 [ref(region)] + [ref(p, "appointment") for p in posts],
-                severity="high", region_id=region.pk,
+                region_id=region.pk,
             )
             continue
         post = posts[0]
@@ -38,9 +40,8 @@ def check(context):
         if bodies != {"NHSE", "NHSI"}:
             held = " and ".join(sorted(bodies)) or "no body"
             yield FindingData(
-                "region-director",
                 f"{region}'s Regional Director, {post.person.name}, is employed by {held} only: "
                 "the post should be shared by NHS England and NHS Improvement.",
                 [ref(region), ref(post, "appointment")],
-                severity="high", region_id=region.pk,
+                region_id=region.pk,
             )

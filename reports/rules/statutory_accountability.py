@@ -7,13 +7,16 @@ run it, or a duty that belongs to the other body is reported.
 
 from programmes.models import Programme
 
-from . import FindingData, ref
+from . import FindingData, ref, rule
 
 
+@rule("statutory-accountability", kind="consistency", severity="high")
 def check(context):
-    programmes = Programme.objects.exclude(status=Programme.Status.CLOSED).select_related(
-        "accountable_body", "duty__body"
-    ).prefetch_related("bodies")
+    programmes = (
+        Programme.objects.exclude(status=Programme.Status.CLOSED)
+        .select_related("accountable_body", "duty__body")
+        .prefetch_related("bodies")
+    )
     for programme in programmes:
         bodies = {b.pk for b in programme.bodies.all()}
         problem = None
@@ -28,5 +31,6 @@ def check(context):
             )
         if problem:
             yield FindingData(
-                "statutory-accountability", f"{programme} {problem}.", [ref(programme)], severity="high"
+                f"{programme} {problem}.",
+                [ref(programme)],
             )

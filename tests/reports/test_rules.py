@@ -367,6 +367,24 @@ def test_a_fingerprint_does_not_depend_on_the_order_of_records():
     assert fingerprint_of("rule", records) != fingerprint_of("other-rule", records)
 
 
+def test_every_rule_is_declared_once_with_a_kind_a_severity_and_a_summary():
+    declared = all_rules()
+    assert set(declared) == {
+        "region-director", "expectation-conflict", "statutory-accountability", "board-approval", "appointment-shares",
+        "regional-coverage", "measure-data-gap", "duplicate-work", "duplicate-post", "duplicate-ask",
+    }
+    for code, declared_rule in declared.items():
+        assert declared_rule.code == code and declared_rule.kind in ("consistency", "duplication")
+        assert declared_rule.severity in ("high", "medium", "low") and declared_rule.summary
+
+
+def test_a_rule_declared_twice_is_refused():
+    from reports.rules import rule
+
+    with pytest.raises(ValueError, match="declared as"):
+        rule("board-approval", kind="consistency", severity="high")(lambda context: [])
+
+
 def execute(kind):
     report = ReportRun.objects.create(kind=kind)
     services.execute(report.pk)
@@ -383,6 +401,8 @@ class TestRuns:
             assert report.status == "succeeded", report.error
             found += list(report.findings.all())
         assert sorted(x.rule for x in found) == sorted(p["rule"] for p in PLANTED)
+        declared = all_rules()
+        assert all(x.severity == declared[x.rule].severity for x in found)  # stamped from the declaration
         by_rule = {x.rule: x for x in found}
         for planted in PLANTED:
             keys = {f"{r['type']}:{r['key']}" for r in by_rule[planted["rule"]].records}
