@@ -65,16 +65,22 @@ def signed_in(client, user):
     return client
 
 
+def two_editors(client, me, other, url, **their_changes):
+    """Both open the edit form; the other person saves their changes first. Returns my form as opened."""
+    from django.test import Client
+
+    mine = opened_form(signed_in(client, me), url)
+    theirs_client = signed_in(Client(), other)
+    theirs = opened_form(theirs_client, url)
+    theirs.update(their_changes or {"theme": "cancer-care"})
+    assert theirs_client.post(url, theirs).status_code == 302
+    return mine
+
+
 class TestThreeWayMerge:
     def test_a_stale_save_keeps_the_other_persons_change_to_fields_it_did_not_touch(self, client, staff, other, programme):
         url = f"/programmes/{programme.slug}/edit/"
-        mine = opened_form(signed_in(client, staff), url)
-        from django.test import Client
-
-        theirs_client = signed_in(Client(), other)
-        theirs = opened_form(theirs_client, url)
-        theirs["theme"] = "cancer-care"
-        assert theirs_client.post(url, theirs).status_code == 302
+        mine = two_editors(client, staff, other, url)
 
         mine["summary"] = "Earlier diagnosis and faster treatment"
         response = client.post(url, mine)
@@ -89,14 +95,8 @@ class TestThreeWayMerge:
     def test_both_changing_one_field_asks_which_to_keep_and_writes_nothing_until_chosen(
         self, client, staff, other, programme
     ):
-        from django.test import Client
-
         url = f"/programmes/{programme.slug}/edit/"
-        mine = opened_form(signed_in(client, staff), url)
-        theirs_client = signed_in(Client(), other)
-        theirs = opened_form(theirs_client, url)
-        theirs["theme"] = "cancer-care"
-        theirs_client.post(url, theirs)
+        mine = two_editors(client, staff, other, url)
         history_rows = programme.history.count()
 
         mine["theme"] = "oncology"
@@ -123,14 +123,8 @@ class TestThreeWayMerge:
         assert (programme.theme, programme.summary) == ("cancer-care", "My summary")
 
     def test_choosing_your_own_value_saves_it(self, client, staff, other, programme):
-        from django.test import Client
-
         url = f"/programmes/{programme.slug}/edit/"
-        mine = opened_form(signed_in(client, staff), url)
-        theirs_client = signed_in(Client(), other)
-        theirs = opened_form(theirs_client, url)
-        theirs["theme"] = "cancer-care"
-        theirs_client.post(url, theirs)
+        mine = two_editors(client, staff, other, url)
         mine["theme"] = "oncology"
         again = opened_form_from(client.post(url, mine).content.decode())
         again.update(theme="oncology", _keep_theme="mine")
@@ -156,14 +150,8 @@ class TestThreeWayMerge:
         assert programme.title == "Cancer programme"
 
     def test_a_forged_original_is_not_trusted(self, client, staff, other, programme):
-        from django.test import Client
-
         url = f"/programmes/{programme.slug}/edit/"
-        mine = opened_form(signed_in(client, staff), url)
-        theirs_client = signed_in(Client(), other)
-        theirs = opened_form(theirs_client, url)
-        theirs["theme"] = "cancer-care"
-        theirs_client.post(url, theirs)
+        mine = two_editors(client, staff, other, url)
         mine["_original"] = "forged"
         response = client.post(url, mine)
         # Without the values it was opened with, a difference on a changed record must be chosen.
@@ -172,16 +160,10 @@ class TestThreeWayMerge:
         assert programme.theme == "cancer-care"
 
     def test_shares_of_an_appointment_merge_like_any_field(self, client, staff, other, nhse, nhsi):
-        from django.test import Client
-
         appointment = f.AppointmentFactory(title="Director of Finance", role="other", start_date=dt.date(2019, 4, 1))
         f.AppointmentShareFactory(appointment=appointment, body=nhse, fte_percent=100)
         url = f"/appointments/{appointment.pk}/edit/"
-        mine = opened_form(signed_in(client, staff), url)
-        theirs_client = signed_in(Client(), other)
-        theirs = opened_form(theirs_client, url)
-        theirs["title"] = "Chief Finance Officer"
-        assert theirs_client.post(url, theirs).status_code == 302
+        mine = two_editors(client, staff, other, url, title="Chief Finance Officer")
         mine["end_date-day"], mine["end_date-month"], mine["end_date-year"] = "31", "3", "2021"
         assert client.post(url, mine).status_code == 302
         appointment.refresh_from_db()
