@@ -310,6 +310,16 @@ def _let_others_reach(folder: Path, *, programs: Path | None = None) -> None:
 def start_local_postgres(db: Database, server: LocalServer, *, timeout: int = 60) -> None:
     """Start a project-local PostgreSQL on db.port, creating its cluster on first use."""
     datadir, socket_dir, log = server.datadir, server.socket_dir, server.log
+    if (datadir / "PG_VERSION").exists():
+        made_by = (datadir / "PG_VERSION").read_text().strip()
+        version = server_version(server.bindir)
+        if version and made_by != str(version[0]):
+            raise BootstrapError(
+                f"the project-local cluster in {datadir} was made by PostgreSQL {made_by}, and {server.description} "
+                f"is {version[0]}: a cluster runs only under the major version that made it. Run the portal on "
+                f"PostgreSQL {made_by} again, or move {datadir} aside to start afresh (run.sh loads the reference "
+                "and demonstration data again; keep a pg_dump of anything else first)"
+            )
     datadir.mkdir(parents=True, exist_ok=True)
     socket_dir.mkdir(parents=True, exist_ok=True)
     user = server_user(datadir)

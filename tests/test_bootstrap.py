@@ -162,6 +162,17 @@ def test_installed_binaries_are_searched_where_postgres_bin_search_says(tmp_path
     assert bootstrap.postgres_bindir([]) is None
 
 
+def test_a_cluster_made_by_another_major_version_is_explained_not_started(tmp_path):
+    bindir = fake_postgresql(tmp_path / "lib" / "17" / "bin", "17.10")
+    server = bootstrap.LocalServer(bindir, tmp_path / "postgres" / "data", "PostgreSQL 17.10 installed in lib")
+    server.datadir.mkdir(parents=True)
+    (server.datadir / "PG_VERSION").write_text("15\n")
+    db = bootstrap.Database("127.0.0.1", free_port(), "postgres", "", "nhs_joint")
+    with pytest.raises(bootstrap.BootstrapError, match="made by PostgreSQL 15, and PostgreSQL 17.10 installed in lib is 17"):
+        bootstrap.start_local_postgres(db, server)
+    assert not server.log.exists()
+
+
 @pytest.mark.skipif(os.geteuid() != 0, reason="only root needs another user to run PostgreSQL")
 def test_root_runs_postgresql_as_the_cluster_owner_or_postgres_or_a_user_made_for_it(tmp_path, monkeypatch, capsys):
     import pwd
