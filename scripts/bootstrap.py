@@ -78,7 +78,7 @@ class Database:
     name: str
 
     @classmethod
-    def from_url(cls, url: str) -> "Database":
+    def from_url(cls, url: str) -> Database:
         parts = urlsplit(url)
         if parts.scheme not in {"postgres", "postgresql", "pgsql"}:
             raise BootstrapError(f"DATABASE_URL must be a postgres:// URL, not {parts.scheme or 'empty'}://")
