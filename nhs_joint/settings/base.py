@@ -190,10 +190,37 @@ SECURE_CONTENT_TYPE_NOSNIFF = True
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
+import logging  # noqa: E402  (for the console's format below)
+
+
+class ConsoleFormatter(logging.Formatter):
+    """The console's format. A refused request (403) is an expected answer, not a fault: it is
+    logged as one line ("Forbidden (Permission denied): /users/"), without the traceback of the
+    refusal. Every other record, a server error (500) above all, keeps its traceback."""
+
+    def format(self, record):
+        if getattr(record, "status_code", None) == 403 and (record.exc_info or record.exc_text):
+            record = logging.makeLogRecord({**record.__dict__, "exc_info": None, "exc_text": None})
+        return super().format(record)
+
+
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {"console": {"()": ConsoleFormatter}},
+    "filters": {"require_debug_false": {"()": "django.utils.log.RequireDebugFalse"}},
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "console"},
+        # Django's own, kept as it is by default.
+        "mail_admins": {
+            "level": "ERROR",
+            "filters": ["require_debug_false"],
+            "class": "django.utils.log.AdminEmailHandler",
+        },
+    },
+    # Django's records (django.request among them) reach the console once, through the root
+    # logger, in its format: Django's default second console handler (DEBUG only) is left out.
+    "loggers": {"django": {"handlers": ["mail_admins"], "level": "INFO"}},
     "root": {"handlers": ["console"], "level": env.str("DJANGO_LOG_LEVEL", default="INFO")},
 }
 
