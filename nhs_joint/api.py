@@ -175,7 +175,7 @@ class ModelRulesSerializer(PortalModelSerializer):
         attrs = super().validate(attrs)
         model = self.Meta.model
         if self.instance is not None:
-            instance = model.objects.get(pk=self.instance.pk)
+            instance = model._base_manager.get(pk=self.instance.pk)  # archived or not: the caller decides
         else:
             instance = model()
         for name, value in attrs.items():
@@ -382,8 +382,11 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
         partial = kwargs.pop("partial", False)
         with transaction.atomic():
             instance = self.get_object()
-            if getattr(instance, "archived_at", None) is not None:
-                raise Conflict("This record is archived: restore it (POST …/restore/) before changing it.")
+            if archive.is_hidden(instance):
+                raise Conflict(
+                    "This record, or the record it belongs to, is archived: restore it (POST …/restore/) "
+                    "before changing it."
+                )
             # Lock the row, then compare: two writers cannot both pass the check.
             # (No ordering and no joins: FOR UPDATE cannot lock the nullable side of an outer join.)
             list(type(instance).objects.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
@@ -431,6 +434,9 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
         return archive.with_archived(queryset)
 
     def destroy(self, request, *args, **kwargs):
+        permanently = request.query_params.getlist("permanently")
+        if permanently not in ([], ["true"], ["false"]):
+            raise exceptions.ValidationError({"permanently": ["Give permanently once, as true or false."]})
         instance = self.get_object()
         if getattr(instance, "archived_at", None) is None and archive.is_archivable(type(instance)):
             if request.query_params.get("permanently") != "true":
@@ -458,6 +464,7 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
 class ArchivableViewSetMixin:
     """Restoring an archived record: ``POST …/<key>/restore/``."""
 
+    @extend_schema(request=None, summary="Restore an archived record")
     @action(detail=True, methods=["post"])
     def restore(self, request, *args, **kwargs):
         instance = self.get_object()

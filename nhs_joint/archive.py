@@ -96,6 +96,14 @@ def is_archivable(model):
     return isinstance(model, type) and issubclass(model, Archivable)
 
 
+def is_hidden(obj):
+    """Whether ``obj`` is archived, or belongs to an archived record (a workstream of an archived programme)."""
+    manager = type(obj)._default_manager
+    if not isinstance(manager, LiveManager):
+        return False
+    return not manager.filter(pk=obj.pk).exists()
+
+
 def with_archived(queryset):
     """``queryset`` (built from a live manager) again, archived records included: same joins and order."""
     plain = queryset.model._base_manager.all()

@@ -241,8 +241,10 @@ class EditPage(ResourceView):
     def check_permission(self, obj):
         user = self.request.user
         resource = self.resource
-        if getattr(obj, "is_archived", False):
-            raise PermissionDenied(f"This {resource.verbose_name} is archived: restore it before changing it.")
+        if obj is not None and archive.is_hidden(obj):
+            raise PermissionDenied(
+                f"This {resource.verbose_name}, or the record it belongs to, is archived: restore it before changing it."
+            )
         decision = resource.change_permission(user, obj) if obj is not None else resource.create_permission(user)
         decision.enforce()
 
