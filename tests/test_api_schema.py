@@ -13,12 +13,12 @@ from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
-from rest_framework.authtoken.models import Token
 
 from accounts.models import Role
 from appointments.models import Appointment
 from reports import tasks
 from tests import factories as f
+from tests.factories import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ST = Path(sys.executable).parent / "st"
@@ -87,7 +87,7 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
     # The test server writes a response in several small packets: without TCP_NODELAY each kept-alive
     # request waits ~40 ms for a delayed ACK (accepted sockets inherit the option from the listening one).
     live_server.thread.httpd.socket.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-    token = Token.objects.create(user=a_world()).key
+    token = token_for(a_world())
     result = subprocess.run(
         [
             str(ST), "--no-color", "run", f"{live_server.url}/api/schema/",
