@@ -40,4 +40,4 @@ class RevokeUserTokenView(View):
             get_object_or_404(tokens)
         count, _ = tokens.delete()
         messages.success(request, f"{count} API token{'s' if count != 1 else ''} of {user.username} revoked.")
-        return redirect("user-detail", pk=user.pk)
+        return redirect("user-detail", user.pk)
