@@ -99,6 +99,9 @@ class PortalAutoSchema(AutoSchema):
             extra["409"] = OpenApiResponse(ErrorSerializer, description="The record is archived: restore it first.")
         if method == "DELETE" and isinstance(self.view, PortalViewSet):
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
+        if method in ("POST", "PUT", "PATCH", "DELETE") and getattr(self.view, "throttle_classes", None):
+            extra["429"] = OpenApiResponse(ErrorSerializer, description="Too many changes in a short time (API_WRITE_RATE): "
+                                           "try again after Retry-After seconds.")
         if method in ("POST", "PUT", "PATCH") and self._takes_json_only():
             extra["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json).")
         for code, response in extra.items():
