@@ -287,3 +287,36 @@ class TestWriteThrottle:
         other = api(token_for(f.UserFactory(role="Staff", bodies=list(staff.bodies.all()))))
         assert other.post("/api/v1/measures/", {"code": "m-9", "name": "M 9", "unit": "percent",
                                                 "direction": "higher", "comparator": ">="}, format="json").status_code == 201
+
+
+class TestOldTokens:
+    def test_old_tokens_become_digests_that_expire_and_their_table_goes(self, staff):
+        """The migration away from Django REST framework's authtoken table (accounts 0006)."""
+        import importlib
+
+        from django.apps import apps
+        from django.db import connection
+
+        old_key = "0123456789abcdef0123456789abcdef01234567"
+        with connection.cursor() as cursor:
+            cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, "
+                           "user_id bigint NOT NULL)")
+            cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)", [old_key, staff.pk])
+        migration = importlib.import_module("accounts.migrations.0006_old_tokens")
+        with connection.schema_editor() as editor:
+            migration.move_old_tokens(apps, editor)
+        assert "authtoken_token" not in connection.introspection.table_names()
+        record = ApiToken.objects.get(user=staff)
+        assert record.digest == ApiToken.digest_of(old_key) and old_key not in (record.digest, record.prefix)
+        assert dt.timedelta(days=29) < record.expires - timezone.now() <= dt.timedelta(days=30)
+        assert works(old_key)
+
+
+class TestNHSIdentityOff:
+    def test_nothing_about_it_shows_when_it_is_off(self, client, settings):
+        assert settings.OIDC_ENABLED is False  # the default
+        page = client.get("/accounts/login/").content.decode()
+        assert "NHS account" not in page and "nhs-identity" not in page
+        for path in ("/accounts/login/nhs-identity/", "/accounts/login/nhs-identity/callback/?code=x&state=y",
+                     "/accounts/login/nhs-identity/refused/"):
+            assert client.get(path).status_code == 404, path
