@@ -5,6 +5,7 @@ SIGN_IN_COOLOFF_MINUTES) and calls ``lockout_response`` instead of answering the
 an NHS.UK page, the API a JSON 429; both say when the lockout ends and send Retry-After.
 """
 
+import datetime
 import math
 
 from axes.helpers import get_client_ip_address, get_client_username, get_cool_off
@@ -43,8 +44,9 @@ def message(until):
 
 def lockout_response(request, original_response=None, credentials=None):
     until = locked_until(request, credentials)
-    # Shown rounded up to the minute, so "after 3:15pm" is never a moment too soon.
-    until = until.replace(second=0, microsecond=0) + timezone.timedelta(minutes=1) if until.second or until.microsecond else until
+    if until.second or until.microsecond:
+        # Rounded up to the minute: "after 3:15pm" is never a moment too soon.
+        until = until.replace(second=0, microsecond=0) + datetime.timedelta(minutes=1)
     retry_after = str(max(1, math.ceil((until - timezone.now()).total_seconds())))
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message(until), "retry_after": int(retry_after)}, status=429)
