@@ -143,7 +143,7 @@ class TestTokenPages:
         assert "Laptop" in page and "Phone" in page and "Theirs" not in page
         laptop = ApiToken.objects.get(user=staff, name="Laptop")
         assert client.post(f"/accounts/tokens/{laptop.pk}/revoke/").status_code == 302
-        table = client.get("/accounts/tokens/").content.decode().split('id="api-tokens"')[1]
+        table = client.get("/accounts/tokens/").content.decode().split('id="api-tokens"')[1].split("</table>")[0]
         assert "Laptop" not in table and "Phone" in table and works(phone)
         # Someone else's token is not theirs to revoke.
         assert client.post(f"/accounts/tokens/{others.pk}/revoke/").status_code == 404
@@ -320,3 +320,24 @@ class TestNHSIdentityOff:
         for path in ("/accounts/login/nhs-identity/", "/accounts/login/nhs-identity/callback/?code=x&state=y",
                      "/accounts/login/nhs-identity/refused/"):
             assert client.get(path).status_code == 404, path
+
+
+class TestNewTokenFromThePage:
+    def test_a_token_for_someone_without_a_password_shown_once(self, client, staff):
+        staff.set_unusable_password()  # as for people who sign in through NHS identity
+        staff.save()
+        client.force_login(staff)
+        response = client.post("/accounts/tokens/", {"name": "Monthly figures script"})
+        assert response.status_code == 200
+        token = re.search(r'id="new-api-token"[^>]*>([^<]+)<', response.content.decode()).group(1)
+        assert works(token)
+        page = client.get("/accounts/tokens/").content.decode()
+        assert "Monthly figures script" in page and token not in page
+
+    def test_a_name_too_long_is_named_in_an_error_summary(self, client, staff):
+        client.force_login(staff)
+        response = client.post("/accounts/tokens/", {"name": "x" * 101})
+        assert response.status_code == 400
+        html = response.content.decode()
+        assert "There is a problem" in html and "Enter a name of 100 characters or fewer." in html
+        assert not ApiToken.objects.filter(user=staff).exists()

@@ -137,6 +137,15 @@ def test_a_known_email_signs_in_to_the_account_with_its_role(sign_in_with_nhs_id
     jo.refresh_from_db()
     assert jo.last_login is not None and jo.roles == {"Regional director"} and not jo.has_usable_password()
     assert User.objects.count() == users
+    # With no portal password, the API token comes from "Your API tokens".
+    page.goto("/accounts/tokens/")
+    page.get_by_label("Device or program").fill("Jo's laptop")
+    page.get_by_role("button", name="Get a new token").click()
+    token = page.locator("#new-api-token").inner_text().strip()
+    request = urllib.request.Request(f"{page.url.split('/accounts/')[0]}/api/v1/regions/",
+                                     headers={"Authorization": f"Token {token}"})
+    with urllib.request.urlopen(request, timeout=30) as answer:
+        assert answer.status == 200
     # Signing in again, from another browser, finds the same account.
     again = sign_in_with_nhs_identity("Jo.Director@example.nhs.uk")
     again.wait_for_url("**/regions/Y61/")
