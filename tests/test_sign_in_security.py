@@ -239,6 +239,16 @@ class TestLockout:
         elsewhere = type(client)(REMOTE_ADDR="127.0.0.2")
         assert elsewhere.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD}).status_code == 302
 
+    def test_signing_in_to_your_own_account_does_not_reset_guesses_at_another(self, client, staff, nhse, settings):
+        f.UserFactory(username="mallory", role="Staff", bodies=[nhse])
+        for _ in range(settings.SIGN_IN_FAILURE_LIMIT - 1):
+            fail_sign_in(client, "sam.staff", 1)
+            assert client.post("/accounts/login/", {"username": "mallory", "password": PASSWORD}).status_code in (302, 429)
+            client.logout()
+        assert fail_sign_in(client, "sam.staff", 1)[0].status_code == 429
+        elsewhere = type(client)(REMOTE_ADDR="127.0.0.2")
+        assert elsewhere.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD}).status_code == 429
+
     def test_the_token_endpoint_answers_429_json_with_retry_after(self, staff, settings):
         answers = [get_token("sam.staff", "wrong").status_code for _ in range(settings.SIGN_IN_FAILURE_LIMIT)]
         assert answers[:-1] == [400] * (settings.SIGN_IN_FAILURE_LIMIT - 1) and answers[-1] == 429

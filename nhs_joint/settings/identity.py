@@ -33,7 +33,9 @@ AXES_COOLOFF_TIME = datetime.timedelta(minutes=SIGN_IN_COOLOFF_MINUTES)
 AXES_LOCKOUT_PARAMETERS = ["username", "ip_address"]
 AXES_LOCKOUT_CALLABLE = "accounts.lockout.lockout_response"
 AXES_CLIENT_IP_CALLABLE = "accounts.lockout.client_address"
-AXES_RESET_ON_SUCCESS = True
+# A successful sign-in does not wipe the failures: django-axes would wipe every failure from that
+# address, so someone with an account could keep guessing another's password between their own sign-ins.
+AXES_RESET_ON_SUCCESS = False
 # Trying again while locked out does not push the end of the lockout further away.
 AXES_RESET_COOL_OFF_ON_FAILURE_DURING_LOCKOUT = False
 AXES_HTTP_RESPONSE_CODE = 429
