@@ -67,6 +67,8 @@ class User(AbstractUser):
     # (a new password ends other sessions) and credentials_version (deactivation ends them all, so a
     # reactivated account's old sessions stay ended).
     def _get_session_auth_hash(self, secret=None):
+        if not self.credentials_version:  # as Django's own: sessions from before this field keep working
+            return super()._get_session_auth_hash(secret=secret)
         return salted_hmac(
             "accounts.User.get_session_auth_hash", f"{self.password}:{self.credentials_version}",
             secret=secret, algorithm="sha256",
