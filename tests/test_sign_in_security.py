@@ -282,6 +282,20 @@ class TestLockout:
                            HTTP_X_FORWARDED_FOR="127.0.99.9").status_code == 429
 
 
+    def test_behind_a_proxy_the_address_it_was_reached_from_counts(self, client, staff, nhse, settings):
+        settings.SIGN_IN_PROXY_COUNT = 1  # as in production: the proxy adds the address it saw, on the right
+        for n in range(settings.SIGN_IN_FAILURE_LIMIT):
+            client.post("/accounts/login/", {"username": f"nobody{n}", "password": "x"},
+                        HTTP_X_FORWARDED_FOR=f"127.0.{n}.9, 127.0.0.5")  # whatever the client wrote first
+        locked = client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD},
+                             HTTP_X_FORWARDED_FOR="127.0.0.5")
+        assert locked.status_code == 429
+        # Someone else behind the same proxy is not locked out.
+        other = client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD},
+                            HTTP_X_FORWARDED_FOR="127.0.0.6")
+        assert other.status_code == 302
+
+
 class TestWriteThrottle:
     def test_writes_per_person_are_limited_with_429_json_and_retry_after(self, staff, settings):
         settings.API_WRITE_RATE = "3/minute"
