@@ -9,7 +9,7 @@ class AccountsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api
+        from . import api, authentication  # noqa: F401  (authentication registers the API's session scheme)
 
         registry.add_navigation("Users", "/users/", 90, role="Administrator")
         registry.api_paths.append(("auth/token/", api.TokenView, "api-token"))

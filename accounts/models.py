@@ -1,5 +1,13 @@
+import datetime
+import hashlib
+import hmac
+import secrets
+
+from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
+from django.utils import timezone
+from django.utils.crypto import salted_hmac
 from django.urls import reverse
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
@@ -30,7 +38,14 @@ class User(AbstractUser):
         default=False, help_text="Set with a one-time password: the user must choose a new one at next sign-in."
     )
 
-    history = HistoricalRecords(excluded_fields=["password", "last_login"], m2m_fields=[bodies, "groups"])
+    credentials_version = models.PositiveIntegerField(
+        default=0, editable=False,
+        help_text="Raised whenever the account's sign-ins must end: every session signed before is refused.",
+    )
+
+    history = HistoricalRecords(
+        excluded_fields=["password", "last_login", "credentials_version"], m2m_fields=[bodies, "groups"]
+    )
 
     class Meta:
         ordering = ["username"]
@@ -47,6 +62,31 @@ class User(AbstractUser):
 
     def __str__(self):
         return self.get_full_name() or self.username
+
+    # Sessions: Django refuses a session whose hash no longer matches. The hash covers the password
+    # (a new password ends other sessions) and credentials_version (deactivation ends them all, so a
+    # reactivated account's old sessions stay ended).
+    def _get_session_auth_hash(self, secret=None):
+        if not self.credentials_version:  # as Django's own: sessions from before this field keep working
+            return super()._get_session_auth_hash(secret=secret)
+        return salted_hmac(
+            "accounts.User.get_session_auth_hash", f"{self.password}:{self.credentials_version}",
+            secret=secret, algorithm="sha256",
+        ).hexdigest()
+
+    def save(self, *args, **kwargs):
+        """Saving a new password or a deactivation ends every API token and every session of the account."""
+        end_credentials = self.pk is not None and (
+            getattr(self, "_password", None) is not None
+            or (not self.is_active and type(self)._default_manager.filter(pk=self.pk, is_active=True).exists())
+        )
+        if end_credentials:
+            self.credentials_version += 1
+            if kwargs.get("update_fields") is not None:
+                kwargs["update_fields"] = {*kwargs["update_fields"], "credentials_version"}
+        super().save(*args, **kwargs)
+        if end_credentials:
+            self.api_tokens.all().delete()
 
     def get_absolute_url(self):
         return reverse("user-detail", args=[self.pk])
@@ -69,3 +109,74 @@ class User(AbstractUser):
     @property
     def is_regional_director(self):
         return self.is_active and Role.REGIONAL_DIRECTOR in self.roles
+
+
+class ApiTokenQuerySet(models.QuerySet):
+    def live(self):
+        return self.filter(expires__gt=timezone.now())
+
+
+class ApiToken(models.Model):
+    """An API token of one person on one device: only a digest of it is kept.
+
+    The portal keeps its own small model rather than django-rest-knox: a token needs a device name
+    that its owner recognises in the list of their tokens, the token endpoint keeps its documented
+    JSON shape and open schema, and the rules that end a token (expiry, sign-out of a device, a
+    password change, a one-time password, deactivation) belong with the portal's own accounts.
+    A token is 32 random bytes: its SHA-256 digest cannot be turned back into it, so a copy of the
+    database holds nothing that signs anyone in. It is found by its first characters (kept in clear
+    to tell tokens apart) and its digest is compared in constant time.
+    """
+
+    PREFIX_LENGTH = 8
+
+    user = models.ForeignKey("accounts.User", on_delete=models.CASCADE, related_name="api_tokens")
+    name = models.CharField(max_length=100, help_text="The device or program that uses it, to tell it apart.")
+    prefix = models.CharField(max_length=PREFIX_LENGTH, db_index=True)
+    digest = models.CharField(max_length=64, unique=True)
+    created = models.DateTimeField(default=timezone.now)
+    expires = models.DateTimeField()
+    last_used = models.DateTimeField(null=True, blank=True)
+
+    objects = ApiTokenQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-created", "-pk"]
+        verbose_name = "API token"
+
+    def __str__(self):
+        return f"{self.name} ({self.prefix}…)"
+
+    @staticmethod
+    def digest_of(token):
+        return hashlib.sha256(token.encode()).hexdigest()
+
+    @classmethod
+    def issue(cls, user, name="", now=None):
+        """A new token for ``user``: returns (the record, the token). The token is never shown again."""
+        now = now or timezone.now()
+        token = secrets.token_urlsafe(32)
+        record = cls.objects.create(
+            user=user, name=(name or "API client")[:100], prefix=token[: cls.PREFIX_LENGTH],
+            digest=cls.digest_of(token), created=now,
+            expires=now + datetime.timedelta(days=settings.API_TOKEN_DAYS),
+        )
+        # Bounded: a person keeps at most API_TOKENS_PER_USER tokens; expired ones go, then the oldest.
+        keep = cls.objects.filter(user=user).live().order_by("-created", "-pk").values_list("pk", flat=True)
+        cls.objects.filter(user=user).exclude(pk__in=list(keep[: settings.API_TOKENS_PER_USER])).delete()
+        return record, token
+
+    @classmethod
+    def find(cls, token):
+        """The live token record for a token as sent, or None."""
+        if not isinstance(token, str) or len(token) < cls.PREFIX_LENGTH or len(token) > 200:
+            return None
+        digest = cls.digest_of(token)
+        for record in cls.objects.live().filter(prefix=token[: cls.PREFIX_LENGTH]).select_related("user"):
+            if hmac.compare_digest(record.digest, digest):
+                return record
+        return None
+
+    @property
+    def is_expired(self):
+        return self.expires <= timezone.now()

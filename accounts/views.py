@@ -1,8 +1,12 @@
+from urllib.parse import urlencode
+
+from django.conf import settings
 from django.contrib import messages
 from django.contrib.auth import logout
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
+from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
 
@@ -15,6 +19,12 @@ class LoginView(auth_views.LoginView):
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
         context.update(page_title="Sign in", form_has_errors=bool(context["form"].errors))
+        if settings.OIDC_ENABLED:
+            next_path = context.get("next") or ""
+            context["nhs_identity"] = {
+                "name": settings.OIDC_PROVIDER_NAME,
+                "href": reverse("nhs-identity-sign-in") + (f"?{urlencode({'next': next_path})}" if next_path else ""),
+            }
         return context
 
 

@@ -60,8 +60,7 @@ def prepare(rows):
 import datetime as dt
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
-from rest_framework.authtoken.models import Token
-from accounts.models import User
+from accounts.models import ApiToken, User
 from organisations.models import NationalBody
 from programmes.models import Programme, Workstream
 from regions.models import Region
@@ -89,7 +88,7 @@ session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
-print(session.session_key, Token.objects.create(user=user).key)
+print(session.session_key, ApiToken.issue(user, name="Benchmark")[1])
 """
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=ENV, check=True,

@@ -96,8 +96,11 @@ class PortalAutoSchema(AutoSchema):
         if method in ("PUT", "PATCH"):
             extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
             extra["409"] = OpenApiResponse(ErrorSerializer, description="The record is archived: restore it first.")
-        if method == "DELETE":
+        if method == "DELETE" and isinstance(self.view, PortalViewSet):
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
+        if method in ("POST", "PUT", "PATCH", "DELETE") and getattr(self.view, "throttle_classes", None):
+            extra["429"] = OpenApiResponse(ErrorSerializer, description="Too many changes in a short time (API_WRITE_RATE): "
+                                           "try again after Retry-After seconds.")
         if method in ("POST", "PUT", "PATCH") and self._takes_json_only():
             extra["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json).")
         for code, response in extra.items():

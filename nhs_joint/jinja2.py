@@ -156,5 +156,6 @@ def account_items(request):
     return [
         {"text": user.get_full_name() or user.username, "icon": True},
         {"text": "Change password", "href": reverse("password_change")},
+        {"text": "Your API tokens", "href": reverse("your-tokens")},
         {"text": "Sign out", "href": reverse("logout")},
     ]

@@ -28,9 +28,11 @@ fi
 echo "test: installing the requirements"
 .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 
-# axe-core, injected into pages by the browser tests (from the npm registry, pinned by package-lock.json).
-if [ ! -f node_modules/axe-core/axe.min.js ] || [ package-lock.json -nt node_modules/.package-lock.json ]; then
-    echo "test: installing axe-core"
+# axe-core, injected into pages by the browser tests, and oidc-provider, the OpenID Connect provider the
+# sign-in tests run on 127.0.0.1 (from the npm registry, pinned by package-lock.json).
+if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \
+        || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+    echo "test: installing axe-core and oidc-provider"
     npm ci --no-audit --no-fund --silent
 fi
 

@@ -250,3 +250,10 @@ class FindingFactory(factory.django.DjangoModelFactory):
     records = factory.LazyFunction(lambda: [{"type": "programme", "id": 1, "key": "winter", "label": "Winter"}])
     fingerprint = factory.Sequence(lambda n: f"{n:064x}")
     records_state = factory.Sequence(lambda n: f"{n:064x}")
+
+
+def token_for(user, name="Test client"):
+    """A new API token of ``user`` (the text to send as ``Authorization: Token <token>``)."""
+    from accounts.models import ApiToken
+
+    return ApiToken.issue(user, name=name)[1]

@@ -4,12 +4,13 @@ import datetime as dt
 
 import pytest
 from django.apps import apps
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
+from accounts.models import ApiToken
 from appointments.models import Appointment, AppointmentShare
 from programmes.models import Expectation, Measure, Measurement, Programme, RegionalDelivery
 from tests import factories as f
+from tests.factories import token_for
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
@@ -30,7 +31,7 @@ KEYS = {"programmes": "slug", "measures": "code"}
 def client_for(user=None):
     client = APIClient()
     if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return client
 
 
@@ -650,7 +651,9 @@ class TestListsAndTokens:
         response = APIClient().post(f"{API}/auth/token/", {"username": "token.user", "password": "correct horse battery staple"}, format="json")
         assert response.status_code == 200
         token = response.json()["token"]
-        assert Token.objects.get(user=user).key == token
+        # Kept only as a digest; the token itself is shown once.
+        assert not ApiToken.objects.filter(user=user, digest=token).exists()
+        assert ApiToken.objects.get(user=user).digest == ApiToken.digest_of(token)
         client = APIClient()
         client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
         assert client.get(f"{API}/programmes/").status_code == 200
@@ -681,8 +684,8 @@ class TestListsAndTokens:
         operation = schema["paths"]["/api/v1/auth/token/"]["post"]
         assert not operation.get("security") and not schema.get("security")
         assert list(operation["requestBody"]["content"]) == ["application/json"]
-        assert set(operation["responses"]) == {"200", "400", "415"}
-        assert schema["components"]["schemas"]["AuthToken"]["required"] == ["token"]
+        assert set(operation["responses"]) == {"200", "400", "403", "415", "429"}
+        assert set(schema["components"]["schemas"]["AuthToken"]["required"]) == {"token", "expiry"}
         # Every other operation still asks for a sign-in.
         for path, operations in schema["paths"].items():
             for method, other in operations.items():

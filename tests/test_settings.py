@@ -97,12 +97,14 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
         "CELERY_TASK_ALWAYS_EAGER": "true", "DEMO_DATA_ALLOWED": "false", "SPC_RUN_LENGTH": "9",
         "HEADLINE_MEASURES": "ae-4hr", "DUPLICATE_WORK_THRESHOLD": "0.9", "REPORTS_QUEUE": "elsewhere",
         "REPORT_STALE_AFTER": "5", "REPORT_RULE_DELAY": "2",
+        "OIDC_ENABLED": "true", "SIGN_IN_FAILURE_LIMIT": "2", "API_TOKEN_DAYS": "1", "API_WRITE_RATE": "1/day",
     }
     probe = (
         "from django.conf import settings as s; import os; "
         "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DEMO_DATA_ALLOWED, s.SPC_RUN_LENGTH, len(s.HEADLINE_MEASURES), "
         "s.DUPLICATE_WORK_THRESHOLD, s.REPORTS_QUEUE, s.REPORT_STALE_AFTER, s.REPORT_RULE_DELAY, "
-        "'localhost' in s.ALLOWED_HOSTS, os.environ.get('SPC_RUN_LENGTH'))"
+        "'localhost' in s.ALLOWED_HOSTS, os.environ.get('SPC_RUN_LENGTH'), s.OIDC_ENABLED, s.AXES_FAILURE_LIMIT, "
+        "s.API_TOKEN_DAYS, s.API_WRITE_RATE)"
     )
     result = run_manage(
         "shell", "-c", probe,
@@ -110,5 +112,6 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "False", "False", "True", "7", "4", "0.6", "celery", "120", "0", "True", "None"
+        "False", "False", "True", "7", "4", "0.6", "celery", "120", "0", "True", "None", "False", "10", "30",
+        "300/minute",
     ], result.stdout

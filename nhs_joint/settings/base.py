@@ -39,7 +39,7 @@ INSTALLED_APPS = [
     "django.contrib.postgres",
     "simple_history",
     "rest_framework",
-    "rest_framework.authtoken",
+    "axes",
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
@@ -64,6 +64,7 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "simple_history.middleware.HistoryRequestMiddleware",
+    "axes.middleware.AxesMiddleware",
 ]
 
 ROOT_URLCONF = "nhs_joint.urls"
@@ -150,9 +151,10 @@ CELERY_TIMEZONE = TIME_ZONE
 REST_FRAMEWORK = {
     # Token first: an anonymous request is answered 401 with WWW-Authenticate: Token.
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework.authentication.TokenAuthentication",
-        "rest_framework.authentication.SessionAuthentication",
+        "accounts.authentication.TokenAuthentication",
+        "accounts.authentication.SessionAuthentication",
     ],
+    "DEFAULT_THROTTLE_CLASSES": ["accounts.throttling.WriteRateThrottle"],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
     "DEFAULT_PAGINATION_CLASS": "nhs_joint.pagination.Pagination",
     "DEFAULT_FILTER_BACKENDS": ["django_filters.rest_framework.DjangoFilterBackend"],
@@ -181,8 +183,8 @@ SPECTACULAR_SETTINGS = {
     "ENUM_NAME_OVERRIDES": {"AudienceEnum": "programmes.models.Audience"},
     "SERVE_PERMISSIONS": ["rest_framework.permissions.IsAuthenticated"],
     "SERVE_AUTHENTICATION": [
-        "rest_framework.authentication.SessionAuthentication",
-        "rest_framework.authentication.TokenAuthentication",
+        "accounts.authentication.SessionAuthentication",
+        "accounts.authentication.TokenAuthentication",
     ],
 }
 
@@ -249,3 +251,6 @@ CELERY_BEAT_SCHEDULE = {
     "duplication-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30), "args": ["duplication"]},
     "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
 }
+
+# Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.
+from .identity import *  # noqa: E402,F401,F403

@@ -22,3 +22,5 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=False)
+# Behind the proxy, failed sign-ins are counted against the address it was reached from.
+SIGN_IN_PROXY_COUNT = env.int("SIGN_IN_PROXY_COUNT", default=1)

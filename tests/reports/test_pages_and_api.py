@@ -3,13 +3,13 @@
 import datetime as dt
 
 import pytest
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from nhs_joint.celery import app
 from nhs_joint.history import format_datetime
 from reports.models import Finding, FindingDecision, ReportRun
 from tests import factories as f
+from tests.factories import token_for
 
 pytestmark = pytest.mark.django_db
 
@@ -103,7 +103,7 @@ def test_administrators_cannot_decide_findings(client, world):
 class TestApi:
     def client(self, user):
         api = APIClient()
-        api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return api
 
     def test_post_answers_202_with_the_run_then_status_and_findings(self, world, eager, django_capture_on_commit_callbacks):

@@ -12,13 +12,13 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from reports import services
 from reports.models import Finding, ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
+from tests.factories import token_for
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 ROOT = Path(__file__).resolve().parents[2]
@@ -86,7 +86,7 @@ def wait_for(check, timeout=90, what="the run"):
 
 def api_for(user):
     api = APIClient()
-    api.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
     return api
 
 
