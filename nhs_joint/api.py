@@ -363,6 +363,7 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     filter_backends = [PortalFilterBackend]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     create_answers_etag = True  # a 201 carries the ETag a following GET gives (documented by api_schema)
+    writable_resource = True  # api_schema documents its DELETE's 409 (archived, or other records depend on it)
     create_permission = staticmethod(permissions.can_edit_records)
     change_permission = staticmethod(permissions.can_edit)
 

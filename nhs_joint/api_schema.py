@@ -96,7 +96,7 @@ class PortalAutoSchema(AutoSchema):
         if method in ("PUT", "PATCH"):
             extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
             extra["409"] = OpenApiResponse(ErrorSerializer, description="The record is archived: restore it first.")
-        if method == "DELETE" and isinstance(self.view, PortalViewSet):
+        if method == "DELETE" and getattr(self.view, "writable_resource", False):
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
         if method in ("POST", "PUT", "PATCH", "DELETE") and getattr(self.view, "throttle_classes", None):
             extra["429"] = OpenApiResponse(ErrorSerializer, description="Too many changes in a short time (API_WRITE_RATE): "

@@ -302,12 +302,11 @@ class TestHistoryInTheApi:
     API = "/api/v1"
 
     def client_for(self, user=None):
-        from rest_framework.authtoken.models import Token
         from rest_framework.test import APIClient
 
         client = APIClient()
         if user is not None:
-            client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+            client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(user)}")
         return client
 
     def test_the_same_words_as_the_page(self, client, staff, programme, nhse, nhsi):

@@ -65,3 +65,4 @@ if OIDC_ENABLED:
         from django.core.exceptions import ImproperlyConfigured
 
         raise ImproperlyConfigured(f"OIDC_ENABLED is on but these settings are empty: {', '.join(_missing)}.")
+AXES_VERBOSE = False  # the lockouts are logged; the start-up banner is not needed
