@@ -46,6 +46,8 @@ TITLE_WEIGHT = 1  # the title is read with the description, once
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 PROJECTED_DIMENSIONS = 256  # dense rows of the neighbour search (see _dense)
+EXACT_DIMENSIONS = 512  # up to this many distinct terms the dense rows are exact
+SAMPLE_COLUMNS = 1024  # columns sampled to find each row's cut-off (see _top_columns)
 
 
 def threshold():
@@ -120,7 +122,7 @@ def _dense(matrix):
     keeps every cosine within about 1/sqrt(PROJECTED_DIMENSIONS) of the true one; candidates are then
     scored exactly.
     """
-    if matrix.shape[1] <= PROJECTED_DIMENSIONS:
+    if matrix.shape[1] <= EXACT_DIMENSIONS:
         return np.ascontiguousarray(matrix.toarray(), dtype=np.float32)
     rng = np.random.default_rng(2018)
     signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(matrix.shape[1], PROJECTED_DIMENSIONS))
@@ -134,37 +136,65 @@ def exact_scores(index, left, right):
     return np.asarray(index.matrix[left].multiply(index.matrix[right]).sum(axis=1), dtype=np.float32).ravel()
 
 
-def nearest_pairs(index, minimum, k):
+def _top_columns(block, wanted, rng):
+    """(rows, columns) of at least each row's ``wanted`` largest values (all of them where fewer stand out).
+
+    Sorting every row of a wide block costs more than the multiplication that made it, so each row's
+    cut-off is read from a sample of its columns (with a margin of four), and the columns at or above it
+    are taken in one vectorised comparison.
+    """
+    width = block.shape[1]
+    if width <= 4 * SAMPLE_COLUMNS:
+        top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted]
+        return np.repeat(np.arange(block.shape[0]), wanted), top.ravel()
+    sample = block[:, rng.choice(width, SAMPLE_COLUMNS, replace=False)]
+    rank = min(SAMPLE_COLUMNS - 1, int(np.ceil(4 * wanted * SAMPLE_COLUMNS / width)))
+    cut = np.partition(sample, SAMPLE_COLUMNS - 1 - rank, axis=1)[:, SAMPLE_COLUMNS - 1 - rank]
+    return np.nonzero(block >= cut[:, None])
+
+
+def nearest_pairs(index, minimum, k, groups=None):
     """{(id, id): score} of each record's k nearest records whose score reaches minimum (id order within a pair).
 
-    The dense rows of a block of records are multiplied by all rows at once (BLAS), the 2k best of each
-    record kept (argpartition over the block), and those scored exactly from the sparse rows.
+    ``groups`` (lists of row numbers) limit the search to records that may be compared at all (those that
+    share an audience); without it every record is compared with every other. The dense rows of a block
+    of records are multiplied by the rows of their group at once (BLAS), each record's best candidates are
+    kept and scored exactly from the sparse rows.
     """
     ids = np.array(index.ids)
-    n = len(ids)
-    if n < 2:
+    if len(ids) < 2:
         return {}  # nothing to compare
     dense = _dense(index.matrix)
-    wanted = min(2 * k, n - 1)
+    exact = index.matrix.shape[1] <= EXACT_DIMENSIONS  # the dense products are the scores themselves
+    rng = np.random.default_rng(2018)
     found = {}
-    for start in range(0, n, BLOCK_ROWS):
-        block = dense[start:start + BLOCK_ROWS] @ dense.T
-        rows = np.arange(block.shape[0])
-        block[rows, start + rows] = -np.inf  # not its own neighbour
-        top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted]
-        left = np.repeat(start + rows, wanted)
-        right = top.ravel()
-        scores = exact_scores(index, left, right)
-        keep = scores >= minimum
-        left, right, scores = left[keep], right[keep], scores[keep]
-        # Of each record's candidates, its k best by the exact score.
-        order = np.lexsort((-scores, left))
-        left, right, scores = left[order], right[order], scores[order]
-        rank = np.arange(len(left)) - np.searchsorted(left, left)
-        keep = rank < k
-        for i, j, score in zip(ids[left[keep]].tolist(), ids[right[keep]].tolist(), scores[keep].tolist()):
-            pair = (i, j) if i < j else (j, i)
-            found[pair] = min(1.0, max(found.get(pair, 0.0), score))
+    for group in groups if groups is not None else [np.arange(len(ids))]:
+        group = np.asarray(group, dtype=np.int64)
+        n = len(group)
+        if n < 2:
+            continue
+        wanted = min(2 * k, n - 1)
+        members = dense[group]
+        for start in range(0, n, BLOCK_ROWS):
+            block = members[start:start + BLOCK_ROWS] @ members.T
+            rows = np.arange(block.shape[0])
+            block[rows, start + rows] = -np.inf  # not its own neighbour
+            local_rows, local_columns = _top_columns(block, wanted, rng)
+            left, right = group[start + local_rows], group[local_columns]
+            if exact:
+                scores = block[local_rows, local_columns]
+            else:
+                scores = exact_scores(index, left, right)
+            keep = scores >= minimum
+            left, right, scores = left[keep], right[keep], scores[keep]
+            # Of each record's candidates, its k best by the exact score.
+            order = np.lexsort((-scores, left))
+            left, right, scores = left[order], right[order], scores[order]
+            rank = np.arange(len(left)) - np.searchsorted(left, left)
+            keep = rank < k
+            for i, j, score in zip(ids[left[keep]].tolist(), ids[right[keep]].tolist(), scores[keep].tolist()):
+                pair = (i, j) if i < j else (j, i)
+                found[pair] = min(1.0, max(found.get(pair, 0.0), score))
     return found
 
 
@@ -240,7 +270,7 @@ def blocked(sql, pairs):
         return {(a, b) for a, b in cursor.fetchall()}
 
 
-def scored_pairs(sql, index, mutual=True):
+def scored_pairs(sql, index, mutual=True, groups=None):
     """[(id, id, score, closest)] of the pairs that pass the blocking rules and are reported, best first.
 
     A pair is reported when its score reaches DUPLICATE_WORK_THRESHOLD, or, with mutual, when each record
@@ -256,7 +286,7 @@ def scored_pairs(sql, index, mutual=True):
     low = min(high, mutual_threshold()) if mutual else high
     enough = mutual_min_terms()
     sizes = np.diff(index.matrix.indptr)  # distinct terms of each record
-    scores = nearest_pairs(index, low, neighbours_per_record())
+    scores = nearest_pairs(index, low, neighbours_per_record(), groups)
     kept = blocked(sql, scores)
     best = {}
     for a, b in kept:
@@ -277,10 +307,17 @@ def scored_pairs(sql, index, mutual=True):
 
 
 def workstream_index():
+    """(Index, groups): the workstreams' index, and the rows of each audience (only those may be compared)."""
     from programmes.models import Workstream
 
-    texts = Workstream.objects.values_list("pk", "title", "description").order_by("pk").iterator(chunk_size=5000)
-    return build_index(texts)
+    rows = Workstream.objects.values_list("pk", "title", "description", "audiences").order_by("pk")
+    audiences = defaultdict(list)
+    texts = []
+    for row, (pk, title, description, audience_list) in enumerate(rows.iterator(chunk_size=5000)):
+        texts.append((pk, title, description))
+        for audience in audience_list:
+            audiences[audience].append(row)
+    return build_index(texts), [audiences[a] for a in sorted(audiences)]
 
 
 def programme_index():
@@ -292,8 +329,8 @@ def programme_index():
 
 def similar_workstreams():
     """(index, [(id, id, score)]) of workstream pairs that describe the same work."""
-    index = workstream_index()
-    return index, scored_pairs(WORKSTREAM_BLOCKING, index)
+    index, groups = workstream_index()
+    return index, scored_pairs(WORKSTREAM_BLOCKING, index, groups=groups)
 
 
 def similar_programmes():

@@ -93,6 +93,7 @@ def british(word):
 
 
 _STEMMER = snowballstemmer.stemmer("english")
+NOUN_TO_VERB = {"reduct": "reduc", "introduct": "introduc", "deduct": "deduc", "induct": "induc", "product": "produc"}
 # Words the stemmer would merge with a word of another meaning in NHS writing: a consultant is a doctor, a
 # consultation is an appointment or an engagement exercise; operational is not an operation; capitation is
 # not capital; a patient is not patience; a generic medicine is not general practice.
@@ -110,7 +111,11 @@ def stem(word):
     if word.isdigit():
         return word
     word = british(word)
-    return STEM_EXCEPTIONS.get(word) or _STEMMER.stemWord(word)
+    stemmed = STEM_EXCEPTIONS.get(word) or _STEMMER.stemWord(word)
+    # The stemmer keeps a noun apart from its verb where the root changes: reduction and reduce.
+    if word.endswith(("ion", "ions")):
+        stemmed = NOUN_TO_VERB.get(stemmed, stemmed)
+    return stemmed
 
 
 def _numbers(text):
@@ -147,6 +152,7 @@ class Concepts:
     labels: dict = field(default_factory=dict)  # concept -> how a finding names it
     expansions: dict = field(default_factory=dict)  # concept -> its first full form
     longest: int = 1
+    starts: dict = field(default_factory=dict)  # first stem or first word -> the longest phrase it can start
 
 
 def _stems_of(phrase):
@@ -198,6 +204,8 @@ def concepts():
             stems = _stems_of(form)
             table.phrases[stems].add(concept)
             table.longest = max(table.longest, len(stems))
+            table.starts[stems[0]] = max(table.starts.get(stems[0], 0), len(stems))
+        table.starts[key[0]] = max(table.starts.get(key[0], 0), len(key))
     for line in (GLOSSARY_DIR / "synonyms.txt").read_text(encoding="utf-8").splitlines():
         if not line.strip() or line.startswith("#"):
             continue
@@ -208,6 +216,7 @@ def concepts():
             stems = _stems_of(phrase)
             table.phrases[stems].add(concept)
             table.longest = max(table.longest, len(stems))
+            table.starts[stems[0]] = max(table.starts.get(stems[0], 0), len(stems))
     return table
 
 
@@ -259,7 +268,8 @@ def terms(text, overlapping=True):
     for i in range(len(stems)):
         if i < skip_until:
             continue  # inside a longer phrase already read
-        for length in range(min(table.longest, len(stems) - i), 0, -1):
+        longest = max(table.starts.get(stems[i], 0), table.starts.get(originals[i], 0))
+        for length in range(min(longest, len(stems) - i), 0, -1):
             found = set(table.phrases.get(tuple(stems[i:i + length]), ()))
             for written, concepts_ in table.abbreviations.get(tuple(originals[i:i + length]), {}).items():
                 # An abbreviation counts as written in capitals (or as the glossary writes it): "IT", not "it".
