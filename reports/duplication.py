@@ -78,6 +78,9 @@ class Index:
 
     def __post_init__(self):
         self._rows = {record_id: i for i, record_id in enumerate(self.ids)}
+        self.term_of = [None] * len(self.vocabulary)
+        for term, column in self.vocabulary.items():
+            self.term_of[column] = term
 
 
 def build_index(records):
@@ -153,11 +156,12 @@ def _top_columns(block, wanted, rng):
     return np.nonzero(block >= cut[:, None])
 
 
-def nearest_pairs(index, minimum, k, groups=None):
+def nearest_pairs(index, minimum, k, groups=None, owners=None):
     """{(id, id): score} of each record's k nearest records whose score reaches minimum (id order within a pair).
 
     ``groups`` (lists of row numbers) limit the search to records that may be compared at all (those that
-    share an audience); without it every record is compared with every other. The dense rows of a block
+    share an audience); without it every record is compared with every other. ``owners`` (one value per
+    row: the programme) leave out pairs of one owner, which may repeat its own words. The dense rows of a block
     of records are multiplied by the rows of their group at once (BLAS), each record's best candidates are
     kept and scored exactly from the sparse rows.
     """
@@ -179,13 +183,14 @@ def nearest_pairs(index, minimum, k, groups=None):
             block = members[start:start + BLOCK_ROWS] @ members.T
             rows = np.arange(block.shape[0])
             block[rows, start + rows] = -np.inf  # not its own neighbour
+            if owners is not None:
+                mine = owners[group]
+                block[mine[start:start + BLOCK_ROWS, None] == mine[None, :]] = -np.inf
             local_rows, local_columns = _top_columns(block, wanted, rng)
             left, right = group[start + local_rows], group[local_columns]
-            if exact:
-                scores = block[local_rows, local_columns]
-            else:
-                scores = exact_scores(index, left, right)
-            keep = scores >= minimum
+            near = block[local_rows, local_columns]
+            scores = near if exact else exact_scores(index, left, right)
+            keep = np.isfinite(near) & (scores >= minimum)
             left, right, scores = left[keep], right[keep], scores[keep]
             # Of each record's candidates, its k best by the exact score.
             order = np.lexsort((-scores, left))
@@ -206,7 +211,7 @@ def shared_concepts(index, a, b, limit=12):
     for column, weight in zip(row_b.indices.tolist(), row_b.data.tolist()):
         if column in weights_a:
             contributions.append((weights_a[column] * weight, column))
-    columns = {c: t for t, c in index.vocabulary.items() if c in {col for _, col in contributions}}
+    columns = index.term_of
     surface_a, surface_b = index.terms[index.row(a)], index.terms[index.row(b)]
     said, out = set(), []
     for _, column in sorted(contributions, reverse=True):
@@ -270,7 +275,7 @@ def blocked(sql, pairs):
         return {(a, b) for a, b in cursor.fetchall()}
 
 
-def scored_pairs(sql, index, mutual=True, groups=None):
+def scored_pairs(sql, index, mutual=True, groups=None, owners=None):
     """[(id, id, score, closest)] of the pairs that pass the blocking rules and are reported, best first.
 
     A pair is reported when its score reaches DUPLICATE_WORK_THRESHOLD, or, with mutual, when each record
@@ -286,7 +291,7 @@ def scored_pairs(sql, index, mutual=True, groups=None):
     low = min(high, mutual_threshold()) if mutual else high
     enough = mutual_min_terms()
     sizes = np.diff(index.matrix.indptr)  # distinct terms of each record
-    scores = nearest_pairs(index, low, neighbours_per_record(), groups)
+    scores = nearest_pairs(index, low, neighbours_per_record(), groups, owners)
     kept = blocked(sql, scores)
     best = {}
     for a, b in kept:
@@ -307,17 +312,19 @@ def scored_pairs(sql, index, mutual=True, groups=None):
 
 
 def workstream_index():
-    """(Index, groups): the workstreams' index, and the rows of each audience (only those may be compared)."""
+    """(Index, groups, programmes): the workstreams' index, the rows of each audience (only those may be
+    compared) and each row's programme (two workstreams of one programme are never duplicates)."""
     from programmes.models import Workstream
 
-    rows = Workstream.objects.values_list("pk", "title", "description", "audiences").order_by("pk")
+    rows = Workstream.objects.values_list("pk", "title", "description", "audiences", "programme_id").order_by("pk")
     audiences = defaultdict(list)
-    texts = []
-    for row, (pk, title, description, audience_list) in enumerate(rows.iterator(chunk_size=5000)):
+    texts, programmes = [], []
+    for row, (pk, title, description, audience_list, programme) in enumerate(rows.iterator(chunk_size=5000)):
         texts.append((pk, title, description))
+        programmes.append(programme)
         for audience in audience_list:
             audiences[audience].append(row)
-    return build_index(texts), [audiences[a] for a in sorted(audiences)]
+    return build_index(texts), [audiences[a] for a in sorted(audiences)], np.array(programmes, dtype=np.int64)
 
 
 def programme_index():
@@ -329,8 +336,8 @@ def programme_index():
 
 def similar_workstreams():
     """(index, [(id, id, score)]) of workstream pairs that describe the same work."""
-    index, groups = workstream_index()
-    return index, scored_pairs(WORKSTREAM_BLOCKING, index, groups=groups)
+    index, groups, programmes = workstream_index()
+    return index, scored_pairs(WORKSTREAM_BLOCKING, index, groups=groups, owners=programmes)
 
 
 def similar_programmes():

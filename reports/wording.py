@@ -118,29 +118,37 @@ def stem(word):
     return stemmed
 
 
+_THOUSANDS = re.compile(r"(?<=\d),(?=\d{3}\b)")
+_PERCENT = re.compile(r"(\d)\s*(?:%|per ?cent\b|pc\b)")
+_NUMBER_UNIT = re.compile(r"(\d)-(?=[a-z])")
+_FRACTION = re.compile(r"\b(?:" + "|".join(sorted(FRACTIONS, key=len, reverse=True)) + r")\b")
+_FORTNIGHT = re.compile(r"\b(?:a )?fortnight\b")
+_NUMBER_WORD = re.compile(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b")
+_TENS_UNITS = re.compile(r"\b([2-9]0)[ -]([1-9])\b")
+_RATIO = re.compile(r"\b(\d+) (?:in|out of) (?:every )?(\d+)\b")
+_ANY_NUMBER = re.compile(r"\d|\b(?:" + "|".join([*NUMBER_WORDS, *FRACTIONS, "fortnight"]) + r")\b")
+
+
+def _ratio(match):
+    part, whole = int(match.group(1)), int(match.group(2))
+    if 0 < part <= whole <= 1000:
+        return f"{round(100 * part / whole)} percent"
+    return match.group(0)
+
+
 def _numbers(text):
     """Number words as digits, fractions and percentages as one spelling, number-unit compounds split."""
-    text = re.sub(r"(?<=\d),(?=\d{3}\b)", "", text)
-    text = re.sub(r"(\d)\s*(?:%|per ?cent\b|pc\b)", r"\1 percent", text)
-    text = re.sub(r"(\d)-(?=[a-z])", r"\1 ", text)
-    for phrase, value in sorted(FRACTIONS.items(), key=lambda kv: -len(kv[0])):
-        text = re.sub(rf"\b{phrase}\b", f"{value} percent", text)
-    text = re.sub(r"\ba fortnight\b|\bfortnight\b", "14 days", text)
-
-    def word_number(match):
-        return str(NUMBER_WORDS[match.group(0)])
-
-    text = re.sub(r"\b(?:" + "|".join(NUMBER_WORDS) + r")\b", word_number, text)
+    if not _ANY_NUMBER.search(text):
+        return text
+    text = _THOUSANDS.sub("", text)
+    text = _PERCENT.sub(r"\1 percent", text)
+    text = _NUMBER_UNIT.sub(r"\1 ", text)
+    text = _FRACTION.sub(lambda m: f"{FRACTIONS[m.group(0)]} percent", text)
+    text = _FORTNIGHT.sub("14 days", text)
+    text = _NUMBER_WORD.sub(lambda m: str(NUMBER_WORDS[m.group(0)]), text)
     # "twenty one" -> "21" was made "20 1": join tens and units.
-    text = re.sub(r"\b([2-9]0)[ -]([1-9])\b", lambda m: str(int(m.group(1)) + int(m.group(2))), text)
-
-    def ratio(match):
-        part, whole = int(match.group(1)), int(match.group(2))
-        if 0 < part <= whole <= 1000:
-            return f"{round(100 * part / whole)} percent"
-        return match.group(0)
-
-    return re.sub(r"\b(\d+) (?:in|out of) (?:every )?(\d+)\b", ratio, text)
+    text = _TENS_UNITS.sub(lambda m: str(int(m.group(1)) + int(m.group(2))), text)
+    return _RATIO.sub(_ratio, text)
 
 
 @dataclass
@@ -160,8 +168,9 @@ def _stems_of(phrase):
 
 
 def _plain(text):
-    text = unicodedata.normalize("NFKD", text)
-    text = "".join(c for c in text if not unicodedata.combining(c))
+    if not text.isascii():
+        text = unicodedata.normalize("NFKD", text)
+        text = "".join(c for c in text if not unicodedata.combining(c))
     return text.replace("’", "'").replace("‘", "'").replace("'s ", " ").replace("s' ", "s ")
 
 
@@ -259,8 +268,9 @@ def terms(text, overlapping=True):
 
     def add(term, words, weight=1.0):
         counts[term] += weight
-        # The words as the text wrote them ("CHC", not "chc"); lower case where the text has both.
-        surface.setdefault(term, " ".join(cased.get(w, w) for w in words.split(" ")))
+        if term not in surface:
+            # The words as the text wrote them ("CHC", not "chc"); lower case where the text has both.
+            surface[term] = " ".join(cased.get(w, w) for w in words.split(" ")) if cased else words
 
     covered = [False] * len(stems)
     expansions = []

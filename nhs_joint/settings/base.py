@@ -213,7 +213,7 @@ SPC_RUN_LENGTH = env.int("SPC_RUN_LENGTH", default=7)
 DUPLICATE_WORK_THRESHOLD = env.float("DUPLICATE_WORK_THRESHOLD", default=0.6)
 DUPLICATE_WORK_MUTUAL_THRESHOLD = env.float("DUPLICATE_WORK_MUTUAL_THRESHOLD", default=0.2)
 DUPLICATE_WORK_MUTUAL_MIN_TERMS = env.int("DUPLICATE_WORK_MUTUAL_MIN_TERMS", default=18)
-DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=10)
+DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=5)
 # Report jobs: time limits (seconds) and how long a silent worker is trusted before its run is marked failed.
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=600)
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=660)
