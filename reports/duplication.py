@@ -147,7 +147,7 @@ def _top_columns(block, wanted, rng):
     are taken in one vectorised comparison.
     """
     width = block.shape[1]
-    if width <= 4 * SAMPLE_COLUMNS:
+    if width <= 2 * SAMPLE_COLUMNS:
         top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted]
         return np.repeat(np.arange(block.shape[0]), wanted), top.ravel()
     sample = block[:, rng.choice(width, SAMPLE_COLUMNS, replace=False)]
