@@ -40,7 +40,7 @@ from django.conf import settings
 from django.db import connection
 from scipy import sparse
 
-from .wording import label, terms
+from .wording import label, stem, terms
 
 TITLE_WEIGHT = 1  # the title is read with the description, once
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
@@ -214,17 +214,16 @@ def shared_concepts(index, a, b, limit=12):
     columns = index.term_of
     surface_a, surface_b = index.terms[index.row(a)], index.terms[index.row(b)]
     said, out = set(), []
+    shared_units = {f"w:{stem(columns[c].rsplit(' ', 1)[1])}" for _, c in contributions if columns[c].startswith("n:")}
     for _, column in sorted(contributions, reverse=True):
         term = columns[column]
-        if term[2:].isdigit():
-            continue  # a bare number says little; the number with its unit ("28 days") is listed instead
+        if term[2:].isdigit() or term in shared_units:
+            continue  # a bare number, or a unit also shared with its number ("28 days"), says little on its own
         left, right = surface_a.get(term, label(term)), surface_b.get(term, label(term))
-        if term.startswith(("nhs:", "syn:")):
-            text = left if left.lower() == right.lower() else f"{left} ≈ {right}"
-        elif term.startswith("n:"):
-            text = left if left.lower() == right.lower() else f"{left} ≈ {right}"
+        if term.startswith(("nhs:", "syn:", "n:")) and _stems(left) != _stems(right):
+            text = f"{left} ≈ {right}"  # said differently: "CHC ≈ NHS continuing healthcare"
         else:
-            text = left
+            text = left  # said the same way, give or take a word ending: "trusts", "trust"
         words = set(text.lower().replace("≈", " ").split())
         if text.lower() in said or (words and words <= said):
             continue
@@ -233,6 +232,10 @@ def shared_concepts(index, a, b, limit=12):
         if len(out) >= limit:
             break
     return out
+
+
+def _stems(words):
+    return tuple(stem(w) for w in words.lower().split())
 
 
 WORKSTREAM_BLOCKING = """
