@@ -112,9 +112,7 @@ def build_index(records):
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1
     matrix = sparse.diags(1 / norms).astype(np.float32) @ matrix
-    index = Index(ids, matrix.tocsr(), vocabulary, all_terms)
-    index.norms = norms
-    return index
+    return Index(ids, matrix.tocsr(), vocabulary, all_terms)
 
 
 def _dense(matrix):

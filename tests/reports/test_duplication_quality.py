@@ -50,7 +50,7 @@ def test_each_finding_explains_itself_with_both_texts_and_what_they_share(loaded
 
 
 def test_a_paraphrase_in_one_programme_or_for_another_audience_is_not_reported(loaded):
-    data, keys = loaded
+    _, keys = loaded
     ids = {key: pk for pk, key in keys.items()}
     from programmes.models import Workstream
 
