@@ -4,16 +4,19 @@ Each record's wording becomes a bag of terms (reports/wording.py: British
 spelling, stems, numbers and units written one way, NHS abbreviations and
 their full forms as one concept, ordinary synonyms as one concept). Every term
 is weighted by TF-IDF over the whole store (a term most records use, such as
-"care", counts for little; "thrombectomy" counts for much), with the title
-counted twice, and each record becomes a unit vector of those weights (a
-sparse row of a matrix). The cosine of two rows, 0 to 1, is the score: the
+"care", counts for little; "thrombectomy" counts for much; NHS concepts and
+numbers count a little less than words, as they repeat what the words say),
+and each record becomes a unit vector of those weights (a sparse row of a
+matrix). The cosine of two rows, 0 to 1, is the score: the
 share of what the two texts are about that they have in common.
 
-Candidates are each record's nearest neighbours: the rows, made dense and
+Candidates are each record's nearest neighbours among the records that share
+an audience with it and belong to another programme: the rows, made dense and
 short (a random projection of the terms when there are many), are multiplied
-by all rows a block at a time (BLAS), each record's best candidates are kept
-and scored exactly, and each record keeps its DUPLICATE_WORK_NEIGHBOURS
-closest records that reach the lower of the two thresholds below. No pair is
+by the rows of their audience a block at a time (BLAS), each record's best
+candidates are kept and scored exactly, and each record keeps its
+DUPLICATE_WORK_NEIGHBOURS closest records that reach the lower of the two
+thresholds below. No pair is
 compared in Python; the one part that grows with the square of the records
 is that multiplication, a few seconds for 20,000 workstreams.
 
@@ -22,7 +25,8 @@ different programmes that share an audience, overlap in regions (a record
 with no region covers all England; otherwise they must share a region) and
 overlap in time. A pair is a finding when its score reaches
 DUPLICATE_WORK_THRESHOLD, or when the two are each other's closest match
-among the records they may be compared with and the score reaches
+among the records they may be compared with, each has
+DUPLICATE_WORK_MUTUAL_MIN_TERMS distinct terms and the score reaches
 DUPLICATE_WORK_MUTUAL_THRESHOLD (see scored_pairs). Findings list the
 concepts the two texts share. Programmes are compared the same way on title,
 summary and description, on DUPLICATE_WORK_THRESHOLD alone.
@@ -42,7 +46,7 @@ from scipy import sparse
 
 from .wording import label, stem, terms
 
-TITLE_WEIGHT = 1  # the title is read with the description, once
+TITLE_WEIGHT = 1  # the title is read with the description, once (counted twice, same-theme titles pulled near misses up)
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 PROJECTED_DIMENSIONS = 256  # dense rows of the neighbour search (see _dense)
