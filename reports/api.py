@@ -29,6 +29,10 @@ class RecordSerializer(serializers.Serializer):
     id = serializers.IntegerField()
     key = serializers.CharField(help_text="The record's natural key, or its id where it has none.")
     label = serializers.CharField()
+    text = serializers.CharField(
+        required=False, help_text="duplicate-work only: the wording that was compared (a workstream's description, a "
+        "programme's summary and description)."
+    )
 
 
 class FindingSerializer(PortalModelSerializer):

@@ -91,7 +91,7 @@ def finding_summary(f):
     return [
         ("Rule", f.rule), ("Severity", f.get_severity_display()), ("Region", str(f.region) if f.region else "All England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
-        ("Shared words", ", ".join(f.shared_terms) if f.shared_terms else None),
+        ("In common", "; ".join(f.shared_terms) if f.shared_terms else None),
         ("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}),
         ("Status", "Decided “not a problem”" if f.suppressed else "Open"),
     ]

@@ -140,3 +140,31 @@ class TestApi:
         made = api.post(f"/api/v1/findings/{finding.pk}/decision/", {"reason": "Known."}, format="json")
         assert made.status_code == 201 and made.json()["decided_by"] == world["staff"].username
         assert Finding.objects.get().suppressed
+
+
+def test_a_duplicate_work_finding_shows_both_texts_without_building_an_index(client, world, monkeypatch):
+    from reports import duplication
+
+    def refused(*args, **kwargs):
+        raise AssertionError("a page built the duplication index")
+
+    monkeypatch.setattr(duplication, "build_index", refused)
+    records = [
+        {"type": "workstream", "id": 1, "key": "1", "label": "Speeding up CHC eligibility decisions",
+         "text": "Improvement support for commissioners to speed up CHC eligibility decisions."},
+        {"type": "workstream", "id": 2, "key": "2", "label": "NHS continuing healthcare assessment timeliness",
+         "text": "Help CCGs make 80% of NHS continuing healthcare eligibility decisions within 28 days."},
+    ]
+    finding = Finding.objects.create(
+        run=ReportRun.objects.create(kind="duplication", status="succeeded"), rule="duplicate-work", severity="medium",
+        message="m", records=records, score=0.54, shared_terms=["CHC ≈ NHS continuing healthcare", "eligibility decisions"],
+        fingerprint="f", records_state="s",
+    )
+    client.force_login(world["staff"])
+    page = client.get(f"/findings/{finding.pk}/").content.decode()
+    assert "speed up CHC eligibility decisions" in page and "within 28 days" in page
+    assert "CHC ≈ NHS continuing healthcare" in page and "0.54" in page
+    api = APIClient()
+    api.force_authenticate(world["staff"])
+    shown = api.get(f"/api/v1/findings/{finding.pk}/").json()
+    assert [r["text"] for r in shown["records"]] == [r["text"] for r in records]

@@ -2,6 +2,7 @@
 
 import datetime as dt
 import io
+import uuid
 
 import pytest
 from django.core.management import call_command
@@ -338,7 +339,7 @@ class TestDuplicateWork:
         found = run("duplicate-work")
         assert len(found) == 1
         assert 0.6 <= found[0].score <= 1
-        assert {"discharge", "assess", "acute", "wards"} <= set(found[0].shared_terms)
+        assert {"discharge to assess", "acute", "wards"} <= set(found[0].shared_terms), found[0].shared_terms
         assert {r["id"] for r in found[0].records if r["type"] == "workstream"} == {a.pk, b.pk}
 
     def test_blocked_pairs_are_not_reported(self, w):
@@ -526,7 +527,10 @@ class TestRuns:
         def add(n):
             for i in range(n):
                 p = f.ProgrammeFactory(status="active", bodies=[w["nhse"]], accountable_body=w["nhse"])
-                f.WorkstreamFactory(programme=p, title=f"Work {i}", description=f"Different words {i}", audiences=["providers"])
+                # Wording of its own (no duplicate work): a duplicate-work finding adds the history queries of
+                # the record types it names, in the second run only.
+                f.WorkstreamFactory(programme=p, title=f"Work {uuid.uuid4().hex}", description=uuid.uuid4().hex,
+                                    audiences=["providers"])
                 post(w, {"NHSE": 50, "NHSI": 40})
 
         def queries():
