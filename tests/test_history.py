@@ -400,6 +400,7 @@ class TestHistoryInTheApi:
             assert response.status_code == 200
             return len(queries), response.json()
 
+        client.get(f"{self.API}/programmes/")  # the token notes its first use once: not part of the count
         few_queries, _ = count(few)
         many_queries, body = count(many)
         assert body["count"] > 50 and len(body["results"]) == 50
