@@ -82,7 +82,7 @@ class AppointmentForm(PortalModelForm):
     def save(self, commit=True):
         with transaction.atomic():
             appointment = super().save(commit=True)
-            wanted = dict((body.pk, pct) for body, pct in self.shares())
+            wanted = {body.pk: pct for body, pct in self.shares()}
             for share in appointment.shares.all():
                 if share.body_id not in wanted:
                     share.delete()

@@ -32,22 +32,7 @@ DATABASE = os.environ.get("SCALE_DATABASE", "nhs_joint_scale")  # a name of its 
 SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nhs_joint").rsplit("/", 1)[0]
 ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DATABASE_URL": f"{SERVER}/{DATABASE}"}
 
-VOCABULARY = """
-access acute admissions adult advice agency alliance ambulance anticipatory assessment assurance audit autism
-bed bereavement budget cancer capacity capital cardiology care carers case children chronic clinical clinicians
-coding commissioning community complaints consultant continuity contract coordination coronary costs crisis
-data day deficit delayed dementia dental dermatology diabetes diagnostic digital discharge district domiciliary
-early efficiency elective emergency endoscopy engagement equality estates evaluation evidence frailty funding
-general governance guidance health hospital imaging improvement incentives inclusion infection information
-inpatient integrated intervention learning length liaison local maternity medicines mental midwifery model
-monitoring musculoskeletal neonatal network nursing obesity occupational oncology operational ophthalmology
-orthopaedic outcomes outpatient oversight paediatric palliative pathway patient payment peer performance
-pharmacy physiotherapy planning population practice prevention primary procurement productivity provider
-quality radiology recovery referral regional rehabilitation reporting respiratory review risk rota safeguarding
-safety screening secondary self service sickness social specialised staffing standards stroke support surgery
-sustainability system targets technology telehealth theatre therapy training transformation transport triage
-trust urgent vaccination variation virtual waiting ward weekend wellbeing winter workforce
-""".split()
+VOCABULARY = ["access", "acute", "admissions", "adult", "advice", "agency", "alliance", "ambulance", "anticipatory", "assessment", "assurance", "audit", "autism", "bed", "bereavement", "budget", "cancer", "capacity", "capital", "cardiology", "care", "carers", "case", "children", "chronic", "clinical", "clinicians", "coding", "commissioning", "community", "complaints", "consultant", "continuity", "contract", "coordination", "coronary", "costs", "crisis", "data", "day", "deficit", "delayed", "dementia", "dental", "dermatology", "diabetes", "diagnostic", "digital", "discharge", "district", "domiciliary", "early", "efficiency", "elective", "emergency", "endoscopy", "engagement", "equality", "estates", "evaluation", "evidence", "frailty", "funding", "general", "governance", "guidance", "health", "hospital", "imaging", "improvement", "incentives", "inclusion", "infection", "information", "inpatient", "integrated", "intervention", "learning", "length", "liaison", "local", "maternity", "medicines", "mental", "midwifery", "model", "monitoring", "musculoskeletal", "neonatal", "network", "nursing", "obesity", "occupational", "oncology", "operational", "ophthalmology", "orthopaedic", "outcomes", "outpatient", "oversight", "paediatric", "palliative", "pathway", "patient", "payment", "peer", "performance", "pharmacy", "physiotherapy", "planning", "population", "practice", "prevention", "primary", "procurement", "productivity", "provider", "quality", "radiology", "recovery", "referral", "regional", "rehabilitation", "reporting", "respiratory", "review", "risk", "rota", "safeguarding", "safety", "screening", "secondary", "self", "service", "sickness", "social", "specialised", "staffing", "standards", "stroke", "support", "surgery", "sustainability", "system", "targets", "technology", "telehealth", "theatre", "therapy", "training", "transformation", "transport", "triage", "trust", "urgent", "vaccination", "variation", "virtual", "waiting", "ward", "weekend", "wellbeing", "winter", "workforce"]
 AUDIENCES = ["providers", "commissioners", "local_systems"]
 
 
@@ -117,7 +102,7 @@ def generate(scale, seed=2019):
 
         # Workstreams: ten per programme; one in a hundred a near-copy of another programme's.
         rows, texts = [], []
-        for index, (p, b, start) in enumerate(programmes):
+        for p, b, start in programmes:
             for k in range(10):
                 if texts and rng.random() < 0.01:
                     title, description = rng.choice(texts)

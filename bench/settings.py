@@ -1,6 +1,6 @@
 """Settings for the benchmarks: the portal's own settings, plus a bare "ok" view to compare against."""
 
-from nhs_joint.settings.base import *  # noqa: F401,F403
+from nhs_joint.settings.base import *
 from nhs_joint.settings.base import LOGGING, STORAGES
 
 ROOT_URLCONF = "bench.urls"

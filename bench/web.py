@@ -145,7 +145,7 @@ def main():
             "token": [f"Authorization: Token {token}"],
         }
         # Check every address answers 200 before timing it.
-        for label, path, kind, _ in TARGETS:
+        for _label, path, kind, _ in TARGETS:
             request = urllib.request.Request(base + path, headers=dict(h.split(": ", 1) for h in headers[kind]))
             with urllib.request.urlopen(request, timeout=10) as response:
                 assert response.status == 200, (path, response.status)

@@ -182,11 +182,11 @@ class ModelRulesSerializer(PortalModelSerializer):
             if name not in self.many_to_many and not isinstance(self.fields.get(name), serializers.ListSerializer):
                 setattr(instance, name, value)
         self.prepare(instance, attrs)
-        exclude = set(self.many_to_many) | {f for f in self.nested_fields()}
+        exclude = set(self.many_to_many) | set(self.nested_fields())
         try:
             instance.full_clean(exclude=exclude or None, validate_unique=True)
         except DjangoValidationError as error:
-            raise serializers.ValidationError(to_drf_errors(error))
+            raise serializers.ValidationError(to_drf_errors(error)) from None
         return attrs
 
     def nested_fields(self):
@@ -439,15 +439,13 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
         if permanently not in ([], ["true"], ["false"]):
             raise exceptions.ValidationError({"permanently": ["Give permanently once, as true or false."]})
         instance = self.get_object()
-        if getattr(instance, "archived_at", None) is None and archive.is_archivable(type(instance)):
-            if request.query_params.get("permanently") != "true":
-                # DELETE archives: the record leaves the lists and the reports, and can be restored.
-                with transaction.atomic():
-                    instance.archive()
-                return Response(status=status.HTTP_204_NO_CONTENT)
         if archive.is_archivable(type(instance)):
-            if request.query_params.get("permanently") != "true":
-                return Response(status=status.HTTP_204_NO_CONTENT)  # archived already
+            if permanently != ["true"]:
+                # DELETE archives: the record leaves the lists and the reports, and can be restored.
+                if instance.archived_at is None:
+                    with transaction.atomic():
+                        instance.archive()
+                return Response(status=status.HTTP_204_NO_CONTENT)
             if not request.user.is_administrator:
                 raise exceptions.PermissionDenied("Only an Administrator can delete this record for good.")
             dependants = archive.dependants(instance)
@@ -458,7 +456,7 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
                 instance.delete()
         except ProtectedError as error:
             names = sorted({str(o) for o in error.protected_objects})[:10]
-            raise Conflict(f"This record cannot be deleted while these depend on it: {'; '.join(names)}.")
+            raise Conflict(f"This record cannot be deleted while these depend on it: {'; '.join(names)}.") from None
         return Response(status=status.HTTP_204_NO_CONTENT)
 
 

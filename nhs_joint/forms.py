@@ -52,7 +52,7 @@ class NHSDateField(forms.DateField):
                     raise ValueError
                 return dt.date(int(year), int(month), int(day))
             except ValueError:
-                raise ValidationError(f"The {label} must be a real date, for example 1 4 2018.", code="invalid")
+                raise ValidationError(f"The {label} must be a real date, for example 1 4 2018.", code="invalid") from None
         return super().to_python(value)
 
 
@@ -86,7 +86,7 @@ class NHSMonthField(forms.DateField):
                     raise ValueError
                 return dt.date(int(year), int(month), 1)
             except ValueError:
-                raise ValidationError(f"The {label} must be a real month, for example 4 2018.", code="invalid")
+                raise ValidationError(f"The {label} must be a real month, for example 4 2018.", code="invalid") from None
         value = super().to_python(value)
         return value.replace(day=1) if value else value
 

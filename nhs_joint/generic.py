@@ -6,8 +6,8 @@ every app, so that the rules of the pages (permissions, error summaries,
 concurrent edits, exports, query counts) live in one place.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
@@ -21,9 +21,9 @@ from django.utils.text import capfirst
 from django.views import View
 
 from . import archive, history, merge, permissions
-from .registry import registry
 from .concurrency import version_of
 from .exports import export_table
+from .registry import registry
 from .tables import Table
 
 PAGE_SIZE = 50

@@ -7,8 +7,8 @@ builds the navigation, the template environment, the API's routes and the
 reference data, always after every app is ready.
 """
 
+from collections.abc import Callable
 from dataclasses import dataclass, field
-from typing import Callable
 
 
 @dataclass(frozen=True)

@@ -17,7 +17,7 @@ from .models import (
 class ProgrammeAdminForm(forms.ModelForm):
     class Meta:
         model = Programme
-        fields = "__all__"
+        fields = [f.name for f in Programme._meta.get_fields() if f.concrete and f.editable and not f.auto_created]
 
     def clean(self):
         cleaned = super().clean()

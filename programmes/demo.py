@@ -552,7 +552,7 @@ def appoint(person, title, role, start, tally, *, region=None, programme=None):
 
 def seed_appointments(people, programmes, regions, bodies, tally):
     appointments = {}
-    for code, (name, local) in REGIONAL_DIRECTORS.items():
+    for code, (_name, local) in REGIONAL_DIRECTORS.items():
         region = regions[code]
         start = max(JOINT_START, region.effective_from or JOINT_START)
         appointment = appoint(
@@ -563,7 +563,7 @@ def seed_appointments(people, programmes, regions, bodies, tally):
         shares = {"NHSE": 100} if code == "Y61" else {"NHSE": 50, "NHSI": 50}
         put_shares(appointment, shares, bodies, tally)
         appointments[("rd", code)] = appointment
-    for name, local, title, role, slug, shares in NATIONAL_POSTS:
+    for _name, local, title, role, slug, shares in NATIONAL_POSTS:
         appointment = appoint(
             people[email(local)], title, role, dt.date(2018, 10, 1), tally, programme=programmes.get(slug)
         )

@@ -61,7 +61,7 @@ def run_report(self, run_id):
             _record(services.fail, run_id, f"The database could not be reached ({error}). No findings were saved.")
             return None
         _record(services.requeue, run_id, f"Trying again after a database error: {error}")
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries)
+        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
 
 
 @shared_task(name="reports.nightly")

@@ -36,11 +36,7 @@ import snowballstemmer
 GLOSSARY_DIR = Path(__file__).resolve().parents[1] / "data" / "glossary"
 
 STOP_WORDS = frozenset(
-    """a an and are as at be been being by for from in into is it its of on or that the their them they this
-    to with within who will each every all any our than then there these those was were which while so such
-    can could should would may might must also other per via across about after before over under up down out
-    we us you your he she his her has have had do does did not no nor but if when where what how why whose
-    has one ones own same both either neither more most some many much very just only""".split()
+    ["a", "an", "and", "are", "as", "at", "be", "been", "being", "by", "for", "from", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "them", "they", "this", "to", "with", "within", "who", "will", "each", "every", "all", "any", "our", "than", "then", "there", "these", "those", "was", "were", "which", "while", "so", "such", "can", "could", "should", "would", "may", "might", "must", "also", "other", "per", "via", "across", "about", "after", "before", "over", "under", "up", "down", "out", "we", "us", "you", "your", "he", "she", "his", "her", "has", "have", "had", "do", "does", "did", "not", "no", "nor", "but", "if", "when", "where", "what", "how", "why", "whose", "has", "one", "ones", "own", "same", "both", "either", "neither", "more", "most", "some", "many", "much", "very", "just", "only"]
 )
 # Words kept although common: they carry the number or the unit of a target.
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'][A-Za-z0-9]+)*")

@@ -180,7 +180,7 @@ def opened_form_from(html):
             self.content = text.encode()
 
     class Fake(Client):
-        def get(self, url):  # noqa: ARG002
+        def get(self, url):
             return Page(html)
 
     return opened_form(Fake(), "")

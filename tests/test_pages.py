@@ -4,7 +4,6 @@ import datetime as dt
 import re
 
 import pytest
-from django.contrib.auth.models import Group
 
 from appointments.models import Appointment, AppointmentShare
 from programmes.models import BoardApproval, Programme, RegionalDelivery

@@ -123,7 +123,7 @@ def test_measure_and_other_details_queries_do_not_grow(client, world):
     system = f.LocalHealthSystemFactory(region=world["regions"][0])
 
     def add(n):
-        for i in range(n):
+        for _ in range(n):
             f.ProgrammeMeasureFactory(measure=measure)
             f.ExpectationFactory(measure=measure, issued_by=world["nhse"])
             f.OrganisationFactory(local_system=system, region=system.region)

@@ -260,4 +260,4 @@ CELERY_BEAT_SCHEDULE = {
 }
 
 # Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.
-from .identity import *  # noqa: E402,F401,F403
+from .identity import *  # noqa: E402

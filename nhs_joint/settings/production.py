@@ -6,7 +6,7 @@ check --deploy` with these settings warns only about what the proxy owns
 are set.
 """
 
-from .base import *  # noqa: F401,F403
+from .base import *
 from .base import env
 
 DEBUG = False

@@ -63,7 +63,7 @@ for _name in CLEARED_FROM_ENVIRONMENT:
     os.environ.pop(_name, None)
 os.environ["DJANGO_READ_DOT_ENV"] = "false"
 
-from .base import *  # noqa: E402,F401,F403
+from .base import *  # noqa: E402
 from .base import STORAGES  # noqa: E402
 
 # The manifest storage needs collectstatic before any page renders.

@@ -26,7 +26,7 @@ def check(context):
         if len(bodies) == 1:
             key = (post.role, " ".join(post.title.lower().split()), post.region_id)
             single[key][bodies.pop()].append(post)
-    for (role, title, region_id), by_body in single.items():
+    for (_role, _title, region_id), by_body in single.items():
         if len(by_body) < 2:
             continue
         codes = sorted(by_body)

@@ -51,7 +51,7 @@ def test_the_run_button_queues_a_run_and_its_page_shows_the_results(client, worl
 def test_a_queued_run_shows_its_progress(client, world):
     run = ReportRun.objects.create(
         kind="duplication", status="running", progress=40,
-        started=dt.datetime(2026, 11, 29, 14, 48, tzinfo=dt.timezone.utc),
+        started=dt.datetime(2026, 11, 29, 14, 48, tzinfo=dt.UTC),
     )
     client.force_login(world["staff"])
     state = client.get(f"/reports/{run.pk}/progress/").json()

@@ -525,7 +525,7 @@ class TestRuns:
 
     def test_a_run_costs_the_same_queries_whatever_the_data(self, w):
         def add(n):
-            for i in range(n):
+            for _ in range(n):
                 p = f.ProgrammeFactory(status="active", bodies=[w["nhse"]], accountable_body=w["nhse"])
                 # Wording of its own (no duplicate work): a duplicate-work finding adds the history queries of
                 # the record types it names, in the second run only.
