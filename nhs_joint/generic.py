@@ -9,8 +9,9 @@ concurrent edits, exports, query counts) live in one place.
 from dataclasses import dataclass, field
 from typing import Callable
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -20,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, merge, permissions
+from . import archive, failures, merge, permissions
 from .concurrency import changes_since, version_of
 from .exports import export_table
 from .tables import Table
@@ -522,6 +523,8 @@ def _show(value):
 def forbidden(request, exception=None):
     """The 403 page: says why the action was refused."""
     reason = str(exception) if exception and str(exception) else "You do not have permission to do this."
+    if _is_api(request):
+        return JsonResponse({"detail": reason}, status=403)
     return render(
         request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": reason}, status=403
     )
@@ -538,9 +541,22 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    if _is_api(request):
-        return JsonResponse({"detail": "Sorry, there is a problem with the service."}, status=500)
-    return render(request, "errors/500.jinja", {"page_title": "Sorry, there is a problem with the service"}, status=500)
+    """The 500 page (a 503 when the database or Redis is unreachable): drawn without the database."""
+    return failures.server_error(request)
+
+
+def bad_request(request, exception=None):
+    """A request Django refuses before any view: a body too large is a 413, anything else a 400."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return failures.error_page(request, "errors/400.jinja", 413, {
+            "page_title": "What you sent is too large",
+            "reason": f"What you sent is too large: send at most {limit:,} bytes of form data.",
+        })
+    return failures.error_page(request, "errors/400.jinja", 400, {
+        "page_title": "Sorry, the portal could not read what you sent",
+        "reason": "The request could not be read. Go back and try again.",
+    })
 
 
 __all__ = ["Resource", "ListPage", "DetailPage", "EditPage", "DeletePage", "HistoryPage", "PermissionDenied"]

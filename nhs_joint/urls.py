@@ -19,6 +19,7 @@ urlpatterns = [
     path("", include("nhs_joint.api_urls")),
 ]
 
+handler400 = generic.bad_request
 handler403 = generic.forbidden
 handler404 = generic.not_found
 handler500 = generic.server_error

@@ -10,6 +10,7 @@ from nhs_joint.api import (
     ArchivableViewSetMixin,
     ChoiceField,
     IdField,
+    ListField,
     ModelRulesSerializer,
     NaturalKeyField,
     PortalViewSet,
@@ -166,7 +167,7 @@ class WorkstreamSerializer(ProgrammeChildSerializer):
     programme = programme_field()
     body = body_field()
     regions = region_field(many=True, required=False)
-    audiences = serializers.ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True)
+    audiences = ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True, max_items=len(Audience.choices))
 
     class Meta:
         model = Workstream

@@ -9,6 +9,7 @@ from django.views import View
 from django import forms
 
 from nhs_joint import permissions
+from nhs_joint.failures import service_unavailable
 from nhs_joint.forms import Form
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column
@@ -124,7 +125,10 @@ class RunReport(View):
         if kind not in ReportRun.Kind.values:
             messages.error(request, "Choose the consistency or the duplication report.")
             return HttpResponseRedirect(reverse("report-list"))
-        run = services.request_run(kind, request.user)
+        try:
+            run = services.request_run(kind, request.user)
+        except services.ReportsCannotStart as refusal:
+            return service_unavailable(request, str(refusal), title="Reports cannot start now")
         return HttpResponseRedirect(run.get_absolute_url())
 
 
