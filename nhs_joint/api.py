@@ -240,6 +240,10 @@ class ModelRulesSerializer(PortalModelSerializer):
             if name not in self.many_to_many and not isinstance(self.fields.get(name), serializers.ListSerializer):
                 setattr(instance, name, value)
         self.prepare(instance, attrs)
+        request = self.context.get("request")
+        if request is not None:
+            # The record as it would be saved: the rules of who may write it (nhs_joint.permissions.can_save).
+            refuse_unless(permissions.can_save(request.user, instance))
         exclude = set(self.many_to_many) | {f for f in self.nested_fields()}
         try:
             instance.full_clean(exclude=exclude or None, validate_unique=True)

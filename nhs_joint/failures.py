@@ -37,11 +37,16 @@ REASONS = {
 
 
 def cause_of(exc):
-    """"database" or "broker" when ``exc`` says that service cannot be reached, else None."""
-    if isinstance(exc, DATABASE_ERRORS):
-        return "database"
-    if isinstance(exc, broker_errors()):
-        return "broker"
+    """"database" or "broker" when ``exc`` (or the error it was raised from) says that service cannot be
+    reached, else None. (Celery's result store wraps a lost Redis in a RuntimeError, for one.)"""
+    seen = 0
+    while exc is not None and seen < 5:
+        if isinstance(exc, DATABASE_ERRORS):
+            return "database"
+        if isinstance(exc, broker_errors()):
+            return "broker"
+        exc = exc.__cause__
+        seen += 1
     return None
 
 

@@ -102,7 +102,7 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
 
     @staticmethod
     def change_permission(user, finding):
-        return permissions.can_decide_findings(user)
+        return permissions.can_decide_findings(user, finding)
 
     @extend_schema(
         request=DecisionSerializer,
@@ -116,6 +116,9 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
         if not allowed:
             raise exceptions.PermissionDenied(allowed.reason)
         finding = self.get_object()
+        allowed = permissions.can_decide_findings(request.user, finding)
+        if not allowed:
+            raise exceptions.PermissionDenied(allowed.reason)
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decision = services.decide(finding, request.user, serializer.validated_data["reason"])

@@ -60,7 +60,7 @@ def request_run(kind, user=None):
     worker will ever be given would otherwise wait in the queue for ever. (The broker's connection
     timeouts in the settings make this a matter of seconds.)
     """
-    from nhs_joint.failures import broker_errors
+    from nhs_joint.failures import cause_of
 
     from .tasks import run_report
 
@@ -72,7 +72,9 @@ def request_run(kind, user=None):
     def send():
         try:
             run_report.apply_async(args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE)
-        except broker_errors() as error:
+        except Exception as error:
+            if cause_of(error) != "broker":
+                raise
             log.warning("report run %s could not be queued: %s", run.pk, error)
             ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.QUEUED).delete()
             raise ReportsCannotStart(error) from error

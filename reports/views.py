@@ -86,7 +86,7 @@ def finding_detail(finding, request):
     return {
         "record_url": record_url,
         "decision_form": DecisionForm(),
-        "can_decide": bool(permissions.can_decide_findings(request.user)) and not finding.suppressed,
+        "can_decide": bool(permissions.can_decide_findings(request.user, finding)) and not finding.suppressed,
         "decisions": list(finding.decisions.select_related("decided_by")),
     }
 
@@ -144,6 +144,7 @@ class Decide(View):
     def post(self, request, pk):
         permissions.can_decide_findings(request.user).enforce()
         finding = get_object_or_404(Finding, pk=pk)
+        permissions.can_decide_findings(request.user, finding).enforce()
         form = DecisionForm(request.POST)
         if not form.is_valid():
             context = {
