@@ -7,9 +7,9 @@ A measurement already held for the same measure, region and month takes the
 file's value.
 """
 
+import codecs
 import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -57,14 +57,40 @@ def parse_month(text):
     raise ValueError("a month is given as YYYY-MM, for example 2019-04")
 
 
+def _text_lines(stream, errors, name):
+    """The lines of ``stream`` (bytes or text) as text, each decoded on its own.
+
+    A line that is not UTF-8 is named by its own number (decoding the file in blocks would blame the line a
+    block starts on) and given to the CSV reader as an empty line, so that the lines after it keep their numbers.
+    """
+    for number, raw in enumerate(stream, start=1):
+        if isinstance(raw, bytes):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(f"{name}: line {number}: {_describe(exc)}")
+                yield "\n"
+                continue
+        elif number == 1:
+            raw = raw.removeprefix("\ufeff")
+        yield raw
+
+
 def read_measurements(stream, name="the file"):
-    """Check every line of ``stream`` (text); return the rows as (measure, region, month, value) tuples."""
-    reader = csv.reader(stream)
+    """Check every line of ``stream`` (bytes or text); return the rows as (measure, region, month, value) tuples.
+
+    Messages name the line of the file a problem is on, counting every line (a quoted value may span several).
+    """
     errors = []
+    reader = csv.reader(_text_lines(stream, errors, name))
     try:
         header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise MeasurementFileError([f"{name}: line 1: {_describe(exc)}"]) from None
+    except csv.Error as exc:
+        raise MeasurementFileError([f"{name}: line {reader.line_num or 1}: {_describe(exc)}"]) from None
+    if errors:
+        raise MeasurementFileError(errors)
     if header is None:
         raise MeasurementFileError([f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."])
     columns = [column.strip().lower().removesuffix("_code") for column in header]
@@ -76,9 +102,10 @@ def read_measurements(stream, name="the file"):
     measures = {m.code: m for m in Measure.objects.all()}
     regions = {r.ods_code: r for r in Region.objects.all()}
     rows, seen = [], {}
-    line = 1
+    line = last = reader.line_num
     try:
-        for line, record in enumerate(reader, start=2):
+        for record in reader:
+            line, last = last + 1, reader.line_num  # the line the record starts on
             if not any(cell.strip() for cell in record):
                 continue
             where = f"{name}: line {line}"
@@ -122,8 +149,8 @@ def read_measurements(stream, name="the file"):
                 continue
             seen[key] = line
             rows.append((measure, region, month, value))
-    except (csv.Error, UnicodeDecodeError) as exc:
-        errors.append(f"{name}: line {line + 1}: {_describe(exc)}")
+    except csv.Error as exc:
+        errors.append(f"{name}: line {reader.line_num}: {_describe(exc)}")
     if errors:
         raise MeasurementFileError(errors)
     if not rows:
@@ -172,12 +199,9 @@ def _write(rows, user, source):
 
 
 def import_measurements_file(uploaded, user=None):
-    """An uploaded file (bytes, UTF-8 with or without a byte order mark)."""
-    stream = io.TextIOWrapper(uploaded, encoding="utf-8-sig", newline="")
-    try:
-        return import_measurements(stream, uploaded.name, user=user)
-    finally:
-        stream.detach()
+    """An uploaded file (bytes, UTF-8 with or without a byte order mark), read line by line."""
+    uploaded.seek(0)
+    return import_measurements(uploaded, uploaded.name, user=user)
 
 
 def _describe(exc):

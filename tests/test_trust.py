@@ -351,3 +351,135 @@ class TestCrossBody:
         assert response.status_code == 200
         generated.refresh_from_db()
         assert generated.source == Measurement.Source.ENTERED  # a person's figure, not a generated one passed off
+
+
+# 9. Content-Security-Policy, the last Administrator, and import messages that name the right line ------------
+
+class TestContentSecurityPolicy:
+    PAGES = ["/programmes/", "/reports/", "/measurements/import/", "/no-such-page/", "/api/docs/"]
+
+    def test_every_page_has_the_policy_and_every_inline_script_its_nonce(self, client, world):
+        import re
+
+        client.force_login(world["nhse_staff"])
+        for path in ["/accounts/login/"] + self.PAGES:
+            response = client.get(path)
+            policy = response.get("Content-Security-Policy", "")
+            assert "default-src 'self'" in policy and "unsafe-inline" not in policy, (path, policy)
+            page = response.content.decode()
+            inline = re.findall(r"<script(?![^>]*\bsrc=)([^>]*)>", page)
+            nonce = re.search(r"'nonce-([^']+)'", policy)
+            for attributes in inline:
+                assert nonce and f'nonce="{nonce.group(1)}"' in attributes, (path, attributes)
+            assert "<style" not in page, path
+
+    def test_the_api_docs_load_their_script_from_the_portal(self, client, world):
+        client.force_login(world["nhse_staff"])
+        page = client.get("/api/docs/").content.decode()
+        script = client.get("/api/docs/?script=")
+        assert script.status_code == 200 and "SwaggerUIBundle" in script.content.decode()
+        assert "/api/docs/?script=" in page
+
+
+class TestLastAdministrator:
+    def test_the_last_administrator_cannot_give_up_the_role(self, client, nhse):
+        admin = f.UserFactory(role="Administrator", bodies=[nhse])
+        client.force_login(admin)
+        data = {"username": admin.username, "email": admin.email or "a@example.nhs.uk", "bodies": [nhse.pk],
+                "role": "Staff", "_version": admin.history.latest().history_id}
+        response = client.post(f"/users/{admin.pk}/edit/", data)
+        assert response.status_code == 400
+        assert "last active Administrator" in response.content.decode()
+        assert set(admin.groups.values_list("name", flat=True)) == {"Administrator"}
+
+    def test_the_last_administrator_cannot_be_deactivated(self, nhse):
+        from accounts import services
+
+        admin = f.UserFactory(role="Administrator", bodies=[nhse])
+        with pytest.raises(services.LastAdministrator, match="cannot be deactivated"):
+            services.set_active(admin, False, by=None)
+        admin.refresh_from_db()
+        assert admin.is_active
+
+    def test_with_another_administrator_the_role_can_go(self, client, nhse):
+        admin = f.UserFactory(role="Administrator", bodies=[nhse])
+        f.UserFactory(role="Administrator", bodies=[nhse])
+        client.force_login(admin)
+        data = {"username": admin.username, "email": admin.email or "a@example.nhs.uk", "bodies": [nhse.pk],
+                "role": "Staff", "_version": admin.history.latest().history_id}
+        assert client.post(f"/users/{admin.pk}/edit/", data).status_code == 302
+        assert set(admin.groups.values_list("name", flat=True)) == {"Staff"}
+
+
+def measurement_file(lines, bad_line):
+    """A file with a header and ``lines`` good lines, with a byte that is not UTF-8 on line ``bad_line``."""
+    rows = [b"measure,region,month,value"]
+    for n in range(lines):
+        rows.append(f"ae-4hr,Y56,{1900 + n // 12}-{n % 12 + 1:02d},{50 + n % 40}".encode())
+    rows[bad_line - 1] = rows[bad_line - 1][:-1] + b"\xff"
+    return b"\n".join(rows) + b"\n"
+
+
+class TestImportLines:
+    @pytest.fixture
+    def ae(self, db):
+        f.RegionFactory(ods_code="Y56", name="London")
+        return f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
+
+    @pytest.mark.parametrize("bad_line", [2, 333, 700])
+    def test_an_undecodable_byte_is_blamed_on_its_own_line(self, ae, bad_line):
+        import io
+
+        from programmes.services import MeasurementFileError, import_measurements
+
+        with pytest.raises(MeasurementFileError) as raised:
+            import_measurements(io.BytesIO(measurement_file(800, bad_line)), "f.csv")
+        assert raised.value.errors == [
+            f"f.csv: line {bad_line}: the file is not UTF-8 text (save it from the spreadsheet as “CSV UTF-8”)."
+        ]
+        assert not Measurement.objects.exists()
+
+    def test_the_command_names_the_line_too(self, ae, tmp_path):
+        from django.core.management import CommandError, call_command
+
+        path = tmp_path / "figures.csv"
+        path.write_bytes(measurement_file(800, 517))
+        with pytest.raises(CommandError, match="line 517: the file is not UTF-8"):
+            call_command("import_measurements", str(path))
+
+    def test_a_value_over_two_lines_does_not_shift_the_lines_after_it(self, ae):
+        import io
+
+        from programmes.services import MeasurementFileError, import_measurements
+
+        text = 'measure,region,month,value\nae-4hr,"Y\n56",2019-04,50\nae-4hr,Y56,2019-05,lots\n'
+        with pytest.raises(MeasurementFileError) as raised:
+            import_measurements(io.StringIO(text), "f.csv")
+        assert any(e.startswith("f.csv: line 4, value") for e in raised.value.errors), raised.value.errors
+
+
+class TestImportOdsDamagedFiles:
+    @pytest.fixture
+    def reference(self, db):
+        import io
+
+        from django.core.management import call_command
+
+        call_command("load_reference", stdout=io.StringIO())
+
+    @pytest.mark.parametrize("damage, message", [
+        (lambda name: name[:5] + "\x00" + name[5:], "field 2 (name): it contains a NUL character"),
+        (lambda name: name + " TRUST" * 50, "field 2 (name): 3"),
+    ])
+    def test_a_nul_byte_or_an_over_long_name_is_refused_by_line(self, reference, tmp_path, damage, message):
+        from organisations.models import Organisation
+        from organisations.services import OdsFileError, import_ods
+        from tests.test_reference import broken_copy, fields, joined
+
+        cells = fields(line=7)
+        cells[1] = damage(cells[1])
+        path = broken_copy(tmp_path, 7, joined(cells))
+        with pytest.raises(OdsFileError) as raised:
+            import_ods(path, "trusts")
+        assert any(f"etr.csv, line 7, {message}" in error for error in raised.value.errors), raised.value.errors
+        assert Organisation.objects.count() == 0
