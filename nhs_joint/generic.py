@@ -21,13 +21,21 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, failures, merge, permissions
+from . import archive, exports, failures, merge, permissions
 from .concurrency import changes_since, version_of
 from .exports import export_table
 from .tables import Table
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
+
+
+# Every Resource by its name: a background export finds the list it was asked for here.
+RESOURCES = {}
+
+
+def resource_named(name):
+    return RESOURCES[name]
 
 
 @dataclass
@@ -60,6 +68,9 @@ class Resource:
     view_permission: Callable | None = None  # (user) -> Decision
     change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
     create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
+
+    def __post_init__(self):
+        RESOURCES[self.name] = self
 
     def check_view(self, user):
         if self.view_permission:
@@ -143,19 +154,12 @@ class ListPage(ResourceView):
     def get(self, request):
         resource = self.resource
         show_archived = resource.archivable and request.GET.get("archived") == "yes"
-        if show_archived:
-            with archive.including_archived():
-                base = resource.queryset().filter(archived_at__isnull=False)
-        else:
-            base = resource.queryset()
-        filterset = resource.filterset(request.GET, queryset=base, request=request)
-        if not filterset.is_valid():
-            queryset = base.none()
-        else:
-            queryset = filterset.qs
-        if not queryset.ordered:
-            queryset = queryset.order_by("pk")
+        queryset, filterset = list_queryset(resource, request.GET, request.user, request=request)
         if request.GET.get("export") == "csv" and not filterset.errors:
+            # A long list is exported by a worker (its page shows progress, then the file): a request that
+            # streamed it would be cut off by the web server's time limit, the file silently short.
+            if exports.background is not None and queryset.count() > settings.EXPORT_ROWS_IN_REQUEST:
+                return exports.background(request, resource, request.GET)
             return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
 
         paginator = Paginator(queryset, PAGE_SIZE)
@@ -186,6 +190,21 @@ class ListPage(ResourceView):
             },
             status=400 if filterset.errors else 200,
         )
+
+
+def list_queryset(resource, query, user, request=None):
+    """The rows a list page shows for ``query`` (its GET parameters): (queryset, filterset)."""
+    show_archived = resource.archivable and query.get("archived") == "yes"
+    if show_archived:
+        with archive.including_archived():
+            base = resource.queryset().filter(archived_at__isnull=False)
+    else:
+        base = resource.queryset()
+    filterset = resource.filterset(query, queryset=base, request=request)
+    queryset = filterset.qs if filterset.is_valid() else base.none()
+    if not queryset.ordered:
+        queryset = queryset.order_by("pk")
+    return queryset, filterset
 
 
 def _page_links(page, query):

@@ -16,6 +16,7 @@ urlpatterns = [
     path("", include("organisations.urls")),
     path("", include("regions.urls")),
     path("", include("reports.urls")),
+    path("", include("jobs.urls")),
     path("", include("nhs_joint.api_urls")),
 ]
 

@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from jobs import services as jobs
 from nhs_joint.imports import RefusedFile
 from regions.models import Region
 
@@ -202,6 +203,27 @@ def import_measurements_file(uploaded, user=None):
     """An uploaded file (bytes, UTF-8 with or without a byte order mark), read line by line."""
     uploaded.seek(0)
     return import_measurements(uploaded, uploaded.name, user=user)
+
+
+@jobs.runner("measurement-import")
+def import_measurements_job(job, progress):
+    """A measurements file too large to import within one request, imported by a worker: all of it, or nothing."""
+    name = job.params.get("name", "the file")
+    progress(5)
+    try:
+        result = import_measurements(jobs.input_file(job), name, user=job.owner)
+    except MeasurementFileError as exc:
+        raise jobs.Refused(f"“{name}” was not imported; nothing was saved.", exc.errors) from None
+    job.message = f"“{name}” imported: {result}"
+
+
+def start_import_job(uploaded, user):
+    """Hand a large uploaded file to a worker (raises jobs.JobCannotStart when none can be reached)."""
+    uploaded.seek(0)
+    return jobs.start(
+        user, "measurement-import", jobs.Job.Kind.IMPORT, f"Import of {uploaded.name}"[:200],
+        params={"name": uploaded.name}, input_pieces=uploaded.chunks(),
+    )
 
 
 def _describe(exc):

@@ -51,6 +51,7 @@ INSTALLED_APPS = [
     "programmes",
     "appointments",
     "reports",
+    "jobs",
 ]
 
 MIDDLEWARE = [
@@ -260,6 +261,11 @@ REPORT_QUEUED_STALE_AFTER = env.int("REPORT_QUEUED_STALE_AFTER", default=3600)
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default="celery")
 # Seconds to pause before each rule: lets a demonstration (or a test) watch a run's progress. Off by default.
 REPORT_RULE_DELAY = env.float("REPORT_RULE_DELAY", default=0)
+
+# Long work off the request: a list export of more rows than this, or a measurements file of more bytes, is
+# done by a worker, and the person follows it on its page and downloads the result there.
+EXPORT_ROWS_IN_REQUEST = env.int("EXPORT_ROWS_IN_REQUEST", default=20000)
+IMPORT_BYTES_IN_REQUEST = env.int("IMPORT_BYTES_IN_REQUEST", default=256 * 1024)
 
 CELERY_BEAT_SCHEDULE = {
     "consistency-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=0), "args": ["consistency"]},
