@@ -82,6 +82,32 @@ def server_error(request):
     return response
 
 
+class APIBodySizeMiddleware:
+    """An API request announcing a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413 before it is read.
+
+    Django applies that limit to form posts only; the REST framework reads a JSON body straight from the
+    stream (nhs_joint.parsers.BoundedJSONParser caps what the portal's own operations read).
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        from django.conf import settings
+
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and is_api(request):
+            try:
+                length = int(request.META.get("CONTENT_LENGTH") or 0)
+            except ValueError:
+                length = 0
+            if length > limit:
+                return JsonResponse(
+                    {"detail": f"The body of the request is too large: send at most {limit:,} bytes."}, status=413
+                )
+        return self.get_response(request)
+
+
 class ServiceUnavailableMiddleware:
     """A view that finds the database or Redis unreachable answers 503 with Retry-After.
 

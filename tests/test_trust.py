@@ -129,6 +129,13 @@ class TestBoundedInput:
         assert response.status_code == 413
         assert "at most 10,000 bytes" in response.json()["detail"]
 
+    def test_the_token_operation_refuses_a_body_too_large_too(self, settings):
+        settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
+        body = json.dumps({"username": "x" * 20_000, "password": "y"})
+        response = APIClient().post(f"{API}/auth/token/", body, content_type="application/json")
+        assert response.status_code == 413
+        assert "at most 10,000 bytes" in response.json()["detail"]
+
     def test_a_form_too_large_is_a_413_page(self, client, world, settings):
         settings.DATA_UPLOAD_MAX_MEMORY_SIZE = 10_000
         client.force_login(world["nhse_staff"])
