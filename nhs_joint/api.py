@@ -233,7 +233,8 @@ class ModelRulesSerializer(PortalModelSerializer):
         attrs = super().validate(attrs)
         model = self.Meta.model
         if self.instance is not None:
-            instance = model.objects.get(pk=self.instance.pk)
+            # Read as the view found it: the live manager would not find a record whose parent is archived.
+            instance = model._base_manager.get(pk=self.instance.pk)
         else:
             instance = model()
         for name, value in attrs.items():

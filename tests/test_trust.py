@@ -88,6 +88,12 @@ class TestBoundedInput:
         assert len(region_lookups) == 1
         assert sorted(response.json()["regions"]) == sorted(regions)
 
+    def test_a_record_under_an_archived_programme_is_answered_not_a_500(self, world):
+        workstream = f.WorkstreamFactory(programme=world["nhse_only"], body=world["nhse"])
+        assert world["nhse_api"].delete(f"{API}/programmes/winter/").status_code == 204
+        response = world["nhse_api"].patch(f"{API}/workstreams/{workstream.pk}/", {"body": "NHSE"}, format="json")
+        assert response.status_code < 500
+
     def test_an_unknown_key_among_many_is_named(self, world):
         body = {"title": "Elective recovery", "bodies": ["NHSE", "NHSX"], "integration_stage": "aligned",
                 "status": "proposed", "start_date": "2019-04-01"}
