@@ -8,6 +8,7 @@ with ``@runner(name)``.
 
 import io
 import logging
+from datetime import timedelta
 from importlib import import_module
 
 from django.conf import settings
@@ -156,6 +157,25 @@ def _finish(job, status, message, errors=()):
         progress=100 if status == Job.Status.SUCCEEDED else job.progress, filename=job.filename,
         content_type=job.content_type, size=job.size,
     )
+
+
+def tidy(now=None):
+    """Forget finished jobs (and their files) after JOB_KEEP_DAYS; mark failed the jobs left waiting or running
+    for a day (their message was lost or their worker died). Returns (forgotten, failed)."""
+    now = now or timezone.now()
+    _, deleted = Job.objects.filter(finished__lt=now - timedelta(days=settings.JOB_KEEP_DAYS)).delete()
+    forgotten = deleted.get(Job._meta.label, 0)
+    stuck = Job.objects.filter(
+        status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created__lt=now - timedelta(days=1)
+    )
+    failed = 0
+    for job in stuck:
+        JobChunk.objects.filter(job=job).delete()
+        failed += Job.objects.filter(pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
+            status=Job.Status.FAILED, finished=now, filename="",
+            message="The job did not finish: its worker stopped, or it never started. Nothing was saved; start it again.",
+        )
+    return forgotten, failed
 
 
 @runner("export")

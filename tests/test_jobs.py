@@ -153,3 +153,21 @@ def test_with_redis_away_an_export_answers_503_and_leaves_no_job(client, nhse, s
     assert response.status_code == 503 and response["Retry-After"]
     assert "cannot start now" in response.content.decode()
     assert not Job.objects.exists()
+
+
+def test_old_jobs_are_forgotten_and_stuck_ones_marked_failed(staff, settings):
+    from django.utils import timezone
+
+    now = timezone.now()
+    old = Job.objects.create(owner=staff, runner="export", kind="export", title="old", status=Job.Status.SUCCEEDED,
+                             finished=now - dt.timedelta(days=settings.JOB_KEEP_DAYS + 1))
+    services.write_output(old, "old.csv", "text/csv", [b"a,b\n"])
+    recent = Job.objects.create(owner=staff, runner="export", kind="export", title="recent",
+                                status=Job.Status.SUCCEEDED, finished=now)
+    stuck = Job.objects.create(owner=staff, runner="export", kind="export", title="stuck", status=Job.Status.RUNNING)
+    Job.objects.filter(pk=stuck.pk).update(created=now - dt.timedelta(days=2))
+    assert services.tidy(now) == (1, 1)
+    assert not Job.objects.filter(pk=old.pk).exists() and not JobChunk.objects.filter(job_id=old.pk).exists()
+    assert Job.objects.filter(pk=recent.pk).exists()
+    stuck.refresh_from_db()
+    assert stuck.status == Job.Status.FAILED and "did not finish" in stuck.message

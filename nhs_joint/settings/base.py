@@ -267,9 +267,12 @@ REPORT_RULE_DELAY = env.float("REPORT_RULE_DELAY", default=0)
 # done by a worker, and the person follows it on its page and downloads the result there.
 EXPORT_ROWS_IN_REQUEST = env.int("EXPORT_ROWS_IN_REQUEST", default=20000)
 IMPORT_BYTES_IN_REQUEST = env.int("IMPORT_BYTES_IN_REQUEST", default=256 * 1024)
+# Days a finished job (and its file) is kept for the person who started it.
+JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
 
 CELERY_BEAT_SCHEDULE = {
     "consistency-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=0), "args": ["consistency"]},
     "duplication-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30), "args": ["duplication"]},
     "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
+    "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
 }
