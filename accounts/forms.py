@@ -37,6 +37,12 @@ class UserForm(PortalModelForm):
         cleaned = super().clean()
         if cleaned.get("role") == Role.REGIONAL_DIRECTOR and not cleaned.get("region"):
             self.add_error("region", "A Regional director needs a region.")
+        if cleaned.get("role") and self.instance.pk:
+            from .services import last_administrator_refusal
+
+            refusal = last_administrator_refusal(User.objects.get(pk=self.instance.pk), role=cleaned["role"])
+            if refusal:
+                self.add_error("role", refusal)
         return cleaned
 
     def save(self, commit=True):

@@ -17,6 +17,28 @@ def one_time_password():
     return "-".join(words) + f"-{secrets.randbelow(90) + 10}"
 
 
+def last_administrator_refusal(user, role=None, active=True):
+    """Why ``user`` may not lose the Administrator role (``role`` is their new one) or be deactivated, or None.
+
+    The portal must always keep one active Administrator: without one nobody could manage users (or restore
+    the role) from the portal's own pages.
+    """
+    from .models import Role, User
+
+    if not (user.pk and user.is_active and Role.ADMINISTRATOR in user.roles):
+        return None
+    if active and (role is None or role == Role.ADMINISTRATOR):
+        return None
+    others = User.objects.filter(is_active=True, groups__name=Role.ADMINISTRATOR).exclude(pk=user.pk)
+    if others.exists():
+        return None
+    change = "be deactivated" if not active else "lose the Administrator role"
+    return (
+        f"{user.username} is the portal's last active Administrator and cannot {change}: without one, nobody "
+        "could manage users. Make someone else an Administrator first."
+    )
+
+
 @transaction.atomic
 def set_one_time_password(user, by):
     password = one_time_password()
@@ -28,8 +50,19 @@ def set_one_time_password(user, by):
     return password
 
 
+class LastAdministrator(Exception):
+    pass
+
+
 @transaction.atomic
 def set_active(user, active, by):
+    from .models import User
+
+    # Lock the Administrators' rows: two deactivations at once cannot both leave the other as the last.
+    list(User.objects.select_for_update().filter(groups__name="Administrator").values_list("pk"))
+    refusal = last_administrator_refusal(user, active=active)
+    if refusal:
+        raise LastAdministrator(refusal)
     user.is_active = active
     user._history_user = by
     user._change_reason = "Reactivated" if active else "Deactivated"

@@ -150,7 +150,11 @@ class ActivationView(View):
         if user == request.user and not self.active:
             messages.error(request, "You cannot deactivate your own account.")
             return HttpResponseRedirect(user_url(user))
-        services.set_active(user, self.active, by=request.user)
+        try:
+            services.set_active(user, self.active, by=request.user)
+        except services.LastAdministrator as refusal:
+            messages.error(request, str(refusal))
+            return HttpResponseRedirect(user_url(user))
         messages.success(request, f"{user.username} has been {'reactivated' if self.active else 'deactivated'}.")
         return HttpResponseRedirect(user_url(user))
 

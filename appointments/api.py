@@ -60,7 +60,8 @@ class AppointmentSerializer(ModelRulesSerializer):
         slug_field="slug", queryset=Appointment._meta.get_field("programme").related_model._default_manager.all(),
         allow_null=True, required=False, key_name="programme slug",
     )
-    shares = ShareSerializer(many=True)
+    # One share per body: a handful at most, each looked up on its own.
+    shares = ShareSerializer(many=True, max_length=10)
     joint = serializers.BooleanField(source="is_joint", read_only=True)
 
     class Meta:

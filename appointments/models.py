@@ -41,7 +41,16 @@ class Person(Archivable):
         return reverse("person-detail", args=[self.pk])
 
     def editing_bodies(self):
-        return None
+        """The bodies of the posts the person holds: someone in NHS England-only posts is NHS England's to edit
+        (a joint post makes them either body's); someone holding no post, any member of staff's."""
+        if not self.pk:
+            return None
+        from organisations.models import NationalBody
+
+        bodies = list(NationalBody.objects.filter(
+            shares__appointment__person=self, shares__appointment__archived_at__isnull=True
+        ).distinct())
+        return bodies or None
 
     def save(self, *args, **kwargs):
         self.email = self.email.strip().lower()

@@ -5,6 +5,8 @@ import hashlib
 import json
 
 from django import forms
+from django.core import validators
+from django.core.exceptions import RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
@@ -14,14 +16,14 @@ from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import archive, permissions
+from . import archive, failures, permissions
 from .concurrency import version_of
 from .history import entry_as_json, has_history, history_entries, history_queryset
+from .parsers import MAX_JSON_DEPTH, BoundedJSONParser, too_large
 
 
 class JSONTypeMixin:
@@ -73,21 +75,79 @@ class BooleanField(JSONTypeMixin, serializers.BooleanField):
     json_types, expected = (bool,), "true or false"
 
 
+# The longest list any field takes: more is a mistake, or an attempt to keep the portal busy.
+MAX_LIST_ITEMS = 100
+def refuse_long_or_repeated(field, data, key=lambda item: item):
+    """A list longer than the field takes is refused before any item is looked at; so is an item given twice."""
+    if len(data) > field.max_items:
+        raise serializers.ValidationError(f"Give at most {field.max_items} items; this list has {len(data):,}.")
+    seen = set()
+    for item in data:
+        try:
+            marker = key(item)
+            hash(marker)
+        except TypeError:
+            continue  # not a value of the right type: the item's own check says so
+        if marker in seen:
+            raise serializers.ValidationError(f"Give each item once: “{marker}” is given more than once.")
+        seen.add(marker)
+
+
+class ListField(serializers.ListField):
+    """A JSON array of at most ``max_items`` distinct values (documented as maxItems)."""
+
+    def __init__(self, *args, max_items=MAX_LIST_ITEMS, **kwargs):
+        self.max_items = max_items
+        kwargs.setdefault("max_length", max_items)
+        super().__init__(*args, **kwargs)
+
+    def to_internal_value(self, data):
+        if isinstance(data, list):
+            refuse_long_or_repeated(self, data)
+        return super().to_internal_value(data)
+
+
 class KeyListField(serializers.ManyRelatedField):
-    """A list of natural keys: a JSON array, not an object (whose keys DRF would iterate) nor a string."""
+    """A list of natural keys: a JSON array, not an object (whose keys DRF would iterate) nor a string.
+
+    At most ``max_items`` keys, each given once, and all of them looked up in one query.
+    """
+
+    def __init__(self, *args, max_items=MAX_LIST_ITEMS, **kwargs):
+        self.max_items = max_items
+        super().__init__(*args, **kwargs)
+        self.validators.append(validators.MaxLengthValidator(max_items))  # the schema's maxItems
 
     def to_internal_value(self, data):
         if not isinstance(data, list):
             self.fail("not_a_list", input_type=type(data).__name__)
-        return super().to_internal_value(data)
+        if not self.allow_empty and len(data) == 0:
+            self.fail("empty")
+        refuse_long_or_repeated(self, data)
+        child = self.child_relation
+        for item in data:
+            if item == "":
+                child.fail("blank")
+            if not isinstance(item, str):
+                child.fail("invalid")
+            if "\x00" in item:  # no key holds one, and PostgreSQL takes none in a query
+                child.fail("does_not_exist", slug_name=child.slug_field, value=item.replace("\x00", "\\0"))
+        found = {
+            getattr(record, child.slug_field): record
+            for record in child.get_queryset().filter(**{f"{child.slug_field}__in": data})
+        }
+        missing = [item for item in data if item not in found]
+        if missing:
+            child.fail("does_not_exist", slug_name=child.slug_field, value=missing[0])
+        return [found[item] for item in data]
 
 
 class NaturalKeyField(serializers.SlugRelatedField):
     """A related record referred to by its natural key, with a message that names the key."""
 
     @classmethod
-    def many_init(cls, *args, **kwargs):
-        list_kwargs = {"child_relation": cls(*args, **kwargs)}
+    def many_init(cls, *args, max_items=MAX_LIST_ITEMS, **kwargs):
+        list_kwargs = {"child_relation": cls(*args, **kwargs), "max_items": max_items}
         list_kwargs.update({key: value for key, value in kwargs.items() if key in MANY_RELATION_KWARGS})
         return KeyListField(**list_kwargs)
 
@@ -182,6 +242,10 @@ class ModelRulesSerializer(PortalModelSerializer):
             if name not in self.many_to_many and not isinstance(self.fields.get(name), serializers.ListSerializer):
                 setattr(instance, name, value)
         self.prepare(instance, attrs)
+        request = self.context.get("request")
+        if request is not None:
+            # The record as it would be saved: the rules of who may write it (nhs_joint.permissions.can_save).
+            refuse_unless(permissions.can_save(request.user, instance))
         exclude = set(self.many_to_many) | set(self.nested_fields())
         try:
             instance.full_clean(exclude=exclude or None, validate_unique=True)
@@ -359,7 +423,7 @@ class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     """
 
     permission_classes = [PortalPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     filter_backends = [PortalFilterBackend]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
     create_answers_etag = True  # a 201 carries the ETag a following GET gives (documented by api_schema)
@@ -481,16 +545,32 @@ class ReadOnlyPortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ReadOn
     """Reference data (bodies, regions, local systems, organisations): loaded from ODS files, read here."""
 
     permission_classes = [PortalPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     filter_backends = [PortalFilterBackend]
 
 
 def exception_handler(exc, context):
-    """Errors the database raises despite validation become 400 or 409 answers, never a 500."""
-    if isinstance(exc, DjangoValidationError):
+    """Errors the database raises despite validation become 400 or 409 answers, never a 500.
+
+    A body too large is a 413, and one nested too deeply for Python's JSON reader a 400, on every operation
+    (the token endpoint's parser included).
+    """
+    cause = failures.cause_of(exc)
+    if cause:
+        failures.log.warning("API %s: %s unreachable: %s", context["request"].path, cause, exc)
+        exc = exceptions.APIException(failures.REASONS[cause])
+        exc.status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    elif isinstance(exc, RequestDataTooBig):
+        exc = too_large()
+    elif isinstance(exc, RecursionError):
+        exc = exceptions.ParseError(f"The JSON is nested too deeply: at most {MAX_JSON_DEPTH} levels.")
+    elif isinstance(exc, DjangoValidationError):
         exc = exceptions.ValidationError(to_drf_errors(exc))
     elif isinstance(exc, ProtectedError):
         exc = Conflict()
     elif isinstance(exc, IntegrityError):
         exc = exceptions.ValidationError({"non_field_errors": ["This would break a rule of the data: " + str(exc).splitlines()[0]]})
-    return drf_exception_handler(exc, context)
+    response = drf_exception_handler(exc, context)
+    if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
+        response["Retry-After"] = str(failures.RETRY_AFTER)
+    return response

@@ -27,6 +27,20 @@ class _Echo:
         return value
 
 
+# Set by the jobs app: ``background(request, resource, query)`` starts an export too long for one request and
+# answers with the page that follows it (the core imports no app).
+background = None
+
+
+def csv_lines(columns, objects):
+    """The text of a CSV file of ``objects`` through ``columns``, a line at a time, as the streamed export writes it."""
+    writer = csv.writer(_Echo())
+    yield "\ufeff"
+    yield writer.writerow([safe_cell(column.header) for column in columns])
+    for obj in objects:
+        yield writer.writerow([safe_cell(column.export_value(obj)) for column in columns])
+
+
 def stream_csv(filename, header, rows):
     """A response that writes ``header`` then each row of the iterable ``rows`` as it is produced."""
     writer = csv.writer(_Echo())

@@ -9,8 +9,9 @@ concurrent edits, exports, query counts) live in one place.
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import ProtectedError
@@ -20,7 +21,7 @@ from django.urls import path, reverse
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, history, merge, permissions
+from . import archive, exports, failures, history, merge, permissions
 from .concurrency import version_of
 from .exports import export_table
 from .registry import registry
@@ -28,6 +29,14 @@ from .tables import Table
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
+
+
+def resource_named(name):
+    """A declared Resource by its name: a background export finds the list it was asked for here."""
+    for resource in registry.resources:
+        if resource.name == name:
+            return resource
+    raise KeyError(name)
 
 
 @dataclass
@@ -146,19 +155,12 @@ class ListPage(ResourceView):
     def get(self, request):
         resource = self.resource
         show_archived = resource.archivable and request.GET.get("archived") == "yes"
-        if show_archived:
-            with archive.including_archived():
-                base = resource.queryset().filter(archived_at__isnull=False)
-        else:
-            base = resource.queryset()
-        filterset = resource.filterset(request.GET, queryset=base, request=request)
-        if not filterset.is_valid():
-            queryset = base.none()
-        else:
-            queryset = filterset.qs
-        if not queryset.ordered:
-            queryset = queryset.order_by("pk")
+        queryset, filterset = list_queryset(resource, request.GET, request.user, request=request)
         if request.GET.get("export") == "csv" and not filterset.errors:
+            # A long list is exported by a worker (its page shows progress, then the file): a request that
+            # streamed it would be cut off by the web server's time limit, the file silently short.
+            if exports.background is not None and queryset.count() > settings.EXPORT_ROWS_IN_REQUEST:
+                return exports.background(request, resource, request.GET)
             return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
 
         paginator = Paginator(queryset, PAGE_SIZE)
@@ -189,6 +191,21 @@ class ListPage(ResourceView):
             },
             status=400 if filterset.errors else 200,
         )
+
+
+def list_queryset(resource, query, user, request=None):
+    """The rows a list page shows for ``query`` (its GET parameters): (queryset, filterset)."""
+    show_archived = resource.archivable and query.get("archived") == "yes"
+    if show_archived:
+        with archive.including_archived():
+            base = resource.queryset().filter(archived_at__isnull=False)
+    else:
+        base = resource.queryset()
+    filterset = resource.filterset(query, queryset=base, request=request)
+    queryset = filterset.qs if filterset.is_valid() else base.none()
+    if not queryset.ordered:
+        queryset = queryset.order_by("pk")
+    return queryset, filterset
 
 
 def _page_links(page, query):
@@ -506,6 +523,8 @@ class HistoryPage(ResourceView):
 def forbidden(request, exception=None):
     """The 403 page: says why the action was refused."""
     reason = str(exception) if exception and str(exception) else "You do not have permission to do this."
+    if _is_api(request):
+        return JsonResponse({"detail": reason}, status=403)
     return render(
         request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": reason}, status=403
     )
@@ -522,9 +541,22 @@ def not_found(request, exception=None):
 
 
 def server_error(request):
-    if _is_api(request):
-        return JsonResponse({"detail": "Sorry, there is a problem with the service."}, status=500)
-    return render(request, "errors/500.jinja", {"page_title": "Sorry, there is a problem with the service"}, status=500)
+    """The 500 page (a 503 when the database or Redis is unreachable): drawn without the database."""
+    return failures.server_error(request)
+
+
+def bad_request(request, exception=None):
+    """A request Django refuses before any view: a body too large is a 413, anything else a 400."""
+    if isinstance(exception, RequestDataTooBig):
+        limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        return failures.error_page(request, "errors/400.jinja", 413, {
+            "page_title": "What you sent is too large",
+            "reason": f"What you sent is too large: send at most {limit:,} bytes of form data.",
+        })
+    return failures.error_page(request, "errors/400.jinja", 400, {
+        "page_title": "Sorry, the portal could not read what you sent",
+        "reason": "The request could not be read. Go back and try again.",
+    })
 
 
 __all__ = ["Resource", "ListPage", "DetailPage", "EditPage", "DeletePage", "HistoryPage", "PermissionDenied"]

@@ -64,6 +64,27 @@ def can_edit(user, obj):
     )
 
 
+def can_save(user, obj):
+    """May ``user`` save ``obj`` as it now stands (new, or with their changes applied)?
+
+    The record as it would be saved must be one they may edit (``can_edit``: a Board approval moved to the
+    other body's Board is refused), and a record given to a body (``obj.owning_body()``, a workstream's
+    owner) only by that body's staff.
+    """
+    decision = can_edit(user, obj)
+    if not decision:
+        return decision
+    owning_body = getattr(obj, "owning_body", None)
+    body = owning_body() if owning_body else None
+    if body is not None and body.pk not in user.body_ids:
+        yours = _names(user.bodies.all()) or "no body"
+        return Decision(
+            False,
+            f"Only staff of {body.name} can give a {obj._meta.verbose_name} to {body.name}. Your account is with {yours}.",
+        )
+    return ALLOWED
+
+
 def can_edit_delivery(user, region_id, region=None):
     """Only the Regional director of a region edits its regional delivery records."""
     if not (user.is_authenticated and user.is_active):
@@ -101,6 +122,19 @@ def can_run_reports(user):
     return ALLOWED
 
 
-def can_decide_findings(user):
-    """Deciding that a finding is not a problem is a judgement on the records: Staff and Regional directors."""
-    return can_edit_records(user)
+def can_decide_findings(user, finding=None):
+    """Deciding that a finding is not a problem is a judgement on the records: Staff and Regional directors
+    of a body that runs a record the finding names (``finding.editing_bodies()``); any of them when it names
+    only records of no body. Without a finding: whether the user may decide on any."""
+    decision = can_edit_records(user)
+    if not decision or finding is None:
+        return decision
+    bodies = finding.editing_bodies()
+    if not bodies or user.body_ids & {body.pk for body in bodies}:
+        return ALLOWED
+    yours = _names(user.bodies.all()) or "no body"
+    return Decision(
+        False,
+        f"Only staff of {_names(bodies)} can decide on this finding: it is about records that only they run. "
+        f"Your account is with {yours}.",
+    )

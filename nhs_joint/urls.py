@@ -16,9 +16,11 @@ urlpatterns = [
     path("", include("regions.urls")),
     path("", include("dashboards.urls")),
     path("", include("reports.urls")),
+    path("", include("jobs.urls")),
     path("", include("nhs_joint.api_urls")),
 ]
 
+handler400 = generic.bad_request
 handler403 = generic.forbidden
 handler404 = generic.not_found
 handler500 = generic.server_error

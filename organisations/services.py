@@ -373,6 +373,11 @@ def _recognise(records, name, kind):
     return records
 
 
+# The longest name and postcode an organisation (or region) keeps: a longer one is a damaged or wrong file.
+NAME_LENGTH = min(Organisation._meta.get_field("name").max_length, Region._meta.get_field("name").max_length)
+POSTCODE_LENGTH = Organisation._meta.get_field("postcode").max_length
+
+
 def read_ods(path, kind="trusts"):
     """Recognise an ODS file as ``kind``, then check every line; return its rows, or raise OdsFileError."""
     path = Path(path)
@@ -390,7 +395,21 @@ def read_ods(path, kind="trusts"):
             continue
         cells = [cell.strip() for cell in record]
         before = len(errors)
+        damaged = [number for number, cell in enumerate(cells, start=1) if "\x00" in cell]
+        if damaged:
+            # PostgreSQL cannot store a NUL character: the line is named rather than the import failing.
+            errors.append(
+                f"{where}, field {damaged[0]} ({ODS_FIELDS.get(damaged[0], 'field')}): it contains a NUL "
+                "character: the file is damaged or is not text."
+            )
+            continue
         code, org_name, region_code, geography = cells[0], cells[1], cells[2], cells[3]
+        for number, value, limit in ((2, org_name, NAME_LENGTH), (10, cells[9], POSTCODE_LENGTH)):
+            if len(value) > limit:
+                errors.append(
+                    f"{where}, field {number} ({ODS_FIELDS.get(number, 'field')}): {len(value)} characters, "
+                    f"longer than the {limit} the portal keeps."
+                )
         if not CODE.match(code):
             errors.append(f"{where}, field 1 (organisation code): “{code}” is not an ODS organisation code.")
         elif not code_kind.pattern.match(code):

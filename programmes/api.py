@@ -10,6 +10,7 @@ from nhs_joint.api import (
     ArchivableViewSetMixin,
     ChoiceField,
     IdField,
+    ListField,
     ModelRulesSerializer,
     NaturalKeyField,
     PortalViewSet,
@@ -166,7 +167,7 @@ class WorkstreamSerializer(ProgrammeChildSerializer):
     programme = programme_field()
     body = body_field()
     regions = region_field(many=True, required=False)
-    audiences = serializers.ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True)
+    audiences = ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True, max_items=len(Audience.choices))
 
     class Meta:
         model = Workstream
@@ -323,12 +324,24 @@ class MeasurementSerializer(ModelRulesSerializer):
     class Meta:
         model = Measurement
         fields = ["id", "measure", "region", "month", "value", "source"]
+        # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
+        # one cannot be passed off as published or imported.
+        read_only_fields = ["source"]
         validators = []  # the model's own rules (Measurement.full_clean) say it better, naming the fields
 
     def validate_month(self, month):
         if month.day != 1:
             raise serializers.ValidationError("Give the month as its first day, e.g. 2019-04-01.")
         return month
+
+    def create(self, validated_data):
+        return super().create({**validated_data, "source": Measurement.Source.ENTERED})
+
+    def update(self, instance, validated_data):
+        changed = any(getattr(instance, name) != value for name, value in validated_data.items())
+        if changed:
+            validated_data = {**validated_data, "source": Measurement.Source.ENTERED}
+        return super().update(instance, validated_data)
 
 
 class MeasurementViewSet(PortalViewSet):

@@ -5,7 +5,7 @@ from django.utils.text import slugify
 
 from appointments.models import Appointment
 from nhs_joint.forms import Form, NHSMonthField, PortalModelForm
-from nhs_joint.permissions import bodies_error, can_edit
+from nhs_joint.permissions import bodies_error, can_edit, can_save
 from organisations.models import NationalBody, StatutoryDuty
 
 from .models import (
@@ -85,6 +85,14 @@ class ProgrammeChildForm(PortalModelForm):
             if not decision:
                 raise forms.ValidationError(decision.reason)
         return programme
+
+    def _post_clean(self):
+        super()._post_clean()
+        # The record as it would be saved: who may write it (a Board's decision, a workstream's owning body).
+        if self.user is not None and not self.errors:
+            decision = can_save(self.user, self.instance)
+            if not decision:
+                self.add_error("body" if "body" in self.fields else None, decision.reason)
 
 
 class WorkstreamForm(ProgrammeChildForm):

@@ -164,7 +164,9 @@ class BoardApproval(models.Model):
         return reverse("board-approval-detail", args=[self.pk])
 
     def editing_bodies(self):
-        """The bodies whose staff may edit this record: those that run its programme."""
+        """A Board's decision is that body's own: only its staff record or change it (not the other body's)."""
+        if self.body_id:
+            return [self.body]
         return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
@@ -258,12 +260,22 @@ class Workstream(Archivable):
         """The bodies whose staff may edit this record: those that run its programme."""
         return self.programme.editing_bodies() if self.programme_id else None
 
+    def owning_body(self):
+        """The body the workstream is given to: only that body's staff can give it (nhs_joint.permissions.can_save)."""
+        return self.body if self.body_id else None
+
     def __str__(self):
         return self.title
 
     def clean(self):
         super().clean()
         check_dates_in_order(self, "start_date", "end_date")
+        # A workstream is owned by a body that runs its programme: NHS Improvement cannot own part of an
+        # NHS England-only programme.
+        if self.programme_id and self.body_id and not self.programme.bodies.filter(pk=self.body_id).exists():
+            raise ValidationError(
+                {"body": f"{self.body.name} does not run {self.programme}: choose one of the bodies that run it."}
+            )
 
 
 class Measure(Archivable):

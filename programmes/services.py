@@ -7,9 +7,9 @@ A measurement already held for the same measure, region and month takes the
 file's value.
 """
 
+import codecs
 import csv
 import datetime as dt
-import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -17,6 +17,7 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from jobs import services as jobs
 from nhs_joint.imports import RefusedFile
 from regions.models import Region
 
@@ -57,14 +58,40 @@ def parse_month(text):
     raise ValueError("a month is given as YYYY-MM, for example 2019-04")
 
 
+def _text_lines(stream, errors, name):
+    """The lines of ``stream`` (bytes or text) as text, each decoded on its own.
+
+    A line that is not UTF-8 is named by its own number (decoding the file in blocks would blame the line a
+    block starts on) and given to the CSV reader as an empty line, so that the lines after it keep their numbers.
+    """
+    for number, raw in enumerate(stream, start=1):
+        if isinstance(raw, bytes):
+            if number == 1:
+                raw = raw.removeprefix(codecs.BOM_UTF8)
+            try:
+                raw = raw.decode("utf-8")
+            except UnicodeDecodeError as exc:
+                errors.append(f"{name}: line {number}: {_describe(exc)}")
+                yield "\n"
+                continue
+        elif number == 1:
+            raw = raw.removeprefix("\ufeff")
+        yield raw
+
+
 def read_measurements(stream, name="the file"):
-    """Check every line of ``stream`` (text); return the rows as (measure, region, month, value) tuples."""
-    reader = csv.reader(stream)
+    """Check every line of ``stream`` (bytes or text); return the rows as (measure, region, month, value) tuples.
+
+    Messages name the line of the file a problem is on, counting every line (a quoted value may span several).
+    """
     errors = []
+    reader = csv.reader(_text_lines(stream, errors, name))
     try:
         header = next(reader, None)
-    except (csv.Error, UnicodeDecodeError) as exc:
-        raise MeasurementFileError([f"{name}: line 1: {_describe(exc)}"]) from None
+    except csv.Error as exc:
+        raise MeasurementFileError([f"{name}: line {reader.line_num or 1}: {_describe(exc)}"]) from None
+    if errors:
+        raise MeasurementFileError(errors)
     if header is None:
         raise MeasurementFileError([f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."])
     columns = [column.strip().lower().removesuffix("_code") for column in header]
@@ -76,9 +103,10 @@ def read_measurements(stream, name="the file"):
     measures = {m.code: m for m in Measure.objects.all()}
     regions = {r.ods_code: r for r in Region.objects.all()}
     rows, seen = [], {}
-    line = 1
+    line = last = reader.line_num
     try:
-        for line, record in enumerate(reader, start=2):
+        for record in reader:
+            line, last = last + 1, reader.line_num  # the line the record starts on
             if not any(cell.strip() for cell in record):
                 continue
             where = f"{name}: line {line}"
@@ -122,8 +150,8 @@ def read_measurements(stream, name="the file"):
                 continue
             seen[key] = line
             rows.append((measure, region, month, value))
-    except (csv.Error, UnicodeDecodeError) as exc:
-        errors.append(f"{name}: line {line + 1}: {_describe(exc)}")
+    except csv.Error as exc:
+        errors.append(f"{name}: line {reader.line_num}: {_describe(exc)}")
     if errors:
         raise MeasurementFileError(errors)
     if not rows:
@@ -172,12 +200,30 @@ def _write(rows, user, source):
 
 
 def import_measurements_file(uploaded, user=None):
-    """An uploaded file (bytes, UTF-8 with or without a byte order mark)."""
-    stream = io.TextIOWrapper(uploaded, encoding="utf-8-sig", newline="")
+    """An uploaded file (bytes, UTF-8 with or without a byte order mark), read line by line."""
+    uploaded.seek(0)
+    return import_measurements(uploaded, uploaded.name, user=user)
+
+
+@jobs.runner("measurement-import")
+def import_measurements_job(job, progress):
+    """A measurements file too large to import within one request, imported by a worker: all of it, or nothing."""
+    name = job.params.get("name", "the file")
+    progress(5)
     try:
-        return import_measurements(stream, uploaded.name, user=user)
-    finally:
-        stream.detach()
+        result = import_measurements(jobs.input_file(job), name, user=job.owner)
+    except MeasurementFileError as exc:
+        raise jobs.Refused(f"“{name}” was not imported; nothing was saved.", exc.errors) from None
+    job.message = f"“{name}” imported: {result}"
+
+
+def start_import_job(uploaded, user):
+    """Hand a large uploaded file to a worker (raises jobs.JobCannotStart when none can be reached)."""
+    uploaded.seek(0)
+    return jobs.start(
+        user, "measurement-import", jobs.Job.Kind.IMPORT, f"Import of {uploaded.name}"[:200],
+        params={"name": uploaded.name}, input_pieces=uploaded.chunks(),
+    )
 
 
 def _describe(exc):

@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Prefetch
@@ -7,6 +8,7 @@ from django.urls import path, reverse
 from django.views import View
 
 from nhs_joint import permissions
+from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, names, section
 
@@ -385,6 +387,14 @@ class MeasurementImportPage(View):
         form = forms.MeasurementImportForm(request.POST, request.FILES)
         if not form.is_valid():
             return self.render(form, status=400)
+        uploaded = form.cleaned_data["file"]
+        if uploaded.size > settings.IMPORT_BYTES_IN_REQUEST:
+            # A large file is imported by a worker; its page shows progress, then the outcome.
+            try:
+                job = services.start_import_job(uploaded, request.user)
+            except services.jobs.JobCannotStart as refusal:
+                return service_unavailable(request, str(refusal), title="The import cannot start now")
+            return HttpResponseRedirect(job.get_absolute_url())
         try:
             result = services.import_measurements_file(form.cleaned_data["file"], user=request.user)
         except services.MeasurementFileError as exc:

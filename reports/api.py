@@ -1,16 +1,27 @@
 """Report runs and findings in the REST API: request a run (202), follow its progress, read its findings."""
 
-from drf_spectacular.utils import extend_schema, extend_schema_view
+from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import exceptions, mixins, serializers, status, viewsets
 from rest_framework.decorators import action
-from rest_framework.parsers import JSONParser
 from rest_framework.response import Response
 
 from nhs_joint import permissions
-from nhs_joint.api import PortalFilterBackend, PortalModelSerializer, PortalPermission, SingleRecordETagMixin
+from nhs_joint.api import (
+    BoundedJSONParser,
+    PortalFilterBackend,
+    PortalModelSerializer,
+    PortalPermission,
+    SingleRecordETagMixin,
+)
 
 from . import filters, services
 from .models import Finding, FindingDecision, ReportRun
+
+
+class ReportsUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_detail = "Reports cannot start now: try again in a few minutes."
+    default_code = "reports_unavailable"
 
 
 class ReportRunSerializer(PortalModelSerializer):
@@ -63,7 +74,11 @@ class DecisionSerializer(PortalModelSerializer):
         return value.strip()
 
 
-@extend_schema_view(create=extend_schema(responses={202: ReportRunSerializer}))
+@extend_schema_view(create=extend_schema(responses={
+    202: ReportRunSerializer,
+    503: OpenApiResponse(description="Reports cannot start now (the service that runs them cannot be reached); "
+                         "nothing was queued. Try again after Retry-After seconds."),
+}))
 class ReportRunViewSet(SingleRecordETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Runs of the consistency and duplication reports. POST {"kind": ...} queues one and answers 202."""
 
@@ -71,14 +86,17 @@ class ReportRunViewSet(SingleRecordETagMixin, mixins.CreateModelMixin, viewsets.
     serializer_class = ReportRunSerializer
     filterset_class = filters.ReportRunFilterSet
     permission_classes = [PortalPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     filter_backends = [PortalFilterBackend]
     create_permission = staticmethod(permissions.can_run_reports)
 
     def create(self, request, *args, **kwargs):
         serializer = self.get_serializer(data=request.data)
         serializer.is_valid(raise_exception=True)
-        run = services.request_run(serializer.validated_data["kind"], request.user)
+        try:
+            run = services.request_run(serializer.validated_data["kind"], request.user)
+        except services.ReportsCannotStart as refusal:
+            raise ReportsUnavailable(str(refusal)) from None
         return Response(self.get_serializer(run).data, status=status.HTTP_202_ACCEPTED)
 
 
@@ -89,12 +107,12 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     serializer_class = FindingSerializer
     filterset_class = filters.FindingFilterSet
     permission_classes = [PortalPermission]
-    parser_classes = [JSONParser]
+    parser_classes = [BoundedJSONParser]
     filter_backends = [PortalFilterBackend]
 
     @staticmethod
     def change_permission(user, finding):
-        return permissions.can_decide_findings(user)
+        return permissions.can_decide_findings(user, finding)
 
     @extend_schema(
         request=DecisionSerializer,
@@ -108,6 +126,9 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
         if not allowed:
             raise exceptions.PermissionDenied(allowed.reason)
         finding = self.get_object()
+        allowed = permissions.can_decide_findings(request.user, finding)
+        if not allowed:
+            raise exceptions.PermissionDenied(allowed.reason)
         serializer = DecisionSerializer(data=request.data)
         serializer.is_valid(raise_exception=True)
         decision = services.decide(finding, request.user, serializer.validated_data["reason"])

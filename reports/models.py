@@ -104,6 +104,34 @@ class Finding(models.Model):
     def get_absolute_url(self):
         return reverse("finding-detail", args=[self.pk])
 
+    # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
+    BODY_LOOKUPS = {
+        "programme": "programmes__id__in",
+        "workstream": "programmes__workstreams__id__in",
+        "expectation": "programmes__expectations__id__in",
+        "appointment": "shares__appointment__id__in",
+        "person": "shares__appointment__person__id__in",
+    }
+
+    def editing_bodies(self):
+        """The bodies that run a record the finding names: their staff judge it (“not a problem”).
+
+        None when it names only records of no body (measures, regions): then any member of staff may.
+        """
+        from organisations.models import NationalBody
+
+        ids = {}
+        for record in self.records or []:
+            lookup = self.BODY_LOOKUPS.get(record.get("type"))
+            if lookup and isinstance(record.get("id"), int):
+                ids.setdefault(lookup, set()).add(record["id"])
+        if not ids:
+            return None
+        condition = models.Q()
+        for lookup, pks in ids.items():
+            condition |= models.Q(**{lookup: pks})
+        return list(NationalBody.objects.filter(condition).distinct()) or None
+
 
 class FindingDecision(models.Model):
     """“Not a problem”: hides a finding from later runs until one of its records changes."""

@@ -18,7 +18,7 @@ from datetime import timedelta
 from django.apps import apps
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
-from django.db.models import Max
+from django.db.models import Max, Q
 from django.utils import timezone
 
 from .models import Finding, FindingDecision, ReportRun, fingerprint_of
@@ -42,22 +42,50 @@ class RunAlreadyFinished(Exception):
     pass
 
 
+class ReportsCannotStart(Exception):
+    """Redis (the broker that carries runs to the workers) cannot be reached: no run was queued."""
+
+    def __init__(self, error=None):
+        super().__init__(
+            "Reports cannot start now: the service that runs them cannot be reached. Nothing was queued; "
+            "try again in a few minutes."
+        )
+        self.error = error
+
+
 def request_run(kind, user=None):
-    """Queue a run of one kind of report; the task starts once the transaction commits."""
+    """Queue a run of one kind of report; the task is sent once the transaction commits.
+
+    When Redis cannot be reached the run is removed again and ReportsCannotStart raised: a run that no
+    worker will ever be given would otherwise wait in the queue for ever. (The broker's connection
+    timeouts in the settings make this a matter of seconds.)
+    """
+    from nhs_joint.failures import cause_of
+
     from .tasks import run_report
 
     if kind not in ReportRun.Kind.values:
         raise ValueError(f"kind must be one of {', '.join(ReportRun.Kind.values)}")
     reap_stale_runs()
     run = ReportRun.objects.create(kind=kind, requested_by=user, task_id=str(uuid.uuid4()))
-    transaction.on_commit(
-        lambda: run_report.apply_async(args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE)
-    )
+
+    def send():
+        try:
+            run_report.apply_async(args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE)
+        except Exception as error:
+            if cause_of(error) != "broker":
+                raise
+            log.warning("report run %s could not be queued: %s", run.pk, error)
+            ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.QUEUED).delete()
+            raise ReportsCannotStart(error) from error
+
+    transaction.on_commit(send)
     return run
 
 
 def reap_stale_runs(now=None):
-    """Mark failed every running run whose worker has been silent too long; returns how many."""
+    """Mark failed every running run whose worker has been silent too long, and every queued run that no
+    worker has taken for REPORT_QUEUED_STALE_AFTER seconds (its message was lost); returns how many."""
     now = now or timezone.now()
     cutoff = now - timedelta(seconds=settings.REPORT_STALE_AFTER)
     stale = ReportRun.objects.filter(status=ReportRun.Status.RUNNING, heartbeat__lt=cutoff)
@@ -68,6 +96,20 @@ def reap_stale_runs(now=None):
             f"{timezone.localtime(run.heartbeat):%-d %B %Y %H:%M:%S}. No findings were saved; run the report again."
         )
         count += ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.RUNNING, heartbeat__lt=cutoff).update(
+            status=ReportRun.Status.FAILED, error=reason, finished=now
+        )
+    # A queued run's last sign of life is its request, or its return to the queue after a database error.
+    queued_cutoff = now - timedelta(seconds=settings.REPORT_QUEUED_STALE_AFTER)
+    waited_too_long = Q(status=ReportRun.Status.QUEUED) & (
+        Q(heartbeat__lt=queued_cutoff) | Q(heartbeat__isnull=True, created__lt=queued_cutoff)
+    )
+    for run in ReportRun.objects.filter(waited_too_long):
+        reason = (
+            f"No worker started this report: it waited in the queue from "
+            f"{timezone.localtime(run.heartbeat or run.created):%-d %B %Y %H:%M:%S}. No findings were saved; "
+            "run the report again."
+        )
+        count += ReportRun.objects.filter(waited_too_long, pk=run.pk).update(
             status=ReportRun.Status.FAILED, error=reason, finished=now
         )
     return count

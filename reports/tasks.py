@@ -39,6 +39,7 @@ def _record(action, run_id, reason):
     acks_late=True,  # a worker that dies mid-run does not lose the message ...
     reject_on_worker_lost=True,  # ... and the run, found failed or running, is dealt with by services.execute
     max_retries=3,
+    ignore_result=True,  # a run's outcome is its ReportRun row: sending one needs the broker, not the result store
     soft_time_limit=settings.REPORT_SOFT_TIME_LIMIT,
     time_limit=settings.REPORT_TIME_LIMIT,
 )

@@ -9,6 +9,7 @@ from django.urls import path, reverse
 from django.views import View
 
 from nhs_joint import permissions
+from nhs_joint.failures import service_unavailable
 from nhs_joint.forms import Form
 from nhs_joint.generic import Resource
 from nhs_joint.history import format_datetime
@@ -108,7 +109,7 @@ def finding_detail(finding, request):
     return {
         "record_url": record_url,
         "decision_form": DecisionForm(),
-        "can_decide": bool(permissions.can_decide_findings(request.user)) and not finding.suppressed,
+        "can_decide": bool(permissions.can_decide_findings(request.user, finding)) and not finding.suppressed,
         "decisions": list(finding.decisions.select_related("decided_by")),
     }
 
@@ -147,7 +148,10 @@ class RunReport(View):
         if kind not in ReportRun.Kind.values:
             messages.error(request, "Choose the consistency or the duplication report.")
             return HttpResponseRedirect(reverse("report-list"))
-        run = services.request_run(kind, request.user)
+        try:
+            run = services.request_run(kind, request.user)
+        except services.ReportsCannotStart as refusal:
+            return service_unavailable(request, str(refusal), title="Reports cannot start now")
         return HttpResponseRedirect(run.get_absolute_url())
 
 
@@ -173,6 +177,7 @@ class Decide(View):
     def post(self, request, pk):
         permissions.can_decide_findings(request.user).enforce()
         finding = get_object_or_404(Finding, pk=pk)
+        permissions.can_decide_findings(request.user, finding).enforce()
         form = DecisionForm(request.POST)
         if not form.is_valid():
             context = {

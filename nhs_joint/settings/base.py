@@ -9,6 +9,7 @@ from pathlib import Path
 
 import environ
 from celery.schedules import crontab
+from csp.constants import NONCE, NONE, SELF
 
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
@@ -43,6 +44,7 @@ INSTALLED_APPS = [
     "django_filters",
     "drf_spectacular",
     "drf_spectacular_sidecar",
+    "csp",
     "accounts",
     "organisations",
     "regions",
@@ -50,11 +52,15 @@ INSTALLED_APPS = [
     "programmes",
     "appointments",
     "reports",
+    "jobs",
 ]
 
 MIDDLEWARE = [
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
+    "nhs_joint.failures.ServiceUnavailableMiddleware",
+    "nhs_joint.failures.APIBodySizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
@@ -108,6 +114,10 @@ DATABASES = {
 # than the request itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
 DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+# A database that does not answer is given up on after a few seconds (the page then says so, 503), not waited for.
+DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+    "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+)
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
     "DATABASE_TEST_NAME", default="test_nhs_joint"
 )
@@ -147,6 +157,23 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
+# A request that hands work to the workers must not hang while Redis is away: connect within a few seconds,
+# try once more, then give up (the page says the work cannot start now, 503).
+BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=2)
+CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_BROKER_TRANSPORT_OPTIONS = {
+    "socket_connect_timeout": BROKER_TIMEOUT,
+    "socket_timeout": BROKER_TIMEOUT * 2,
+    "max_retries": 1,
+    "interval_start": 0,
+    "interval_step": 0.2,
+    "interval_max": 0.5,
+}
+CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_TIMEOUT
+CELERY_REDIS_SOCKET_TIMEOUT = BROKER_TIMEOUT * 2
+CELERY_REDIS_RETRY_ON_TIMEOUT = False
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}}
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request is answered 401 with WWW-Authenticate: Token.
@@ -161,6 +188,7 @@ REST_FRAMEWORK = {
     "DEFAULT_SCHEMA_CLASS": "nhs_joint.api_schema.PortalAutoSchema",
     "EXCEPTION_HANDLER": "nhs_joint.api.exception_handler",
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    "DEFAULT_PARSER_CLASSES": ["nhs_joint.parsers.BoundedJSONParser"],
     "DATE_INPUT_FORMATS": ["iso-8601"],
     "COERCE_DECIMAL_TO_STRING": False,
 }
@@ -189,6 +217,23 @@ SPECTACULAR_SETTINGS = {
 }
 
 SECURE_CONTENT_TYPE_NOSNIFF = True
+
+# Content-Security-Policy (django-csp 4): the portal's own files only; an inline script runs only with the
+# page's nonce (templates write request.csp_nonce), and nothing runs inline without one.
+CONTENT_SECURITY_POLICY = {
+    "DIRECTIVES": {
+        "default-src": [SELF],
+        "script-src": [SELF, NONCE],
+        "style-src": [SELF],
+        "img-src": [SELF, "data:"],
+        "font-src": [SELF],
+        "connect-src": [SELF],
+        "object-src": [NONE],
+        "base-uri": [SELF],
+        "form-action": [SELF],
+        "frame-ancestors": [NONE],
+    },
+}
 SESSION_COOKIE_HTTPONLY = True
 X_FRAME_OPTIONS = "DENY"
 
@@ -248,15 +293,25 @@ DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=5)
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=600)
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=660)
 REPORT_STALE_AFTER = env.int("REPORT_STALE_AFTER", default=120)
+# A queued run that no worker has started after this many seconds lost its message: it is marked failed.
+REPORT_QUEUED_STALE_AFTER = env.int("REPORT_QUEUED_STALE_AFTER", default=3600)
 # The Celery queue report runs are sent to (workers started with -Q take them).
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default="celery")
 # Seconds to pause before each rule: lets a demonstration (or a test) watch a run's progress. Off by default.
 REPORT_RULE_DELAY = env.float("REPORT_RULE_DELAY", default=0)
 
+# Long work off the request: a list export of more rows than this, or a measurements file of more bytes, is
+# done by a worker, and the person follows it on its page and downloads the result there.
+EXPORT_ROWS_IN_REQUEST = env.int("EXPORT_ROWS_IN_REQUEST", default=20000)
+IMPORT_BYTES_IN_REQUEST = env.int("IMPORT_BYTES_IN_REQUEST", default=256 * 1024)
+# Days a finished job (and its file) is kept for the person who started it.
+JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
+
 CELERY_BEAT_SCHEDULE = {
     "consistency-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=0), "args": ["consistency"]},
     "duplication-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30), "args": ["duplication"]},
     "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
+    "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
 }
 
 # Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.

@@ -13,7 +13,7 @@ class Command(BaseCommand):
 
     def handle(self, *args, file, **options):
         try:
-            with open(file, encoding="utf-8-sig", newline="") as stream:
+            with open(file, "rb") as stream:  # decoded line by line, so a bad byte is blamed on its own line
                 result = import_measurements(stream, file)
         except OSError as exc:
             raise CommandError(f"{file}: cannot be read ({exc.strerror}).") from None

@@ -1,0 +1,15 @@
+from django.apps import AppConfig
+
+
+class JobsConfig(AppConfig):
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "jobs"
+    verbose_name = "Background jobs"
+
+    def ready(self):
+        # The list pages (nhs_joint, which imports no app) hand an export too long for one request to this app.
+        from nhs_joint import exports
+
+        from . import services
+
+        exports.background = services.start_export

@@ -1,0 +1,115 @@
+"""With PostgreSQL stopped, a signed-in page answers 503 with the NHS.UK error page; pages recover when it returns.
+
+The test starts its own PostgreSQL (as scripts/bootstrap.py starts a project-local one, in a temporary folder
+on a free loopback port) and the portal under gunicorn against it; it stops and starts that server itself.
+"""
+
+import os
+import signal
+import subprocess
+import sys
+import time
+import urllib.error
+import urllib.request
+from pathlib import Path
+
+import pytest
+from django.conf import settings
+
+from tests.test_bootstrap import bootstrap, free_port
+
+ROOT = Path(__file__).resolve().parents[1]
+
+MAKE_SESSION = """
+from django.conf import settings
+from django.contrib.auth import BACKEND_SESSION_KEY, HASH_SESSION_KEY, SESSION_KEY, get_user_model
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+user = get_user_model().objects.create_user("outage", password="a-long-password-for-the-outage-test")
+user.groups.add(Group.objects.get(name="Staff"))
+session = SessionStore()
+session[SESSION_KEY] = str(user.pk)
+session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[HASH_SESSION_KEY] = user.get_session_auth_hash()
+session.create()
+print(session.session_key)
+"""
+
+
+def get(url, cookie=None):
+    request = urllib.request.Request(url)
+    if cookie:
+        request.add_header("Cookie", f"sessionid={cookie}")
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return response.status, dict(response.headers), response.read().decode()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read().decode()
+    except urllib.error.URLError:
+        return None, {}, ""
+
+
+def eventually(call, wanted, tries=60):
+    """Ask again (at most ``tries`` times, a moment apart) until the answer's status is ``wanted``."""
+    answer = call()
+    for _ in range(tries):
+        if answer[0] == wanted:
+            break
+        time.sleep(0.5)
+        answer = call()
+    return answer
+
+
+@pytest.mark.slow
+def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path):
+    db_port, web_port = free_port(), free_port()
+    url = f"postgres://postgres@127.0.0.1:{db_port}/portal_outage"
+    datadir = tmp_path / "postgres" / "data"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    web = log = None
+    try:
+        bootstrap.services({"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL},
+                           for_tests=False, local=tmp_path)
+        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
+                                 capture_output=True, text=True, timeout=600)
+        assert migrate.returncode == 0, migrate.stderr
+        made = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_SESSION], cwd=ROOT, env=env,
+                              capture_output=True, text=True, timeout=120)
+        assert made.returncode == 0, made.stderr
+        cookie = made.stdout.strip().splitlines()[-1]
+        log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
+        web = subprocess.Popen(
+            [sys.executable, "-m", "gunicorn", "nhs_joint.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "1",
+             "--timeout", "60", "--no-control-socket"],
+            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+        )
+        page = f"http://127.0.0.1:{web_port}/programmes/"
+
+        status, _, html = eventually(lambda: get(page, cookie), 200)
+        assert status == 200 and "Sign out" in html
+
+        assert bootstrap.stop_local_postgres(datadir)
+        status, headers, html = get(page, cookie)
+        assert status == 503, html[:500]
+        assert int(headers.get("Retry-After", "0")) > 0
+        assert "Sorry, the service is unavailable" in html and "nhsuk-header" in html
+        assert "Internal Server Error" not in html
+        assert get(f"http://127.0.0.1:{web_port}/healthz")[0] == 503
+
+        bootstrap.start_local_postgres(bootstrap.Database.from_url(url), datadir)
+        status, _, html = eventually(lambda: get(page, cookie), 200)
+        assert status == 200 and "Sign out" in html
+    finally:
+        if web is not None:
+            web.send_signal(signal.SIGTERM)
+            try:
+                web.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                web.kill()
+        if log is not None:
+            log.close()
+        bootstrap.stop_local_postgres(datadir)
