@@ -11,7 +11,6 @@ import urllib.error
 import urllib.request
 
 import pytest
-from rest_framework.authtoken.models import Token
 
 from tests import factories as f
 
@@ -36,7 +35,7 @@ def test_abusive_bodies_are_answered_promptly_while_the_portal_keeps_answering(l
     from tests.conftest import create_roles
 
     create_roles()
-    token = Token.objects.create(user=f.UserFactory(role="Staff", bodies=[nhse])).key
+    token = f.token_for(f.UserFactory(role="Staff", bodies=[nhse]))
     programmes = f"{live_server.url}/api/v1/programmes/"
     abuse = {
         "100,000 keys": json.dumps({"title": "x", "bodies": ["NHSE"] * 100_000, "integration_stage": "aligned",
