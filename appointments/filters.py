@@ -1,7 +1,6 @@
 import django_filters
-from django.db.models import Q
-from django.utils import timezone
 
+from nhs_joint.db import current_q
 from nhs_joint.filters import PortalFilterSet
 from organisations.filters import body_filter
 from regions.filters import region_filter
@@ -49,6 +48,5 @@ class AppointmentFilterSet(PortalFilterSet):
     def filter_current(self, queryset, name, value):
         if value is None:
             return queryset
-        today = timezone.localdate()
-        current = Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today))
+        current = current_q()
         return queryset.filter(current if value else ~current)

@@ -11,7 +11,7 @@ from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
-from nhs_joint.db import DateRange, check_dates_in_order, end_not_before_start, percentage
+from nhs_joint.db import DateRange, check_dates_in_order, current_q, end_not_before_start, percentage
 
 
 class Person(Archivable):
@@ -60,8 +60,7 @@ class Person(Archivable):
 class AppointmentQuerySet(models.QuerySet):
     def current(self, on=None):
         """Appointments whose dates include ``on`` (today by default)."""
-        on = on or timezone.localdate()
-        return self.filter(Q(start_date__lte=on) & (Q(end_date__isnull=True) | Q(end_date__gte=on)))
+        return self.filter(current_q(on))
 
 
 def check_shares(shares):

@@ -14,6 +14,7 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
+from nhs_joint.db import current_q
 from programmes.models import Expectation, Measure, Measurement, Programme, ProgrammeMeasure, RegionalDelivery
 from regions import spc
 from regions.models import Region
@@ -82,7 +83,7 @@ def region_dashboard(region):
         .order_by("programme__title")
     )
     expectations = list(
-        Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), start_date__lte=today, due_date__gte=today)
+        Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
         .select_related("programme", "measure", "region", "issued_by")
         .order_by("measure__code", "audience", "programme__title")
     )

@@ -1,9 +1,8 @@
 """The regions (their dashboards and the national overview) and the home page: they read every app."""
 
-from django.db.models import Count, Prefetch, Q
+from django.db.models import Count, Prefetch
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
-from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
 from nhs_joint.generic import DetailPage, Resource
@@ -17,9 +16,8 @@ from . import services as dashboards
 
 
 def current_appointments():
-    today = timezone.localdate()
     return (
-        Appointment.objects.filter(Q(start_date__lte=today) & (Q(end_date__isnull=True) | Q(end_date__gte=today)))
+        Appointment.objects.current()
         .select_related("person")
         .prefetch_related(Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code")))
     )

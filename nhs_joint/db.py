@@ -3,6 +3,7 @@
 from django.contrib.postgres.fields import DateRangeField
 from django.db import models
 from django.db.models import Q
+from django.utils import timezone
 
 
 class DateRange(models.Func):
@@ -45,3 +46,13 @@ def check_dates_in_order(obj, start="start_date", end="end_date", start_label=No
         raise ValidationError(
             {end: f"The {end_label} must be the same as or after the {start_label} ({formats.date_format(first, 'j F Y')})."}
         )
+
+
+def current_q(on=None, prefix="", start="start_date", end="end_date"):
+    """Q for records whose dates include ``on`` (today by default); an empty end is open.
+
+    The one definition of "current on a date" for appointments, workstreams, expectations (their end is
+    ``due_date``) and the reports' rules; ``prefix`` reaches the dates through a relation.
+    """
+    on = on or timezone.localdate()
+    return Q(**{f"{prefix}{start}__lte": on}) & (Q(**{f"{prefix}{end}__isnull": True}) | Q(**{f"{prefix}{end}__gte": on}))

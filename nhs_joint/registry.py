@@ -46,5 +46,12 @@ class Registry:
     def nav_items(self):
         return sorted(self.navigation, key=lambda item: item.order)
 
+    def resource_for(self, type_name):
+        """The page resource of a kind of record, by its model's name ("programme"), or None."""
+        for resource in self.resources:
+            if resource.model._meta.model_name == type_name:
+                return resource
+        return None
+
 
 registry = Registry()

@@ -1,6 +1,6 @@
 import django_filters
-from django.db.models import Q
 
+from nhs_joint.db import current_q
 from nhs_joint.filters import PortalFilterSet
 from organisations.filters import body_filter
 from regions.filters import region_filter
@@ -109,7 +109,7 @@ class ExpectationFilterSet(PortalFilterSet):
         fields = ["q", "programme", "issued_by", "audience", "region", "measure", "current_on"]
 
     def filter_current_on(self, queryset, name, value):
-        return queryset.filter(Q(start_date__lte=value) & Q(due_date__gte=value)) if value else queryset
+        return queryset.filter(current_q(value, end="due_date")) if value else queryset
 
 
 class MeasureFilterSet(PortalFilterSet):

@@ -15,24 +15,17 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
-from django.apps import apps
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
 
+from nhs_joint.registry import registry
+
 from .models import Finding, FindingDecision, ReportRun, fingerprint_of
 from .rules import Context, rules_of
 
 log = logging.getLogger(__name__)
-
-# Record types a finding can name, and the model whose history says when each last changed.
-RECORD_MODELS = {
-    "programme": "programmes.Programme", "workstream": "programmes.Workstream", "expectation": "programmes.Expectation",
-    "measure": "programmes.Measure", "appointment": "appointments.Appointment", "person": "appointments.Person",
-    "region": "regions.Region",
-}
-
 
 # The database went away for a moment (a restart, a fail-over, a dropped connection): worth trying again.
 DATABASE_ERRORS = (OperationalError, InterfaceError)
@@ -214,11 +207,14 @@ def record_versions(record_lists):
     ids = defaultdict(set)
     for records in record_lists:
         for record in records:
-            if record["type"] in RECORD_MODELS:
-                ids[record["type"]].add(record["id"])
+            ids[record["type"]].add(record["id"])
     versions = {}
     for type_name, pks in ids.items():
-        model = apps.get_model(RECORD_MODELS[type_name])
+        # The kind of record is the one the portal declares pages for (nhs_joint/registry.py).
+        resource = registry.resource_for(type_name)
+        if resource is None or not hasattr(resource.model, "history"):
+            continue
+        model = resource.model
         for pk, latest in (
             model.history.filter(id__in=pks).values_list("id").annotate(latest=Max("history_id")).order_by()
         ):

@@ -5,7 +5,7 @@ from django.contrib import messages
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, path, reverse
 from django.views import View
 
 from nhs_joint import permissions
@@ -13,22 +13,24 @@ from nhs_joint.failures import service_unavailable
 from nhs_joint.forms import Form
 from nhs_joint.generic import Resource
 from nhs_joint.history import format_datetime
+from nhs_joint.registry import registry
 from nhs_joint.tables import Column
 
 from . import filters, services
 from .models import Finding, ReportRun
 from .rules import all_rules
 
-RECORD_URLS = {
-    "programme": "/programmes/{key}/", "workstream": "/workstreams/{id}/", "expectation": "/expectations/{id}/",
-    "measure": "/measures/{key}/", "appointment": "/appointments/{id}/", "person": "/people/{id}/",
-    "region": "/regions/{key}/",
-}
-
 
 def record_url(record):
-    pattern = RECORD_URLS.get(record.get("type"))
-    return pattern.format(**record) if pattern else None
+    """The page of a record a finding names: the portal's own resource for its kind (nhs_joint/registry.py)."""
+    resource = registry.resource_for(record.get("type"))
+    if resource is None:
+        return None
+    value = record.get("key") if resource.lookup != "pk" else record.get("id")
+    try:
+        return reverse(f"{resource.name}-detail", args=[value])
+    except NoReverseMatch:
+        return None
 
 
 def progress_context(run):

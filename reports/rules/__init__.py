@@ -14,8 +14,9 @@ import pkgutil
 import sys
 from dataclasses import dataclass, field
 
-from django.db.models import Q
 from django.utils import timezone
+
+from nhs_joint.db import current_q
 
 
 @dataclass
@@ -42,10 +43,7 @@ def ref(obj, type_name=None):
 
 def current(prefix="", on=None):
     """Q for records whose start..end dates include ``on`` (an open end is current)."""
-    on = on or timezone.localdate()
-    return Q(**{f"{prefix}start_date__lte": on}) & (
-        Q(**{f"{prefix}end_date__isnull": True}) | Q(**{f"{prefix}end_date__gte": on})
-    )
+    return current_q(on, prefix)
 
 
 def months_of(start, end):
