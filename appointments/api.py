@@ -96,18 +96,7 @@ class AppointmentSerializer(ModelRulesSerializer):
         return appointment
 
     def _write_shares(self, appointment, shares):
-        wanted = {s["body"].pk: s["fte_percent"] for s in shares}
-        for share in appointment.shares.all():
-            if share.body_id not in wanted:
-                share.delete()
-            else:
-                value = wanted.pop(share.body_id)
-                if share.fte_percent != value:
-                    share.fte_percent = value
-                    share.save()
-        for body_id, value in wanted.items():
-            AppointmentShare.objects.create(appointment=appointment, body_id=body_id, fte_percent=value)
-        appointment._prefetched_objects_cache = {}
+        appointment.set_shares({s["body"].pk: s["fte_percent"] for s in shares})
 
 
 class AppointmentViewSet(ArchivableViewSetMixin, PortalViewSet):

@@ -7,7 +7,7 @@ from nhs_joint.forms import PortalModelForm
 from nhs_joint.permissions import bodies_error
 from organisations.models import NationalBody
 
-from .models import Appointment, AppointmentShare, Person, check_shares
+from .models import Appointment, Person, check_shares
 
 
 class PersonForm(PortalModelForm):
@@ -82,15 +82,5 @@ class AppointmentForm(PortalModelForm):
     def save(self, commit=True):
         with transaction.atomic():
             appointment = super().save(commit=True)
-            wanted = {body.pk: pct for body, pct in self.shares()}
-            for share in appointment.shares.all():
-                if share.body_id not in wanted:
-                    share.delete()
-                elif share.fte_percent != wanted[share.body_id]:
-                    share.fte_percent = wanted.pop(share.body_id)
-                    share.save()
-                else:
-                    wanted.pop(share.body_id)
-            for body_id, pct in wanted.items():
-                AppointmentShare.objects.create(appointment=appointment, body_id=body_id, fte_percent=pct)
+            appointment.set_shares({body.pk: pct for body, pct in self.shares()})
         return appointment

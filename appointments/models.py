@@ -136,6 +136,25 @@ class Appointment(Archivable):
         """The bodies whose staff may edit this appointment: those that share it."""
         return [share.body for share in self.shares.all()] or None if self.pk else None
 
+    def set_shares(self, wanted):
+        """Make the post's shares exactly ``wanted`` ({body id: FTE percent}), writing only what differs.
+
+        The one place shares are written, for the portal's form and the API alike; each change is in the
+        shares' history.
+        """
+        wanted = dict(wanted)
+        for share in self.shares.all():
+            if share.body_id not in wanted:
+                share.delete()
+                continue
+            value = wanted.pop(share.body_id)
+            if share.fte_percent != value:
+                share.fte_percent = value
+                share.save()
+        for body_id, value in wanted.items():
+            AppointmentShare.objects.create(appointment=self, body_id=body_id, fte_percent=value)
+        self._prefetched_objects_cache = {}
+
     @property
     def is_joint(self):
         return len({share.body_id for share in self.shares.all()}) > 1

@@ -85,6 +85,13 @@ def can_save(user, obj):
     return ALLOWED
 
 
+def can_record_delivery(user):
+    """Regional delivery records are made by Regional directors (each for their own region)."""
+    if user.is_authenticated and user.is_regional_director:
+        return ALLOWED
+    return Decision(False, "Only Regional directors record regional delivery.")
+
+
 def can_edit_delivery(user, region_id, region=None):
     """Only the Regional director of a region edits its regional delivery records."""
     if not (user.is_authenticated and user.is_active):

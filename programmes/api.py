@@ -153,13 +153,7 @@ class RegionalDeliveryViewSet(PortalViewSet):
     serializer_class = RegionalDeliverySerializer
     filterset_class = filters.RegionalDeliveryFilterSet
 
-    @staticmethod
-    def create_permission(user):
-        from accounts.models import Role
-
-        if user.is_active and Role.REGIONAL_DIRECTOR in user.roles:
-            return permissions.ALLOWED
-        return permissions.Decision(False, "Only Regional directors record regional delivery.")
+    create_permission = staticmethod(permissions.can_record_delivery)
 
 
 class WorkstreamSerializer(ProgrammeChildSerializer):
