@@ -6,11 +6,12 @@ import secrets
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import models
-from django.urls import reverse
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
 from simple_history.models import HistoricalRecords
+
+from nhs_joint.records import PortalRecord
 
 
 class Role:
@@ -22,7 +23,7 @@ class Role:
     ALL = (STAFF, REGIONAL_DIRECTOR, ADMINISTRATOR)
 
 
-class User(AbstractUser):
+class User(PortalRecord, AbstractUser):
     """A member of staff of one or both bodies, optionally in one region."""
 
     bodies = models.ManyToManyField(
@@ -88,8 +89,6 @@ class User(AbstractUser):
         if end_credentials:
             self.api_tokens.all().delete()
 
-    def get_absolute_url(self):
-        return reverse("user-detail", args=[self.pk])
 
     def editing_bodies(self):
         return None

@@ -6,15 +6,15 @@ from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
 from nhs_joint.db import DateRange, check_dates_in_order, current_q, end_not_before_start, percentage
+from nhs_joint.records import PortalRecord
 
 
-class Person(Archivable):
+class Person(PortalRecord, Archivable):
     """Someone who holds a post. People in the demonstration data are fictional."""
 
     name = models.CharField(max_length=200)
@@ -37,8 +37,6 @@ class Person(Archivable):
     def natural_key(self):
         return (self.email,)
 
-    def get_absolute_url(self):
-        return reverse("person-detail", args=[self.pk])
 
     def editing_bodies(self):
         """The bodies of the posts the person holds: someone in NHS England-only posts is NHS England's to edit
@@ -81,7 +79,7 @@ def check_shares(shares):
     return None
 
 
-class Appointment(Archivable):
+class Appointment(PortalRecord, Archivable):
     """A post held by a person, paid for by one body or shared by both (a joint appointment)."""
 
     class Role(models.TextChoices):
@@ -129,8 +127,6 @@ class Appointment(Archivable):
     def __str__(self):
         return f"{self.person}: {self.title}"
 
-    def get_absolute_url(self):
-        return reverse("appointment-detail", args=[self.pk])
 
     def editing_bodies(self):
         """The bodies whose staff may edit this appointment: those that share it."""

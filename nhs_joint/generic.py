@@ -33,7 +33,7 @@ VERSION_FIELD = "_version"
 
 def resource_named(name):
     """A declared Resource by its name: a background export finds the list it was asked for here."""
-    for resource in registry.resources:
+    for resource in registry.declared_resources():
         if resource.name == name:
             return resource
     raise KeyError(name)

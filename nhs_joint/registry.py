@@ -34,6 +34,7 @@ class Registry:
     api_paths: list = field(default_factory=list)  # django.urls.path() entries under /api/v1/ that are not resources
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+    _urls_loaded: bool = False
 
     def add_navigation(self, text, href, order, role=None):
         self.navigation.append(NavItem(text, href, order, role))
@@ -46,9 +47,19 @@ class Registry:
     def nav_items(self):
         return sorted(self.navigation, key=lambda item: item.order)
 
+    def declared_resources(self):
+        """Every page resource; the URLs declare them, so they are loaded first where nothing has yet
+        (a Celery worker, a management command)."""
+        if not self._urls_loaded:
+            from django.urls import get_resolver
+
+            get_resolver().url_patterns  # noqa: B018 (importing the URLs declares every resource)
+            self._urls_loaded = True
+        return self.resources
+
     def resource_for(self, type_name):
         """The page resource of a kind of record, by its model's name ("programme"), or None."""
-        for resource in self.resources:
+        for resource in self.declared_resources():
             if resource.model._meta.model_name == type_name:
                 return resource
         return None

@@ -1,9 +1,9 @@
 from django.core.exceptions import ValidationError
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.db import check_dates_in_order, end_not_before_start
+from nhs_joint.records import PortalRecord
 
 
 class NationalBody(models.Model):
@@ -48,7 +48,7 @@ class StatutoryDuty(models.Model):
         return (self.slug,)
 
 
-class Organisation(models.Model):
+class Organisation(PortalRecord, models.Model):
     """An NHS provider or commissioner, from NHS Digital's Organisation Data Service (ODS)."""
 
     class Kind(models.TextChoices):
@@ -85,8 +85,6 @@ class Organisation(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("organisation-detail", args=[self.ods_code])
 
     def natural_key(self):
         return (self.ods_code,)

@@ -4,12 +4,12 @@ from django.contrib.postgres.fields import ArrayField
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
 from nhs_joint.db import check_dates_in_order, end_not_before_start
 from nhs_joint.permissions import can_edit_delivery
+from nhs_joint.records import PortalRecord
 
 
 class Audience(models.TextChoices):
@@ -45,7 +45,7 @@ def check_accountability(bodies, accountable_body, duty):
     return errors
 
 
-class Programme(Archivable):
+class Programme(PortalRecord, Archivable):
     """A national programme run by one or both bodies."""
 
     class IntegrationStage(models.TextChoices):
@@ -110,8 +110,6 @@ class Programme(Archivable):
     def natural_key(self):
         return (self.slug,)
 
-    def get_absolute_url(self):
-        return reverse("programme-detail", args=[self.slug])
 
     def editing_bodies(self):
         """The bodies whose staff may edit this programme: the bodies that run it."""
@@ -134,7 +132,7 @@ class Programme(Archivable):
             raise ValidationError(errors)
 
 
-class BoardApproval(models.Model):
+class BoardApproval(PortalRecord, models.Model):
     """A decision of one body's Board on a programme."""
 
     class Decision(models.TextChoices):
@@ -160,8 +158,6 @@ class BoardApproval(models.Model):
             )
         ]
 
-    def get_absolute_url(self):
-        return reverse("board-approval-detail", args=[self.pk])
 
     def editing_bodies(self):
         """A Board's decision is that body's own: only its staff record or change it (not the other body's)."""
@@ -178,7 +174,7 @@ class BoardApproval(models.Model):
             raise ValidationError({"body": "Only the Board of a body that runs the programme can approve it."})
 
 
-class RegionalDelivery(models.Model):
+class RegionalDelivery(PortalRecord, models.Model):
     """How a programme is being delivered in one region, kept by its regional team."""
 
     class Rag(models.TextChoices):
@@ -210,8 +206,6 @@ class RegionalDelivery(models.Model):
         """Only the Regional director of the record's region changes it."""
         return can_edit_delivery(user, self.region_id, self.region)
 
-    def get_absolute_url(self):
-        return reverse("regional-delivery-detail", args=[self.pk])
 
     def editing_bodies(self):
         return None
@@ -220,7 +214,7 @@ class RegionalDelivery(models.Model):
         return f"{self.programme} in {self.region}"
 
 
-class Workstream(Archivable):
+class Workstream(PortalRecord, Archivable):
     """A piece of a programme's work, owned by one body, aimed at some audiences in some regions."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="workstreams")
@@ -253,8 +247,6 @@ class Workstream(Archivable):
     def get_audience_labels(self):
         return [Audience(a).label for a in self.audiences if a in Audience.values]
 
-    def get_absolute_url(self):
-        return reverse("workstream-detail", args=[self.pk])
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -278,7 +270,7 @@ class Workstream(Archivable):
             )
 
 
-class Measure(Archivable):
+class Measure(PortalRecord, Archivable):
     """A measure of success agreed with the organisations affected, such as the A&E 4-hour standard."""
 
     class Direction(models.TextChoices):
@@ -311,8 +303,6 @@ class Measure(Archivable):
             )
         ]
 
-    def get_absolute_url(self):
-        return reverse("measure-detail", args=[self.code])
 
     def editing_bodies(self):
         """Measures are agreed by both bodies: any member of staff may edit them."""
@@ -334,7 +324,7 @@ class Measure(Archivable):
             raise ValidationError({field: "The value must not be negative."})
 
 
-class Expectation(Archivable):
+class Expectation(PortalRecord, Archivable):
     """What a programme asks of an audience: the 'one voice' the bodies speak with."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
@@ -363,8 +353,6 @@ class Expectation(Archivable):
         ordering = ["programme__title", "measure__code", "start_date"]
         constraints = [end_not_before_start("expectation", end="due_date")]
 
-    def get_absolute_url(self):
-        return reverse("expectation-detail", args=[self.pk])
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -381,7 +369,7 @@ class Expectation(Archivable):
             self.measure.check_value(self.target, "target")
 
 
-class ProgrammeMeasure(models.Model):
+class ProgrammeMeasure(PortalRecord, models.Model):
     """How the success of a programme is measured, as agreed by the bodies."""
 
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
@@ -400,8 +388,6 @@ class ProgrammeMeasure(models.Model):
             models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")
         ]
 
-    def get_absolute_url(self):
-        return reverse("programme-measure-detail", args=[self.pk])
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -416,7 +402,7 @@ class ProgrammeMeasure(models.Model):
             self.measure.check_value(self.target, "target")
 
 
-class Measurement(models.Model):
+class Measurement(PortalRecord, models.Model):
     """One month's value of a measure, for a region or (no region) for England."""
 
     class Source(models.TextChoices):
@@ -451,8 +437,6 @@ class Measurement(models.Model):
             ),
         ]
 
-    def get_absolute_url(self):
-        return reverse("measurement-detail", args=[self.pk])
 
     def editing_bodies(self):
         """Measures are agreed by both bodies: any member of staff may edit them."""

@@ -1,6 +1,7 @@
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
+
+from nhs_joint.records import PortalRecord
 
 
 class RegionQuerySet(models.QuerySet):
@@ -8,7 +9,7 @@ class RegionQuerySet(models.QuerySet):
         return self.filter(active=True)
 
 
-class Region(models.Model):
+class Region(PortalRecord, models.Model):
     """An NHS England region. The seven joint NHSE/I regions are active; retired codes are kept inactive."""
 
     ods_code = models.CharField("ODS code", max_length=3, unique=True)
@@ -39,14 +40,12 @@ class Region(models.Model):
     def __str__(self):
         return self.short_name or self.name
 
-    def get_absolute_url(self):
-        return reverse("region-detail", args=[self.ods_code])
 
     def natural_key(self):
         return (self.ods_code,)
 
 
-class LocalHealthSystem(models.Model):
+class LocalHealthSystem(PortalRecord, models.Model):
     """A local health system: a sustainability and transformation partnership (STP) in 2018-19."""
 
     ods_code = models.CharField("ODS code", max_length=3, unique=True)
@@ -63,8 +62,6 @@ class LocalHealthSystem(models.Model):
     def __str__(self):
         return self.name
 
-    def get_absolute_url(self):
-        return reverse("local-system-detail", args=[self.ods_code])
 
     def natural_key(self):
         return (self.ods_code,)

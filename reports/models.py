@@ -4,11 +4,12 @@ import hashlib
 
 from django.conf import settings
 from django.db import models
-from django.urls import reverse
 from simple_history.models import HistoricalRecords
 
+from nhs_joint.records import PortalRecord
 
-class ReportRun(models.Model):
+
+class ReportRun(PortalRecord, models.Model):
     """One run of the consistency or the duplication report over the whole store."""
 
     class Kind(models.TextChoices):
@@ -48,8 +49,6 @@ class ReportRun(models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} report, run {self.pk}"
 
-    def get_absolute_url(self):
-        return reverse("report-detail", args=[self.pk])
 
     @property
     def is_finished(self):
@@ -62,7 +61,7 @@ def fingerprint_of(rule, records):
     return hashlib.sha256("|".join([rule, *keys]).encode()).hexdigest()
 
 
-class Finding(models.Model):
+class Finding(PortalRecord, models.Model):
     """A problem a rule found in one run."""
 
     class Severity(models.TextChoices):
@@ -101,8 +100,6 @@ class Finding(models.Model):
     def __str__(self):
         return f"{self.rule}: {self.message[:80]}"
 
-    def get_absolute_url(self):
-        return reverse("finding-detail", args=[self.pk])
 
     # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
     BODY_LOOKUPS = {
