@@ -29,7 +29,7 @@ user = get_user_model().objects.create_user("outage", password="a-long-password-
 user.groups.add(Group.objects.get(name="Staff"))
 session = SessionStore()
 session[SESSION_KEY] = str(user.pk)
-session[BACKEND_SESSION_KEY] = settings.AUTHENTICATION_BACKENDS[0]
+session[BACKEND_SESSION_KEY] = "django.contrib.auth.backends.ModelBackend"  # the backend a password sign-in uses
 session[HASH_SESSION_KEY] = user.get_session_auth_hash()
 session.create()
 print(session.session_key)
@@ -64,7 +64,9 @@ def eventually(call, wanted, tries=60):
 def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path):
     db_port, web_port = free_port(), free_port()
     url = f"postgres://postgres@127.0.0.1:{db_port}/portal_outage"
-    datadir = tmp_path / "postgres" / "data"
+    # The server the bootstrap starts here: this machine's installed PostgreSQL, in the test's own folder.
+    server = bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ))
+    assert server is not None, "the outage test needs the installed PostgreSQL server binaries"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
         "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
@@ -90,9 +92,10 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         page = f"http://127.0.0.1:{web_port}/programmes/"
 
         status, _, html = eventually(lambda: get(page, cookie), 200)
-        assert status == 200 and "Sign out" in html
+        log.flush()
+        assert status == 200 and "Sign out" in html, (tmp_path / "gunicorn.log").read_text()[-3000:]
 
-        assert bootstrap.stop_local_postgres(datadir)
+        assert bootstrap.stop_local_postgres(server)
         status, headers, html = get(page, cookie)
         assert status == 503, html[:500]
         assert int(headers.get("Retry-After", "0")) > 0
@@ -100,7 +103,7 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         assert "Internal Server Error" not in html
         assert get(f"http://127.0.0.1:{web_port}/healthz")[0] == 503
 
-        bootstrap.start_local_postgres(bootstrap.Database.from_url(url), datadir)
+        bootstrap.start_local_postgres(bootstrap.Database.from_url(url), server)
         status, _, html = eventually(lambda: get(page, cookie), 200)
         assert status == 200 and "Sign out" in html
     finally:
@@ -112,4 +115,4 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
                 web.kill()
         if log is not None:
             log.close()
-        bootstrap.stop_local_postgres(datadir)
+        bootstrap.stop_local_postgres(server)
