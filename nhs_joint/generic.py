@@ -17,6 +17,7 @@ from django.db.models import ProtectedError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.views import View
 
@@ -28,6 +29,34 @@ from .tables import Table
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
+COUNT_CAP = 1000  # lists count exactly up to here; beyond, "more than 1,000" (a count costs more than the page)
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts rows only up to a cap (or the page asked for, if further).
+
+    ``SELECT count(*) FROM (… LIMIT cap + 1)``: exact below the cap, and otherwise
+    ``capped`` with the count one past the limit, so that the page after the last
+    counted one is still offered. The count's order is dropped: it does not change how many.
+    """
+
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1):
+        super().__init__(object_list, per_page)
+        self.limit = max(cap, page * per_page)
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by()[: self.limit + 1].count()
+        self.capped = counted > self.limit
+        return counted
+
+
+def _page_number(value):
+    try:
+        return max(1, min(int(value), 10**6))
+    except (TypeError, ValueError):
+        return 1
 
 
 @dataclass
@@ -161,7 +190,7 @@ class ListPage(ResourceView):
         if request.GET.get("export") == "csv" and not filterset.errors:
             return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
 
-        paginator = Paginator(queryset, PAGE_SIZE)
+        paginator = CappedPaginator(queryset, PAGE_SIZE, cap=COUNT_CAP, page=_page_number(request.GET.get("page")))
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
