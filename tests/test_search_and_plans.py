@@ -186,3 +186,32 @@ class TestPlans:
         query = query.format(region=many_workstreams[0].ods_code)
         text = page_plan(MeasurementFilterSet, measurements, query)
         assert "Seq Scan on programmes_measurement" not in text, text
+
+
+class TestApiCount:
+    def api(self, user):
+        client = APIClient()
+        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        return client
+
+    def test_exact_up_to_the_cap_then_the_planners_estimate(self, staff, nhse, monkeypatch):
+        from nhs_joint import pagination
+
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        for i in range(30):
+            f.WorkstreamFactory(programme=programme, title=f"Workstream {i:02d}", body=nhse)
+        client = self.api(staff)
+        data = client.get("/api/v1/workstreams/?page_size=5").json()
+        assert (data["count"], data["count_exact"]) == (30, True)
+        monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+        monkeypatch.setattr(pagination.EstimatingPaginator.__init__, "__defaults__", (10, 1))
+        data = client.get("/api/v1/workstreams/?page_size=5").json()
+        assert data["count_exact"] is False and data["count"] >= 11 and len(data["results"]) == 5
+        assert data["next"]
+        last = client.get("/api/v1/workstreams/?page_size=5&page=6").json()
+        assert [w["title"] for w in last["results"]] == [f"Workstream {i}" for i in range(25, 30)]
+
+    def test_a_page_far_past_the_end_is_a_404_not_an_error(self, staff):
+        client = self.api(staff)
+        assert client.get("/api/v1/bodies/?page=835408618764371456").status_code == 404
+        assert client.get("/api/v1/workstreams/?page=999999999999999999&page_size=500").status_code == 404
