@@ -21,7 +21,7 @@ from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, history, merge, permissions
+from . import archive, conditional, history, merge, permissions
 from .registry import registry
 from .concurrency import version_of
 from .exports import export_table
@@ -173,6 +173,12 @@ class ListPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request):
+        # Answered 304 when the client's copy is current: nothing is read or drawn (nhs_joint/conditional.py).
+        # Lists draw reverse relations too (a region's director): the same kinds of record as a record's page.
+        models = conditional.related_models(self.resource.model, detail=True)
+        return conditional.respond(request, models, lambda: self.draw(request))
+
+    def draw(self, request):
         resource = self.resource
         show_archived = resource.archivable and request.GET.get("archived") == "yes"
         if show_archived:
@@ -236,6 +242,11 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
+        return conditional.respond(
+            request, conditional.related_models(self.resource.model, detail=True), lambda: self.draw(request, key)
+        )
+
+    def draw(self, request, key):
         obj = self.resource.get_object(key)
         if getattr(obj, "is_archived", False):
             # An archived record's page shows what it held when it was archived.
