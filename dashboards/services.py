@@ -48,6 +48,7 @@ class Chart:
     measure: Measure
     result: spc.SpcResult
     targets: list = field(default_factory=list)  # the programmes' agreed targets for this measure
+    key: str = ""  # the result's cache key: the same key, the same figures (and so the same drawing)
 
     @property
     def id(self):
@@ -171,7 +172,10 @@ def charts_for(measures, region, *, points_by_measure=None, months=DEFAULT_MONTH
     else:
         points = {(area, measure_id): series for measure_id, series in points_by_measure.items()}
     results = analyse_many(measures, points, [area])
-    return [Chart(measure, results[(area, measure.pk)]) for measure in measures]
+    return [
+        Chart(measure, results[(area, measure.pk)], key=_spc_key(measure, area, points.get((area, measure.pk), [])))
+        for measure in measures
+    ]
 
 
 def attention(chart):
