@@ -49,3 +49,19 @@ def test_another_person_or_query_never_shares_a_tag(client, staff, nhse):
     assert client.get("/programmes/?status=active")["ETag"] != etag
     client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
     assert client.get("/programmes/", HTTP_IF_NONE_MATCH=etag).status_code == 200
+
+
+def test_api_lists_answer_304_while_current(staff, nhse):
+    from rest_framework.authtoken.models import Token
+    from rest_framework.test import APIClient
+
+    workstream = f.WorkstreamFactory(title="Discharge to assess", body=nhse)
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    first = client.get("/api/v1/workstreams/")
+    etag = first["ETag"]
+    assert client.get("/api/v1/workstreams/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    workstream.title = "Discharge home first"
+    workstream.save()
+    changed = client.get("/api/v1/workstreams/", HTTP_IF_NONE_MATCH=etag)
+    assert changed.status_code == 200 and changed.json()["results"][0]["title"] == "Discharge home first"
