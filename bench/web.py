@@ -87,7 +87,6 @@ print(session.session_key, Token.objects.create(user=user).key)
 def prepare_scale(scale, keep):
     """bench/scale.py's England-scale data in this run's own database; a signed-in Staff user."""
     import psycopg2
-
     import scale as scale_data
 
     exists = False
