@@ -65,3 +65,16 @@ def test_api_lists_answer_304_while_current(staff, nhse):
     workstream.save()
     changed = client.get("/api/v1/workstreams/", HTTP_IF_NONE_MATCH=etag)
     assert changed.status_code == 200 and changed.json()["results"][0]["title"] == "Discharge home first"
+
+
+def test_the_users_list_follows_new_users(client, nhse):
+    admin = f.UserFactory(role="Administrator", bodies=[nhse])
+    client.force_login(admin)
+    first = client.get("/users/")
+    etag = first.get("ETag")
+    if etag is None:
+        return  # drawn every time: nothing to go stale
+    assert client.get("/users/", HTTP_IF_NONE_MATCH=etag).status_code == 304
+    f.UserFactory(role="Staff", bodies=[nhse], username="new.person")
+    again = client.get("/users/", HTTP_IF_NONE_MATCH=etag)
+    assert again.status_code == 200 and "new.person" in again.content.decode()
