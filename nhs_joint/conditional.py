@@ -42,8 +42,10 @@ def related_models(model, detail=False):
     return frozenset(first | second)
 
 
-def data_version(models):
-    """One query: the latest history id of each of ``models``; None when one of them keeps no history."""
+@lru_cache(maxsize=256)
+def _version_sql(models):
+    """The query of ``data_version`` for a frozenset of models (worked out once: reaching a model's
+    history manager builds a class each time), or None when one of them keeps no history."""
     tables = set()
     for model in models:
         if not has_history(model):
@@ -52,7 +54,14 @@ def data_version(models):
     if not tables:
         return None
     quote = connection.ops.quote_name
-    sql = " UNION ALL ".join(f"(SELECT max(history_id) FROM {quote(t)})" for t in sorted(tables))
+    return " UNION ALL ".join(f"(SELECT max(history_id) FROM {quote(t)})" for t in sorted(tables))
+
+
+def data_version(models):
+    """One query: the latest history id of each of ``models``; None when one of them keeps no history."""
+    sql = _version_sql(frozenset(models))
+    if sql is None:
+        return None
     with connection.cursor() as cursor:
         cursor.execute(sql)
         return tuple(row[0] for row in cursor.fetchall())
