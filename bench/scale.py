@@ -28,7 +28,8 @@ import psycopg2
 from psycopg2.extras import execute_values
 
 ROOT = Path(__file__).resolve().parents[1]
-DATABASE = os.environ.get("SCALE_DATABASE", "nhs_joint_scale")  # a name of its own where several people measure
+# Each engineer's benchmarks may run at once on one server: SCALE_DATABASE (or BENCH_DATABASE) names a database of its own.
+DATABASE = os.environ.get("SCALE_DATABASE") or os.environ.get("BENCH_DATABASE", "nhs_joint_scale")
 SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nhs_joint").rsplit("/", 1)[0]
 ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DATABASE_URL": f"{SERVER}/{DATABASE}"}
 
@@ -44,19 +45,21 @@ def connect(name):
     return psycopg2.connect(f"{SERVER}/{name}")
 
 
-def manage(*args):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=ENV, check=True, stdout=subprocess.DEVNULL)
+def manage(*args, env=None):
+    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env or ENV, check=True, stdout=subprocess.DEVNULL)
 
 
-def fresh_database():
+def fresh_database(database=None, env=None):
+    """Drop and build ``database`` (this run's own) from the migrations and load_reference."""
+    database = database or DATABASE
     admin = connect("postgres")
     admin.autocommit = True
     with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
+        cursor.execute(f"DROP DATABASE IF EXISTS {database} WITH (FORCE)")
+        cursor.execute(f"CREATE DATABASE {database}")
     admin.close()
-    manage("migrate", "--noinput")
-    manage("load_reference")
+    manage("migrate", "--noinput", env=env)
+    manage("load_reference", env=env)
 
 
 def ids(cursor, sql):
@@ -64,12 +67,12 @@ def ids(cursor, sql):
     return dict(cursor.fetchall())
 
 
-def generate(scale, seed=2019):
+def generate(scale, seed=2019, database=None):
     rng = random.Random(seed)
     n_programmes = int(2000 * scale)
     n_appointments = int(5000 * scale)
     months = int(375 * scale)  # 100 measures x 8 areas x months = 300,000 at full scale
-    connection = connect(DATABASE)
+    connection = connect(database or DATABASE)
     with connection, connection.cursor() as cursor:
         bodies = ids(cursor, "SELECT code, id FROM organisations_nationalbody")
         duties = ids(cursor, "SELECT slug, body_id FROM organisations_statutoryduty")

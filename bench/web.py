@@ -1,14 +1,19 @@
 """Throughput of the portal's pages and API lists against a bare Django view, under the same gunicorn.
 
     .venv/bin/python bench/web.py [--seconds 15] [--connections 8] [--rows 200]
+    .venv/bin/python bench/web.py --scale 1 [--keep] [--write docs/performance-web.md]
 
-It builds a database of its own (nhs_joint_bench, dropped first), starts
+It builds a database of its own (``--database``, or BENCH_DATABASE, else
+nhs_joint_bench; dropped first), with ``--rows`` programmes or, with ``--scale``,
+bench/scale.py's England-scale data at that scale (``--keep`` reuses the data a
+previous run left, after applying any new migrations), starts
 gunicorn with the portal's production-like settings (DEBUG off, persistent
 connections), signs a Staff user in, and loads each address with wrk (Debian
 package `wrk`) from this machine. It prints requests per second and each
 address's ratio to the bare "ok" view, measured in the same run, and writes
-them to bench/results/web-<date>.md. The bar: a signed-in 50-row list page
-with the full layout at least 10% of the bare view; API lists at least 15%.
+them to bench/results/web-<date>.md. The bars: a signed-in 50-row list page
+with the full layout at least 10% of the bare view; API lists at least 15%;
+search, filtered lists, a programme's page and the dashboards at least 5%.
 """
 
 import argparse
@@ -26,7 +31,7 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
-DATABASE = "nhs_joint_bench"
+DATABASE = os.environ.get("BENCH_DATABASE", "nhs_joint_bench")
 BASE_URL = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nhs_joint").rsplit("/", 1)[0]
 ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "bench.settings", "DATABASE_URL": f"{BASE_URL}/{DATABASE}"}
 
@@ -39,6 +44,68 @@ TARGETS = [
     ("programmes API list (50 rows, token)", "/api/v1/programmes/", "token", 0.15),
     ("workstreams API list (50 rows, token)", "/api/v1/workstreams/", "token", 0.15),
 ]
+
+# At England scale (bench/scale.py's data): every address of issue #15, each with its bar.
+SCALE_TARGETS = [
+    ("bare Django view", "/bench/ok", None, None),
+    ("programmes list page (50 rows)", "/programmes/", "session", 0.10),
+    ("workstreams list page (50 rows)", "/workstreams/", "session", 0.10),
+    ("workstreams search", "/workstreams/?q=discharge", "session", 0.05),
+    ("workstreams search, as typed", "/workstreams/?q=dischar", "session", 0.05),
+    ("workstreams of a region", "/workstreams/?region=Y56", "session", 0.05),
+    ("programme page", "/programmes/programme-1/", "session", 0.05),
+    ("regional dashboard", "/regions/Y56/", "session", 0.05),
+    ("national overview", "/regions/", "session", 0.05),
+    ("programmes API list (50 rows)", "/api/v1/programmes/", "token", 0.15),
+    ("workstreams API list (50 rows)", "/api/v1/workstreams/", "token", 0.15),
+    ("measurements API list (50 rows)", "/api/v1/measurements/", "token", 0.15),
+    ("workstreams API search", "/api/v1/workstreams/?q=discharge", "token", 0.05),
+    ("bare Django view, again", "/bench/ok", None, None),
+]
+
+SIGN_IN = """
+from django.contrib.auth.models import Group
+from django.contrib.sessions.backends.db import SessionStore
+from rest_framework.authtoken.models import Token
+from accounts.models import User
+from organisations.models import NationalBody
+user, _ = User.objects.get_or_create(username="bench.staff")
+user.set_password("bench-password-1")
+user.save()
+user.groups.add(Group.objects.get(name="Staff"))
+user.bodies.set(NationalBody.objects.filter(code__in=["NHSE", "NHSI"]))
+session = SessionStore()
+session["_auth_user_id"] = str(user.pk)
+session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
+session["_auth_user_hash"] = user.get_session_auth_hash()
+session.create()
+Token.objects.filter(user=user).delete()
+print(session.session_key, Token.objects.create(user=user).key)
+"""
+
+
+def prepare_scale(scale, keep):
+    """bench/scale.py's England-scale data in this run's own database; a signed-in Staff user."""
+    import psycopg2
+    import scale as scale_data
+
+    exists = False
+    if keep:
+        connection = psycopg2.connect(f"{BASE_URL}/postgres")
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
+            exists = cursor.fetchone() is not None
+        connection.close()
+    if exists:
+        manage("migrate", "--noinput")
+    else:
+        scale_data.fresh_database(DATABASE, env=ENV)
+        scale_data.generate(scale, database=DATABASE)
+    out = subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SIGN_IN], cwd=ROOT, env=ENV, check=True,
+        capture_output=True, text=True,
+    ).stdout.split()
+    return out[-2], out[-1]
 
 
 def manage(*args):
@@ -110,8 +177,20 @@ def wrk(url, headers, seconds, connections):
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
+    socket_errors = re.search(r"Socket errors: connect (\d+), read (\d+), write (\d+), timeout (\d+)", output)
+    errors = int(non_2xx.group(1)) if non_2xx else 0
+    if socket_errors:
+        errors += sum(int(n) for n in socket_errors.groups())
     p50 = re.search(r"50%\s+([\d.]+\w+)", output).group(1)
-    return rps, int(non_2xx.group(1)) if non_2xx else 0, p50
+    p99 = re.search(r"99%\s+([\d.]+\w+)", output).group(1)
+    return rps, errors, p50, p99
+
+
+def page_weight(url, headers):
+    request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))
+    with urllib.request.urlopen(request, timeout=60) as response:
+        assert response.status == 200, (url, response.status)
+        return len(response.read())
 
 
 def main():
@@ -120,11 +199,19 @@ def main():
     parser.add_argument("--connections", type=int, default=8)
     parser.add_argument("--rows", type=int, default=200, help="programmes to create (three workstreams each)")
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
+    parser.add_argument("--scale", type=float, help="bench/scale.py's England-scale data at this scale (1: full)")
+    parser.add_argument("--keep", action="store_true", help="with --scale: reuse the data a previous run left")
+    parser.add_argument("--write", help="also write the results, as Markdown, to this file")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is needed (Debian: apt-get install wrk)")
 
-    session, token = prepare(args.rows)
+    if args.scale:
+        session, token = prepare_scale(args.scale, args.keep)
+        targets = SCALE_TARGETS
+    else:
+        session, token = prepare(args.rows)
+        targets = TARGETS
     port = free_port()
     server = subprocess.Popen(
         [str(Path(sys.executable).parent / "gunicorn"), "nhs_joint.wsgi", "--bind", f"127.0.0.1:{port}",
@@ -144,42 +231,48 @@ def main():
             "session": [f"Cookie: sessionid={session}"],
             "token": [f"Authorization: Token {token}"],
         }
-        # Check every address answers 200 before timing it.
-        for _label, path, kind, _ in TARGETS:
-            request = urllib.request.Request(base + path, headers=dict(h.split(": ", 1) for h in headers[kind]))
-            with urllib.request.urlopen(request, timeout=10) as response:
-                assert response.status == 200, (path, response.status)
+        # Check every address answers 200 before timing it, and weigh it.
+        weights = {path: page_weight(base + path, headers[kind]) for _, path, kind, _ in targets}
         results = []
-        for label, path, kind, bar in TARGETS:
+        for label, path, kind, bar in targets:
             wrk(base + path, headers[kind], 3, args.connections)  # warm up every worker
-            rps, errors, p50 = wrk(base + path, headers[kind], args.seconds, args.connections)
-            results.append((label, path, rps, errors, p50, bar))
+            rps, errors, p50, p99 = wrk(base + path, headers[kind], args.seconds, args.connections)
+            results.append((label, path, rps, errors, p50, p99, weights[path], bar))
+            print(f"{label}: {rps:,.1f}/s p50 {p50} p99 {p99} {weights[path]:,} bytes, {errors} errors", flush=True)
     finally:
         server.terminate()
         server.wait(timeout=30)
 
-    bare = results[0][2]
+    # The bare view, measured first (and, at scale, again last): each ratio is to their mean.
+    bare_runs = [r[2] for r in results if r[1] == "/bench/ok"]
+    bare = sum(bare_runs) / len(bare_runs)
+    data = (f"bench/scale.py's data at scale {args.scale:g}" if args.scale
+            else f"{args.rows} programmes, {args.rows * 3} workstreams")
     lines = [
         f"# Web throughput, {dt.date.today():%-d %B %Y}",
         "",
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}, "
         f"gunicorn {args.workers} sync workers, wrk 2 threads {args.connections} connections "
-        f"{args.seconds}s per address on the same machine; {args.rows} programmes, {args.rows * 3} workstreams.",
+        f"{args.seconds}s per address on the same machine; {data}. Ratios are to the mean of the bare view's "
+        f"runs ({', '.join(f'{r:,.0f}' for r in bare_runs)} requests/s).",
         "",
-        "| address | requests/s | median latency | ratio to the bare view | bar | errors |",
-        "|---|---:|---:|---:|---:|---:|",
+        "| address | requests/s | median | p99 | ratio to the bare view | bar | page | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|",
     ]
     failed = False
-    for label, path, rps, errors, p50, bar in results:
+    for label, path, rps, errors, p50, p99, weight, bar in results:
         ratio = rps / bare
         verdict = "" if bar is None else (f"{bar:.0%} ✓" if ratio >= bar else f"{bar:.0%} ✗")
         failed |= bar is not None and ratio < bar
-        lines.append(f"| {label} `{path}` | {rps:,.0f} | {p50} | {ratio:.1%} | {verdict} | {errors} |")
+        lines.append(f"| {label} `{path}` | {rps:,.0f} | {p50} | {p99} | {ratio:.3f} | {verdict} | "
+                     f"{weight / 1024:,.0f} KB | {errors} |")
     report = "\n".join(lines) + "\n"
     print(report)
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"web-{dt.date.today():%Y-%m-%d}.md").write_text(report)
+    if args.write:
+        Path(args.write).write_text(report)
     return 1 if failed else 0
 
 

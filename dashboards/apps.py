@@ -1,4 +1,5 @@
 from django.apps import AppConfig
+from jinja2 import pass_environment
 
 
 class DashboardsConfig(AppConfig):
@@ -15,4 +16,7 @@ class DashboardsConfig(AppConfig):
 
         registry.add_navigation("Regions", "/regions/", 70)
         registry.add_api("regions", api.RegionViewSet, "region")
-        registry.template_globals.update(spc_svg=charts.render_svg, spc_summary=charts.summary)
+        registry.template_globals.update(
+            spc_svg=charts.render_svg, spc_summary=charts.summary,
+            drawn_chart=pass_environment(charts.chart_html), drawn_tag=pass_environment(charts.tag_html),
+        )

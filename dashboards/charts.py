@@ -298,3 +298,47 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         )
     parts.append("</g></svg>")
     return Markup("".join(parts))
+
+
+class DrawnOnce:
+    """Charts and icon tags drawn once per distinct input in this process, then reused.
+
+    A chart is a pure function of its SPC result (named by the result's cache key, which is a
+    digest of its figures), its title, unit and id; a tag of its icon. Drawing a chart and its
+    table costs far more than finding it here. Bounded: the map is emptied when full.
+    """
+
+    size = 512
+
+    def __init__(self):
+        self.html = {}
+
+    def get(self, key, draw):
+        html = self.html.get(key)
+        if html is None:
+            html = Markup(draw())
+            if len(self.html) >= self.size:
+                self.html.clear()
+            self.html[key] = html
+        return html
+
+
+_drawn = DrawnOnce()
+
+
+def chart_html(env, chart, title, unit, chart_id):
+    """The spc_chart macro's HTML for a dashboard Chart (templates/jinja2/regions/spc_chart.jinja)."""
+    if not chart.key:
+        return Markup(env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id))
+    return _drawn.get(
+        ("chart", chart.key, str(title), str(unit), chart_id),
+        lambda: env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id),
+    )
+
+
+def tag_html(env, macro, result):
+    """The variation or assurance tag (templates/jinja2/regions/icons.jinja): a function of the icon alone."""
+    icon = result.variation_icon if macro == "variation_tag" else result.assurance_icon
+    return _drawn.get(
+        ("tag", macro, icon), lambda: getattr(env.get_template("regions/icons.jinja").module, macro)(result)
+    )

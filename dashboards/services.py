@@ -2,20 +2,34 @@
 
 Every query here is set-based: a region with ten measures and five years of
 months costs the same number of queries as one with two measures and a year.
-The statistical process control figures are computed in Python from the one
-query that fetches the measurements (regions/spc.py).
+
+Bounded by design at England scale: the dashboard sums up every agreed measure
+in one line each, and draws the charts of a window of the latest months (24 by
+default, ``MONTH_CHOICES``) for the measures that most need attention
+(``INLINE_CHARTS`` at most); each measure's chart over any window, its whole
+history too, is on a page of its own. Long lists (delivery, expectations,
+appointments, findings) show their first rows and link to the full list.
+
+The statistical process control figures (regions/spc.py) are computed once per
+measure, area, window and data version, and kept in Django's cache: the data
+version is a digest of the very figures the window holds (and the measure's
+direction and standard), so a changed, added or removed figure gives a new key
+and the old result is never read again.
 """
 
+import hashlib
 from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
+from django.core.cache import cache
+from django.db import connection
 from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
 from nhs_joint.db import current_q
-from programmes.models import Expectation, Measure, Measurement, Programme, ProgrammeMeasure, RegionalDelivery
+from programmes.models import Expectation, Measure, Programme, ProgrammeMeasure, RegionalDelivery
 from regions import spc
 from regions.models import Region
 from reports.services import open_findings
@@ -35,34 +49,141 @@ class Chart:
     measure: Measure
     result: spc.SpcResult
     targets: list = field(default_factory=list)  # the programmes' agreed targets for this measure
+    key: str = ""  # the result's cache key: the same key, the same figures (and so the same drawing)
 
     @property
     def id(self):
         return f"chart-{self.measure.code}"
 
 
-def charts_for(measures, region, *, points_by_measure=None):
-    """One SPC chart per measure, for a region (None: England), from one query of measurements."""
+MONTH_CHOICES = (12, 24, 36, 60)  # the windows the dashboard offers; 24 unless chosen
+DEFAULT_MONTHS = 24
+CHART_MONTH_CHOICES = (12, 24, 36, 60, 120, None)  # a measure's own page; None: every month held
+INLINE_CHARTS = 6  # charts drawn on the dashboard itself; every measure's is a link away
+LIST_ROWS = 25  # rows of each long list on the dashboard; the full list is a link away
+SPC_CACHE_SECONDS = 24 * 60 * 60
+
+
+def months_choice(value, choices=MONTH_CHOICES, default=DEFAULT_MONTHS):
+    """The window asked for in a query string, if it is one of ``choices`` ("all": None), else None and False."""
+    if value in (None, ""):
+        return default, True
+    if value == "all" and None in choices:
+        return None, True
+    if value.isdigit() and int(value) in choices:
+        return int(value), True
+    return default, False
+
+
+def latest_points(measures, region, months, *, regions=None):
+    """Each measure's latest ``months`` figures (None: all), in one query read from the
+    (measure, region, month) index: {(region id or None, measure id): [(month, value), …]} by month.
+
+    ``regions`` (a list) reads those regions' series instead of ``region``'s alone.
+    """
+    measure_ids = [m.pk for m in measures]
+    areas = [r.pk for r in regions] if regions is not None else [region.pk if region else None]
+    points = defaultdict(list)
+    region_ids = [a for a in areas if a is not None]
+    if not measure_ids or not areas:
+        return points
+    limit = "LIMIT %s" if months else ""
+    series = f"""
+        SELECT month, value FROM programmes_measurement
+        WHERE measure_id = m.id AND {{area}} ORDER BY month DESC {limit}
+    """
+    parts, params = [], []
+    # Two branches, each an index scan per series: "region_id IS NOT DISTINCT FROM" would not use the index.
+    if region_ids:
+        parts.append(f"""SELECT a.id, m.id, x.month, x.value FROM unnest(%s::bigint[]) AS m(id)
+            CROSS JOIN unnest(%s::bigint[]) AS a(id)
+            CROSS JOIN LATERAL ({series.format(area="region_id = a.id")}) AS x""")
+        params += [measure_ids, region_ids] + ([months] if months else [])
+    if None in areas:
+        parts.append(f"""SELECT NULL::bigint, m.id, x.month, x.value FROM unnest(%s::bigint[]) AS m(id)
+            CROSS JOIN LATERAL ({series.format(area="region_id IS NULL")}) AS x""")
+        params += [measure_ids] + ([months] if months else [])
+    with connection.cursor() as cursor:
+        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", params)
+        for area_id, measure_id, month, value in cursor.fetchall():
+            points[(area_id, measure_id)].append((month, value))
+    return points
+
+
+def _spc_key(measure, area_id, points):
+    """The cache key of a series' analysis: measure, area and a digest of everything the result depends on."""
+    digest = hashlib.sha256(
+        repr((measure.direction, str(measure.standard), measure.comparator, settings.SPC_RUN_LENGTH,
+              [(m.isoformat(), str(v)) for m, v in points])).encode()
+    ).hexdigest()[:32]
+    return f"spc:v1:{measure.pk}:{area_id or 'eng'}:{len(points)}:{digest}"
+
+
+class _Recent(dict):
+    """This process's most recent results, in front of Django's cache: no unpickling of what it holds."""
+
+    size = 2048
+
+    def keep(self, values):
+        if len(self) + len(values) > self.size:
+            self.clear()
+        self.update(values)
+
+
+_recent = _Recent()
+
+
+def analyse_many(measures, points_by_area_measure, areas):
+    """{(area id, measure id): SpcResult} for every area and measure, from the cache where it holds them.
+
+    Results are shared by whoever reads them (templates only read): never change one.
+    """
+    keys = {}
+    for area_id in areas:
+        for measure in measures:
+            points = points_by_area_measure.get((area_id, measure.pk), [])
+            keys[(area_id, measure.pk)] = (_spc_key(measure, area_id, points), measure, points)
+    found = {key: _recent[key] for key, _, _ in keys.values() if key in _recent}
+    wanted = [key for key, _, _ in keys.values() if key not in found]
+    if wanted:
+        from_cache = cache.get_many(wanted)
+        _recent.keep(from_cache)
+        found.update(from_cache)
+    results, missing = {}, {}
+    for pair, (key, measure, points) in keys.items():
+        result = found.get(key)
+        if result is None:
+            result = spc.analyse(
+                points, direction=measure.direction, target=measure.standard,
+                target_comparator=measure.comparator or None, run_length=settings.SPC_RUN_LENGTH,
+            )
+            missing[key] = result
+        results[pair] = result
+    if missing:
+        cache.set_many(missing, SPC_CACHE_SECONDS)
+        _recent.keep(missing)
+    return results
+
+
+def charts_for(measures, region, *, points_by_measure=None, months=DEFAULT_MONTHS):
+    """One SPC chart per measure, for a region (None: England), over the latest ``months`` (None: all)."""
+    area = region.pk if region is not None else None
     if points_by_measure is None:
-        points_by_measure = defaultdict(list)
-        rows = (
-            Measurement.objects.filter(measure__in=measures, region=region)
-            .order_by("measure_id", "month")
-            .values_list("measure_id", "month", "value")
-        )
-        for measure_id, month, value in rows:
-            points_by_measure[measure_id].append((month, value))
-    charts = []
-    for measure in measures:
-        result = spc.analyse(
-            points_by_measure.get(measure.pk, []),
-            direction=measure.direction,
-            target=measure.standard,
-            target_comparator=measure.comparator or None,
-            run_length=settings.SPC_RUN_LENGTH,
-        )
-        charts.append(Chart(measure, result))
-    return charts
+        points = latest_points(measures, region, months)
+    else:
+        points = {(area, measure_id): series for measure_id, series in points_by_measure.items()}
+    results = analyse_many(measures, points, [area])
+    return [
+        Chart(measure, results[(area, measure.pk)], key=_spc_key(measure, area, points.get((area, measure.pk), [])))
+        for measure in measures
+    ]
+
+
+def attention(chart):
+    """How much a measure needs a look: special cause of concern first, then a failing target, then the rest."""
+    result = chart.result
+    concern = result.latest is not None and result.latest.variation == "concern"
+    return (0 if concern else 1, 0 if result.assurance_icon == "fail" else 1, chart.measure.code)
 
 
 def agreed_measures(region=None):
@@ -73,37 +194,58 @@ def agreed_measures(region=None):
     return list(Measure.objects.filter(pk__in=agreed.values("measure_id")).order_by("code"))
 
 
-def region_dashboard(region):
+def region_dashboard(region, months=DEFAULT_MONTHS):
+    """Everything the dashboard shows, in a number of queries that grows with neither the data nor ``months``."""
     today = timezone.localdate()
-    appointments = list(current_appointments(today).filter(region=region))
-    directors = [a for a in appointments if a.role == Appointment.Role.REGIONAL_DIRECTOR]
+    in_region = current_appointments(today).filter(region=region)
+    directors = list(in_region.filter(role=Appointment.Role.REGIONAL_DIRECTOR))
+    joint = in_region.annotate(bodies=Count("shares__body", distinct=True)).filter(bodies__gt=1)
+    joint_count = joint.count()
+    joint_appointments = list(joint[:LIST_ROWS])
+    rag = dict(
+        RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by()
+    )
+    # Red first, then amber, then green: the delivery that needs a look.
     deliveries = list(
         RegionalDelivery.objects.filter(region=region)
         .select_related("programme", "lead")
-        .order_by("programme__title")
+        .order_by("rag", "programme__title")[:LIST_ROWS]
     )
+    current = Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
+    expectation_count = current.count()
     expectations = list(
-        Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
-        .select_related("programme", "measure", "region", "issued_by")
-        .order_by("measure__code", "audience", "programme__title")
+        current.select_related("programme", "measure", "region", "issued_by")
+        .order_by("measure__code", "audience", "programme__title")[:LIST_ROWS]
     )
-    findings = list(open_findings().filter(region=region).order_by("rule", "-score", "pk"))
+    open_in_region = open_findings().filter(region=region)
+    finding_count = open_in_region.count()
+    findings = list(open_in_region.order_by("rule", "-score", "pk")[:LIST_ROWS])
     measures = agreed_measures(region)
-    charts = charts_for(measures, region)
-    rag = defaultdict(int)
-    for delivery in deliveries:
-        rag[delivery.rag] += 1
+    charts = charts_for(measures, region, months=months)
+    shown = sorted(charts, key=attention)[:INLINE_CHARTS]
     return {
         "directors": directors,
         "director": directors[0] if len(directors) == 1 else None,
-        "appointments": appointments,
-        "joint_appointments": [a for a in appointments if a.is_joint],
+        "joint_appointments": joint_appointments,
+        "joint_count": joint_count,
         "deliveries": deliveries,
+        "delivery_count": sum(rag.values()),
         "rag": [(choice, label, rag.get(choice, 0)) for choice, label in RegionalDelivery.Rag.choices],
         "expectations": expectations,
+        "expectation_count": expectation_count,
         "findings": findings,
+        "finding_count": finding_count,
         "charts": charts,
+        "inline_charts": shown,
+        "months": months,
+        "month_choices": MONTH_CHOICES,
+        "list_rows": LIST_ROWS,
     }
+
+
+def measure_chart(region, measure, months):
+    """One measure's chart for a region (None: England) over the latest ``months`` (None: every month held)."""
+    return charts_for([measure], region, months=months)[0]
 
 
 def headline_measures():
@@ -147,18 +289,12 @@ def national_overview():
     open_ = open_findings()
     findings = dict(open_.filter(region__in=regions).values_list("region_id").annotate(n=Count("pk")).order_by())
     measures = headline_measures()
-    points = defaultdict(list)
-    rows = (
-        Measurement.objects.filter(measure__in=measures, region__in=regions)
-        .order_by("region_id", "measure_id", "month")
-        .values_list("region_id", "measure_id", "month", "value")
-    )
-    for region_id, measure_id, month, value in rows:
-        points[(region_id, measure_id)].append((month, value))
+    # The headline measures over the dashboards' default window, from the same cache as the dashboards.
+    points = latest_points(measures, None, DEFAULT_MONTHS, regions=regions)
+    results = analyse_many(measures, points, [r.pk for r in regions])
     columns = []
     for region in regions:
-        by_measure = {m.pk: points.get((region.pk, m.pk), []) for m in measures}
-        charts = charts_for(measures, region, points_by_measure=by_measure)
+        charts = [Chart(m, results[(region.pk, m.pk)]) for m in measures]
         columns.append(
             RegionColumn(
                 region=region,

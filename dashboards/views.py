@@ -1,6 +1,7 @@
 """The regions (their dashboards and the national overview) and the home page: they read every app."""
 
 from django.db.models import Count, Prefetch
+from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 
@@ -8,7 +9,7 @@ from appointments.models import Appointment, AppointmentShare
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column
-from programmes.models import Programme
+from programmes.models import Measure, Programme
 from regions import filters
 from regions.models import Region
 
@@ -66,20 +67,66 @@ regions = Resource(
 )
 
 
+def region_or_404(key):
+    """The region alone: the dashboard gathers what it shows itself (the list's queryset prefetches every post)."""
+    region = Region.objects.filter(ods_code=key).first()
+    if region is None:
+        raise Http404("No region found.")
+    return region
+
+
+def _months_words(choices):
+    words = ["every month" if c is None else str(c) for c in choices]
+    return ", ".join(words[:-1]) + " or " + words[-1]
+
+
 class RegionDashboard(DetailPage):
     """A region's dashboard: its director, joint posts, delivery, expectations, findings and SPC charts."""
 
     def get(self, request, key):
-        region = regions.get_object(key)
-        context = dashboards.region_dashboard(region)
+        region = region_or_404(key)
+        months, valid = dashboards.months_choice(request.GET.get("months"))
+        context = dashboards.region_dashboard(region, months=months)
         context.update(
             region=region,
             page_title=f"{region} region",
             breadcrumbs=[{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
             can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
             local_systems=list(region.local_systems.order_by("name")),
+            months_error=None if valid else f"Choose months from {_months_words(dashboards.MONTH_CHOICES)}.",
         )
-        return render(request, "regions/dashboard.jinja", context)
+        return render(request, "regions/dashboard.jinja", context, status=200 if valid else 400)
+
+
+class RegionMeasureChart(DetailPage):
+    """One measure's chart for a region, over a window of months or every month held."""
+
+    def get(self, request, key, code):
+        region = region_or_404(key)
+        measure = Measure.objects.filter(code=code).first()
+        if measure is None:
+            raise Http404("No measure has this code.")
+        months, valid = dashboards.months_choice(request.GET.get("months"), choices=dashboards.CHART_MONTH_CHOICES)
+        chart = dashboards.measure_chart(region, measure, months)
+        return render(
+            request,
+            "regions/measure_chart.jinja",
+            {
+                "region": region,
+                "measure": measure,
+                "chart": chart,
+                "months": months,
+                "month_choices": dashboards.CHART_MONTH_CHOICES,
+                "months_error": None if valid else
+                f"Choose months from {_months_words(dashboards.CHART_MONTH_CHOICES)}.",
+                "page_title": f"{measure.name}, {region}",
+                "breadcrumbs": [
+                    {"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"},
+                    {"text": str(region), "href": region.get_absolute_url()},
+                ],
+            },
+            status=200 if valid else 400,
+        )
 
 
 def national_overview(request):
@@ -92,6 +139,10 @@ regions.extra_urls = [
     path("regions/", national_overview, name="region-overview"),
     # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
     re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
+    re_path(
+        r"^regions/(?P<key>[A-Za-z0-9]{3})/measures/(?P<code>[-a-zA-Z0-9_]+)/$",
+        RegionMeasureChart.as_view(resource=regions), name="region-measure-chart",
+    ),
 ]
 
 

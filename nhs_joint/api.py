@@ -20,7 +20,7 @@ from rest_framework.relations import MANY_RELATION_KWARGS
 from rest_framework.response import Response
 from rest_framework.views import exception_handler as drf_exception_handler
 
-from . import archive, failures, permissions
+from . import archive, conditional, failures, permissions
 from .concurrency import version_of
 from .history import entry_as_json, has_history, history_entries, history_queryset
 from .parsers import MAX_JSON_DEPTH, BoundedJSONParser, too_large
@@ -416,7 +416,15 @@ class HistoryMixin:
         return self.get_paginated_response(HistoryEntrySerializer(entries, many=True).data)
 
 
-class PortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
+class ConditionalListMixin:
+    """Lists answer 304 Not Modified to a client whose copy is current (nhs_joint/conditional.py)."""
+
+    def list(self, request, *args, **kwargs):
+        models = conditional.related_models(self.get_queryset().model, detail=True)
+        return conditional.respond(request, models, lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs))
+
+
+class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     """A resource: filters from the app's filterset, ETags on single records, all writes atomic.
 
     Bodies are JSON only: a form encoding cannot tell null from an empty string, nor carry nested shares.
@@ -541,7 +549,7 @@ class ArchivableViewSetMixin:
         return response
 
 
-class ReadOnlyPortalViewSet(HistoryMixin, SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyPortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     """Reference data (bodies, regions, local systems, organisations): loaded from ODS files, read here."""
 
     permission_classes = [PortalPermission]

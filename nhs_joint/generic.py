@@ -18,10 +18,11 @@ from django.db.models import ProtectedError
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
+from django.utils.functional import cached_property
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, exports, failures, history, merge, permissions
+from . import archive, conditional, exports, failures, history, merge, permissions
 from .concurrency import version_of
 from .exports import export_table
 from .registry import registry
@@ -29,6 +30,34 @@ from .tables import Table
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
+COUNT_CAP = 1000  # lists count exactly up to here; beyond, "more than 1,000" (a count costs more than the page)
+
+
+class CappedPaginator(Paginator):
+    """A paginator that counts rows only up to a cap (or the page asked for, if further).
+
+    ``SELECT count(*) FROM (… LIMIT cap + 1)``: exact below the cap, and otherwise
+    ``capped`` with the count one past the limit, so that the page after the last
+    counted one is still offered. The count's order is dropped: it does not change how many.
+    """
+
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1):
+        super().__init__(object_list, per_page)
+        self.limit = max(cap, page * per_page)
+        self.capped = False
+
+    @cached_property
+    def count(self):
+        counted = self.object_list.order_by()[: self.limit + 1].count()
+        self.capped = counted > self.limit
+        return counted
+
+
+def _page_number(value):
+    try:
+        return max(1, min(int(value), 10**6))
+    except (TypeError, ValueError):
+        return 1
 
 
 def resource_named(name):
@@ -153,6 +182,12 @@ class ListPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request):
+        # Answered 304 when the client's copy is current: nothing is read or drawn (nhs_joint/conditional.py).
+        # Lists draw reverse relations too (a region's director): the same kinds of record as a record's page.
+        models = conditional.related_models(self.resource.model, detail=True)
+        return conditional.respond(request, models, lambda: self.draw(request))
+
+    def draw(self, request):
         resource = self.resource
         show_archived = resource.archivable and request.GET.get("archived") == "yes"
         queryset, filterset = list_queryset(resource, request.GET, request.user, request=request)
@@ -163,7 +198,7 @@ class ListPage(ResourceView):
                 return exports.background(request, resource, request.GET)
             return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
 
-        paginator = Paginator(queryset, PAGE_SIZE)
+        paginator = CappedPaginator(queryset, PAGE_SIZE, cap=COUNT_CAP, page=_page_number(request.GET.get("page")))
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -224,6 +259,11 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
+        return conditional.respond(
+            request, conditional.related_models(self.resource.model, detail=True), lambda: self.draw(request, key)
+        )
+
+    def draw(self, request, key):
         obj = self.resource.get_object(key)
         if getattr(obj, "is_archived", False):
             # An archived record's page shows what it held when it was archived.

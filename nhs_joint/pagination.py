@@ -1,8 +1,41 @@
+import json
 import re
 
+from django.core.paginator import Paginator as DjangoPaginator
+from django.utils.functional import cached_property
 from rest_framework import exceptions, pagination
+from rest_framework.response import Response
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
+
+
+COUNT_CAP = 1000  # counted exactly up to here; beyond, PostgreSQL's estimate (an exact count costs more than the page)
+
+
+class EstimatingPaginator(DjangoPaginator):
+    """Counts exactly up to ``cap``: ``SELECT count(*) FROM (… LIMIT cap + 1)``. Beyond it, the count is the
+    planner's estimate of the rows (never less than the rows up to the page asked for), and ``exact`` is False."""
+
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1):
+        super().__init__(object_list, per_page)
+        self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
+        self.exact = True
+
+    @cached_property
+    def count(self):
+        if not hasattr(self.object_list, "order_by"):  # a list, not a queryset
+            return len(self.object_list)
+        unordered = self.object_list.order_by()
+        counted = unordered[: self.limit + 1].count()
+        if counted <= self.limit:
+            return counted
+        self.exact = False
+        return max(counted, self.estimate(unordered))
+
+    @staticmethod
+    def estimate(queryset):
+        plan = json.loads(queryset.values("pk").explain(format="json"))
+        return int(plan[0]["Plan"]["Plan Rows"])
 
 
 class Pagination(pagination.PageNumberPagination):
@@ -19,7 +52,35 @@ class Pagination(pagination.PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.check_query(request)
+        self.requested_page = int(request.query_params.get(self.page_query_param) or 1)
         return super().paginate_queryset(queryset, request, view)
+
+    def django_paginator_class(self, queryset, page_size):
+        return EstimatingPaginator(queryset, page_size, page=getattr(self, "requested_page", 1))
+
+    def get_paginated_response(self, data):
+        return Response({
+            "count": self.page.paginator.count,
+            "count_exact": self.page.paginator.exact,
+            "next": self.get_next_link(),
+            "previous": self.get_previous_link(),
+            "results": data,
+        })
+
+    def get_paginated_response_schema(self, schema):
+        answer = super().get_paginated_response_schema(schema)
+        answer["properties"]["count"]["description"] = (
+            f"The number of records, exact up to {COUNT_CAP:,}; beyond, PostgreSQL's estimate (see count_exact)."
+        )
+        answer["properties"] = {
+            "count": answer["properties"]["count"],
+            "count_exact": {
+                "type": "boolean",
+                "description": f"False when count is an estimate (more than {COUNT_CAP:,} records).",
+            },
+            **{k: v for k, v in answer["properties"].items() if k != "count"},
+        }
+        return answer
 
     def check_query(self, request):
         errors = {}

@@ -1,7 +1,7 @@
 import django_filters
 from django.db.models import Q
 
-from nhs_joint.filters import PortalFilterSet
+from nhs_joint.filters import PortalFilterSet, RelatedChoiceFilter
 from regions.filters import region_filter
 
 from .models import NationalBody, Organisation
@@ -9,8 +9,8 @@ from .models import NationalBody, Organisation
 
 def body_filter(field_name, label="Body"):
     """Filter by a national body's code (NHSE, NHSI); through a many-to-many, each record once."""
-    return django_filters.ModelChoiceFilter(
-        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label, distinct=True
+    return RelatedChoiceFilter(
+        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label
     )
 
 

@@ -30,6 +30,7 @@ def programme_filter():
 
 class ProgrammeFilterSet(PortalFilterSet):
     search_fields = ("title", "summary", "description", "theme")
+    search_vector = "search_vector"  # programmes/migrations/0004_search_vectors.py
     code_fields = ("slug",)
     status = django_filters.MultipleChoiceFilter(choices=Programme.Status.choices)
     integration_stage = django_filters.MultipleChoiceFilter(choices=Programme.IntegrationStage.choices)
@@ -74,6 +75,7 @@ class RegionalDeliveryFilterSet(PortalFilterSet):
 
 class WorkstreamFilterSet(PortalFilterSet):
     search_fields = ("title", "description")
+    search_vector = "search_vector"
     programme = programme_filter()
     body = body_filter("body", label="Owning body")
     region = region_filter("regions")
@@ -93,6 +95,7 @@ class WorkstreamFilterSet(PortalFilterSet):
 
 class ExpectationFilterSet(PortalFilterSet):
     search_fields = ("wording",)
+    search_vector = "search_vector"
     programme = programme_filter()
     issued_by = body_filter("issued_by", label="Issued by")
     audience = django_filters.MultipleChoiceFilter(choices=Audience.choices)

@@ -103,6 +103,9 @@ class Programme(PortalRecord, Archivable):
     class Meta:
         ordering = ["title"]
         constraints = [end_not_before_start("programme")]
+        # Live records in the lists' orders (the live manager hides archived ones): a page of 50 is read from
+        # the index, and a workstream list walks programmes by title, then each one's workstreams by title.
+        indexes = [models.Index(fields=["title"], name="programme_title_live", condition=Q(archived_at__isnull=True))]
 
     def __str__(self):
         return self.title
@@ -234,6 +237,11 @@ class Workstream(PortalRecord, Archivable):
 
     class Meta:
         ordering = ["programme__title", "title"]
+        # (programme, title) is indexed by its unique constraint; the search vector by migration 0004.
+        indexes = [
+            models.Index(fields=["start_date"], name="workstream_start_live", condition=Q(archived_at__isnull=True)),
+            models.Index(fields=["body", "start_date"], name="workstream_body_start_live", condition=Q(archived_at__isnull=True)),
+        ]
         constraints = [
             end_not_before_start("workstream"),
             models.UniqueConstraint(fields=["programme", "title"], name="workstream_unique_title_per_programme"),
@@ -351,6 +359,10 @@ class Expectation(PortalRecord, Archivable):
 
     class Meta:
         ordering = ["programme__title", "measure__code", "start_date"]
+        indexes = [
+            models.Index(fields=["programme", "measure", "start_date"], name="expectation_order_live", condition=Q(archived_at__isnull=True)),
+            models.Index(fields=["region", "start_date", "due_date"], name="expectation_region_live", condition=Q(archived_at__isnull=True)),
+        ]
         constraints = [end_not_before_start("expectation", end="due_date")]
 
 
@@ -423,6 +435,8 @@ class Measurement(PortalRecord, models.Model):
 
     class Meta:
         ordering = ["measure__code", "region__name", "month"]
+        # (measure, region, month) is indexed by its unique constraint: a measure's series, a region's filter.
+        indexes = [models.Index(fields=["region", "month"], name="measurement_region_month")]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "region", "month"],

@@ -1,6 +1,6 @@
 import django_filters
 
-from nhs_joint.filters import PortalFilterSet
+from nhs_joint.filters import PortalFilterSet, RelatedChoiceFilter
 
 from .models import LocalHealthSystem, Region
 
@@ -9,8 +9,8 @@ def region_filter(field_name="region", label="Region", england=False):
     """Filter by a region's ODS code; with ``england``, the code ``ENG`` picks records for all England."""
     if england:
         return django_filters.CharFilter(field_name=field_name, method="filter_region_or_england", label=label)
-    return django_filters.ModelChoiceFilter(
-        field_name=field_name, to_field_name="ods_code", queryset=Region.objects.all(), label=label, distinct=True
+    return RelatedChoiceFilter(
+        field_name=field_name, to_field_name="ods_code", queryset=Region.objects.all(), label=label
     )
 
 

@@ -163,3 +163,73 @@ def test_the_dashboard_and_overview_show_the_open_findings_of_the_latest_run(cli
     assert "An old finding" not in html and "Decided already" not in html
     overview = client.get("/regions/").content.decode()
     assert 'nhsuk-table__cell--numeric">1</td>' in overview
+
+
+class TestBoundedDashboard:
+    """At England scale the dashboard stays bounded: a line per measure, a few charts over a window, the rest a link away."""
+
+    def test_every_measure_has_a_line_and_only_a_few_are_charted(self, client, world):
+        from dashboards.services import INLINE_CHARTS
+
+        add_measures(world, INLINE_CHARTS + 3, 30)
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/").content.decode()
+        for m in range(INLINE_CHARTS + 3):
+            assert f"/regions/Y56/measures/m{m}/?months=24" in html
+        assert html.count("class=\"portal-spc\"") == INLINE_CHARTS
+        assert "latest 24 months" in html
+
+    def test_the_window_is_a_bounded_choice(self, client, world):
+        add_measures(world, 1, 40)
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/?months=12").content.decode()
+        assert "12 months shown" in html and "40 months" not in html
+        for bad in ("7", "all", "-1", "24x", "9" * 30):
+            response = client.get("/regions/Y56/", {"months": bad})
+            assert response.status_code == 400, bad
+            assert "Choose months from 12, 24, 36 or 60." in response.content.decode()
+
+    def test_queries_do_not_grow_with_the_window(self, client, world):
+        add_measures(world, 3, 60)
+        client.force_login(world["staff"])
+        assert queries(client, "/regions/Y56/?months=12") == queries(client, "/regions/Y56/?months=60")
+
+    def test_a_measures_chart_over_every_month_is_on_its_own_page(self, client, world):
+        add_measures(world, 1, 40)
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/measures/m0/?months=all").content.decode()
+        assert "40 months shown" in html and html.count("class=\"portal-spc\"") == 1
+        assert client.get("/regions/Y56/measures/m0/?months=12").status_code == 200
+        assert client.get("/regions/Y56/measures/m0/?months=13").status_code == 400
+        assert client.get("/regions/Y56/measures/nope/").status_code == 404
+
+    def test_long_lists_show_their_first_rows_and_link_to_the_rest(self, client, world):
+        from dashboards.services import LIST_ROWS
+
+        for i in range(LIST_ROWS + 2):
+            programme = f.ProgrammeFactory(title=f"Programme {i:03d}", bodies=[world["nhse"]])
+            f.RegionalDeliveryFactory(programme=programme, region=world["london"], rag="green")
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/").content.decode()
+        assert f"{LIST_ROWS + 3} programmes are delivered here" in html
+        assert "/regional-deliveries/?region=Y56" in html
+        assert "Programme 000" in html and f"Programme {LIST_ROWS + 1:03d}" not in html
+
+    def test_spc_results_are_computed_once_per_data_version(self, client, world, monkeypatch):
+        from regions import spc
+
+        add_measures(world, 2, 24)
+        client.force_login(world["staff"])
+        calls = []
+        real = spc.analyse
+        monkeypatch.setattr(spc, "analyse", lambda points, **kw: calls.append(len(points)) or real(points, **kw))
+        client.get("/regions/Y56/")
+        first = len(calls)
+        client.get("/regions/Y56/")
+        assert len(calls) == first  # read from the cache
+        latest = Measurement.objects.filter(measure__code="m1", region=world["london"]).order_by("-month").first()
+        latest.value = 99
+        latest.save()
+        html = client.get("/regions/Y56/").content.decode()
+        assert len(calls) == first + 1  # only the changed measure, for the changed area
+        assert "99%" in html or ">99<" in html or "99 " in html
