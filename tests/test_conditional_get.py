@@ -52,12 +52,11 @@ def test_another_person_or_query_never_shares_a_tag(client, staff, nhse):
 
 
 def test_api_lists_answer_304_while_current(staff, nhse):
-    from rest_framework.authtoken.models import Token
     from rest_framework.test import APIClient
 
     workstream = f.WorkstreamFactory(title="Discharge to assess", body=nhse)
     client = APIClient()
-    client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
     first = client.get("/api/v1/workstreams/")
     etag = first["ETag"]
     assert client.get("/api/v1/workstreams/", HTTP_IF_NONE_MATCH=etag).status_code == 304

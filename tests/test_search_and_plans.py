@@ -8,7 +8,6 @@ generate_series, then ANALYZE (never ``enable_seqscan = off``, which would prove
 import pytest
 from django.db import connection
 from django.http import QueryDict
-from rest_framework.authtoken.models import Token
 from rest_framework.test import APIClient
 
 from nhs_joint import generic
@@ -76,7 +75,7 @@ class TestSearch:
         f.WorkstreamFactory(title="Discharge to assess", body=nhse)
         f.WorkstreamFactory(title="Winter planning", body=nhse)
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=staff).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
         data = client.get("/api/v1/workstreams/?q=dischar").json()
         assert [w["title"] for w in data["results"]] == ["Discharge to assess"]
 
@@ -191,7 +190,7 @@ class TestPlans:
 class TestApiCount:
     def api(self, user):
         client = APIClient()
-        client.credentials(HTTP_AUTHORIZATION=f"Token {Token.objects.create(user=user).key}")
+        client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(user)}")
         return client
 
     def test_exact_up_to_the_cap_then_the_planners_estimate(self, staff, nhse, monkeypatch):

@@ -69,7 +69,14 @@ def test_history_reads_in_words_and_passes_axe(new_page, world):
 
     # On a phone the table scrolls in its own region instead of widening the page.
     page.set_viewport_size({"width": 360, "height": 740})
-    assert page.evaluate("document.documentElement.scrollWidth") <= 360
+    try:
+        # Laid out again at the new width (a loaded machine may take a moment).
+        page.wait_for_function("document.documentElement.scrollWidth <= 360", timeout=10_000)
+    except Exception:
+        wide = page.evaluate("""() => [...document.querySelectorAll('body *')]
+            .filter(e => e.getBoundingClientRect().right > 361)
+            .slice(0, 8).map(e => e.tagName + '.' + e.className + ' ' + Math.round(e.getBoundingClientRect().right))""")
+        pytest.fail(f"the history page is wider than a phone: {wide}")
     assert_accessible(page, "history on a phone")
 
 
