@@ -68,5 +68,7 @@ def test_every_page_of_every_resource_answers(client, everyone, resource):
         response = client.get(url)
         assert response.status_code == 200, (url, response.status_code)
         assert b"<title>" in response.content
+        policy = response.get("Content-Security-Policy", "")
+        assert "script-src 'self' 'nonce-" in policy and "unsafe-inline" not in policy, url
     exported = client.get(resource.list_url() + "?export=csv")
     assert exported.status_code == 200 and exported["Content-Type"].startswith("text/csv")
