@@ -462,7 +462,7 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
                 )
             # Lock the row, then compare: two writers cannot both pass the check.
             # (No ordering and no joins: FOR UPDATE cannot lock the nullable side of an outer join.)
-            list(type(instance).objects.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
+            list(type(instance)._base_manager.select_for_update().filter(pk=instance.pk).order_by().values_list("pk"))
             # Bad input is answered 400 whatever the version; good input only if the version still matches.
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)

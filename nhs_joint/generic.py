@@ -321,7 +321,7 @@ class EditPage(ResourceView):
             return self.create(request)
         with transaction.atomic():
             # Lock the row, then read it: two saves cannot both merge into the same version.
-            list(self.resource.model.objects.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
+            list(self.resource.model._base_manager.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
             obj = self.get_object(key)
             current = version_of(obj)
             submitted_version = request.POST.get(VERSION_FIELD, "")
