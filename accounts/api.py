@@ -26,10 +26,13 @@ class AuthTokenSerializer(serializers.Serializer):
     username = TextField(write_only=True, max_length=150)
     password = TextField(write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"})
     name = TextField(
-        required=False, max_length=100,
+        required=False,
+        max_length=100,
         help_text="The device or program the token is for, as you will see it in your list of tokens.",
     )
-    token = serializers.CharField(read_only=True, help_text="Send it as `Authorization: Token <token>`. Shown only once.")
+    token = serializers.CharField(
+        read_only=True, help_text="Send it as `Authorization: Token <token>`. Shown only once."
+    )
     expiry = serializers.DateTimeField(read_only=True, help_text="When the token stops working.")
 
     def validate(self, attrs):
@@ -70,19 +73,27 @@ class TokenView(APIView):
         request=AuthTokenSerializer,
         responses={
             200: AuthTokenSerializer,
-            400: OpenApiResponse(ValidationErrorSerializer, description="A field is missing, or the username and "
-                                 "password do not match an active account."),
-            403: OpenApiResponse(ErrorSerializer, description="The password is a one-time password: change it in the "
-                                 "portal first."),
+            400: OpenApiResponse(
+                ValidationErrorSerializer,
+                description="A field is missing, or the username and password do not match an active account.",
+            ),
+            403: OpenApiResponse(
+                ErrorSerializer, description="The password is a one-time password: change it in the portal first."
+            ),
             415: OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json)."),
-            429: OpenApiResponse(ErrorSerializer, description="Too many failed sign-ins for this account or address: "
-                                 "try again after the time given (also in Retry-After, in seconds)."),
+            429: OpenApiResponse(
+                ErrorSerializer,
+                description="Too many failed sign-ins for this account or address: "
+                "try again after the time given (also in Retry-After, in seconds).",
+            ),
         },
     )
     def post(self, request, *args, **kwargs):
         serializer = AuthTokenSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
-        record, token = ApiToken.issue(serializer.validated_data["user"], name=serializer.validated_data.get("name", ""))
+        record, token = ApiToken.issue(
+            serializer.validated_data["user"], name=serializer.validated_data.get("name", "")
+        )
         return Response(AuthTokenSerializer({"token": token, "expiry": record.expires, "name": record.name}).data)
 
     @extend_schema(

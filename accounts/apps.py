@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class AccountsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'accounts'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "accounts"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.

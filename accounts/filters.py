@@ -18,8 +18,13 @@ class UserFilterSet(PortalFilterSet):
     region = region_filter()
     is_active = django_filters.BooleanFilter(label="Active")
     ordering = django_filters.OrderingFilter(
-        fields=(("username", "username"), ("last_name", "last_name"), ("email", "email"),
-                ("region__name", "region"), ("is_active", "is_active"))
+        fields=(
+            ("username", "username"),
+            ("last_name", "last_name"),
+            ("email", "email"),
+            ("region__name", "region"),
+            ("is_active", "is_active"),
+        )
     )
 
     class Meta:

@@ -13,7 +13,9 @@ class UserForm(PortalModelForm):
 
     role = forms.ChoiceField(choices=[(r, r) for r in Role.ALL], widget=forms.RadioSelect, label="Role")
     bodies = forms.ModelMultipleChoiceField(
-        queryset=NationalBody.objects.all(), widget=forms.CheckboxSelectMultiple, label="Bodies",
+        queryset=NationalBody.objects.all(),
+        widget=forms.CheckboxSelectMultiple,
+        label="Bodies",
         help_text="Tick both for a joint appointment.",
     )
 

@@ -51,9 +51,16 @@ def lockout_response(request, original_response=None, credentials=None):
     if request.path.startswith("/api/"):
         response = JsonResponse({"detail": message(until), "retry_after": int(retry_after)}, status=429)
     else:
-        response = render(request, "accounts/locked_out.jinja", {
-            "page_title": "Too many failed sign-ins", "message": message(until), "until": time_of_day(until),
-        }, status=429)
+        response = render(
+            request,
+            "accounts/locked_out.jinja",
+            {
+                "page_title": "Too many failed sign-ins",
+                "message": message(until),
+                "until": time_of_day(until),
+            },
+            status=429,
+        )
     response["Retry-After"] = retry_after
     return response
 

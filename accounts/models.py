@@ -40,7 +40,8 @@ class User(PortalRecord, AbstractUser):
     )
 
     credentials_version = models.PositiveIntegerField(
-        default=0, editable=False,
+        default=0,
+        editable=False,
         help_text="Raised whenever the account's sign-ins must end: every session signed before is refused.",
     )
 
@@ -71,8 +72,10 @@ class User(PortalRecord, AbstractUser):
         if not self.credentials_version:  # as Django's own: sessions from before this field keep working
             return super()._get_session_auth_hash(secret=secret)
         return salted_hmac(
-            "accounts.User.get_session_auth_hash", f"{self.password}:{self.credentials_version}",
-            secret=secret, algorithm="sha256",
+            "accounts.User.get_session_auth_hash",
+            f"{self.password}:{self.credentials_version}",
+            secret=secret,
+            algorithm="sha256",
         ).hexdigest()
 
     def save(self, *args, **kwargs):
@@ -88,7 +91,6 @@ class User(PortalRecord, AbstractUser):
         super().save(*args, **kwargs)
         if end_credentials:
             self.api_tokens.all().delete()
-
 
     def editing_bodies(self):
         return None
@@ -156,8 +158,11 @@ class ApiToken(models.Model):
         now = now or timezone.now()
         token = secrets.token_urlsafe(32)
         record = cls.objects.create(
-            user=user, name=(name or "API client")[:100], prefix=token[: cls.PREFIX_LENGTH],
-            digest=cls.digest_of(token), created=now,
+            user=user,
+            name=(name or "API client")[:100],
+            prefix=token[: cls.PREFIX_LENGTH],
+            digest=cls.digest_of(token),
+            created=now,
             expires=now + datetime.timedelta(days=settings.API_TOKEN_DAYS),
         )
         # Bounded: a person keeps at most API_TOKENS_PER_USER tokens; expired ones go, then the oldest.

@@ -106,10 +106,17 @@ class RefusedView(View):
         if not enabled():
             raise Http404
         refusal = request.session.get(REFUSAL) or {"reason": "failed", "email": ""}
-        return render(request, "accounts/nhs_identity_refused.jinja", {
-            "page_title": {
-                "unknown": "You do not have an account yet",
-                "deactivated": "Your account is deactivated",
-            }.get(refusal["reason"], "You could not be signed in"),
-            "reason": refusal["reason"], "email": refusal["email"], "provider_name": settings.OIDC_PROVIDER_NAME,
-        }, status=403)
+        return render(
+            request,
+            "accounts/nhs_identity_refused.jinja",
+            {
+                "page_title": {
+                    "unknown": "You do not have an account yet",
+                    "deactivated": "Your account is deactivated",
+                }.get(refusal["reason"], "You could not be signed in"),
+                "reason": refusal["reason"],
+                "email": refusal["email"],
+                "provider_name": settings.OIDC_PROVIDER_NAME,
+            },
+            status=403,
+        )

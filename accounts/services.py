@@ -5,9 +5,30 @@ import secrets
 from django.db import transaction
 
 WORDS = (
-    "amber", "beacon", "cedar", "delta", "ember", "falcon", "garnet", "harbour", "indigo", "juniper", "kestrel",
-    "lantern", "meadow", "nimbus", "orchard", "pebble", "quartz", "river", "saffron", "thistle", "umber", "valley",
-    "willow", "yarrow",
+    "amber",
+    "beacon",
+    "cedar",
+    "delta",
+    "ember",
+    "falcon",
+    "garnet",
+    "harbour",
+    "indigo",
+    "juniper",
+    "kestrel",
+    "lantern",
+    "meadow",
+    "nimbus",
+    "orchard",
+    "pebble",
+    "quartz",
+    "river",
+    "saffron",
+    "thistle",
+    "umber",
+    "valley",
+    "willow",
+    "yarrow",
 )
 
 

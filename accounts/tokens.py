@@ -12,7 +12,9 @@ from .models import ApiToken, User
 
 class NewTokenForm(forms.Form):
     name = forms.CharField(
-        label="Device or program", max_length=100, required=False,
+        label="Device or program",
+        max_length=100,
+        required=False,
         help_text="For example, “Laptop” or “Monthly figures script”: to tell your tokens apart.",
         error_messages={"max_length": "Enter a name of 100 characters or fewer."},
     )
@@ -26,21 +28,32 @@ class YourTokensView(View):
     """
 
     def get(self, request, form=None, status=200):
-        return render(request, "accounts/tokens.jinja", {
-            "page_title": "Your API tokens",
-            "tokens": ApiToken.objects.filter(user=request.user),
-            "form": form or NewTokenForm(),
-            "form_has_errors": bool(form and form.errors),
-        }, status=status)
+        return render(
+            request,
+            "accounts/tokens.jinja",
+            {
+                "page_title": "Your API tokens",
+                "tokens": ApiToken.objects.filter(user=request.user),
+                "form": form or NewTokenForm(),
+                "form_has_errors": bool(form and form.errors),
+            },
+            status=status,
+        )
 
     def post(self, request):
         form = NewTokenForm(request.POST)
         if not form.is_valid():
             return self.get(request, form=form, status=400)
         record, token = ApiToken.issue(request.user, name=form.cleaned_data["name"])
-        return render(request, "accounts/new_token.jinja", {
-            "page_title": "Your new API token", "record": record, "token": token,
-        })
+        return render(
+            request,
+            "accounts/new_token.jinja",
+            {
+                "page_title": "Your new API token",
+                "record": record,
+                "token": token,
+            },
+        )
 
 
 class RevokeYourTokenView(View):

@@ -12,7 +12,8 @@ urlpatterns = [
     path("accounts/tokens/", tokens.YourTokensView.as_view(), name="your-tokens"),
     path("accounts/tokens/<int:pk>/revoke/", tokens.RevokeYourTokenView.as_view(), name="your-token-revoke"),
     path("users/<int:pk>/tokens/revoke/", tokens.RevokeUserTokenView.as_view(), name="user-tokens-revoke"),
-    path("users/<int:pk>/tokens/<int:token_pk>/revoke/", tokens.RevokeUserTokenView.as_view(),
-         name="user-token-revoke"),
+    path(
+        "users/<int:pk>/tokens/<int:token_pk>/revoke/", tokens.RevokeUserTokenView.as_view(), name="user-token-revoke"
+    ),
     *views.users.urls(),
 ]

@@ -108,22 +108,32 @@ class OneTimePasswordView(View):
 
     def get(self, request, pk):
         user = get_object_or_404(User, pk=pk)
-        return render(request, "accounts/confirm.jinja", {
-            "page_title": f"Set a one-time password for {user.username}",
-            "subject": user,
-            "text": "They will sign in with it once and must then choose their own. Their current password "
-                    "stops working now.",
-            "button_text": "Set a one-time password",
-            "breadcrumbs": users.breadcrumbs(user),
-        })
+        return render(
+            request,
+            "accounts/confirm.jinja",
+            {
+                "page_title": f"Set a one-time password for {user.username}",
+                "subject": user,
+                "text": "They will sign in with it once and must then choose their own. Their current password "
+                "stops working now.",
+                "button_text": "Set a one-time password",
+                "breadcrumbs": users.breadcrumbs(user),
+            },
+        )
 
     def post(self, request, pk):
         user = get_object_or_404(User, pk=pk)
         password = services.set_one_time_password(user, by=request.user)
-        return render(request, "accounts/one_time_password.jinja", {
-            "page_title": f"One-time password for {user.username}", "subject": user, "password": password,
-            "breadcrumbs": users.breadcrumbs(user),
-        })
+        return render(
+            request,
+            "accounts/one_time_password.jinja",
+            {
+                "page_title": f"One-time password for {user.username}",
+                "subject": user,
+                "password": password,
+                "breadcrumbs": users.breadcrumbs(user),
+            },
+        )
 
 
 class ActivationView(View):
@@ -137,13 +147,22 @@ class ActivationView(View):
         user = get_object_or_404(User, pk=pk)
         verb = "Reactivate" if self.active else "Deactivate"
         text = (
-            "They will be able to sign in again." if self.active
+            "They will be able to sign in again."
+            if self.active
             else "They will no longer be able to sign in. Their name stays in the history of what they changed."
         )
-        return render(request, "accounts/confirm.jinja", {
-            "page_title": f"{verb} {user.username}", "subject": user, "text": text, "button_text": verb,
-            "warning": not self.active, "breadcrumbs": users.breadcrumbs(user),
-        })
+        return render(
+            request,
+            "accounts/confirm.jinja",
+            {
+                "page_title": f"{verb} {user.username}",
+                "subject": user,
+                "text": text,
+                "button_text": verb,
+                "warning": not self.active,
+                "breadcrumbs": users.breadcrumbs(user),
+            },
+        )
 
     def post(self, request, pk):
         user = get_object_or_404(User, pk=pk)

@@ -52,13 +52,20 @@ class ShareSerializer(PortalModelSerializer):
 class AppointmentSerializer(ModelRulesSerializer):
     person = NaturalKeyField(slug_field="email", queryset=Person.objects.all(), key_name="email")
     region = NaturalKeyField(
-        slug_field="ods_code", queryset=Region.objects.all(), allow_null=True, required=False, key_name="region ODS code"
+        slug_field="ods_code",
+        queryset=Region.objects.all(),
+        allow_null=True,
+        required=False,
+        key_name="region ODS code",
     )
     # The programme is named by its slug; its model is reached through the relation, as appointments sit
     # below programmes and do not import them.
     programme = NaturalKeyField(
-        slug_field="slug", queryset=Appointment._meta.get_field("programme").related_model._default_manager.all(),
-        allow_null=True, required=False, key_name="programme slug",
+        slug_field="slug",
+        queryset=Appointment._meta.get_field("programme").related_model._default_manager.all(),
+        allow_null=True,
+        required=False,
+        key_name="programme slug",
     )
     # One share per body: a handful at most, each looked up on its own.
     shares = ShareSerializer(many=True, max_length=10)
@@ -67,7 +74,16 @@ class AppointmentSerializer(ModelRulesSerializer):
     class Meta:
         model = Appointment
         fields = [
-            "id", "person", "title", "role", "region", "programme", "start_date", "end_date", "shares", "joint",
+            "id",
+            "person",
+            "title",
+            "role",
+            "region",
+            "programme",
+            "start_date",
+            "end_date",
+            "shares",
+            "joint",
         ]
 
     def validate_shares(self, shares):

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class AppointmentsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'appointments'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "appointments"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.

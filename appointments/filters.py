@@ -29,8 +29,14 @@ class AppointmentFilterSet(PortalFilterSet):
     programme = django_filters.CharFilter(field_name="programme__slug", label="Programme (slug)")
     person = django_filters.CharFilter(field_name="person__email", lookup_expr="iexact", label="Person (email)")
     ordering = django_filters.OrderingFilter(
-        fields=(("person__name", "person"), ("title", "title"), ("role", "role"), ("region__name", "region"),
-                ("start_date", "start_date"), ("end_date", "end_date"))
+        fields=(
+            ("person__name", "person"),
+            ("title", "title"),
+            ("role", "role"),
+            ("region__name", "region"),
+            ("start_date", "start_date"),
+            ("end_date", "end_date"),
+        )
     )
 
     class Meta:
@@ -40,9 +46,7 @@ class AppointmentFilterSet(PortalFilterSet):
     def filter_joint(self, queryset, name, value):
         if value is None:
             return queryset
-        joint_ids = (
-            Appointment.objects.filter(shares__body__code="NHSE").filter(shares__body__code="NHSI").values("pk")
-        )
+        joint_ids = Appointment.objects.filter(shares__body__code="NHSE").filter(shares__body__code="NHSI").values("pk")
         return queryset.filter(pk__in=joint_ids) if value else queryset.exclude(pk__in=joint_ids)
 
     def filter_current(self, queryset, name, value):

@@ -37,7 +37,6 @@ class Person(PortalRecord, Archivable):
     def natural_key(self):
         return (self.email,)
 
-
     def editing_bodies(self):
         """The bodies of the posts the person holds: someone in NHS England-only posts is NHS England's to edit
         (a joint post makes them either body's); someone holding no post, any member of staff's."""
@@ -45,9 +44,11 @@ class Person(PortalRecord, Archivable):
             return None
         from organisations.models import NationalBody
 
-        bodies = list(NationalBody.objects.filter(
-            shares__appointment__person=self, shares__appointment__archived_at__isnull=True
-        ).distinct())
+        bodies = list(
+            NationalBody.objects.filter(
+                shares__appointment__person=self, shares__appointment__archived_at__isnull=True
+            ).distinct()
+        )
         return bodies or None
 
     def save(self, *args, **kwargs):
@@ -126,7 +127,6 @@ class Appointment(PortalRecord, Archivable):
 
     def __str__(self):
         return f"{self.person}: {self.title}"
-
 
     def editing_bodies(self):
         """The bodies whose staff may edit this appointment: those that share it."""

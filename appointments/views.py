@@ -51,9 +51,16 @@ def person_detail(person, request):
     return {
         "sections": [
             section(
-                "appointments", "Appointments",
-                [Column("title", "Post", link=True), Column("role"), Column("region", getter=lambda a: a.region or "National"),
-                 Column("shares", getter=shares_text), Column("start_date", "Start"), Column("end_date", "End")],
+                "appointments",
+                "Appointments",
+                [
+                    Column("title", "Post", link=True),
+                    Column("role"),
+                    Column("region", getter=lambda a: a.region or "National"),
+                    Column("shares", getter=shares_text),
+                    Column("start_date", "Start"),
+                    Column("end_date", "End"),
+                ],
                 list(person.appointments.all()),
             )
         ]

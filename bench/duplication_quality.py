@@ -48,12 +48,16 @@ def main():
     finally:
         connection.creation.destroy_test_db(old_name, verbosity=0)
     tiers = result["recall_by_tier"]
-    print(f"development set: {len(data['workstreams'])} workstreams, {len(data['positive_pairs'])} pairs to find, "
-          f"{len(data['near_misses'])} near misses")
-    print(f"thresholds: DUPLICATE_WORK_THRESHOLD {settings.DUPLICATE_WORK_THRESHOLD}, "
-          f"DUPLICATE_WORK_MUTUAL_THRESHOLD {settings.DUPLICATE_WORK_MUTUAL_THRESHOLD}, "
-          f"DUPLICATE_WORK_MUTUAL_MIN_TERMS {settings.DUPLICATE_WORK_MUTUAL_MIN_TERMS}, "
-          f"DUPLICATE_WORK_NEIGHBOURS {settings.DUPLICATE_WORK_NEIGHBOURS}")
+    print(
+        f"development set: {len(data['workstreams'])} workstreams, {len(data['positive_pairs'])} pairs to find, "
+        f"{len(data['near_misses'])} near misses"
+    )
+    print(
+        f"thresholds: DUPLICATE_WORK_THRESHOLD {settings.DUPLICATE_WORK_THRESHOLD}, "
+        f"DUPLICATE_WORK_MUTUAL_THRESHOLD {settings.DUPLICATE_WORK_MUTUAL_THRESHOLD}, "
+        f"DUPLICATE_WORK_MUTUAL_MIN_TERMS {settings.DUPLICATE_WORK_MUTUAL_MIN_TERMS}, "
+        f"DUPLICATE_WORK_NEIGHBOURS {settings.DUPLICATE_WORK_NEIGHBOURS}"
+    )
     print(f"reported {result['found']} workstream pairs, {result['true']} of them in the set")
     print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}")
     print("recall by tier: " + ", ".join(f"{tier} {value:.3f}" for tier, value in tiers.items()))
@@ -63,8 +67,10 @@ def main():
     print(f"duplication report: {seconds:.2f} s")
     print("| precision | recall | easy | medium | hard | F1 | near misses reported |")
     print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(f"| {result['precision']:.2f} | {result['recall']:.2f} | {tiers['easy']:.2f} | {tiers['medium']:.2f} | "
-          f"{tiers['hard']:.2f} | {result['f1']:.2f} | {len(result['near_misses_reported'])} |")
+    print(
+        f"| {result['precision']:.2f} | {result['recall']:.2f} | {tiers['easy']:.2f} | {tiers['medium']:.2f} | "
+        f"{tiers['hard']:.2f} | {result['f1']:.2f} | {len(result['near_misses_reported'])} |"
+    )
 
 
 if __name__ == "__main__":

@@ -33,7 +33,172 @@ DATABASE = os.environ.get("SCALE_DATABASE") or os.environ.get("BENCH_DATABASE", 
 SERVER = os.environ.get("DATABASE_URL", "postgres://postgres@127.0.0.1:5432/nhs_joint").rsplit("/", 1)[0]
 ENV = {**os.environ, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DATABASE_URL": f"{SERVER}/{DATABASE}"}
 
-VOCABULARY = ["access", "acute", "admissions", "adult", "advice", "agency", "alliance", "ambulance", "anticipatory", "assessment", "assurance", "audit", "autism", "bed", "bereavement", "budget", "cancer", "capacity", "capital", "cardiology", "care", "carers", "case", "children", "chronic", "clinical", "clinicians", "coding", "commissioning", "community", "complaints", "consultant", "continuity", "contract", "coordination", "coronary", "costs", "crisis", "data", "day", "deficit", "delayed", "dementia", "dental", "dermatology", "diabetes", "diagnostic", "digital", "discharge", "district", "domiciliary", "early", "efficiency", "elective", "emergency", "endoscopy", "engagement", "equality", "estates", "evaluation", "evidence", "frailty", "funding", "general", "governance", "guidance", "health", "hospital", "imaging", "improvement", "incentives", "inclusion", "infection", "information", "inpatient", "integrated", "intervention", "learning", "length", "liaison", "local", "maternity", "medicines", "mental", "midwifery", "model", "monitoring", "musculoskeletal", "neonatal", "network", "nursing", "obesity", "occupational", "oncology", "operational", "ophthalmology", "orthopaedic", "outcomes", "outpatient", "oversight", "paediatric", "palliative", "pathway", "patient", "payment", "peer", "performance", "pharmacy", "physiotherapy", "planning", "population", "practice", "prevention", "primary", "procurement", "productivity", "provider", "quality", "radiology", "recovery", "referral", "regional", "rehabilitation", "reporting", "respiratory", "review", "risk", "rota", "safeguarding", "safety", "screening", "secondary", "self", "service", "sickness", "social", "specialised", "staffing", "standards", "stroke", "support", "surgery", "sustainability", "system", "targets", "technology", "telehealth", "theatre", "therapy", "training", "transformation", "transport", "triage", "trust", "urgent", "vaccination", "variation", "virtual", "waiting", "ward", "weekend", "wellbeing", "winter", "workforce"]
+VOCABULARY = [
+    "access",
+    "acute",
+    "admissions",
+    "adult",
+    "advice",
+    "agency",
+    "alliance",
+    "ambulance",
+    "anticipatory",
+    "assessment",
+    "assurance",
+    "audit",
+    "autism",
+    "bed",
+    "bereavement",
+    "budget",
+    "cancer",
+    "capacity",
+    "capital",
+    "cardiology",
+    "care",
+    "carers",
+    "case",
+    "children",
+    "chronic",
+    "clinical",
+    "clinicians",
+    "coding",
+    "commissioning",
+    "community",
+    "complaints",
+    "consultant",
+    "continuity",
+    "contract",
+    "coordination",
+    "coronary",
+    "costs",
+    "crisis",
+    "data",
+    "day",
+    "deficit",
+    "delayed",
+    "dementia",
+    "dental",
+    "dermatology",
+    "diabetes",
+    "diagnostic",
+    "digital",
+    "discharge",
+    "district",
+    "domiciliary",
+    "early",
+    "efficiency",
+    "elective",
+    "emergency",
+    "endoscopy",
+    "engagement",
+    "equality",
+    "estates",
+    "evaluation",
+    "evidence",
+    "frailty",
+    "funding",
+    "general",
+    "governance",
+    "guidance",
+    "health",
+    "hospital",
+    "imaging",
+    "improvement",
+    "incentives",
+    "inclusion",
+    "infection",
+    "information",
+    "inpatient",
+    "integrated",
+    "intervention",
+    "learning",
+    "length",
+    "liaison",
+    "local",
+    "maternity",
+    "medicines",
+    "mental",
+    "midwifery",
+    "model",
+    "monitoring",
+    "musculoskeletal",
+    "neonatal",
+    "network",
+    "nursing",
+    "obesity",
+    "occupational",
+    "oncology",
+    "operational",
+    "ophthalmology",
+    "orthopaedic",
+    "outcomes",
+    "outpatient",
+    "oversight",
+    "paediatric",
+    "palliative",
+    "pathway",
+    "patient",
+    "payment",
+    "peer",
+    "performance",
+    "pharmacy",
+    "physiotherapy",
+    "planning",
+    "population",
+    "practice",
+    "prevention",
+    "primary",
+    "procurement",
+    "productivity",
+    "provider",
+    "quality",
+    "radiology",
+    "recovery",
+    "referral",
+    "regional",
+    "rehabilitation",
+    "reporting",
+    "respiratory",
+    "review",
+    "risk",
+    "rota",
+    "safeguarding",
+    "safety",
+    "screening",
+    "secondary",
+    "self",
+    "service",
+    "sickness",
+    "social",
+    "specialised",
+    "staffing",
+    "standards",
+    "stroke",
+    "support",
+    "surgery",
+    "sustainability",
+    "system",
+    "targets",
+    "technology",
+    "telehealth",
+    "theatre",
+    "therapy",
+    "training",
+    "transformation",
+    "transport",
+    "triage",
+    "trust",
+    "urgent",
+    "vaccination",
+    "variation",
+    "virtual",
+    "waiting",
+    "ward",
+    "weekend",
+    "wellbeing",
+    "winter",
+    "workforce",
+]
 AUDIENCES = ["providers", "commissioners", "local_systems"]
 
 
@@ -46,7 +211,9 @@ def connect(name):
 
 
 def manage(*args, env=None):
-    subprocess.run([sys.executable, "manage.py", *args], cwd=ROOT, env=env or ENV, check=True, stdout=subprocess.DEVNULL)
+    subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env or ENV, check=True, stdout=subprocess.DEVNULL
+    )
 
 
 def fresh_database(database=None, env=None):
@@ -86,22 +253,46 @@ def generate(scale, seed=2019, database=None):
         rows = []
         for i in range(n_programmes):
             accountable = "NHSE" if i % 2 else "NHSI"
-            rows.append((
-                f"{sentence(rng, 3).capitalize()} programme {i}", f"programme-{i}", sentence(rng, 12),
-                sentence(rng, 30), rng.choice(["urgent-care", "elective", "quality", "finance", "systems"]),
-                rng.choice(["separate", "aligned", "one_team"]), "active" if i % 10 else "approved",
-                dt.date(2018, 4, 1) + dt.timedelta(days=rng.randrange(0, 700)), None, 1, bodies[accountable],
-                nhse_duty if accountable == "NHSE" else nhsi_duty,
-            ))
-        execute_values(cursor, """INSERT INTO programmes_programme (title, slug, summary, description, theme,
-            integration_stage, status, start_date, end_date, version, accountable_body_id, duty_id) VALUES %s""", rows)
+            rows.append(
+                (
+                    f"{sentence(rng, 3).capitalize()} programme {i}",
+                    f"programme-{i}",
+                    sentence(rng, 12),
+                    sentence(rng, 30),
+                    rng.choice(["urgent-care", "elective", "quality", "finance", "systems"]),
+                    rng.choice(["separate", "aligned", "one_team"]),
+                    "active" if i % 10 else "approved",
+                    dt.date(2018, 4, 1) + dt.timedelta(days=rng.randrange(0, 700)),
+                    None,
+                    1,
+                    bodies[accountable],
+                    nhse_duty if accountable == "NHSE" else nhsi_duty,
+                )
+            )
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_programme (title, slug, summary, description, theme,
+            integration_stage, status, start_date, end_date, version, accountable_body_id, duty_id) VALUES %s""",
+            rows,
+        )
         cursor.execute("SELECT id, accountable_body_id, start_date FROM programmes_programme ORDER BY id")
         programmes = cursor.fetchall()
-        execute_values(cursor, "INSERT INTO programmes_programme_bodies (programme_id, nationalbody_id) VALUES %s",
-                       [(p, b) for p, b, _ in programmes] + [(p, bodies["NHSE"] if b == bodies["NHSI"] else bodies["NHSI"])
-                                                              for k, (p, b, _) in enumerate(programmes) if k % 3 == 0])
-        execute_values(cursor, """INSERT INTO programmes_boardapproval (programme_id, body_id, decision, date,
-            minute_reference) VALUES %s""", [(p, b, "approved", s - dt.timedelta(days=14), "B1") for p, b, s in programmes])
+        execute_values(
+            cursor,
+            "INSERT INTO programmes_programme_bodies (programme_id, nationalbody_id) VALUES %s",
+            [(p, b) for p, b, _ in programmes]
+            + [
+                (p, bodies["NHSE"] if b == bodies["NHSI"] else bodies["NHSI"])
+                for k, (p, b, _) in enumerate(programmes)
+                if k % 3 == 0
+            ],
+        )
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_boardapproval (programme_id, body_id, decision, date,
+            minute_reference) VALUES %s""",
+            [(p, b, "approved", s - dt.timedelta(days=14), "B1") for p, b, s in programmes],
+        )
 
         # Workstreams: ten per programme; one in a hundred a near-copy of another programme's.
         rows, texts = [], []
@@ -117,13 +308,22 @@ def generate(scale, seed=2019, database=None):
                 texts.append((title, description))
                 # Titles are unique within a programme: number the parts.
                 rows.append((p, f"{title}, part {k + 1}", description, b, [rng.choice(AUDIENCES)], start, None))
-        execute_values(cursor, """INSERT INTO programmes_workstream (programme_id, title, description, body_id,
-            audiences, start_date, end_date) VALUES %s""", rows, page_size=2000)
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_workstream (programme_id, title, description, body_id,
+            audiences, start_date, end_date) VALUES %s""",
+            rows,
+            page_size=2000,
+        )
         cursor.execute("SELECT id FROM programmes_workstream ORDER BY id")
         workstreams = [w for (w,) in cursor.fetchall()]
         links = [(w, r) for w in workstreams for r in rng.sample(regions, rng.randint(0, 3))]
-        execute_values(cursor, "INSERT INTO programmes_workstream_regions (workstream_id, region_id) VALUES %s",
-                       links, page_size=5000)
+        execute_values(
+            cursor,
+            "INSERT INTO programmes_workstream_regions (workstream_id, region_id) VALUES %s",
+            links,
+            page_size=5000,
+        )
 
         # Regional delivery for every active programme in every region.
         cursor.execute("""INSERT INTO programmes_regionaldelivery (programme_id, region_id, rag, note, updated)
@@ -131,35 +331,79 @@ def generate(scale, seed=2019, database=None):
             FROM programmes_programme p CROSS JOIN regions_region r WHERE p.status = 'active' AND r.active""")
 
         # Measures (100), measurements per active region and England, and agreed measures and expectations.
-        execute_values(cursor, """INSERT INTO programmes_measure (code, name, unit, direction, standard, comparator)
-            VALUES %s""", [(f"scale-{m}", f"Scale measure {m}", "percent", "higher", 90, ">=") for m in range(100)])
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_measure (code, name, unit, direction, standard, comparator)
+            VALUES %s""",
+            [(f"scale-{m}", f"Scale measure {m}", "percent", "higher", 90, ">=") for m in range(100)],
+        )
         cursor.execute("SELECT id FROM programmes_measure WHERE code LIKE 'scale-%%' ORDER BY id")
         measures = [m for (m,) in cursor.fetchall()]
-        cursor.execute("""INSERT INTO programmes_measurement (measure_id, region_id, month, value, source)
+        cursor.execute(
+            """INSERT INTO programmes_measurement (measure_id, region_id, month, value, source)
             SELECT m.id, r.id, (date '1995-01-01' + make_interval(months => g))::date,
                    round((80 + random() * 15)::numeric, 1), 'generated'
             FROM programmes_measure m
             CROSS JOIN (SELECT id FROM regions_region WHERE active UNION ALL SELECT NULL) r
             CROSS JOIN generate_series(0, %s - 1) g
-            WHERE m.code LIKE 'scale-%%'""", [months])
-        execute_values(cursor, """INSERT INTO programmes_programmemeasure (programme_id, measure_id, target, agreed_on)
-            VALUES %s""", [(p, rng.choice(measures), 90, s) for p, _, s in programmes])
+            WHERE m.code LIKE 'scale-%%'""",
+            [months],
+        )
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_programmemeasure (programme_id, measure_id, target, agreed_on)
+            VALUES %s""",
+            [(p, rng.choice(measures), 90, s) for p, _, s in programmes],
+        )
         today = dt.date.today()
-        execute_values(cursor, """INSERT INTO programmes_expectation (programme_id, issued_by_id, audience, region_id,
+        execute_values(
+            cursor,
+            """INSERT INTO programmes_expectation (programme_id, issued_by_id, audience, region_id,
             measure_id, comparator, target, start_date, due_date, wording) VALUES %s""",
-            [(p, b, rng.choice(AUDIENCES), rng.choice(regions + [None]), rng.choice(measures), ">=",
-              rng.choice([85, 90, 95]), dt.date(2018, 4, 1), today + dt.timedelta(days=400), sentence(rng, 10))
-             for p, b, _ in programmes for _ in range(2)], page_size=2000)
+            [
+                (
+                    p,
+                    b,
+                    rng.choice(AUDIENCES),
+                    rng.choice(regions + [None]),
+                    rng.choice(measures),
+                    ">=",
+                    rng.choice([85, 90, 95]),
+                    dt.date(2018, 4, 1),
+                    today + dt.timedelta(days=400),
+                    sentence(rng, 10),
+                )
+                for p, b, _ in programmes
+                for _ in range(2)
+            ],
+            page_size=2000,
+        )
 
         # People and appointments, most joint, some single-body.
-        execute_values(cursor, "INSERT INTO appointments_person (name, email) VALUES %s",
-                       [(f"Person {i}", f"person{i}@example.nhs.uk") for i in range(n_appointments)])
+        execute_values(
+            cursor,
+            "INSERT INTO appointments_person (name, email) VALUES %s",
+            [(f"Person {i}", f"person{i}@example.nhs.uk") for i in range(n_appointments)],
+        )
         cursor.execute("SELECT id FROM appointments_person ORDER BY id")
         people = [p for (p,) in cursor.fetchall()]
         roles = ["programme_director", "national_director", "other"]
-        execute_values(cursor, """INSERT INTO appointments_appointment (person_id, title, role, region_id, start_date,
-            end_date) VALUES %s""", [(person, f"{sentence(rng, 3).title()} lead", rng.choice(roles),
-                                      rng.choice(regions + [None]), dt.date(2019, 4, 1), None) for person in people])
+        execute_values(
+            cursor,
+            """INSERT INTO appointments_appointment (person_id, title, role, region_id, start_date,
+            end_date) VALUES %s""",
+            [
+                (
+                    person,
+                    f"{sentence(rng, 3).title()} lead",
+                    rng.choice(roles),
+                    rng.choice(regions + [None]),
+                    dt.date(2019, 4, 1),
+                    None,
+                )
+                for person in people
+            ],
+        )
         cursor.execute("SELECT id FROM appointments_appointment ORDER BY id")
         appointments = [a for (a,) in cursor.fetchall()]
         shares = []
@@ -168,11 +412,20 @@ def generate(scale, seed=2019, database=None):
                 shares += [(a, bodies["NHSE"], 50), (a, bodies["NHSI"], 50)]
             else:
                 shares.append((a, bodies[rng.choice(["NHSE", "NHSI"])], 100))
-        execute_values(cursor, "INSERT INTO appointments_appointmentshare (appointment_id, body_id, fte_percent) VALUES %s",
-                       shares, page_size=5000)
+        execute_values(
+            cursor,
+            "INSERT INTO appointments_appointmentshare (appointment_id, body_id, fte_percent) VALUES %s",
+            shares,
+            page_size=5000,
+        )
         cursor.execute("ANALYZE")
         counts = {}
-        for table in ("programmes_programme", "programmes_workstream", "appointments_appointment", "programmes_measurement"):
+        for table in (
+            "programmes_programme",
+            "programmes_workstream",
+            "appointments_appointment",
+            "programmes_measurement",
+        ):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     connection.close()
@@ -198,10 +451,15 @@ print("RESULT " + json.dumps(out))
 
 def time_reports():
     output = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", TIMER], cwd=ROOT, env=ENV, check=True, capture_output=True, text=True
+        [sys.executable, "manage.py", "shell", "-c", TIMER],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT "):])
+    return json.loads(line[len("RESULT ") :])
 
 
 def cpu():
@@ -224,8 +482,11 @@ def main():
         built = time.perf_counter() - started
         timings = time_reports()
         results.append((scale, counts, built, timings))
-        print(f"scale {scale}: {counts} built in {built:.0f}s; "
-              + "; ".join(f"{k} {v['seconds']}s {v['status']} (peak {v['peak_mb']} MB)" for k, v in timings.items()), flush=True)
+        print(
+            f"scale {scale}: {counts} built in {built:.0f}s; "
+            + "; ".join(f"{k} {v['seconds']}s {v['status']} (peak {v['peak_mb']} MB)" for k, v in timings.items()),
+            flush=True,
+        )
 
     lines = [
         f"Measured {dt.date.today():%-d %B %Y} on {platform.machine()}, {os.cpu_count()} cores ({cpu()}), "
@@ -244,8 +505,11 @@ def main():
         )
     if len(results) >= 2:
         half, full = results[-2][3]["duplication"]["seconds"], results[-1][3]["duplication"]["seconds"]
-        lines += ["", f"Doubling the data from the last two scales multiplied the duplication report's time by "
-                      f"{full / half:.2f} (the bar: at most 2.3)."]
+        lines += [
+            "",
+            f"Doubling the data from the last two scales multiplied the duplication report's time by "
+            f"{full / half:.2f} (the bar: at most 2.3).",
+        ]
     report = "\n".join(lines) + "\n"
     print(report)
     if args.write:

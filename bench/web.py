@@ -102,8 +102,12 @@ def prepare_scale(scale, keep):
         scale_data.fresh_database(DATABASE, env=ENV)
         scale_data.generate(scale, database=DATABASE)
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", SIGN_IN], cwd=ROOT, env=ENV, check=True,
-        capture_output=True, text=True,
+        [sys.executable, "manage.py", "shell", "-c", SIGN_IN],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     return out[-2], out[-1]
 
@@ -158,8 +162,12 @@ session.create()
 print(session.session_key, ApiToken.issue(user, name="Benchmark")[1])
 """
     out = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", script], cwd=ROOT, env=ENV, check=True,
-        capture_output=True, text=True,
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=ENV,
+        check=True,
+        capture_output=True,
+        text=True,
     ).stdout.split()
     return out[-2], out[-1]
 
@@ -214,9 +222,19 @@ def main():
         targets = TARGETS
     port = free_port()
     server = subprocess.Popen(
-        [str(Path(sys.executable).parent / "gunicorn"), "nhs_joint.wsgi", "--bind", f"127.0.0.1:{port}",
-         "--workers", str(args.workers), "--no-control-socket", "--log-level", "warning"],
-        cwd=ROOT, env=ENV,
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "nhs_joint.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(args.workers),
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=ENV,
     )
     base = f"http://127.0.0.1:{port}"
     try:
@@ -246,8 +264,11 @@ def main():
     # The bare view, measured first (and, at scale, again last): each ratio is to their mean.
     bare_runs = [r[2] for r in results if r[1] == "/bench/ok"]
     bare = sum(bare_runs) / len(bare_runs)
-    data = (f"bench/scale.py's data at scale {args.scale:g}" if args.scale
-            else f"{args.rows} programmes, {args.rows * 3} workstreams")
+    data = (
+        f"bench/scale.py's data at scale {args.scale:g}"
+        if args.scale
+        else f"{args.rows} programmes, {args.rows * 3} workstreams"
+    )
     lines = [
         f"# Web throughput, {dt.date.today():%-d %B %Y}",
         "",
@@ -264,8 +285,10 @@ def main():
         ratio = rps / bare
         verdict = "" if bar is None else (f"{bar:.0%} ✓" if ratio >= bar else f"{bar:.0%} ✗")
         failed |= bar is not None and ratio < bar
-        lines.append(f"| {label} `{path}` | {rps:,.0f} | {p50} | {p99} | {ratio:.3f} | {verdict} | "
-                     f"{weight / 1024:,.0f} KB | {errors} |")
+        lines.append(
+            f"| {label} `{path}` | {rps:,.0f} | {p50} | {p99} | {ratio:.3f} | {verdict} | "
+            f"{weight / 1024:,.0f} KB | {errors} |"
+        )
     report = "\n".join(lines) + "\n"
     print(report)
     out = ROOT / "bench" / "results"

@@ -17,6 +17,8 @@ class DashboardsConfig(AppConfig):
         registry.add_navigation("Regions", "/regions/", 70)
         registry.add_api("regions", api.RegionViewSet, "region")
         registry.template_globals.update(
-            spc_svg=charts.render_svg, spc_summary=charts.summary,
-            drawn_chart=pass_environment(charts.chart_html), drawn_tag=pass_environment(charts.tag_html),
+            spc_svg=charts.render_svg,
+            spc_summary=charts.summary,
+            drawn_chart=pass_environment(charts.chart_html),
+            drawn_tag=pass_environment(charts.tag_html),
         )

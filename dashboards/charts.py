@@ -207,14 +207,31 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     if result.variation_icon:
         colour = VARIATION_BADGE_COLOURS[result.latest.variation]
         letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
-        parts.append(_badge(badge_x, 20, colour, letter, f"Variation: {result.variation_short}",
-                            result.variation_label, f"spc-variation spc-{result.variation_icon}"))
+        parts.append(
+            _badge(
+                badge_x,
+                20,
+                colour,
+                letter,
+                f"Variation: {result.variation_short}",
+                result.variation_label,
+                f"spc-variation spc-{result.variation_icon}",
+            )
+        )
         badge_x += 27 + len(f"Variation: {result.variation_short}") * 6.2 + 24
     if result.assurance_icon:
         letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
-        parts.append(_badge(badge_x, 20, ASSURANCE_COLOURS[result.assurance_icon], letter,
-                            f"Assurance: {result.assurance_short}", result.assurance_label,
-                            f"spc-assurance spc-{result.assurance_icon}"))
+        parts.append(
+            _badge(
+                badge_x,
+                20,
+                ASSURANCE_COLOURS[result.assurance_icon],
+                letter,
+                f"Assurance: {result.assurance_short}",
+                result.assurance_label,
+                f"spc-assurance spc-{result.assurance_icon}",
+            )
+        )
 
     # The y axis: gridlines, tick values and the unit.
     parts.append('<g class="spc-y-axis">')
@@ -236,8 +253,10 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
 
     # The x axis: the months, a label every few (usually six) months.
     every = _month_step(count, right - left)
-    parts.append(f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
-                 f'stroke="{SECONDARY}" stroke-width="1"/>')
+    parts.append(
+        f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
+        f'stroke="{SECONDARY}" stroke-width="1"/>'
+    )
     for index, point in enumerate(result.points):
         if index % every == 0:
             parts.append(
@@ -292,8 +311,13 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         tip = f"<title>{escape(f'{point.month:%B %Y}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
         parts.append(
             _point_mark(
-                SHAPES[point.variation], x(index), y(point.value), COLOURS[point.variation],
-                f"spc-point spc-{point.variation}", tip, point.side,
+                SHAPES[point.variation],
+                x(index),
+                y(point.value),
+                COLOURS[point.variation],
+                f"spc-point spc-{point.variation}",
+                tip,
+                point.side,
             )
         )
     parts.append("</g></svg>")

@@ -113,8 +113,15 @@ def latest_points(measures, region, months, *, regions=None):
 def _spc_key(measure, area_id, points):
     """The cache key of a series' analysis: measure, area and a digest of everything the result depends on."""
     digest = hashlib.sha256(
-        repr((measure.direction, str(measure.standard), measure.comparator, settings.SPC_RUN_LENGTH,
-              [(m.isoformat(), str(v)) for m, v in points])).encode()
+        repr(
+            (
+                measure.direction,
+                str(measure.standard),
+                measure.comparator,
+                settings.SPC_RUN_LENGTH,
+                [(m.isoformat(), str(v)) for m, v in points],
+            )
+        ).encode()
     ).hexdigest()[:32]
     return f"spc:v1:{measure.pk}:{area_id or 'eng'}:{len(points)}:{digest}"
 
@@ -154,8 +161,11 @@ def analyse_many(measures, points_by_area_measure, areas):
         result = found.get(key)
         if result is None:
             result = spc.analyse(
-                points, direction=measure.direction, target=measure.standard,
-                target_comparator=measure.comparator or None, run_length=settings.SPC_RUN_LENGTH,
+                points,
+                direction=measure.direction,
+                target=measure.standard,
+                target_comparator=measure.comparator or None,
+                run_length=settings.SPC_RUN_LENGTH,
             )
             missing[key] = result
         results[pair] = result
@@ -202,9 +212,7 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     joint = in_region.annotate(bodies=Count("shares__body", distinct=True)).filter(bodies__gt=1)
     joint_count = joint.count()
     joint_appointments = list(joint[:LIST_ROWS])
-    rag = dict(
-        RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by()
-    )
+    rag = dict(RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by())
     # Red first, then amber, then green: the delivery that needs a look.
     deliveries = list(
         RegionalDelivery.objects.filter(region=region)
@@ -214,8 +222,9 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     current = Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
     expectation_count = current.count()
     expectations = list(
-        current.select_related("programme", "measure", "region", "issued_by")
-        .order_by("measure__code", "audience", "programme__title")[:LIST_ROWS]
+        current.select_related("programme", "measure", "region", "issued_by").order_by(
+            "measure__code", "audience", "programme__title"
+        )[:LIST_ROWS]
     )
     open_in_region = open_findings().filter(region=region)
     finding_count = open_in_region.count()
@@ -312,4 +321,3 @@ def national_overview():
         "england_findings": open_.filter(region__isnull=True).count(),
         "active_programmes": Programme.objects.filter(status=Programme.Status.ACTIVE).count(),
     }
-

@@ -42,9 +42,13 @@ regions = Resource(
     prefix="regions",
     lookup="ods_code",
     lookup_converter="str",
-    queryset=lambda: Region.objects.prefetch_related(
-        Prefetch("appointments", current_appointments(), to_attr="current_appointments")
-    ).annotate(organisation_count=Count("organisations", distinct=True)).order_by("name"),
+    queryset=lambda: (
+        Region.objects.prefetch_related(
+            Prefetch("appointments", current_appointments(), to_attr="current_appointments")
+        )
+        .annotate(organisation_count=Count("organisations", distinct=True))
+        .order_by("name")
+    ),
     filterset=filters.RegionFilterSet,
     columns=[
         Column("ods_code", "ODS code", order="code", link=True),
@@ -117,11 +121,13 @@ class RegionMeasureChart(DetailPage):
                 "chart": chart,
                 "months": months,
                 "month_choices": dashboards.CHART_MONTH_CHOICES,
-                "months_error": None if valid else
-                f"Choose months from {_months_words(dashboards.CHART_MONTH_CHOICES)}.",
+                "months_error": None
+                if valid
+                else f"Choose months from {_months_words(dashboards.CHART_MONTH_CHOICES)}.",
                 "page_title": f"{measure.name}, {region}",
                 "breadcrumbs": [
-                    {"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"},
+                    {"text": "Home", "href": "/"},
+                    {"text": "Regions", "href": "/regions/"},
                     {"text": str(region), "href": region.get_absolute_url()},
                 ],
             },
@@ -141,7 +147,8 @@ regions.extra_urls = [
     re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
     re_path(
         r"^regions/(?P<key>[A-Za-z0-9]{3})/measures/(?P<code>[-a-zA-Z0-9_]+)/$",
-        RegionMeasureChart.as_view(resource=regions), name="region-measure-chart",
+        RegionMeasureChart.as_view(resource=regions),
+        name="region-measure-chart",
     ),
 ]
 
@@ -158,11 +165,7 @@ def home(request):
         .prefetch_related("bodies")
         .order_by("title")
     )
-    changes = (
-        Programme.history.select_related("history_user")
-        .filter(history_type="~")
-        .order_by("-history_date")[:10]
-    )
+    changes = Programme.history.select_related("history_user").filter(history_type="~").order_by("-history_date")[:10]
     return render(
         request,
         "home.jinja",

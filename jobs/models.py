@@ -22,7 +22,9 @@ class Job(models.Model):
         FAILED = "failed", "Failed"
 
     kind = models.CharField(max_length=10, choices=Kind.choices)
-    runner = models.CharField(max_length=50, help_text="The registered piece of work, e.g. export or measurement-import.")
+    runner = models.CharField(
+        max_length=50, help_text="The registered piece of work, e.g. export or measurement-import."
+    )
     title = models.CharField(max_length=200)
     owner = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="jobs")
     params = models.JSONField(default=dict, blank=True)
@@ -30,7 +32,9 @@ class Job(models.Model):
     progress = models.PositiveSmallIntegerField(default=0)
     message = models.TextField(blank=True, help_text="What the job did, or why it failed.")
     errors = models.JSONField(default=list, blank=True, help_text="Each problem found in an imported file.")
-    filename = models.CharField(max_length=200, blank=True, help_text="The name of the file to download, when there is one.")
+    filename = models.CharField(
+        max_length=200, blank=True, help_text="The name of the file to download, when there is one."
+    )
     content_type = models.CharField(max_length=100, blank=True)
     size = models.BigIntegerField(default=0)
     created = models.DateTimeField(auto_now_add=True)

@@ -114,7 +114,10 @@ def start_export(request, resource, query):
     """A list page's CSV too long for one request: an export job, and the page that follows it."""
     try:
         job = start(
-            request.user, "export", Job.Kind.EXPORT, f"Export of {resource.verbose_name_plural}",
+            request.user,
+            "export",
+            Job.Kind.EXPORT,
+            f"Export of {resource.verbose_name_plural}",
             params={"resource": resource.name, "query": query.urlencode()},
         )
     except JobCannotStart as refusal:
@@ -141,7 +144,9 @@ def run(job_id):
         _finish(job, Job.Status.FAILED, str(refusal), refusal.errors)
     except Exception as error:
         log.exception("job %s (%s) failed", job.pk, job.runner)
-        _finish(job, Job.Status.FAILED, f"The job stopped with an error ({error.__class__.__name__}). Nothing was saved.")
+        _finish(
+            job, Job.Status.FAILED, f"The job stopped with an error ({error.__class__.__name__}). Nothing was saved."
+        )
     else:
         _finish(job, Job.Status.SUCCEEDED, job.message)
     return job.pk
@@ -153,9 +158,14 @@ def _finish(job, status, message, errors=()):
         job.filename = ""
     JobChunk.objects.filter(job=job, purpose="input").delete()  # the input is not kept once read
     Job.objects.filter(pk=job.pk).update(
-        status=status, message=message, errors=list(errors), finished=timezone.now(),
-        progress=100 if status == Job.Status.SUCCEEDED else job.progress, filename=job.filename,
-        content_type=job.content_type, size=job.size,
+        status=status,
+        message=message,
+        errors=list(errors),
+        finished=timezone.now(),
+        progress=100 if status == Job.Status.SUCCEEDED else job.progress,
+        filename=job.filename,
+        content_type=job.content_type,
+        size=job.size,
     )
 
 
@@ -165,14 +175,14 @@ def tidy(now=None):
     now = now or timezone.now()
     _, deleted = Job.objects.filter(finished__lt=now - timedelta(days=settings.JOB_KEEP_DAYS)).delete()
     forgotten = deleted.get(Job._meta.label, 0)
-    stuck = Job.objects.filter(
-        status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created__lt=now - timedelta(days=1)
-    )
+    stuck = Job.objects.filter(status__in=[Job.Status.QUEUED, Job.Status.RUNNING], created__lt=now - timedelta(days=1))
     failed = 0
     for job in stuck:
         JobChunk.objects.filter(job=job).delete()
         failed += Job.objects.filter(pk=job.pk, status__in=[Job.Status.QUEUED, Job.Status.RUNNING]).update(
-            status=Job.Status.FAILED, finished=now, filename="",
+            status=Job.Status.FAILED,
+            finished=now,
+            filename="",
             message="The job did not finish: its worker stopped, or it never started. Nothing was saved; start it again.",
         )
     return forgotten, failed

@@ -18,10 +18,15 @@ def _own_job(request, pk):
 
 def job_detail(request, pk):
     job = _own_job(request, pk)
-    return render(request, "jobs/job_detail.jinja", {
-        "page_title": str(job), "job": job,
-        "breadcrumbs": [{"text": "Home", "href": "/"}],
-    })
+    return render(
+        request,
+        "jobs/job_detail.jinja",
+        {
+            "page_title": str(job),
+            "job": job,
+            "breadcrumbs": [{"text": "Home", "href": "/"}],
+        },
+    )
 
 
 def job_download(request, pk):

@@ -77,6 +77,8 @@ class BooleanField(JSONTypeMixin, serializers.BooleanField):
 
 # The longest list any field takes: more is a mistake, or an attempt to keep the portal busy.
 MAX_LIST_ITEMS = 100
+
+
 def refuse_long_or_repeated(field, data, key=lambda item: item):
     """A list longer than the field takes is refused before any item is looked at; so is an item given twice."""
     if len(data) > field.max_items:
@@ -308,8 +310,12 @@ class PortalPermission(drf_permissions.BasePermission):
     def has_object_permission(self, request, view, obj):
         if request.method in drf_permissions.SAFE_METHODS:
             return True
-        if (request.method == "DELETE" and request.query_params.get("permanently") == "true"
-                and archive.is_archivable(type(obj)) and request.user.is_administrator):
+        if (
+            request.method == "DELETE"
+            and request.query_params.get("permanently") == "true"
+            and archive.is_archivable(type(obj))
+            and request.user.is_administrator
+        ):
             return True  # deleting an archivable record for good is the Administrators' (PortalViewSet.destroy)
         refuse_unless(view.change_permission(request.user, obj))
         return True
@@ -372,7 +378,8 @@ class HistoryChangeSerializer(serializers.Serializer):
         child=serializers.CharField(), allow_null=True, help_text="Records removed from a list of records (else null)."
     )
     words = WordSerializer(
-        many=True, allow_null=True,
+        many=True,
+        allow_null=True,
         help_text="For a long text, the difference word by word (else null): the equal and inserted texts make the new text.",
     )
 
@@ -421,7 +428,9 @@ class ConditionalListMixin:
 
     def list(self, request, *args, **kwargs):
         models = conditional.related_models(self.get_queryset().model, detail=True)
-        return conditional.respond(request, models, lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs))
+        return conditional.respond(
+            request, models, lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs)
+        )
 
 
 class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
@@ -577,7 +586,9 @@ def exception_handler(exc, context):
     elif isinstance(exc, ProtectedError):
         exc = Conflict()
     elif isinstance(exc, IntegrityError):
-        exc = exceptions.ValidationError({"non_field_errors": ["This would break a rule of the data: " + str(exc).splitlines()[0]]})
+        exc = exceptions.ValidationError(
+            {"non_field_errors": ["This would break a rule of the data: " + str(exc).splitlines()[0]]}
+        )
     response = drf_exception_handler(exc, context)
     if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(failures.RETRY_AFTER)

@@ -32,7 +32,10 @@ class PortalAutoSchema(AutoSchema):
         if action in ETAG_ACTIONS or (action == "create" and getattr(self.view, "create_answers_etag", False)):
             parameters.append(
                 OpenApiParameter(
-                    "ETag", OpenApiTypes.STR, OpenApiParameter.HEADER, response=[201 if action == "create" else 200],
+                    "ETag",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    response=[201 if action == "create" else 200],
                     required=True,
                     description="The version of the record: send it back in If-Match when you change it.",
                 )
@@ -41,14 +44,20 @@ class PortalAutoSchema(AutoSchema):
         if archive.is_archivable(model) and action == "list":
             parameters.append(
                 OpenApiParameter(
-                    "archived", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                    "archived",
+                    OpenApiTypes.BOOL,
+                    OpenApiParameter.QUERY,
+                    required=False,
                     description="true: only archived records; false or left out: only live ones.",
                 )
             )
         if archive.is_archivable(model) and action == "destroy":
             parameters.append(
                 OpenApiParameter(
-                    "permanently", OpenApiTypes.BOOL, OpenApiParameter.QUERY, required=False,
+                    "permanently",
+                    OpenApiTypes.BOOL,
+                    OpenApiParameter.QUERY,
+                    required=False,
                     description="Left out, a DELETE archives the record (restore it with POST …/restore/). "
                     "true: delete it for good: Administrators only, and only a record nothing depends on.",
                 )
@@ -56,7 +65,10 @@ class PortalAutoSchema(AutoSchema):
         if action in ("update", "partial_update"):
             parameters.append(
                 OpenApiParameter(
-                    "If-Match", OpenApiTypes.STR, OpenApiParameter.HEADER, required=False,
+                    "If-Match",
+                    OpenApiTypes.STR,
+                    OpenApiParameter.HEADER,
+                    required=False,
                     description="The ETag you read: the change is made only if the record is still at that version "
                     "(else 412).",
                 )
@@ -94,15 +106,21 @@ class PortalAutoSchema(AutoSchema):
         elif self._is_list_view():
             extra["404"] = OpenApiResponse(ErrorSerializer, description="No such page of results.")
         if method in ("PUT", "PATCH"):
-            extra["412"] = OpenApiResponse(ErrorSerializer, description="If-Match names a version that is no longer current.")
+            extra["412"] = OpenApiResponse(
+                ErrorSerializer, description="If-Match names a version that is no longer current."
+            )
             extra["409"] = OpenApiResponse(ErrorSerializer, description="The record is archived: restore it first.")
         if method == "DELETE" and getattr(self.view, "writable_resource", False):
             extra["409"] = OpenApiResponse(ErrorSerializer, description="Other records depend on this one.")
         if method in ("POST", "PUT", "PATCH", "DELETE") and getattr(self.view, "throttle_classes", None):
-            extra["429"] = OpenApiResponse(ErrorSerializer, description="Too many changes in a short time (API_WRITE_RATE): "
-                                           "try again after Retry-After seconds.")
+            extra["429"] = OpenApiResponse(
+                ErrorSerializer,
+                description="Too many changes in a short time (API_WRITE_RATE): try again after Retry-After seconds.",
+            )
         if method in ("POST", "PUT", "PATCH") and self._takes_json_only():
-            extra["415"] = OpenApiResponse(ErrorSerializer, description="The body is not JSON (Content-Type: application/json).")
+            extra["415"] = OpenApiResponse(
+                ErrorSerializer, description="The body is not JSON (Content-Type: application/json)."
+            )
         for code, response in extra.items():
             if code not in responses:
                 responses[code] = self._get_response_for_code(response, code)

@@ -85,8 +85,16 @@ def etag_for(request, models, *extra):
     if version is None:
         return None
     # The user's roles and bodies decide the navigation and the buttons a page offers.
-    parts = (who(request), user.pk, sorted(getattr(user, "roles", ())), sorted(getattr(user, "body_ids", ()) or ()),
-             getattr(user, "region_id", None), request.get_full_path(), version, *extra)
+    parts = (
+        who(request),
+        user.pk,
+        sorted(getattr(user, "roles", ())),
+        sorted(getattr(user, "body_ids", ()) or ()),
+        getattr(user, "region_id", None),
+        request.get_full_path(),
+        version,
+        *extra,
+    )
     return quote_etag(hashlib.sha256(repr(parts).encode()).hexdigest()[:32])
 
 

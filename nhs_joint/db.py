@@ -44,7 +44,9 @@ def check_dates_in_order(obj, start="start_date", end="end_date", start_label=No
         end_label = end_label or obj._meta.get_field(end).verbose_name
         start_label = start_label or obj._meta.get_field(start).verbose_name
         raise ValidationError(
-            {end: f"The {end_label} must be the same as or after the {start_label} ({formats.date_format(first, 'j F Y')})."}
+            {
+                end: f"The {end_label} must be the same as or after the {start_label} ({formats.date_format(first, 'j F Y')})."
+            }
         )
 
 
@@ -55,4 +57,6 @@ def current_q(on=None, prefix="", start="start_date", end="end_date"):
     ``due_date``) and the reports' rules; ``prefix`` reaches the dates through a relation.
     """
     on = on or timezone.localdate()
-    return Q(**{f"{prefix}{start}__lte": on}) & (Q(**{f"{prefix}{end}__isnull": True}) | Q(**{f"{prefix}{end}__gte": on}))
+    return Q(**{f"{prefix}{start}__lte": on}) & (
+        Q(**{f"{prefix}{end}__isnull": True}) | Q(**{f"{prefix}{end}__gte": on})
+    )

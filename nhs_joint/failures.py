@@ -37,7 +37,7 @@ REASONS = {
 
 
 def cause_of(exc):
-    """"database" or "broker" when ``exc`` (or the error it was raised from) says that service cannot be
+    """ "database" or "broker" when ``exc`` (or the error it was raised from) says that service cannot be
     reached, else None. (Celery's result store wraps a lost Redis in a RuntimeError, for one.)"""
     seen = 0
     while exc is not None and seen < 5:

@@ -52,7 +52,9 @@ class NHSDateField(forms.DateField):
                     raise ValueError
                 return dt.date(int(year), int(month), int(day))
             except ValueError:
-                raise ValidationError(f"The {label} must be a real date, for example 1 4 2018.", code="invalid") from None
+                raise ValidationError(
+                    f"The {label} must be a real date, for example 1 4 2018.", code="invalid"
+                ) from None
         return super().to_python(value)
 
 
@@ -80,13 +82,17 @@ class NHSMonthField(forms.DateField):
             if not month and not year:
                 return None
             if not month or not year:
-                raise ValidationError(f"The {label} must include a {'month' if not month else 'year'}.", code="incomplete")
+                raise ValidationError(
+                    f"The {label} must include a {'month' if not month else 'year'}.", code="incomplete"
+                )
             try:
                 if len(year) != 4:
                     raise ValueError
                 return dt.date(int(year), int(month), 1)
             except ValueError:
-                raise ValidationError(f"The {label} must be a real month, for example 4 2018.", code="invalid") from None
+                raise ValidationError(
+                    f"The {label} must be a real month, for example 4 2018.", code="invalid"
+                ) from None
         value = super().to_python(value)
         return value.replace(day=1) if value else value
 
@@ -162,7 +168,12 @@ def error_list(form):
     items = [{"text": message, "href": "#form-errors"} for message in form.non_field_errors()]
     for name, field in form.fields.items():
         kind = field_kind(field)
-        target = {"date": f"id_{name}-day", "month": f"id_{name}-month", "checkboxes": f"id_{name}_0", "radios": f"id_{name}_0"}.get(kind, f"id_{name}")
+        target = {
+            "date": f"id_{name}-day",
+            "month": f"id_{name}-month",
+            "checkboxes": f"id_{name}_0",
+            "radios": f"id_{name}_0",
+        }.get(kind, f"id_{name}")
         for message in form.errors.get(name, []):
             items.append({"text": message, "href": f"#{target}"})
     return items

@@ -150,8 +150,12 @@ class Resource:
             )
             if self.archivable:
                 patterns += [
-                    path(f"{self.prefix}/{key}/archive/", ArchivePage.as_view(resource=self), name=f"{self.name}-archive"),
-                    path(f"{self.prefix}/{key}/restore/", RestorePage.as_view(resource=self), name=f"{self.name}-restore"),
+                    path(
+                        f"{self.prefix}/{key}/archive/", ArchivePage.as_view(resource=self), name=f"{self.name}-archive"
+                    ),
+                    path(
+                        f"{self.prefix}/{key}/restore/", RestorePage.as_view(resource=self), name=f"{self.name}-restore"
+                    ),
                 ]
             if self.deletable:
                 patterns.append(
@@ -210,7 +214,8 @@ class ListPage(ResourceView):
             "generic/list.jinja",
             {
                 "resource": resource,
-                "page_title": ("Archived " + str(resource.verbose_name_plural)) if show_archived
+                "page_title": ("Archived " + str(resource.verbose_name_plural))
+                if show_archived
                 else capfirst(resource.verbose_name_plural),
                 "breadcrumbs": [{"text": "Home", "href": "/"}],
                 "show_archived": show_archived,
@@ -220,7 +225,9 @@ class ListPage(ResourceView):
                 "page_links": _page_links(page, query),
                 "query": query.urlencode(),
                 "export_url": "?" + export_query.urlencode(),
-                "can_create": resource.form is not None and resource.creatable and resource.create_permission(request.user).allowed,
+                "can_create": resource.form is not None
+                and resource.creatable
+                and resource.create_permission(request.user).allowed,
                 "list_actions": resource.list_actions(request.user) if resource.list_actions else [],
                 "list_forms": resource.list_forms(request.user) if resource.list_forms else [],
             },
@@ -325,18 +332,27 @@ class EditPage(ResourceView):
             obj = self.get_object(key)
             current = version_of(obj)
             submitted_version = request.POST.get(VERSION_FIELD, "")
-            outcome = merge.merge(lambda data=None: self.make_form(obj, data), request.POST, stale=submitted_version != current)
+            outcome = merge.merge(
+                lambda data=None: self.make_form(obj, data), request.POST, stale=submitted_version != current
+            )
             original = merge.sign_original(self.make_form(obj))
             if outcome.conflicts:
                 return self.render(
-                    self.make_form(obj, data=outcome.data), obj, version=current, original=original,
+                    self.make_form(obj, data=outcome.data),
+                    obj,
+                    version=current,
+                    original=original,
                     conflict={
                         "changes": others_changes(obj, submitted_version) if submitted_version != current else [],
                         "fields": outcome.conflicts,
                         "unchosen": outcome.unchosen,
                         "errors": [
-                            {"text": f"Select which {c['label'].lower()} to keep.", "href": f"#{merge.CHOICE_PREFIX}{c['name']}"}
-                            for c in outcome.conflicts if c["unchosen"]
+                            {
+                                "text": f"Select which {c['label'].lower()} to keep.",
+                                "href": f"#{merge.CHOICE_PREFIX}{c['name']}",
+                            }
+                            for c in outcome.conflicts
+                            if c["unchosen"]
                         ],
                         "names": merge.conflict_choices(c["name"] for c in outcome.conflicts),
                     },
@@ -409,8 +425,14 @@ def others_changes(obj, version):
             else:
                 words = None
             changes.append(
-                {"who": entry["who"], "when": entry["when"], "field": change["label"], "old": change["old"],
-                 "new": change["new"], "words": words}
+                {
+                    "who": entry["who"],
+                    "when": entry["when"],
+                    "field": change["label"],
+                    "old": change["old"],
+                    "new": change["new"],
+                    "words": words,
+                }
             )
     return changes
 
@@ -565,9 +587,7 @@ def forbidden(request, exception=None):
     reason = str(exception) if exception and str(exception) else "You do not have permission to do this."
     if _is_api(request):
         return JsonResponse({"detail": reason}, status=403)
-    return render(
-        request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": reason}, status=403
-    )
+    return render(request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": reason}, status=403)
 
 
 def _is_api(request):
@@ -589,14 +609,24 @@ def bad_request(request, exception=None):
     """A request Django refuses before any view: a body too large is a 413, anything else a 400."""
     if isinstance(exception, RequestDataTooBig):
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
-        return failures.error_page(request, "errors/400.jinja", 413, {
-            "page_title": "What you sent is too large",
-            "reason": f"What you sent is too large: send at most {limit:,} bytes of form data.",
-        })
-    return failures.error_page(request, "errors/400.jinja", 400, {
-        "page_title": "Sorry, the portal could not read what you sent",
-        "reason": "The request could not be read. Go back and try again.",
-    })
+        return failures.error_page(
+            request,
+            "errors/400.jinja",
+            413,
+            {
+                "page_title": "What you sent is too large",
+                "reason": f"What you sent is too large: send at most {limit:,} bytes of form data.",
+            },
+        )
+    return failures.error_page(
+        request,
+        "errors/400.jinja",
+        400,
+        {
+            "page_title": "Sorry, the portal could not read what you sent",
+            "reason": "The request could not be read. Go back and try again.",
+        },
+    )
 
 
 __all__ = ["Resource", "ListPage", "DetailPage", "EditPage", "DeletePage", "HistoryPage", "PermissionDenied"]

@@ -235,10 +235,10 @@ def word_diff_html(ops, context=CONTEXT_WORDS):
             tag, said = ("ins", "added") if op["op"] == "insert" else ("del", "removed")
             if words:
                 parts.append(
-                    Markup('<{tag} class="portal-diff__{tag}"><span class="nhsuk-u-visually-hidden">[{said}: </span>'
-                           '{words}<span class="nhsuk-u-visually-hidden">]</span></{tag}>').format(
-                        tag=tag, said=said, words=words
-                    )
+                    Markup(
+                        '<{tag} class="portal-diff__{tag}"><span class="nhsuk-u-visually-hidden">[{said}: </span>'
+                        '{words}<span class="nhsuk-u-visually-hidden">]</span></{tag}>'
+                    ).format(tag=tag, said=said, words=words)
                 )
             if space:
                 parts.append(escape(space))
@@ -251,7 +251,8 @@ def word_diff_html(ops, context=CONTEXT_WORDS):
 def _diff_fields(history_model):
     """The fields whose changes a person made: editable ones, and the archive mark whatever it is."""
     return [
-        f for f in history_model.tracked_fields
+        f
+        for f in history_model.tracked_fields
         if (f.editable or f.name == ARCHIVED_FIELD) and not f.primary_key and f.name != "version"
     ]
 
@@ -462,8 +463,10 @@ def _set_change(field, old, new, related):
         items = []
         for pk in ids:
             record = related.get(pk)
-            text = str(record) if record is not None else (
-                f"{capfirst(str(field.related_model._meta.verbose_name))} {pk} (since deleted)"
+            text = (
+                str(record)
+                if record is not None
+                else (f"{capfirst(str(field.related_model._meta.verbose_name))} {pk} (since deleted)")
             )
             items.append({"text": text, "href": _href(record)})
         return sorted(items, key=lambda item: item["text"].lower())

@@ -98,8 +98,15 @@ class MacroCache:
         # Model choices cost a query here; a miss costs one more when the macro draws them.
         choices = tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
         key = (
-            "field", type(field).__name__, type(field.widget).__name__, bound.html_name, str(bound.label),
-            str(bound.help_text), tuple(str(e) for e in bound.errors), value, choices,
+            "field",
+            type(field).__name__,
+            type(field.widget).__name__,
+            bound.html_name,
+            str(bound.label),
+            str(bound.help_text),
+            tuple(str(e) for e in bound.errors),
+            value,
+            choices,
             json.dumps(field.widget.attrs, sort_keys=True, default=str),
             getattr(field.widget, "allow_multiple_selected", False),
         )

@@ -176,8 +176,11 @@ def merge(make_form, submitted: QueryDict, stale: bool) -> Merge:
             i_changed, they_changed = mine_value != base_value, theirs_value != base_value
         choice = submitted.get(CHOICE_PREFIX + name)
         conflict = {
-            "name": name, "label": mine_form[name].label, "unchosen": False,
-            "mine": shown(mine_form[name]), "theirs": shown(theirs_form[name]),
+            "name": name,
+            "label": mine_form[name].label,
+            "unchosen": False,
+            "mine": shown(mine_form[name]),
+            "theirs": shown(theirs_form[name]),
         }
         if name in asked and mine_value != theirs_value:
             if choice == THEIRS:

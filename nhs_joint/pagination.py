@@ -59,13 +59,15 @@ class Pagination(pagination.PageNumberPagination):
         return EstimatingPaginator(queryset, page_size, page=getattr(self, "requested_page", 1))
 
     def get_paginated_response(self, data):
-        return Response({
-            "count": self.page.paginator.count,
-            "count_exact": self.page.paginator.exact,
-            "next": self.get_next_link(),
-            "previous": self.get_previous_link(),
-            "results": data,
-        })
+        return Response(
+            {
+                "count": self.page.paginator.count,
+                "count_exact": self.page.paginator.exact,
+                "next": self.get_next_link(),
+                "previous": self.get_previous_link(),
+                "results": data,
+            }
+        )
 
     def get_paginated_response_schema(self, schema):
         answer = super().get_paginated_response_schema(schema)
@@ -106,5 +108,7 @@ class Pagination(pagination.PageNumberPagination):
                 parameter["schema"]["maximum"] = 10**18 - 1
             if parameter["name"] == self.page_size_query_param:
                 parameter["schema"]["maximum"] = self.max_page_size
-                parameter["description"] = f"Number of results to return per page (1 to {self.max_page_size}; 50 unless given)."
+                parameter["description"] = (
+                    f"Number of results to return per page (1 to {self.max_page_size}; 50 unless given)."
+                )
         return parameters

@@ -54,7 +54,9 @@ class BoundedJSONParser(JSONParser):
                 length = 0
             if length > limit:
                 raise too_large()
-        body = stream.read(limit + 1) if (stream is not None and limit is not None) else (stream.read() if stream else b"")
+        body = (
+            stream.read(limit + 1) if (stream is not None and limit is not None) else (stream.read() if stream else b"")
+        )
         if limit is not None and len(body) > limit:
             raise too_large()
         encoding = get_encoding(parser_context or {})

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class OrganisationsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'organisations'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "organisations"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.

@@ -31,8 +31,14 @@ class OrganisationFilterSet(PortalFilterSet):
     local_system = django_filters.CharFilter(field_name="local_system__ods_code", label="Local health system code")
     open = django_filters.BooleanFilter(method="filter_open", label="Open now")
     ordering = django_filters.OrderingFilter(
-        fields=(("ods_code", "code"), ("name", "name"), ("kind", "kind"), ("region__name", "region"),
-                ("opened", "opened"), ("closed", "closed"))
+        fields=(
+            ("ods_code", "code"),
+            ("name", "name"),
+            ("kind", "kind"),
+            ("region__name", "region"),
+            ("opened", "opened"),
+            ("closed", "closed"),
+        )
     )
 
     class Meta:

@@ -85,7 +85,6 @@ class Organisation(PortalRecord, models.Model):
     def __str__(self):
         return self.name
 
-
     def natural_key(self):
         return (self.ods_code,)
 
@@ -93,6 +92,4 @@ class Organisation(PortalRecord, models.Model):
         super().clean()
         check_dates_in_order(self, "opened", "closed")
         if self.local_system_id and self.region_id and self.local_system.region_id != self.region_id:
-            raise ValidationError(
-                {"local_system": "This local health system belongs to another region."}
-            )
+            raise ValidationError({"local_system": "This local health system belongs to another region."})

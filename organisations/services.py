@@ -103,21 +103,31 @@ def load_reference(data=DATA):
         bodies = {}
         for body in BODIES:
             bodies[body["code"]] = upsert(
-                NationalBody, {"code": body["code"]}, {"name": body["name"], "ods_code": body["ods_code"]},
-                tally, "bodies",
+                NationalBody,
+                {"code": body["code"]},
+                {"name": body["name"], "ods_code": body["ods_code"]},
+                tally,
+                "bodies",
             )
         for row in read_csv(data / "seed" / "duties.csv"):
             upsert(
-                StatutoryDuty, {"slug": row["slug"]},
-                {"body": bodies[row["body"]], "title": row["title"], "legal_basis": row["legal_basis"],
-                 "summary": row["summary"]},
-                tally, "statutory duties",
+                StatutoryDuty,
+                {"slug": row["slug"]},
+                {
+                    "body": bodies[row["body"]],
+                    "title": row["title"],
+                    "legal_basis": row["legal_basis"],
+                    "summary": row["summary"],
+                },
+                tally,
+                "statutory duties",
             )
         regions = {}
         for row in read_csv(data / "ods" / "regions.csv"):
             code = row["ods_code"].strip()
             regions[code] = upsert(
-                Region, {"ods_code": code},
+                Region,
+                {"ods_code": code},
                 {
                     "name": row["ods_name"].strip().title().replace(" And ", " and ").replace(" Of ", " of "),
                     "short_name": row["short_name"].strip(),
@@ -128,17 +138,20 @@ def load_reference(data=DATA):
                     "effective_to": partial_date(row["effective_to"]),
                     "notes": row["notes"].strip(),
                 },
-                tally, "regions",
+                tally,
+                "regions",
             )
         for row in read_csv(data / "ods" / "stps.csv"):
             upsert(
-                LocalHealthSystem, {"ods_code": row["stp_ods_code"].strip()},
+                LocalHealthSystem,
+                {"ods_code": row["stp_ods_code"].strip()},
                 {
                     "ons_code": row["stp_ons_code"].strip(),
                     "name": row["stp_name"].strip().removesuffix(" (STP)"),
                     "region": regions[row["region_code"].strip()],
                 },
-                tally, "local health systems",
+                tally,
+                "local health systems",
             )
         # What other apps load on top (the measures: programmes/reference.py), in the same transaction.
         for loader in registry.reference_loaders:
@@ -154,8 +167,14 @@ def load_reference(data=DATA):
 # a file that passes has each bad line named by line and field. Nothing is written from a refused file.
 
 ODS_FIELDS = {
-    1: "organisation code", 2: "name", 3: "national grouping", 4: "high level health geography",
-    10: "postcode", 11: "open date", 12: "close date", 14: "sub-type",
+    1: "organisation code",
+    2: "name",
+    3: "national grouping",
+    4: "high level health geography",
+    10: "postcode",
+    11: "open date",
+    12: "close date",
+    14: "sub-type",
 }
 ACCEPTED_FIELD_COUNTS = (27, 24)
 LAYOUT = "no header row and 27 fields (24 in older releases)"
@@ -182,11 +201,13 @@ class CodeKind:
 CODE_KINDS = {
     "trusts": CodeKind("an ODS NHS trust file (etr)", "NHS trust codes, R.. or T..", re.compile(r"^[RT][A-Z0-9]{2}$")),
     "ccgs": CodeKind(
-        "an ODS CCG file (eccg)", "CCG codes, two digits and a letter such as 00C or 99A",
+        "an ODS CCG file (eccg)",
+        "CCG codes, two digits and a letter such as 00C or 99A",
         re.compile(r"^(\d{2}[A-Z]|[A-Z]\d[A-Z]\d[A-Z])$"),
     ),
     "regions": CodeKind(
-        "an ODS regions and local offices file (eauth)", "region and local office codes, Y.. or Q and two digits",
+        "an ODS regions and local offices file (eauth)",
+        "region and local office codes, Y.. or Q and two digits",
         re.compile(r"^(Y\d{2}|Q\d{2})$"),
     ),
     "trust sites": CodeKind("an ODS trust sites file (ets)", "trust site codes", re.compile(r"^[RT][A-Z0-9]{4}$")),
@@ -320,20 +341,21 @@ def _recognise(records, name, kind):
             if not records:
                 raise OdsFileError([f"{name}: the file has a header row and no organisations."])
         else:
-            raise OdsFileError([
-                f"{name}, line {line}: a header row with {len(first)} columns ({_shown(first)}): "
-                f"not {expected}."
-            ])
+            raise OdsFileError(
+                [f"{name}, line {line}: a header row with {len(first)} columns ({_shown(first)}): not {expected}."]
+            )
     counts = Counter(len(cells) for _, cells in records)
     if not any(count in ACCEPTED_FIELD_COUNTS for count in counts):
         line, cells = records[0]
         if len(records) == 1:
             raise OdsFileError([f"{name}, line {line}: {len(cells)} fields, expected 27 (or 24 in older releases)."])
         usual, times = counts.most_common(1)[0]
-        raise OdsFileError([
-            f"{name}, line {line}: {len(cells)} fields, and no line has 27 or 24 "
-            f"({times} of the {len(records)} lines have {usual}): not {expected}."
-        ])
+        raise OdsFileError(
+            [
+                f"{name}, line {line}: {len(cells)} fields, and no line has 27 or 24 "
+                f"({times} of the {len(records)} lines have {usual}): not {expected}."
+            ]
+        )
     laid_out = [(line, cells) for line, cells in records if len(cells) in ACCEPTED_FIELD_COUNTS]
     codes = [(line, cells[0].strip()) for line, cells in laid_out]
     matching = {
@@ -347,14 +369,14 @@ def _recognise(records, name, kind):
         best = max(matching, key=lambda key: len(matching[key]))
         if len(matching[best]) * 2 > len(codes):
             looks_like = best
-            (line, code), = matching[best][:1]
+            ((line, code),) = matching[best][:1]
             evidence = (
                 f"{len(matching[best])} of its {len(codes)} codes are {CODE_KINDS[best].codes}: "
                 f"line {line}, field 1 (organisation code) “{code}”"
             )
         elif kind != "ccgs" and len(with_roles) * 2 > len(laid_out):
             looks_like = "ccgs"
-            (line, role), = with_roles[:1]
+            ((line, role),) = with_roles[:1]
             evidence = (
                 f"{len(with_roles)} of its {len(laid_out)} lines have an ODS role in field 14 (sub-type), as CCG "
                 f"files do: line {line}, field 14 “{role}”"
@@ -362,14 +384,20 @@ def _recognise(records, name, kind):
         else:
             looks_like = ""
     if looks_like:
-        advice = f"import it with --kind {looks_like}" if looks_like in KINDS else "the portal does not import such files"
-        raise OdsFileError([f"{name}: this looks like {CODE_KINDS[looks_like].file}, not {ASKED[kind]} ({evidence}); {advice}."])
+        advice = (
+            f"import it with --kind {looks_like}" if looks_like in KINDS else "the portal does not import such files"
+        )
+        raise OdsFileError(
+            [f"{name}: this looks like {CODE_KINDS[looks_like].file}, not {ASKED[kind]} ({evidence}); {advice}."]
+        )
     if looks_like == "":
-        (line, code), = codes[:1]
-        raise OdsFileError([
-            f"{name}: this does not look like {CODE_KINDS[kind].file}: {len(matching[kind])} of its {len(codes)} codes "
-            f"are {CODE_KINDS[kind].codes} (line {line}, field 1 (organisation code): “{code}”)."
-        ])
+        ((line, code),) = codes[:1]
+        raise OdsFileError(
+            [
+                f"{name}: this does not look like {CODE_KINDS[kind].file}: {len(matching[kind])} of its {len(codes)} codes "
+                f"are {CODE_KINDS[kind].codes} (line {line}, field 1 (organisation code): “{code}”)."
+            ]
+        )
     return records
 
 
@@ -463,7 +491,9 @@ def import_ods(path, kind):
     offices = {o.ods_code: o.region for o in LocalOffice.objects.select_related("region")}
     result = ImportResult()
     with transaction.atomic():
-        existing = {o.ods_code: o for o in Organisation.objects.select_for_update().filter(ods_code__in=[r.code for r in rows])}
+        existing = {
+            o.ods_code: o for o in Organisation.objects.select_for_update().filter(ods_code__in=[r.code for r in rows])
+        }
         for row in rows:
             region = regions.get(row.region_code) or offices.get(row.geography_code)
             system = systems.get(row.geography_code)
@@ -486,7 +516,8 @@ def import_ods(path, kind):
                 result.created += 1
                 continue
             changed = [
-                name for name, value in values.items()
+                name
+                for name, value in values.items()
                 if getattr(obj, f"{name}_id" if name in ("region", "local_system") else name)
                 != (value.pk if name in ("region", "local_system") and value is not None else value)
             ]
@@ -519,8 +550,11 @@ def _import_regions(rows, name):
         if row.code.startswith("Q") and row.region_code not in known and row.region_code not in in_file:
             errors.append(
                 f"{name}, line {row.line}, field 3 (national grouping): "
-                + (f"“{row.region_code}” is not a region the portal knows nor one in this file."
-                   if row.region_code else "the local office names no region.")
+                + (
+                    f"“{row.region_code}” is not a region the portal knows nor one in this file."
+                    if row.region_code
+                    else "the local office names no region."
+                )
             )
     if errors:
         raise OdsFileError(errors)
@@ -537,17 +571,26 @@ def _import_regions(rows, name):
             slug = _unique_slug(readable, row.code, taken)
             taken.add(slug)
             known[row.code] = Region.objects.create(
-                ods_code=row.code, name=readable, slug=slug, active=row.code in JOINT_REGIONS,
-                effective_from=row.opened, effective_to=row.closed, notes=f"from the ODS file {name}",
+                ods_code=row.code,
+                name=readable,
+                slug=slug,
+                active=row.code in JOINT_REGIONS,
+                effective_from=row.opened,
+                effective_to=row.closed,
+                notes=f"from the ODS file {name}",
             )
             result.regions_created += 1
-        existing = {o.ods_code: o for o in LocalOffice.objects.select_for_update().filter(ods_code__in=[r.code for r in rows])}
+        existing = {
+            o.ods_code: o for o in LocalOffice.objects.select_for_update().filter(ods_code__in=[r.code for r in rows])
+        }
         for row in rows:
             if not row.code.startswith("Q"):
                 continue
             values = {
-                "name": readable_name(row.name), "region": known[row.region_code],
-                "opened": row.opened, "closed": row.closed,
+                "name": readable_name(row.name),
+                "region": known[row.region_code],
+                "opened": row.opened,
+                "closed": row.closed,
             }
             obj = existing.get(row.code)
             if obj is None:
@@ -555,7 +598,8 @@ def _import_regions(rows, name):
                 result.created += 1
                 continue
             changed = [
-                field for field, value in values.items()
+                field
+                for field, value in values.items()
                 if (obj.region_id != value.pk if field == "region" else getattr(obj, field) != value)
             ]
             if changed:

@@ -25,8 +25,10 @@ organisations = Resource(
         ("ODS code", o.ods_code),
         ("Kind", o.get_kind_display()),
         ("Region", {"text": str(o.region), "href": o.region.get_absolute_url()} if o.region else None),
-        ("Local health system",
-         {"text": str(o.local_system), "href": o.local_system.get_absolute_url()} if o.local_system else None),
+        (
+            "Local health system",
+            {"text": str(o.local_system), "href": o.local_system.get_absolute_url()} if o.local_system else None,
+        ),
         ("Postcode", o.postcode),
         ("Opened", f"{o.opened:%-d %B %Y}" if o.opened else None),
         ("Closed", f"{o.closed:%-d %B %Y}" if o.closed else "Open"),

@@ -66,15 +66,29 @@ class ProgrammeSerializer(ModelRulesSerializer):
         slug_field="slug", queryset=StatutoryDuty.objects.all(), allow_null=True, required=False, key_name="duty slug"
     )
     senior_responsible_owner = IdField(
-        queryset=Appointment.objects.all(), allow_null=True, required=False,
+        queryset=Appointment.objects.all(),
+        allow_null=True,
+        required=False,
         help_text="The id of the appointment of the senior responsible owner.",
     )
 
     class Meta:
         model = Programme
         fields = [
-            "slug", "title", "summary", "description", "theme", "bodies", "integration_stage", "accountable_body",
-            "duty", "status", "start_date", "end_date", "senior_responsible_owner", "version",
+            "slug",
+            "title",
+            "summary",
+            "description",
+            "theme",
+            "bodies",
+            "integration_stage",
+            "accountable_body",
+            "duty",
+            "status",
+            "start_date",
+            "end_date",
+            "senior_responsible_owner",
+            "version",
         ]
         read_only_fields = ["slug", "version"]
 
@@ -161,7 +175,9 @@ class WorkstreamSerializer(ProgrammeChildSerializer):
     programme = programme_field()
     body = body_field()
     regions = region_field(many=True, required=False)
-    audiences = ListField(child=ChoiceField(choices=Audience.choices), allow_empty=True, max_items=len(Audience.choices))
+    audiences = ListField(
+        child=ChoiceField(choices=Audience.choices), allow_empty=True, max_items=len(Audience.choices)
+    )
 
     class Meta:
         model = Workstream
@@ -185,8 +201,17 @@ class ExpectationSerializer(ProgrammeChildSerializer):
     class Meta:
         model = Expectation
         fields = [
-            "id", "programme", "issued_by", "audience", "region", "measure", "comparator", "target", "start_date",
-            "due_date", "wording",
+            "id",
+            "programme",
+            "issued_by",
+            "audience",
+            "region",
+            "measure",
+            "comparator",
+            "target",
+            "start_date",
+            "due_date",
+            "wording",
         ]
 
     def validate(self, attrs):
@@ -217,7 +242,8 @@ class SpcPointSerializer(serializers.Serializer):
     value = serializers.FloatField()
     moving_range = serializers.FloatField(allow_null=True)
     special_cause = serializers.ChoiceField(
-        choices=["outside_limits", "trend", "two_of_three", "run"], allow_null=True,
+        choices=["outside_limits", "trend", "two_of_three", "run"],
+        allow_null=True,
         help_text="The special cause the point shows, by the method's priority; null for common cause.",
     )
     side = serializers.ChoiceField(choices=["high", "low"], allow_null=True)
@@ -283,10 +309,15 @@ class MeasureViewSet(ArchivableViewSetMixin, PortalViewSet):
         query = SpcQuerySerializer(data=request.query_params.dict())
         query.is_valid(raise_exception=True)
         region = query.validated_data.get("region")
-        points = Measurement.objects.filter(measure=measure, region=region).order_by("month").values_list("month", "value")
+        points = (
+            Measurement.objects.filter(measure=measure, region=region).order_by("month").values_list("month", "value")
+        )
         result = spc.analyse(
-            list(points), direction=measure.direction, target=measure.standard,
-            target_comparator=measure.comparator or None, baseline=query.validated_data.get("baseline"),
+            list(points),
+            direction=measure.direction,
+            target=measure.standard,
+            target_comparator=measure.comparator or None,
+            baseline=query.validated_data.get("baseline"),
             run_length=settings.SPC_RUN_LENGTH,
         )
         return Response({"measure": measure.code, "region": region.ods_code if region else None, **result.as_dict()})
@@ -344,5 +375,3 @@ class MeasurementViewSet(PortalViewSet):
     queryset = Measurement.objects.select_related("measure", "region")
     serializer_class = MeasurementSerializer
     filterset_class = filters.MeasurementFilterSet
-
-

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class ProgrammesConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'programmes'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "programmes"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.
@@ -11,8 +11,12 @@ class ProgrammesConfig(AppConfig):
 
         from . import api, reference
 
-        for text, href, order in [("Programmes", "/programmes/", 10), ("Workstreams", "/workstreams/", 20),
-                                  ("Expectations", "/expectations/", 30), ("Measures", "/measures/", 40)]:
+        for text, href, order in [
+            ("Programmes", "/programmes/", 10),
+            ("Workstreams", "/workstreams/", 20),
+            ("Expectations", "/expectations/", 30),
+            ("Measures", "/measures/", 40),
+        ]:
             registry.add_navigation(text, href, order)
         for prefix, viewset, basename in [
             ("programmes", api.ProgrammeViewSet, "programme"),

@@ -38,8 +38,14 @@ class ProgrammeFilterSet(PortalFilterSet):
     accountable_body = body_filter("accountable_body", label="Accountable body")
     theme = django_filters.CharFilter(lookup_expr="iexact")
     ordering = django_filters.OrderingFilter(
-        fields=(("title", "title"), ("theme", "theme"), ("status", "status"),
-                ("integration_stage", "integration_stage"), ("start_date", "start_date"), ("end_date", "end_date"))
+        fields=(
+            ("title", "title"),
+            ("theme", "theme"),
+            ("status", "status"),
+            ("integration_stage", "integration_stage"),
+            ("start_date", "start_date"),
+            ("end_date", "end_date"),
+        )
     )
 
     class Meta:
@@ -81,8 +87,13 @@ class WorkstreamFilterSet(PortalFilterSet):
     region = region_filter("regions")
     audience = django_filters.ChoiceFilter(choices=Audience.choices, method="filter_audience", label="Audience")
     ordering = django_filters.OrderingFilter(
-        fields=(("title", "title"), ("programme__title", "programme"), ("body__code", "body"),
-                ("start_date", "start_date"), ("end_date", "end_date"))
+        fields=(
+            ("title", "title"),
+            ("programme__title", "programme"),
+            ("body__code", "body"),
+            ("start_date", "start_date"),
+            ("end_date", "end_date"),
+        )
     )
 
     class Meta:
@@ -103,8 +114,14 @@ class ExpectationFilterSet(PortalFilterSet):
     measure = measure_filter()
     current_on = django_filters.DateFilter(method="filter_current_on", label="Current on (date)")
     ordering = django_filters.OrderingFilter(
-        fields=(("programme__title", "programme"), ("measure__code", "measure"), ("audience", "audience"),
-                ("target", "target"), ("start_date", "start_date"), ("due_date", "due_date"))
+        fields=(
+            ("programme__title", "programme"),
+            ("measure__code", "measure"),
+            ("audience", "audience"),
+            ("target", "target"),
+            ("start_date", "start_date"),
+            ("due_date", "due_date"),
+        )
     )
 
     class Meta:

@@ -29,8 +29,18 @@ class ProgrammeForm(PortalModelForm):
     class Meta:
         model = Programme
         fields = [
-            "title", "summary", "description", "theme", "bodies", "integration_stage", "accountable_body", "duty",
-            "status", "start_date", "end_date", "senior_responsible_owner",
+            "title",
+            "summary",
+            "description",
+            "theme",
+            "bodies",
+            "integration_stage",
+            "accountable_body",
+            "duty",
+            "status",
+            "start_date",
+            "end_date",
+            "senior_responsible_owner",
         ]
         widgets = {
             "summary": forms.Textarea(attrs={"rows": 2}),
@@ -115,8 +125,16 @@ class ExpectationForm(ProgrammeChildForm):
     class Meta:
         model = Expectation
         fields = [
-            "programme", "issued_by", "audience", "region", "measure", "comparator", "target", "start_date",
-            "due_date", "wording",
+            "programme",
+            "issued_by",
+            "audience",
+            "region",
+            "measure",
+            "comparator",
+            "target",
+            "start_date",
+            "due_date",
+            "wording",
         ]
         widgets = {"wording": forms.Textarea, "audience": forms.RadioSelect, "comparator": forms.RadioSelect}
 
@@ -181,7 +199,11 @@ class MeasurementEntryForm(PortalModelForm):
         self.fields["region"].queryset = Region.objects.active()
         self.fields["region"].empty_label = "England"
         self.fields["region"].required = False
-        unit = "a percentage between 0 and 100" if measure.unit == Measure.Unit.PERCENT else f"in {measure.get_unit_display().lower()}"
+        unit = (
+            "a percentage between 0 and 100"
+            if measure.unit == Measure.Unit.PERCENT
+            else f"in {measure.get_unit_display().lower()}"
+        )
         self.fields["value"].help_text = f"{measure.name}, {unit}."
 
     def clean(self):

@@ -113,7 +113,6 @@ class Programme(PortalRecord, Archivable):
     def natural_key(self):
         return (self.slug,)
 
-
     def editing_bodies(self):
         """The bodies whose staff may edit this programme: the bodies that run it."""
         return list(self.bodies.all()) if self.pk else None
@@ -161,7 +160,6 @@ class BoardApproval(PortalRecord, models.Model):
             )
         ]
 
-
     def editing_bodies(self):
         """A Board's decision is that body's own: only its staff record or change it (not the other body's)."""
         if self.body_id:
@@ -201,14 +199,11 @@ class RegionalDelivery(PortalRecord, models.Model):
     class Meta:
         ordering = ["programme__title", "region__name"]
         verbose_name_plural = "regional deliveries"
-        constraints = [
-            models.UniqueConstraint(fields=["programme", "region"], name="regional_delivery_one_per_region")
-        ]
+        constraints = [models.UniqueConstraint(fields=["programme", "region"], name="regional_delivery_one_per_region")]
 
     def edit_decision(self, user):
         """Only the Regional director of the record's region changes it."""
         return can_edit_delivery(user, self.region_id, self.region)
-
 
     def editing_bodies(self):
         return None
@@ -240,7 +235,9 @@ class Workstream(PortalRecord, Archivable):
         # (programme, title) is indexed by its unique constraint; the search vector by migration 0004.
         indexes = [
             models.Index(fields=["start_date"], name="workstream_start_live", condition=Q(archived_at__isnull=True)),
-            models.Index(fields=["body", "start_date"], name="workstream_body_start_live", condition=Q(archived_at__isnull=True)),
+            models.Index(
+                fields=["body", "start_date"], name="workstream_body_start_live", condition=Q(archived_at__isnull=True)
+            ),
         ]
         constraints = [
             end_not_before_start("workstream"),
@@ -254,7 +251,6 @@ class Workstream(PortalRecord, Archivable):
 
     def get_audience_labels(self):
         return [Audience(a).label for a in self.audiences if a in Audience.values]
-
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -311,7 +307,6 @@ class Measure(PortalRecord, Archivable):
             )
         ]
 
-
     def editing_bodies(self):
         """Measures are agreed by both bodies: any member of staff may edit them."""
         return None
@@ -360,11 +355,18 @@ class Expectation(PortalRecord, Archivable):
     class Meta:
         ordering = ["programme__title", "measure__code", "start_date"]
         indexes = [
-            models.Index(fields=["programme", "measure", "start_date"], name="expectation_order_live", condition=Q(archived_at__isnull=True)),
-            models.Index(fields=["region", "start_date", "due_date"], name="expectation_region_live", condition=Q(archived_at__isnull=True)),
+            models.Index(
+                fields=["programme", "measure", "start_date"],
+                name="expectation_order_live",
+                condition=Q(archived_at__isnull=True),
+            ),
+            models.Index(
+                fields=["region", "start_date", "due_date"],
+                name="expectation_region_live",
+                condition=Q(archived_at__isnull=True),
+            ),
         ]
         constraints = [end_not_before_start("expectation", end="due_date")]
-
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -396,10 +398,7 @@ class ProgrammeMeasure(PortalRecord, models.Model):
 
     class Meta:
         ordering = ["programme__title", "measure__code"]
-        constraints = [
-            models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")
-        ]
-
+        constraints = [models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")]
 
     def editing_bodies(self):
         """The bodies whose staff may edit this record: those that run its programme."""
@@ -451,7 +450,6 @@ class Measurement(PortalRecord, models.Model):
             ),
         ]
 
-
     def editing_bodies(self):
         """Measures are agreed by both bodies: any member of staff may edit them."""
         return None
@@ -467,4 +465,3 @@ class Measurement(PortalRecord, models.Model):
         super().clean()
         if self.measure_id:
             self.measure.check_value(self.value, "value")
-

@@ -15,11 +15,16 @@ def load_measures(data, tally):
     """The measures from data/seed/measures.csv: created when missing, never changed once they exist."""
     for row in read_csv(data / "seed" / "measures.csv"):
         upsert(
-            Measure, {"code": row["code"]},
+            Measure,
+            {"code": row["code"]},
             {
-                "name": row["name"], "unit": row["unit"], "direction": row["direction"],
+                "name": row["name"],
+                "unit": row["unit"],
+                "direction": row["direction"],
                 "standard": Decimal(row["standard"]) if row["standard"] else None,
                 "comparator": row["comparator"],
             },
-            tally, "measures", create_only=True,  # staff keep measures up to date in the portal
+            tally,
+            "measures",
+            create_only=True,  # staff keep measures up to date in the portal
         )

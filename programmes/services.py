@@ -93,9 +93,11 @@ def read_measurements(stream, name="the file"):
     if errors:
         raise MeasurementFileError(errors)
     if header is None:
-        raise MeasurementFileError([f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."])
+        raise MeasurementFileError(
+            [f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."]
+        )
     columns = [column.strip().lower().removesuffix("_code") for column in header]
-    if columns[: len(COLUMNS)] != list(COLUMNS) or any(columns[len(COLUMNS):]):
+    if columns[: len(COLUMNS)] != list(COLUMNS) or any(columns[len(COLUMNS) :]):
         raise MeasurementFileError(
             [f"{name}: line 1: the header must be “{','.join(COLUMNS)}”, not “{','.join(header)}”."]
         )
@@ -167,7 +169,9 @@ def import_measurements(stream, name="the file", user=None, source=Measurement.S
     except IntegrityError:
         # Someone saved one of these months while the file was being imported.
         raise MeasurementFileError(
-            [f"{name}: some of these months were saved by someone else at the same moment; nothing was saved, try again."]
+            [
+                f"{name}: some of these months were saved by someone else at the same moment; nothing was saved, try again."
+            ]
         ) from None
 
 
@@ -178,7 +182,9 @@ def _write(rows, user, source):
         months = {month for *_, month, _value in rows}
         existing = {
             (m.measure_id, m.region_id, m.month): m
-            for m in Measurement.objects.select_for_update().filter(measure_id__in=measure_ids, month__in=months).order_by()
+            for m in Measurement.objects.select_for_update()
+            .filter(measure_id__in=measure_ids, month__in=months)
+            .order_by()
         }
         to_create, to_update = [], []
         for measure, region, month, value in rows:
@@ -221,8 +227,12 @@ def start_import_job(uploaded, user):
     """Hand a large uploaded file to a worker (raises jobs.JobCannotStart when none can be reached)."""
     uploaded.seek(0)
     return jobs.start(
-        user, "measurement-import", jobs.Job.Kind.IMPORT, f"Import of {uploaded.name}"[:200],
-        params={"name": uploaded.name}, input_pieces=uploaded.chunks(),
+        user,
+        "measurement-import",
+        jobs.Job.Kind.IMPORT,
+        f"Import of {uploaded.name}"[:200],
+        params={"name": uploaded.name},
+        input_pieces=uploaded.chunks(),
     )
 
 

@@ -27,24 +27,39 @@ from .models import (
 
 def programme_detail(programme, request):
     approvals = [
-        Column("body.code", "Body"), Column("decision"), Column("date"), Column("minute_reference", "Minute"),
+        Column("body.code", "Body"),
+        Column("decision"),
+        Column("date"),
+        Column("minute_reference", "Minute"),
     ]
     deliveries = [
-        Column("region", "Region", link=link_to("region")), Column("rag", "RAG status"), Column("lead", "Lead"),
-        Column("note"), Column("updated", "Updated", link=True),
+        Column("region", "Region", link=link_to("region")),
+        Column("rag", "RAG status"),
+        Column("lead", "Lead"),
+        Column("note"),
+        Column("updated", "Updated", link=True),
     ]
     workstreams = [
-        Column("title", link=True), Column("body.code", "Owning body"),
+        Column("title", link=True),
+        Column("body.code", "Owning body"),
         Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
         Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in w.regions.all()) or "All"),
-        Column("start_date", "Start"), Column("end_date", "End"),
+        Column("start_date", "Start"),
+        Column("end_date", "End"),
     ]
     expectations = [
-        Column("measure", link=True), Column("audience"), Column("region", getter=lambda e: e.region or "England"),
-        Column("comparator"), Column("target"), Column("due_date", "Due"), Column("issued_by.code", "Issued by"),
+        Column("measure", link=True),
+        Column("audience"),
+        Column("region", getter=lambda e: e.region or "England"),
+        Column("comparator"),
+        Column("target"),
+        Column("due_date", "Due"),
+        Column("issued_by.code", "Issued by"),
     ]
     measures = [
-        Column("measure", link=link_to("measure")), Column("target"), Column("agreed_on", "Agreed"),
+        Column("measure", link=link_to("measure")),
+        Column("target"),
+        Column("agreed_on", "Agreed"),
         Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
     ]
     return {
@@ -68,9 +83,14 @@ def programme_summary(p):
         ("Accountable body", p.accountable_body.name if p.accountable_body else None),
         ("Statutory duty", f"{p.duty.title} ({p.duty.legal_basis})" if p.duty else None),
         ("Status", p.get_status_display()),
-        ("Dates", f"{p.start_date:%-d %B %Y} to {p.end_date:%-d %B %Y}" if p.end_date else f"From {p.start_date:%-d %B %Y}"),
-        ("Senior responsible owner",
-         {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None),
+        (
+            "Dates",
+            f"{p.start_date:%-d %B %Y} to {p.end_date:%-d %B %Y}" if p.end_date else f"From {p.start_date:%-d %B %Y}",
+        ),
+        (
+            "Senior responsible owner",
+            {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None,
+        ),
         ("Description", p.description),
         ("Version", p.version),
     ]
@@ -91,7 +111,9 @@ programmes = Resource(
         Prefetch("regional_deliveries", RegionalDelivery.objects.select_related("region", "lead")),
         Prefetch("workstreams", Workstream.objects.select_related("body").prefetch_related("regions")),
         Prefetch("expectations", Expectation.objects.select_related("measure", "region", "issued_by")),
-        Prefetch("programme_measures", ProgrammeMeasure.objects.select_related("measure").prefetch_related("agreed_by")),
+        Prefetch(
+            "programme_measures", ProgrammeMeasure.objects.select_related("measure").prefetch_related("agreed_by")
+        ),
     ),
     filterset=filters.ProgrammeFilterSet,
     columns=[
@@ -180,33 +202,43 @@ def measure_detail(measure, request):
             {"text": "Import measurements", "href": reverse("measurement-import")},
         ]
     latest = (
-        Measurement.objects.filter(measure=measure)
-        .select_related("region")
-        .order_by("-month", "region__name")[:16]
+        Measurement.objects.filter(measure=measure).select_related("region").order_by("-month", "region__name")[:16]
     )
     return {
         "detail_actions": actions,
         "sections": [
             section(
-                "agreed", "Programmes measured by it",
+                "agreed",
+                "Programmes measured by it",
                 [Column("programme", link=link_to("programme")), Column("target"), Column("agreed_on", "Agreed")],
                 list(measure.programme_measures.all()),
             ),
             section(
-                "expectations", "Expectations on it",
-                [Column("programme", link=link_to("programme")), Column("audience"),
-                 Column("region", getter=lambda e: e.region or "England"), Column("comparator"), Column("target"),
-                 Column("due_date", "Due", link=True)],
+                "expectations",
+                "Expectations on it",
+                [
+                    Column("programme", link=link_to("programme")),
+                    Column("audience"),
+                    Column("region", getter=lambda e: e.region or "England"),
+                    Column("comparator"),
+                    Column("target"),
+                    Column("due_date", "Due", link=True),
+                ],
                 list(measure.expectations.all()),
             ),
             section(
-                "latest", "Latest measurements",
-                [Column("month", getter=lambda m: f"{m.month:%B %Y}"), Column("region", getter=lambda m: m.region or "England"),
-                 Column("value", numeric=True), Column("source")],
+                "latest",
+                "Latest measurements",
+                [
+                    Column("month", getter=lambda m: f"{m.month:%B %Y}"),
+                    Column("region", getter=lambda m: m.region or "England"),
+                    Column("value", numeric=True),
+                    Column("source"),
+                ],
                 list(latest),
                 empty="No measurements yet.",
             ),
-        ]
+        ],
     }
 
 
@@ -231,7 +263,9 @@ measures = Resource(
     ],
     form=forms.MeasureForm,
     summary=lambda m: [
-        ("Code", m.code), ("Unit", m.get_unit_display()), ("Direction", m.get_direction_display()),
+        ("Code", m.code),
+        ("Unit", m.get_unit_display()),
+        ("Direction", m.get_direction_display()),
         ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
     ],
     detail_context=measure_detail,
@@ -255,7 +289,9 @@ board_approvals = Resource(
     form=forms.BoardApprovalForm,
     summary=lambda a: [
         ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()}),
-        ("Board", a.body.name), ("Decision", a.get_decision_display()), ("Date", f"{a.date:%-d %B %Y}"),
+        ("Board", a.body.name),
+        ("Decision", a.get_decision_display()),
+        ("Date", f"{a.date:%-d %B %Y}"),
         ("Minute reference", a.minute_reference),
     ],
 )
@@ -279,7 +315,9 @@ regional_deliveries = Resource(
     summary=lambda d: [
         ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
         ("Region", {"text": str(d.region), "href": d.region.get_absolute_url()}),
-        ("RAG status", d.get_rag_display()), ("Lead", str(d.lead) if d.lead else None), ("Note", d.note),
+        ("RAG status", d.get_rag_display()),
+        ("Lead", str(d.lead) if d.lead else None),
+        ("Note", d.note),
         ("Last updated", d.updated),
     ],
 )
@@ -301,7 +339,8 @@ programme_measures = Resource(
     summary=lambda pm: [
         ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
-        ("Target", f"{pm.target:f}"), ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
+        ("Target", f"{pm.target:f}"),
+        ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
 )
@@ -322,13 +361,21 @@ measurements = Resource(
     form=None,
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
-        ("Region", str(m.region) if m.region else "England"), ("Month", f"{m.month:%B %Y}"),
-        ("Value", f"{m.value:f}"), ("Source", m.get_source_display()),
+        ("Region", str(m.region) if m.region else "England"),
+        ("Month", f"{m.month:%B %Y}"),
+        ("Value", f"{m.value:f}"),
+        ("Source", m.get_source_display()),
     ],
 )
 
 RESOURCES = [
-    programmes, workstreams, expectations, measures, board_approvals, regional_deliveries, programme_measures,
+    programmes,
+    workstreams,
+    expectations,
+    measures,
+    board_approvals,
+    regional_deliveries,
+    programme_measures,
     measurements,
 ]
 
@@ -353,7 +400,9 @@ class MeasurementEntryPage(View):
             return self.render(form, status=400)
         with transaction.atomic():
             saved = form.save()
-        messages.success(request, f"Measurement saved: {saved.region or 'England'}, {saved.month:%B %Y}, {saved.value:f}.")
+        messages.success(
+            request, f"Measurement saved: {saved.region or 'England'}, {saved.month:%B %Y}, {saved.value:f}."
+        )
         return HttpResponseRedirect(self.measure.get_absolute_url())
 
     def render(self, form, status=200):
@@ -414,7 +463,10 @@ class MeasurementImportPage(View):
                 "page_title": "Import measurements",
                 "intro": "Every line is checked before anything is saved: a file with a bad line is refused whole. "
                 "A measurement already held for the same measure, region and month takes the file's value.",
-                "breadcrumbs": [{"text": "Home", "href": "/"}, {"text": "Measurements", "href": reverse("measurement-list")}],
+                "breadcrumbs": [
+                    {"text": "Home", "href": "/"},
+                    {"text": "Measurements", "href": reverse("measurement-list")},
+                ],
                 "submit": "Import",
                 "multipart": True,
                 "cancel_url": reverse("measurement-list"),
@@ -427,7 +479,9 @@ measures.extra_urls = [
     path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
 ]
 measurements.list_actions = lambda user: (
-    [{"text": "Import measurements", "href": reverse("measurement-import")}] if permissions.can_edit_records(user) else []
+    [{"text": "Import measurements", "href": reverse("measurement-import")}]
+    if permissions.can_edit_records(user)
+    else []
 )
 measurements.extra_urls = [
     path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),

@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class RegionsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'regions'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "regions"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.

@@ -40,7 +40,6 @@ class Region(PortalRecord, models.Model):
     def __str__(self):
         return self.short_name or self.name
 
-
     def natural_key(self):
         return (self.ods_code,)
 
@@ -61,7 +60,6 @@ class LocalHealthSystem(PortalRecord, models.Model):
 
     def __str__(self):
         return self.name
-
 
     def natural_key(self):
         return (self.ods_code,)
@@ -88,7 +86,8 @@ class LocalOffice(models.Model):
         verbose_name_plural = "local offices and area teams"
         constraints = [
             models.CheckConstraint(
-                condition=models.Q(closed__isnull=True) | models.Q(opened__isnull=True)
+                condition=models.Q(closed__isnull=True)
+                | models.Q(opened__isnull=True)
                 | models.Q(closed__gte=models.F("opened")),
                 name="local_office_closed_not_before_opened",
                 violation_error_message="A local office's close date must not be before its open date.",

@@ -387,9 +387,7 @@ def classify(values, mean, limits, run_length):
             mark(i, TREND, side)
     # 3. Two (or three) of three consecutive points on one side of the mean, beyond its two-sigma line.
     sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
-    near = [
-        limits["upper_two"] < v <= limits["upper"] or limits["lower"] <= v < limits["lower_two"] for v in values
-    ]
+    near = [limits["upper_two"] < v <= limits["upper"] or limits["lower"] <= v < limits["lower_two"] for v in values]
     for start in range(max(len(values) - 2, 0)):
         window = range(start, start + 3)
         side = sides[start]

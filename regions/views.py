@@ -11,7 +11,8 @@ def local_system_detail(system, request):
     return {
         "sections": [
             section(
-                "organisations", "Organisations",
+                "organisations",
+                "Organisations",
                 [Column("ods_code", "ODS code"), Column("name", link=True), Column("kind")],
                 list(system.organisations.all()),
             )

@@ -31,7 +31,18 @@ class ReportRunSerializer(PortalModelSerializer):
 
     class Meta:
         model = ReportRun
-        fields = ["id", "kind", "status", "progress", "counts", "error", "requested_by", "created", "started", "finished"]
+        fields = [
+            "id",
+            "kind",
+            "status",
+            "progress",
+            "counts",
+            "error",
+            "requested_by",
+            "created",
+            "started",
+            "finished",
+        ]
         read_only_fields = [f for f in fields if f != "kind"]
 
 
@@ -41,8 +52,9 @@ class RecordSerializer(serializers.Serializer):
     key = serializers.CharField(help_text="The record's natural key, or its id where it has none.")
     label = serializers.CharField()
     text = serializers.CharField(
-        required=False, help_text="duplicate-work only: the wording that was compared (a workstream's description, a "
-        "programme's summary and description)."
+        required=False,
+        help_text="duplicate-work only: the wording that was compared (a workstream's description, a "
+        "programme's summary and description).",
     )
 
 
@@ -55,8 +67,19 @@ class FindingSerializer(PortalModelSerializer):
 
     class Meta:
         model = Finding
-        fields = ["id", "run", "rule", "severity", "message", "region", "score", "records", "shared_terms",
-                  "fingerprint", "suppressed"]
+        fields = [
+            "id",
+            "run",
+            "rule",
+            "severity",
+            "message",
+            "region",
+            "score",
+            "records",
+            "shared_terms",
+            "fingerprint",
+            "suppressed",
+        ]
         read_only_fields = fields
 
 
@@ -74,11 +97,17 @@ class DecisionSerializer(PortalModelSerializer):
         return value.strip()
 
 
-@extend_schema_view(create=extend_schema(responses={
-    202: ReportRunSerializer,
-    503: OpenApiResponse(description="Reports cannot start now (the service that runs them cannot be reached); "
-                         "nothing was queued. Try again after Retry-After seconds."),
-}))
+@extend_schema_view(
+    create=extend_schema(
+        responses={
+            202: ReportRunSerializer,
+            503: OpenApiResponse(
+                description="Reports cannot start now (the service that runs them cannot be reached); "
+                "nothing was queued. Try again after Retry-After seconds."
+            ),
+        }
+    )
+)
 class ReportRunViewSet(SingleRecordETagMixin, mixins.CreateModelMixin, viewsets.ReadOnlyModelViewSet):
     """Runs of the consistency and duplication reports. POST {"kind": ...} queues one and answers 202."""
 
@@ -120,7 +149,9 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
         summary="Decide that a finding is not a problem",
         description="Hides the finding in later runs until one of its records changes.",
     )
-    @action(detail=True, methods=["post"], filterset_class=None, pagination_class=None, serializer_class=DecisionSerializer)
+    @action(
+        detail=True, methods=["post"], filterset_class=None, pagination_class=None, serializer_class=DecisionSerializer
+    )
     def decision(self, request, pk=None):
         allowed = permissions.can_decide_findings(request.user)
         if not allowed:

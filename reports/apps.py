@@ -2,8 +2,8 @@ from django.apps import AppConfig
 
 
 class ReportsConfig(AppConfig):
-    default_auto_field = 'django.db.models.BigAutoField'
-    name = 'reports'
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "reports"
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.

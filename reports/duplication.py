@@ -46,7 +46,9 @@ from scipy import sparse
 
 from .wording import label, stem, terms
 
-TITLE_WEIGHT = 1  # the title is read with the description, once (counted twice, same-theme titles pulled near misses up)
+TITLE_WEIGHT = (
+    1  # the title is read with the description, once (counted twice, same-theme titles pulled near misses up)
+)
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 PROJECTED_DIMENSIONS = 256  # dense rows of the neighbour search (see _dense)
@@ -182,12 +184,12 @@ def nearest_pairs(index, minimum, k, groups=None, owners=None):
         wanted = min(2 * k, n - 1)
         members = dense[group]
         for start in range(0, n, BLOCK_ROWS):
-            block = members[start:start + BLOCK_ROWS] @ members.T
+            block = members[start : start + BLOCK_ROWS] @ members.T
             rows = np.arange(block.shape[0])
             block[rows, start + rows] = -np.inf  # not its own neighbour
             if owners is not None:
                 mine = owners[group]
-                block[mine[start:start + BLOCK_ROWS, None] == mine[None, :]] = -np.inf
+                block[mine[start : start + BLOCK_ROWS, None] == mine[None, :]] = -np.inf
             local_rows, local_columns = _top_columns(block, wanted, rng)
             left, right = group[start + local_rows], group[local_columns]
             near = block[local_rows, local_columns]
@@ -308,8 +310,7 @@ def scored_pairs(sql, index, mutual=True, groups=None, owners=None):
     for a, b in kept:
         score = scores[(a, b)]
         closest = (
-            mutual and best[a][1] == b and best[b][1] == a
-            and min(sizes[index.row(a)], sizes[index.row(b)]) >= enough
+            mutual and best[a][1] == b and best[b][1] == a and min(sizes[index.row(a)], sizes[index.row(b)]) >= enough
         )
         if score >= high or (closest and score >= low):
             reported.append((a, b, score, closest))
@@ -336,7 +337,9 @@ def programme_index():
     from programmes.models import Programme
 
     texts = Programme.objects.exclude(status="closed").values_list("pk", "title", "summary", "description")
-    return build_index((pk, title, f"{summary}. {description}") for pk, title, summary, description in texts.order_by("pk"))
+    return build_index(
+        (pk, title, f"{summary}. {description}") for pk, title, summary, description in texts.order_by("pk")
+    )
 
 
 def similar_workstreams():

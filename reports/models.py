@@ -49,7 +49,6 @@ class ReportRun(PortalRecord, models.Model):
     def __str__(self):
         return f"{self.get_kind_display()} report, run {self.pk}"
 
-
     @property
     def is_finished(self):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)
@@ -100,7 +99,6 @@ class Finding(PortalRecord, models.Model):
     def __str__(self):
         return f"{self.rule}: {self.message[:80]}"
 
-
     # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
     BODY_LOOKUPS = {
         "programme": "programmes__id__in",
@@ -141,9 +139,7 @@ class FindingDecision(models.Model):
     decision = models.CharField(max_length=20, choices=Decision.choices, default=Decision.NOT_A_PROBLEM)
     reason = models.TextField()
     records_state = models.CharField(max_length=64)
-    decided_by = models.ForeignKey(
-        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="finding_decisions"
-    )
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="finding_decisions")
     decided_at = models.DateTimeField(auto_now_add=True)
     finding = models.ForeignKey(Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="decisions")
 

@@ -226,17 +226,24 @@ def _findings(run, found):
     versions = record_versions(item.records for item in found)
     fingerprints = [fingerprint_of(item.rule, item.records) for item in found]
     decided = {
-        (d.fingerprint, d.records_state)
-        for d in FindingDecision.objects.filter(fingerprint__in=set(fingerprints))
+        (d.fingerprint, d.records_state) for d in FindingDecision.objects.filter(fingerprint__in=set(fingerprints))
     }
     findings = []
     for item, fingerprint in zip(found, fingerprints):
         state = records_state(item.records, versions)
         findings.append(
             Finding(
-                run=run, rule=item.rule, severity=item.severity, message=item.message, region_id=item.region_id,
-                score=item.score, records=item.records, shared_terms=list(item.shared_terms),
-                fingerprint=fingerprint, records_state=state, suppressed=(fingerprint, state) in decided,
+                run=run,
+                rule=item.rule,
+                severity=item.severity,
+                message=item.message,
+                region_id=item.region_id,
+                score=item.score,
+                records=item.records,
+                shared_terms=list(item.shared_terms),
+                fingerprint=fingerprint,
+                records_state=state,
+                suppressed=(fingerprint, state) in decided,
             )
         )
     return findings
@@ -249,8 +256,12 @@ def decide(finding, user, reason):
         raise ValueError("Give the reason why this is not a problem.")
     with transaction.atomic():
         decision = FindingDecision.objects.create(
-            fingerprint=finding.fingerprint, rule=finding.rule, reason=reason, records_state=finding.records_state,
-            decided_by=user, finding=finding,
+            fingerprint=finding.fingerprint,
+            rule=finding.rule,
+            reason=reason,
+            records_state=finding.records_state,
+            decided_by=user,
+            finding=finding,
         )
         Finding.objects.filter(pk=finding.pk).update(suppressed=True)
     return decision

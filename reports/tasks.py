@@ -50,8 +50,9 @@ def run_report(self, run_id):
         )
     except SoftTimeLimitExceeded:
         services.fail(
-            run_id, f"The report took longer than {settings.REPORT_SOFT_TIME_LIMIT} seconds and was stopped. "
-            "No findings were saved."
+            run_id,
+            f"The report took longer than {settings.REPORT_SOFT_TIME_LIMIT} seconds and was stopped. "
+            "No findings were saved.",
         )
         return None
     except services.DATABASE_ERRORS as error:

@@ -34,7 +34,11 @@ def record_url(record):
 
 
 def progress_context(run):
-    findings = list(run.findings.select_related("region").order_by("suppressed", "rule", "-score", "pk")) if run.status == ReportRun.Status.SUCCEEDED else []
+    findings = (
+        list(run.findings.select_related("region").order_by("suppressed", "rule", "-score", "pk"))
+        if run.status == ReportRun.Status.SUCCEEDED
+        else []
+    )
     return {"run": run, "findings": findings, "record_url": record_url, "rules": all_rules()}
 
 
@@ -52,8 +56,12 @@ def run_fields(run):
 
 
 RUN_SUMMARY = [
-    ("kind", "Report"), ("status", "Status"), ("requested", "Requested"), ("started", "Started"),
-    ("finished", "Finished"), ("progress", "Progress"),
+    ("kind", "Report"),
+    ("status", "Status"),
+    ("requested", "Requested"),
+    ("started", "Started"),
+    ("finished", "Finished"),
+    ("progress", "Progress"),
 ]
 
 
@@ -78,7 +86,13 @@ reports = Resource(
         Column("kind", order="kind"),
         Column("status"),
         Column("created", "Requested", order="created"),
-        Column("requested_by", "By", getter=lambda r: (r.requested_by.get_full_name() or r.requested_by.username) if r.requested_by else "Nightly schedule"),
+        Column(
+            "requested_by",
+            "By",
+            getter=lambda r: (
+                (r.requested_by.get_full_name() or r.requested_by.username) if r.requested_by else "Nightly schedule"
+            ),
+        ),
         Column("findings", getter=lambda r: (r.counts or {}).get("findings", ""), numeric=True),
     ],
     detail_template="reports/run_detail.jinja",
@@ -92,7 +106,9 @@ reports = Resource(
 
 def finding_summary(f):
     return [
-        ("Rule", f.rule), ("Severity", f.get_severity_display()), ("Region", str(f.region) if f.region else "All England"),
+        ("Rule", f.rule),
+        ("Severity", f.get_severity_display()),
+        ("Region", str(f.region) if f.region else "All England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
         ("In common", "; ".join(f.shared_terms) if f.shared_terms else None),
         ("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}),
@@ -102,7 +118,9 @@ def finding_summary(f):
 
 class DecisionForm(Form):
     reason = forms.CharField(
-        label="Why is this not a problem?", widget=forms.Textarea(attrs={"rows": 3}), max_length=2000,
+        label="Why is this not a problem?",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
         help_text="This hides the finding in later runs until one of its records changes. Your name and reason are kept.",
     )
 
@@ -183,13 +201,21 @@ class Decide(View):
         form = DecisionForm(request.POST)
         if not form.is_valid():
             context = {
-                "resource": findings, "object": finding, "page_title": str(finding),
-                "breadcrumbs": findings.breadcrumbs(), "summary": finding_summary(finding), "can_edit": False,
-                **finding_detail(finding, request), "decision_form": form, "form_has_errors": True,
+                "resource": findings,
+                "object": finding,
+                "page_title": str(finding),
+                "breadcrumbs": findings.breadcrumbs(),
+                "summary": finding_summary(finding),
+                "can_edit": False,
+                **finding_detail(finding, request),
+                "decision_form": form,
+                "form_has_errors": True,
             }
             return render(request, "reports/finding_detail.jinja", context, status=400)
         services.decide(finding, request.user, form.cleaned_data["reason"])
-        messages.success(request, "Recorded as not a problem. It will not be reported again until one of its records changes.")
+        messages.success(
+            request, "Recorded as not a problem. It will not be reported again until one of its records changes."
+        )
         return HttpResponseRedirect(finding.get_absolute_url())
 
 

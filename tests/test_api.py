@@ -17,8 +17,15 @@ API = "/api/v1"
 ARCHIVED_ON_DELETE = {"programmes", "workstreams", "expectations", "measures", "people", "appointments"}
 READ_ONLY = ["bodies", "regions", "local-systems", "organisations", "findings"]
 WRITABLE = [
-    "programmes", "board-approvals", "workstreams", "expectations", "measures", "programme-measures", "measurements",
-    "people", "appointments",
+    "programmes",
+    "board-approvals",
+    "workstreams",
+    "expectations",
+    "measures",
+    "programme-measures",
+    "measurements",
+    "people",
+    "appointments",
 ]
 # Records that belong to a body through their programme or shares: only that body's staff edit them.
 BODY_OWNED = ["programmes", "board-approvals", "workstreams", "expectations", "programme-measures", "appointments"]
@@ -50,13 +57,24 @@ def world(nhse, nhsi):
     midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
     duty = f.StatutoryDutyFactory(body=nhse, slug="nhse-mandate")
     programme = f.ProgrammeFactory(
-        slug="winter", title="Winter", bodies=[nhse], accountable_body=nhse, duty=duty, start_date=dt.date(2018, 4, 1),
+        slug="winter",
+        title="Winter",
+        bodies=[nhse],
+        accountable_body=nhse,
+        duty=duty,
+        start_date=dt.date(2018, 4, 1),
     )
     measure = f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
     person = f.PersonFactory(email="rd@example.nhs.uk", name="Rita Director")
     return {
-        "nhse": nhse, "nhsi": nhsi, "london": london, "midlands": midlands, "duty": duty, "programme": programme,
-        "measure": measure, "person": person,
+        "nhse": nhse,
+        "nhsi": nhsi,
+        "london": london,
+        "midlands": midlands,
+        "duty": duty,
+        "programme": programme,
+        "measure": measure,
+        "person": person,
         "staff": client_for(f.UserFactory(role="Staff", bodies=[nhse])),
         "other_staff": client_for(f.UserFactory(role="Staff", bodies=[nhsi])),
         "director": client_for(f.UserFactory(role="Regional director", bodies=[nhse], region=london)),
@@ -100,30 +118,72 @@ def records(world):
 def payloads(w):
     return {
         "programmes": (
-            {"title": "Elective recovery", "bodies": ["NHSE"], "integration_stage": "aligned", "accountable_body": "NHSE",
-             "duty": "nhse-mandate", "status": "proposed", "start_date": "2019-04-01"},
+            {
+                "title": "Elective recovery",
+                "bodies": ["NHSE"],
+                "integration_stage": "aligned",
+                "accountable_body": "NHSE",
+                "duty": "nhse-mandate",
+                "status": "proposed",
+                "start_date": "2019-04-01",
+            },
             {"status": "approved"},
         ),
         "board-approvals": (
-            {"programme": "winter", "body": "NHSE", "decision": "approved", "date": "2018-05-01", "minute_reference": "B1"},
+            {
+                "programme": "winter",
+                "body": "NHSE",
+                "decision": "approved",
+                "date": "2018-05-01",
+                "minute_reference": "B1",
+            },
             {"decision": "deferred"},
         ),
         "workstreams": (
-            {"programme": "winter", "title": "Discharge", "body": "NHSE", "regions": ["Y56"], "audiences": ["providers"],
-             "start_date": "2018-04-01"},
+            {
+                "programme": "winter",
+                "title": "Discharge",
+                "body": "NHSE",
+                "regions": ["Y56"],
+                "audiences": ["providers"],
+                "start_date": "2018-04-01",
+            },
             {"regions": ["Y56", "Y60"]},
         ),
         "expectations": (
-            {"programme": "winter", "issued_by": "NHSE", "audience": "providers", "region": None, "measure": "ae-4hr",
-             "comparator": ">=", "target": 95, "start_date": "2018-04-01", "due_date": "2019-03-31", "wording": "Meet it."},
+            {
+                "programme": "winter",
+                "issued_by": "NHSE",
+                "audience": "providers",
+                "region": None,
+                "measure": "ae-4hr",
+                "comparator": ">=",
+                "target": 95,
+                "start_date": "2018-04-01",
+                "due_date": "2019-03-31",
+                "wording": "Meet it.",
+            },
             {"target": 90},
         ),
         "measures": (
-            {"code": "rtt-18wk", "name": "RTT", "unit": "percent", "direction": "higher", "standard": 92, "comparator": ">="},
+            {
+                "code": "rtt-18wk",
+                "name": "RTT",
+                "unit": "percent",
+                "direction": "higher",
+                "standard": 92,
+                "comparator": ">=",
+            },
             {"name": "Referral to treatment"},
         ),
         "programme-measures": (
-            {"programme": "winter", "measure": "ae-4hr", "target": 95, "agreed_on": "2018-06-01", "agreed_by": ["NHSE"]},
+            {
+                "programme": "winter",
+                "measure": "ae-4hr",
+                "target": 95,
+                "agreed_on": "2018-06-01",
+                "agreed_by": ["NHSE"],
+            },
             {"target": 94},
         ),
         "measurements": (
@@ -132,8 +192,14 @@ def payloads(w):
         ),
         "people": ({"name": "Pat Example", "email": "Pat@Example.nhs.uk"}, {"name": "Patricia Example"}),
         "appointments": (
-            {"person": "rd@example.nhs.uk", "title": "Director of Winter", "role": "programme_director",
-             "programme": "winter", "start_date": "2018-10-01", "shares": [{"body": "NHSE", "fte_percent": 100}]},
+            {
+                "person": "rd@example.nhs.uk",
+                "title": "Director of Winter",
+                "role": "programme_director",
+                "programme": "winter",
+                "start_date": "2018-10-01",
+                "shares": [{"body": "NHSE", "fte_percent": 100}],
+            },
             {"title": "Director of Winter and Flow"},
         ),
         "regional-deliveries": (
@@ -276,8 +342,11 @@ class TestWriting:
 
     def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
         refused(
-            world["staff"].patch(f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"),
-            403, "a body you work for (NHS England)",
+            world["staff"].patch(
+                f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"
+            ),
+            403,
+            "a body you work for (NHS England)",
         )
         assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
 
@@ -293,7 +362,10 @@ class TestWriting:
         assert rows() == before
         assert world["staff"].get(url).json() == record
         if resource != "regional-deliveries":
-            assert "Only Staff and Regional directors" in client.post(f"{API}/{resource}/", create, format="json").json()["detail"]
+            assert (
+                "Only Staff and Regional directors"
+                in client.post(f"{API}/{resource}/", create, format="json").json()["detail"]
+            )
 
     @pytest.mark.parametrize("resource", READ_ONLY)
     def test_read_only_resources_answer_405_to_writes(self, world, records, resource):
@@ -325,14 +397,21 @@ class TestRegionalDelivery:
     def test_only_the_regions_director_records_changes_and_deletes_it(self, world):
         create, change = payloads(world)["regional-deliveries"]
         before = rows()
-        refused(world["staff"].post(f"{API}/regional-deliveries/", create, format="json"), 403, "Only Regional directors")
-        refused(world["midlands_director"].post(f"{API}/regional-deliveries/", create, format="json"), 403,
-                "Only the Regional director of London")
+        refused(
+            world["staff"].post(f"{API}/regional-deliveries/", create, format="json"), 403, "Only Regional directors"
+        )
+        refused(
+            world["midlands_director"].post(f"{API}/regional-deliveries/", create, format="json"),
+            403,
+            "Only the Regional director of London",
+        )
         assert rows() == before
         created = world["director"].post(f"{API}/regional-deliveries/", create, format="json")
         assert created.status_code == 201, created.json()
         assert (created.json()["programme"], created.json()["region"], created.json()["lead"]) == (
-            "winter", "Y56", "rd@example.nhs.uk"
+            "winter",
+            "Y56",
+            "rd@example.nhs.uk",
         )
         url = f"{API}/regional-deliveries/{created.json()['id']}/"
         for who in ("staff", "midlands_director", "other_staff"):
@@ -355,44 +434,68 @@ class TestNaturalKeys:
         response = client.post(f"{API}/workstreams/", payloads(world)["workstreams"][0], format="json")
         data = response.json()
         assert (data["programme"], data["body"], data["regions"], data["audiences"]) == (
-            "winter", "NHSE", ["Y56"], ["providers"]
+            "winter",
+            "NHSE",
+            ["Y56"],
+            ["providers"],
         )
         programme = client.get(f"{API}/programmes/winter/").json()
-        assert (programme["bodies"], programme["accountable_body"], programme["duty"]) == (["NHSE"], "NHSE", "nhse-mandate")
+        assert (programme["bodies"], programme["accountable_body"], programme["duty"]) == (
+            ["NHSE"],
+            "NHSE",
+            "nhse-mandate",
+        )
         organisation = client.get(records["organisations"]).json()
         assert (organisation["code"], organisation["region"], organisation["local_system"]) == ("RJ1", "Y56", "QMF")
         assert client.get(records["local-systems"]).json()["region"] == "Y56"
         body = client.get(records["bodies"]).json()
         assert body["code"] == "NHSE" and body["duties"][0]["slug"] == "nhse-mandate"
         expectation = client.get(records["expectations"]).json()
-        assert (expectation["programme"], expectation["issued_by"], expectation["measure"]) == ("winter", "NHSE", "ae-4hr")
+        assert (expectation["programme"], expectation["issued_by"], expectation["measure"]) == (
+            "winter",
+            "NHSE",
+            "ae-4hr",
+        )
         appointment = client.get(records["appointments"]).json()
         assert (appointment["person"], appointment["programme"], appointment["shares"]) == (
-            "pd@example.nhs.uk", "winter", [{"body": "NHSE", "fte_percent": 100.0}]
+            "pd@example.nhs.uk",
+            "winter",
+            [{"body": "NHSE", "fte_percent": 100.0}],
         )
         assert client.get(records["findings"]).json()["region"] == "Y56"
 
     def test_a_region_names_its_regional_director(self, world):
         appointment = f.AppointmentFactory(
-            person=world["person"], role=Appointment.Role.REGIONAL_DIRECTOR, region=world["london"], title="RD London",
+            person=world["person"],
+            role=Appointment.Role.REGIONAL_DIRECTOR,
+            region=world["london"],
+            title="RD London",
         )
         for body in ("nhse", "nhsi"):
             f.AppointmentShareFactory(appointment=appointment, body=world[body], fte_percent=50)
         region = world["staff"].get(f"{API}/regions/Y56/").json()
         assert region["code"] == "Y56"
         assert region["regional_director"] == {
-            "appointment": appointment.pk, "person": "rd@example.nhs.uk", "name": "Rita Director", "joint": True
+            "appointment": appointment.pk,
+            "person": "rd@example.nhs.uk",
+            "name": "Rita Director",
+            "joint": True,
         }
         assert world["staff"].get(f"{API}/regions/Y60/").json()["regional_director"] is None
 
     def test_an_appointment_is_written_with_its_shares_nested(self, world):
-        payload = {**payloads(world)["appointments"][0], "shares": [{"body": "NHSE", "fte_percent": 50},
-                                                                    {"body": "NHSI", "fte_percent": 50}]}
+        payload = {
+            **payloads(world)["appointments"][0],
+            "shares": [{"body": "NHSE", "fte_percent": 50}, {"body": "NHSI", "fte_percent": 50}],
+        }
         staff_of_both = client_for(f.UserFactory(role="Staff", bodies=[world["nhse"], world["nhsi"]]))
         response = staff_of_both.post(f"{API}/appointments/", payload, format="json")
         assert response.status_code == 201, response.json()
         assert response.json()["joint"] is True
-        assert sorted((s["body"], float(s["fte_percent"])) for s in response.json()["shares"]) == [("NHSE", 50), ("NHSI", 50)]
+        assert sorted((s["body"], float(s["fte_percent"])) for s in response.json()["shares"]) == [
+            ("NHSE", 50),
+            ("NHSI", 50),
+        ]
         url = f"{API}/appointments/{response.json()['id']}/"
         moved = staff_of_both.patch(url, {"shares": [{"body": "NHSE", "fte_percent": 100}]}, format="json")
         assert moved.status_code == 200 and moved.json()["joint"] is False
@@ -437,8 +540,20 @@ class TestBadInput:
             ("programmes", {"title", "bodies", "start_date"}),
             ("board-approvals", {"programme", "body", "decision", "date"}),
             ("workstreams", {"programme", "title", "body", "audiences", "start_date"}),
-            ("expectations", {"programme", "issued_by", "audience", "measure", "comparator", "target", "start_date",
-                              "due_date", "wording"}),
+            (
+                "expectations",
+                {
+                    "programme",
+                    "issued_by",
+                    "audience",
+                    "measure",
+                    "comparator",
+                    "target",
+                    "start_date",
+                    "due_date",
+                    "wording",
+                },
+            ),
             ("measures", {"code", "name", "unit", "direction"}),
             ("programme-measures", {"programme", "measure", "target", "agreed_on", "agreed_by"}),
             ("measurements", {"measure", "month", "value"}),
@@ -571,9 +686,17 @@ class TestBadInput:
     @pytest.mark.parametrize(
         "query, parameter",
         [
-            ("page=0", "page"), ("page=two", "page"), ("page=1&page=2", "page"), ("page_size=0", "page_size"),
-            ("page_size=501", "page_size"), ("page_size=", "page_size"), ("status=finished", "status"),
-            ("status=", "status"), ("body=", "body"), ("q=", "q"), ("body=NHSE&body=NHSI", "body"),
+            ("page=0", "page"),
+            ("page=two", "page"),
+            ("page=1&page=2", "page"),
+            ("page_size=0", "page_size"),
+            ("page_size=501", "page_size"),
+            ("page_size=", "page_size"),
+            ("status=finished", "status"),
+            ("status=", "status"),
+            ("body=", "body"),
+            ("q=", "q"),
+            ("body=NHSE&body=NHSI", "body"),
         ],
     )
     def test_bad_list_parameters_are_named(self, world, query, parameter):
@@ -632,7 +755,9 @@ class TestConcurrency:
 class TestListsAndTokens:
     def test_filters_search_ordering_and_pages(self, world):
         for i in range(60):
-            f.ProgrammeFactory(title=f"Programme {i:02d}", bodies=[world["nhse"]], accountable_body=world["nhse"], status="active")
+            f.ProgrammeFactory(
+                title=f"Programme {i:02d}", bodies=[world["nhse"]], accountable_body=world["nhse"], status="active"
+            )
         client = world["staff"]
         page = client.get(f"{API}/programmes/?status=active").json()
         assert page["count"] == 60 + (world["programme"].status == "active") and len(page["results"]) == 50
@@ -648,7 +773,9 @@ class TestListsAndTokens:
 
     def test_a_token_for_a_username_and_password(self, world):
         user = f.UserFactory(username="token.user", role="Staff", bodies=[world["nhse"]])
-        response = APIClient().post(f"{API}/auth/token/", {"username": "token.user", "password": "correct horse battery staple"}, format="json")
+        response = APIClient().post(
+            f"{API}/auth/token/", {"username": "token.user", "password": "correct horse battery staple"}, format="json"
+        )
         assert response.status_code == 200
         token = response.json()["token"]
         # Kept only as a digest; the token itself is shown once.
@@ -666,8 +793,13 @@ class TestListsAndTokens:
         f.UserFactory(username="token.user", role="Staff", bodies=[world["nhse"]])
         url, body = f"{API}/auth/token/", {"username": "token.user", "password": "correct horse battery staple"}
         for encoding in ("multipart", None):  # None: application/x-www-form-urlencoded
-            response = APIClient().post(url, body) if encoding else APIClient().post(
-                url, "username=token.user&password=x", content_type="application/x-www-form-urlencoded")
+            response = (
+                APIClient().post(url, body)
+                if encoding
+                else APIClient().post(
+                    url, "username=token.user&password=x", content_type="application/x-www-form-urlencoded"
+                )
+            )
             assert response.status_code == 415 and "detail" in response.json(), encoding
         # A stale token or a session sent along is not read: they cannot turn the request into a 401 or 403.
         stale = APIClient()
@@ -708,7 +840,9 @@ class TestListsAndTokens:
     def test_every_operation_documents_its_errors(self, world, client):
         client.force_login(f.UserFactory(role="Staff", bodies=[world["nhse"]]))
         schema = client.get("/api/schema/?format=json").json()
-        resources = {path.split("/")[3] for path in schema["paths"] if path.startswith("/api/v1/") and "auth" not in path}
+        resources = {
+            path.split("/")[3] for path in schema["paths"] if path.startswith("/api/v1/") and "auth" not in path
+        }
         assert resources == set(ALL)
         for path, operations in schema["paths"].items():
             if "auth/token" in path:

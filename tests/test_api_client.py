@@ -32,7 +32,12 @@ def a_world():
     duty = f.StatutoryDutyFactory(body=nhse, slug="nhse-mandate")
     f.RegionFactory(ods_code="Y56", name="London", short_name="London")
     f.ProgrammeFactory(
-        slug="winter", title="Winter", bodies=[nhse], accountable_body=nhse, duty=duty, start_date=dt.date(2018, 4, 1),
+        slug="winter",
+        title="Winter",
+        bodies=[nhse],
+        accountable_body=nhse,
+        duty=duty,
+        start_date=dt.date(2018, 4, 1),
     )
     return f.UserFactory(username="integrator", role="Staff", bodies=[nhse])
 
@@ -48,12 +53,17 @@ def client_package(tmp_path):
     schema.write_text(json.dumps(response.json()))
     config = tmp_path / "config.json"
     # No formatting pass afterwards: the generated code is used, not read.
-    config.write_text(json.dumps({"package_name_override": PACKAGE, "project_name_override": PACKAGE, "post_hooks": []}))
+    config.write_text(
+        json.dumps({"package_name_override": PACKAGE, "project_name_override": PACKAGE, "post_hooks": []})
+    )
     out = tmp_path / "generated"
     out.mkdir()
     result = subprocess.run(
         [str(GENERATOR), "generate", "--path", str(schema), "--config", str(config), "--meta", "none"],
-        capture_output=True, text=True, timeout=600, cwd=out,
+        capture_output=True,
+        text=True,
+        timeout=600,
+        cwd=out,
     )
     output = result.stdout + result.stderr
     assert result.returncode == 0, output
@@ -87,13 +97,20 @@ def test_a_generated_client_gets_a_token_lists_creates_and_updates(client_packag
 
     # A token, with the client that has none yet.
     anonymous = package.Client(base_url=live_server.url, raise_on_unexpected_status=True)
-    answer = get_token.sync_detailed(client=anonymous, body=models.AuthTokenRequest(username="integrator", password=PASSWORD))
+    answer = get_token.sync_detailed(
+        client=anonymous, body=models.AuthTokenRequest(username="integrator", password=PASSWORD)
+    )
     assert answer.status_code == 200 and isinstance(answer.parsed, models.AuthToken)
-    refused = get_token.sync_detailed(client=anonymous, body=models.AuthTokenRequest(username="integrator", password="wrong"))
+    refused = get_token.sync_detailed(
+        client=anonymous, body=models.AuthTokenRequest(username="integrator", password="wrong")
+    )
     assert refused.status_code == 400 and isinstance(refused.parsed, models.ValidationError)
     assert refused.parsed.non_field_errors
     client = package.AuthenticatedClient(
-        base_url=live_server.url, token=answer.parsed.token, prefix="Token", raise_on_unexpected_status=True,
+        base_url=live_server.url,
+        token=answer.parsed.token,
+        prefix="Token",
+        raise_on_unexpected_status=True,
     )
 
     # A list.
@@ -102,10 +119,20 @@ def test_a_generated_client_gets_a_token_lists_creates_and_updates(client_packag
     assert [programme.slug for programme in page.results] == ["winter"] and page.count == 1
 
     # A create: the 201 carries the ETag that a following GET gives.
-    created = create_programme.sync_detailed(client=client, body=models.ProgrammeRequest.from_dict({
-        "title": "Elective recovery", "bodies": ["NHSE"], "integration_stage": "aligned", "accountable_body": "NHSE",
-        "duty": "nhse-mandate", "status": "proposed", "start_date": "2019-04-01",
-    }))
+    created = create_programme.sync_detailed(
+        client=client,
+        body=models.ProgrammeRequest.from_dict(
+            {
+                "title": "Elective recovery",
+                "bodies": ["NHSE"],
+                "integration_stage": "aligned",
+                "accountable_body": "NHSE",
+                "duty": "nhse-mandate",
+                "status": "proposed",
+                "start_date": "2019-04-01",
+            }
+        ),
+    )
     assert created.status_code == 201 and isinstance(created.parsed, models.Programme)
     slug = created.parsed.slug
     assert created.parsed.start_date == dt.date(2019, 4, 1)
@@ -114,7 +141,9 @@ def test_a_generated_client_gets_a_token_lists_creates_and_updates(client_packag
 
     # An update with If-Match: the version just created.
     updated = patch_programme.sync_detailed(
-        slug, client=client, body=models.PatchedProgrammeRequest.from_dict({"status": "approved"}),
+        slug,
+        client=client,
+        body=models.PatchedProgrammeRequest.from_dict({"status": "approved"}),
         if_match=created.headers["ETag"],
     )
     assert updated.status_code == 200 and isinstance(updated.parsed, models.Programme)
@@ -125,7 +154,9 @@ def test_a_generated_client_gets_a_token_lists_creates_and_updates(client_packag
 
     # A 412: the version of before the update is no longer current, and nothing is written.
     stale = patch_programme.sync_detailed(
-        slug, client=client, body=models.PatchedProgrammeRequest.from_dict({"title": "Elective care"}),
+        slug,
+        client=client,
+        body=models.PatchedProgrammeRequest.from_dict({"title": "Elective care"}),
         if_match=created.headers["ETag"],
     )
     assert stale.status_code == 412 and isinstance(stale.parsed, models.Error)
@@ -134,7 +165,9 @@ def test_a_generated_client_gets_a_token_lists_creates_and_updates(client_packag
 
     # A 400: an end before the start, named by field, and nothing is written.
     bad = patch_programme.sync_detailed(
-        slug, client=client, body=models.PatchedProgrammeRequest.from_dict({"end_date": "2018-01-01"}),
+        slug,
+        client=client,
+        body=models.PatchedProgrammeRequest.from_dict({"end_date": "2018-01-01"}),
         if_match=updated.headers["ETag"],
     )
     assert bad.status_code == 400 and isinstance(bad.parsed, models.ValidationError)

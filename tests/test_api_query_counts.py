@@ -31,9 +31,14 @@ def programmes(w, n):
     for _ in range(n):
         director = joint_appointment(w)
         duty = f.StatutoryDutyFactory(body=w["nhse"])
-        made.append(f.ProgrammeFactory(
-            bodies=[w["nhse"], w["nhsi"]], accountable_body=w["nhse"], duty=duty, senior_responsible_owner=director,
-        ))
+        made.append(
+            f.ProgrammeFactory(
+                bodies=[w["nhse"], w["nhsi"]],
+                accountable_body=w["nhse"],
+                duty=duty,
+                senior_responsible_owner=director,
+            )
+        )
     return made
 
 

@@ -54,14 +54,21 @@ def a_world():
     f.OrganisationFactory(ods_code="RJ1", region=london, local_system=system)
     f.OrganisationFactory(ods_code="RRK", region=midlands)
     programme = f.ProgrammeFactory(
-        slug="winter", title="Winter", bodies=[nhse, nhsi], accountable_body=nhse, duty=duty,
+        slug="winter",
+        title="Winter",
+        bodies=[nhse, nhsi],
+        accountable_body=nhse,
+        duty=duty,
         start_date=dt.date(2018, 4, 1),
     )
     f.BoardApprovalFactory(programme=programme, body=nhse)
     f.BoardApprovalFactory(programme=programme, body=nhsi)
     director = f.PersonFactory(email="rd@example.nhs.uk")
     appointment = f.AppointmentFactory(
-        person=director, title="Regional Director", role=Appointment.Role.REGIONAL_DIRECTOR, region=london,
+        person=director,
+        title="Regional Director",
+        role=Appointment.Role.REGIONAL_DIRECTOR,
+        region=london,
     )
     f.AppointmentShareFactory(appointment=appointment, body=nhse, fte_percent=50)
     f.AppointmentShareFactory(appointment=appointment, body=nhsi, fte_percent=50)
@@ -97,17 +104,29 @@ def test_schemathesis_finds_no_server_error_and_no_undocumented_response(live_se
     monkeypatch.setattr(settings, "API_WRITE_RATE", "")
     result = subprocess.run(
         [
-            str(ST), "--no-color", "run", f"{live_server.url}/api/schema/",
-            "--header", f"Authorization: Token {token}",
-            "--checks", ",".join(CHECKS),
-            "--phases", "examples,coverage,fuzzing,stateful",
-            "--max-examples", "15",
+            str(ST),
+            "--no-color",
+            "run",
+            f"{live_server.url}/api/schema/",
+            "--header",
+            f"Authorization: Token {token}",
+            "--checks",
+            ",".join(CHECKS),
+            "--phases",
+            "examples,coverage,fuzzing,stateful",
+            "--max-examples",
+            "15",
             # The same cases every run (no random seed, no example database): what passes in CI passes again.
             "--generation-deterministic",
-            "--workers", "1",
-            "--request-timeout", "60",
+            "--workers",
+            "1",
+            "--request-timeout",
+            "60",
         ],
-        capture_output=True, text=True, timeout=1800, cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=1800,
+        cwd=tmp_path,
     )
     output = result.stdout[-15000:] + result.stderr[-3000:]
     assert result.returncode == 0, output

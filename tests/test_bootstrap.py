@@ -47,7 +47,10 @@ def test_database_url_is_parsed_with_defaults():
 
 @pytest.mark.parametrize(
     "url, message",
-    [("mysql://root@127.0.0.1/nhs_joint", "postgres:// URL"), ("postgres://postgres@127.0.0.1:5432/", "names no database")],
+    [
+        ("mysql://root@127.0.0.1/nhs_joint", "postgres:// URL"),
+        ("postgres://postgres@127.0.0.1:5432/", "names no database"),
+    ],
 )
 def test_a_bad_database_url_is_explained(url, message):
     with pytest.raises(bootstrap.BootstrapError, match=message):
@@ -121,7 +124,9 @@ def test_a_project_local_postgres_is_started_where_none_answers(tmp_path, capsys
         connection = db.connect("portal_local")
         with connection.cursor() as cursor:
             # The portal's migrations need these extensions from the same binaries.
-            cursor.execute("SELECT name FROM pg_available_extensions WHERE name IN ('pg_trgm', 'unaccent', 'btree_gist')")
+            cursor.execute(
+                "SELECT name FROM pg_available_extensions WHERE name IN ('pg_trgm', 'unaccent', 'btree_gist')"
+            )
             assert {row[0] for row in cursor.fetchall()} == {"pg_trgm", "unaccent", "btree_gist"}
         connection.close()
         assert "project-local PostgreSQL" in capsys.readouterr().err
@@ -168,7 +173,9 @@ def test_a_cluster_made_by_another_major_version_is_explained_not_started(tmp_pa
     server.datadir.mkdir(parents=True)
     (server.datadir / "PG_VERSION").write_text("15\n")
     db = bootstrap.Database("127.0.0.1", free_port(), "postgres", "", "nhs_joint")
-    with pytest.raises(bootstrap.BootstrapError, match="made by PostgreSQL 15, and PostgreSQL 17.10 installed in lib is 17"):
+    with pytest.raises(
+        bootstrap.BootstrapError, match="made by PostgreSQL 15, and PostgreSQL 17.10 installed in lib is 17"
+    ):
         bootstrap.start_local_postgres(db, server)
     assert not server.log.exists()
 
@@ -186,7 +193,9 @@ def test_root_runs_postgresql_as_the_cluster_owner_or_postgres_or_a_user_made_fo
 
     os.chown(datadir, 0, 0)
     real_getpwnam = pwd.getpwnam
-    monkeypatch.setattr(pwd, "getpwnam", lambda name: real_getpwnam("nobody") if name == "postgres" else real_getpwnam(name))
+    monkeypatch.setattr(
+        pwd, "getpwnam", lambda name: real_getpwnam("nobody") if name == "postgres" else real_getpwnam(name)
+    )
     assert bootstrap.server_user(datadir) == "postgres"
 
     # A bare machine: no postgres user. useradd makes a system user without a home or a login shell.
@@ -213,8 +222,13 @@ def test_root_runs_postgresql_as_the_cluster_owner_or_postgres_or_a_user_made_fo
 
 def run_manage(env, *args, **kwargs):
     return subprocess.run(
-        [sys.executable, str(ROOT / "manage.py"), *args], env=env, cwd=ROOT, capture_output=True, text=True,
-        timeout=900, **kwargs,
+        [sys.executable, str(ROOT / "manage.py"), *args],
+        env=env,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=900,
+        **kwargs,
     )
 
 
@@ -321,7 +335,10 @@ def test_the_command_line_prints_exports_for_the_shell(monkeypatch):
     }
     result = subprocess.run(
         [sys.executable, str(ROOT / "scripts" / "bootstrap.py"), "services"],
-        env=env, capture_output=True, text=True, check=True,
+        env=env,
+        capture_output=True,
+        text=True,
+        check=True,
     )
     assert result.stdout.strip() == "export CELERY_TASK_ALWAYS_EAGER=true"
 

@@ -74,7 +74,9 @@ class TestPercentages:
         assert MeasureFactory(unit="minutes", standard=180).pk
 
     def test_percentage_measurement_over_100_fails_validation(self):
-        measurement = MeasurementFactory.build(measure=MeasureFactory(unit="percent"), region=RegionFactory(), value=101)
+        measurement = MeasurementFactory.build(
+            measure=MeasureFactory(unit="percent"), region=RegionFactory(), value=101
+        )
         with pytest.raises(ValidationError) as excinfo:
             measurement.full_clean()
         assert "value" in excinfo.value.message_dict
@@ -118,8 +120,11 @@ class TestOneMeasurementPerMonth:
 class TestOneRegionalDirectorAtATime:
     def director(self, region, start, end=None):
         return AppointmentFactory(
-            role=Appointment.Role.REGIONAL_DIRECTOR, title="Regional Director", region=region,
-            start_date=start, end_date=end,
+            role=Appointment.Role.REGIONAL_DIRECTOR,
+            title="Regional Director",
+            region=region,
+            start_date=start,
+            end_date=end,
         )
 
     def test_overlapping_directors_of_one_region_are_refused(self):

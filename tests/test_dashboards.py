@@ -21,8 +21,11 @@ def month(i):
 def world(nhse, nhsi):
     london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
     director = f.AppointmentFactory(
-        role=Appointment.Role.REGIONAL_DIRECTOR, region=london, title="Regional Director, London",
-        start_date=dt.date(2019, 4, 1), person=f.PersonFactory(name="Priya Raman"),
+        role=Appointment.Role.REGIONAL_DIRECTOR,
+        region=london,
+        title="Regional Director, London",
+        start_date=dt.date(2019, 4, 1),
+        person=f.PersonFactory(name="Priya Raman"),
     )
     f.AppointmentShareFactory(appointment=director, body=nhse, fte_percent=50)
     f.AppointmentShareFactory(appointment=director, body=nhsi, fte_percent=50)
@@ -52,8 +55,12 @@ class TestRegionalDashboard:
     def test_it_shows_director_delivery_expectations_and_a_chart_per_measure(self, client, world):
         add_measures(world, 2, 24)
         f.ExpectationFactory(
-            programme=world["programme"], issued_by=world["nhse"], region=None, measure=f.MeasureFactory(code="m0"),
-            start_date=dt.date(2018, 4, 1), due_date=dt.date.today() + dt.timedelta(days=30),
+            programme=world["programme"],
+            issued_by=world["nhse"],
+            region=None,
+            measure=f.MeasureFactory(code="m0"),
+            start_date=dt.date(2018, 4, 1),
+            due_date=dt.date.today() + dt.timedelta(days=30),
         )
         client.force_login(world["staff"])
         html = client.get("/regions/Y56/").content.decode()
@@ -150,13 +157,29 @@ def test_the_dashboard_and_overview_show_the_open_findings_of_the_latest_run(cli
     from reports.models import Finding, ReportRun
 
     old = ReportRun.objects.create(kind="consistency", status="succeeded")
-    Finding.objects.create(run=old, rule="region-director", severity="high", message="An old finding", region=world["london"],
-                           records=[], fingerprint="a", records_state="s")
+    Finding.objects.create(
+        run=old,
+        rule="region-director",
+        severity="high",
+        message="An old finding",
+        region=world["london"],
+        records=[],
+        fingerprint="a",
+        records_state="s",
+    )
     latest = ReportRun.objects.create(kind="consistency", status="succeeded")
     for message, suppressed in (("London has no delivery record", False), ("Decided already", True)):
-        Finding.objects.create(run=latest, rule="regional-coverage", severity="medium", message=message,
-                               region=world["london"], records=[], fingerprint=message, records_state="s",
-                               suppressed=suppressed)
+        Finding.objects.create(
+            run=latest,
+            rule="regional-coverage",
+            severity="medium",
+            message=message,
+            region=world["london"],
+            records=[],
+            fingerprint=message,
+            records_state="s",
+            suppressed=suppressed,
+        )
     client.force_login(world["staff"])
     html = client.get("/regions/Y56/").content.decode()
     assert "London has no delivery record" in html
@@ -176,7 +199,7 @@ class TestBoundedDashboard:
         html = client.get("/regions/Y56/").content.decode()
         for m in range(INLINE_CHARTS + 3):
             assert f"/regions/Y56/measures/m{m}/?months=24" in html
-        assert html.count("class=\"portal-spc\"") == INLINE_CHARTS
+        assert html.count('class="portal-spc"') == INLINE_CHARTS
         assert "latest 24 months" in html
 
     def test_the_window_is_a_bounded_choice(self, client, world):
@@ -198,7 +221,7 @@ class TestBoundedDashboard:
         add_measures(world, 1, 40)
         client.force_login(world["staff"])
         html = client.get("/regions/Y56/measures/m0/?months=all").content.decode()
-        assert "40 months shown" in html and html.count("class=\"portal-spc\"") == 1
+        assert "40 months shown" in html and html.count('class="portal-spc"') == 1
         assert client.get("/regions/Y56/measures/m0/?months=12").status_code == 200
         assert client.get("/regions/Y56/measures/m0/?months=13").status_code == 400
         assert client.get("/regions/Y56/measures/nope/").status_code == 404

@@ -69,25 +69,53 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
     assert server is not None, "the outage test needs the installed PostgreSQL server binaries"
     env = {
         **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DATABASE_URL": url, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
     web = log = None
     try:
-        bootstrap.services({"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL},
-                           for_tests=False, local=tmp_path)
-        migrate = subprocess.run([sys.executable, "manage.py", "migrate", "--noinput"], cwd=ROOT, env=env,
-                                 capture_output=True, text=True, timeout=600)
+        bootstrap.services(
+            {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
+        )
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
         assert migrate.returncode == 0, migrate.stderr
-        made = subprocess.run([sys.executable, "manage.py", "shell", "-c", MAKE_SESSION], cwd=ROOT, env=env,
-                              capture_output=True, text=True, timeout=120)
+        made = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", MAKE_SESSION],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
         assert made.returncode == 0, made.stderr
         cookie = made.stdout.strip().splitlines()[-1]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
         web = subprocess.Popen(
-            [sys.executable, "-m", "gunicorn", "nhs_joint.wsgi", "--bind", f"127.0.0.1:{web_port}", "--workers", "1",
-             "--timeout", "60", "--no-control-socket"],
-            cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT,
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "nhs_joint.wsgi",
+                "--bind",
+                f"127.0.0.1:{web_port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
         )
         page = f"http://127.0.0.1:{web_port}/programmes/"
 

@@ -33,8 +33,14 @@ def admin(nhse):
 @pytest.fixture
 def programme(nhse):
     return f.ProgrammeFactory(
-        title="Cancer", slug="cancer", summary="Earlier diagnosis", theme="cancer", bodies=[nhse],
-        accountable_body=nhse, start_date=dt.date(2018, 4, 1), status="active",
+        title="Cancer",
+        slug="cancer",
+        summary="Earlier diagnosis",
+        theme="cancer",
+        bodies=[nhse],
+        accountable_body=nhse,
+        start_date=dt.date(2018, 4, 1),
+        status="active",
     )
 
 
@@ -78,7 +84,9 @@ def two_editors(client, me, other, url, **their_changes):
 
 
 class TestThreeWayMerge:
-    def test_a_stale_save_keeps_the_other_persons_change_to_fields_it_did_not_touch(self, client, staff, other, programme):
+    def test_a_stale_save_keeps_the_other_persons_change_to_fields_it_did_not_touch(
+        self, client, staff, other, programme
+    ):
         url = f"/programmes/{programme.slug}/edit/"
         mine = two_editors(client, staff, other, url)
 
@@ -258,9 +266,17 @@ class TestArchive:
         other = f.ProgrammeFactory(slug="uec", bodies=[nhse], accountable_body=nhse)
         later = dt.date.today() + dt.timedelta(days=365)
         for owner, target in ((programme, 95), (other, 90)):
-            f.ExpectationFactory(programme=owner, issued_by=nhse, audience="providers", measure=measure,
-                                 comparator=">=", target=target, start_date=dt.date(2018, 4, 1), due_date=later,
-                                 region=None)
+            f.ExpectationFactory(
+                programme=owner,
+                issued_by=nhse,
+                audience="providers",
+                measure=measure,
+                comparator=">=",
+                target=target,
+                start_date=dt.date(2018, 4, 1),
+                due_date=later,
+                region=None,
+            )
 
         def conflicts():
             return list(all_rules()["expectation-conflict"].check(Context()))

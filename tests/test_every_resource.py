@@ -34,7 +34,9 @@ def test_every_resource_is_declared_once():
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
 def test_every_resource_has_a_factory_and_an_api_route(resource):
-    assert hasattr(factories, f"{resource.model.__name__}Factory"), f"tests/factories.py has no {resource.model.__name__}Factory"
+    assert hasattr(factories, f"{resource.model.__name__}Factory"), (
+        f"tests/factories.py has no {resource.model.__name__}Factory"
+    )
     api_models = {route.viewset.queryset.model for route in registry.api_routes}
     if resource.name in PAGES_ONLY:
         assert resource.model not in api_models

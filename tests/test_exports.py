@@ -22,8 +22,16 @@ def read_csv(response):
 
 @pytest.mark.parametrize(
     "value, expected",
-    [("=HYPERLINK(\"http://x\")", "'=HYPERLINK(\"http://x\")"), ("+44 20", "'+44 20"), ("-2+3", "'-2+3"),
-     ("@SUM(A1)", "'@SUM(A1)"), ("\tTab", "'\tTab"), ("-12.5", "-12.5"), ("Plain", "Plain"), (None, "")],
+    [
+        ('=HYPERLINK("http://x")', '\'=HYPERLINK("http://x")'),
+        ("+44 20", "'+44 20"),
+        ("-2+3", "'-2+3"),
+        ("@SUM(A1)", "'@SUM(A1)"),
+        ("\tTab", "'\tTab"),
+        ("-12.5", "-12.5"),
+        ("Plain", "Plain"),
+        (None, ""),
+    ],
 )
 def test_cells_that_would_be_formulas_are_neutralised(value, expected):
     assert safe_cell(value) == expected

@@ -33,25 +33,41 @@ def staff(nhse, nhsi):
 @pytest.fixture
 def programme(nhse):
     return f.ProgrammeFactory(
-        title="Winter resilience", slug="winter-resilience", bodies=[nhse], accountable_body=nhse,
-        start_date=dt.date(2018, 4, 1), status="proposed", description=OLD_DESCRIPTION,
+        title="Winter resilience",
+        slug="winter-resilience",
+        bodies=[nhse],
+        accountable_body=nhse,
+        start_date=dt.date(2018, 4, 1),
+        status="proposed",
+        description=OLD_DESCRIPTION,
     )
 
 
 def form_data(programme, **changes):
     data = {
-        "title": programme.title, "summary": programme.summary, "description": programme.description,
-        "theme": programme.theme, "bodies": [b.pk for b in programme.bodies.all()],
-        "integration_stage": programme.integration_stage, "accountable_body": programme.accountable_body_id or "",
-        "duty": programme.duty_id or "", "status": programme.status,
-        "start_date-day": programme.start_date.day, "start_date-month": programme.start_date.month,
+        "title": programme.title,
+        "summary": programme.summary,
+        "description": programme.description,
+        "theme": programme.theme,
+        "bodies": [b.pk for b in programme.bodies.all()],
+        "integration_stage": programme.integration_stage,
+        "accountable_body": programme.accountable_body_id or "",
+        "duty": programme.duty_id or "",
+        "status": programme.status,
+        "start_date-day": programme.start_date.day,
+        "start_date-month": programme.start_date.month,
         "start_date-year": programme.start_date.year,
         "senior_responsible_owner": programme.senior_responsible_owner_id or "",
         "_version": str(programme.history.latest().history_id),
     }
     if programme.end_date:
-        data.update({"end_date-day": programme.end_date.day, "end_date-month": programme.end_date.month,
-                     "end_date-year": programme.end_date.year})
+        data.update(
+            {
+                "end_date-day": programme.end_date.day,
+                "end_date-month": programme.end_date.month,
+                "end_date-year": programme.end_date.year,
+            }
+        )
     data.update(changes)
     return data
 
@@ -123,8 +139,13 @@ class TestHistoryPageInWords:
     def test_a_creation_is_one_entry_with_the_lists_it_was_given(self, client, staff, nhse, nhsi):
         client.force_login(staff)
         data = {
-            "title": "Frailty at the front door", "bodies": [nhse.pk, nhsi.pk], "integration_stage": "separate",
-            "accountable_body": nhse.pk, "status": "proposed", "start_date-day": "1", "start_date-month": "10",
+            "title": "Frailty at the front door",
+            "bodies": [nhse.pk, nhsi.pk],
+            "integration_stage": "separate",
+            "accountable_body": nhse.pk,
+            "status": "proposed",
+            "start_date-day": "1",
+            "start_date-month": "10",
             "start_date-year": "2018",
         }
         assert client.post("/programmes/new/", data).status_code == 302
@@ -228,7 +249,9 @@ class TestArchivedAndRestored:
         values = {fld.attname: getattr(created, fld.attname) for fld in history_model._meta.concrete_fields}
 
         def entry(number, archived_at, **changes):
-            record = history_model(**{**values, "history_id": created.history_id + number, "history_type": "~", **changes})
+            record = history_model(
+                **{**values, "history_id": created.history_id + number, "history_type": "~", **changes}
+            )
             record.archived_at = archived_at
             return record
 
@@ -313,8 +336,14 @@ class TestHistoryInTheApi:
         client.force_login(staff)
         client.post(
             f"/programmes/{programme.slug}/edit/",
-            form_data(programme, title="Winter plan", status="approved", bodies=[nhse.pk, nhsi.pk],
-                      description=NEW_DESCRIPTION, **{"end_date-day": "31", "end_date-month": "3", "end_date-year": "2020"}),
+            form_data(
+                programme,
+                title="Winter plan",
+                status="approved",
+                bodies=[nhse.pk, nhsi.pk],
+                description=NEW_DESCRIPTION,
+                **{"end_date-day": "31", "end_date-month": "3", "end_date-year": "2020"},
+            ),
         )
         response = self.client_for(staff).get(f"{self.API}/programmes/{programme.slug}/history/")
         assert response.status_code == 200
@@ -325,8 +354,13 @@ class TestHistoryInTheApi:
         assert all(e["when"].startswith(str(timezone.localdate().year)) for e in entries)
         changes = {c["field"]: c for e in entries for c in e["changes"] if e["who"] == "Sam Staff"}
         assert changes["title"] == {
-            "field": "title", "label": "Title", "old": "Winter resilience", "new": "Winter plan",
-            "added": None, "removed": None, "words": None,
+            "field": "title",
+            "label": "Title",
+            "old": "Winter resilience",
+            "new": "Winter plan",
+            "added": None,
+            "removed": None,
+            "words": None,
         }
         assert (changes["status"]["old"], changes["status"]["new"]) == ("Proposed", "Approved")
         assert (changes["end_date"]["old"], changes["end_date"]["new"]) == (None, "31 March 2020")
@@ -346,7 +380,9 @@ class TestHistoryInTheApi:
         # Staff of the other body cannot edit this programme, but read it, and so its history.
         other = f.UserFactory(role="Staff", bodies=[nhsi])
         client = self.client_for(other)
-        assert client.patch(f"{self.API}/programmes/{programme.slug}/", {"title": "X"}, format="json").status_code == 403
+        assert (
+            client.patch(f"{self.API}/programmes/{programme.slug}/", {"title": "X"}, format="json").status_code == 403
+        )
         assert client.get(f"{self.API}/programmes/{programme.slug}/").status_code == 200
         response = client.get(f"{self.API}/programmes/{programme.slug}/history/")
         assert response.status_code == 200 and response.json()["count"] >= 1
@@ -406,7 +442,8 @@ class TestHistoryInTheApi:
         assert body["count"] > 50 and len(body["results"]) == 50
         assert any(
             c["field"] == "senior_responsible_owner" and c["new"].endswith(": Post 19")
-            for e in body["results"] for c in e["changes"]
+            for e in body["results"]
+            for c in e["changes"]
         )
         assert many_queries == few_queries
 

@@ -30,8 +30,10 @@ def staff(nhse):
 
 @pytest.fixture
 def programmes(nhse):
-    made = [f.ProgrammeFactory(title=f"Programme {n:02d}", bodies=[nhse], status="active" if n % 2 else "proposed")
-            for n in range(12)]
+    made = [
+        f.ProgrammeFactory(title=f"Programme {n:02d}", bodies=[nhse], status="active" if n % 2 else "proposed")
+        for n in range(12)
+    ]
     return made
 
 
@@ -41,7 +43,9 @@ def rows_of(response):
 
 
 class TestExports:
-    def test_a_long_export_becomes_a_job_whose_file_only_its_owner_gets(self, client, staff, programmes, settings, nhse):
+    def test_a_long_export_becomes_a_job_whose_file_only_its_owner_gets(
+        self, client, staff, programmes, settings, nhse
+    ):
         settings.EXPORT_ROWS_IN_REQUEST = 3
         client.force_login(staff)
         response = client.get("/programmes/?status=active&export=csv")
@@ -159,11 +163,18 @@ def test_old_jobs_are_forgotten_and_stuck_ones_marked_failed(staff, settings):
     from django.utils import timezone
 
     now = timezone.now()
-    old = Job.objects.create(owner=staff, runner="export", kind="export", title="old", status=Job.Status.SUCCEEDED,
-                             finished=now - dt.timedelta(days=settings.JOB_KEEP_DAYS + 1))
+    old = Job.objects.create(
+        owner=staff,
+        runner="export",
+        kind="export",
+        title="old",
+        status=Job.Status.SUCCEEDED,
+        finished=now - dt.timedelta(days=settings.JOB_KEEP_DAYS + 1),
+    )
     services.write_output(old, "old.csv", "text/csv", [b"a,b\n"])
-    recent = Job.objects.create(owner=staff, runner="export", kind="export", title="recent",
-                                status=Job.Status.SUCCEEDED, finished=now)
+    recent = Job.objects.create(
+        owner=staff, runner="export", kind="export", title="recent", status=Job.Status.SUCCEEDED, finished=now
+    )
     stuck = Job.objects.create(owner=staff, runner="export", kind="export", title="stuck", status=Job.Status.RUNNING)
     Job.objects.filter(pk=stuck.pk).update(created=now - dt.timedelta(days=2))
     assert services.tidy(now) == (1, 1)

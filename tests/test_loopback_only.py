@@ -115,7 +115,7 @@ def test_every_allowance_is_still_needed():
         "socket.create_connection(('db.example.org', 5432))",
         'connect(host="10.1.2.3", port=5432)',
         "wrk -c 8 http://172.16.0.9:8000/",
-        'redis-cli -h 192.168.1.20 ping',
+        "redis-cli -h 192.168.1.20 ping",
         "curl http://[2001:db8::1]:8000/",
     ],
 )

@@ -39,14 +39,18 @@ def entry(region="", month="4", year="2019", value="91.5"):
     return {"region": region, "month-month": month, "month-year": year, "value": value}
 
 
-
 class TestEntryOnTheMeasurePage:
     def test_a_month_is_saved_for_a_region_as_entered(self, client, staff, ae, london):
         client.force_login(staff)
         response = client.post(f"/measures/{ae.code}/measurements/new/", entry(region=london.pk))
         assert response.status_code == 302 and response["Location"] == f"/measures/{ae.code}/"
         saved = Measurement.objects.get()
-        assert (saved.region, saved.month, saved.value, saved.source) == (london, dt.date(2019, 4, 1), Decimal("91.5"), "entered")
+        assert (saved.region, saved.month, saved.value, saved.source) == (
+            london,
+            dt.date(2019, 4, 1),
+            Decimal("91.5"),
+            "entered",
+        )
         assert saved.history.get().history_user == staff
 
     def test_england_is_the_empty_region(self, client, staff, ae):
@@ -160,14 +164,18 @@ class TestImport:
 
     def test_the_page_imports_a_file(self, client, staff, ae, london):
         client.force_login(staff)
-        upload = SimpleUploadedFile("april.csv", b"\xef\xbb\xbfmeasure,region,month,value\r\nae-4hr,Y56,2019-04,87.5\r\n")
+        upload = SimpleUploadedFile(
+            "april.csv", b"\xef\xbb\xbfmeasure,region,month,value\r\nae-4hr,Y56,2019-04,87.5\r\n"
+        )
         response = client.post("/measurements/import/", {"file": upload}, follow=True)
         assert "“april.csv” imported: 1 measurements added" in response.content.decode()
         assert Measurement.objects.get().value == Decimal("87.5")
 
     def test_the_page_lists_each_bad_line_and_saves_nothing(self, client, staff, ae, london):
         client.force_login(staff)
-        upload = SimpleUploadedFile("bad.csv", b"measure,region,month,value\nae-4hr,Y56,2019-04,87.5\nae-4hr,Y56,2019-13,1\n")
+        upload = SimpleUploadedFile(
+            "bad.csv", b"measure,region,month,value\nae-4hr,Y56,2019-04,87.5\nae-4hr,Y56,2019-13,1\n"
+        )
         response = client.post("/measurements/import/", {"file": upload})
         html = response.content.decode()
         assert response.status_code == 400

@@ -20,18 +20,29 @@ def staff(nhse):
 @pytest.fixture
 def programme(nhse, nhsi):
     return f.ProgrammeFactory(
-        title="Winter resilience", slug="winter-resilience", bodies=[nhse], accountable_body=nhse,
+        title="Winter resilience",
+        slug="winter-resilience",
+        bodies=[nhse],
+        accountable_body=nhse,
         start_date=dt.date(2018, 4, 1),
     )
 
 
 def programme_post(programme, **changes):
     data = {
-        "title": programme.title, "summary": "", "description": "", "theme": "",
-        "bodies": [b.pk for b in programme.bodies.all()], "integration_stage": programme.integration_stage,
-        "accountable_body": programme.accountable_body_id or "", "duty": "", "status": programme.status,
-        "start_date-day": programme.start_date.day, "start_date-month": programme.start_date.month,
-        "start_date-year": programme.start_date.year, "senior_responsible_owner": "",
+        "title": programme.title,
+        "summary": "",
+        "description": "",
+        "theme": "",
+        "bodies": [b.pk for b in programme.bodies.all()],
+        "integration_stage": programme.integration_stage,
+        "accountable_body": programme.accountable_body_id or "",
+        "duty": "",
+        "status": programme.status,
+        "start_date-day": programme.start_date.day,
+        "start_date-month": programme.start_date.month,
+        "start_date-year": programme.start_date.year,
+        "senior_responsible_owner": "",
         "_version": str(programme.history.latest().history_id),
     }
     data.update(changes)
@@ -72,8 +83,11 @@ class TestSignIn:
 class TestEditing:
     def test_end_before_start_is_shown_by_the_field_and_input_kept(self, client, staff, programme):
         client.force_login(staff)
-        data = programme_post(programme, title="Winter resilience 2019", **{
-            "end_date-day": "31", "end_date-month": "3", "end_date-year": "2018"})
+        data = programme_post(
+            programme,
+            title="Winter resilience 2019",
+            **{"end_date-day": "31", "end_date-month": "3", "end_date-year": "2018"},
+        )
         response = client.post(f"/programmes/{programme.slug}/edit/", data)
         html = response.content.decode()
         assert response.status_code == 400
@@ -131,8 +145,13 @@ class TestEditing:
     def test_create_programme_gets_a_slug(self, client, staff, nhse):
         client.force_login(staff)
         data = {
-            "title": "Frailty at the front door", "bodies": [nhse.pk], "integration_stage": "separate",
-            "accountable_body": nhse.pk, "status": "proposed", "start_date-day": "1", "start_date-month": "10",
+            "title": "Frailty at the front door",
+            "bodies": [nhse.pk],
+            "integration_stage": "separate",
+            "accountable_body": nhse.pk,
+            "status": "proposed",
+            "start_date-day": "1",
+            "start_date-month": "10",
             "start_date-year": "2018",
         }
         response = client.post("/programmes/new/", data)
@@ -141,8 +160,15 @@ class TestEditing:
 
     def test_staff_cannot_create_for_a_body_they_do_not_work_for(self, client, staff, nhsi):
         client.force_login(staff)
-        data = {"title": "NHSI only", "bodies": [nhsi.pk], "integration_stage": "separate", "status": "proposed",
-                "start_date-day": "1", "start_date-month": "10", "start_date-year": "2018"}
+        data = {
+            "title": "NHSI only",
+            "bodies": [nhsi.pk],
+            "integration_stage": "separate",
+            "status": "proposed",
+            "start_date-day": "1",
+            "start_date-month": "10",
+            "start_date-year": "2018",
+        }
         html = client.post("/programmes/new/", data).content.decode()
         assert "You can only create records for a body you work for" in html
         assert not Programme.objects.filter(title="NHSI only").exists()
@@ -175,7 +201,12 @@ class TestPermissions:
         london, midlands = f.RegionFactory(name="London"), f.RegionFactory(name="Midlands")
         delivery = f.RegionalDeliveryFactory(programme=programme, region=london)
         url = f"/regional-deliveries/{delivery.pk}/edit/"
-        data = {"rag": "amber", "note": "Pressure on beds", "lead": "", "_version": delivery.history.latest().history_id}
+        data = {
+            "rag": "amber",
+            "note": "Pressure on beds",
+            "lead": "",
+            "_version": delivery.history.latest().history_id,
+        }
 
         client.force_login(staff)
         response = client.post(url, data)
@@ -203,16 +234,25 @@ class TestPermissions:
 
 class TestAppointments:
     def appointment_post(self, person, region=None, **shares):
-        data = {"person": person.pk, "title": "Regional Director", "role": "regional_director",
-                "region": region.pk if region else "", "programme": "", "start_date-day": "1",
-                "start_date-month": "4", "start_date-year": "2019"}
+        data = {
+            "person": person.pk,
+            "title": "Regional Director",
+            "role": "regional_director",
+            "region": region.pk if region else "",
+            "programme": "",
+            "start_date-day": "1",
+            "start_date-month": "4",
+            "start_date-year": "2019",
+        }
         data.update({f"share_{code}": pct for code, pct in shares.items()})
         return data
 
     def test_joint_appointment_with_shares_totalling_100(self, client, staff, nhsi):
         client.force_login(staff)
         region = f.RegionFactory()
-        response = client.post("/appointments/new/", self.appointment_post(f.PersonFactory(), region, nhse="50", nhsi="50"))
+        response = client.post(
+            "/appointments/new/", self.appointment_post(f.PersonFactory(), region, nhse="50", nhsi="50")
+        )
         assert response.status_code == 302
         appointment = Appointment.objects.get()
         assert appointment.is_joint
@@ -230,7 +270,10 @@ class TestAppointments:
     def test_overlapping_regional_director_is_a_form_error_not_a_500(self, client, staff, nhsi):
         client.force_login(staff)
         region = f.RegionFactory()
-        assert client.post("/appointments/new/", self.appointment_post(f.PersonFactory(), region, nhse="100")).status_code == 302
+        assert (
+            client.post("/appointments/new/", self.appointment_post(f.PersonFactory(), region, nhse="100")).status_code
+            == 302
+        )
         response = client.post("/appointments/new/", self.appointment_post(f.PersonFactory(), region, nhse="100"))
         assert response.status_code == 400
         assert "already has a Regional Director for some of these dates" in response.content.decode()
@@ -304,8 +347,15 @@ class TestUserManagement:
         admin = f.UserFactory(role="Administrator", bodies=[nhse])
         region = f.RegionFactory(name="East of England")
         client.force_login(admin)
-        data = {"username": "jo.director", "first_name": "Jo", "last_name": "Director", "email": "jo@example.nhs.uk",
-                "bodies": [nhse.pk, nhsi.pk], "region": region.pk, "role": "Regional director"}
+        data = {
+            "username": "jo.director",
+            "first_name": "Jo",
+            "last_name": "Director",
+            "email": "jo@example.nhs.uk",
+            "bodies": [nhse.pk, nhsi.pk],
+            "region": region.pk,
+            "role": "Regional director",
+        }
         response = client.post("/users/new/", data)
         assert response.status_code == 302
         from accounts.models import User
@@ -318,8 +368,14 @@ class TestUserManagement:
         assert client.login(username="jo.director", password=password)
         # The one-time password must be changed before anything else.
         assert client.get("/programmes/")["Location"] == "/accounts/password/?first=1"
-        response = client.post("/accounts/password/", {
-            "old_password": password, "new_password1": "a-new-secret-for-jo-2019", "new_password2": "a-new-secret-for-jo-2019"})
+        response = client.post(
+            "/accounts/password/",
+            {
+                "old_password": password,
+                "new_password1": "a-new-secret-for-jo-2019",
+                "new_password2": "a-new-secret-for-jo-2019",
+            },
+        )
         assert response.status_code == 302
         response = client.get("/")
         assert response.status_code == 302 and response["Location"] == f"/regions/{region.ods_code}/"
@@ -344,8 +400,13 @@ class TestUserManagement:
     def test_role_change_is_recorded(self, client, nhse, staff):
         admin = f.UserFactory(role="Administrator", bodies=[nhse])
         client.force_login(admin)
-        data = {"username": staff.username, "email": staff.email, "bodies": [nhse.pk], "role": "Administrator",
-                "_version": staff.history.latest().history_id}
+        data = {
+            "username": staff.username,
+            "email": staff.email,
+            "bodies": [nhse.pk],
+            "role": "Administrator",
+            "_version": staff.history.latest().history_id,
+        }
         assert client.post(f"/users/{staff.pk}/edit/", data).status_code == 302
         assert set(staff.groups.values_list("name", flat=True)) == {"Administrator"}
         html = client.get(f"/users/{staff.pk}/history/").content.decode()

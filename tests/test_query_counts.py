@@ -36,7 +36,9 @@ def joint_appointment(world, **kwargs):
 MAKERS = {
     "/programmes/": programme_rows,
     "/workstreams/": lambda w, n: [f.WorkstreamFactory(body=w["nhse"], regions=w["regions"]) for _ in range(n)],
-    "/expectations/": lambda w, n: [f.ExpectationFactory(issued_by=w["nhse"], region=w["regions"][0]) for _ in range(n)],
+    "/expectations/": lambda w, n: [
+        f.ExpectationFactory(issued_by=w["nhse"], region=w["regions"][0]) for _ in range(n)
+    ],
     "/measures/": lambda w, n: [f.MeasureFactory() for _ in range(n)],
     "/appointments/": lambda w, n: [joint_appointment(w, region=w["regions"][0]) for _ in range(n)],
     "/people/": lambda w, n: [f.PersonFactory() for _ in range(n)],

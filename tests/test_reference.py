@@ -37,7 +37,13 @@ class TestLoadReference:
         assert StatutoryDuty.objects.get(slug="nhsi-pricing").body.code == "NHSI"
         assert Region.objects.count() == 10
         assert set(Region.objects.active().values_list("ods_code", flat=True)) == {
-            "Y56", "Y58", "Y59", "Y60", "Y61", "Y62", "Y63"
+            "Y56",
+            "Y58",
+            "Y59",
+            "Y60",
+            "Y61",
+            "Y62",
+            "Y63",
         }
         assert set(Region.objects.filter(active=False).values_list("ods_code", flat=True)) == {"Y54", "Y55", "Y57"}
         assert LocalHealthSystem.objects.count() == 42
@@ -131,10 +137,19 @@ class TestBrokenFilesChangeNothing:
         "change, message",
         [
             (lambda c: c[:19], "line {n}: 19 fields, expected 27 (or 24 in older releases)"),
-            (lambda c: c[:10] + ["2019-04-01"] + c[11:], "line {n}, field 11 (open date): “2019-04-01” is not a date in the form YYYYMMDD"),
+            (
+                lambda c: c[:10] + ["2019-04-01"] + c[11:],
+                "line {n}, field 11 (open date): “2019-04-01” is not a date in the form YYYYMMDD",
+            ),
             (lambda c: c[:10] + ["20190231"] + c[11:], "line {n}, field 11 (open date): “20190231” is not a date"),
-            (lambda c: ["R0A!"] + c[1:], "line {n}, field 1 (organisation code): “R0A!” is not an ODS organisation code"),
-            (lambda c: c[:10] + ["20200101", "20190101"] + c[12:], "line {n}, field 12 (close date): 20190101 is before the open date"),
+            (
+                lambda c: ["R0A!"] + c[1:],
+                "line {n}, field 1 (organisation code): “R0A!” is not an ODS organisation code",
+            ),
+            (
+                lambda c: c[:10] + ["20200101", "20190101"] + c[12:],
+                "line {n}, field 12 (close date): 20190101 is before the open date",
+            ),
         ],
     )
     @pytest.mark.parametrize("n", [1, 218])
@@ -323,7 +338,9 @@ class TestRecognisingFiles:
         path = tmp_path / "other.csv"
         path.write_text("\n".join(joined([code] + fields(line=1)[1:]) for code in codes) + "\n")
         errors = refused_whole(path, "trusts")
-        assert len(errors) == 1 and errors[0].startswith(f"other.csv: this looks like {looks_like}, not trusts (12 of its 12")
+        assert len(errors) == 1 and errors[0].startswith(
+            f"other.csv: this looks like {looks_like}, not trusts (12 of its 12"
+        )
         assert errors[0].endswith("the portal does not import such files.")
 
     def test_the_ccg_sub_type_field_tells_a_ccg_file_whose_codes_are_unfamiliar(self, reference, tmp_path):
@@ -354,7 +371,10 @@ class TestRecognisingFiles:
             (b"", "empty.csv: the file has no organisations."),
             (b"\n\n", "empty.csv: the file has no organisations."),
             (b"\xff\xfe\x00R\x00", "empty.csv: the file is not UTF-8 text."),
-            (b'"R0A","' + b"x" * 200_000 + b'"\n', "empty.csv: the file is not valid CSV (field larger than field limit"),
+            (
+                b'"R0A","' + b"x" * 200_000 + b'"\n',
+                "empty.csv: the file is not valid CSV (field larger than field limit",
+            ),
         ],
     )
     def test_unreadable_files_are_one_message_never_a_traceback(self, reference, tmp_path, content, message):
@@ -368,7 +388,11 @@ class TestRecognisingFiles:
         with pytest.raises(CommandError) as raised:
             call_command("import_ods", str(ETR), "--kind", "ccgs")
         text = str(raised.value)
-        assert "nothing was saved" in text and text.count("etr.csv") == 2 and "this looks like an ODS NHS trust file" in text
+        assert (
+            "nothing was saved" in text
+            and text.count("etr.csv") == 2
+            and "this looks like an ODS NHS trust file" in text
+        )
         assert Organisation.objects.count() == 0
 
 
@@ -390,7 +414,12 @@ class TestRegionsFile:
         assert {r.ods_code: (r.name, r.slug, r.active, r.effective_to) for r in Region.objects.all()} == before
         offices = {o.ods_code: o for o in LocalOffice.objects.select_related("region")}
         assert {code: o.region.ods_code for code, o in offices.items()} == {
-            "Q44": "Y54", "Q45": "Y54", "Q70": "Y57", "Q71": "Y56", "Q72": "Y54", "Q79": "Y55",
+            "Q44": "Y54",
+            "Q45": "Y54",
+            "Q70": "Y57",
+            "Q71": "Y56",
+            "Q72": "Y54",
+            "Q79": "Y55",
         }
         assert offices["Q44"].name == "Cheshire, Warrington and Wirral Area Team"
         assert (str(offices["Q72"].opened), str(offices["Q72"].closed)) == ("2016-04-01", "2019-03-31")
@@ -410,7 +439,10 @@ class TestRegionsFile:
         assert result.regions_created == 4
         regions = {r.ods_code: r for r in Region.objects.all()}
         assert [code for code, r in sorted(regions.items()) if r.active] == ["Y56"]  # the one joint region
-        assert regions["Y54"].name == "North of England Commissioning Region" and str(regions["Y54"].effective_to) == "2019-04-03"
+        assert (
+            regions["Y54"].name == "North of England Commissioning Region"
+            and str(regions["Y54"].effective_to) == "2019-04-03"
+        )
         assert LocalOffice.objects.get(ods_code="Q70").region == regions["Y57"]
 
     def test_a_local_office_of_an_unknown_region_is_named_and_nothing_written(self, reference, tmp_path):

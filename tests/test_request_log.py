@@ -37,8 +37,14 @@ def test_a_server_error_keeps_its_traceback():
         raise RuntimeError("the database went away")
     except RuntimeError:
         record = logging.getLogger("django.request").makeRecord(
-            "django.request", logging.ERROR, __file__, 1, "Internal Server Error: %s", ("/programmes/",),
-            sys.exc_info(), extra={"status_code": 500},
+            "django.request",
+            logging.ERROR,
+            __file__,
+            1,
+            "Internal Server Error: %s",
+            ("/programmes/",),
+            sys.exc_info(),
+            extra={"status_code": 500},
         )
     text = console_handler().format(record)
     assert text.startswith("Internal Server Error: /programmes/\nTraceback (most recent call last):")

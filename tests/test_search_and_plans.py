@@ -141,8 +141,14 @@ def many_workstreams(nhse, nhsi):
                FROM programmes_measure m CROSS JOIN regions_region r CROSS JOIN generate_series(0, 179) g
                WHERE m.code LIKE 'plan-%%'"""
         )
-        for table in ("programmes_programme", "programmes_workstream", "programmes_workstream_regions",
-                      "programmes_measurement", "programmes_measure", "regions_region"):
+        for table in (
+            "programmes_programme",
+            "programmes_workstream",
+            "programmes_workstream_regions",
+            "programmes_measurement",
+            "programmes_measure",
+            "regions_region",
+        ):
             cursor.execute(f"ANALYZE {table}")
     return regions
 
@@ -158,10 +164,19 @@ def page_plan(filterset_class, resource, query):
 
 
 class TestPlans:
-    @pytest.mark.parametrize("query", [
-        "", "q=telehealth", "q=telehea", "programme=programme-7", "body=NHSE", "ordering=start_date",
-        "region={region}", "region={region}&body=NHSI",
-    ])
+    @pytest.mark.parametrize(
+        "query",
+        [
+            "",
+            "q=telehealth",
+            "q=telehea",
+            "programme=programme-7",
+            "body=NHSE",
+            "ordering=start_date",
+            "region={region}",
+            "region={region}&body=NHSI",
+        ],
+    )
     def test_a_page_of_workstreams_is_read_from_indexes(self, many_workstreams, query):
         query = query.format(region=many_workstreams[0].ods_code)
         text = page_plan(WorkstreamFilterSet, workstreams, query)

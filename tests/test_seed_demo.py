@@ -90,14 +90,17 @@ def test_the_data_set_is_complete_and_only_the_planted_problems_are_wrong():
     pairs = []
     expectations = list(Expectation.objects.select_related("programme", "measure", "region"))
     for i, a in enumerate(expectations):
-        for b in expectations[i + 1:]:
+        for b in expectations[i + 1 :]:
             same_area = a.region_id == b.region_id or a.region_id is None or b.region_id is None
             if a.measure_id == b.measure_id and a.audience == b.audience and same_area:
                 pairs.append((a.measure.code, a.audience, a.target == b.target, {a.programme.slug, b.programme.slug}))
-    assert sorted(pairs, key=str) == sorted([
-        ("ae-4hr", "providers", False, {"urgent-emergency-care", "single-oversight-framework"}),
-        ("cancer-62d", "providers", True, {"cancer", "single-oversight-framework"}),
-    ], key=str)
+    assert sorted(pairs, key=str) == sorted(
+        [
+            ("ae-4hr", "providers", False, {"urgent-emergency-care", "single-oversight-framework"}),
+            ("cancer-62d", "providers", True, {"cancer", "single-oversight-framework"}),
+        ],
+        key=str,
+    )
 
     # 3. statutory-accountability: every duty belongs to the accountable body, but the tariff's.
     for programme in Programme.objects.select_related("duty__body", "accountable_body").prefetch_related("bodies"):
@@ -168,7 +171,11 @@ def test_one_login_per_role_with_the_printed_password(monkeypatch):
     monkeypatch.setenv("DEMO_PASSWORD", "a-test-password-42")
     output = seed_demo()
     assert "password: a-test-password-42" in output
-    for username, role in [("staff.demo", "Staff"), ("director.demo", "Regional director"), ("admin.demo", "Administrator")]:
+    for username, role in [
+        ("staff.demo", "Staff"),
+        ("director.demo", "Regional director"),
+        ("admin.demo", "Administrator"),
+    ]:
         user = authenticate(username=username, password="a-test-password-42")
         assert user is not None, username
         assert user.roles == {role}

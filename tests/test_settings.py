@@ -36,9 +36,16 @@ def test_check_deploy_warns_only_about_what_the_proxy_owns():
 @pytest.mark.slow
 def test_check_deploy_is_clean_when_https_settings_are_given():
     result = run_manage(
-        "check", "--deploy", "--fail-level", "WARNING",
-        env_overrides={**PRODUCTION, "DJANGO_SECURE_SSL_REDIRECT": "true", "DJANGO_HSTS_SECONDS": "31536000",
-                       "DJANGO_HSTS_PRELOAD": "true"},
+        "check",
+        "--deploy",
+        "--fail-level",
+        "WARNING",
+        env_overrides={
+            **PRODUCTION,
+            "DJANGO_SECURE_SSL_REDIRECT": "true",
+            "DJANGO_HSTS_SECONDS": "31536000",
+            "DJANGO_HSTS_PRELOAD": "true",
+        },
     )
     assert result.returncode == 0, result.stderr
 
@@ -67,7 +74,10 @@ def test_connections_are_kept_between_requests(settings):
 def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
     """The manifest storage of the base and production settings refuses a stylesheet naming a missing file."""
     result = run_manage(
-        "collectstatic", "--noinput", "--verbosity", "0",
+        "collectstatic",
+        "--noinput",
+        "--verbosity",
+        "0",
         env_overrides={"DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DJANGO_STATIC_ROOT": str(tmp_path)},
     )
     assert result.returncode == 0, result.stderr
@@ -93,11 +103,21 @@ def test_every_environment_setting_is_either_kept_or_cleared_for_the_tests():
 def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
     """Every README setting exported with an unusual value leaves the test settings on the defaults."""
     exported = {
-        "DJANGO_DEBUG": "true", "DJANGO_ALLOWED_HOSTS": "portal.example.nhs.uk", "DJANGO_LOG_LEVEL": "ERROR",
-        "CELERY_TASK_ALWAYS_EAGER": "true", "DEMO_DATA_ALLOWED": "false", "SPC_RUN_LENGTH": "9",
-        "HEADLINE_MEASURES": "ae-4hr", "DUPLICATE_WORK_THRESHOLD": "0.9", "REPORTS_QUEUE": "elsewhere",
-        "REPORT_STALE_AFTER": "5", "REPORT_RULE_DELAY": "2",
-        "OIDC_ENABLED": "true", "SIGN_IN_FAILURE_LIMIT": "2", "API_TOKEN_DAYS": "1", "API_WRITE_RATE": "1/day",
+        "DJANGO_DEBUG": "true",
+        "DJANGO_ALLOWED_HOSTS": "portal.example.nhs.uk",
+        "DJANGO_LOG_LEVEL": "ERROR",
+        "CELERY_TASK_ALWAYS_EAGER": "true",
+        "DEMO_DATA_ALLOWED": "false",
+        "SPC_RUN_LENGTH": "9",
+        "HEADLINE_MEASURES": "ae-4hr",
+        "DUPLICATE_WORK_THRESHOLD": "0.9",
+        "REPORTS_QUEUE": "elsewhere",
+        "REPORT_STALE_AFTER": "5",
+        "REPORT_RULE_DELAY": "2",
+        "OIDC_ENABLED": "true",
+        "SIGN_IN_FAILURE_LIMIT": "2",
+        "API_TOKEN_DAYS": "1",
+        "API_WRITE_RATE": "1/day",
     }
     probe = (
         "from django.conf import settings as s; import os; "
@@ -107,11 +127,26 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
         "s.API_TOKEN_DAYS, s.API_WRITE_RATE)"
     )
     result = run_manage(
-        "shell", "-c", probe,
+        "shell",
+        "-c",
+        probe,
         env_overrides={**exported, "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test"},
     )
     assert result.returncode == 0, result.stderr
     assert result.stdout.strip().splitlines()[-1].split() == [
-        "False", "False", "True", "7", "4", "0.6", "celery", "120", "0", "True", "None", "False", "10", "30",
+        "False",
+        "False",
+        "True",
+        "7",
+        "4",
+        "0.6",
+        "celery",
+        "120",
+        "0",
+        "True",
+        "None",
+        "False",
+        "10",
+        "30",
         "300/minute",
     ], result.stdout

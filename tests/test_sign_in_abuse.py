@@ -41,8 +41,11 @@ def sign_in(base, username, password):
         page = session.get(f"{base}/accounts/login/", timeout=30)
         csrf = re.search(r'name="csrfmiddlewaretoken" value="([^"]+)"', page.text).group(1)
         return session.post(
-            f"{base}/accounts/login/", data={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
-            headers={"Referer": f"{base}/accounts/login/"}, allow_redirects=False, timeout=30,
+            f"{base}/accounts/login/",
+            data={"username": username, "password": password, "csrfmiddlewaretoken": csrf},
+            headers={"Referer": f"{base}/accounts/login/"},
+            allow_redirects=False,
+            timeout=30,
         )
 
 
@@ -81,7 +84,9 @@ def test_fifty_wrong_passwords_lock_the_account_and_the_portal_keeps_answering(l
     right = sign_in(base, "sam.staff", PASSWORD)
     assert right.status_code == 429 and "Too many failed sign-ins. Try again after" in right.text
     assert int(right.headers["Retry-After"]) > 0
-    token = requests.post(f"{base}/api/v1/auth/token/", json={"username": "sam.staff", "password": PASSWORD}, timeout=30)
+    token = requests.post(
+        f"{base}/api/v1/auth/token/", json={"username": "sam.staff", "password": PASSWORD}, timeout=30
+    )
     assert token.status_code == 429 and token.json()["detail"].startswith("Too many failed sign-ins")
     assert checks["n"] == checked_during_attack
 

@@ -91,8 +91,14 @@ class TestTokensEnd:
     def test_changing_the_password_revokes_every_token_but_keeps_this_session(self, client, staff):
         token = token_for(staff)
         client.force_login(staff)
-        response = client.post("/accounts/password/", {
-            "old_password": PASSWORD, "new_password1": "a-brand-new-secret-2019", "new_password2": "a-brand-new-secret-2019"})
+        response = client.post(
+            "/accounts/password/",
+            {
+                "old_password": PASSWORD,
+                "new_password1": "a-brand-new-secret-2019",
+                "new_password2": "a-brand-new-secret-2019",
+            },
+        )
         assert response.status_code == 302
         assert not works(token) and not ApiToken.objects.filter(user=staff).exists()
         assert client.get("/programmes/").status_code == 200
@@ -200,8 +206,14 @@ class TestPasswordChangeEnforced:
         assert client.login(username=user.username, password=password)
         for path in ("/", "/programmes/", "/accounts/tokens/", "/users/"):
             assert client.get(path)["Location"] == "/accounts/password/?first=1", path
-        client.post("/accounts/password/", {
-            "old_password": password, "new_password1": "a-brand-new-secret-2019", "new_password2": "a-brand-new-secret-2019"})
+        client.post(
+            "/accounts/password/",
+            {
+                "old_password": password,
+                "new_password1": "a-brand-new-secret-2019",
+                "new_password2": "a-brand-new-secret-2019",
+            },
+        )
         assert works(get_token(user.username, "a-brand-new-secret-2019").json()["token"])
 
 
@@ -227,7 +239,8 @@ class TestLockout:
         fail_sign_in(client, "sam.staff", settings.SIGN_IN_FAILURE_LIMIT)
         assert client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD}).status_code == 429
         AccessAttempt.objects.update(
-            attempt_time=timezone.now() - dt.timedelta(minutes=settings.SIGN_IN_COOLOFF_MINUTES, seconds=1))
+            attempt_time=timezone.now() - dt.timedelta(minutes=settings.SIGN_IN_COOLOFF_MINUTES, seconds=1)
+        )
         assert client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD}).status_code == 302
 
     def test_an_address_trying_many_accounts_is_locked_out_too(self, client, staff, nhse, settings):
@@ -243,7 +256,10 @@ class TestLockout:
         f.UserFactory(username="mallory", role="Staff", bodies=[nhse])
         for _ in range(settings.SIGN_IN_FAILURE_LIMIT - 1):
             fail_sign_in(client, "sam.staff", 1)
-            assert client.post("/accounts/login/", {"username": "mallory", "password": PASSWORD}).status_code in (302, 429)
+            assert client.post("/accounts/login/", {"username": "mallory", "password": PASSWORD}).status_code in (
+                302,
+                429,
+            )
             client.logout()
         assert fail_sign_in(client, "sam.staff", 1)[0].status_code == 429
         elsewhere = type(client)(REMOTE_ADDR="127.0.0.2")
@@ -269,30 +285,42 @@ class TestLockout:
     def test_django_admin_sign_in_locks_out(self, client, staff, settings):
         staff.is_staff = staff.is_superuser = True
         staff.save()
-        answers = [client.post("/admin/login/", {"username": "sam.staff", "password": "wrong"}).status_code
-                   for _ in range(settings.SIGN_IN_FAILURE_LIMIT)]
+        answers = [
+            client.post("/admin/login/", {"username": "sam.staff", "password": "wrong"}).status_code
+            for _ in range(settings.SIGN_IN_FAILURE_LIMIT)
+        ]
         assert answers[-1] == 429
         assert client.post("/admin/login/", {"username": "sam.staff", "password": PASSWORD}).status_code == 429
         assert "_auth_user_id" not in client.session
 
     def test_a_forwarded_for_header_does_not_dodge_the_lockout(self, client, staff, settings):
         for n in range(settings.SIGN_IN_FAILURE_LIMIT):
-            client.post("/accounts/login/", {"username": f"nobody{n}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"127.0.{n}.9")
-        assert client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD},
-                           HTTP_X_FORWARDED_FOR="127.0.99.9").status_code == 429
-
+            client.post(
+                "/accounts/login/", {"username": f"nobody{n}", "password": "x"}, HTTP_X_FORWARDED_FOR=f"127.0.{n}.9"
+            )
+        assert (
+            client.post(
+                "/accounts/login/", {"username": "sam.staff", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="127.0.99.9"
+            ).status_code
+            == 429
+        )
 
     def test_behind_a_proxy_the_address_it_was_reached_from_counts(self, client, staff, nhse, settings):
         settings.SIGN_IN_PROXY_COUNT = 1  # as in production: the proxy adds the address it saw, on the right
         for n in range(settings.SIGN_IN_FAILURE_LIMIT):
-            client.post("/accounts/login/", {"username": f"nobody{n}", "password": "x"},
-                        HTTP_X_FORWARDED_FOR=f"127.0.{n}.9, 127.0.0.5")  # whatever the client wrote first
-        locked = client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD},
-                             HTTP_X_FORWARDED_FOR="127.0.0.5")
+            client.post(
+                "/accounts/login/",
+                {"username": f"nobody{n}", "password": "x"},
+                HTTP_X_FORWARDED_FOR=f"127.0.{n}.9, 127.0.0.5",
+            )  # whatever the client wrote first
+        locked = client.post(
+            "/accounts/login/", {"username": "sam.staff", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="127.0.0.5"
+        )
         assert locked.status_code == 429
         # Someone else behind the same proxy is not locked out.
-        other = client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD},
-                            HTTP_X_FORWARDED_FOR="127.0.0.6")
+        other = client.post(
+            "/accounts/login/", {"username": "sam.staff", "password": PASSWORD}, HTTP_X_FORWARDED_FOR="127.0.0.6"
+        )
         assert other.status_code == 302
 
 
@@ -300,17 +328,28 @@ class TestWriteThrottle:
     def test_writes_per_person_are_limited_with_429_json_and_retry_after(self, staff, settings):
         settings.API_WRITE_RATE = "3/minute"
         client = api(token_for(staff))
-        codes = [client.post("/api/v1/measures/", {"code": f"m-{n}", "name": f"M {n}", "unit": "percent",
-                                                   "direction": "higher", "comparator": ">="}, format="json").status_code
-                 for n in range(4)]
+        codes = [
+            client.post(
+                "/api/v1/measures/",
+                {"code": f"m-{n}", "name": f"M {n}", "unit": "percent", "direction": "higher", "comparator": ">="},
+                format="json",
+            ).status_code
+            for n in range(4)
+        ]
         assert codes == [201, 201, 201, 429]
         response = client.patch("/api/v1/measures/m-0/", {"name": "Renamed"}, format="json")
         assert response.status_code == 429 and int(response["Retry-After"]) > 0 and "detail" in response.json()
         # Reading is not limited, and another person writes on.
         assert client.get("/api/v1/measures/").status_code == 200
         other = api(token_for(f.UserFactory(role="Staff", bodies=list(staff.bodies.all()))))
-        assert other.post("/api/v1/measures/", {"code": "m-9", "name": "M 9", "unit": "percent",
-                                                "direction": "higher", "comparator": ">="}, format="json").status_code == 201
+        assert (
+            other.post(
+                "/api/v1/measures/",
+                {"code": "m-9", "name": "M 9", "unit": "percent", "direction": "higher", "comparator": ">="},
+                format="json",
+            ).status_code
+            == 201
+        )
 
 
 class TestOldTokens:
@@ -323,8 +362,10 @@ class TestOldTokens:
 
         old_key = "0123456789abcdef0123456789abcdef01234567"
         with connection.cursor() as cursor:
-            cursor.execute("CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, "
-                           "user_id bigint NOT NULL)")
+            cursor.execute(
+                "CREATE TABLE authtoken_token (key varchar(40) PRIMARY KEY, created timestamptz NOT NULL, "
+                "user_id bigint NOT NULL)"
+            )
             cursor.execute("INSERT INTO authtoken_token VALUES (%s, now(), %s)", [old_key, staff.pk])
         migration = importlib.import_module("accounts.migrations.0006_old_tokens")
         with connection.schema_editor() as editor:
@@ -341,8 +382,11 @@ class TestNHSIdentityOff:
         assert settings.OIDC_ENABLED is False  # the default
         page = client.get("/accounts/login/").content.decode()
         assert "NHS account" not in page and "nhs-identity" not in page
-        for path in ("/accounts/login/nhs-identity/", "/accounts/login/nhs-identity/callback/?code=x&state=y",
-                     "/accounts/login/nhs-identity/refused/"):
+        for path in (
+            "/accounts/login/nhs-identity/",
+            "/accounts/login/nhs-identity/callback/?code=x&state=y",
+            "/accounts/login/nhs-identity/refused/",
+        ):
             assert client.get(path).status_code == 404, path
 
 

@@ -197,7 +197,7 @@ class TestTwoOfThree:
         """The pattern's points and their causes, after the baseline and before a fence of 10, 12, 10."""
         values = [self.VALUES[c] for c in pattern]
         result = analyse(months(STEADY[:10] + values + [10, 12, 10]), direction=direction, baseline=10)
-        return result, causes(result)[10:10 + len(values)]
+        return result, causes(result)[10 : 10 + len(values)]
 
     def test_two_of_three_above(self):
         assert UPPER_TWO < 15.5 < UPPER
@@ -314,16 +314,39 @@ class TestNHSRplotthedotsExamples:
         excel = analyse(months(values), direction="higher")
         screened = analyse(months(values), direction="higher", screen_moving_ranges=True)
         assert (round(excel.upper_limit, 2), round(excel.mean, 2), round(excel.lower_limit, 2)) == (6.95, 1.94, -3.06)
-        assert (round(screened.upper_limit, 2), round(screened.mean, 2), round(screened.lower_limit, 2)) == (4.6, 1.94, -0.72)
+        assert (round(screened.upper_limit, 2), round(screened.mean, 2), round(screened.lower_limit, 2)) == (
+            4.6,
+            1.94,
+            -0.72,
+        )
         assert screened.screened_out == 2 and screened.mean_moving_range == 1
         for result in (excel, screened):
             assert causes(result) == [None] * 4 + ["outside_limits"] + [None] * 13
             assert result.points[4].variation == "improvement"
 
     # Twenty draws of R's rnorm with seed 123, as its standard-calculation tests print them (eight decimals).
-    RNORM = [-0.56047565, -0.23017749, 1.55870831, 0.07050839, 0.12928774, 1.71506499, 0.46091621, -1.26506123,
-             -0.68685285, -0.44566197, 1.22408180, 0.35981383, 0.40077145, 0.11068272, -0.55584113, 1.78691314,
-             0.49785048, -1.96661716, 0.70135590, -0.47279141]
+    RNORM = [
+        -0.56047565,
+        -0.23017749,
+        1.55870831,
+        0.07050839,
+        0.12928774,
+        1.71506499,
+        0.46091621,
+        -1.26506123,
+        -0.68685285,
+        -0.44566197,
+        1.22408180,
+        0.35981383,
+        0.40077145,
+        0.11068272,
+        -0.55584113,
+        1.78691314,
+        0.49785048,
+        -1.96661716,
+        0.70135590,
+        -0.47279141,
+    ]
 
     def test_its_standard_calculations(self):
         # Its recorded results: mean 0.1416238, limits -3.01138 .. 3.294627 (screening leaves nothing out);
@@ -332,16 +355,24 @@ class TestNHSRplotthedotsExamples:
         plain = analyse(months(self.RNORM), screen_moving_ranges=True)
         assert plain.screened_out == 0
         assert (plain.mean, plain.lower_limit, plain.upper_limit) == (
-            pytest.approx(0.1416238, abs=1e-7), pytest.approx(-3.01138, abs=1e-5), pytest.approx(3.294627, abs=1e-6))
+            pytest.approx(0.1416238, abs=1e-7),
+            pytest.approx(-3.01138, abs=1e-5),
+            pytest.approx(3.294627, abs=1e-6),
+        )
         assert causes(plain) == [None] * 20
         spiked = self.RNORM[:14] + [10] + self.RNORM[15:]
         screened = analyse(months(spiked), screen_moving_ranges=True)
         assert screened.screened_out == 2  # the ranges into and out of the 10
         assert (screened.mean, screened.lower_limit, screened.upper_limit) == (
-            pytest.approx(0.6694159, abs=1e-7), pytest.approx(-2.383666, abs=1e-6), pytest.approx(3.722497, abs=1e-6))
+            pytest.approx(0.6694159, abs=1e-7),
+            pytest.approx(-2.383666, abs=1e-6),
+            pytest.approx(3.722497, abs=1e-6),
+        )
         unscreened = analyse(months(spiked))
         assert (unscreened.lower_limit, unscreened.upper_limit) == (
-            pytest.approx(-4.596625, abs=1e-6), pytest.approx(5.935457, abs=1e-6))
+            pytest.approx(-4.596625, abs=1e-6),
+            pytest.approx(5.935457, abs=1e-6),
+        )
         # Its signs of each point against the mean, for the first fourteen points of the spiked series.
         above = [1 if p.value > screened.mean else -1 for p in screened.points[:14]]
         assert above == [-1, -1, 1, -1, -1, 1, -1, -1, -1, -1, 1, -1, -1, -1]
@@ -573,11 +604,19 @@ class TestEdgeCases:
 class TestAsDict:
     def test_the_result_serialises_for_the_api(self):
         # 0 1 0: mean 1/3, moving ranges 1 and 1, limits 1/3 ± 2.66.
-        result = analyse(months([Decimal("0"), Decimal("1"), Decimal("0")]), direction="higher",
-                         target=Decimal("95.00"), target_comparator=">=")
+        result = analyse(
+            months([Decimal("0"), Decimal("1"), Decimal("0")]),
+            direction="higher",
+            target=Decimal("95.00"),
+            target_comparator=">=",
+        )
         data = json.loads(json.dumps(result.as_dict()))
         assert data["points"][1] == {
-            "month": "2018-05-01", "value": 1.0, "moving_range": 1.0, "special_cause": None, "side": None,
+            "month": "2018-05-01",
+            "value": 1.0,
+            "moving_range": 1.0,
+            "special_cause": None,
+            "side": None,
             "variation": "common",
         }
         assert data["mean"] == 0.3333  # rounded to four places

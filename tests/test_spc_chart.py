@@ -38,8 +38,9 @@ def texts(root):
 @pytest.fixture
 def signals():
     """Baseline STEADY[:10]; then 17 (above the upper limit), 11 (common), 5 (below the lower limit), 17."""
-    return analyse(months(STEADY[:10] + [17, 11, 5, 17]), direction="higher", target=12, target_comparator=">=",
-                   baseline=10)
+    return analyse(
+        months(STEADY[:10] + [17, 11, 5, 17]), direction="higher", target=12, target_comparator=">=", baseline=10
+    )
 
 
 class TestSvg:
@@ -108,8 +109,9 @@ class TestSvg:
         ],
     )
     def test_badge_letters(self, direction, tail, comparator, target, letters):
-        result = analyse(months(STEADY + tail), direction=direction, target=target, target_comparator=comparator,
-                         baseline=20)
+        result = analyse(
+            months(STEADY + tail), direction=direction, target=target, target_comparator=comparator, baseline=20
+        )
         root = parse(render_svg(result, title="t"))
         badges = with_class(root, "spc-badge")
         assert [texts(badge)[0] for badge in badges] == letters
@@ -204,7 +206,11 @@ class TestTableAlternative:
         rows = re.findall(r"<tr class=\"nhsuk-table__row spc-row-\w+\">(.*?)</tr>", self.render(signals), re.S)
         cells = [re.findall(r"<t[hd][^>]*>(.*?)</t[hd]>", row, re.S) for row in rows]
         assert cells[10] == [
-            "February 2019", "17", "11", "5.68", "16.32",
+            "February 2019",
+            "17",
+            "11",
+            "5.68",
+            "16.32",
             "Special cause of an improving nature: above the upper process limit",
         ]
         assert cells[12][1] == "5"

@@ -44,18 +44,30 @@ def world(nhse, nhsi):
     nhse_staff = f.UserFactory(role="Staff", bodies=[nhse])
     nhsi_staff = f.UserFactory(role="Staff", bodies=[nhsi])
     return {
-        "nhse": nhse, "nhsi": nhsi, "london": london, "nhse_only": nhse_only, "joint": joint,
-        "nhse_staff": nhse_staff, "nhsi_staff": nhsi_staff,
-        "nhse_api": client_for(nhse_staff), "nhsi_api": client_for(nhsi_staff),
+        "nhse": nhse,
+        "nhsi": nhsi,
+        "london": london,
+        "nhse_only": nhse_only,
+        "joint": joint,
+        "nhse_staff": nhse_staff,
+        "nhsi_staff": nhsi_staff,
+        "nhse_api": client_for(nhse_staff),
+        "nhsi_api": client_for(nhsi_staff),
     }
 
 
 # 4. One request cannot stall the portal -----------------------------------------------------------------------
 
+
 class TestBoundedInput:
     def test_a_list_of_100000_keys_is_refused_without_a_query_per_key(self, world):
-        body = {"title": "Elective recovery", "bodies": ["NHSE"] * 100_000, "integration_stage": "aligned",
-                "status": "proposed", "start_date": "2019-04-01"}
+        body = {
+            "title": "Elective recovery",
+            "bodies": ["NHSE"] * 100_000,
+            "integration_stage": "aligned",
+            "status": "proposed",
+            "start_date": "2019-04-01",
+        }
         with CaptureQueriesContext(connection) as queries:
             response = world["nhse_api"].post(f"{API}/programmes/", body, format="json")
         assert response.status_code == 400, response.content
@@ -63,23 +75,40 @@ class TestBoundedInput:
         assert len(queries) < 20  # the token and the user; never one per key
 
     def test_a_key_given_twice_is_refused(self, world):
-        body = {"title": "Elective recovery", "bodies": ["NHSE", "NHSE"], "integration_stage": "aligned",
-                "status": "proposed", "start_date": "2019-04-01"}
+        body = {
+            "title": "Elective recovery",
+            "bodies": ["NHSE", "NHSE"],
+            "integration_stage": "aligned",
+            "status": "proposed",
+            "start_date": "2019-04-01",
+        }
         response = world["nhse_api"].post(f"{API}/programmes/", body, format="json")
         assert response.status_code == 400
         assert "more than once" in response.json()["bodies"][0]
 
     def test_repeated_audiences_are_refused_not_stored(self, world):
-        body = {"programme": "winter", "title": "Discharge", "body": "NHSE", "regions": [],
-                "audiences": ["providers"] * 10_000, "start_date": "2018-04-01"}
+        body = {
+            "programme": "winter",
+            "title": "Discharge",
+            "body": "NHSE",
+            "regions": [],
+            "audiences": ["providers"] * 10_000,
+            "start_date": "2018-04-01",
+        }
         response = world["nhse_api"].post(f"{API}/workstreams/", body, format="json")
         assert response.status_code == 400
         assert not Workstream.objects.filter(title="Discharge").exists()
 
     def test_keys_of_a_list_are_looked_up_in_one_query(self, world):
         regions = [f.RegionFactory().ods_code for _ in range(30)]
-        body = {"programme": "winter", "title": "Discharge", "body": "NHSE", "regions": regions,
-                "audiences": ["providers"], "start_date": "2018-04-01"}
+        body = {
+            "programme": "winter",
+            "title": "Discharge",
+            "body": "NHSE",
+            "regions": regions,
+            "audiences": ["providers"],
+            "start_date": "2018-04-01",
+        }
         with CaptureQueriesContext(connection) as queries:
             response = world["nhse_api"].post(f"{API}/workstreams/", body, format="json")
         assert response.status_code == 201, response.content
@@ -94,8 +123,13 @@ class TestBoundedInput:
         assert response.status_code < 500
 
     def test_an_unknown_key_among_many_is_named(self, world):
-        body = {"title": "Elective recovery", "bodies": ["NHSE", "NHSX"], "integration_stage": "aligned",
-                "status": "proposed", "start_date": "2019-04-01"}
+        body = {
+            "title": "Elective recovery",
+            "bodies": ["NHSE", "NHSX"],
+            "integration_stage": "aligned",
+            "status": "proposed",
+            "start_date": "2019-04-01",
+        }
         response = world["nhse_api"].post(f"{API}/programmes/", body, format="json")
         assert response.status_code == 400
         assert "NHSX" in response.json()["bodies"][0]
@@ -151,6 +185,7 @@ class TestBoundedInput:
 
 # 5. The database away: a 503 page that needs no database ------------------------------------------------------
 
+
 class TestDatabaseAway:
     @pytest.fixture
     def no_database(self, monkeypatch):
@@ -192,6 +227,7 @@ class TestDatabaseAway:
 
 
 # 6. Redis away: a report run answers at once and leaves nothing behind ----------------------------------------
+
 
 @pytest.fixture
 def redis_away():
@@ -273,16 +309,21 @@ def test_a_queued_run_that_no_worker_takes_is_reaped(settings):
 
 # 7. Each body's records are its own ---------------------------------------------------------------------------
 
+
 class TestCrossBody:
     def test_nhse_staff_cannot_change_nhsi_boards_decision(self, world):
         approval = f.BoardApprovalFactory(programme=world["joint"], body=world["nhsi"], decision="deferred")
-        response = world["nhse_api"].patch(f"{API}/board-approvals/{approval.pk}/", {"decision": "approved"}, format="json")
+        response = world["nhse_api"].patch(
+            f"{API}/board-approvals/{approval.pk}/", {"decision": "approved"}, format="json"
+        )
         assert response.status_code == 403
         assert "NHS Improvement" in response.json()["detail"]
         approval.refresh_from_db()
         assert approval.decision == "deferred"
         # Its own Board's staff can.
-        response = world["nhsi_api"].patch(f"{API}/board-approvals/{approval.pk}/", {"decision": "approved"}, format="json")
+        response = world["nhsi_api"].patch(
+            f"{API}/board-approvals/{approval.pk}/", {"decision": "approved"}, format="json"
+        )
         assert response.status_code == 200, response.content
 
     def test_nhse_staff_cannot_record_nhsi_boards_decision(self, world):
@@ -325,7 +366,9 @@ class TestCrossBody:
         assert "does not run" in response.json()["body"][0]
 
     def test_nhsi_staff_cannot_dismiss_a_finding_about_an_nhse_only_programme(self, world):
-        finding = f.FindingFactory(records=[{"type": "programme", "id": world["nhse_only"].pk, "key": "winter", "label": "Winter"}])
+        finding = f.FindingFactory(
+            records=[{"type": "programme", "id": world["nhse_only"].pk, "key": "winter", "label": "Winter"}]
+        )
         url = f"{API}/findings/{finding.pk}/decision/"
         response = world["nhsi_api"].post(url, {"reason": "Fine."}, format="json")
         assert response.status_code == 403
@@ -334,7 +377,9 @@ class TestCrossBody:
         assert world["nhse_api"].post(url, {"reason": "Fine."}, format="json").status_code == 201
 
     def test_nhsi_staff_cannot_dismiss_it_on_the_web_either(self, client, world):
-        finding = f.FindingFactory(records=[{"type": "programme", "id": world["nhse_only"].pk, "key": "winter", "label": "Winter"}])
+        finding = f.FindingFactory(
+            records=[{"type": "programme", "id": world["nhse_only"].pk, "key": "winter", "label": "Winter"}]
+        )
         client.force_login(world["nhsi_staff"])
         response = client.post(f"/findings/{finding.pk}/decision/", {"reason": "Fine."})
         assert response.status_code == 403
@@ -348,7 +393,9 @@ class TestCrossBody:
         assert response.status_code == 403
         person.refresh_from_db()
         assert person.name == "Rita Director"
-        assert world["nhse_api"].patch(f"{API}/people/{person.pk}/", {"name": "Rita D"}, format="json").status_code == 200
+        assert (
+            world["nhse_api"].patch(f"{API}/people/{person.pk}/", {"name": "Rita D"}, format="json").status_code == 200
+        )
 
     def test_a_measurements_source_is_set_by_the_portal(self, world):
         measure = f.MeasureFactory(code="ae-4hr", unit="percent")
@@ -366,6 +413,7 @@ class TestCrossBody:
 
 
 # 9. Content-Security-Policy, the last Administrator, and import messages that name the right line ------------
+
 
 class TestContentSecurityPolicy:
     PAGES = ["/programmes/", "/reports/", "/measurements/import/", "/no-such-page/", "/api/docs/"]
@@ -397,8 +445,13 @@ class TestLastAdministrator:
     def test_the_last_administrator_cannot_give_up_the_role(self, client, nhse):
         admin = f.UserFactory(role="Administrator", bodies=[nhse])
         client.force_login(admin)
-        data = {"username": admin.username, "email": admin.email or "a@example.nhs.uk", "bodies": [nhse.pk],
-                "role": "Staff", "_version": admin.history.latest().history_id}
+        data = {
+            "username": admin.username,
+            "email": admin.email or "a@example.nhs.uk",
+            "bodies": [nhse.pk],
+            "role": "Staff",
+            "_version": admin.history.latest().history_id,
+        }
         response = client.post(f"/users/{admin.pk}/edit/", data)
         assert response.status_code == 400
         assert "last active Administrator" in response.content.decode()
@@ -417,8 +470,13 @@ class TestLastAdministrator:
         admin = f.UserFactory(role="Administrator", bodies=[nhse])
         f.UserFactory(role="Administrator", bodies=[nhse])
         client.force_login(admin)
-        data = {"username": admin.username, "email": admin.email or "a@example.nhs.uk", "bodies": [nhse.pk],
-                "role": "Staff", "_version": admin.history.latest().history_id}
+        data = {
+            "username": admin.username,
+            "email": admin.email or "a@example.nhs.uk",
+            "bodies": [nhse.pk],
+            "role": "Staff",
+            "_version": admin.history.latest().history_id,
+        }
         assert client.post(f"/users/{admin.pk}/edit/", data).status_code == 302
         assert set(admin.groups.values_list("name", flat=True)) == {"Staff"}
 
@@ -479,10 +537,13 @@ class TestImportOdsDamagedFiles:
 
         call_command("load_reference", stdout=io.StringIO())
 
-    @pytest.mark.parametrize("damage, message", [
-        (lambda name: name[:5] + "\x00" + name[5:], "field 2 (name): it contains a NUL character"),
-        (lambda name: name + " TRUST" * 50, "field 2 (name): 3"),
-    ])
+    @pytest.mark.parametrize(
+        "damage, message",
+        [
+            (lambda name: name[:5] + "\x00" + name[5:], "field 2 (name): it contains a NUL character"),
+            (lambda name: name + " TRUST" * 50, "field 2 (name): 3"),
+        ],
+    )
     def test_a_nul_byte_or_an_over_long_name_is_refused_by_line(self, reference, tmp_path, damage, message):
         from organisations.models import Organisation
         from organisations.services import OdsFileError, import_ods

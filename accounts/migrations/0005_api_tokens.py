@@ -7,32 +7,45 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('accounts', '0004_user_role_history'),
+        ("accounts", "0004_user_role_history"),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='user',
-            name='credentials_version',
-            field=models.PositiveIntegerField(default=0, editable=False, help_text="Raised whenever the account's sign-ins must end: every session signed before is refused."),
+            model_name="user",
+            name="credentials_version",
+            field=models.PositiveIntegerField(
+                default=0,
+                editable=False,
+                help_text="Raised whenever the account's sign-ins must end: every session signed before is refused.",
+            ),
         ),
         migrations.CreateModel(
-            name='ApiToken',
+            name="ApiToken",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('name', models.CharField(help_text='The device or program that uses it, to tell it apart.', max_length=100)),
-                ('prefix', models.CharField(db_index=True, max_length=8)),
-                ('digest', models.CharField(max_length=64, unique=True)),
-                ('created', models.DateTimeField(default=django.utils.timezone.now)),
-                ('expires', models.DateTimeField()),
-                ('last_used', models.DateTimeField(blank=True, null=True)),
-                ('user', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='api_tokens', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "name",
+                    models.CharField(help_text="The device or program that uses it, to tell it apart.", max_length=100),
+                ),
+                ("prefix", models.CharField(db_index=True, max_length=8)),
+                ("digest", models.CharField(max_length=64, unique=True)),
+                ("created", models.DateTimeField(default=django.utils.timezone.now)),
+                ("expires", models.DateTimeField()),
+                ("last_used", models.DateTimeField(blank=True, null=True)),
+                (
+                    "user",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="api_tokens",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'API token',
-                'ordering': ['-created', '-pk'],
+                "verbose_name": "API token",
+                "ordering": ["-created", "-pk"],
             },
         ),
     ]

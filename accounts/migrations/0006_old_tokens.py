@@ -20,12 +20,17 @@ def move_old_tokens(apps, schema_editor):
     ApiToken = apps.get_model("accounts", "ApiToken")
     now = timezone.now()
     with connection.cursor() as cursor:
-        cursor.execute("SELECT t.key, t.user_id, t.created FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id "
-                       "WHERE u.is_active AND NOT u.must_change_password")
+        cursor.execute(
+            "SELECT t.key, t.user_id, t.created FROM authtoken_token t JOIN accounts_user u ON u.id = t.user_id "
+            "WHERE u.is_active AND NOT u.must_change_password"
+        )
         for key, user_id, created in cursor.fetchall():
             ApiToken.objects.create(
-                user_id=user_id, name="Token issued before tokens expired", prefix=key[:8],
-                digest=hashlib.sha256(key.encode()).hexdigest(), created=created or now,
+                user_id=user_id,
+                name="Token issued before tokens expired",
+                prefix=key[:8],
+                digest=hashlib.sha256(key.encode()).hexdigest(),
+                created=created or now,
                 expires=now + datetime.timedelta(days=settings.API_TOKEN_DAYS),
             )
         cursor.execute("DROP TABLE authtoken_token CASCADE")
@@ -33,7 +38,6 @@ def move_old_tokens(apps, schema_editor):
 
 
 class Migration(migrations.Migration):
-
     dependencies = [("accounts", "0005_api_tokens")]
 
     operations = [migrations.RunPython(move_old_tokens, migrations.RunPython.noop)]

@@ -8,112 +8,204 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('accounts', '0001_initial'),
-        ('appointments', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('programmes', '0001_initial'),
-        ('regions', '0001_initial'),
+        ("accounts", "0001_initial"),
+        ("appointments", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("programmes", "0001_initial"),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.AddField(
-            model_name='appointment',
-            name='programme',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='appointments', to='programmes.programme'),
+            model_name="appointment",
+            name="programme",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="appointments",
+                to="programmes.programme",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='region',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='regions.region'),
+            model_name="appointment",
+            name="region",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="appointments",
+                to="regions.region",
+            ),
         ),
         migrations.AddField(
-            model_name='appointmentshare',
-            name='appointment',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='shares', to='appointments.appointment'),
+            model_name="appointmentshare",
+            name="appointment",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="shares", to="appointments.appointment"
+            ),
         ),
         migrations.AddField(
-            model_name='appointmentshare',
-            name='body',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='shares', to='organisations.nationalbody'),
+            model_name="appointmentshare",
+            name="body",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="shares", to="organisations.nationalbody"
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointment',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalappointment",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointment',
-            name='programme',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme'),
+            model_name="historicalappointment",
+            name="programme",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="programmes.programme",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointment',
-            name='region',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region'),
+            model_name="historicalappointment",
+            name="region",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="regions.region",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointmentshare',
-            name='appointment',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='appointments.appointment'),
+            model_name="historicalappointmentshare",
+            name="appointment",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="appointments.appointment",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointmentshare',
-            name='body',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody'),
+            model_name="historicalappointmentshare",
+            name="body",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="organisations.nationalbody",
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointmentshare',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalappointmentshare",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalperson',
-            name='history_user',
-            field=models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalperson",
+            name="history_user",
+            field=models.ForeignKey(
+                null=True, on_delete=django.db.models.deletion.SET_NULL, related_name="+", to=settings.AUTH_USER_MODEL
+            ),
         ),
         migrations.AddField(
-            model_name='historicalperson',
-            name='user',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL),
+            model_name="historicalperson",
+            name="user",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='person',
-            name='user',
-            field=models.OneToOneField(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='person', to=settings.AUTH_USER_MODEL),
+            model_name="person",
+            name="user",
+            field=models.OneToOneField(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.SET_NULL,
+                related_name="person",
+                to=settings.AUTH_USER_MODEL,
+            ),
         ),
         migrations.AddField(
-            model_name='historicalappointment',
-            name='person',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='appointments.person'),
+            model_name="historicalappointment",
+            name="person",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="appointments.person",
+            ),
         ),
         migrations.AddField(
-            model_name='appointment',
-            name='person',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='appointments', to='appointments.person'),
+            model_name="appointment",
+            name="person",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.PROTECT, related_name="appointments", to="appointments.person"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointmentshare',
-            constraint=models.UniqueConstraint(fields=('appointment', 'body'), name='appointment_share_one_per_body'),
+            model_name="appointmentshare",
+            constraint=models.UniqueConstraint(fields=("appointment", "body"), name="appointment_share_one_per_body"),
         ),
         migrations.AddConstraint(
-            model_name='appointmentshare',
-            constraint=models.CheckConstraint(condition=models.Q(('fte_percent__gte', 0), ('fte_percent__lte', 100)), name='appointment_share_fte_percent_between_0_and_100', violation_error_message='The fte percent must lie between 0 and 100.'),
+            model_name="appointmentshare",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("fte_percent__gte", 0), ("fte_percent__lte", 100)),
+                name="appointment_share_fte_percent_between_0_and_100",
+                violation_error_message="The fte percent must lie between 0 and 100.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='appointment_end_date_not_before_start_date', violation_error_message='The end date must not be before the start date.'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="appointment_end_date_not_before_start_date",
+                violation_error_message="The end date must not be before the start date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=models.CheckConstraint(condition=models.Q(models.Q(('role', 'regional_director'), _negated=True), ('region__isnull', False), _connector='OR'), name='appointment_regional_director_has_region', violation_error_message='A Regional Director appointment needs a region.'),
+            model_name="appointment",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    models.Q(("role", "regional_director"), _negated=True), ("region__isnull", False), _connector="OR"
+                ),
+                name="appointment_regional_director_has_region",
+                violation_error_message="A Regional Director appointment needs a region.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='appointment',
-            constraint=django.contrib.postgres.constraints.ExclusionConstraint(condition=models.Q(('role', 'regional_director')), expressions=[('region', '='), (nhs_joint.db.DateRange('start_date', 'end_date'), '&&')], name='appointment_one_regional_director_at_a_time', violation_error_message='This region already has a Regional Director for some of these dates.'),
+            model_name="appointment",
+            constraint=django.contrib.postgres.constraints.ExclusionConstraint(
+                condition=models.Q(("role", "regional_director")),
+                expressions=[("region", "="), (nhs_joint.db.DateRange("start_date", "end_date"), "&&")],
+                name="appointment_one_regional_director_at_a_time",
+                violation_error_message="This region already has a Regional Director for some of these dates.",
+            ),
         ),
     ]

@@ -6,7 +6,6 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
@@ -15,41 +14,76 @@ class Migration(migrations.Migration):
 
     operations = [
         migrations.CreateModel(
-            name='Job',
+            name="Job",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('export', 'Export'), ('import', 'Import')], max_length=10)),
-                ('runner', models.CharField(help_text='The registered piece of work, e.g. export or measurement-import.', max_length=50)),
-                ('title', models.CharField(max_length=200)),
-                ('params', models.JSONField(blank=True, default=dict)),
-                ('status', models.CharField(choices=[('queued', 'Waiting to start'), ('running', 'Running'), ('succeeded', 'Done'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('message', models.TextField(blank=True, help_text='What the job did, or why it failed.')),
-                ('errors', models.JSONField(blank=True, default=list, help_text='Each problem found in an imported file.')),
-                ('filename', models.CharField(blank=True, help_text='The name of the file to download, when there is one.', max_length=200)),
-                ('content_type', models.CharField(blank=True, max_length=100)),
-                ('size', models.BigIntegerField(default=0)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('owner', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='jobs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("kind", models.CharField(choices=[("export", "Export"), ("import", "Import")], max_length=10)),
+                (
+                    "runner",
+                    models.CharField(
+                        help_text="The registered piece of work, e.g. export or measurement-import.", max_length=50
+                    ),
+                ),
+                ("title", models.CharField(max_length=200)),
+                ("params", models.JSONField(blank=True, default=dict)),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Waiting to start"),
+                            ("running", "Running"),
+                            ("succeeded", "Done"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                ("message", models.TextField(blank=True, help_text="What the job did, or why it failed.")),
+                (
+                    "errors",
+                    models.JSONField(blank=True, default=list, help_text="Each problem found in an imported file."),
+                ),
+                (
+                    "filename",
+                    models.CharField(
+                        blank=True, help_text="The name of the file to download, when there is one.", max_length=200
+                    ),
+                ),
+                ("content_type", models.CharField(blank=True, max_length=100)),
+                ("size", models.BigIntegerField(default=0)),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                (
+                    "owner",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="jobs", to=settings.AUTH_USER_MODEL
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-pk'],
+                "ordering": ["-created", "-pk"],
             },
         ),
         migrations.CreateModel(
-            name='JobChunk',
+            name="JobChunk",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('purpose', models.CharField(choices=[('input', 'Input'), ('output', 'Output')], max_length=10)),
-                ('number', models.PositiveIntegerField()),
-                ('data', models.BinaryField()),
-                ('job', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='chunks', to='jobs.job')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("purpose", models.CharField(choices=[("input", "Input"), ("output", "Output")], max_length=10)),
+                ("number", models.PositiveIntegerField()),
+                ("data", models.BinaryField()),
+                (
+                    "job",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE, related_name="chunks", to="jobs.job"
+                    ),
+                ),
             ],
             options={
-                'ordering': ['job', 'purpose', 'number'],
-                'constraints': [models.UniqueConstraint(fields=('job', 'purpose', 'number'), name='job_chunk_once')],
+                "ordering": ["job", "purpose", "number"],
+                "constraints": [models.UniqueConstraint(fields=("job", "purpose", "number"), name="job_chunk_once")],
             },
         ),
     ]

@@ -105,11 +105,7 @@ TEMPLATES = [
     },
 ]
 
-DATABASES = {
-    "default": env.db_url(
-        "DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/nhs_joint"
-    )
-}
+DATABASES = {"default": env.db_url("DATABASE_URL", default="postgres://postgres@127.0.0.1:5432/nhs_joint")}
 # Keep connections between requests: opening one per request costs far more
 # than the request itself.
 DATABASES["default"]["CONN_MAX_AGE"] = env.int("DATABASE_CONN_MAX_AGE", default=600)
@@ -118,9 +114,7 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
 )
-DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str(
-    "DATABASE_TEST_NAME", default="test_nhs_joint"
-)
+DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_nhs_joint")
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 AUTH_USER_MODEL = "accounts.User"
@@ -173,7 +167,9 @@ CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "inte
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = BROKER_TIMEOUT * 2
 CELERY_REDIS_RETRY_ON_TIMEOUT = False
-CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {"retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}}
+CELERY_RESULT_BACKEND_TRANSPORT_OPTIONS = {
+    "retry_policy": {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
+}
 
 REST_FRAMEWORK = {
     # Token first: an anonymous request is answered 401 with WWW-Authenticate: Token.
@@ -308,8 +304,16 @@ IMPORT_BYTES_IN_REQUEST = env.int("IMPORT_BYTES_IN_REQUEST", default=256 * 1024)
 JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
 
 CELERY_BEAT_SCHEDULE = {
-    "consistency-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=0), "args": ["consistency"]},
-    "duplication-report-nightly": {"task": "reports.nightly", "schedule": crontab(hour=2, minute=30), "args": ["duplication"]},
+    "consistency-report-nightly": {
+        "task": "reports.nightly",
+        "schedule": crontab(hour=2, minute=0),
+        "args": ["consistency"],
+    },
+    "duplication-report-nightly": {
+        "task": "reports.nightly",
+        "schedule": crontab(hour=2, minute=30),
+        "args": ["duplication"],
+    },
     "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
     "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
 }

@@ -58,9 +58,18 @@ OIDC_CREATE_USER = False  # never: an Administrator creates the account and give
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/nhs-identity/refused/"
 if OIDC_ENABLED:
-    _missing = [name for name in ("OIDC_RP_CLIENT_ID", "OIDC_RP_CLIENT_SECRET", "OIDC_OP_AUTHORIZATION_ENDPOINT",
-                                  "OIDC_OP_TOKEN_ENDPOINT", "OIDC_OP_USER_ENDPOINT", "OIDC_OP_JWKS_ENDPOINT")
-                if not globals()[name]]
+    _missing = [
+        name
+        for name in (
+            "OIDC_RP_CLIENT_ID",
+            "OIDC_RP_CLIENT_SECRET",
+            "OIDC_OP_AUTHORIZATION_ENDPOINT",
+            "OIDC_OP_TOKEN_ENDPOINT",
+            "OIDC_OP_USER_ENDPOINT",
+            "OIDC_OP_JWKS_ENDPOINT",
+        )
+        if not globals()[name]
+    ]
     if _missing:
         from django.core.exceptions import ImproperlyConfigured
 

@@ -4,24 +4,23 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0001_initial'),
+        ("organisations", "0001_initial"),
     ]
 
     operations = [
         migrations.RemoveConstraint(
-            model_name='statutoryduty',
-            name='statutory_duty_unique_slug_per_body',
+            model_name="statutoryduty",
+            name="statutory_duty_unique_slug_per_body",
         ),
         migrations.AlterField(
-            model_name='historicalstatutoryduty',
-            name='slug',
-            field=models.SlugField(help_text='Its natural key, e.g. nhse-ccg-assessment.', max_length=100),
+            model_name="historicalstatutoryduty",
+            name="slug",
+            field=models.SlugField(help_text="Its natural key, e.g. nhse-ccg-assessment.", max_length=100),
         ),
         migrations.AlterField(
-            model_name='statutoryduty',
-            name='slug',
-            field=models.SlugField(help_text='Its natural key, e.g. nhse-ccg-assessment.', max_length=100, unique=True),
+            model_name="statutoryduty",
+            name="slug",
+            field=models.SlugField(help_text="Its natural key, e.g. nhse-ccg-assessment.", max_length=100, unique=True),
         ),
     ]

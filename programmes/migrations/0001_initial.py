@@ -8,423 +8,1130 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('appointments', '0001_initial'),
-        ('organisations', '0001_initial'),
-        ('regions', '0001_initial'),
+        ("appointments", "0001_initial"),
+        ("organisations", "0001_initial"),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalMeasure',
+            name="HistoricalMeasure",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('code', models.SlugField()),
-                ('name', models.CharField(max_length=200)),
-                ('unit', models.CharField(choices=[('percent', 'Percent'), ('minutes', 'Minutes'), ('count', 'Count')], max_length=20)),
-                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], max_length=10)),
-                ('standard', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('comparator', models.CharField(blank=True, choices=[('>=', 'at least'), ('<=', 'at most')], max_length=2)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("code", models.SlugField()),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[("percent", "Percent"), ("minutes", "Minutes"), ("count", "Count")], max_length=20
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("higher", "Higher is better"), ("lower", "Lower is better")], max_length=10
+                    ),
+                ),
+                ("standard", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                (
+                    "comparator",
+                    models.CharField(blank=True, choices=[(">=", "at least"), ("<=", "at most")], max_length=2),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical measure',
-                'verbose_name_plural': 'historical measures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical measure",
+                "verbose_name_plural": "historical measures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProgramme',
+            name="HistoricalProgramme",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100)),
-                ('summary', models.CharField(blank=True, max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('theme', models.CharField(blank=True, max_length=100)),
-                ('integration_stage', models.CharField(choices=[('separate', 'Separate'), ('aligned', 'Aligned'), ('one_team', 'One team')], default='separate', max_length=20)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('active', 'Active'), ('closed', 'Closed')], default='proposed', max_length=20)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('accountable_body', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody')),
-                ('duty', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.statutoryduty')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('senior_responsible_owner', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='appointments.appointment')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100)),
+                ("summary", models.CharField(blank=True, max_length=500)),
+                ("description", models.TextField(blank=True)),
+                ("theme", models.CharField(blank=True, max_length=100)),
+                (
+                    "integration_stage",
+                    models.CharField(
+                        choices=[("separate", "Separate"), ("aligned", "Aligned"), ("one_team", "One team")],
+                        default="separate",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("approved", "Approved"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "accountable_body",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "duty",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.statutoryduty",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "senior_responsible_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="appointments.appointment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical programme',
-                'verbose_name_plural': 'historical programmes',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical programme",
+                "verbose_name_plural": "historical programmes",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Measure',
+            name="Measure",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('code', models.SlugField(unique=True)),
-                ('name', models.CharField(max_length=200)),
-                ('unit', models.CharField(choices=[('percent', 'Percent'), ('minutes', 'Minutes'), ('count', 'Count')], max_length=20)),
-                ('direction', models.CharField(choices=[('higher', 'Higher is better'), ('lower', 'Lower is better')], max_length=10)),
-                ('standard', models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
-                ('comparator', models.CharField(blank=True, choices=[('>=', 'at least'), ('<=', 'at most')], max_length=2)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("code", models.SlugField(unique=True)),
+                ("name", models.CharField(max_length=200)),
+                (
+                    "unit",
+                    models.CharField(
+                        choices=[("percent", "Percent"), ("minutes", "Minutes"), ("count", "Count")], max_length=20
+                    ),
+                ),
+                (
+                    "direction",
+                    models.CharField(
+                        choices=[("higher", "Higher is better"), ("lower", "Lower is better")], max_length=10
+                    ),
+                ),
+                ("standard", models.DecimalField(blank=True, decimal_places=2, max_digits=10, null=True)),
+                (
+                    "comparator",
+                    models.CharField(blank=True, choices=[(">=", "at least"), ("<=", "at most")], max_length=2),
+                ),
             ],
             options={
-                'ordering': ['code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(models.Q(('unit', 'percent'), _negated=True), ('standard__isnull', True), models.Q(('standard__gte', 0), ('standard__lte', 100)), _connector='OR'), name='measure_percent_standard_between_0_and_100', violation_error_message='A percentage standard must lie between 0 and 100.')],
+                "ordering": ["code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            models.Q(("unit", "percent"), _negated=True),
+                            ("standard__isnull", True),
+                            models.Q(("standard__gte", 0), ("standard__lte", 100)),
+                            _connector="OR",
+                        ),
+                        name="measure_percent_standard_between_0_and_100",
+                        violation_error_message="A percentage standard must lie between 0 and 100.",
+                    )
+                ],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalMeasurement',
+            name="HistoricalMeasurement",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('value', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('source', models.CharField(choices=[('published', 'Published statistics'), ('entered', 'Entered in the portal'), ('imported', 'Imported from a file'), ('generated', 'Generated for demonstration')], default='entered', max_length=20)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region')),
-                ('measure', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.measure')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                ("value", models.DecimalField(decimal_places=3, max_digits=12)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published statistics"),
+                            ("entered", "Entered in the portal"),
+                            ("imported", "Imported from a file"),
+                            ("generated", "Generated for demonstration"),
+                        ],
+                        default="entered",
+                        max_length=20,
+                    ),
+                ),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.measure",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical measurement',
-                'verbose_name_plural': 'historical measurements',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='Programme',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('slug', models.SlugField(max_length=100, unique=True)),
-                ('summary', models.CharField(blank=True, max_length=500)),
-                ('description', models.TextField(blank=True)),
-                ('theme', models.CharField(blank=True, max_length=100)),
-                ('integration_stage', models.CharField(choices=[('separate', 'Separate'), ('aligned', 'Aligned'), ('one_team', 'One team')], default='separate', max_length=20)),
-                ('status', models.CharField(choices=[('proposed', 'Proposed'), ('approved', 'Approved'), ('active', 'Active'), ('closed', 'Closed')], default='proposed', max_length=20)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('version', models.PositiveIntegerField(default=1, editable=False)),
-                ('accountable_body', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='accountable_for', to='organisations.nationalbody')),
-                ('bodies', models.ManyToManyField(related_name='programmes', to='organisations.nationalbody')),
-                ('duty', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='programmes', to='organisations.statutoryduty')),
-                ('senior_responsible_owner', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='owned_programmes', to='appointments.appointment')),
-            ],
-            options={
-                'ordering': ['title'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalWorkstream',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('audiences', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('providers', 'Providers'), ('commissioners', 'Commissioners'), ('local_systems', 'Local health systems')], max_length=20), blank=True, default=list, size=None)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('body', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody', verbose_name='owning body')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
-            ],
-            options={
-                'verbose_name': 'historical workstream',
-                'verbose_name_plural': 'historical workstreams',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='HistoricalRegionalDelivery',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('rag', models.CharField(choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=10, verbose_name='RAG status')),
-                ('note', models.TextField(blank=True)),
-                ('updated', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('lead', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='appointments.person')),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region')),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
-            ],
-            options={
-                'verbose_name': 'historical regional delivery',
-                'verbose_name_plural': 'historical regional deliveries',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical measurement",
+                "verbose_name_plural": "historical measurements",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProgrammeMeasure',
+            name="Programme",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('agreed_on', models.DateField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('measure', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.measure')),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("slug", models.SlugField(max_length=100, unique=True)),
+                ("summary", models.CharField(blank=True, max_length=500)),
+                ("description", models.TextField(blank=True)),
+                ("theme", models.CharField(blank=True, max_length=100)),
+                (
+                    "integration_stage",
+                    models.CharField(
+                        choices=[("separate", "Separate"), ("aligned", "Aligned"), ("one_team", "One team")],
+                        default="separate",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("proposed", "Proposed"),
+                            ("approved", "Approved"),
+                            ("active", "Active"),
+                            ("closed", "Closed"),
+                        ],
+                        default="proposed",
+                        max_length=20,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("version", models.PositiveIntegerField(default=1, editable=False)),
+                (
+                    "accountable_body",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="accountable_for",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                ("bodies", models.ManyToManyField(related_name="programmes", to="organisations.nationalbody")),
+                (
+                    "duty",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programmes",
+                        to="organisations.statutoryduty",
+                    ),
+                ),
+                (
+                    "senior_responsible_owner",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="owned_programmes",
+                        to="appointments.appointment",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical programme measure',
-                'verbose_name_plural': 'historical programme measures',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "ordering": ["title"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalWorkstream",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "audiences",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("providers", "Providers"),
+                                ("commissioners", "Commissioners"),
+                                ("local_systems", "Local health systems"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "body",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                        verbose_name="owning body",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "historical workstream",
+                "verbose_name_plural": "historical workstreams",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalProgramme_bodies',
+            name="HistoricalRegionalDelivery",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='programmes.historicalprogramme')),
-                ('nationalbody', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody')),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "rag",
+                    models.CharField(
+                        choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")],
+                        max_length=10,
+                        verbose_name="RAG status",
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("updated", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="appointments.person",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'HistoricalProgramme_bodies',
+                "verbose_name": "historical regional delivery",
+                "verbose_name_plural": "historical regional deliveries",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalExpectation',
+            name="HistoricalProgrammeMeasure",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('audience', models.CharField(choices=[('providers', 'Providers'), ('commissioners', 'Commissioners'), ('local_systems', 'Local health systems')], max_length=20)),
-                ('comparator', models.CharField(choices=[('>=', 'at least'), ('<=', 'at most')], max_length=2)),
-                ('target', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('start_date', models.DateField()),
-                ('due_date', models.DateField()),
-                ('wording', models.TextField()),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('issued_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody')),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, help_text='Leave empty for all of England.', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region')),
-                ('measure', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.measure')),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("target", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("agreed_on", models.DateField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.measure",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical expectation',
-                'verbose_name_plural': 'historical expectations',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical programme measure",
+                "verbose_name_plural": "historical programme measures",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='HistoricalBoardApproval',
+            name="HistoricalProgramme_bodies",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approved', 'Approved'), ('deferred', 'Deferred'), ('rejected', 'Rejected')], max_length=20)),
-                ('date', models.DateField()),
-                ('minute_reference', models.CharField(blank=True, max_length=100)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('body', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('programme', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programme')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="programmes.historicalprogramme",
+                    ),
+                ),
+                (
+                    "nationalbody",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical board approval',
-                'verbose_name_plural': 'historical board approvals',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "HistoricalProgramme_bodies",
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Expectation',
+            name="HistoricalExpectation",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('audience', models.CharField(choices=[('providers', 'Providers'), ('commissioners', 'Commissioners'), ('local_systems', 'Local health systems')], max_length=20)),
-                ('comparator', models.CharField(choices=[('>=', 'at least'), ('<=', 'at most')], max_length=2)),
-                ('target', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('start_date', models.DateField()),
-                ('due_date', models.DateField()),
-                ('wording', models.TextField()),
-                ('issued_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='expectations', to='organisations.nationalbody')),
-                ('region', models.ForeignKey(blank=True, help_text='Leave empty for all of England.', null=True, on_delete=django.db.models.deletion.PROTECT, related_name='expectations', to='regions.region')),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='expectations', to='programmes.measure')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='expectations', to='programmes.programme')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("providers", "Providers"),
+                            ("commissioners", "Commissioners"),
+                            ("local_systems", "Local health systems"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("comparator", models.CharField(choices=[(">=", "at least"), ("<=", "at most")], max_length=2)),
+                ("target", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("start_date", models.DateField()),
+                ("due_date", models.DateField()),
+                ("wording", models.TextField()),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        help_text="Leave empty for all of England.",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.measure",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['programme__title', 'measure__code', 'start_date'],
-            },
-        ),
-        migrations.CreateModel(
-            name='BoardApproval',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('decision', models.CharField(choices=[('approved', 'Approved'), ('deferred', 'Deferred'), ('rejected', 'Rejected')], max_length=20)),
-                ('date', models.DateField()),
-                ('minute_reference', models.CharField(blank=True, max_length=100)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='board_approvals', to='organisations.nationalbody')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='board_approvals', to='programmes.programme')),
-            ],
-            options={
-                'ordering': ['programme__title', 'date'],
-            },
-        ),
-        migrations.CreateModel(
-            name='ProgrammeMeasure',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('target', models.DecimalField(decimal_places=2, max_digits=10)),
-                ('agreed_on', models.DateField()),
-                ('agreed_by', models.ManyToManyField(related_name='agreed_measures', to='organisations.nationalbody')),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='programme_measures', to='programmes.measure')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='programme_measures', to='programmes.programme')),
-            ],
-            options={
-                'ordering': ['programme__title', 'measure__code'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalProgrammeMeasure_agreed_by',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='programmes.historicalprogrammemeasure')),
-                ('nationalbody', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.nationalbody')),
-                ('programmemeasure', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.programmemeasure')),
-            ],
-            options={
-                'verbose_name': 'HistoricalProgrammeMeasure_agreed_by',
-            },
-            bases=(simple_history.models.HistoricalChanges, models.Model),
-        ),
-        migrations.CreateModel(
-            name='RegionalDelivery',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rag', models.CharField(choices=[('red', 'Red'), ('amber', 'Amber'), ('green', 'Green')], max_length=10, verbose_name='RAG status')),
-                ('note', models.TextField(blank=True)),
-                ('updated', models.DateTimeField(auto_now=True)),
-                ('lead', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='deliveries_led', to='appointments.person')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='regional_deliveries', to='programmes.programme')),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='deliveries', to='regions.region')),
-            ],
-            options={
-                'verbose_name_plural': 'regional deliveries',
-                'ordering': ['programme__title', 'region__name'],
-            },
-        ),
-        migrations.CreateModel(
-            name='Workstream',
-            fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('title', models.CharField(max_length=200)),
-                ('description', models.TextField(blank=True)),
-                ('audiences', django.contrib.postgres.fields.ArrayField(base_field=models.CharField(choices=[('providers', 'Providers'), ('commissioners', 'Commissioners'), ('local_systems', 'Local health systems')], max_length=20), blank=True, default=list, size=None)),
-                ('start_date', models.DateField()),
-                ('end_date', models.DateField(blank=True, null=True)),
-                ('body', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='workstreams', to='organisations.nationalbody', verbose_name='owning body')),
-                ('programme', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='workstreams', to='programmes.programme')),
-                ('regions', models.ManyToManyField(blank=True, related_name='workstreams', to='regions.region')),
-            ],
-            options={
-                'ordering': ['programme__title', 'title'],
-            },
-        ),
-        migrations.CreateModel(
-            name='HistoricalWorkstream_regions',
-            fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('m2m_history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history', models.ForeignKey(db_constraint=False, on_delete=django.db.models.deletion.DO_NOTHING, to='programmes.historicalworkstream')),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region')),
-                ('workstream', models.ForeignKey(blank=True, db_constraint=False, db_tablespace='', null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='programmes.workstream')),
-            ],
-            options={
-                'verbose_name': 'HistoricalWorkstream_regions',
+                "verbose_name": "historical expectation",
+                "verbose_name_plural": "historical expectations",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='Measurement',
+            name="HistoricalBoardApproval",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('month', models.DateField(help_text='The first day of the month.')),
-                ('value', models.DecimalField(decimal_places=3, max_digits=12)),
-                ('source', models.CharField(choices=[('published', 'Published statistics'), ('entered', 'Entered in the portal'), ('imported', 'Imported from a file'), ('generated', 'Generated for demonstration')], default='entered', max_length=20)),
-                ('measure', models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='measurements', to='programmes.measure')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='measurements', to='regions.region')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approved", "Approved"), ("deferred", "Deferred"), ("rejected", "Rejected")],
+                        max_length=20,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("minute_reference", models.CharField(blank=True, max_length=100)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "body",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programme",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['measure__code', 'region__name', 'month'],
-                'constraints': [models.UniqueConstraint(fields=('measure', 'region', 'month'), name='measurement_one_per_measure_region_month', nulls_distinct=False, violation_error_message='There is already a measurement of this measure for this region and month.'), models.CheckConstraint(condition=models.Q(('month__day', 1)), name='measurement_month_is_first_day', violation_error_message='The month must be given as its first day.')],
+                "verbose_name": "historical board approval",
+                "verbose_name_plural": "historical board approvals",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Expectation",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "audience",
+                    models.CharField(
+                        choices=[
+                            ("providers", "Providers"),
+                            ("commissioners", "Commissioners"),
+                            ("local_systems", "Local health systems"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                ("comparator", models.CharField(choices=[(">=", "at least"), ("<=", "at most")], max_length=2)),
+                ("target", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("start_date", models.DateField()),
+                ("due_date", models.DateField()),
+                ("wording", models.TextField()),
+                (
+                    "issued_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expectations",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        help_text="Leave empty for all of England.",
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expectations",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="expectations",
+                        to="programmes.measure",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="expectations",
+                        to="programmes.programme",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["programme__title", "measure__code", "start_date"],
+            },
+        ),
+        migrations.CreateModel(
+            name="BoardApproval",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("approved", "Approved"), ("deferred", "Deferred"), ("rejected", "Rejected")],
+                        max_length=20,
+                    ),
+                ),
+                ("date", models.DateField()),
+                ("minute_reference", models.CharField(blank=True, max_length=100)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="board_approvals",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="board_approvals",
+                        to="programmes.programme",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["programme__title", "date"],
+            },
+        ),
+        migrations.CreateModel(
+            name="ProgrammeMeasure",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("target", models.DecimalField(decimal_places=2, max_digits=10)),
+                ("agreed_on", models.DateField()),
+                ("agreed_by", models.ManyToManyField(related_name="agreed_measures", to="organisations.nationalbody")),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="programme_measures",
+                        to="programmes.measure",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="programme_measures",
+                        to="programmes.programme",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["programme__title", "measure__code"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalProgrammeMeasure_agreed_by",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="programmes.historicalprogrammemeasure",
+                    ),
+                ),
+                (
+                    "nationalbody",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="organisations.nationalbody",
+                    ),
+                ),
+                (
+                    "programmemeasure",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.programmemeasure",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalProgrammeMeasure_agreed_by",
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="RegionalDelivery",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "rag",
+                    models.CharField(
+                        choices=[("red", "Red"), ("amber", "Amber"), ("green", "Green")],
+                        max_length=10,
+                        verbose_name="RAG status",
+                    ),
+                ),
+                ("note", models.TextField(blank=True)),
+                ("updated", models.DateTimeField(auto_now=True)),
+                (
+                    "lead",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="deliveries_led",
+                        to="appointments.person",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="regional_deliveries",
+                        to="programmes.programme",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="deliveries", to="regions.region"
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name_plural": "regional deliveries",
+                "ordering": ["programme__title", "region__name"],
+            },
+        ),
+        migrations.CreateModel(
+            name="Workstream",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("title", models.CharField(max_length=200)),
+                ("description", models.TextField(blank=True)),
+                (
+                    "audiences",
+                    django.contrib.postgres.fields.ArrayField(
+                        base_field=models.CharField(
+                            choices=[
+                                ("providers", "Providers"),
+                                ("commissioners", "Commissioners"),
+                                ("local_systems", "Local health systems"),
+                            ],
+                            max_length=20,
+                        ),
+                        blank=True,
+                        default=list,
+                        size=None,
+                    ),
+                ),
+                ("start_date", models.DateField()),
+                ("end_date", models.DateField(blank=True, null=True)),
+                (
+                    "body",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="workstreams",
+                        to="organisations.nationalbody",
+                        verbose_name="owning body",
+                    ),
+                ),
+                (
+                    "programme",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="workstreams",
+                        to="programmes.programme",
+                    ),
+                ),
+                ("regions", models.ManyToManyField(blank=True, related_name="workstreams", to="regions.region")),
+            ],
+            options={
+                "ordering": ["programme__title", "title"],
+            },
+        ),
+        migrations.CreateModel(
+            name="HistoricalWorkstream_regions",
+            fields=[
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("m2m_history_id", models.AutoField(primary_key=True, serialize=False)),
+                (
+                    "history",
+                    models.ForeignKey(
+                        db_constraint=False,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        to="programmes.historicalworkstream",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
+                (
+                    "workstream",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        db_tablespace="",
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="programmes.workstream",
+                    ),
+                ),
+            ],
+            options={
+                "verbose_name": "HistoricalWorkstream_regions",
+            },
+            bases=(simple_history.models.HistoricalChanges, models.Model),
+        ),
+        migrations.CreateModel(
+            name="Measurement",
+            fields=[
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("month", models.DateField(help_text="The first day of the month.")),
+                ("value", models.DecimalField(decimal_places=3, max_digits=12)),
+                (
+                    "source",
+                    models.CharField(
+                        choices=[
+                            ("published", "Published statistics"),
+                            ("entered", "Entered in the portal"),
+                            ("imported", "Imported from a file"),
+                            ("generated", "Generated for demonstration"),
+                        ],
+                        default="entered",
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "measure",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.CASCADE,
+                        related_name="measurements",
+                        to="programmes.measure",
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="measurements",
+                        to="regions.region",
+                    ),
+                ),
+            ],
+            options={
+                "ordering": ["measure__code", "region__name", "month"],
+                "constraints": [
+                    models.UniqueConstraint(
+                        fields=("measure", "region", "month"),
+                        name="measurement_one_per_measure_region_month",
+                        nulls_distinct=False,
+                        violation_error_message="There is already a measurement of this measure for this region and month.",
+                    ),
+                    models.CheckConstraint(
+                        condition=models.Q(("month__day", 1)),
+                        name="measurement_month_is_first_day",
+                        violation_error_message="The month must be given as its first day.",
+                    ),
+                ],
             },
         ),
         migrations.AddConstraint(
-            model_name='programme',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='programme_end_date_not_before_start_date', violation_error_message='The end date must not be before the start date.'),
+            model_name="programme",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="programme_end_date_not_before_start_date",
+                violation_error_message="The end date must not be before the start date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='expectation',
-            constraint=models.CheckConstraint(condition=models.Q(('due_date__isnull', True), ('due_date__gte', models.F('start_date')), _connector='OR'), name='expectation_due_date_not_before_start_date', violation_error_message='The due date must not be before the start date.'),
+            model_name="expectation",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("due_date__isnull", True), ("due_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="expectation_due_date_not_before_start_date",
+                violation_error_message="The due date must not be before the start date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='boardapproval',
-            constraint=models.UniqueConstraint(fields=('programme', 'body', 'date'), name='board_approval_one_decision_per_body_per_day'),
+            model_name="boardapproval",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "body", "date"), name="board_approval_one_decision_per_body_per_day"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='programmemeasure',
-            constraint=models.UniqueConstraint(fields=('programme', 'measure'), name='programme_measure_unique'),
+            model_name="programmemeasure",
+            constraint=models.UniqueConstraint(fields=("programme", "measure"), name="programme_measure_unique"),
         ),
         migrations.AddConstraint(
-            model_name='regionaldelivery',
-            constraint=models.UniqueConstraint(fields=('programme', 'region'), name='regional_delivery_one_per_region'),
+            model_name="regionaldelivery",
+            constraint=models.UniqueConstraint(fields=("programme", "region"), name="regional_delivery_one_per_region"),
         ),
         migrations.AddConstraint(
-            model_name='workstream',
-            constraint=models.CheckConstraint(condition=models.Q(('end_date__isnull', True), ('end_date__gte', models.F('start_date')), _connector='OR'), name='workstream_end_date_not_before_start_date', violation_error_message='The end date must not be before the start date.'),
+            model_name="workstream",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("end_date__isnull", True), ("end_date__gte", models.F("start_date")), _connector="OR"
+                ),
+                name="workstream_end_date_not_before_start_date",
+                violation_error_message="The end date must not be before the start date.",
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workstream',
-            constraint=models.UniqueConstraint(fields=('programme', 'title'), name='workstream_unique_title_per_programme'),
+            model_name="workstream",
+            constraint=models.UniqueConstraint(
+                fields=("programme", "title"), name="workstream_unique_title_per_programme"
+            ),
         ),
         migrations.AddConstraint(
-            model_name='workstream',
-            constraint=models.CheckConstraint(condition=models.Q(('audiences__contained_by', ['providers', 'commissioners', 'local_systems'])), name='workstream_audiences_known', violation_error_message='Audiences must be providers, commissioners or local health systems.'),
+            model_name="workstream",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("audiences__contained_by", ["providers", "commissioners", "local_systems"])),
+                name="workstream_audiences_known",
+                violation_error_message="Audiences must be providers, commissioners or local health systems.",
+            ),
         ),
     ]

@@ -5,21 +5,35 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('organisations', '0001_initial'),
-        ('programmes', '0001_initial'),
+        ("organisations", "0001_initial"),
+        ("programmes", "0001_initial"),
     ]
 
     operations = [
         migrations.AlterField(
-            model_name='historicalprogramme',
-            name='duty',
-            field=models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='organisations.statutoryduty', verbose_name='statutory duty'),
+            model_name="historicalprogramme",
+            name="duty",
+            field=models.ForeignKey(
+                blank=True,
+                db_constraint=False,
+                null=True,
+                on_delete=django.db.models.deletion.DO_NOTHING,
+                related_name="+",
+                to="organisations.statutoryduty",
+                verbose_name="statutory duty",
+            ),
         ),
         migrations.AlterField(
-            model_name='programme',
-            name='duty',
-            field=models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.PROTECT, related_name='programmes', to='organisations.statutoryduty', verbose_name='statutory duty'),
+            model_name="programme",
+            name="duty",
+            field=models.ForeignKey(
+                blank=True,
+                null=True,
+                on_delete=django.db.models.deletion.PROTECT,
+                related_name="programmes",
+                to="organisations.statutoryduty",
+                verbose_name="statutory duty",
+            ),
         ),
     ]

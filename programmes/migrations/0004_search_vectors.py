@@ -12,7 +12,8 @@ from django.db import migrations
 
 def vector(*weighted):
     return " || ".join(
-        f"setweight(to_tsvector('english'::regconfig, coalesce({column}, '')), '{weight}')" for column, weight in weighted
+        f"setweight(to_tsvector('english'::regconfig, coalesce({column}, '')), '{weight}')"
+        for column, weight in weighted
     )
 
 

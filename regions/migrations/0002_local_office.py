@@ -7,51 +7,87 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='HistoricalLocalOffice',
+            name="HistoricalLocalOffice",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('ods_code', models.CharField(db_index=True, max_length=3, verbose_name='ODS code')),
-                ('name', models.CharField(max_length=200)),
-                ('opened', models.DateField(blank=True, null=True)),
-                ('closed', models.DateField(blank=True, null=True)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('region', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='regions.region')),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("ods_code", models.CharField(db_index=True, max_length=3, verbose_name="ODS code")),
+                ("name", models.CharField(max_length=200)),
+                ("opened", models.DateField(blank=True, null=True)),
+                ("closed", models.DateField(blank=True, null=True)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical local office or area team',
-                'verbose_name_plural': 'historical local offices and area teams',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical local office or area team",
+                "verbose_name_plural": "historical local offices and area teams",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='LocalOffice',
+            name="LocalOffice",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('ods_code', models.CharField(max_length=3, unique=True, verbose_name='ODS code')),
-                ('name', models.CharField(max_length=200)),
-                ('opened', models.DateField(blank=True, null=True)),
-                ('closed', models.DateField(blank=True, null=True)),
-                ('region', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='local_offices', to='regions.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("ods_code", models.CharField(max_length=3, unique=True, verbose_name="ODS code")),
+                ("name", models.CharField(max_length=200)),
+                ("opened", models.DateField(blank=True, null=True)),
+                ("closed", models.DateField(blank=True, null=True)),
+                (
+                    "region",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT, related_name="local_offices", to="regions.region"
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'local office or area team',
-                'verbose_name_plural': 'local offices and area teams',
-                'ordering': ['ods_code'],
-                'constraints': [models.CheckConstraint(condition=models.Q(('closed__isnull', True), ('opened__isnull', True), ('closed__gte', models.F('opened')), _connector='OR'), name='local_office_closed_not_before_opened', violation_error_message="A local office's close date must not be before its open date.")],
+                "verbose_name": "local office or area team",
+                "verbose_name_plural": "local offices and area teams",
+                "ordering": ["ods_code"],
+                "constraints": [
+                    models.CheckConstraint(
+                        condition=models.Q(
+                            ("closed__isnull", True),
+                            ("opened__isnull", True),
+                            ("closed__gte", models.F("opened")),
+                            _connector="OR",
+                        ),
+                        name="local_office_closed_not_before_opened",
+                        violation_error_message="A local office's close date must not be before its open date.",
+                    )
+                ],
             },
         ),
     ]

@@ -7,125 +7,253 @@ from django.db import migrations, models
 
 
 class Migration(migrations.Migration):
-
     initial = True
 
     dependencies = [
-        ('regions', '0001_initial'),
+        ("regions", "0001_initial"),
         migrations.swappable_dependency(settings.AUTH_USER_MODEL),
     ]
 
     operations = [
         migrations.CreateModel(
-            name='Finding',
+            name="Finding",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('rule', models.CharField(max_length=50)),
-                ('severity', models.CharField(choices=[('high', 'High'), ('medium', 'Medium'), ('low', 'Low')], max_length=10)),
-                ('message', models.TextField()),
-                ('score', models.DecimalField(blank=True, decimal_places=3, max_digits=4, null=True)),
-                ('records', models.JSONField(default=list, help_text='[{type, id, key, label}] of the records it is about.')),
-                ('shared_terms', models.JSONField(blank=True, default=list, help_text='Words two similar records share.')),
-                ('fingerprint', models.CharField(max_length=64)),
-                ('records_state', models.CharField(help_text="A digest of the records' versions when found.", max_length=64)),
-                ('suppressed', models.BooleanField(default=False, help_text='Decided “not a problem” and not changed since.')),
-                ('region', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='findings', to='regions.region')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("rule", models.CharField(max_length=50)),
+                (
+                    "severity",
+                    models.CharField(choices=[("high", "High"), ("medium", "Medium"), ("low", "Low")], max_length=10),
+                ),
+                ("message", models.TextField()),
+                ("score", models.DecimalField(blank=True, decimal_places=3, max_digits=4, null=True)),
+                (
+                    "records",
+                    models.JSONField(default=list, help_text="[{type, id, key, label}] of the records it is about."),
+                ),
+                (
+                    "shared_terms",
+                    models.JSONField(blank=True, default=list, help_text="Words two similar records share."),
+                ),
+                ("fingerprint", models.CharField(max_length=64)),
+                (
+                    "records_state",
+                    models.CharField(help_text="A digest of the records' versions when found.", max_length=64),
+                ),
+                (
+                    "suppressed",
+                    models.BooleanField(default=False, help_text="Decided “not a problem” and not changed since."),
+                ),
+                (
+                    "region",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="findings",
+                        to="regions.region",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['rule', '-score', 'pk'],
+                "ordering": ["rule", "-score", "pk"],
             },
         ),
         migrations.CreateModel(
-            name='FindingDecision',
+            name="FindingDecision",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('rule', models.CharField(max_length=50)),
-                ('decision', models.CharField(choices=[('not_a_problem', 'Not a problem')], default='not_a_problem', max_length=20)),
-                ('reason', models.TextField()),
-                ('records_state', models.CharField(max_length=64)),
-                ('decided_at', models.DateTimeField(auto_now_add=True)),
-                ('decided_by', models.ForeignKey(on_delete=django.db.models.deletion.PROTECT, related_name='finding_decisions', to=settings.AUTH_USER_MODEL)),
-                ('finding', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='decisions', to='reports.finding')),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("rule", models.CharField(max_length=50)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("not_a_problem", "Not a problem")], default="not_a_problem", max_length=20
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("records_state", models.CharField(max_length=64)),
+                ("decided_at", models.DateTimeField(auto_now_add=True)),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        on_delete=django.db.models.deletion.PROTECT,
+                        related_name="finding_decisions",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="decisions",
+                        to="reports.finding",
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-decided_at'],
+                "ordering": ["-decided_at"],
             },
         ),
         migrations.CreateModel(
-            name='HistoricalFindingDecision',
+            name="HistoricalFindingDecision",
             fields=[
-                ('id', models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name='ID')),
-                ('fingerprint', models.CharField(db_index=True, max_length=64)),
-                ('rule', models.CharField(max_length=50)),
-                ('decision', models.CharField(choices=[('not_a_problem', 'Not a problem')], default='not_a_problem', max_length=20)),
-                ('reason', models.TextField()),
-                ('records_state', models.CharField(max_length=64)),
-                ('decided_at', models.DateTimeField(blank=True, editable=False)),
-                ('history_id', models.AutoField(primary_key=True, serialize=False)),
-                ('history_date', models.DateTimeField(db_index=True)),
-                ('history_change_reason', models.CharField(max_length=100, null=True)),
-                ('history_type', models.CharField(choices=[('+', 'Created'), ('~', 'Changed'), ('-', 'Deleted')], max_length=1)),
-                ('decided_by', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to=settings.AUTH_USER_MODEL)),
-                ('finding', models.ForeignKey(blank=True, db_constraint=False, null=True, on_delete=django.db.models.deletion.DO_NOTHING, related_name='+', to='reports.finding')),
-                ('history_user', models.ForeignKey(null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='+', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigIntegerField(auto_created=True, blank=True, db_index=True, verbose_name="ID")),
+                ("fingerprint", models.CharField(db_index=True, max_length=64)),
+                ("rule", models.CharField(max_length=50)),
+                (
+                    "decision",
+                    models.CharField(
+                        choices=[("not_a_problem", "Not a problem")], default="not_a_problem", max_length=20
+                    ),
+                ),
+                ("reason", models.TextField()),
+                ("records_state", models.CharField(max_length=64)),
+                ("decided_at", models.DateTimeField(blank=True, editable=False)),
+                ("history_id", models.AutoField(primary_key=True, serialize=False)),
+                ("history_date", models.DateTimeField(db_index=True)),
+                ("history_change_reason", models.CharField(max_length=100, null=True)),
+                (
+                    "history_type",
+                    models.CharField(choices=[("+", "Created"), ("~", "Changed"), ("-", "Deleted")], max_length=1),
+                ),
+                (
+                    "decided_by",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
+                (
+                    "finding",
+                    models.ForeignKey(
+                        blank=True,
+                        db_constraint=False,
+                        null=True,
+                        on_delete=django.db.models.deletion.DO_NOTHING,
+                        related_name="+",
+                        to="reports.finding",
+                    ),
+                ),
+                (
+                    "history_user",
+                    models.ForeignKey(
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="+",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'verbose_name': 'historical finding decision',
-                'verbose_name_plural': 'historical finding decisions',
-                'ordering': ('-history_date', '-history_id'),
-                'get_latest_by': ('history_date', 'history_id'),
+                "verbose_name": "historical finding decision",
+                "verbose_name_plural": "historical finding decisions",
+                "ordering": ("-history_date", "-history_id"),
+                "get_latest_by": ("history_date", "history_id"),
             },
             bases=(simple_history.models.HistoricalChanges, models.Model),
         ),
         migrations.CreateModel(
-            name='ReportRun',
+            name="ReportRun",
             fields=[
-                ('id', models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name='ID')),
-                ('kind', models.CharField(choices=[('consistency', 'Consistency (speak with one voice)'), ('duplication', 'Duplication (remove unnecessary duplication)')], max_length=20)),
-                ('status', models.CharField(choices=[('queued', 'Queued'), ('running', 'Running'), ('succeeded', 'Succeeded'), ('failed', 'Failed')], default='queued', max_length=20)),
-                ('created', models.DateTimeField(auto_now_add=True)),
-                ('started', models.DateTimeField(blank=True, null=True)),
-                ('finished', models.DateTimeField(blank=True, null=True)),
-                ('progress', models.PositiveSmallIntegerField(default=0)),
-                ('counts', models.JSONField(blank=True, default=dict, help_text='Findings per rule, and records examined.')),
-                ('error', models.TextField(blank=True)),
-                ('task_id', models.CharField(blank=True, max_length=64)),
-                ('worker', models.CharField(blank=True, help_text='The worker running it (host and process).', max_length=200)),
-                ('heartbeat', models.DateTimeField(blank=True, help_text='When the worker last said it was alive.', null=True)),
-                ('requested_by', models.ForeignKey(blank=True, null=True, on_delete=django.db.models.deletion.SET_NULL, related_name='report_runs', to=settings.AUTH_USER_MODEL)),
+                ("id", models.BigAutoField(auto_created=True, primary_key=True, serialize=False, verbose_name="ID")),
+                (
+                    "kind",
+                    models.CharField(
+                        choices=[
+                            ("consistency", "Consistency (speak with one voice)"),
+                            ("duplication", "Duplication (remove unnecessary duplication)"),
+                        ],
+                        max_length=20,
+                    ),
+                ),
+                (
+                    "status",
+                    models.CharField(
+                        choices=[
+                            ("queued", "Queued"),
+                            ("running", "Running"),
+                            ("succeeded", "Succeeded"),
+                            ("failed", "Failed"),
+                        ],
+                        default="queued",
+                        max_length=20,
+                    ),
+                ),
+                ("created", models.DateTimeField(auto_now_add=True)),
+                ("started", models.DateTimeField(blank=True, null=True)),
+                ("finished", models.DateTimeField(blank=True, null=True)),
+                ("progress", models.PositiveSmallIntegerField(default=0)),
+                (
+                    "counts",
+                    models.JSONField(blank=True, default=dict, help_text="Findings per rule, and records examined."),
+                ),
+                ("error", models.TextField(blank=True)),
+                ("task_id", models.CharField(blank=True, max_length=64)),
+                (
+                    "worker",
+                    models.CharField(blank=True, help_text="The worker running it (host and process).", max_length=200),
+                ),
+                (
+                    "heartbeat",
+                    models.DateTimeField(blank=True, help_text="When the worker last said it was alive.", null=True),
+                ),
+                (
+                    "requested_by",
+                    models.ForeignKey(
+                        blank=True,
+                        null=True,
+                        on_delete=django.db.models.deletion.SET_NULL,
+                        related_name="report_runs",
+                        to=settings.AUTH_USER_MODEL,
+                    ),
+                ),
             ],
             options={
-                'ordering': ['-created', '-pk'],
+                "ordering": ["-created", "-pk"],
             },
         ),
         migrations.AddField(
-            model_name='finding',
-            name='run',
-            field=models.ForeignKey(on_delete=django.db.models.deletion.CASCADE, related_name='findings', to='reports.reportrun'),
+            model_name="finding",
+            name="run",
+            field=models.ForeignKey(
+                on_delete=django.db.models.deletion.CASCADE, related_name="findings", to="reports.reportrun"
+            ),
         ),
         migrations.AddIndex(
-            model_name='reportrun',
-            index=models.Index(fields=['kind', 'status', '-finished'], name='reports_rep_kind_e149ed_idx'),
+            model_name="reportrun",
+            index=models.Index(fields=["kind", "status", "-finished"], name="reports_rep_kind_e149ed_idx"),
         ),
         migrations.AddConstraint(
-            model_name='reportrun',
-            constraint=models.CheckConstraint(condition=models.Q(('progress__gte', 0), ('progress__lte', 100)), name='report_run_progress_percentage'),
+            model_name="reportrun",
+            constraint=models.CheckConstraint(
+                condition=models.Q(("progress__gte", 0), ("progress__lte", 100)), name="report_run_progress_percentage"
+            ),
         ),
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['run', 'rule'], name='reports_fin_run_id_489a50_idx'),
+            model_name="finding",
+            index=models.Index(fields=["run", "rule"], name="reports_fin_run_id_489a50_idx"),
         ),
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['rule', 'region'], name='reports_fin_rule_79e086_idx'),
+            model_name="finding",
+            index=models.Index(fields=["rule", "region"], name="reports_fin_rule_79e086_idx"),
         ),
         migrations.AddIndex(
-            model_name='finding',
-            index=models.Index(fields=['fingerprint'], name='reports_fin_fingerp_24d7ca_idx'),
+            model_name="finding",
+            index=models.Index(fields=["fingerprint"], name="reports_fin_fingerp_24d7ca_idx"),
         ),
         migrations.AddConstraint(
-            model_name='finding',
-            constraint=models.CheckConstraint(condition=models.Q(('score__isnull', True), models.Q(('score__gte', 0), ('score__lte', 1)), _connector='OR'), name='finding_score_between_0_and_1'),
+            model_name="finding",
+            constraint=models.CheckConstraint(
+                condition=models.Q(
+                    ("score__isnull", True), models.Q(("score__gte", 0), ("score__lte", 1)), _connector="OR"
+                ),
+                name="finding_score_between_0_and_1",
+            ),
         ),
     ]

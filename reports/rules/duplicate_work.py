@@ -38,9 +38,14 @@ def check(context):
         yield FindingData(
             f"“{a.title}” ({a.programme}) and “{b.title}” ({b.programme}) describe the same work "
             f"({_why(score, closest)}): in common {'; '.join(concepts) or 'nothing named'}.",
-            [_with_text(ref(a, "workstream"), a.description), _with_text(ref(b, "workstream"), b.description),
-             ref(a.programme), ref(b.programme)],
-            score=round(min(score, 1.0), 3), shared_terms=concepts,
+            [
+                _with_text(ref(a, "workstream"), a.description),
+                _with_text(ref(b, "workstream"), b.description),
+                ref(a.programme),
+                ref(b.programme),
+            ],
+            score=round(min(score, 1.0), 3),
+            shared_terms=concepts,
         )
     index, pairs = similar_programmes()
     ids = {i for a, b, *_ in pairs for i in (a, b)}
@@ -51,7 +56,10 @@ def check(context):
         yield FindingData(
             f"The programmes {a} and {b} describe overlapping scope ({_why(score, closest)}): "
             f"in common {'; '.join(concepts) or 'nothing named'}.",
-            [_with_text(ref(a), f"{a.summary}\n\n{a.description}".strip()),
-             _with_text(ref(b), f"{b.summary}\n\n{b.description}".strip())],
-            score=round(min(score, 1.0), 3), shared_terms=concepts,
+            [
+                _with_text(ref(a), f"{a.summary}\n\n{a.description}".strip()),
+                _with_text(ref(b), f"{b.summary}\n\n{b.description}".strip()),
+            ],
+            score=round(min(score, 1.0), 3),
+            shared_terms=concepts,
         )

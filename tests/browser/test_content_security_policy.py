@@ -15,7 +15,9 @@ def test_pages_and_the_api_docs_run_their_scripts_with_nothing_refused(new_page)
     f.UserFactory(username="csp.staff", role="Staff", bodies=[nhse], password=PASSWORD)
     page = new_page()
     refused = []
-    page.on("console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None)
+    page.on(
+        "console", lambda message: refused.append(message.text) if "Content Security Policy" in message.text else None
+    )
     sign_in(page, "csp.staff")
     for path in ("/", "/programmes/", "/reports/", "/measurements/import/"):
         page.goto(path)

@@ -22,12 +22,17 @@ def region(db):
     f.RegionFactory(ods_code="Y56", name="London", short_name="London", slug="london")
     person = f.PersonFactory(name="Dele Adeyemi")
     post = f.AppointmentFactory(
-        person=person, role=Appointment.Role.REGIONAL_DIRECTOR, region=midlands, title="Regional Director, Midlands",
+        person=person,
+        role=Appointment.Role.REGIONAL_DIRECTOR,
+        region=midlands,
+        title="Regional Director, Midlands",
         start_date=dt.date(2019, 4, 1),
     )
     f.AppointmentShareFactory(appointment=post, body=nhse, fte_percent=50)
     f.AppointmentShareFactory(appointment=post, body=nhsi, fte_percent=50)
-    programme = f.ProgrammeFactory(title="Urgent and emergency care", bodies=[nhse, nhsi], accountable_body=nhse, status="active")
+    programme = f.ProgrammeFactory(
+        title="Urgent and emergency care", bodies=[nhse, nhsi], accountable_body=nhse, status="active"
+    )
     f.RegionalDeliveryFactory(programme=programme, region=midlands, rag="amber", note="Behind plan in two systems.")
     ae = f.MeasureFactory(code="ae-4hr", name="A&E attendances seen within 4 hours", standard=95)
     f.ProgrammeMeasureFactory(programme=programme, measure=ae, target=95)
@@ -35,8 +40,12 @@ def region(db):
         month = dt.date(2018 + (3 + i) // 12, (3 + i) % 12 + 1, 1)
         f.MeasurementFactory(measure=ae, region=midlands, month=month, value=86 + (i % 4) + (3 if i > 22 else 0))
     f.UserFactory(
-        username="dele.director", first_name="Dele", last_name="Adeyemi", role="Regional director",
-        bodies=[nhse, nhsi], region=midlands,
+        username="dele.director",
+        first_name="Dele",
+        last_name="Adeyemi",
+        role="Regional director",
+        bodies=[nhse, nhsi],
+        region=midlands,
     )
     return midlands
 

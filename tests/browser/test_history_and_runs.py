@@ -30,8 +30,13 @@ def world(db):
     nhsi = f.NationalBodyFactory(code="NHSI", name="NHS Improvement")
     staff = f.UserFactory(username="sam.staff", first_name="Sam", last_name="Staff", role="Staff", bodies=[nhse, nhsi])
     programme = f.ProgrammeFactory(
-        title="Urgent and emergency care", slug="urgent-emergency-care", bodies=[nhse], accountable_body=nhse,
-        start_date=dt.date(2018, 4, 1), status="proposed", description=LONG,
+        title="Urgent and emergency care",
+        slug="urgent-emergency-care",
+        bodies=[nhse],
+        accountable_body=nhse,
+        start_date=dt.date(2018, 4, 1),
+        status="proposed",
+        description=LONG,
     )
     return {"nhse": nhse, "nhsi": nhsi, "staff": staff, "programme": programme}
 
@@ -92,7 +97,10 @@ def open_run_page(new_page, run):
     page = new_page()
     sign_in(page, "sam.staff")
     asked = []
-    page.on("request", lambda request: asked.append(request.url) if request.url.endswith(f"/reports/{run.pk}/progress/") else None)
+    page.on(
+        "request",
+        lambda request: asked.append(request.url) if request.url.endswith(f"/reports/{run.pk}/progress/") else None,
+    )
     page.goto(f"/reports/{run.pk}/")
     page.evaluate("window.portalNotReloaded = true")
     return page, asked

@@ -24,16 +24,29 @@ def world(db):
     staff = f.UserFactory(username="sam.staff", first_name="Sam", last_name="Staff", role="Staff", bodies=[nhse, nhsi])
     admin = f.UserFactory(username="ada.admin", role="Administrator", bodies=[nhse])
     uec = f.ProgrammeFactory(
-        title="Urgent and emergency care", slug="urgent-emergency-care", theme="urgent-care",
-        summary="Winter planning and A&E performance", bodies=[nhse, nhsi], accountable_body=nhse,
-        start_date=dt.date(2018, 4, 1), status="active",
+        title="Urgent and emergency care",
+        slug="urgent-emergency-care",
+        theme="urgent-care",
+        summary="Winter planning and A&E performance",
+        bodies=[nhse, nhsi],
+        accountable_body=nhse,
+        start_date=dt.date(2018, 4, 1),
+        status="active",
     )
     for i in range(8):
         f.ProgrammeFactory(title=f"Other programme {i}", bodies=[nhsi], accountable_body=nhsi, status="proposed")
     f.WorkstreamFactory(programme=uec, title="Winter discharge", body=nhse, regions=[london])
     delivery = f.RegionalDeliveryFactory(programme=uec, region=london)
-    return {"nhse": nhse, "nhsi": nhsi, "london": london, "midlands": midlands, "staff": staff, "admin": admin,
-            "uec": uec, "delivery": delivery}
+    return {
+        "nhse": nhse,
+        "nhsi": nhsi,
+        "london": london,
+        "midlands": midlands,
+        "staff": staff,
+        "admin": admin,
+        "uec": uec,
+        "delivery": delivery,
+    }
 
 
 def test_staff_find_edit_and_see_history(new_page, world):
@@ -74,7 +87,9 @@ def test_staff_find_edit_and_see_history(new_page, world):
     # Correct it and save.
     page.locator("#id_end_date-year").fill("2020")
     page.get_by_role("button", name="Save").click()
-    expect(page.get_by_role("status").first).to_contain_text("Your changes to “Urgent and emergency care” have been saved.")
+    expect(page.get_by_role("status").first).to_contain_text(
+        "Your changes to “Urgent and emergency care” have been saved."
+    )
     expect(page.locator(".nhsuk-summary-list")).to_contain_text("1 April 2018 to 31 March 2020")
 
     # The change is in its history.
@@ -114,7 +129,9 @@ def test_a_same_field_conflict_asks_which_value_to_keep(new_page, world):
     second.get_by_role("button", name="Save").click()
     warning = second.locator("#conflict")
     expect(warning).to_contain_text("Someone else changed this programme")
-    expect(warning).to_contain_text("Sam Staff changed Title from “Urgent and emergency care” to “Urgent and emergency care (one team)”")
+    expect(warning).to_contain_text(
+        "Sam Staff changed Title from “Urgent and emergency care” to “Urgent and emergency care (one team)”"
+    )
     expect(second.get_by_role("group", name="Which title should be saved?")).to_be_visible()
     assert_accessible(second, "conflict")
     # Saving without choosing asks again and writes nothing.

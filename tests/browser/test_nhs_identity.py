@@ -50,7 +50,10 @@ def nhs_identity(live_server, settings):
     callback = f"{live_server.url}/accounts/login/nhs-identity/callback/"
     process = subprocess.Popen(
         ["node", str(PROVIDER), str(port), CLIENT_ID, CLIENT_SECRET, callback],
-        stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True, cwd=ROOT,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+        cwd=ROOT,
     )
     try:
         output = []
@@ -114,8 +117,15 @@ def sign_in_with_nhs_identity(new_page, nhs_identity):
 def jo(nhse, live_server):
     """An account an Administrator made: a role, a body, a region and no password."""
     region = f.RegionFactory(ods_code="Y61", name="East of England", short_name="East of England")
-    user = f.UserFactory(username="jo.director", first_name="Jo", last_name="Director",
-                         email="Jo.Director@example.nhs.uk", role="Regional director", bodies=[nhse], region=region)
+    user = f.UserFactory(
+        username="jo.director",
+        first_name="Jo",
+        last_name="Director",
+        email="Jo.Director@example.nhs.uk",
+        role="Regional director",
+        bodies=[nhse],
+        region=region,
+    )
     user.set_unusable_password()
     user.save()
     return user
@@ -142,8 +152,9 @@ def test_a_known_email_signs_in_to_the_account_with_its_role(sign_in_with_nhs_id
     page.get_by_label("Device or program").fill("Jo's laptop")
     page.get_by_role("button", name="Get a new token").click()
     token = page.locator("#new-api-token").inner_text().strip()
-    request = urllib.request.Request(f"{page.url.split('/accounts/')[0]}/api/v1/regions/",
-                                     headers={"Authorization": f"Token {token}"})
+    request = urllib.request.Request(
+        f"{page.url.split('/accounts/')[0]}/api/v1/regions/", headers={"Authorization": f"Token {token}"}
+    )
     with urllib.request.urlopen(request, timeout=30) as answer:
         assert answer.status == 200
     # Signing in again, from another browser, finds the same account.

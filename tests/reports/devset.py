@@ -35,17 +35,29 @@ def load(data):
     programmes = {}
     for p in data["programmes"]:
         programme = Programme.objects.create(
-            title=p["title"], slug=f"dev-{p['key'].lower()}", summary=p["title"], description=p["title"],
-            theme=p["theme"], integration_stage="separate", status="proposed", accountable_body=bodies[p["accountable_body"]],
-            start_date=dt.date(2016, 4, 1), end_date=dt.date(2021, 3, 31),
+            title=p["title"],
+            slug=f"dev-{p['key'].lower()}",
+            summary=p["title"],
+            description=p["title"],
+            theme=p["theme"],
+            integration_stage="separate",
+            status="proposed",
+            accountable_body=bodies[p["accountable_body"]],
+            start_date=dt.date(2016, 4, 1),
+            end_date=dt.date(2021, 3, 31),
         )
         programme.bodies.set([bodies[b] for b in p["bodies"]])
         programmes[p["key"]] = programme
     keys = {}
     for w in data["workstreams"]:
         workstream = Workstream.objects.create(
-            programme=programmes[w["programme"]], title=w["title"], description=w["description"], body=bodies[w["body"]],
-            audiences=w["audiences"], start_date=dt.date.fromisoformat(w["start"]), end_date=dt.date.fromisoformat(w["end"]),
+            programme=programmes[w["programme"]],
+            title=w["title"],
+            description=w["description"],
+            body=bodies[w["body"]],
+            audiences=w["audiences"],
+            start_date=dt.date.fromisoformat(w["start"]),
+            end_date=dt.date.fromisoformat(w["end"]),
         )
         workstream.regions.set([regions[code] for code in w["regions"]])
         keys[workstream.pk] = w["key"]

@@ -32,7 +32,9 @@ def world(nhse, nhsi):
     return {"london": london, "staff": staff, "nhse": nhse}
 
 
-def test_the_run_button_queues_a_run_and_its_page_shows_the_results(client, world, eager, django_capture_on_commit_callbacks):
+def test_the_run_button_queues_a_run_and_its_page_shows_the_results(
+    client, world, eager, django_capture_on_commit_callbacks
+):
     client.force_login(world["staff"])
     page = client.get("/reports/").content.decode()
     assert "Run the consistency report" in page and 'name="kind" value="consistency"' in page
@@ -50,15 +52,20 @@ def test_the_run_button_queues_a_run_and_its_page_shows_the_results(client, worl
 
 def test_a_queued_run_shows_its_progress(client, world):
     run = ReportRun.objects.create(
-        kind="duplication", status="running", progress=40,
+        kind="duplication",
+        status="running",
+        progress=40,
         started=dt.datetime(2026, 11, 29, 14, 48, tzinfo=dt.UTC),
     )
     client.force_login(world["staff"])
     state = client.get(f"/reports/{run.pk}/progress/").json()
     assert not state["is_finished"] and 'data-finished="false"' in state["html"] and "40% done" in state["html"]
     assert state["fields"] == {
-        "kind": "Duplication (remove unnecessary duplication)", "status": "Running",
-        "requested": format_datetime(run.created), "started": "29 November 2026 at 2:48pm", "finished": "Not yet",
+        "kind": "Duplication (remove unnecessary duplication)",
+        "status": "Running",
+        "requested": format_datetime(run.created),
+        "started": "29 November 2026 at 2:48pm",
+        "finished": "Not yet",
         "progress": "40%",
     }
     page = client.get(f"/reports/{run.pk}/").content.decode()
@@ -92,8 +99,13 @@ def test_findings_filter_export_and_decide(client, world, eager, django_capture_
 
 def test_administrators_cannot_decide_findings(client, world):
     finding = Finding.objects.create(
-        run=ReportRun.objects.create(kind="consistency", status="succeeded"), rule="board-approval", severity="high",
-        message="m", records=[], fingerprint="f", records_state="s",
+        run=ReportRun.objects.create(kind="consistency", status="succeeded"),
+        rule="board-approval",
+        severity="high",
+        message="m",
+        records=[],
+        fingerprint="f",
+        records_state="s",
     )
     client.force_login(f.UserFactory(role="Administrator", bodies=[world["nhse"]]))
     assert client.post(f"/findings/{finding.pk}/decision/", {"reason": "x"}).status_code == 403
@@ -106,7 +118,9 @@ class TestApi:
         api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
         return api
 
-    def test_post_answers_202_with_the_run_then_status_and_findings(self, world, eager, django_capture_on_commit_callbacks):
+    def test_post_answers_202_with_the_run_then_status_and_findings(
+        self, world, eager, django_capture_on_commit_callbacks
+    ):
         api = self.client(world["staff"])
         with django_capture_on_commit_callbacks(execute=True):
             response = api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json")
@@ -132,8 +146,13 @@ class TestApi:
 
     def test_a_decision_through_the_api(self, world):
         finding = Finding.objects.create(
-            run=ReportRun.objects.create(kind="consistency", status="succeeded"), rule="board-approval",
-            severity="high", message="m", records=[], fingerprint="f", records_state="s",
+            run=ReportRun.objects.create(kind="consistency", status="succeeded"),
+            rule="board-approval",
+            severity="high",
+            message="m",
+            records=[],
+            fingerprint="f",
+            records_state="s",
         )
         api = self.client(world["staff"])
         assert api.post(f"/api/v1/findings/{finding.pk}/decision/", {"reason": ""}, format="json").status_code == 400
@@ -150,15 +169,31 @@ def test_a_duplicate_work_finding_shows_both_texts_without_building_an_index(cli
 
     monkeypatch.setattr(duplication, "build_index", refused)
     records = [
-        {"type": "workstream", "id": 1, "key": "1", "label": "Speeding up CHC eligibility decisions",
-         "text": "Improvement support for commissioners to speed up CHC eligibility decisions."},
-        {"type": "workstream", "id": 2, "key": "2", "label": "NHS continuing healthcare assessment timeliness",
-         "text": "Help CCGs make 80% of NHS continuing healthcare eligibility decisions within 28 days."},
+        {
+            "type": "workstream",
+            "id": 1,
+            "key": "1",
+            "label": "Speeding up CHC eligibility decisions",
+            "text": "Improvement support for commissioners to speed up CHC eligibility decisions.",
+        },
+        {
+            "type": "workstream",
+            "id": 2,
+            "key": "2",
+            "label": "NHS continuing healthcare assessment timeliness",
+            "text": "Help CCGs make 80% of NHS continuing healthcare eligibility decisions within 28 days.",
+        },
     ]
     finding = Finding.objects.create(
-        run=ReportRun.objects.create(kind="duplication", status="succeeded"), rule="duplicate-work", severity="medium",
-        message="m", records=records, score=0.54, shared_terms=["CHC ≈ NHS continuing healthcare", "eligibility decisions"],
-        fingerprint="f", records_state="s",
+        run=ReportRun.objects.create(kind="duplication", status="succeeded"),
+        rule="duplicate-work",
+        severity="medium",
+        message="m",
+        records=records,
+        score=0.54,
+        shared_terms=["CHC ≈ NHS continuing healthcare", "eligibility decisions"],
+        fingerprint="f",
+        records_state="s",
     )
     client.force_login(world["staff"])
     page = client.get(f"/findings/{finding.pk}/").content.decode()

@@ -48,9 +48,17 @@ class TestRegionDirector:
 
     def test_a_single_body_director_and_two_directors(self, w):
         post(w, {"NHSE": 100}, role="regional_director", region=w["london"])
-        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"], start_date=dt.date(2019, 4, 1))
-        post(w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"],
-             start_date=dt.date(2015, 1, 1), end_date=dt.date(2018, 1, 1))  # a past director: not current
+        post(
+            w, {"NHSE": 50, "NHSI": 50}, role="regional_director", region=w["midlands"], start_date=dt.date(2019, 4, 1)
+        )
+        post(
+            w,
+            {"NHSE": 50, "NHSI": 50},
+            role="regional_director",
+            region=w["midlands"],
+            start_date=dt.date(2015, 1, 1),
+            end_date=dt.date(2018, 1, 1),
+        )  # a past director: not current
         found = run("region-director")
         assert [(x.region_id, "NHSE only" in x.message) for x in found] == [(w["london"].pk, True)]
 
@@ -62,8 +70,17 @@ class TestRegionDirector:
 
 
 def expectation(w, programme, **kwargs):
-    values = dict(programme=programme, issued_by=w["nhse"], audience="providers", measure=w["measure"], comparator=">=",
-                  target=95, start_date=dt.date(2018, 4, 1), due_date=LATER, region=None)
+    values = dict(
+        programme=programme,
+        issued_by=w["nhse"],
+        audience="providers",
+        measure=w["measure"],
+        comparator=">=",
+        target=95,
+        start_date=dt.date(2018, 4, 1),
+        due_date=LATER,
+        region=None,
+    )
     values.update(kwargs)
     return f.ExpectationFactory(**values)
 
@@ -113,14 +130,27 @@ class TestExpectationConflictAndDuplicateAsk:
     @pytest.mark.parametrize(
         "first, second, months",
         [
-            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
-             "April 2018 to March 2019"),  # both over before today
-            ((dt.date(2017, 10, 1), dt.date(2019, 3, 31)), (dt.date(2018, 4, 1), dt.date(2020, 3, 31)),
-             "April 2018 to March 2019"),  # both past, overlapping in part
-            ((TODAY + dt.timedelta(days=400), TODAY + dt.timedelta(days=800)),
-             (TODAY + dt.timedelta(days=500), TODAY + dt.timedelta(days=900)), None),  # both planned, not yet started
+            (
+                (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+                (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+                "April 2018 to March 2019",
+            ),  # both over before today
+            (
+                (dt.date(2017, 10, 1), dt.date(2019, 3, 31)),
+                (dt.date(2018, 4, 1), dt.date(2020, 3, 31)),
+                "April 2018 to March 2019",
+            ),  # both past, overlapping in part
+            (
+                (TODAY + dt.timedelta(days=400), TODAY + dt.timedelta(days=800)),
+                (TODAY + dt.timedelta(days=500), TODAY + dt.timedelta(days=900)),
+                None,
+            ),  # both planned, not yet started
             ((dt.date(2018, 4, 1), LATER), (TODAY + dt.timedelta(days=30), LATER + dt.timedelta(days=90)), None),
-            ((dt.date(2018, 4, 1), dt.date(2019, 3, 1)), (dt.date(2019, 3, 1), dt.date(2020, 3, 31)), "March 2019"),  # one day
+            (
+                (dt.date(2018, 4, 1), dt.date(2019, 3, 1)),
+                (dt.date(2019, 3, 1), dt.date(2020, 3, 31)),
+                "March 2019",
+            ),  # one day
         ],
     )
     def test_asks_that_overlap_each_other_are_compared_whenever_they_fall(self, asks, first, second, months):
@@ -138,8 +168,14 @@ class TestExpectationConflictAndDuplicateAsk:
     @pytest.mark.parametrize(
         "first, second",
         [
-            ((dt.date(2017, 4, 1), dt.date(2018, 3, 31)), (dt.date(2018, 4, 1), dt.date(2019, 3, 31))),  # one after the other
-            ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (dt.date(2017, 4, 1), dt.date(2018, 3, 31))),  # the same, reversed
+            (
+                (dt.date(2017, 4, 1), dt.date(2018, 3, 31)),
+                (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+            ),  # one after the other
+            (
+                (dt.date(2018, 4, 1), dt.date(2019, 3, 31)),
+                (dt.date(2017, 4, 1), dt.date(2018, 3, 31)),
+            ),  # the same, reversed
             ((dt.date(2018, 4, 1), dt.date(2019, 3, 31)), (TODAY + dt.timedelta(days=30), LATER)),  # past and future
             ((TODAY, TODAY + dt.timedelta(days=30)), (TODAY + dt.timedelta(days=31), LATER)),  # current and next
         ],
@@ -167,7 +203,9 @@ class TestProgrammeRules:
         assert set(found) == {"other-duty", "not-run"}
 
     def test_board_approval(self, w):
-        joint = f.ProgrammeFactory(slug="joint", bodies=[w["nhse"], w["nhsi"]], accountable_body=w["nhse"], status="active")
+        joint = f.ProgrammeFactory(
+            slug="joint", bodies=[w["nhse"], w["nhsi"]], accountable_body=w["nhse"], status="active"
+        )
         f.BoardApprovalFactory(programme=joint, body=w["nhse"], decision="approved")
         f.BoardApprovalFactory(programme=joint, body=w["nhsi"], decision="deferred")
         done = f.ProgrammeFactory(slug="done", bodies=[w["nhse"]], accountable_body=w["nhse"], status="active")
@@ -243,25 +281,42 @@ class TestMeasureDataGap:
         found = run("measure-data-gap")
         assert [x.region_id for x in found] == [gap["south_east"].pk]
         message = found[0].message
-        assert message.startswith("“Early intervention in psychosis” (agreed by Mental health) has no figure for South East")
+        assert message.startswith(
+            "“Early intervention in psychosis” (agreed by Mental health) has no figure for South East"
+        )
         assert "January 2020 to March 2020" in message and "last figure there is for September 2019" in message
         keys = {f"{r['type']}:{r['key']}" for r in found[0].records}
         assert keys == {"measure:eip", "programme:mental-health", "region:Y59"}
 
     def test_a_region_an_expectation_names_is_expected_to_report(self, gap):
         self.figures(gap["measure"], None, self.WINDOW)
-        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
-                             start_date=dt.date(2018, 4, 1), due_date=LATER)
+        f.ExpectationFactory(
+            programme=gap["mh"],
+            measure=gap["measure"],
+            region=gap["midlands"],
+            start_date=dt.date(2018, 4, 1),
+            due_date=LATER,
+        )
         found = run("measure-data-gap")
         assert [x.region_id for x in found] == [gap["midlands"].pk]
         assert "never been reported there" in found[0].message
 
     def test_an_expectation_over_before_the_latest_months_does_not_make_a_region_expected(self, gap):
         self.figures(gap["measure"], None, self.WINDOW)
-        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["midlands"],
-                             start_date=dt.date(2018, 4, 1), due_date=dt.date(2019, 12, 31))
-        f.ExpectationFactory(programme=gap["mh"], measure=gap["measure"], region=gap["london"],
-                             start_date=dt.date(2020, 3, 31), due_date=LATER)  # it starts on the last day of the window
+        f.ExpectationFactory(
+            programme=gap["mh"],
+            measure=gap["measure"],
+            region=gap["midlands"],
+            start_date=dt.date(2018, 4, 1),
+            due_date=dt.date(2019, 12, 31),
+        )
+        f.ExpectationFactory(
+            programme=gap["mh"],
+            measure=gap["measure"],
+            region=gap["london"],
+            start_date=dt.date(2020, 3, 31),
+            due_date=LATER,
+        )  # it starts on the last day of the window
         assert [x.region_id for x in run("measure-data-gap")] == [gap["london"].pk]
 
     def test_the_finding_names_every_active_programme_that_agreed_the_measure(self, gap):
@@ -281,7 +336,10 @@ class TestMeasureDataGap:
     def test_a_measure_with_no_figures_at_all_is_reported_once_with_its_programme(self, gap):
         found = run("measure-data-gap")
         assert len(found) == 1 and found[0].region_id is None
-        assert found[0].message == "“Early intervention in psychosis” is agreed by Mental health, but has no figures at all."
+        assert (
+            found[0].message
+            == "“Early intervention in psychosis” is agreed by Mental health, but has no figures at all."
+        )
         assert {r["key"] for r in found[0].records} == {"eip", "mental-health"}
 
     def test_a_measure_no_active_programme_agreed_is_not_checked(self, gap):
@@ -317,16 +375,34 @@ class TestDuplicatePost:
 
 
 class TestDuplicateWork:
-    TEXT_A = ("Discharge to assess", "Discharge to assess: same-day discharge from acute wards, with community health and social care support at home.")
-    TEXT_B = ("Discharge to assess over seven days", "Discharge to assess from acute wards on the same day, with community and social care support at home.")
+    TEXT_A = (
+        "Discharge to assess",
+        "Discharge to assess: same-day discharge from acute wards, with community health and social care support at home.",
+    )
+    TEXT_B = (
+        "Discharge to assess over seven days",
+        "Discharge to assess from acute wards on the same day, with community and social care support at home.",
+    )
 
     def pair(self, w, **second):
         p1 = f.ProgrammeFactory(title="Urgent care", summary="Winter", description="Emergency departments.")
-        p2 = second.pop("programme", None) or f.ProgrammeFactory(title="Seven day services", summary="Weekends", description="Consultant reviews.")
-        a = f.WorkstreamFactory(programme=p1, title=self.TEXT_A[0], description=self.TEXT_A[1], audiences=["providers"],
-                                start_date=dt.date(2018, 4, 1))
-        values = dict(programme=p2, title=self.TEXT_B[0], description=self.TEXT_B[1], audiences=["providers"],
-                      start_date=dt.date(2018, 4, 1))
+        p2 = second.pop("programme", None) or f.ProgrammeFactory(
+            title="Seven day services", summary="Weekends", description="Consultant reviews."
+        )
+        a = f.WorkstreamFactory(
+            programme=p1,
+            title=self.TEXT_A[0],
+            description=self.TEXT_A[1],
+            audiences=["providers"],
+            start_date=dt.date(2018, 4, 1),
+        )
+        values = dict(
+            programme=p2,
+            title=self.TEXT_B[0],
+            description=self.TEXT_B[1],
+            audiences=["providers"],
+            start_date=dt.date(2018, 4, 1),
+        )
         regions = second.pop("regions", None)
         values.update(second)
         b = f.WorkstreamFactory(**values)
@@ -357,8 +433,12 @@ class TestDuplicateWork:
 
     def test_one_programme_may_repeat_its_own_words(self, w):
         programme = f.ProgrammeFactory(title="Urgent care", summary="Winter", description="Emergency departments.")
-        f.WorkstreamFactory(programme=programme, title=self.TEXT_A[0], description=self.TEXT_A[1], audiences=["providers"])
-        f.WorkstreamFactory(programme=programme, title=self.TEXT_B[0], description=self.TEXT_B[1], audiences=["providers"])
+        f.WorkstreamFactory(
+            programme=programme, title=self.TEXT_A[0], description=self.TEXT_A[1], audiences=["providers"]
+        )
+        f.WorkstreamFactory(
+            programme=programme, title=self.TEXT_B[0], description=self.TEXT_B[1], audiences=["providers"]
+        )
         assert run("duplicate-work") == []
 
 
@@ -371,8 +451,16 @@ def test_a_fingerprint_does_not_depend_on_the_order_of_records():
 def test_every_rule_is_declared_once_with_a_kind_a_severity_and_a_summary():
     declared = all_rules()
     assert set(declared) == {
-        "region-director", "expectation-conflict", "statutory-accountability", "board-approval", "appointment-shares",
-        "regional-coverage", "measure-data-gap", "duplicate-work", "duplicate-post", "duplicate-ask",
+        "region-director",
+        "expectation-conflict",
+        "statutory-accountability",
+        "board-approval",
+        "appointment-shares",
+        "regional-coverage",
+        "measure-data-gap",
+        "duplicate-work",
+        "duplicate-post",
+        "duplicate-ask",
     }
     for code, declared_rule in declared.items():
         assert declared_rule.code == code and declared_rule.kind in ("consistency", "duplication")
@@ -408,7 +496,9 @@ class TestRuns:
         for planted in PLANTED:
             keys = {f"{r['type']}:{r['key']}" for r in by_rule[planted["rule"]].records}
             named = {key for key in planted["records"] if not key.startswith("person:")}
-            assert named <= keys | {f"region:{by_rule[planted['rule']].region.ods_code}" if by_rule[planted["rule"]].region else ""}, planted
+            assert named <= keys | {
+                f"region:{by_rule[planted['rule']].region.ods_code}" if by_rule[planted["rule"]].region else ""
+            }, planted
 
     def test_a_decision_hides_the_finding_until_a_record_changes(self, w, nhse):
         short = post(w, {"NHSE": 50, "NHSI": 40})
@@ -444,7 +534,14 @@ class TestRuns:
         def broken(context):
             raise RuntimeError("the store could not be read")
 
-        patched = {code: (rule if code != "regional-coverage" else rule.__class__(rule.code, rule.kind, rule.severity, broken, rule.summary)) for code, rule in real.items()}
+        patched = {
+            code: (
+                rule
+                if code != "regional-coverage"
+                else rule.__class__(rule.code, rule.kind, rule.severity, broken, rule.summary)
+            )
+            for code, rule in real.items()
+        }
         monkeypatch.setattr(rules, "_registry", lambda: patched)
         report = ReportRun.objects.create(kind="consistency")
         with pytest.raises(RuntimeError):
@@ -469,7 +566,9 @@ class TestRuns:
                 raise OperationalError("server closed the connection unexpectedly")
             return real[code].check(context)
 
-        patched = {c: (r if c != code else r.__class__(r.code, r.kind, r.severity, flaky, r.summary)) for c, r in real.items()}
+        patched = {
+            c: (r if c != code else r.__class__(r.code, r.kind, r.severity, flaky, r.summary)) for c, r in real.items()
+        }
         monkeypatch.setattr(rules, "_registry", lambda: patched)
         return calls
 
@@ -515,9 +614,12 @@ class TestRuns:
         from django.utils import timezone
 
         settings.REPORT_STALE_AFTER = 60
-        stale = ReportRun.objects.create(kind="duplication", status="running", worker="host:1",
-                                         heartbeat=timezone.now() - dt.timedelta(seconds=61))
-        fresh = ReportRun.objects.create(kind="duplication", status="running", worker="host:2", heartbeat=timezone.now())
+        stale = ReportRun.objects.create(
+            kind="duplication", status="running", worker="host:1", heartbeat=timezone.now() - dt.timedelta(seconds=61)
+        )
+        fresh = ReportRun.objects.create(
+            kind="duplication", status="running", worker="host:2", heartbeat=timezone.now()
+        )
         assert services.reap_stale_runs() == 1
         stale.refresh_from_db(), fresh.refresh_from_db()
         assert stale.status == "failed" and "stopped answering" in stale.error
@@ -529,8 +631,9 @@ class TestRuns:
                 p = f.ProgrammeFactory(status="active", bodies=[w["nhse"]], accountable_body=w["nhse"])
                 # Wording of its own (no duplicate work): a duplicate-work finding adds the history queries of
                 # the record types it names, in the second run only.
-                f.WorkstreamFactory(programme=p, title=f"Work {uuid.uuid4().hex}", description=uuid.uuid4().hex,
-                                    audiences=["providers"])
+                f.WorkstreamFactory(
+                    programme=p, title=f"Work {uuid.uuid4().hex}", description=uuid.uuid4().hex, audiences=["providers"]
+                )
                 post(w, {"NHSE": 50, "NHSI": 40})
 
         def queries():

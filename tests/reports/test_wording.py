@@ -14,10 +14,17 @@ def shared(a, b):
     return set(terms(a).counts) & set(terms(b).counts)
 
 
-@pytest.mark.parametrize("american, british_", [
-    ("organize", "organise"), ("prioritization", "prioritisation"), ("pediatric", "paediatric"),
-    ("center", "centre"), ("analyze", "analyse"), ("size", "size"),
-])
+@pytest.mark.parametrize(
+    "american, british_",
+    [
+        ("organize", "organise"),
+        ("prioritization", "prioritisation"),
+        ("pediatric", "paediatric"),
+        ("center", "centre"),
+        ("analyze", "analyse"),
+        ("size", "size"),
+    ],
+)
 def test_spelling_is_made_british(american, british_):
     assert british(american) == british_
 
@@ -52,12 +59,14 @@ def test_ordinary_synonyms_share_a_concept():
 
 
 def test_scores_are_between_0_and_1_and_the_same_text_scores_1():
-    index = duplication.build_index([
-        (1, "Agency staffing spend controls", "Cap what trusts pay for agency nurses and doctors."),
-        (2, "Agency staff cost reduction", "Reduce the cost of agency staff in NHS trusts."),
-        (3, "Agency staffing spend controls", "Cap what trusts pay for agency nurses and doctors."),
-        (4, "Bowel cancer screening", "Extend the screening age range to 50."),
-    ])
+    index = duplication.build_index(
+        [
+            (1, "Agency staffing spend controls", "Cap what trusts pay for agency nurses and doctors."),
+            (2, "Agency staff cost reduction", "Reduce the cost of agency staff in NHS trusts."),
+            (3, "Agency staffing spend controls", "Cap what trusts pay for agency nurses and doctors."),
+            (4, "Bowel cancer screening", "Extend the screening age range to 50."),
+        ]
+    )
     pairs = duplication.nearest_pairs(index, 0.0, 3)
     assert pairs[(1, 3)] == pytest.approx(1.0, abs=1e-5)
     assert pairs[(1, 2)] > pairs.get((1, 4), 0.0)

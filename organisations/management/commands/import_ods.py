@@ -11,7 +11,9 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument("file", help="an ODS CSV file, e.g. data/ods/etr.csv")
-        parser.add_argument("--kind", required=True, choices=KINDS, help="trusts (etr.csv), ccgs (eccg.csv) or regions (eauth.csv)")
+        parser.add_argument(
+            "--kind", required=True, choices=KINDS, help="trusts (etr.csv), ccgs (eccg.csv) or regions (eauth.csv)"
+        )
 
     def handle(self, *args, file, kind, **options):
         try:

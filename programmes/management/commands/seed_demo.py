@@ -15,9 +15,10 @@ class Command(BaseCommand):
 
     def add_arguments(self, parser):
         parser.add_argument(
-            "--reset", action="store_true",
+            "--reset",
+            action="store_true",
             help="bring the demonstration records back to their seeded values, naming each one replaced "
-                 "(without it, records that exist are never changed)",
+            "(without it, records that exist are never changed)",
         )
         parser.add_argument(
             "--password", help=f"the demonstration logins' password (default: DEMO_PASSWORD, else {DEFAULT_PASSWORD})"
