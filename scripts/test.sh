@@ -2,7 +2,7 @@
 # Run the whole test suite: real PostgreSQL, real Redis, a real Celery worker, Chromium.
 #   scripts/test.sh            (extra arguments go to pytest, e.g. scripts/test.sh tests/test_pages.py -x)
 #   scripts/test.sh --quick    the fast loop: leaves out the slow and the browser tests
-#   scripts/test.sh --lint     first ruff and the import layers (.importlinter), as CI does
+#   scripts/test.sh --lint     first ruff (lint and format) and the import layers (.importlinter), as CI does
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -48,8 +48,9 @@ fi
 export CHROMIUM_PATH
 
 if [ "$lint" = true ]; then
-    echo "test: ruff (lint) and the import layers"
+    echo "test: ruff (lint and format) and the import layers"
     .venv/bin/ruff check .
+    .venv/bin/ruff format --check .
     .venv/bin/lint-imports --no-cache
 fi
 
