@@ -126,9 +126,14 @@ def consequences(obj):
     return collector, counts
 
 
+def blocker_lines(protected, counts=None):
+    """Lines naming what stops a deletion: the protected records, and ``counts`` of what would go with it."""
+    lines = {f"{capfirst(record._meta.verbose_name)}: {record}" for record in protected}
+    lines |= {f"{name}: {count}" for name, count in (counts or {}).items()}
+    return sorted(lines)
+
+
 def dependants(obj):
     """Lines naming what hangs off ``obj``: a record people archive is deleted for good only alone."""
     collector, counts = consequences(obj)
-    lines = [f"{name}: {count}" for name, count in counts.items()]
-    lines += sorted({f"{capfirst(b._meta.verbose_name)}: {b}" for b in collector.protected})
-    return lines
+    return blocker_lines(collector.protected, counts)

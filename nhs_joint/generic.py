@@ -523,10 +523,12 @@ class DeletePage(ResourceView):
 
     def render(self, obj, protected=None, status=200):
         collector, consequences = archive.consequences(obj)
-        blockers = protected if protected is not None else collector.protected
+        protected = collector.protected if protected is None else protected
         if self.resource.archivable:
-            blockers = list(blockers) + [_Named(text) for text in consequences_text(consequences)]
-            consequences = {}
+            # Nothing goes with a record people archive: whatever hangs off it stops its deletion for good.
+            blockers, consequences = archive.blocker_lines(protected, consequences), {}
+        else:
+            blockers = archive.blocker_lines(protected)
         return render(
             self.request,
             "generic/delete.jinja",
@@ -536,24 +538,10 @@ class DeletePage(ResourceView):
                 "page_title": f"Delete {self.resource.verbose_name}: {obj}",
                 "breadcrumbs": self.resource.breadcrumbs(obj),
                 "consequences": consequences,
-                "blockers": sorted({_blocker(b) for b in blockers})[:20],
+                "blockers": blockers[:20],
             },
             status=status,
         )
-
-
-class _Named(str):
-    """A line of the delete page's list of what stops a deletion."""
-
-
-def consequences_text(consequences):
-    return [f"{name}: {count}" for name, count in consequences.items()]
-
-
-def _blocker(record):
-    if isinstance(record, _Named):
-        return str(record)
-    return f"{capfirst(record._meta.verbose_name)}: {record}"
 
 
 class HistoryPage(ResourceView):
