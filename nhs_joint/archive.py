@@ -44,9 +44,7 @@ class LiveManager(models.Manager):
         queryset = super().get_queryset()
         if _including_archived.get():
             return queryset
-        condition = Q()
-        if any(f.name == "archived_at" for f in self.model._meta.concrete_fields):
-            condition &= Q(archived_at__isnull=True)
+        condition = Q(archived_at__isnull=True) if is_archivable(self.model) else Q()
         for parent in self.parents:
             condition &= Q(**{f"{parent}__archived_at__isnull": True})
         return queryset.filter(condition)
@@ -58,9 +56,7 @@ def live_q(model, prefix=""):
     A live manager filters only the rows it returns itself: the far side of a join needs this.
     """
     manager = model._default_manager
-    condition = Q()
-    if any(f.name == "archived_at" for f in model._meta.concrete_fields):
-        condition &= Q(**{f"{prefix}archived_at__isnull": True})
+    condition = Q(**{f"{prefix}archived_at__isnull": True}) if is_archivable(model) else Q()
     for parent in getattr(manager, "parents", ()):
         condition &= Q(**{f"{prefix}{parent}__archived_at__isnull": True})
     return condition
