@@ -51,27 +51,31 @@ class Tally:
         ]
 
 
-def upsert(model, lookup, values, tally, kind, create_only=False):
+def put_record(model, lookup, values, create_only=False):
     """Create or update one record by its natural key, saving only when something differs.
 
+    Returns (the record, "created", "updated" or "unchanged", the names of the fields changed).
     ``create_only`` is for records people edit in the portal: an existing one is never changed.
+    Archived records count as existing: they are never made again.
     """
     obj = model._base_manager.filter(**lookup).first()
     if obj is None:
-        obj = model.objects.create(**lookup, **values)
-        tally.add(kind, "created")
-        return obj
+        return model.objects.create(**lookup, **values), "created", []
     if create_only:
-        tally.add(kind, "unchanged")
-        return obj
+        return obj, "unchanged", []
     changed = [name for name, value in values.items() if getattr(obj, name) != value]
-    if changed:
-        for name in changed:
-            setattr(obj, name, values[name])
-        obj.save()  # a whole save: models such as Programme keep a version on every save
-        tally.add(kind, "updated")
-    else:
-        tally.add(kind, "unchanged")
+    if not changed:
+        return obj, "unchanged", []
+    for name in changed:
+        setattr(obj, name, values[name])
+    obj.save()  # a whole save: models such as Programme keep a version on every save
+    return obj, "updated", changed
+
+
+def upsert(model, lookup, values, tally, kind, create_only=False):
+    """``put_record``, counted in ``tally`` under ``kind``; returns the record."""
+    obj, outcome, _changed = put_record(model, lookup, values, create_only)
+    tally.add(kind, outcome)
     return obj
 
 

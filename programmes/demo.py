@@ -27,7 +27,7 @@ from simple_history.utils import bulk_create_with_history
 from accounts.models import Role, User
 from appointments.models import Appointment, AppointmentShare, Person
 from organisations.models import NationalBody, StatutoryDuty
-from organisations.services import Tally, upsert
+from organisations.services import Tally, put_record
 from regions.models import Region
 
 from .models import (
@@ -955,21 +955,12 @@ class Seeding:
 
     def ensure(self, model, lookup, values, tally, kind):
         """The record with ``lookup``: created when missing; with a reset, brought back to ``values``."""
-        obj = model._base_manager.filter(**lookup).first()  # archived records too: never made again
-        if obj is None:
-            obj = model.objects.create(**lookup, **values)
+        obj, outcome, changed = put_record(model, lookup, values, create_only=not self.reset)
+        tally.add(kind, outcome)
+        if outcome == "created":
             self.created.add((model, obj.pk))
-            tally.add(kind, "created")
-            return obj
-        if self.reset:
-            before = {name: getattr(obj, name) for name in values}
-            upsert(model, lookup, values, tally, kind)
-            obj.refresh_from_db()
-            changed = [name for name in values if getattr(obj, name) != before[name]]
-            if changed:
-                self.replaced.append(f"{model._meta.verbose_name} “{obj}”: {', '.join(changed)}")
-        else:
-            tally.add(kind, "unchanged")
+        elif changed:
+            self.replaced.append(f"{model._meta.verbose_name} “{obj}”: {', '.join(changed)}")
         return obj
 
     def is_new(self, obj):
