@@ -4,12 +4,12 @@ from django.db.models import Prefetch
 from drf_spectacular.utils import extend_schema_field
 from rest_framework import serializers
 
-from appointments.models import Appointment
 from nhs_joint.api import ReadOnlyPortalViewSet
 from regions.filters import RegionFilterSet
 from regions.models import Region
 
-from .views import current_appointments
+from .services import current_appointments
+from .views import director_of
 
 
 class DirectorSerializer(serializers.Serializer):
@@ -30,17 +30,20 @@ class RegionSerializer(serializers.ModelSerializer):
     @extend_schema_field(DirectorSerializer(allow_null=True))
     def get_regional_director(self, region):
         """The current Regional Director, or null when the post is empty."""
-        directors = [a for a in region.current_appointments if a.role == Appointment.Role.REGIONAL_DIRECTOR]
-        return DirectorSerializer(directors[0]).data if directors else None
+        director = director_of(region)
+        return DirectorSerializer(director).data if director else None
 
 
 class RegionViewSet(ReadOnlyPortalViewSet):
     """The seven integrated regions (active) and the retired region codes."""
 
-    queryset = Region.objects.prefetch_related(
-        Prefetch("appointments", current_appointments(), to_attr="current_appointments")
-    ).order_by("ods_code")
+    queryset = Region.objects.order_by("ods_code")
     serializer_class = RegionSerializer
     filterset_class = RegionFilterSet
     lookup_field = "ods_code"
     lookup_url_kwarg = "code"
+
+    def get_queryset(self):
+        # Built per request: "current" is today, not the day the worker process started.
+        current = Prefetch("appointments", current_appointments(), to_attr="current_appointments")
+        return super().get_queryset().prefetch_related(current)

@@ -5,7 +5,7 @@ from django.http import Http404
 from django.shortcuts import redirect, render
 from django.urls import path, re_path
 
-from appointments.models import Appointment, AppointmentShare
+from appointments.models import Appointment
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column
@@ -16,15 +16,8 @@ from regions.models import Region
 from . import services as dashboards
 
 
-def current_appointments():
-    return (
-        Appointment.objects.current()
-        .select_related("person")
-        .prefetch_related(Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code")))
-    )
-
-
 def director_of(region):
+    """The region's current Regional Director, from its prefetched ``current_appointments``, or None."""
     directors = [a for a in region.current_appointments if a.role == Appointment.Role.REGIONAL_DIRECTOR]
     return directors[0] if directors else None
 
@@ -44,7 +37,7 @@ regions = Resource(
     lookup_converter="str",
     queryset=lambda: (
         Region.objects.prefetch_related(
-            Prefetch("appointments", current_appointments(), to_attr="current_appointments")
+            Prefetch("appointments", dashboards.current_appointments(), to_attr="current_appointments")
         )
         .annotate(organisation_count=Count("organisations", distinct=True))
         .order_by("name")
