@@ -130,6 +130,10 @@ class Resource:
     def list_url(self):
         return reverse(f"{self.name}-list")
 
+    def detail_url(self, key):
+        """The page of the record whose ``lookup`` field is ``key``."""
+        return reverse(f"{self.name}-detail", args=[key])
+
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
         patterns = [

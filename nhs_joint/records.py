@@ -1,7 +1,5 @@
 """What every kind of record the portal shows has in common, declared once."""
 
-from django.urls import reverse
-
 from .registry import registry
 
 
@@ -15,4 +13,4 @@ class PortalRecord:
         resource = registry.resource_for(self._meta.model_name)
         if resource is None:
             raise LookupError(f"No page resource is declared for {self._meta.verbose_name} records.")
-        return reverse(f"{resource.name}-detail", args=[getattr(self, resource.lookup)])
+        return resource.detail_url(getattr(self, resource.lookup))

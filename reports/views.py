@@ -28,7 +28,7 @@ def record_url(record):
         return None
     value = record.get("key") if resource.lookup != "pk" else record.get("id")
     try:
-        return reverse(f"{resource.name}-detail", args=[value])
+        return resource.detail_url(value)
     except NoReverseMatch:
         return None
 
