@@ -192,9 +192,10 @@ def tidy(now=None):
 def export(job, progress):
     """The CSV of a list page, as the page would have streamed it: the same filters, columns and order."""
     from nhs_joint.exports import csv_lines
-    from nhs_joint.generic import list_queryset, resource_named
+    from nhs_joint.generic import list_queryset
+    from nhs_joint.registry import registry
 
-    resource = resource_named(job.params["resource"])
+    resource = registry.resource_named(job.params["resource"])
     query = QueryDict(job.params["query"])
     queryset, filterset = list_queryset(resource, query, job.owner)
     total = queryset.count() or 1

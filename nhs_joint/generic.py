@@ -60,14 +60,6 @@ def _page_number(value):
         return 1
 
 
-def resource_named(name):
-    """A declared Resource by its name: a background export finds the list it was asked for here."""
-    for resource in registry.declared_resources():
-        if resource.name == name:
-            return resource
-    raise KeyError(name)
-
-
 @dataclass
 class Resource:
     """One kind of record as the portal's pages show it."""

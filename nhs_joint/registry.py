@@ -35,6 +35,7 @@ class Registry:
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
     _urls_loaded: bool = False
+    _by_type: dict = field(default_factory=dict)
 
     def add_navigation(self, text, href, order, role=None):
         self.navigation.append(NavItem(text, href, order, role))
@@ -58,11 +59,23 @@ class Registry:
         return self.resources
 
     def resource_for(self, type_name):
-        """The page resource of a kind of record, by its model's name ("programme"), or None."""
+        """The page resource of a kind of record, by its model's name ("programme"), or None.
+
+        Asked for every row of a list (each row's address), so it is a dictionary look-up.
+        """
+        resources = self.declared_resources()
+        if len(self._by_type) != len(resources):
+            self._by_type = {}
+            for resource in resources:
+                self._by_type.setdefault(resource.model._meta.model_name, resource)
+        return self._by_type.get(type_name)
+
+    def resource_named(self, name):
+        """A declared page resource by its own name ("programme", "local-system")."""
         for resource in self.declared_resources():
-            if resource.model._meta.model_name == type_name:
+            if resource.name == name:
                 return resource
-        return None
+        raise KeyError(name)
 
 
 registry = Registry()
