@@ -46,7 +46,11 @@ def programme(nhse):
 
 def opened_form(client, url):
     """The edit form as a browser would submit it unchanged: every field's value and the hidden ones."""
-    html = client.get(url).content.decode()
+    return form_data(client.get(url).content.decode())
+
+
+def form_data(html):
+    """What a page's form would submit as it stands."""
     data = {}
     for match in re.finditer(r'<input[^>]*name="([^"]+)"[^>]*>', html):
         tag = match.group(0)
@@ -118,7 +122,7 @@ class TestThreeWayMerge:
         programme.refresh_from_db()
         assert (programme.theme, programme.summary) == ("cancer-care", "Earlier diagnosis")
 
-        again = opened_form_from(html)
+        again = form_data(html)
         again.update(theme="oncology", summary="My summary")
         # Sent back without a choice: asked again, still nothing written.
         response = client.post(url, again)
@@ -134,7 +138,7 @@ class TestThreeWayMerge:
         url = f"/programmes/{programme.slug}/edit/"
         mine = two_editors(client, staff, other, url)
         mine["theme"] = "oncology"
-        again = opened_form_from(client.post(url, mine).content.decode())
+        again = form_data(client.post(url, mine).content.decode())
         again.update(theme="oncology", _keep_theme="mine")
         assert client.post(url, again).status_code == 302
         programme.refresh_from_db()
@@ -177,21 +181,6 @@ class TestThreeWayMerge:
         appointment.refresh_from_db()
         assert appointment.title == "Chief Finance Officer" and appointment.end_date == dt.date(2021, 3, 31)
         assert [(s.body.code, s.fte_percent) for s in appointment.shares.all()] == [("NHSE", 100)]
-
-
-def opened_form_from(html):
-    """The form the conflict page shows, as it would be submitted."""
-    from django.test import Client
-
-    class Page:
-        def __init__(self, text):
-            self.content = text.encode()
-
-    class Fake(Client):
-        def get(self, url):
-            return Page(html)
-
-    return opened_form(Fake(), "")
 
 
 def api_client(user):
