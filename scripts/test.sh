@@ -47,6 +47,17 @@ if [ ! -x "$CHROMIUM_PATH" ]; then
 fi
 export CHROMIUM_PATH
 
+# The PDF tests read documents back with pdftotext (Debian's poppler-utils); WeasyPrint, which makes
+# them, needs Debian's Pango (installed with Chromium on a desktop-less machine, checked here all the same).
+if ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpango-1.0; then
+    echo "test: installing poppler-utils and Pango from Debian's packages"
+    SUDO=""
+    [ "$(id -u)" -eq 0 ] || SUDO="sudo"
+    $SUDO apt-get install -y --no-install-recommends poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null \
+        || { $SUDO apt-get update >/dev/null \
+             && $SUDO apt-get install -y --no-install-recommends poppler-utils libpango-1.0-0 libpangoft2-1.0-0 >/dev/null; }
+fi
+
 if [ "$lint" = true ]; then
     echo "test: ruff (lint and format) and the import layers"
     .venv/bin/ruff check .
