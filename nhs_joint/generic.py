@@ -262,9 +262,9 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
-        return conditional.respond(
-            request, conditional.related_models(self.resource.model, detail=True), lambda: self.draw(request, key)
-        )
+        models = conditional.related_models(self.resource.model, detail=True)
+        models |= {model for panel in registry.detail_panels for model in panel.models}
+        return conditional.respond(request, models, lambda: self.draw(request, key))
 
     def draw(self, request, key):
         obj = self.resource.get_object(key)
@@ -287,6 +287,7 @@ class DetailPage(ResourceView):
         }
         if resource.detail_context:
             context.update(resource.detail_context(obj, request))
+        context["panels"] = [html for panel in registry.detail_panels if (html := panel.render(request, obj, resource))]
         return render(request, resource.detail_template, context)
 
 

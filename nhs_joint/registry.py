@@ -26,6 +26,20 @@ class ApiRoute:
     basename: str
 
 
+@dataclass(frozen=True)
+class DetailPanel:
+    """A part of every record's page that another app draws (comments, files, watching).
+
+    ``render(request, record, resource)`` returns HTML (a ``Markup``) or "" when it has nothing to show
+    for that record; ``models`` are what it reads, so the page's ETag changes when they change.
+    """
+
+    name: str
+    render: Callable
+    order: int
+    models: tuple = ()
+
+
 @dataclass
 class Registry:
     navigation: list[NavItem] = field(default_factory=list)
@@ -33,12 +47,19 @@ class Registry:
     api_routes: list[ApiRoute] = field(default_factory=list)
     api_paths: list = field(default_factory=list)  # django.urls.path() entries under /api/v1/ that are not resources
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
+    detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 
     def add_navigation(self, text, href, order, role=None):
         self.navigation.append(NavItem(text, href, order, role))
+
+    def add_detail_panel(self, name, render, order, models=()):
+        if any(panel.name == name for panel in self.detail_panels):
+            raise ValueError(f"The detail panel {name!r} is registered twice.")
+        self.detail_panels.append(DetailPanel(name, render, order, tuple(models)))
+        self.detail_panels.sort(key=lambda panel: panel.order)
 
     def add_api(self, prefix, viewset, basename):
         if any(route.prefix == prefix for route in self.api_routes):
