@@ -366,3 +366,65 @@ def tag_html(env, macro, result):
     return _drawn.get(
         ("tag", macro, icon), lambda: getattr(env.get_template("regions/icons.jinja").module, macro)(result)
     )
+
+
+def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
+    """A measure's series as a small line with its latest point marked, for a summary row.
+
+    An image named by its title and the first and latest figures; the row beside it gives the latest
+    value and the icons in words, so the line repeats what the words say. Its width is in the viewBox
+    only: the stylesheet lets it shrink on a narrow screen.
+    """
+    suffix = unit_suffix(unit)
+    points = result.points
+    if not points:
+        return Markup("")
+    first, latest = points[0], points[-1]
+    label = (
+        f"{title}: {len(points)} {'month' if len(points) == 1 else 'months'}, "
+        f"from {_fmt(first.value)}{suffix} in {first.month:%B %Y} to {_fmt(latest.value)}{suffix} "
+        f"in {latest.month:%B %Y}"
+    )
+    pad = 4
+    values = [p.value for p in points]
+    low, high = min(values), max(values)
+    span = (high - low) or 1
+
+    def x(index):
+        return pad + (width - 2 * pad) * (index / (len(points) - 1) if len(points) > 1 else 0.5)
+
+    def y(value):
+        return height - pad - (height - 2 * pad) * ((value - low) / span if high > low else 0.5)
+
+    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(points))
+    colour = COLOURS[latest.variation]
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-sparkline" viewBox="0 0 {int(width)} {int(height)}" '
+        f'width="{int(width)}" height="{int(height)}" role="img" aria-label="{escape(label)}" focusable="false">'
+        f"<title>{escape(label)}</title>"
+        f'<path d="{path}" fill="none" stroke="{SECONDARY}" stroke-width="1.5"/>'
+        f'<circle cx="{x(len(points) - 1):.1f}" cy="{y(latest.value):.1f}" r="3" fill="{colour}"/></svg>'
+    )
+
+
+def icon_svg(result: SpcResult, kind):
+    """The variation (``kind`` "variation") or assurance icon as a small lettered circle, for a printed table.
+
+    Hidden from screen readers: the words beside it say the same.
+    """
+    if kind == "variation":
+        if not result.variation_icon:
+            return Markup("")
+        colour = VARIATION_BADGE_COLOURS[result.latest.variation]
+        letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
+    else:
+        if not result.assurance_icon:
+            return Markup("")
+        colour = ASSURANCE_COLOURS[result.assurance_icon]
+        letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
+    return Markup(
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-icon-badge" viewBox="0 0 22 22" width="16" '
+        f'height="16" aria-hidden="true" focusable="false"><circle cx="11" cy="11" r="11" fill="{colour}"/>'
+        f'<text x="11" y="15.5" text-anchor="middle" font-size="13" font-weight="bold" '
+        f'fill="{LETTER_COLOURS.get(colour, "#ffffff")}">{escape(letter)}</text></svg>'
+    )

@@ -7,7 +7,8 @@ Bounded by design at England scale: the dashboard sums up every agreed measure
 in one line each, and draws the charts of a window of the latest months (24 by
 default, ``MONTH_CHOICES``) for the measures that most need attention
 (``INLINE_CHARTS`` at most); each measure's chart over any window, its whole
-history too, is on a page of its own. Long lists (delivery, expectations,
+history too, is on a page of its own. A region's Board pack (a PDF) has every
+measure's chart over the same window. Long lists (delivery, expectations,
 appointments, findings) show their first rows and link to the full list.
 
 The statistical process control figures (regions/spc.py) are computed once per
@@ -56,7 +57,7 @@ class Chart:
         return f"chart-{self.measure.code}"
 
 
-MONTH_CHOICES = (12, 24, 36, 60)  # the windows the dashboard offers; 24 unless chosen
+MONTH_CHOICES = (12, 24, 36, 60, None)  # the windows the dashboard offers; 24 unless chosen; None: every month
 DEFAULT_MONTHS = 24
 CHART_MONTH_CHOICES = (12, 24, 36, 60, 120, None)  # a measure's own page; None: every month held
 INLINE_CHARTS = 6  # charts drawn on the dashboard itself; every measure's is a link away
@@ -249,6 +250,22 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
         "months": months,
         "month_choices": MONTH_CHOICES,
         "list_rows": LIST_ROWS,
+    }
+
+
+def region_pack(region, months=DEFAULT_MONTHS):
+    """What a region's Board pack holds: its Regional Director and every agreed measure's chart over ``months``.
+
+    A fixed number of queries, however many measures and months.
+    """
+    directors = list(current_appointments().filter(region=region, role=Appointment.Role.REGIONAL_DIRECTOR))
+    measures = agreed_measures(region)
+    return {
+        "directors": directors,
+        "director": directors[0] if len(directors) == 1 else None,
+        "charts": charts_for(measures, region, months=months),
+        "months": months,
+        "made": timezone.localtime(),
     }
 
 

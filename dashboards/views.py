@@ -1,15 +1,19 @@
 """The regions (their dashboards and the national overview) and the home page: they read every app."""
 
 from django.db.models import Count, Prefetch
-from django.http import Http404
+from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
+from django.template.loader import render_to_string
 from django.urls import path, re_path
 
 from appointments.models import Appointment
 from nhs_joint.generic import DetailPage, Resource
+from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column
 from programmes.models import Measure, Programme
+from django.conf import settings
+from pathlib import Path
 from regions import filters
 from regions.models import Region
 
@@ -72,6 +76,9 @@ def region_or_404(key):
     return region
 
 
+PACK_STYLESHEET = Path(settings.BASE_DIR) / "static" / "portal" / "pack.css"
+
+
 def _months_words(choices):
     words = ["every month" if c is None else str(c) for c in choices]
     return ", ".join(words[:-1]) + " or " + words[-1]
@@ -83,6 +90,9 @@ class RegionDashboard(DetailPage):
     def get(self, request, key):
         region = region_or_404(key)
         months, valid = dashboards.months_choice(request.GET.get("months"))
+        return self.draw_dashboard(request, region, months, valid)
+
+    def draw_dashboard(self, request, region, months, valid):
         context = dashboards.region_dashboard(region, months=months)
         context.update(
             region=region,
@@ -91,8 +101,35 @@ class RegionDashboard(DetailPage):
             can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
             local_systems=list(region.local_systems.order_by("name")),
             months_error=None if valid else f"Choose months from {_months_words(dashboards.MONTH_CHOICES)}.",
+            months_param=_months_param(months),
         )
         return render(request, "regions/dashboard.jinja", context, status=200 if valid else 400)
+
+
+def _months_param(months):
+    return "all" if months is None else str(months)
+
+
+class RegionPack(RegionDashboard):
+    """A region's Board pack as a PDF: director, the summary of every measure, then each measure's chart.
+
+    The months chosen on the dashboard apply; a bad choice shows the dashboard with its message instead.
+    """
+
+    def get(self, request, key):
+        region = region_or_404(key)
+        months, valid = dashboards.months_choice(request.GET.get("months"))
+        if not valid:
+            return self.draw_dashboard(request, region, months, valid)
+        context = dashboards.region_pack(region, months=months)
+        context.update(region=region, page_title=f"{region} region: Board pack")
+        html = render_to_string("regions/pack.jinja", context, request=request)
+        document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
+        response = HttpResponse(document, content_type="application/pdf")
+        name = f"{region.slug or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
+        response["Content-Disposition"] = f'attachment; filename="{name}"'
+        response["Cache-Control"] = "private, no-store"
+        return response
 
 
 class RegionMeasureChart(DetailPage):
@@ -138,6 +175,11 @@ regions.extra_urls = [
     path("regions/", national_overview, name="region-overview"),
     # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
     re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
+    re_path(
+        r"^regions/(?P<key>[A-Za-z0-9]{3})/board-pack\.pdf$",
+        RegionPack.as_view(resource=regions),
+        name="region-pack",
+    ),
     re_path(
         r"^regions/(?P<key>[A-Za-z0-9]{3})/measures/(?P<code>[-a-zA-Z0-9_]+)/$",
         RegionMeasureChart.as_view(resource=regions),

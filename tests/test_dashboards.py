@@ -207,10 +207,13 @@ class TestBoundedDashboard:
         client.force_login(world["staff"])
         html = client.get("/regions/Y56/?months=12").content.decode()
         assert "12 months shown" in html and "40 months" not in html
-        for bad in ("7", "all", "-1", "24x", "9" * 30):
+        assert "40 months shown" in client.get("/regions/Y56/?months=all").content.decode()
+        for bad in ("7", "abc", "9999", "-1", "24x", "ALL", "9" * 30):
             response = client.get("/regions/Y56/", {"months": bad})
             assert response.status_code == 400, bad
-            assert "Choose months from 12, 24, 36 or 60." in response.content.decode()
+            html = response.content.decode()
+            assert "Choose months from 12, 24, 36, 60 or every month." in html
+            assert "24 months shown" in html  # the default window, drawn beside the message
 
     def test_queries_do_not_grow_with_the_window(self, client, world):
         add_measures(world, 3, 60)
