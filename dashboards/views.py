@@ -4,6 +4,7 @@ from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
+from django.utils.text import slugify
 from django.urls import path, re_path
 
 from appointments.models import Appointment
@@ -126,7 +127,7 @@ class RegionPack(RegionDashboard):
         html = render_to_string("regions/pack.jinja", context, request=request)
         document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
         response = HttpResponse(document, content_type="application/pdf")
-        name = f"{region.slug or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
+        name = f"{slugify(region.name) or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -1,0 +1,130 @@
+"""A region's dashboard summary first, and its Board pack as a PDF read back with pdftotext."""
+
+import subprocess
+
+import pytest
+from django.db import connection
+from django.test.utils import CaptureQueriesContext
+
+from programmes.models import Measure, Measurement, ProgrammeMeasure
+from tests import factories as f
+from tests.test_dashboards import add_measures, world  # noqa: F401 (the fixture)
+
+pytestmark = pytest.mark.django_db
+
+
+def pdf_text(data, tmp_path):
+    path = tmp_path / "pack.pdf"
+    path.write_bytes(data)
+    return subprocess.run(["pdftotext", "-layout", str(path), "-"], check=True, capture_output=True, text=True).stdout
+
+
+def pack_queries(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, response.status_code
+    assert response["Content-Type"] == "application/pdf"
+    return len(ctx.captured_queries)
+
+
+class TestSummaryFirst:
+    def test_every_measure_has_one_line_with_its_latest_value_icons_and_sparkline(self, client, world):
+        add_measures(world, 3, 30)
+        client.force_login(world["staff"])
+        html = client.get("/regions/Y56/").content.decode()
+        # The summary comes before everything else the dashboard shows.
+        assert html.index('id="measures"') < html.index('id="director"') < html.index('id="charts"')
+        assert html.count('class="portal-sparkline"') == 3
+        # month(29) is September 2020, value 80 + 29 % 5 = 84
+        assert 'aria-label="Measure 2: 24 months, from 81% in October 2018 to 84% in September 2020"' in html
+        assert "84% <span" in html and "(Sep 2020)" in html
+        assert html.count('href="/regions/Y56/measures/m') >= 3
+        assert '/regions/Y56/board-pack.pdf?months=24"' in html
+
+    def test_the_window_changes_the_span_of_the_sparklines_and_charts(self, client, world):
+        add_measures(world, 1, 40)
+        client.force_login(world["staff"])
+        short = client.get("/regions/Y56/?months=12").content.decode()
+        every = client.get("/regions/Y56/?months=all").content.decode()
+        assert "Measure 0: 12 months, from" in short and "12 months shown" in short
+        assert "Measure 0: 40 months, from" in every and "40 months shown" in every
+        assert '/regions/Y56/board-pack.pdf?months=all"' in every
+        assert '<option value="all" selected>' in every
+
+
+@pytest.mark.slow
+class TestBoardPack:
+    def test_the_pdf_names_the_region_director_and_every_measures_latest_value(self, client, world, tmp_path):
+        add_measures(world, 3, 30)
+        client.force_login(world["staff"])
+        response = client.get("/regions/Y56/board-pack.pdf")
+        assert response.status_code == 200
+        assert response["Content-Type"] == "application/pdf"
+        disposition = response["Content-Disposition"]
+        assert disposition.startswith('attachment; filename="london-region-board-pack-')
+        assert disposition.endswith('.pdf"')
+        assert response.content.startswith(b"%PDF")
+        text = pdf_text(response.content, tmp_path)
+        assert "London region" in text
+        assert "Priya Raman" in text
+        assert "The latest 24 months with figures" in text
+        for m in range(3):
+            line = next((row for row in text.splitlines() if row.strip().startswith(f"Measure {m} ")), "")
+            assert "84%" in line and "September 2020" in line, (m, line)
+        # Each measure's chart follows the summary, with its description in words.
+        assert text.count("Latest value 84% in September 2020; 24 months shown.") == 3
+
+    def test_the_months_chosen_apply_to_the_pack(self, client, world, tmp_path):
+        add_measures(world, 1, 40)
+        client.force_login(world["staff"])
+        text = pdf_text(client.get("/regions/Y56/board-pack.pdf?months=12").content, tmp_path)
+        assert "12 months shown" in text and "The latest 12 months with figures" in text
+        text = pdf_text(client.get("/regions/Y56/board-pack.pdf?months=all").content, tmp_path)
+        assert "40 months shown" in text and "Every month held" in text
+
+    @pytest.mark.parametrize("bad", ["abc", "9999", "13", ""])
+    def test_a_bad_window_shows_the_dashboard_with_a_message_never_an_error(self, client, world, bad):
+        add_measures(world, 1, 12)
+        client.force_login(world["staff"])
+        response = client.get("/regions/Y56/board-pack.pdf", {"months": bad})
+        if bad == "":  # no choice: the default window
+            assert response.status_code == 200 and response["Content-Type"] == "application/pdf"
+            return
+        assert response.status_code == 400
+        assert response["Content-Type"].startswith("text/html")
+        assert "Choose months from 12, 24, 36, 60 or every month." in response.content.decode()
+
+    def test_a_region_without_measures_or_director_still_has_a_pack(self, client, world, tmp_path):
+        world["director"].delete()
+        client.force_login(world["staff"])
+        text = pdf_text(client.get("/regions/Y56/board-pack.pdf").content, tmp_path)
+        assert "London region" in text and "None in post" in text
+        assert "No measures are agreed" in text
+
+    def test_signing_in_is_needed(self, client, world):
+        response = client.get("/regions/Y56/board-pack.pdf")
+        assert response.status_code in (302, 401, 403)
+        assert not response.content.startswith(b"%PDF")
+
+    def test_queries_do_not_grow_with_measures_or_months(self, client, world):
+        client.force_login(world["staff"])
+        add_measures(world, 2, 12)
+        small = pack_queries(client, "/regions/Y56/board-pack.pdf?months=12")
+        ProgrammeMeasure.objects.all().delete()
+        Measurement.objects.all().delete()
+        Measure.objects.all().delete()
+        add_measures(world, 4, 36)
+        assert pack_queries(client, "/regions/Y56/board-pack.pdf?months=36") == small
+        assert pack_queries(client, "/regions/Y56/board-pack.pdf?months=12") == small
+
+
+def test_the_dashboard_queries_are_the_same_for_12_and_36_months_and_every_month(client, world):
+    add_measures(world, 3, 40)
+    f.ExpectationFactory(programme=world["programme"], issued_by=world["nhse"], region=world["london"])
+    client.force_login(world["staff"])
+    counts = set()
+    for months in ("12", "36", "all"):
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get("/regions/Y56/", {"months": months}).status_code == 200
+        counts.add(len(ctx.captured_queries))
+    assert len(counts) == 1, counts
