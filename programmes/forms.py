@@ -222,6 +222,60 @@ class MeasurementEntryForm(PortalModelForm):
         return cleaned
 
 
+class MeasurementCorrectionForm(PortalModelForm):
+    """A corrected monthly figure and why: the reason is kept in the figure's history with the change.
+
+    Saved through the portal's edit page, so a figure changed by someone else meanwhile is merged or
+    shown as a conflict like every other edit (nhs_joint/merge.py).
+    """
+
+    REASON_LENGTH = Measurement.history.model._meta.get_field("history_change_reason").max_length
+
+    reason = forms.CharField(
+        label="Reason for the correction",
+        max_length=REASON_LENGTH,
+        help_text=f"For example, “Revised in the published statistics”. At most {REASON_LENGTH} characters.",
+    )
+
+    class Meta:
+        model = Measurement
+        fields = ["value"]
+        labels = {"value": "Corrected value"}
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        measure = self.instance.measure
+        unit = (
+            "a percentage between 0 and 100"
+            if measure.unit == Measure.Unit.PERCENT
+            else f"in {measure.get_unit_display().lower()}"
+        )
+        self.fields["value"].help_text = (
+            f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
+        )
+        self.fields["reason"].error_messages["max_length"] = (
+            f"The reason must be {self.REASON_LENGTH} characters or fewer."
+        )
+
+    def clean_reason(self):
+        reason = " ".join(self.cleaned_data["reason"].split())
+        if not reason:
+            raise forms.ValidationError("Enter the reason for the correction.")
+        return reason
+
+    def clean_value(self):
+        value = self.cleaned_data["value"]
+        held = Measurement.objects.filter(pk=self.instance.pk).values_list("value", flat=True).first()
+        if value is not None and held is not None and value == held:
+            raise forms.ValidationError(f"Enter a value different from the one held ({held.normalize():f}).")
+        return value
+
+    def save(self, commit=True):
+        self.instance.source = Measurement.Source.ENTERED
+        self.instance._change_reason = self.cleaned_data["reason"]
+        return super().save(commit)
+
+
 class MeasurementImportForm(Form):
     file = forms.FileField(
         label="CSV file",

@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
 
-from nhs_joint import permissions
+from nhs_joint import history, permissions
 from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, names, section
@@ -230,10 +230,22 @@ def measure_detail(measure, request):
                 "latest",
                 "Latest measurements",
                 [
-                    Column("month", getter=lambda m: f"{m.month:%B %Y}"),
+                    Column("month", getter=lambda m: f"{m.month:%B %Y}", link=True),
                     Column("region", getter=lambda m: m.region or "England"),
                     Column("value", numeric=True),
                     Column("source"),
+                    *(
+                        [
+                            Column(
+                                "correct",
+                                "Correct a figure",
+                                getter=lambda m: f"Correct {m.region or 'England'}, {m.month:%b %Y}",
+                                link=lambda m: reverse("measurement-edit", args=[m.pk]),
+                            )
+                        ]
+                        if permissions.can_edit_records(request.user)
+                        else []
+                    ),
                 ],
                 list(latest),
                 empty="No measurements yet.",
@@ -345,6 +357,36 @@ programme_measures = Resource(
     ],
 )
 
+CHANGES_SHOWN = 20
+
+
+def measurement_changes(measurement):
+    """The latest changes to a figure, each with who made it, the values and the reason given."""
+    records = history.history_queryset(measurement)[:CHANGES_SHOWN]
+    rows = []
+    for entry in history.history_entries(measurement, records):
+        values = [c for c in entry["changes"] if c["field"] == "value"]
+        if entry["kind"] == "created":
+            change = "Recorded"
+        elif values:
+            change = f"{values[0]['old']} to {values[0]['new']}"
+        else:
+            change = entry["kind_label"]
+        rows.append({"when": entry["when"], "who": entry["who"], "change": change, "reason": entry["reason"]})
+    return section(
+        "changes",
+        "Changes to this figure",
+        [
+            Column("when", getter=lambda r: history.format_datetime(r["when"])),
+            Column("who", "By", getter=lambda r: r["who"]),
+            Column("change", "Value", getter=lambda r: r["change"]),
+            Column("reason", getter=lambda r: r["reason"] or "Not given"),
+        ],
+        rows,
+        empty="No changes recorded.",
+    )
+
+
 measurements = Resource(
     model=Measurement,
     name="measurement",
@@ -358,7 +400,10 @@ measurements = Resource(
         Column("value", numeric=True, order="value"),
         Column("source"),
     ],
-    form=None,
+    form=forms.MeasurementCorrectionForm,
+    creatable=False,  # figures are entered on their measure's page or imported
+    deletable=False,  # a wrong figure is corrected, with a reason kept in its history
+    detail_context=lambda m, request: {"sections": [measurement_changes(m)]},
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
         ("Region", str(m.region) if m.region else "England"),
