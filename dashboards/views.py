@@ -1,11 +1,14 @@
 """The regions (their dashboards and the national overview) and the home page: they read every app."""
 
+from pathlib import Path
+
+from django.conf import settings
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
 from django.template.loader import render_to_string
-from django.utils.text import slugify
 from django.urls import path, re_path
+from django.utils.text import slugify
 
 from appointments.models import Appointment
 from nhs_joint.generic import DetailPage, Resource
@@ -13,8 +16,6 @@ from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.tables import Column
 from programmes.models import Measure, Programme
-from django.conf import settings
-from pathlib import Path
 from regions import filters
 from regions.models import Region
 

@@ -19,6 +19,7 @@ from .models import (
     RegionalDelivery,
     Workstream,
 )
+from .services import COLUMNS
 
 
 class ProgrammeForm(PortalModelForm):
@@ -250,9 +251,9 @@ class MeasurementCorrectionForm(PortalModelForm):
             if measure.unit == Measure.Unit.PERCENT
             else f"in {measure.get_unit_display().lower()}"
         )
-        self.fields["value"].help_text = (
-            f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
-        )
+        self.fields[
+            "value"
+        ].help_text = f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
         self.fields["reason"].error_messages["max_length"] = (
             f"The reason must be {self.REASON_LENGTH} characters or fewer."
         )
@@ -279,7 +280,7 @@ class MeasurementCorrectionForm(PortalModelForm):
 class MeasurementImportForm(Form):
     file = forms.FileField(
         label="CSV file",
-        help_text="A header row “measure,region,month,value”, then one line per month, for example "
+        help_text=f"A header row “{','.join(COLUMNS)}”, then one line per month, for example "
         "“ae-4hr,Y56,2019-04,87.2”. Leave the region empty for England.",
         widget=forms.FileInput(attrs={"accept": ".csv,text/csv"}),
     )

@@ -10,6 +10,7 @@ file's value.
 import codecs
 import csv
 import datetime as dt
+import io
 from dataclasses import dataclass, field
 from decimal import Decimal, InvalidOperation
 
@@ -43,6 +44,32 @@ class ImportResult:
 
     def __str__(self):
         return f"{self.created} measurements added, {self.updated} updated, {self.unchanged} unchanged."
+
+
+def template_rows(today=None):
+    """The rows of the template file the import page offers: the header the importer reads (``COLUMNS``)
+    and one example line it accepts, made of a measure and a region that exist and last month."""
+    today = today or dt.date.today()
+    month = (today.replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+    measure = Measure.objects.order_by("code").first()
+    region = Region.objects.active().order_by("ods_code").first()
+    value = Decimal("0")
+    if measure is not None and measure.standard is not None:
+        value = measure.standard
+    example = {
+        "measure": measure.code if measure else "ae-4hr",
+        "region": region.ods_code if region else "",
+        "month": f"{month:%Y-%m}",
+        "value": f"{value.normalize():f}",
+    }
+    return [list(COLUMNS), [example[column] for column in COLUMNS]]
+
+
+def template_csv(today=None):
+    """The template file as text: a header row and an example line, CSV-quoted where a value needs it."""
+    out = io.StringIO()
+    csv.writer(out, lineterminator="\r\n").writerows(template_rows(today))
+    return out.getvalue()
 
 
 def parse_month(text):

@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponseRedirect
+from django.http import HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
@@ -508,6 +508,7 @@ class MeasurementImportPage(View):
                 "page_title": "Import measurements",
                 "intro": "Every line is checked before anything is saved: a file with a bad line is refused whole. "
                 "A measurement already held for the same measure, region and month takes the file's value.",
+                "template_url": reverse("measurement-import-template"),
                 "breadcrumbs": [
                     {"text": "Home", "href": "/"},
                     {"text": "Measurements", "href": reverse("measurement-list")},
@@ -528,6 +529,17 @@ measurements.list_actions = lambda user: (
     if permissions.can_edit_records(user)
     else []
 )
+
+
+def measurement_import_template(request):
+    """A CSV file to fill in: the header row the importer reads and one example line it accepts."""
+    permissions.can_edit_records(request.user).enforce()
+    response = HttpResponse(services.template_csv(), content_type="text/csv; charset=utf-8")
+    response["Content-Disposition"] = 'attachment; filename="measurements-template.csv"'
+    return response
+
+
 measurements.extra_urls = [
     path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
+    path("measurements/import/template.csv", measurement_import_template, name="measurement-import-template"),
 ]

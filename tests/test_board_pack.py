@@ -8,9 +8,14 @@ from django.test.utils import CaptureQueriesContext
 
 from programmes.models import Measure, Measurement, ProgrammeMeasure
 from tests import factories as f
-from tests.test_dashboards import add_measures, world  # noqa: F401 (the fixture)
+from tests.test_dashboards import add_measures, make_world
 
 pytestmark = pytest.mark.django_db
+
+
+@pytest.fixture
+def world(nhse, nhsi):
+    return make_world(nhse, nhsi)
 
 
 def pdf_text(data, tmp_path):

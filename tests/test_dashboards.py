@@ -19,6 +19,11 @@ def month(i):
 
 @pytest.fixture
 def world(nhse, nhsi):
+    return make_world(nhse, nhsi)
+
+
+def make_world(nhse, nhsi):
+    """London with its Regional Director, a programme delivered there and a member of staff."""
     london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
     director = f.AppointmentFactory(
         role=Appointment.Role.REGIONAL_DIRECTOR,

@@ -163,3 +163,50 @@ def test_a_stale_form_with_only_a_reason_keeps_the_other_persons_value(client, s
     assert response.status_code == 400
     figure.refresh_from_db()
     assert figure.value == Decimal("88.1")
+
+
+class TestImportTemplate:
+    """The import page's template file: the importer's own header and an example line it accepts."""
+
+    def test_the_template_downloads_and_imports_cleanly(self, client, staff, figure):
+        from django.core.files.uploadedfile import SimpleUploadedFile
+
+        from programmes import services
+
+        f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
+        client.force_login(staff)
+        page = client.get("/measurements/import/").content.decode()
+        assert 'href="/measurements/import/template.csv"' in page
+        response = client.get("/measurements/import/template.csv")
+        assert response.status_code == 200
+        assert response["Content-Type"].startswith("text/csv")
+        assert response["Content-Disposition"] == 'attachment; filename="measurements-template.csv"'
+        text = response.content.decode()
+        header, example = text.splitlines()
+        assert header == ",".join(services.COLUMNS)
+        last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
+        assert example == f"ae-4hr,Y56,{last_month:%Y-%m},95"  # the measure's national standard
+        # What the importer reads from the template is what the template says.
+        assert [(m.code, r.ods_code, month, v) for m, r, month, v in services.read_measurements(text.splitlines(keepends=True))] == [
+            ("ae-4hr", "Y56", last_month, 95)
+        ]
+        before = Measurement.objects.count()
+        upload = SimpleUploadedFile("measurements-template.csv", response.content, content_type="text/csv")
+        imported = client.post("/measurements/import/", {"file": upload}, follow=True)
+        assert imported.status_code == 200
+        assert "1 measurements added, 0 updated, 0 unchanged." in imported.content.decode()
+        assert Measurement.objects.count() == before + 1
+        assert Measurement.objects.get(measure__code="ae-4hr", region__ods_code="Y56", month=last_month).value == 95
+
+    def test_the_example_uses_the_measures_standard_and_england_without_regions(self):
+        from programmes import services
+
+        f.MeasureFactory(code="a-first", unit="percent", standard=95)
+        assert services.template_rows(dt.date(2024, 1, 15)) == [
+            list(services.COLUMNS),
+            ["a-first", "", "2023-12", "95"],
+        ]
+
+    def test_only_editors_download_it(self, client, nhse):
+        client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
+        assert client.get("/measurements/import/template.csv").status_code == 403
