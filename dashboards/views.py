@@ -13,7 +13,7 @@ from django.utils.text import slugify
 from appointments.models import Appointment
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
-from nhs_joint.permissions import can_edit_delivery
+from nhs_joint.permissions import can_edit_delivery, can_edit_records
 from nhs_joint.tables import Column
 from programmes.models import Measure, Programme
 from regions import filters
@@ -157,6 +157,7 @@ class RegionMeasureChart(DetailPage):
                 if valid
                 else f"Choose months from {_months_words(dashboards.CHART_MONTH_CHOICES)}.",
                 "page_title": f"{measure.name}, {region}",
+                "can_correct": bool(can_edit_records(request.user)),
                 "breadcrumbs": [
                     {"text": "Home", "href": "/"},
                     {"text": "Regions", "href": "/regions/"},

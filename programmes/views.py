@@ -2,7 +2,7 @@ from django.conf import settings
 from django.contrib import messages
 from django.db import transaction
 from django.db.models import Prefetch
-from django.http import HttpResponse, HttpResponseRedirect
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
@@ -521,8 +521,29 @@ class MeasurementImportPage(View):
         )
 
 
+def correct_figure(request, key):
+    """The correction page of a measure's figure for a region (``region``, empty for England) and ``month``."""
+    permissions.can_edit_records(request.user).enforce()
+    measure = measures.get_object(key)
+    region_code = request.GET.get("region", "").strip().upper()[:10]
+    try:
+        month = services.parse_month(request.GET.get("month", "")[:10])
+    except ValueError as exc:
+        raise Http404(f"Month: {exc}.") from None
+    held = Measurement.objects.filter(measure=measure, month=month)
+    if region_code in services.ENGLAND:
+        held = held.filter(region__isnull=True)
+    else:
+        held = held.filter(region__ods_code=region_code)
+    pk = held.values_list("pk", flat=True).first()
+    if pk is None:
+        raise Http404(f"No figure of {measure.name} is held for {region_code or 'England'} in {month:%B %Y}.")
+    return HttpResponseRedirect(reverse("measurement-edit", args=[pk]))
+
+
 measures.extra_urls = [
     path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
+    path("measures/<slug:key>/correct/", correct_figure, name="measurement-correct"),
 ]
 measurements.list_actions = lambda user: (
     [{"text": "Import measurements", "href": reverse("measurement-import")}]

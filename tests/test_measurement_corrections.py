@@ -210,3 +210,46 @@ class TestImportTemplate:
     def test_only_editors_download_it(self, client, nhse):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
         assert client.get("/measurements/import/template.csv").status_code == 403
+
+
+def test_the_regions_chart_of_a_measure_leads_to_the_correction_of_a_month(client, staff, figure):
+    f.ProgrammeMeasureFactory(measure=figure.measure)
+    client.force_login(staff)
+    html = client.get(f"/regions/Y56/measures/{figure.measure.code}/").content.decode()
+    assert 'action="/measures/ae-4hr/correct/"' in html
+    assert '<option value="2019-04">April 2019: 87.2</option>' in html
+    response = client.get("/measures/ae-4hr/correct/", {"region": "Y56", "month": "2019-04"})
+    assert response.status_code == 302 and response["Location"] == edit_url(figure)
+    for bad in ({"region": "Y56", "month": "2019-05"}, {"region": "Y99", "month": "2019-04"}, {"month": "abc"}, {}):
+        assert client.get("/measures/ae-4hr/correct/", bad).status_code == 404, bad
+
+
+def test_the_correction_offer_is_for_editors_only(client, nhse, figure):
+    client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
+    html = client.get(f"/regions/Y56/measures/{figure.measure.code}/").content.decode()
+    assert "Correct a monthly figure" not in html
+    assert client.get("/measures/ae-4hr/correct/", {"region": "Y56", "month": "2019-04"}).status_code == 403
+
+
+def test_a_figures_page_reads_a_fixed_number_of_queries_however_often_it_was_corrected(client, staff, figure):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    client.force_login(staff)
+
+    def count():
+        with CaptureQueriesContext(connection) as ctx:
+            assert client.get(figure.get_absolute_url()).status_code == 200
+        return len(ctx.captured_queries)
+
+    figure._change_reason = "First"
+    figure.value = Decimal("1")
+    figure.save()
+    few = count()
+    for i in range(30):
+        figure.value = Decimal(i + 2)
+        figure._change_reason = f"Change {i}"
+        figure.save()
+    assert count() == few
+    html = client.get(figure.get_absolute_url()).content.decode()
+    assert "Change 29" in html and "Change 5" not in html  # the latest changes; the rest on the history page
