@@ -85,3 +85,36 @@ def test_the_national_overview_links_into_each_region(new_page, region):
     assert_accessible(page, "national overview")
     overview.get_by_role("link", name="London").click()
     expect(page.get_by_role("heading", level=1)).to_have_text("London")
+
+
+def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_prints_without_the_furniture(
+    new_page, region
+):
+    page = new_page()
+    page.set_viewport_size({"width": 375, "height": 740})  # a phone
+    sign_in(page, "dele.director")
+    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
+    summary = page.get_by_role("table", name=re.compile("^Every agreed measure"))
+    expect(summary).to_be_visible()
+    expect(summary.get_by_role("img", name=re.compile(r"^A&E attendances seen within 4 hours: 24 months"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page, "regional dashboard on a phone")
+    # The whole history, then a measure's own page, still without sideways scrolling.
+    page.get_by_label("Months shown").select_option("all")
+    page.get_by_role("button", name="Show", exact=True).click()
+    expect(page).to_have_url(re.compile(r"/regions/Y60/\?months=all$"))
+    expect(summary.get_by_role("img", name=re.compile(r"30 months"))).to_be_visible()
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    # Printed: no header, navigation, footer or forms; the summary and the charts stay.
+    page.emulate_media(media="print")
+    expect(page.locator("header.nhsuk-header")).to_be_hidden()
+    expect(page.locator("footer")).to_be_hidden()
+    expect(page.get_by_label("Months shown")).to_be_hidden()
+    expect(page.get_by_role("link", name=re.compile("Download as PDF"))).to_be_hidden()
+    expect(summary).to_be_visible()
+    expect(page.get_by_role("img", name="A&E attendances seen within 4 hours, Midlands")).to_be_visible()
+    page.emulate_media(media="screen")
+    summary.get_by_role("link", name="A&E attendances seen within 4 hours").click()
+    expect(page).to_have_url(re.compile(r"/regions/Y60/measures/ae-4hr/\?months=all$"))
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    assert_accessible(page, "a measure's chart on a phone")
