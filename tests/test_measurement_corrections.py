@@ -187,9 +187,10 @@ class TestImportTemplate:
         last_month = (dt.date.today().replace(day=1) - dt.timedelta(days=1)).replace(day=1)
         assert example == f"ae-4hr,Y56,{last_month:%Y-%m},95"  # the measure's national standard
         # What the importer reads from the template is what the template says.
-        assert [(m.code, r.ods_code, month, v) for m, r, month, v in services.read_measurements(text.splitlines(keepends=True))] == [
-            ("ae-4hr", "Y56", last_month, 95)
-        ]
+        assert [
+            (m.code, r.ods_code, month, v)
+            for m, r, month, v in services.read_measurements(text.splitlines(keepends=True))
+        ] == [("ae-4hr", "Y56", last_month, 95)]
         before = Measurement.objects.count()
         upload = SimpleUploadedFile("measurements-template.csv", response.content, content_type="text/csv")
         imported = client.post("/measurements/import/", {"file": upload}, follow=True)

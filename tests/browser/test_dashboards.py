@@ -96,7 +96,9 @@ def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_print
     expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
     summary = page.get_by_role("table", name=re.compile("^Every agreed measure"))
     expect(summary).to_be_visible()
-    expect(summary.get_by_role("img", name=re.compile(r"^A&E attendances seen within 4 hours: 24 months"))).to_be_visible()
+    expect(
+        summary.get_by_role("img", name=re.compile(r"^A&E attendances seen within 4 hours: 24 months"))
+    ).to_be_visible()
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page, "regional dashboard on a phone")
     # The whole history, then a measure's own page, still without sideways scrolling.
