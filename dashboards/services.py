@@ -269,6 +269,28 @@ def region_pack(region, months=DEFAULT_MONTHS):
     }
 
 
+PACK_VERSION = 1  # raise when the pack's template or stylesheet changes what a pack shows
+PACK_CACHE_SECONDS = 24 * 60 * 60
+
+
+def pack_key(region, pack):
+    """The cache key of a region's Board pack: a digest of everything it shows, and the day it is made.
+
+    Laying out a chart takes WeasyPrint a good part of a second, so a pack is made once per region,
+    window, data version and day; a corrected figure, another director or a renamed measure gives a new key.
+    """
+    shown = (
+        PACK_VERSION,
+        region.pk,
+        region.name,
+        pack["months"],
+        f"{pack['made']:%Y-%m-%d}",
+        [(d.pk, d.person.name, d.title) for d in pack["directors"]],
+        [(c.measure.code, c.measure.name, c.measure.unit, c.key) for c in pack["charts"]],
+    )
+    return "pack:v1:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:40]
+
+
 def measure_chart(region, measure, months):
     """One measure's chart for a region (None: England) over the latest ``months`` (None: every month held)."""
     return charts_for([measure], region, months=months)[0]

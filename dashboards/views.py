@@ -3,6 +3,7 @@
 from pathlib import Path
 
 from django.conf import settings
+from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
 from django.shortcuts import redirect, render
@@ -125,8 +126,12 @@ class RegionPack(RegionDashboard):
             return self.draw_dashboard(request, region, months, valid)
         context = dashboards.region_pack(region, months=months)
         context.update(region=region, page_title=f"{region} region: Board pack")
-        html = render_to_string("regions/pack.jinja", context, request=request)
-        document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
+        key = dashboards.pack_key(region, context)
+        document = cache.get(key)
+        if document is None:
+            html = render_to_string("regions/pack.jinja", context, request=request)
+            document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
+            cache.set(key, document, dashboards.PACK_CACHE_SECONDS)
         response = HttpResponse(document, content_type="application/pdf")
         name = f"{slugify(region.name) or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{name}"'

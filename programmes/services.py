@@ -192,7 +192,7 @@ def import_measurements(stream, name="the file", user=None, source=Measurement.S
     """Import a whole file, or nothing: raises MeasurementFileError naming every bad line."""
     rows = read_measurements(stream, name)
     try:
-        return _write(rows, user, source)
+        return _write(rows, user, source, reason=_import_reason(name))
     except IntegrityError:
         # Someone saved one of these months while the file was being imported.
         raise MeasurementFileError(
@@ -202,7 +202,13 @@ def import_measurements(stream, name="the file", user=None, source=Measurement.S
         ) from None
 
 
-def _write(rows, user, source):
+def _import_reason(name):
+    """The reason kept in each imported figure's history: the file it came from (the history keeps 100 characters)."""
+    reason = f"Imported from {name}"
+    return reason if len(reason) <= 100 else reason[:99] + "…"
+
+
+def _write(rows, user, source, reason=None):
     result = ImportResult()
     with transaction.atomic():
         measure_ids = {measure.pk for measure, *_ in rows}
@@ -225,9 +231,18 @@ def _write(rows, user, source):
             else:
                 result.unchanged += 1
         if to_create:
-            bulk_create_with_history(to_create, Measurement, batch_size=1000, default_user=user)
+            bulk_create_with_history(
+                to_create, Measurement, batch_size=1000, default_user=user, default_change_reason=reason
+            )
         if to_update:
-            bulk_update_with_history(to_update, Measurement, ["value", "source"], batch_size=1000, default_user=user)
+            bulk_update_with_history(
+                to_update,
+                Measurement,
+                ["value", "source"],
+                batch_size=1000,
+                default_user=user,
+                default_change_reason=reason,
+            )
         result.created, result.updated = len(to_create), len(to_update)
     return result
 

@@ -106,6 +106,29 @@ class TestBoardPack:
         assert "London region" in text and "None in post" in text
         assert "No measures are agreed" in text
 
+    def test_a_pack_is_made_once_per_data_version_and_a_corrected_figure_makes_a_new_one(
+        self, client, world, tmp_path, monkeypatch
+    ):
+        from django.core.cache import cache
+
+        from dashboards import services, views
+
+        add_measures(world, 2, 24)
+        cache.delete(services.pack_key(world["london"], services.region_pack(world["london"])))  # an earlier run's
+        client.force_login(world["staff"])
+        made = []
+        real = views.render_pdf
+        monkeypatch.setattr(views, "render_pdf", lambda html, css="": made.append(html) or real(html, css))
+        first = client.get("/regions/Y56/board-pack.pdf").content
+        assert client.get("/regions/Y56/board-pack.pdf").content == first
+        assert len(made) == 1  # the second download is the pack already made
+        latest = Measurement.objects.filter(measure__code="m1", region=world["london"]).order_by("-month").first()
+        latest.value = 77
+        latest.save()
+        corrected = client.get("/regions/Y56/board-pack.pdf").content
+        assert len(made) == 2
+        assert "77%" in pdf_text(corrected, tmp_path) and "77%" not in pdf_text(first, tmp_path)
+
     def test_signing_in_is_needed(self, client, world):
         response = client.get("/regions/Y56/board-pack.pdf")
         assert response.status_code in (302, 401, 403)

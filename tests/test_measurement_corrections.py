@@ -197,7 +197,10 @@ class TestImportTemplate:
         assert imported.status_code == 200
         assert "1 measurements added, 0 updated, 0 unchanged." in imported.content.decode()
         assert Measurement.objects.count() == before + 1
-        assert Measurement.objects.get(measure__code="ae-4hr", region__ods_code="Y56", month=last_month).value == 95
+        saved = Measurement.objects.get(measure__code="ae-4hr", region__ods_code="Y56", month=last_month)
+        assert saved.value == 95
+        # The file a figure came from is kept in its history, as a correction's reason is.
+        assert saved.history.get().history_change_reason == "Imported from measurements-template.csv"
 
     def test_the_example_uses_the_measures_standard_and_england_without_regions(self):
         from programmes import services
