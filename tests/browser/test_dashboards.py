@@ -120,3 +120,29 @@ def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_print
     expect(page).to_have_url(re.compile(r"/regions/Y60/measures/ae-4hr/\?months=all$"))
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page, "a measure's chart on a phone")
+
+
+def test_a_director_corrects_a_months_figure_from_the_regions_chart_with_a_reason(new_page, region):
+    page = new_page()
+    sign_in(page, "dele.director")
+    page.goto("/regions/Y60/measures/ae-4hr/")
+    page.get_by_label("Month", exact=True).select_option(label="September 2020: 90")
+    page.get_by_role("button", name="Correct this month's figure").click()
+    expect(page).to_have_url(re.compile(r"/measurements/\d+/edit/$"))
+    assert_accessible(page, "correcting a figure")
+    page.get_by_label("Corrected value").fill("91.5")
+    page.get_by_role("button", name=re.compile("Save")).click()
+    # No reason: the error names the field and links to it; nothing is saved.
+    summary = page.locator(".nhsuk-error-summary")
+    expect(summary).to_contain_text("Enter the reason for the correction.")
+    expect(page.get_by_label("Corrected value")).to_have_value("91.5")
+    assert_accessible(page, "a correction without a reason")
+    summary.get_by_role("link", name="Enter the reason for the correction.").click()
+    expect(page.get_by_label("Reason for the correction")).to_be_focused()
+    page.keyboard.type("Revised in the published statistics")
+    page.keyboard.press("Enter")
+    expect(page.get_by_role("heading", level=2, name="Changes to this figure")).to_be_visible()
+    changes = page.get_by_role("table", name="Changes to this figure")
+    expect(changes).to_contain_text("90 to 91.5")
+    expect(changes).to_contain_text("Revised in the published statistics")
+    expect(changes).to_contain_text("Dele Adeyemi")
