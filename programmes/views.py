@@ -8,11 +8,12 @@ from django.urls import path, reverse
 from django.views import View
 
 from nhs_joint import permissions
+from nhs_joint.api import Api
 from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, names, section
 
-from . import filters, forms, services
+from . import api, filters, forms, services
 from .models import (
     BoardApproval,
     Expectation,
@@ -130,6 +131,14 @@ programmes = Resource(
     summary=programme_summary,
     detail_context=programme_detail,
     intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+    api=Api(
+        doc="National programmes, by slug.",
+        serializer=api.ProgrammeRules,
+        read_only=("version",),
+        extra_kwargs={
+            "senior_responsible_owner": {"help_text": "The id of the appointment of the senior responsible owner."}
+        },
+    ),
 )
 
 workstreams = Resource(
@@ -157,6 +166,7 @@ workstreams = Resource(
         ("End date", f"{w.end_date:%-d %B %Y}" if w.end_date else None),
         ("Description", w.description),
     ],
+    api=Api(doc="The pieces of work of each programme.", extra_kwargs={"audiences": {"required": True}}),
 )
 
 expectation_columns = [
@@ -191,6 +201,11 @@ expectations = Resource(
         ("Wording", e.wording),
     ],
     intro="What the programmes ask of providers, commissioners and local health systems.",
+    api=Api(
+        doc="What programmes ask of providers, commissioners and local systems.",
+        serializer=api.ExpectationRules,
+        extra_kwargs={"region": {"help_text": "Null for all England."}},
+    ),
 )
 
 
@@ -269,6 +284,7 @@ measures = Resource(
         ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
     ],
     detail_context=measure_detail,
+    api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
     intro="How success is measured, agreed with the organisations affected. Measurements labelled "
     "“generated” are demonstration data.",
 )
@@ -294,6 +310,7 @@ board_approvals = Resource(
         ("Date", f"{a.date:%-d %B %Y}"),
         ("Minute reference", a.minute_reference),
     ],
+    api=Api(doc="Decisions of each body's Board on programmes."),
 )
 
 regional_deliveries = Resource(
@@ -320,6 +337,13 @@ regional_deliveries = Resource(
         ("Note", d.note),
         ("Last updated", d.updated),
     ],
+    create_permission=permissions.can_record_delivery,
+    api=Api(
+        doc="How each programme is being delivered in each region: kept by the region's director.",
+        serializer=api.RegionalDeliveryRules,
+        fields=["id", "programme", "region", "rag", "lead", "note", "updated"],
+        read_only=("updated",),
+    ),
 )
 
 programme_measures = Resource(
@@ -343,6 +367,7 @@ programme_measures = Resource(
         ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
+    api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
 )
 
 measurements = Resource(
@@ -366,6 +391,12 @@ measurements = Resource(
         ("Value", f"{m.value:f}"),
         ("Source", m.get_source_display()),
     ],
+    api=Api(
+        doc="Monthly values of each measure, by region or for England.",
+        serializer=api.MeasurementRules,
+        fields=["id", "measure", "region", "month", "value", "source"],
+        extra_kwargs={"region": {"help_text": "Null for England."}},
+    ),
 )
 
 RESOURCES = [
