@@ -446,3 +446,49 @@ class Measurement(PortalRecord, models.Model):
         super().clean()
         if self.measure_id:
             self.measure.check_value(self.value, "value")
+
+
+class ProgrammeRisk(PortalRecord, Archivable):
+    """Something that could stop a programme succeeding: how likely, how bad, who owns it, what is done."""
+
+    class Likelihood(models.IntegerChoices):
+        RARE = 1, "1 – Rare"
+        UNLIKELY = 2, "2 – Unlikely"
+        POSSIBLE = 3, "3 – Possible"
+        LIKELY = 4, "4 – Likely"
+        ALMOST_CERTAIN = 5, "5 – Almost certain"
+
+    class Impact(models.IntegerChoices):
+        NEGLIGIBLE = 1, "1 – Negligible"
+        MINOR = 2, "2 – Minor"
+        MODERATE = 3, "3 – Moderate"
+        MAJOR = 4, "4 – Major"
+        CATASTROPHIC = 5, "5 – Catastrophic"
+
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="risks")
+    title = models.CharField(max_length=200)
+    likelihood = models.PositiveSmallIntegerField(choices=Likelihood.choices)
+    impact = models.PositiveSmallIntegerField(choices=Impact.choices)
+    owner = models.ForeignKey("appointments.Person", on_delete=models.PROTECT, related_name="risks_owned")
+    mitigation = models.TextField(blank=True, help_text="What is being done to make it less likely or less bad.")
+
+    history = HistoricalRecords()
+    objects = LiveManager("programme")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["programme__title", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "title"], name="programme_risk_unique_title"),
+            models.CheckConstraint(condition=Q(likelihood__range=(1, 5)), name="programme_risk_likelihood_1_to_5"),
+            models.CheckConstraint(condition=Q(impact__range=(1, 5)), name="programme_risk_impact_1_to_5"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def score(self):
+        """Likelihood times impact: 1 to 25."""
+        return self.likelihood * self.impact

@@ -21,6 +21,7 @@ from .models import (
     Measurement,
     Programme,
     ProgrammeMeasure,
+    ProgrammeRisk,
     RegionalDelivery,
     Workstream,
 )
@@ -399,6 +400,34 @@ measurements = Resource(
     ),
 )
 
+risks = Resource(
+    model=ProgrammeRisk,
+    name="programme-risk",
+    prefix="programme-risks",
+    queryset=lambda: ProgrammeRisk.objects.select_related("programme", "owner"),
+    filterset=filters.ProgrammeRiskFilterSet,
+    columns=[
+        Column("title", order="title", link=True),
+        Column("programme", order="programme", link=link_to("programme")),
+        Column("likelihood", order="likelihood"),
+        Column("impact", order="impact"),
+        Column("score", numeric=True),
+        Column("owner"),
+    ],
+    fields=["programme", "title", "likelihood", "impact", "owner", "mitigation"],
+    form_base=forms.ProgrammeChildForm,
+    summary=lambda r: [
+        ("Programme", {"text": str(r.programme), "href": r.programme.get_absolute_url()}),
+        ("Likelihood", r.get_likelihood_display()),
+        ("Impact", r.get_impact_display()),
+        ("Score", f"{r.score} out of 25"),
+        ("Owner", {"text": r.owner.name, "href": r.owner.get_absolute_url()}),
+        ("Mitigation", r.mitigation),
+    ],
+    intro="What could stop each programme succeeding, how likely and how bad it would be, and who owns it.",
+    api=Api(),
+)
+
 RESOURCES = [
     programmes,
     workstreams,
@@ -408,6 +437,7 @@ RESOURCES = [
     regional_deliveries,
     programme_measures,
     measurements,
+    risks,
 ]
 
 
