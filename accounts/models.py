@@ -92,9 +92,6 @@ class User(PortalRecord, AbstractUser):
         if end_credentials:
             self.api_tokens.all().delete()
 
-    def editing_bodies(self):
-        return None
-
     def has_role(self, role):
         return role in self.roles
 

@@ -1,26 +1,16 @@
-from django.db.models import Prefetch
+"""What people and appointments add to the API derived from their page resources (appointments/views.py)."""
+
 from rest_framework import exceptions, serializers
 
 from nhs_joint import permissions
-from nhs_joint.api import (
-    ArchivableViewSetMixin,
-    DecimalField,
-    ModelRulesSerializer,
-    NaturalKeyField,
-    PortalModelSerializer,
-    PortalViewSet,
-)
+from nhs_joint.api import DecimalField, ModelRulesSerializer, NaturalKeyField, PortalModelSerializer
 from organisations.models import NationalBody
-from regions.models import Region
 
-from . import filters
-from .models import Appointment, AppointmentShare, Person, check_shares
+from .models import AppointmentShare, Person, check_shares
 
 
-class PersonSerializer(ModelRulesSerializer):
-    class Meta:
-        model = Person
-        fields = ["id", "name", "email"]
+class PersonRules(ModelRulesSerializer):
+    """An email address is kept in lower case, and names one person only."""
 
     def validate_email(self, email):
         email = email.strip().lower()
@@ -32,14 +22,6 @@ class PersonSerializer(ModelRulesSerializer):
         return email
 
 
-class PersonViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """People who hold posts (fictional in the demonstration data)."""
-
-    queryset = Person.objects.all()
-    serializer_class = PersonSerializer
-    filterset_class = filters.PersonFilterSet
-
-
 class ShareSerializer(PortalModelSerializer):
     body = NaturalKeyField(slug_field="code", queryset=NationalBody.objects.all(), key_name="body code")
     fte_percent = DecimalField(max_digits=5, decimal_places=2, min_value=0, max_value=100)
@@ -49,42 +31,12 @@ class ShareSerializer(PortalModelSerializer):
         fields = ["body", "fte_percent"]
 
 
-class AppointmentSerializer(ModelRulesSerializer):
-    person = NaturalKeyField(slug_field="email", queryset=Person.objects.all(), key_name="email")
-    region = NaturalKeyField(
-        slug_field="ods_code",
-        queryset=Region.objects.all(),
-        allow_null=True,
-        required=False,
-        key_name="region ODS code",
-    )
-    # The programme is named by its slug; its model is reached through the relation, as appointments sit
-    # below programmes and do not import them.
-    programme = NaturalKeyField(
-        slug_field="slug",
-        queryset=Appointment._meta.get_field("programme").related_model._default_manager.all(),
-        allow_null=True,
-        required=False,
-        key_name="programme slug",
-    )
+class AppointmentRules(ModelRulesSerializer):
+    """A post is written with its shares nested: one per body, adding up as check_shares says."""
+
     # One share per body: a handful at most, each looked up on its own.
     shares = ShareSerializer(many=True, max_length=10)
     joint = serializers.BooleanField(source="is_joint", read_only=True)
-
-    class Meta:
-        model = Appointment
-        fields = [
-            "id",
-            "person",
-            "title",
-            "role",
-            "region",
-            "programme",
-            "start_date",
-            "end_date",
-            "shares",
-            "joint",
-        ]
 
     def validate_shares(self, shares):
         # A partial update still replaces the shares whole: each share needs both of its fields.
@@ -100,26 +52,13 @@ class AppointmentSerializer(ModelRulesSerializer):
 
     def create(self, validated_data):
         shares = validated_data.pop("shares")
-        appointment = Appointment.objects.create(**validated_data)
-        self._write_shares(appointment, shares)
+        appointment = self.Meta.model.objects.create(**validated_data)
+        appointment.set_shares({s["body"].pk: s["fte_percent"] for s in shares})
         return appointment
 
     def update(self, instance, validated_data):
         shares = validated_data.pop("shares", None)
         appointment = super().update(instance, validated_data)
         if shares is not None:
-            self._write_shares(appointment, shares)
+            appointment.set_shares({s["body"].pk: s["fte_percent"] for s in shares})
         return appointment
-
-    def _write_shares(self, appointment, shares):
-        appointment.set_shares({s["body"].pk: s["fte_percent"] for s in shares})
-
-
-class AppointmentViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """Posts held for one body or jointly for both, written with their shares nested."""
-
-    queryset = Appointment.objects.select_related("person", "region", "programme").prefetch_related(
-        Prefetch("shares", AppointmentShare.objects.select_related("body").order_by("body__code"))
-    )
-    serializer_class = AppointmentSerializer
-    filterset_class = filters.AppointmentFilterSet

@@ -17,6 +17,7 @@ from nhs_joint.records import PortalRecord
 class Person(PortalRecord, Archivable):
     """Someone who holds a post. People in the demonstration data are fictional."""
 
+    api_key = ("email", "email")  # how other records and the API name them (nhs_joint.api)
     name = models.CharField(max_length=200)
     email = models.EmailField(unique=True)
     user = models.OneToOneField(

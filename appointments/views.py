@@ -1,9 +1,10 @@
 from django.db.models import Prefetch
 
+from nhs_joint.api import Api
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, section
 
-from . import filters, forms
+from . import api, filters, forms
 from .models import Appointment, AppointmentShare, Person
 
 
@@ -44,6 +45,12 @@ appointments = Resource(
         ("End date", f"{a.end_date:%-d %B %Y}" if a.end_date else None),
     ],
     intro="Posts held by people for one body or, jointly, for both.",
+    api=Api(
+        doc="Posts held for one body or jointly for both, written with their shares nested.",
+        serializer=api.AppointmentRules,
+        more=("shares", "joint"),
+        queryset=appointment_queryset,
+    ),
 )
 
 
@@ -85,6 +92,7 @@ people = Resource(
     form=forms.PersonForm,
     summary=lambda p: [("Name", p.name), ("Email", p.email)],
     detail_context=person_detail,
+    api=Api(doc="People who hold posts (fictional in the demonstration data).", serializer=api.PersonRules),
 )
 
 RESOURCES = [appointments, people]

@@ -3,10 +3,13 @@ rules, permissions from nhs_joint.permissions, ETags with If-Match, and document
 
 import hashlib
 import json
+from collections.abc import Callable
+from dataclasses import dataclass, field
 
 from django import forms
+from django.contrib.postgres.fields import ArrayField
 from django.core import validators
-from django.core.exceptions import RequestDataTooBig
+from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
@@ -57,6 +60,11 @@ class SlugField(JSONTypeMixin, serializers.SlugField):
 
 class ChoiceField(JSONTypeMixin, serializers.ChoiceField):
     json_types, expected = (str,), "one of the choices, as text"
+
+    def __init__(self, choices, **kwargs):
+        super().__init__(choices, **kwargs)
+        if self.choices and all(isinstance(key, int) and not isinstance(key, bool) for key in self.choices):
+            self.json_types, self.expected = (int,), "one of the choices, as a whole number"
 
 
 class IntegerField(JSONTypeMixin, serializers.IntegerField):
@@ -216,6 +224,29 @@ class PortalModelSerializer(serializers.ModelSerializer):
     }
     serializer_choice_field = ChoiceField
     serializer_related_field = IdField
+
+    def build_standard_field(self, field_name, model_field):
+        field_class, kwargs = super().build_standard_field(field_name, model_field)
+        if isinstance(model_field, ArrayField):
+            field_class = ListField
+            choices = model_field.base_field.choices
+            if choices:
+                kwargs["max_items"] = len(choices)  # each choice at most once
+        return field_class, kwargs
+
+    def build_relational_field(self, field_name, relation_info):
+        """A related model that declares ``api_key = (field, name)`` is named by that natural key
+        (a programme by its slug, a body by its code); any other by its id."""
+        field_class, kwargs = super().build_relational_field(field_name, relation_info)
+        api_key = getattr(relation_info.related_model, "api_key", None)
+        if api_key and not kwargs.get("read_only"):
+            field_class = NaturalKeyField
+            kwargs["slug_field"], kwargs["key_name"] = api_key
+            kwargs["queryset"] = relation_info.related_model._default_manager.all()
+            kwargs.pop("to_field", None)
+        # An empty list is the model's rules' to refuse, with their own message (a programme's bodies).
+        kwargs.pop("allow_empty", None)
+        return field_class, kwargs
 
     def get_field_names(self, declared_fields, info):
         names = list(super().get_field_names(declared_fields, info))
@@ -593,3 +624,97 @@ def exception_handler(exc, context):
     if response is not None and response.status_code == status.HTTP_503_SERVICE_UNAVAILABLE:
         response["Retry-After"] = str(failures.RETRY_AFTER)
     return response
+
+
+@dataclass
+class Api:
+    """How a page resource (nhs_joint.generic.Resource) is also served under ``/api/v1/<its prefix>/``.
+
+    The rest comes from the resource, declared once: the model, the address's key (``lookup``), the
+    filterset, who may create and change the records, whether they are archived rather than deleted, and
+    the fields (the record's key, then its form's fields). Each related record is named by its natural key
+    where its model declares one (``api_key``), and each is joined in the one query of a list.
+    """
+
+    doc: str = ""  # the operations' description in the schema; by default the resource's intro
+    fields: list | None = None  # None: "id" (or the lookup), the form's fields, ``more``, then ``read_only``
+    more: tuple = ()  # fields beyond the form's, declared by the serializer (an appointment's nested shares)
+    read_only: tuple = ()  # fields shown and never written (a version, when it was updated)
+    extra_kwargs: dict = field(default_factory=dict)  # options of single fields (help texts, required)
+    serializer: type = None  # the base: what a kind of record adds to the rules (ModelRulesSerializer)
+    queryset: Callable | None = None  # () -> the records; by default the model's, with relations joined
+    mixins: tuple = ()  # viewset classes whose actions a kind of record adds (a measure's chart)
+    name: str = ""  # the serializer's name in the schema; by default the model's
+
+
+def api_fields(resource):
+    """The fields a resource's API reads and writes: its key, its form's fields, then its read-only ones."""
+    api = resource.api
+    if api.fields is not None:
+        return list(api.fields)
+    key = "id" if resource.lookup == "pk" else resource.lookup
+    form_fields = list(resource.form._meta.fields) if resource.form else []
+    return [key] * (key not in form_fields) + form_fields + [*api.more, *api.read_only]
+
+
+def serializer_for(resource):
+    """The serializer of a resource, derived from its declaration (see Api)."""
+    api, model = resource.api, resource.model
+    base = api.serializer or ModelRulesSerializer
+    fields = api_fields(resource)
+    read_only = [*getattr(getattr(base, "Meta", None), "read_only_fields", ()), *api.read_only]
+    form_fields = resource.form._meta.fields if resource.form else fields
+    if resource.lookup != "pk" and resource.lookup not in form_fields:
+        read_only.append(resource.lookup)  # given by the portal (a programme's slug), never by a client
+    meta = type(
+        "Meta",
+        (getattr(base, "Meta", object),),
+        {"model": model, "fields": fields, "read_only_fields": read_only, "extra_kwargs": api.extra_kwargs},
+    )
+    # Documented as the endpoints are: a base's docstring speaks of its rule, not of the record.
+    attrs = {"Meta": meta, "__module__": model.__module__, "__doc__": api.doc or resource.intro or None}
+    if issubclass(base, ModelRulesSerializer):  # lists of records are set after the record is saved
+        attrs["many_to_many"] = tuple(f.name for f in model._meta.many_to_many if f.name in fields)
+    parent = getattr(model, "parent_field", None)
+    if parent in fields and not hasattr(base, f"validate_{parent}"):
+        attrs[f"validate_{parent}"] = _may_add_to
+    return type(f"{api.name or model.__name__}Serializer", (base,), attrs)
+
+
+def _may_add_to(self, parent):
+    """A record of another (a programme's risk): only those who may edit that one may add to it (else 403)."""
+    refuse_unless(permissions.can_edit(self.context["request"].user, parent))
+    return parent
+
+
+def default_queryset(model, fields):
+    """The model's records with every related record the representation names joined or prefetched."""
+    joined, prefetched = [], []
+    for name in fields:
+        try:
+            model_field = model._meta.get_field(name)
+        except FieldDoesNotExist:
+            continue
+        if model_field.many_to_many:
+            prefetched.append(name)
+        elif model_field.many_to_one and getattr(model_field.related_model, "api_key", None):
+            joined.append(name)
+    return model._default_manager.select_related(*joined).prefetch_related(*prefetched)
+
+
+def viewset_for(resource):
+    """The viewset of a resource: its records by its lookup, filtered by its filterset, written by its rules."""
+    api = resource.api
+    serializer = serializer_for(resource)
+    archivable = (ArchivableViewSetMixin,) if resource.archivable else ()
+    attrs = {
+        "__doc__": api.doc or resource.intro,
+        "__module__": resource.model.__module__,
+        "queryset": api.queryset() if api.queryset else default_queryset(resource.model, serializer.Meta.fields),
+        "serializer_class": serializer,
+        "filterset_class": resource.filterset,
+        "lookup_field": resource.lookup,
+        "create_permission": staticmethod(resource.create_permission),
+        "change_permission": staticmethod(resource.change_permission),
+    }
+    return type(f"{resource.model.__name__}ViewSet", (*api.mixins, *archivable, PortalViewSet), attrs)

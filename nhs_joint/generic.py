@@ -15,6 +15,7 @@ from django.core.exceptions import PermissionDenied, RequestDataTooBig
 from django.core.paginator import Paginator
 from django.db import transaction
 from django.db.models import ProtectedError
+from django.forms import modelform_factory
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import path, reverse
@@ -23,8 +24,10 @@ from django.utils.text import capfirst
 from django.views import View
 
 from . import archive, conditional, exports, failures, history, merge, permissions
+from .api import Api, viewset_for
 from .concurrency import version_of
 from .exports import export_table
+from .forms import PortalModelForm
 from .registry import registry
 from .tables import Table
 
@@ -90,9 +93,17 @@ class Resource:
     view_permission: Callable | None = None  # (user) -> Decision
     change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
     create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
+    # The form, when it needs nothing more than these fields of the model (and its base's rules).
+    fields: list | None = None
+    form_base: type = PortalModelForm
+    api: Api | None = None  # served under /api/v1/<prefix>/ too: see nhs_joint.api.Api
 
     def __post_init__(self):
         registry.resources.append(self)  # so the tests walk every kind of record's pages
+        if self.form is None and self.fields:
+            self.form = modelform_factory(self.model, form=self.form_base, fields=self.fields)
+        if self.api is not None:
+            registry.add_api(self.prefix, viewset_for(self), self.name)
 
     def check_view(self, user):
         if self.view_permission:

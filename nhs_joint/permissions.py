@@ -9,7 +9,9 @@ The rules are those of DESIGN "Users and what they do":
 - Administrators manage users.
 Each answer carries the reason, so that a refusal can say why. A record with a
 rule of its own says so with ``edit_decision(user)``, which ``can_edit`` asks
-first (regional delivery records do).
+first (regional delivery records do); otherwise its ``editing_bodies()`` say whose
+staff may edit it, by default those of the record it belongs to (its
+``parent_field``, declared once per model: see nhs_joint/records.py).
 """
 
 from typing import NamedTuple

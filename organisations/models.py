@@ -9,6 +9,7 @@ from nhs_joint.records import PortalRecord
 class NationalBody(models.Model):
     """One of the two national bodies: NHS England (NHSE) and NHS Improvement (NHSI)."""
 
+    api_key = ("code", "body code")  # how other records and the API name it (nhs_joint.api)
     code = models.CharField(max_length=8, unique=True)
     name = models.CharField(max_length=200, unique=True)
     ods_code = models.CharField("ODS code", max_length=8, blank=True)
@@ -29,6 +30,7 @@ class NationalBody(models.Model):
 class StatutoryDuty(models.Model):
     """A statutory responsibility that one body holds and the other cannot take over."""
 
+    api_key = ("slug", "duty slug")
     body = models.ForeignKey(NationalBody, on_delete=models.PROTECT, related_name="duties")
     slug = models.SlugField(max_length=100, unique=True, help_text="Its natural key, e.g. nhse-ccg-assessment.")
     title = models.CharField(max_length=200)

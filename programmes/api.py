@@ -1,96 +1,30 @@
+"""What the programmes' records add to the API derived from their page resources (programmes/views.py).
+
+Each class here is a rule or an action that only its kind of record has; everything else (fields, natural
+keys, filters, permissions, archiving, history) comes from the resource's declaration through nhs_joint.api.
+"""
+
 from django.conf import settings
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
-from appointments.models import Appointment, Person
 from nhs_joint import permissions
 from nhs_joint.api import (
-    ArchivableViewSetMixin,
-    ChoiceField,
-    IdField,
-    ListField,
     ModelRulesSerializer,
-    NaturalKeyField,
-    PortalViewSet,
     refuse_unless,
 )
-from organisations.models import NationalBody, StatutoryDuty
 from regions import spc
 from regions.models import Region
 
-from . import filters
 from .models import (
-    Audience,
-    BoardApproval,
-    Expectation,
-    Measure,
     Measurement,
-    Programme,
-    ProgrammeMeasure,
-    RegionalDelivery,
-    Workstream,
 )
 
 
-def body_field(**kwargs):
-    return NaturalKeyField(slug_field="code", queryset=NationalBody.objects.all(), key_name="body code", **kwargs)
-
-
-def region_field(**kwargs):
-    return NaturalKeyField(slug_field="ods_code", queryset=Region.objects.all(), key_name="region ODS code", **kwargs)
-
-
-def programme_field():
-    return NaturalKeyField(slug_field="slug", queryset=Programme.objects.all(), key_name="programme slug")
-
-
-def measure_field():
-    return NaturalKeyField(slug_field="code", queryset=Measure.objects.all(), key_name="measure code")
-
-
-class ProgrammeChildSerializer(ModelRulesSerializer):
-    """A record of a programme: only those who may edit the programme may add to it (else 403)."""
-
-    def validate_programme(self, programme):
-        refuse_unless(permissions.can_edit(self.context["request"].user, programme))
-        return programme
-
-
-class ProgrammeSerializer(ModelRulesSerializer):
-    many_to_many = ("bodies",)
-    bodies = body_field(many=True)
-    accountable_body = body_field(allow_null=True, required=False)
-    duty = NaturalKeyField(
-        slug_field="slug", queryset=StatutoryDuty.objects.all(), allow_null=True, required=False, key_name="duty slug"
-    )
-    senior_responsible_owner = IdField(
-        queryset=Appointment.objects.all(),
-        allow_null=True,
-        required=False,
-        help_text="The id of the appointment of the senior responsible owner.",
-    )
-
-    class Meta:
-        model = Programme
-        fields = [
-            "slug",
-            "title",
-            "summary",
-            "description",
-            "theme",
-            "bodies",
-            "integration_stage",
-            "accountable_body",
-            "duty",
-            "status",
-            "start_date",
-            "end_date",
-            "senior_responsible_owner",
-            "version",
-        ]
-        read_only_fields = ["slug", "version"]
+class ProgrammeRules(ModelRulesSerializer):
+    """A programme's slug is made from its title, and it is run by bodies its author works for."""
 
     def validate_bodies(self, bodies):
         if not bodies:
@@ -115,43 +49,8 @@ class ProgrammeSerializer(ModelRulesSerializer):
         return super().create(validated_data)
 
 
-class ProgrammeViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """National programmes, by slug."""
-
-    queryset = Programme.objects.select_related("accountable_body", "duty").prefetch_related("bodies")
-    serializer_class = ProgrammeSerializer
-    filterset_class = filters.ProgrammeFilterSet
-    lookup_field = "slug"
-
-
-class BoardApprovalSerializer(ProgrammeChildSerializer):
-    programme = programme_field()
-    body = body_field()
-
-    class Meta:
-        model = BoardApproval
-        fields = ["id", "programme", "body", "decision", "date", "minute_reference"]
-
-
-class BoardApprovalViewSet(PortalViewSet):
-    """Decisions of each body's Board on programmes."""
-
-    queryset = BoardApproval.objects.select_related("programme", "body")
-    serializer_class = BoardApprovalSerializer
-    filterset_class = filters.BoardApprovalFilterSet
-
-
-class RegionalDeliverySerializer(ModelRulesSerializer):
-    programme = programme_field()
-    region = region_field()
-    lead = NaturalKeyField(
-        slug_field="email", queryset=Person.objects.all(), allow_null=True, required=False, key_name="email"
-    )
-
-    class Meta:
-        model = RegionalDelivery
-        fields = ["id", "programme", "region", "rag", "lead", "note", "updated"]
-        read_only_fields = ["updated"]
+class RegionalDeliveryRules(ModelRulesSerializer):
+    """Only the Regional director of the record's region writes it, whichever region it is moved to."""
 
     def validate(self, attrs):
         region = attrs.get("region", getattr(self.instance, "region", None))
@@ -160,59 +59,8 @@ class RegionalDeliverySerializer(ModelRulesSerializer):
         return super().validate(attrs)
 
 
-class RegionalDeliveryViewSet(PortalViewSet):
-    """How each programme is being delivered in each region: kept by the region's director."""
-
-    queryset = RegionalDelivery.objects.select_related("programme", "region", "lead")
-    serializer_class = RegionalDeliverySerializer
-    filterset_class = filters.RegionalDeliveryFilterSet
-
-    create_permission = staticmethod(permissions.can_record_delivery)
-
-
-class WorkstreamSerializer(ProgrammeChildSerializer):
-    many_to_many = ("regions",)
-    programme = programme_field()
-    body = body_field()
-    regions = region_field(many=True, required=False)
-    audiences = ListField(
-        child=ChoiceField(choices=Audience.choices), allow_empty=True, max_items=len(Audience.choices)
-    )
-
-    class Meta:
-        model = Workstream
-        fields = ["id", "programme", "title", "description", "body", "regions", "audiences", "start_date", "end_date"]
-
-
-class WorkstreamViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """The pieces of work of each programme."""
-
-    queryset = Workstream.objects.select_related("programme", "body").prefetch_related("regions")
-    serializer_class = WorkstreamSerializer
-    filterset_class = filters.WorkstreamFilterSet
-
-
-class ExpectationSerializer(ProgrammeChildSerializer):
-    programme = programme_field()
-    issued_by = body_field()
-    region = region_field(allow_null=True, required=False, help_text="Null for all England.")
-    measure = measure_field()
-
-    class Meta:
-        model = Expectation
-        fields = [
-            "id",
-            "programme",
-            "issued_by",
-            "audience",
-            "region",
-            "measure",
-            "comparator",
-            "target",
-            "start_date",
-            "due_date",
-            "wording",
-        ]
+class ExpectationRules(ModelRulesSerializer):
+    """An expectation is issued by a body that runs its programme."""
 
     def validate(self, attrs):
         attrs = super().validate(attrs)
@@ -221,20 +69,6 @@ class ExpectationSerializer(ProgrammeChildSerializer):
         if programme and issued_by and not programme.bodies.filter(pk=issued_by.pk).exists():
             raise serializers.ValidationError({"issued_by": f"{issued_by.code} does not run {programme}."})
         return attrs
-
-
-class ExpectationViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """What programmes ask of providers, commissioners and local systems."""
-
-    queryset = Expectation.objects.select_related("programme", "issued_by", "region", "measure")
-    serializer_class = ExpectationSerializer
-    filterset_class = filters.ExpectationFilterSet
-
-
-class MeasureSerializer(ModelRulesSerializer):
-    class Meta:
-        model = Measure
-        fields = ["code", "name", "unit", "direction", "standard", "comparator"]
 
 
 class SpcPointSerializer(serializers.Serializer):
@@ -287,13 +121,8 @@ class SpcQuerySerializer(serializers.Serializer):
         return region
 
 
-class MeasureViewSet(ArchivableViewSetMixin, PortalViewSet):
-    """Measures of success, by code."""
-
-    queryset = Measure.objects.all()
-    serializer_class = MeasureSerializer
-    filterset_class = filters.MeasureFilterSet
-    lookup_field = "code"
+class MeasureChart:
+    """A measure's statistical process control chart: ``GET measures/<code>/spc/``."""
 
     @extend_schema(
         parameters=[SpcQuerySerializer],
@@ -323,32 +152,10 @@ class MeasureViewSet(ArchivableViewSetMixin, PortalViewSet):
         return Response({"measure": measure.code, "region": region.ods_code if region else None, **result.as_dict()})
 
 
-class ProgrammeMeasureSerializer(ProgrammeChildSerializer):
-    many_to_many = ("agreed_by",)
-    programme = programme_field()
-    measure = measure_field()
-    agreed_by = body_field(many=True)
+class MeasurementRules(ModelRulesSerializer):
+    """A month is given as its first day, and a figure a person writes is "entered"."""
 
     class Meta:
-        model = ProgrammeMeasure
-        fields = ["id", "programme", "measure", "target", "agreed_on", "agreed_by"]
-
-
-class ProgrammeMeasureViewSet(PortalViewSet):
-    """How the success of each programme is measured, as agreed by the bodies."""
-
-    queryset = ProgrammeMeasure.objects.select_related("programme", "measure").prefetch_related("agreed_by")
-    serializer_class = ProgrammeMeasureSerializer
-    filterset_class = filters.ProgrammeMeasureFilterSet
-
-
-class MeasurementSerializer(ModelRulesSerializer):
-    measure = measure_field()
-    region = region_field(allow_null=True, required=False, help_text="Null for England.")
-
-    class Meta:
-        model = Measurement
-        fields = ["id", "measure", "region", "month", "value", "source"]
         # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
         # one cannot be passed off as published or imported.
         read_only_fields = ["source"]
@@ -367,11 +174,3 @@ class MeasurementSerializer(ModelRulesSerializer):
         if changed:
             validated_data = {**validated_data, "source": Measurement.Source.ENTERED}
         return super().update(instance, validated_data)
-
-
-class MeasurementViewSet(PortalViewSet):
-    """Monthly values of each measure, by region or for England."""
-
-    queryset = Measurement.objects.select_related("measure", "region")
-    serializer_class = MeasurementSerializer
-    filterset_class = filters.MeasurementFilterSet

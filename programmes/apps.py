@@ -9,7 +9,7 @@ class ProgrammesConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, reference
+        from . import reference
 
         for text, href, order in [
             ("Programmes", "/programmes/", 10),
@@ -18,15 +18,4 @@ class ProgrammesConfig(AppConfig):
             ("Measures", "/measures/", 40),
         ]:
             registry.add_navigation(text, href, order)
-        for prefix, viewset, basename in [
-            ("programmes", api.ProgrammeViewSet, "programme"),
-            ("board-approvals", api.BoardApprovalViewSet, "board-approval"),
-            ("regional-deliveries", api.RegionalDeliveryViewSet, "regional-delivery"),
-            ("workstreams", api.WorkstreamViewSet, "workstream"),
-            ("expectations", api.ExpectationViewSet, "expectation"),
-            ("measures", api.MeasureViewSet, "measure"),
-            ("programme-measures", api.ProgrammeMeasureViewSet, "programme-measure"),
-            ("measurements", api.MeasurementViewSet, "measurement"),
-        ]:
-            registry.add_api(prefix, viewset, basename)
         registry.reference_loaders.append(reference.load_measures)

@@ -948,15 +948,16 @@ class Seeding:
     the demonstration records are brought back to their seeded values and each one replaced is named.
     """
 
-    def __init__(self, reset=False):
+    def __init__(self, tally, reset=False):
+        self.tally = tally  # what was created, updated or left, by kind of record
         self.reset = reset
         self.created = set()  # (model, pk) of the records this run created
         self.replaced = []  # what a reset put back: "programme “Cancer”: title, theme"
 
-    def ensure(self, model, lookup, values, tally, kind):
+    def ensure(self, model, lookup, values, kind):
         """The record with ``lookup``: created when missing; with a reset, brought back to ``values``."""
         obj, outcome, changed = put_record(model, lookup, values, create_only=not self.reset)
-        tally.add(kind, outcome)
+        self.tally.add(kind, outcome)
         if outcome == "created":
             self.created.add((model, obj.pk))
         elif changed:
@@ -970,27 +971,22 @@ class Seeding:
         """Whether the seed may set the parts of ``obj`` it keeps apart (many-to-many, shares)."""
         return self.reset or self.is_new(obj)
 
-    def set_m2m(self, owner, manager, objects, tally, kind):
+    def set_m2m(self, owner, manager, objects, kind):
         if not self.may_change(owner):
             return
         wanted = {o.pk for o in objects}
         if set(manager.values_list("pk", flat=True)) != wanted:
             manager.set(objects)
-            tally.add(kind, "updated")
+            self.tally.add(kind, "updated")
             if not self.is_new(owner):
                 self.replaced.append(f"{kind} of “{owner}”")
 
 
-SEEDING = Seeding()
-
-
 def seed(password=None, today=None, reset=False):
     """Add the demonstration data that is missing; with ``reset``, bring it back as seeded. Returns what it did."""
-    global SEEDING
     today = today or dt.date.today()
     result = Seeded(password=password or DEFAULT_PASSWORD)
-    tally = result.tally
-    SEEDING = result.seeding = Seeding(reset=reset)
+    seeding = result.seeding = Seeding(result.tally, reset=reset)
     with transaction.atomic():
         bodies = {b.code: b for b in NationalBody.objects.all()}
         if set(bodies) != {"NHSE", "NHSI"}:
@@ -999,34 +995,34 @@ def seed(password=None, today=None, reset=False):
         regions = {r.ods_code: r for r in Region.objects.active()}
         measures = {m.code: m for m in Measure.objects.all()}
 
-        programmes = seed_programmes(bodies, duties, tally)
-        people = seed_people(tally)
-        appointments = seed_appointments(people, programmes, regions, bodies, tally)
+        programmes = seed_programmes(bodies, duties, seeding)
+        people = seed_people(seeding)
+        appointments = seed_appointments(people, programmes, regions, bodies, seeding)
         for slug, programme in programmes.items():
             sro = appointments.get(("sro", slug))
-            if not SEEDING.may_change(programme):
+            if not seeding.may_change(programme):
                 continue
             if sro is not None and programme.senior_responsible_owner_id != sro.pk:
                 programme.senior_responsible_owner = sro
                 programme.save()
-                tally.add("programmes", "updated")
-        seed_approvals(programmes, bodies, tally)
-        seed_deliveries(programmes, regions, appointments, tally)
-        seed_workstreams(programmes, bodies, regions, tally)
-        seed_expectations(programmes, bodies, regions, measures, today, tally)
-        seed_agreed_measures(programmes, measures, tally)
-        seed_measurements(measures, regions, today, tally)
-        result.users = seed_users(bodies, regions, people, result.password, tally)
+                seeding.tally.add("programmes", "updated")
+        seed_approvals(programmes, bodies, seeding)
+        seed_deliveries(programmes, regions, appointments, seeding)
+        seed_workstreams(programmes, bodies, regions, seeding)
+        seed_expectations(programmes, bodies, regions, measures, today, seeding)
+        seed_agreed_measures(programmes, measures, seeding)
+        seed_measurements(measures, regions, today, seeding)
+        result.users = seed_users(bodies, regions, people, result.password, seeding)
     return result
 
 
-def seed_programmes(bodies, duties, tally):
+def seed_programmes(bodies, duties, seeding):
     programmes = {}
     with open(SEED / "programmes.csv", encoding="utf-8", newline="") as stream:
         rows = list(csv.DictReader(stream))
     for row in rows:
         slug = row["slug"]
-        programme = SEEDING.ensure(
+        programme = seeding.ensure(
             Programme,
             {"slug": slug},
             {
@@ -1041,11 +1037,10 @@ def seed_programmes(bodies, duties, tally):
                 "start_date": STARTS.get(slug, dt.date(2018, 4, 1)),
                 "end_date": None,
             },
-            tally,
             "programmes",
         )
-        SEEDING.set_m2m(
-            programme, programme.bodies, [bodies[code] for code in row["bodies"].split(";")], tally, "programme bodies"
+        seeding.set_m2m(
+            programme, programme.bodies, [bodies[code] for code in row["bodies"].split(";")], "programme bodies"
         )
         programmes[slug] = programme
     return programmes
@@ -1055,46 +1050,45 @@ def email(local):
     return f"{local}@example.nhs.uk"
 
 
-def seed_people(tally):
+def seed_people(seeding):
     people = {}
     names = [(name, local) for name, local in REGIONAL_DIRECTORS.values()]
     names += [(name, local) for name, local, *_ in NATIONAL_POSTS]
     names += [(name, name.lower().replace(" ", ".")) for name, _ in PROGRAMME_DIRECTORS.values()]
     names += [("Sam Staff", "sam.staff"), ("Alex Admin", "alex.admin")]
     for name, local in names:
-        people[email(local)] = SEEDING.ensure(Person, {"email": email(local)}, {"name": name}, tally, "people")
+        people[email(local)] = seeding.ensure(Person, {"email": email(local)}, {"name": name}, "people")
     return people
 
 
-def put_shares(appointment, shares, bodies, tally):
-    if not SEEDING.may_change(appointment):
+def put_shares(appointment, shares, bodies, seeding):
+    if not seeding.may_change(appointment):
         return
     held = {s.body.code: s for s in appointment.shares.select_related("body")}
     for code, percent in shares.items():
         share = held.pop(code, None)
         if share is None:
             AppointmentShare.objects.create(appointment=appointment, body=bodies[code], fte_percent=percent)
-            tally.add("appointment shares", "created")
+            seeding.tally.add("appointment shares", "created")
         elif share.fte_percent != Decimal(percent):
             share.fte_percent = percent
             share.save()
-            tally.add("appointment shares", "updated")
+            seeding.tally.add("appointment shares", "updated")
     for share in held.values():
         share.delete()
-        tally.add("appointment shares", "deleted")
+        seeding.tally.add("appointment shares", "deleted")
 
 
-def appoint(person, title, role, start, tally, *, region=None, programme=None):
-    return SEEDING.ensure(
+def appoint(person, title, role, start, seeding, *, region=None, programme=None):
+    return seeding.ensure(
         Appointment,
         {"person": person, "title": title, "start_date": start},
         {"role": role, "region": region, "programme": programme, "end_date": None},
-        tally,
         "appointments",
     )
 
 
-def seed_appointments(people, programmes, regions, bodies, tally):
+def seed_appointments(people, programmes, regions, bodies, seeding):
     appointments = {}
     for code, (_name, local) in REGIONAL_DIRECTORS.items():
         region = regions[code]
@@ -1104,18 +1098,18 @@ def seed_appointments(people, programmes, regions, bodies, tally):
             f"Regional Director, {region.short_name}",
             Appointment.Role.REGIONAL_DIRECTOR,
             start,
-            tally,
+            seeding,
             region=region,
         )
         # Planted (region-director): East of England's director is employed by NHS England only.
         shares = {"NHSE": 100} if code == "Y61" else {"NHSE": 50, "NHSI": 50}
-        put_shares(appointment, shares, bodies, tally)
+        put_shares(appointment, shares, bodies, seeding)
         appointments[("rd", code)] = appointment
     for _name, local, title, role, slug, shares in NATIONAL_POSTS:
         appointment = appoint(
-            people[email(local)], title, role, dt.date(2018, 10, 1), tally, programme=programmes.get(slug)
+            people[email(local)], title, role, dt.date(2018, 10, 1), seeding, programme=programmes.get(slug)
         )
-        put_shares(appointment, shares, bodies, tally)
+        put_shares(appointment, shares, bodies, seeding)
         if slug:
             appointments[("sro", slug)] = appointment
     for slug, (name, title) in PROGRAMME_DIRECTORS.items():
@@ -1125,16 +1119,16 @@ def seed_appointments(people, programmes, regions, bodies, tally):
             title,
             Appointment.Role.PROGRAMME_DIRECTOR,
             dt.date(2018, 4, 1),
-            tally,
+            seeding,
             programme=programme,
         )
         codes = sorted(b.code for b in programme.bodies.all())
-        put_shares(appointment, {code: Decimal(100) / len(codes) for code in codes}, bodies, tally)
+        put_shares(appointment, {code: Decimal(100) / len(codes) for code in codes}, bodies, seeding)
         appointments[("sro", slug)] = appointment
     return appointments
 
 
-def seed_approvals(programmes, bodies, tally):
+def seed_approvals(programmes, bodies, seeding):
     for slug, programme in programmes.items():
         if programme.status not in (Programme.Status.APPROVED, Programme.Status.ACTIVE):
             continue
@@ -1144,11 +1138,10 @@ def seed_approvals(programmes, bodies, tally):
             if slug == "maternity" and body.code == "NHSI":
                 decision = BoardApproval.Decision.DEFERRED
             date = programme.start_date - dt.timedelta(days=20 - 7 * index)
-            SEEDING.ensure(
+            seeding.ensure(
                 BoardApproval,
                 {"programme": programme, "body": body, "date": date},
                 {"decision": decision, "minute_reference": f"{body.code} Board {date:%Y/%m} item {len(slug) % 9 + 3}"},
-                tally,
                 "board approvals",
             )
 
@@ -1160,7 +1153,7 @@ RAG_NOTES = {
 }
 
 
-def seed_deliveries(programmes, regions, appointments, tally):
+def seed_deliveries(programmes, regions, appointments, seeding):
     rags = ["green", "green", "amber", "green", "amber", "red", "green"]
     for p_index, (slug, programme) in enumerate(sorted(programmes.items())):
         if programme.status != Programme.Status.ACTIVE:
@@ -1170,20 +1163,19 @@ def seed_deliveries(programmes, regions, appointments, tally):
             if slug == "learning-disability" and code == "Y58":
                 continue
             rag = rags[(p_index * 3 + r_index) % len(rags)]
-            SEEDING.ensure(
+            seeding.ensure(
                 RegionalDelivery,
                 {"programme": programme, "region": region},
                 {"rag": rag, "lead": appointments[("rd", code)].person, "note": RAG_NOTES[rag]},
-                tally,
                 "regional deliveries",
             )
 
 
-def seed_workstreams(programmes, bodies, regions, tally):
+def seed_workstreams(programmes, bodies, regions, seeding):
     for slug, title, description, body_code, audiences, region_codes in WORKSTREAMS:
         programme = programmes[slug]
         body = bodies[body_code] if body_code else programme.accountable_body
-        workstream = SEEDING.ensure(
+        workstream = seeding.ensure(
             Workstream,
             {"programme": programme, "title": title},
             {
@@ -1193,19 +1185,16 @@ def seed_workstreams(programmes, bodies, regions, tally):
                 "start_date": programme.start_date,
                 "end_date": None,
             },
-            tally,
             "workstreams",
         )
-        SEEDING.set_m2m(
-            workstream, workstream.regions, [regions[c] for c in region_codes or []], tally, "workstream regions"
-        )
+        seeding.set_m2m(workstream, workstream.regions, [regions[c] for c in region_codes or []], "workstream regions")
 
 
-def seed_expectations(programmes, bodies, regions, measures, today, tally):
+def seed_expectations(programmes, bodies, regions, measures, today, seeding):
     due = end_of_next_financial_year(today)
     for slug, body_code, audience, region_code, code, target, wording in EXPECTATIONS:
         measure = measures[code]
-        SEEDING.ensure(
+        seeding.ensure(
             Expectation,
             {
                 "programme": programmes[slug],
@@ -1221,22 +1210,20 @@ def seed_expectations(programmes, bodies, regions, measures, today, tally):
                 "due_date": due,
                 "wording": wording,
             },
-            tally,
             "expectations",
         )
 
 
-def seed_agreed_measures(programmes, measures, tally):
+def seed_agreed_measures(programmes, measures, seeding):
     for slug, code, target in AGREED:
         programme = programmes[slug]
-        agreed = SEEDING.ensure(
+        agreed = seeding.ensure(
             ProgrammeMeasure,
             {"programme": programme, "measure": measures[code]},
             {"target": Decimal(target), "agreed_on": programme.start_date + dt.timedelta(days=61)},
-            tally,
             "programme measures",
         )
-        SEEDING.set_m2m(agreed, agreed.agreed_by, list(programme.bodies.all()), tally, "programme measure bodies")
+        seeding.set_m2m(agreed, agreed.agreed_by, list(programme.bodies.all()), "programme measure bodies")
 
 
 def generated_value(rng, code, region_offset, index, month, measure):
@@ -1252,7 +1239,7 @@ def generated_value(rng, code, region_offset, index, month, measure):
     return Decimal(f"{value:.1f}")
 
 
-def seed_measurements(measures, regions, today, tally):
+def seed_measurements(measures, regions, today, seeding):
     """Monthly generated figures for every agreed measure, per active region and for England."""
     last = last_complete_month(today)
     agreed = sorted({code for _, code, _ in AGREED})
@@ -1285,10 +1272,10 @@ def seed_measurements(measures, regions, today, tally):
         # Bulk, with history rows, so that the audit trail says when the generated figures arrived.
         bulk_create_with_history(to_create, Measurement, batch_size=2000)
     for _ in to_create:
-        tally.add("measurements", "created")
+        seeding.tally.add("measurements", "created")
 
 
-def seed_users(bodies, regions, people, password, tally):
+def seed_users(bodies, regions, people, password, seeding):
     """The demonstration logins: created when missing; an existing one (and its password) is left alone."""
     users = []
     for username, first, last, role, region_code, person_email in DEMO_USERS:
@@ -1306,10 +1293,10 @@ def seed_users(bodies, regions, people, password, tally):
             user = User(username=username, **values)
             user.set_password(password)
             user.save()
-            SEEDING.created.add((User, user.pk))
+            seeding.created.add((User, user.pk))
             password_set = True
-            tally.add("demonstration logins", "created")
-        elif SEEDING.reset:
+            seeding.tally.add("demonstration logins", "created")
+        elif seeding.reset:
             changed = [k for k, v in values.items() if getattr(user, k) != v]
             if not user.check_password(password):
                 user.set_password(password)
@@ -1320,16 +1307,16 @@ def seed_users(bodies, regions, people, password, tally):
                     if key != "password":
                         setattr(user, key, values[key])
                 user.save()
-                SEEDING.replaced.append(f"login “{username}”: {', '.join(changed)}")
-                tally.add("demonstration logins", "updated")
+                seeding.replaced.append(f"login “{username}”: {', '.join(changed)}")
+                seeding.tally.add("demonstration logins", "updated")
         else:
-            tally.add("demonstration logins", "unchanged")
-        SEEDING.set_m2m(user, user.bodies, [bodies["NHSE"], bodies["NHSI"]], tally, "login bodies")
-        SEEDING.set_m2m(user, user.groups, [Group.objects.get(name=role)], tally, "login roles")
+            seeding.tally.add("demonstration logins", "unchanged")
+        seeding.set_m2m(user, user.bodies, [bodies["NHSE"], bodies["NHSI"]], "login bodies")
+        seeding.set_m2m(user, user.groups, [Group.objects.get(name=role)], "login roles")
         person = people[person_email]
-        if person.user_id is None or (SEEDING.reset and person.user_id != user.pk):
+        if person.user_id is None or (seeding.reset and person.user_id != user.pk):
             person.user = user
             person.save()
-            tally.add("people", "updated")
+            seeding.tally.add("people", "updated")
         users.append((username, role, password_set))
     return users

@@ -13,6 +13,7 @@ from .models import (
     Measurement,
     Programme,
     ProgrammeMeasure,
+    ProgrammeRisk,
     RegionalDelivery,
     Workstream,
 )
@@ -171,3 +172,22 @@ class MeasurementFilterSet(PortalFilterSet):
     class Meta:
         model = Measurement
         fields = ["q", "measure", "region", "source", "month_from", "month_to"]
+
+
+class ProgrammeRiskFilterSet(PortalFilterSet):
+    search_fields = ("title", "mitigation")
+    programme = programme_filter()
+    likelihood = django_filters.MultipleChoiceFilter(choices=ProgrammeRisk.Likelihood.choices)
+    impact = django_filters.MultipleChoiceFilter(choices=ProgrammeRisk.Impact.choices)
+    ordering = django_filters.OrderingFilter(
+        fields=(
+            ("title", "title"),
+            ("programme__title", "programme"),
+            ("likelihood", "likelihood"),
+            ("impact", "impact"),
+        )
+    )
+
+    class Meta:
+        model = ProgrammeRisk
+        fields = ["q", "programme", "likelihood", "impact"]

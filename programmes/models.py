@@ -59,6 +59,7 @@ class Programme(PortalRecord, Archivable):
         ACTIVE = "active", "Active"
         CLOSED = "closed", "Closed"
 
+    api_key = ("slug", "programme slug")  # how other records and the API name it (nhs_joint.api)
     title = models.CharField(max_length=200)
     slug = models.SlugField(max_length=100, unique=True)
     summary = models.CharField(max_length=500, blank=True)
@@ -142,6 +143,7 @@ class BoardApproval(PortalRecord, models.Model):
         DEFERRED = "deferred", "Deferred"
         REJECTED = "rejected", "Rejected"
 
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="board_approvals")
     body = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="board_approvals")
     decision = models.CharField(max_length=20, choices=Decision.choices)
@@ -162,9 +164,7 @@ class BoardApproval(PortalRecord, models.Model):
 
     def editing_bodies(self):
         """A Board's decision is that body's own: only its staff record or change it (not the other body's)."""
-        if self.body_id:
-            return [self.body]
-        return self.programme.editing_bodies() if self.programme_id else None
+        return [self.body] if self.body_id else super().editing_bodies()
 
     def __str__(self):
         return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%d %b %Y})"
@@ -205,9 +205,6 @@ class RegionalDelivery(PortalRecord, models.Model):
         """Only the Regional director of the record's region changes it."""
         return can_edit_delivery(user, self.region_id, self.region)
 
-    def editing_bodies(self):
-        return None
-
     def __str__(self):
         return f"{self.programme} in {self.region}"
 
@@ -215,6 +212,7 @@ class RegionalDelivery(PortalRecord, models.Model):
 class Workstream(PortalRecord, Archivable):
     """A piece of a programme's work, owned by one body, aimed at some audiences in some regions."""
 
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="workstreams")
     title = models.CharField(max_length=200)
     description = models.TextField(blank=True)
@@ -252,10 +250,6 @@ class Workstream(PortalRecord, Archivable):
     def get_audience_labels(self):
         return [Audience(a).label for a in self.audiences if a in Audience.values]
 
-    def editing_bodies(self):
-        """The bodies whose staff may edit this record: those that run its programme."""
-        return self.programme.editing_bodies() if self.programme_id else None
-
     def owning_body(self):
         """The body the workstream is given to: only that body's staff can give it (nhs_joint.permissions.can_save)."""
         return self.body if self.body_id else None
@@ -286,6 +280,7 @@ class Measure(PortalRecord, Archivable):
         MINUTES = "minutes", "Minutes"
         COUNT = "count", "Count"
 
+    api_key = ("code", "measure code")
     code = models.SlugField(max_length=50, unique=True)
     name = models.CharField(max_length=200)
     unit = models.CharField(max_length=20, choices=Unit.choices)
@@ -307,10 +302,6 @@ class Measure(PortalRecord, Archivable):
             )
         ]
 
-    def editing_bodies(self):
-        """Measures are agreed by both bodies: any member of staff may edit them."""
-        return None
-
     def __str__(self):
         return self.name
 
@@ -330,6 +321,7 @@ class Measure(PortalRecord, Archivable):
 class Expectation(PortalRecord, Archivable):
     """What a programme asks of an audience: the 'one voice' the bodies speak with."""
 
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
     issued_by = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="expectations")
     audience = models.CharField(max_length=20, choices=Audience.choices)
@@ -368,10 +360,6 @@ class Expectation(PortalRecord, Archivable):
         ]
         constraints = [end_not_before_start("expectation", end="due_date")]
 
-    def editing_bodies(self):
-        """The bodies whose staff may edit this record: those that run its programme."""
-        return self.programme.editing_bodies() if self.programme_id else None
-
     def __str__(self):
         area = self.region or "England"
         return f"{self.measure.code} {self.comparator} {self.target} for {self.get_audience_display().lower()} ({area})"
@@ -386,6 +374,7 @@ class Expectation(PortalRecord, Archivable):
 class ProgrammeMeasure(PortalRecord, models.Model):
     """How the success of a programme is measured, as agreed by the bodies."""
 
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programme_measures")
     target = models.DecimalField(max_digits=10, decimal_places=2)
@@ -399,10 +388,6 @@ class ProgrammeMeasure(PortalRecord, models.Model):
     class Meta:
         ordering = ["programme__title", "measure__code"]
         constraints = [models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")]
-
-    def editing_bodies(self):
-        """The bodies whose staff may edit this record: those that run its programme."""
-        return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
         return f"{self.programme}: {self.measure.code}"
@@ -450,10 +435,6 @@ class Measurement(PortalRecord, models.Model):
             ),
         ]
 
-    def editing_bodies(self):
-        """Measures are agreed by both bodies: any member of staff may edit them."""
-        return None
-
     def __str__(self):
         return f"{self.measure.code} {self.region or 'England'} {self.month:%b %Y}: {self.value}"
 
@@ -465,3 +446,49 @@ class Measurement(PortalRecord, models.Model):
         super().clean()
         if self.measure_id:
             self.measure.check_value(self.value, "value")
+
+
+class ProgrammeRisk(PortalRecord, Archivable):
+    """Something that could stop a programme succeeding: how likely, how bad, who owns it, what is done."""
+
+    class Likelihood(models.IntegerChoices):
+        RARE = 1, "1 – Rare"
+        UNLIKELY = 2, "2 – Unlikely"
+        POSSIBLE = 3, "3 – Possible"
+        LIKELY = 4, "4 – Likely"
+        ALMOST_CERTAIN = 5, "5 – Almost certain"
+
+    class Impact(models.IntegerChoices):
+        NEGLIGIBLE = 1, "1 – Negligible"
+        MINOR = 2, "2 – Minor"
+        MODERATE = 3, "3 – Moderate"
+        MAJOR = 4, "4 – Major"
+        CATASTROPHIC = 5, "5 – Catastrophic"
+
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="risks")
+    title = models.CharField(max_length=200)
+    likelihood = models.PositiveSmallIntegerField(choices=Likelihood.choices)
+    impact = models.PositiveSmallIntegerField(choices=Impact.choices)
+    owner = models.ForeignKey("appointments.Person", on_delete=models.PROTECT, related_name="risks_owned")
+    mitigation = models.TextField(blank=True, help_text="What is being done to make it less likely or less bad.")
+
+    history = HistoricalRecords()
+    objects = LiveManager("programme")
+    all_objects = models.Manager()
+
+    class Meta:
+        ordering = ["programme__title", "title"]
+        constraints = [
+            models.UniqueConstraint(fields=["programme", "title"], name="programme_risk_unique_title"),
+            models.CheckConstraint(condition=Q(likelihood__range=(1, 5)), name="programme_risk_likelihood_1_to_5"),
+            models.CheckConstraint(condition=Q(impact__range=(1, 5)), name="programme_risk_impact_1_to_5"),
+        ]
+
+    def __str__(self):
+        return self.title
+
+    @property
+    def score(self):
+        """Likelihood times impact: 1 to 25."""
+        return self.likelihood * self.impact

@@ -8,11 +8,12 @@ from django.urls import path, reverse
 from django.views import View
 
 from nhs_joint import history, permissions
+from nhs_joint.api import Api
 from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, names, section
 
-from . import filters, forms, services
+from . import api, filters, forms, services
 from .models import (
     BoardApproval,
     Expectation,
@@ -20,6 +21,7 @@ from .models import (
     Measurement,
     Programme,
     ProgrammeMeasure,
+    ProgrammeRisk,
     RegionalDelivery,
     Workstream,
 )
@@ -130,6 +132,14 @@ programmes = Resource(
     summary=programme_summary,
     detail_context=programme_detail,
     intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+    api=Api(
+        doc="National programmes, by slug.",
+        serializer=api.ProgrammeRules,
+        read_only=("version",),
+        extra_kwargs={
+            "senior_responsible_owner": {"help_text": "The id of the appointment of the senior responsible owner."}
+        },
+    ),
 )
 
 workstreams = Resource(
@@ -157,6 +167,7 @@ workstreams = Resource(
         ("End date", f"{w.end_date:%-d %B %Y}" if w.end_date else None),
         ("Description", w.description),
     ],
+    api=Api(doc="The pieces of work of each programme.", extra_kwargs={"audiences": {"required": True}}),
 )
 
 expectation_columns = [
@@ -191,6 +202,11 @@ expectations = Resource(
         ("Wording", e.wording),
     ],
     intro="What the programmes ask of providers, commissioners and local health systems.",
+    api=Api(
+        doc="What programmes ask of providers, commissioners and local systems.",
+        serializer=api.ExpectationRules,
+        extra_kwargs={"region": {"help_text": "Null for all England."}},
+    ),
 )
 
 
@@ -281,6 +297,7 @@ measures = Resource(
         ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
     ],
     detail_context=measure_detail,
+    api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
     intro="How success is measured, agreed with the organisations affected. Measurements labelled "
     "“generated” are demonstration data.",
 )
@@ -306,6 +323,7 @@ board_approvals = Resource(
         ("Date", f"{a.date:%-d %B %Y}"),
         ("Minute reference", a.minute_reference),
     ],
+    api=Api(doc="Decisions of each body's Board on programmes."),
 )
 
 regional_deliveries = Resource(
@@ -332,6 +350,13 @@ regional_deliveries = Resource(
         ("Note", d.note),
         ("Last updated", d.updated),
     ],
+    create_permission=permissions.can_record_delivery,
+    api=Api(
+        doc="How each programme is being delivered in each region: kept by the region's director.",
+        serializer=api.RegionalDeliveryRules,
+        fields=["id", "programme", "region", "rag", "lead", "note", "updated"],
+        read_only=("updated",),
+    ),
 )
 
 programme_measures = Resource(
@@ -355,6 +380,7 @@ programme_measures = Resource(
         ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
+    api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
 )
 
 CHANGES_SHOWN = 20
@@ -411,6 +437,40 @@ measurements = Resource(
         ("Value", f"{m.value:f}"),
         ("Source", m.get_source_display()),
     ],
+    api=Api(
+        doc="Monthly values of each measure, by region or for England.",
+        serializer=api.MeasurementRules,
+        fields=["id", "measure", "region", "month", "value", "source"],
+        extra_kwargs={"region": {"help_text": "Null for England."}},
+    ),
+)
+
+risks = Resource(
+    model=ProgrammeRisk,
+    name="programme-risk",
+    prefix="programme-risks",
+    queryset=lambda: ProgrammeRisk.objects.select_related("programme", "owner"),
+    filterset=filters.ProgrammeRiskFilterSet,
+    columns=[
+        Column("title", order="title", link=True),
+        Column("programme", order="programme", link=link_to("programme")),
+        Column("likelihood", order="likelihood"),
+        Column("impact", order="impact"),
+        Column("score", numeric=True),
+        Column("owner"),
+    ],
+    fields=["programme", "title", "likelihood", "impact", "owner", "mitigation"],
+    form_base=forms.ProgrammeChildForm,
+    summary=lambda r: [
+        ("Programme", {"text": str(r.programme), "href": r.programme.get_absolute_url()}),
+        ("Likelihood", r.get_likelihood_display()),
+        ("Impact", r.get_impact_display()),
+        ("Score", f"{r.score} out of 25"),
+        ("Owner", {"text": r.owner.name, "href": r.owner.get_absolute_url()}),
+        ("Mitigation", r.mitigation),
+    ],
+    intro="What could stop each programme succeeding, how likely and how bad it would be, and who owns it.",
+    api=Api(),
 )
 
 RESOURCES = [
@@ -422,6 +482,7 @@ RESOURCES = [
     regional_deliveries,
     programme_measures,
     measurements,
+    risks,
 ]
 
 

@@ -12,6 +12,7 @@ class RegionQuerySet(models.QuerySet):
 class Region(PortalRecord, models.Model):
     """An NHS England region. The seven joint NHSE/I regions are active; retired codes are kept inactive."""
 
+    api_key = ("ods_code", "region ODS code")  # how other records and the API name it (nhs_joint.api)
     ods_code = models.CharField("ODS code", max_length=3, unique=True)
     name = models.CharField(max_length=200)
     short_name = models.CharField(max_length=100, blank=True)

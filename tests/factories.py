@@ -15,6 +15,7 @@ from programmes.models import (
     Measurement,
     Programme,
     ProgrammeMeasure,
+    ProgrammeRisk,
     RegionalDelivery,
     Workstream,
 )
@@ -257,3 +258,15 @@ def token_for(user, name="Test client"):
     from accounts.models import ApiToken
 
     return ApiToken.issue(user, name=name)[1]
+
+
+class ProgrammeRiskFactory(factory.django.DjangoModelFactory):
+    class Meta:
+        model = ProgrammeRisk
+
+    programme = factory.SubFactory(ProgrammeFactory)
+    title = factory.Sequence(lambda n: f"Risk {n}")
+    likelihood = ProgrammeRisk.Likelihood.POSSIBLE
+    impact = ProgrammeRisk.Impact.MAJOR
+    owner = factory.SubFactory(PersonFactory)
+    mitigation = "Weekly review by the programme board."

@@ -14,7 +14,15 @@ from tests.factories import token_for
 
 pytestmark = pytest.mark.django_db
 API = "/api/v1"
-ARCHIVED_ON_DELETE = {"programmes", "workstreams", "expectations", "measures", "people", "appointments"}
+ARCHIVED_ON_DELETE = {
+    "programmes",
+    "workstreams",
+    "expectations",
+    "measures",
+    "people",
+    "appointments",
+    "programme-risks",
+}
 READ_ONLY = ["bodies", "regions", "local-systems", "organisations", "findings"]
 WRITABLE = [
     "programmes",
@@ -26,9 +34,18 @@ WRITABLE = [
     "measurements",
     "people",
     "appointments",
+    "programme-risks",
 ]
 # Records that belong to a body through their programme or shares: only that body's staff edit them.
-BODY_OWNED = ["programmes", "board-approvals", "workstreams", "expectations", "programme-measures", "appointments"]
+BODY_OWNED = [
+    "programmes",
+    "board-approvals",
+    "workstreams",
+    "expectations",
+    "programme-measures",
+    "appointments",
+    "programme-risks",
+]
 # Records that belong to no body: any member of staff edits them.
 SHARED = ["measures", "measurements", "people"]
 ALL = READ_ONLY + WRITABLE + ["regional-deliveries", "report-runs"]
@@ -110,6 +127,7 @@ def records(world):
         "appointments": appointment.pk,
         "report-runs": finding.run.pk,
         "findings": finding.pk,
+        "programme-risks": f.ProgrammeRiskFactory(programme=w["programme"], owner=w["person"]).pk,
     }
     return {resource: f"{API}/{resource}/{key}/" for resource, key in made.items()}
 
@@ -205,6 +223,10 @@ def payloads(w):
         "regional-deliveries": (
             {"programme": "winter", "region": "Y56", "rag": "amber", "lead": "rd@example.nhs.uk", "note": "Behind"},
             {"rag": "red"},
+        ),
+        "programme-risks": (
+            {"programme": "winter", "title": "Strikes", "likelihood": 2, "impact": 4, "owner": "rd@example.nhs.uk"},
+            {"likelihood": 3, "mitigation": "Agree cover with the trusts."},
         ),
     }
 

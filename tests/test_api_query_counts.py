@@ -83,6 +83,7 @@ MAKERS = {
     "appointments": lambda w, n: [joint_appointment(w, region=w["regions"][0]) for _ in range(n)],
     "report-runs": lambda w, n: [f.ReportRunFactory(requested_by=f.UserFactory()) for _ in range(n)],
     "findings": findings,
+    "programme-risks": lambda w, n: [f.ProgrammeRiskFactory() for _ in range(n)],
 }
 
 
