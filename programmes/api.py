@@ -212,7 +212,13 @@ class ExpectationSerializer(ProgrammeChildSerializer):
             "start_date",
             "due_date",
             "wording",
+            "stage",
+            "consultation_closes",
+            "agreed_on",
+            "supersedes",
         ]
+        # The stage changes only through the consultation's steps (the portal's consultation pages).
+        read_only_fields = ["stage", "consultation_closes", "agreed_on", "supersedes"]
 
     def validate(self, attrs):
         attrs = super().validate(attrs)

@@ -1220,6 +1220,7 @@ def seed_expectations(programmes, bodies, regions, measures, today, tally):
                 "start_date": dt.date(2018, 4, 1),
                 "due_date": due,
                 "wording": wording,
+                "stage": Expectation.Stage.AGREED,
             },
             tally,
             "expectations",
