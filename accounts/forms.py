@@ -61,6 +61,9 @@ class UserForm(PortalModelForm):
         from nhs_joint.forms import name_the_field
 
         name_the_field(self)
+        self.fields["organisation"].error_messages["invalid_choice"] = (
+            "Enter the ODS code of an organisation, like RJ1."
+        )
 
     def clean(self):
         cleaned = super().clean()
@@ -70,7 +73,7 @@ class UserForm(PortalModelForm):
         if partner:
             if cleaned.get("organisation") and cleaned.get("local_system"):
                 self.add_error("local_system", "Link a Partner to an organisation or a local health system, not both.")
-            elif not (cleaned.get("organisation") or cleaned.get("local_system")):
+            elif not (cleaned.get("organisation") or cleaned.get("local_system")) and "organisation" not in self.errors:
                 self.add_error("organisation", "Select the Partner's organisation or local health system.")
             if cleaned.get("bodies"):
                 self.add_error("bodies", "A Partner works for neither body: untick the bodies.")

@@ -47,12 +47,15 @@ CSV_HEADER = [
 ]
 
 LETTER_CSS = """
-h1 { font-size: 15pt; margin: 0 0 4mm 0; }
-.bodies { font-weight: bold; font-size: 11pt; margin-bottom: 6mm; }
-table { width: 100%; border-collapse: collapse; margin-top: 3mm; font-size: 8.5pt; }
-th, td { text-align: left; border-bottom: 0.5pt solid #aeb7bd; padding: 1.5mm 1mm; vertical-align: top; }
-h2 { font-size: 10.5pt; margin: 4mm 0 0 0; }
-.note { font-size: 8pt; color: #4c6272; }
+@page { margin: 14mm 14mm 16mm 14mm; }
+html { font-size: 8.5pt; }
+h1 { font-size: 13pt; margin: 0 0 3mm 0; }
+.bodies { font-weight: bold; font-size: 10pt; margin: 0 0 4mm 0; }
+table { width: 100%; border-collapse: collapse; margin-top: 2mm; font-size: 7.5pt; }
+th, td { text-align: left; padding: 0.8mm 1mm; vertical-align: top; }
+tr.first td { border-top: 0.5pt solid #aeb7bd; }
+th { border-bottom: 0.8pt solid #212b32; }
+.note { font-size: 7pt; color: #4c6272; }
 """
 
 
