@@ -362,6 +362,45 @@ class TestConsultation:
         html = client.get(f"/organisations/{trust.ods_code}/asks/").content.decode()
         assert new.pk in expectation_ids(html) and expectation.pk not in expectation_ids(html)
 
+    def test_the_consultation_pages_cost_the_same_queries_for_2_responses_as_for_8(self, client, world, nhse):
+        ask = f.ExpectationFactory(
+            programme=world["programme"],
+            issued_by=nhse,
+            measure=world["measure"],
+            stage="consultation",
+            consultation_closes=dt.date(2100, 1, 1),
+        )
+        client.force_login(world["staff"])
+
+        def count(n):
+            for _ in range(n):
+                org = f.OrganisationFactory(region=world["trust"].region)
+                ExpectationResponse.objects.create(
+                    expectation=ask,
+                    organisation=org,
+                    position="concerns",
+                    comment="Too high.",
+                    responded_by=partner_for(org),
+                    responded_at=dt.datetime(2019, 1, 10, tzinfo=dt.UTC),
+                )
+                f.ExpectationFactory(
+                    programme=world["programme"],
+                    issued_by=nhse,
+                    stage="consultation",
+                    consultation_closes=dt.date(2100, 1, 1),
+                )
+            counts = []
+            for url in [f"/consultations/{ask.pk}/", "/consultations/", f"/expectations/{ask.pk}/"]:
+                client.get(url)
+                with CaptureQueriesContext(connection) as queries:
+                    assert client.get(url).status_code == 200, url
+                counts.append(len(queries))
+            return counts
+
+        few, many = count(2), count(6)
+        assert few == many, (few, many)
+        assert ask.responses.count() == 8
+
     def test_the_rule_finds_an_ask_agreed_without_consultation_or_over_unanswered_concerns(self, world, nhse):
         rule = all_rules()["expectation-consultation"]
         common = {"programme": world["programme"], "issued_by": nhse, "measure": world["measure"]}
