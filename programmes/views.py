@@ -343,6 +343,21 @@ programme_measures = Resource(
         ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
+    # The organisations and local systems that agreed it in a consultation, and when (programmes/asks.py).
+    detail_context=lambda pm, request: {
+        "sections": [
+            section(
+                "agreed-with",
+                "Agreed with",
+                [
+                    Column("organisation", getter=lambda a: a.organisation or a.local_system),
+                    Column("agreed_on", "Agreed", getter=lambda a: f"{a.agreed_on:%-d %B %Y}"),
+                ],
+                list(pm.agreements.select_related("organisation", "local_system")),
+                empty="No organisation or local health system has agreed it in a consultation yet.",
+            )
+        ]
+    },
 )
 
 measurements = Resource(

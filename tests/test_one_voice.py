@@ -337,6 +337,8 @@ class TestConsultation:
         # The other trust agreed: recorded against the programme's measure of success, with the date.
         agreement = MeasureAgreement.objects.get()
         assert agreement.organisation == world["other"] and agreement.programme_measure.measure == world["measure"]
+        html = client.get(f"/programme-measures/{agreement.programme_measure.pk}/").content.decode()
+        assert "Hillside NHS Trust" in html and f"{agreement.agreed_on:%-d %B %Y}" in html
 
         # The partner sees the agreed version, their own concern and its answer.
         client.force_login(partner)
