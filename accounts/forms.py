@@ -2,7 +2,7 @@ from django import forms
 from django.contrib.auth.models import Group
 
 from nhs_joint.forms import PortalModelForm
-from organisations.models import NationalBody
+from organisations.models import NationalBody, Organisation
 from regions.models import Region
 
 from .models import Role, User
@@ -21,24 +21,68 @@ class UserForm(PortalModelForm):
 
     class Meta:
         model = User
-        fields = ["username", "first_name", "last_name", "email", "bodies", "region", "role"]
+        fields = [
+            "username",
+            "first_name",
+            "last_name",
+            "email",
+            "bodies",
+            "region",
+            "role",
+            "organisation",
+            "local_system",
+        ]
+        help_texts = {
+            "local_system": "For a Partner who speaks for a local health system rather than one organisation.",
+        }
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.active()
         self.fields["region"].empty_label = "None (national)"
         self.fields["email"].required = True
+        self.fields["bodies"].required = False  # a Partner works for neither body: checked in clean()
+        # Organisations are thousands: the Administrator gives the ODS code, looked up when the form is sent.
+        self.fields["organisation"] = forms.ModelChoiceField(
+            queryset=Organisation.objects.all(),
+            to_field_name="ods_code",
+            required=False,
+            label="Organisation (ODS code)",
+            help_text="For a Partner: the ODS code of the trust or CCG they speak for, like RJ1.",
+            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10", "spellcheck": "false"}),
+            error_messages={"invalid_choice": "Enter the ODS code of an organisation, like RJ1."},
+        )
+        if self.instance.pk and self.instance.organisation_id:
+            self.initial["organisation"] = self.instance.organisation.ods_code
+        self.fields["local_system"].empty_label = "None"
         if self.instance.pk:
             roles = [r for r in Role.ALL if r in self.instance.roles]
             self.initial.setdefault("role", roles[0] if roles else None)
         from nhs_joint.forms import name_the_field
 
         name_the_field(self)
+        self.fields["organisation"].error_messages["invalid_choice"] = (
+            "Enter the ODS code of an organisation, like RJ1."
+        )
 
     def clean(self):
         cleaned = super().clean()
         if cleaned.get("role") == Role.REGIONAL_DIRECTOR and not cleaned.get("region"):
             self.add_error("region", "A Regional director needs a region.")
+        partner = cleaned.get("role") == Role.PARTNER
+        if partner:
+            if cleaned.get("organisation") and cleaned.get("local_system"):
+                self.add_error("local_system", "Link a Partner to an organisation or a local health system, not both.")
+            elif not (cleaned.get("organisation") or cleaned.get("local_system")) and "organisation" not in self.errors:
+                self.add_error("organisation", "Select the Partner's organisation or local health system.")
+            if cleaned.get("bodies"):
+                self.add_error("bodies", "A Partner works for neither body: untick the bodies.")
+        else:
+            if "bodies" in cleaned and not cleaned.get("bodies"):
+                self.add_error("bodies", "Select the bodies this person works for.")
+            for name in ("organisation", "local_system"):
+                if cleaned.get(name):
+                    self.add_error(name, "Only a Partner is linked to an organisation or local health system.")
         if cleaned.get("role") and self.instance.pk:
             from .services import last_administrator_refusal
 

@@ -1,6 +1,12 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
+from django.core.exceptions import PermissionDenied
+from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
+
+from nhs_joint.registry import registry
+
+from .models import ApiToken
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
@@ -25,3 +31,60 @@ class PasswordChangeRequiredMiddleware:
             if request.path not in allowed and not request.path.startswith(("/static/", "/assets/", "/api/")):
                 return redirect(f"{reverse('password_change')}?first=1")
         return self.get_response(request)
+
+
+class PartnerAllowListMiddleware:
+    """Partners (people of providers, CCGs and local systems) reach only the pages and API routes opened to
+    them (``registry.partner_url_names``): everything else is refused, so a page added later is closed to
+    them unless it is opened. Pages opened to them check again that the organisation is theirs.
+
+    The API is checked here too, for a session or a token, before any view runs: a viewset's own
+    permission classes cannot open it.
+    """
+
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_view(self, request, view_func, view_args, view_kwargs):
+        match = request.resolver_match
+        name = match.view_name if match else ""
+        user = getattr(request, "user", None)
+        is_api = getattr(view_func, "cls", None) is not None
+        if is_api and not (user is not None and user.is_authenticated):
+            user = _token_user(request)
+        if user is None or not user.is_authenticated or not user.is_partner:
+            return None
+        if name in registry.partner_url_names or name in ALWAYS_OPEN:
+            return None
+        if name == "home" and registry.partner_home:
+            return redirect(reverse(registry.partner_home))
+        if is_api:
+            return JsonResponse({"detail": PARTNER_REFUSAL}, status=403)
+        raise PermissionDenied(PARTNER_REFUSAL)
+
+
+# Signing in and out, the password and one's own API tokens: a partner's own account.
+ALWAYS_OPEN = {
+    "login",
+    "logout",
+    "password_change",
+    "nhs-identity-sign-in",
+    "oidc-callback",
+    "nhs-identity-refused",
+    "your-tokens",
+    "your-token-revoke",
+    "api-token",
+}
+PARTNER_REFUSAL = "Partners can see only what is asked of their own organisation and its consultations."
+
+
+def _token_user(request):
+    header = request.META.get("HTTP_AUTHORIZATION", "")
+    keyword, _, token = header.partition(" ")
+    if keyword != "Token" or not token:
+        return None
+    record = ApiToken.find(token.strip())
+    return record.user if record is not None and record.user.is_active else None

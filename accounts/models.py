@@ -20,7 +20,10 @@ class Role:
     STAFF = "Staff"
     REGIONAL_DIRECTOR = "Regional director"
     ADMINISTRATOR = "Administrator"
-    ALL = (STAFF, REGIONAL_DIRECTOR, ADMINISTRATOR)
+    # People of providers, commissioners and local health systems: they see what is asked of their own
+    # organisation or system and respond to consultations, and nothing else (accounts.middleware).
+    PARTNER = "Partner"
+    ALL = (STAFF, REGIONAL_DIRECTOR, ADMINISTRATOR, PARTNER)
 
 
 class User(PortalRecord, AbstractUser):
@@ -34,6 +37,23 @@ class User(PortalRecord, AbstractUser):
     )
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="members"
+    )
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
+        help_text="A partner's organisation (a trust or a CCG).",
+    )
+    local_system = models.ForeignKey(
+        "regions.LocalHealthSystem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="partners",
+        verbose_name="local health system",
+        help_text="A partner's local health system, when they speak for the system rather than one organisation.",
     )
     must_change_password = models.BooleanField(
         default=False, help_text="Set with a one-time password: the user must choose a new one at next sign-in."
@@ -103,6 +123,16 @@ class User(PortalRecord, AbstractUser):
     @property
     def is_administrator(self):
         return self.is_active and Role.ADMINISTRATOR in self.roles
+
+    @property
+    def is_partner(self):
+        """A partner: someone of a provider, CCG or local system, who sees only what concerns them."""
+        return Role.PARTNER in self.roles
+
+    @property
+    def partner_of(self):
+        """The organisation or local health system a partner speaks for, or None."""
+        return self.organisation or self.local_system
 
     @property
     def is_regional_director(self):

@@ -8,7 +8,7 @@ import nhsuk_frontend_jinja
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.templatetags.static import static
-from django.urls import reverse
+from django.urls import Resolver404, resolve, reverse
 from django.utils import formats, timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
@@ -149,13 +149,23 @@ def nav_items(request):
         return []
     path = request.path
     items = []
+    partner = getattr(user, "is_partner", False)
     for item in registry.nav_items():
         if item.role and not user.has_role(item.role):
             continue
+        if partner and item.role is None and not _open_to_partners(item.href):
+            continue  # a partner is shown only the pages open to them
         items.append(
             {"text": item.text, "href": item.href, "current": path == item.href, "active": path.startswith(item.href)}
         )
     return items
+
+
+def _open_to_partners(href):
+    try:
+        return resolve(href).view_name in registry.partner_url_names
+    except Resolver404:
+        return False
 
 
 def account_items(request):

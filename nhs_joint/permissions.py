@@ -51,6 +51,12 @@ def can_edit(user, obj):
     own_rule = getattr(obj, "edit_decision", None)
     if own_rule is not None:
         return own_rule(user)
+    return can_edit_by_bodies(user, obj)
+
+
+def can_edit_by_bodies(user, obj):
+    """The portal's rule for programme records: an editor of a body that runs the record (a record's own
+    ``edit_decision`` may add to it and then ask this)."""
     decision = can_edit_records(user)
     if not decision:
         return decision

@@ -49,6 +49,14 @@ class Registry:
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+    # Partners (people of providers, CCGs and local systems) reach only the URL names listed here: every
+    # other page and API route is closed to them, so a page added later stays closed unless opened here.
+    # Each view opened to them still checks that the record is their own.
+    partner_url_names: set = field(default_factory=set)
+    partner_home: str = ""  # the URL name a partner is sent to from the home page
+    # (type name, ids) -> {id: [{"text", "href"}]}: warnings another app (the reports) has about records,
+    # drawn beside them (open consistency findings beside the expectations they name).
+    record_flags: list[Callable] = field(default_factory=list)
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 
@@ -65,6 +73,17 @@ class Registry:
         if any(route.prefix == prefix for route in self.api_routes):
             raise ValueError(f"The API resource {prefix!r} is registered twice.")
         self.api_routes.append(ApiRoute(prefix, viewset, basename))
+
+    def open_to_partners(self, *url_names):
+        self.partner_url_names.update(url_names)
+
+    def flags_for(self, type_name, ids):
+        """{id: [flag, …]} from every app that flags records."""
+        flags = {}
+        for source in self.record_flags:
+            for key, found in source(type_name, list(ids)).items():
+                flags.setdefault(key, []).extend(found)
+        return flags
 
     def nav_items(self):
         return sorted(self.navigation, key=lambda item: item.order)

@@ -1209,6 +1209,7 @@ def seed_expectations(programmes, bodies, regions, measures, today, seeding):
                 "start_date": dt.date(2018, 4, 1),
                 "due_date": due,
                 "wording": wording,
+                "stage": Expectation.Stage.AGREED,
             },
             "expectations",
         )

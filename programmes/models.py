@@ -8,7 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
 from nhs_joint.db import check_dates_in_order, end_not_before_start
-from nhs_joint.permissions import can_edit_delivery
+from nhs_joint.permissions import Decision, can_edit_by_bodies, can_edit_delivery
 from nhs_joint.records import PortalRecord
 
 
@@ -319,7 +319,19 @@ class Measure(PortalRecord, Archivable):
 
 
 class Expectation(PortalRecord, Archivable):
-    """What a programme asks of an audience: the 'one voice' the bodies speak with."""
+    """What a programme asks of an audience: the 'one voice' the bodies speak with.
+
+    It goes through stages: a draft (seen by staff only), a consultation until a closing date (the
+    organisations it applies to see it and respond), agreed by the programme's bodies once the consultation
+    has closed, and withdrawn. An agreed expectation is not changed: a new version (a draft that
+    supersedes it) is, and when that is agreed the old one is withdrawn.
+    """
+
+    class Stage(models.TextChoices):
+        DRAFT = "draft", "Draft"
+        CONSULTATION = "consultation", "In consultation"
+        AGREED = "agreed", "Agreed"
+        WITHDRAWN = "withdrawn", "Withdrawn"
 
     parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
@@ -339,8 +351,27 @@ class Expectation(PortalRecord, Archivable):
     start_date = models.DateField()
     due_date = models.DateField()
     wording = models.TextField()
+    stage = models.CharField(max_length=20, choices=Stage.choices, default=Stage.DRAFT)
+    consultation_closes = models.DateField(
+        "consultation closes", null=True, blank=True, help_text="The last day organisations can respond."
+    )
+    agreed_on = models.DateField(null=True, blank=True)
+    agreed_by = models.ManyToManyField(
+        "organisations.NationalBody", related_name="agreed_expectations", blank=True, verbose_name="agreed by"
+    )
+    responses_summary = models.TextField(
+        blank=True, help_text="What the organisations said in the consultation, and what changed because of it."
+    )
+    supersedes = models.ForeignKey(
+        "self",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="superseded_by",
+        help_text="The agreed expectation this version replaces once it is agreed.",
+    )
 
-    history = HistoricalRecords()
+    history = HistoricalRecords(m2m_fields=[agreed_by])
     objects = LiveManager("programme", "measure")
     all_objects = models.Manager()
 
@@ -358,7 +389,27 @@ class Expectation(PortalRecord, Archivable):
                 condition=Q(archived_at__isnull=True),
             ),
         ]
-        constraints = [end_not_before_start("expectation", end="due_date")]
+        constraints = [
+            end_not_before_start("expectation", end="due_date"),
+            models.CheckConstraint(
+                condition=~Q(stage="consultation") | Q(consultation_closes__isnull=False),
+                name="expectation_consultation_has_closing_date",
+                violation_error_message="A consultation needs a closing date.",
+            ),
+        ]
+
+    def edit_decision(self, user):
+        """An agreed or withdrawn expectation is kept as it was agreed: a change is a new version."""
+        if self.pk and self.stage in (self.Stage.AGREED, self.Stage.WITHDRAWN):
+            stage = self.get_stage_display().lower()
+            return Decision(
+                False, f"This expectation is {stage}, so it cannot be changed. Start a new version to change it."
+            )
+        return can_edit_by_bodies(user, self)
+
+    @property
+    def is_in_force(self):
+        return self.stage == self.Stage.AGREED
 
     def __str__(self):
         area = self.region or "England"
@@ -492,3 +543,112 @@ class ProgrammeRisk(PortalRecord, Archivable):
     def score(self):
         """Likelihood times impact: 1 to 25."""
         return self.likelihood * self.impact
+
+
+class ExpectationResponse(PortalRecord, models.Model):
+    """An organisation's or local health system's answer to an expectation in consultation.
+
+    Given by a partner of that organisation or system; staff of the programme's bodies answer a concern.
+    Only the organisation that gave it and staff see it.
+    """
+
+    class Position(models.TextChoices):
+        AGREE = "agree", "We agree"
+        CONCERNS = "concerns", "We have concerns"
+
+    expectation = models.ForeignKey(Expectation, on_delete=models.PROTECT, related_name="responses")
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="responses"
+    )
+    local_system = models.ForeignKey(
+        "regions.LocalHealthSystem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="responses",
+        verbose_name="local health system",
+    )
+    position = models.CharField(max_length=20, choices=Position.choices)
+    comment = models.TextField(blank=True, max_length=5000)
+    responded_by = models.ForeignKey("accounts.User", on_delete=models.PROTECT, related_name="expectation_responses")
+    responded_at = models.DateTimeField()
+    answer = models.TextField(blank=True, max_length=5000)
+    answered_by = models.ForeignKey(
+        "accounts.User", on_delete=models.PROTECT, null=True, blank=True, related_name="answered_responses"
+    )
+    answered_at = models.DateTimeField(null=True, blank=True)
+
+    parent_field = "expectation"  # answered by those who edit the expectation (nhs_joint.records)
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["expectation_id", "responded_at", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True, local_system__isnull=False)
+                | Q(organisation__isnull=False, local_system__isnull=True),
+                name="expectation_response_one_responder",
+                violation_error_message="A response is from one organisation or one local health system.",
+            ),
+            models.CheckConstraint(
+                condition=~Q(position="concerns") | ~Q(comment=""),
+                name="expectation_response_concern_has_comment",
+                violation_error_message="Say what your concerns are.",
+            ),
+        ]
+
+    @property
+    def responder(self):
+        return self.organisation or self.local_system
+
+    @property
+    def is_unanswered_concern(self):
+        return self.position == self.Position.CONCERNS and not self.answer
+
+    def __str__(self):
+        return f"{self.responder}: {self.get_position_display()} ({self.expectation})"
+
+
+class MeasureAgreement(PortalRecord, models.Model):
+    """That an organisation or local health system agreed a programme's measure of success, and when.
+
+    Recorded when an expectation on that measure is agreed after a consultation in which they agreed.
+    """
+
+    programme_measure = models.ForeignKey(ProgrammeMeasure, on_delete=models.CASCADE, related_name="agreements")
+    organisation = models.ForeignKey(
+        "organisations.Organisation",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measure_agreements",
+    )
+    local_system = models.ForeignKey(
+        "regions.LocalHealthSystem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measure_agreements",
+        verbose_name="local health system",
+    )
+    agreed_on = models.DateField()
+    expectation = models.ForeignKey(
+        Expectation, on_delete=models.PROTECT, null=True, blank=True, related_name="measure_agreements"
+    )
+
+    parent_field = "programme_measure"
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["programme_measure_id", "agreed_on", "pk"]
+        constraints = [
+            models.CheckConstraint(
+                condition=Q(organisation__isnull=True, local_system__isnull=False)
+                | Q(organisation__isnull=False, local_system__isnull=True),
+                name="measure_agreement_one_party",
+                violation_error_message="An agreement is with one organisation or one local health system.",
+            ),
+        ]
+
+    def __str__(self):
+        return f"{self.organisation or self.local_system} agreed {self.programme_measure} on {self.agreed_on:%-d %B %Y}"

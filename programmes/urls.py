@@ -1,3 +1,4 @@
+from . import one_voice
 from .views import RESOURCES
 
-urlpatterns = [pattern for resource in RESOURCES for pattern in resource.urls()]
+urlpatterns = one_voice.urlpatterns + [pattern for resource in RESOURCES for pattern in resource.urls()]

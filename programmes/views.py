@@ -205,6 +205,8 @@ expectations = Resource(
     api=Api(
         doc="What programmes ask of providers, commissioners and local systems.",
         serializer=api.ExpectationRules,
+        # The stage changes only through the consultation's steps (the portal's consultation pages).
+        read_only=("stage", "consultation_closes", "agreed_on", "supersedes"),
         extra_kwargs={"region": {"help_text": "Null for all England."}},
     ),
 )
@@ -381,6 +383,21 @@ programme_measures = Resource(
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
     api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
+    # The organisations and local systems that agreed it in a consultation, and when (programmes/asks.py).
+    detail_context=lambda pm, request: {
+        "sections": [
+            section(
+                "agreed-with",
+                "Agreed with",
+                [
+                    Column("organisation", getter=lambda a: a.organisation or a.local_system),
+                    Column("agreed_on", "Agreed", getter=lambda a: f"{a.agreed_on:%-d %B %Y}"),
+                ],
+                list(pm.agreements.select_related("organisation", "local_system")),
+                empty="No organisation or local health system has agreed it in a consultation yet.",
+            )
+        ]
+    },
 )
 
 CHANGES_SHOWN = 20

@@ -9,8 +9,9 @@ class ReportsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api
+        from . import api, services
 
         registry.add_navigation("Reports", "/reports/", 80)
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
         registry.add_api("findings", api.FindingViewSet, "finding")
+        registry.record_flags.append(services.open_consistency_flags)

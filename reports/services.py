@@ -280,3 +280,22 @@ def open_findings():
         if run_id:
             latest.append(run_id)
     return Finding.objects.filter(run_id__in=latest, suppressed=False)
+
+
+def open_consistency_flags(type_name, ids):
+    """{id: [{"text", "href"}]}: the open findings of the latest consistency report that name each record
+    of ``type_name`` among ``ids``, in one query. Registered as a record flag (nhs_joint/registry.py)."""
+    if not ids:
+        return {}
+    wanted = set(ids)
+    about = Q()
+    for pk in wanted:
+        about |= Q(records__contains=[{"type": type_name, "id": pk}])
+    flags = {}
+    for finding in open_findings().filter(run__kind=ReportRun.Kind.CONSISTENCY).filter(about).order_by("pk"):
+        for record in finding.records:
+            if record.get("type") == type_name and record.get("id") in wanted:
+                flags.setdefault(record["id"], []).append(
+                    {"text": finding.message, "href": finding.get_absolute_url(), "rule": finding.rule}
+                )
+    return flags

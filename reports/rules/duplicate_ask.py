@@ -30,6 +30,9 @@ def check(context):
             )
             & Q(**{f"{other}pk__gt": F("pk")})
             & live_q(Expectation, other)  # the far side of the join: archived asks are asked of nobody
+            # Withdrawn asks (a version replaced by a newer one) are asked of nobody either.
+            & ~Q(stage=Expectation.Stage.WITHDRAWN)
+            & ~Q(**{f"{other}stage": Expectation.Stage.WITHDRAWN})
             & Q(start_date__lte=F(f"{other}due_date"), due_date__gte=F(f"{other}start_date"))
             & (Q(region_id=F(f"{other}region_id")) | Q(region__isnull=True, **{f"{other}region__isnull": True}))
             & ~Q(programme_id=F(f"{other}programme_id"))

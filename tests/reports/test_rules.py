@@ -461,6 +461,7 @@ def test_every_rule_is_declared_once_with_a_kind_a_severity_and_a_summary():
         "duplicate-work",
         "duplicate-post",
         "duplicate-ask",
+        "expectation-consultation",
     }
     for code, declared_rule in declared.items():
         assert declared_rule.code == code and declared_rule.kind in ("consistency", "duplication")

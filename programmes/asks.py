@@ -1,0 +1,332 @@
+"""What is asked of an organisation or a local health system: one list, from both bodies, by measure.
+
+An expectation applies to an organisation when it is asked of the organisation's audience (providers of
+NHS trusts, foundation trusts and independent providers; commissioners of CCGs; local health systems of
+the systems themselves), in its region or in all of England, for some day of the year looked at (a
+financial year, April to March). Withdrawn versions are asked of nobody; drafts are shown to staff only.
+The consultation rules (who sees, who responds, who agrees) live here too, so that the pages and the API
+answer alike.
+"""
+
+import datetime as dt
+from dataclasses import dataclass, field
+
+from django.db import transaction
+from django.db.models import Q
+from django.utils import timezone
+
+from nhs_joint.registry import registry
+from organisations.models import Organisation
+from regions.models import LocalHealthSystem
+
+from .models import Audience, Expectation, ExpectationResponse, MeasureAgreement, Measurement, ProgrammeMeasure
+
+PROVIDER_KINDS = {
+    Organisation.Kind.NHS_TRUST,
+    Organisation.Kind.FOUNDATION_TRUST,
+    Organisation.Kind.INDEPENDENT_PROVIDER,
+}
+EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # the years the date selector takes
+STAFF_STAGES = (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION, Expectation.Stage.AGREED)
+PARTNER_STAGES = (Expectation.Stage.CONSULTATION, Expectation.Stage.AGREED)
+MAX_TEXT = 5000
+
+
+def audience_of(target):
+    """The audience an organisation or local health system belongs to, or None (asked nothing)."""
+    if isinstance(target, LocalHealthSystem):
+        return Audience.LOCAL_SYSTEMS
+    if target.kind in PROVIDER_KINDS:
+        return Audience.PROVIDERS
+    if target.kind == Organisation.Kind.CCG:
+        return Audience.COMMISSIONERS
+    return None
+
+
+def financial_year_of(day):
+    """The financial year a day falls in, by the year it starts: 1 April 2019 to 31 March 2020 is 2019."""
+    return day.year if day.month >= 4 else day.year - 1
+
+
+def year_bounds(year):
+    return dt.date(year, 4, 1), dt.date(year + 1, 3, 31)
+
+
+def year_label(year):
+    return f"{year}/{(year + 1) % 100:02d}"
+
+
+def parse_year(value, today=None):
+    """(year, error): the financial year asked for in the selector, or the current one when none is given."""
+    current = financial_year_of(today or timezone.localdate())
+    if value in (None, ""):
+        return current, None
+    try:
+        year = int(str(value).strip()[:4] if "/" in str(value) else str(value).strip())
+    except ValueError:
+        return current, "Enter a year as 4 numbers, like 2019 for April 2019 to March 2020."
+    if not EARLIEST_YEAR <= year <= LATEST_YEAR:
+        return current, f"Enter a year between {EARLIEST_YEAR} and {LATEST_YEAR}."
+    return year, None
+
+
+def visible_stages(user):
+    return PARTNER_STAGES if getattr(user, "is_partner", False) else STAFF_STAGES
+
+
+def applies_q(target, prefix=""):
+    """Q for the expectations asked of ``target`` (audience and area; dates and stages apart)."""
+    audience = audience_of(target)
+    if audience is None:
+        return Q(pk__in=[])
+    area = Q(**{f"{prefix}region__isnull": True})
+    if target.region_id:
+        area |= Q(**{f"{prefix}region_id": target.region_id})
+    return Q(**{f"{prefix}audience": audience}) & area
+
+
+def expectations_for(target, year, user):
+    """The expectations that apply to ``target`` in the financial ``year``, as ``user`` may see them."""
+    first, last = year_bounds(year)
+    return (
+        Expectation.objects.filter(applies_q(target), start_date__lte=last, due_date__gte=first)
+        .filter(stage__in=visible_stages(user))
+        .select_related("programme", "issued_by", "measure", "region")
+        .prefetch_related("programme__bodies")
+        .order_by("measure__code", "start_date", "programme__title", "pk")
+    )
+
+
+@dataclass
+class MeasureGroup:
+    measure: object
+    latest: object  # the latest Measurement for the target's region (else England) up to the year's end, or None
+    rows: list = field(default_factory=list)  # [(expectation, [flag, …])]
+
+
+@dataclass
+class Asks:
+    target: object
+    year: int
+    groups: list
+    flagged: int
+
+    @property
+    def label(self):
+        return year_label(self.year)
+
+    @property
+    def expectations(self):
+        return [e for group in self.groups for e, _ in group.rows]
+
+
+def asks_of(target, year, user):
+    """What is asked of ``target`` in ``year``, grouped by measure, with each region's latest figure and (for
+    staff, never partners) the open consistency findings about each ask. A fixed number of queries."""
+    expectations = list(expectations_for(target, year, user))
+    flags = {}
+    if expectations and not getattr(user, "is_partner", False):
+        flags = registry.flags_for("expectation", [e.pk for e in expectations])
+    latest = latest_figures({e.measure_id for e in expectations}, target.region_id, year_bounds(year)[1])
+    groups = {}
+    for expectation in expectations:
+        group = groups.get(expectation.measure_id)
+        if group is None:
+            group = groups[expectation.measure_id] = MeasureGroup(
+                expectation.measure, latest.get(expectation.measure_id)
+            )
+        group.rows.append((expectation, flags.get(expectation.pk, [])))
+    return Asks(target, year, list(groups.values()), sum(1 for e in expectations if flags.get(e.pk)))
+
+
+def latest_figures(measure_ids, region_id, until):
+    """{measure id: the latest measurement of the region up to ``until``}, one query (DISTINCT ON).
+
+    A target with no region gets England's figures."""
+    if not measure_ids:
+        return {}
+    rows = (
+        Measurement.objects.filter(measure_id__in=measure_ids, month__lte=until)
+        .filter(Q(region_id=region_id) if region_id else Q(region__isnull=True))
+        .select_related("region")
+        .order_by("measure_id", "-month")
+        .distinct("measure_id")
+    )
+    return {row.measure_id: row for row in rows}
+
+
+# Consultation -----------------------------------------------------------------------------------------------
+
+
+class Refused(Exception):
+    """A consultation step that cannot be taken: the message names the field (or is for the page)."""
+
+    def __init__(self, message, field=None):
+        super().__init__(message)
+        self.field = field
+
+
+def partner_may_see(user, expectation):
+    """A partner sees an expectation in consultation or agreed that applies to their organisation or system."""
+    target = user.partner_of
+    if target is None or expectation.stage not in PARTNER_STAGES or expectation.archived_at is not None:
+        return False
+    return Expectation.objects.filter(applies_q(target), pk=expectation.pk).exists()
+
+
+def consultations_for(user):
+    """The expectations a partner is consulted on, or agreed for them (staff: every consultation)."""
+    queryset = Expectation.objects.select_related("programme", "measure", "region", "issued_by")
+    if user.is_partner:
+        target = user.partner_of
+        if target is None:
+            return queryset.none()
+        return queryset.filter(applies_q(target), stage__in=PARTNER_STAGES).order_by("-stage", "measure__code", "pk")
+    return queryset.filter(stage=Expectation.Stage.CONSULTATION).order_by("consultation_closes", "pk")
+
+
+def responses_seen_by(user, expectation):
+    """Staff see every response; a partner only their own organisation's (or system's)."""
+    responses = expectation.responses.select_related("organisation", "local_system", "responded_by", "answered_by")
+    if user.is_partner:
+        target = user.partner_of
+        if target is None:
+            return responses.none()
+        if isinstance(target, LocalHealthSystem):
+            return responses.filter(local_system=target)
+        return responses.filter(organisation=target)
+    return responses
+
+
+def is_open(expectation, today=None):
+    today = today or timezone.localdate()
+    return (
+        expectation.stage == Expectation.Stage.CONSULTATION
+        and expectation.consultation_closes is not None
+        and today <= expectation.consultation_closes
+    )
+
+
+def open_consultation(expectation, closes, today=None):
+    today = today or timezone.localdate()
+    if expectation.stage != Expectation.Stage.DRAFT:
+        raise Refused(
+            f"Only a draft can go out to consultation: this expectation is {expectation.get_stage_display()}."
+        )
+    if closes is None:
+        raise Refused("Enter the date the consultation closes.", "closes")
+    if closes <= today:
+        raise Refused("The closing date must be in the future.", "closes")
+    if closes > today + dt.timedelta(days=366):
+        raise Refused("The consultation must close within a year.", "closes")
+    expectation.stage = Expectation.Stage.CONSULTATION
+    expectation.consultation_closes = closes
+    expectation.save()
+
+
+def respond(expectation, user, position, comment, now=None):
+    """A partner's response for their organisation or system; refused once the consultation has closed."""
+    now = now or timezone.now()
+    comment = (comment or "").strip()
+    if not is_open(expectation, timezone.localdate(now)):
+        raise Refused("This consultation is closed: responses are no longer taken.")
+    if position not in ExpectationResponse.Position.values:
+        raise Refused("Select whether you agree or have concerns.", "position")
+    if position == ExpectationResponse.Position.CONCERNS and not comment:
+        raise Refused("Enter your concerns.", "comment")
+    if len(comment) > MAX_TEXT:
+        raise Refused(f"Your comment must be {MAX_TEXT:,} characters or fewer.", "comment")
+    target = user.partner_of
+    return ExpectationResponse.objects.create(
+        expectation=expectation,
+        organisation=target if isinstance(target, Organisation) else None,
+        local_system=target if isinstance(target, LocalHealthSystem) else None,
+        position=position,
+        comment=comment,
+        responded_by=user,
+        responded_at=now,
+    )
+
+
+def answer(response, user, text, now=None):
+    text = (text or "").strip()
+    if not text:
+        raise Refused("Enter your answer.", "answer")
+    if len(text) > MAX_TEXT:
+        raise Refused(f"The answer must be {MAX_TEXT:,} characters or fewer.", "answer")
+    if response.answer:
+        raise Refused("This response has been answered already: the answer is kept as it was given.")
+    response.answer = text
+    response.answered_by = user
+    response.answered_at = now or timezone.now()
+    response.save()
+    return response
+
+
+def agree(expectation, summary, today=None):
+    """The bodies that run the programme agree the expectation once its consultation has closed.
+
+    The version it supersedes is withdrawn, and the organisations that agreed in the consultation are
+    recorded against the programme's measure of success on that measure.
+    """
+    today = today or timezone.localdate()
+    summary = (summary or "").strip()
+    if expectation.stage not in (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION):
+        raise Refused(f"This expectation is {expectation.get_stage_display().lower()} already.")
+    if expectation.stage == Expectation.Stage.CONSULTATION and is_open(expectation, today):
+        raise Refused(
+            f"The consultation closes on {expectation.consultation_closes:%-d %B %Y}: agree it after it closes."
+        )
+    responses = list(expectation.responses.all())
+    if responses and not summary:
+        raise Refused("Summarise the responses to the consultation.", "summary")
+    if len(summary) > MAX_TEXT:
+        raise Refused(f"The summary must be {MAX_TEXT:,} characters or fewer.", "summary")
+    with transaction.atomic():
+        expectation.stage = Expectation.Stage.AGREED
+        expectation.agreed_on = today
+        expectation.responses_summary = summary
+        expectation.save()
+        expectation.agreed_by.set(expectation.programme.bodies.all())
+        if expectation.supersedes_id:
+            old = Expectation.objects.select_for_update().get(pk=expectation.supersedes_id)
+            old.stage = Expectation.Stage.WITHDRAWN
+            old.save()
+        measure = ProgrammeMeasure.objects.filter(programme=expectation.programme, measure=expectation.measure).first()
+        if measure is not None:
+            for response in responses:
+                if response.position == ExpectationResponse.Position.AGREE:
+                    MeasureAgreement.objects.create(
+                        programme_measure=measure,
+                        organisation_id=response.organisation_id,
+                        local_system_id=response.local_system_id,
+                        agreed_on=timezone.localdate(response.responded_at),
+                        expectation=expectation,
+                    )
+    return expectation
+
+
+def withdraw(expectation):
+    if expectation.stage == Expectation.Stage.WITHDRAWN:
+        raise Refused("This expectation is withdrawn already.")
+    expectation.stage = Expectation.Stage.WITHDRAWN
+    expectation.save()
+
+
+def new_version(expectation):
+    """A draft copy of an agreed expectation, linked to it: the change is made, consulted on and agreed there,
+    and the agreed version stays in force until then."""
+    if expectation.stage != Expectation.Stage.AGREED:
+        raise Refused("Only an agreed expectation gets a new version: change a draft directly.")
+    existing = expectation.superseded_by.exclude(stage=Expectation.Stage.WITHDRAWN).first()
+    if existing is not None:
+        raise Refused(f"A new version is already being prepared: {existing} ({existing.get_stage_display()}).")
+    fields = ["programme", "issued_by", "audience", "region", "measure", "comparator", "target"]
+    return Expectation.objects.create(
+        **{name: getattr(expectation, name) for name in fields},
+        start_date=expectation.start_date,
+        due_date=expectation.due_date,
+        wording=expectation.wording,
+        stage=Expectation.Stage.DRAFT,
+        supersedes=expectation,
+    )

@@ -1,0 +1,40 @@
+"""An expectation was agreed without a consultation, or while concerns raised in its consultation were unanswered.
+
+Designing the ways of working with the organisations they affect: an
+expectation agreed through the portal should have been out to consultation
+with the providers, commissioners or local systems it applies to, and every
+concern they raised should have had an answer before the bodies agreed it.
+Expectations agreed before the portal kept consultations (no agreement date)
+are not judged.
+"""
+
+from django.db.models import Count, Q
+
+from programmes.models import Expectation, ExpectationResponse
+
+from . import FindingData, ref, rule
+
+
+@rule("expectation-consultation", kind="consistency", severity="medium")
+def check(context):
+    unanswered = Q(responses__position=ExpectationResponse.Position.CONCERNS, responses__answer="")
+    agreed = (
+        Expectation.objects.filter(stage=Expectation.Stage.AGREED, agreed_on__isnull=False)
+        .annotate(unanswered=Count("responses", filter=unanswered))
+        .filter(Q(consultation_closes__isnull=True) | Q(unanswered__gt=0))
+        .select_related("programme", "measure", "region")
+        .order_by("pk")
+    )
+    for expectation in agreed:
+        if expectation.consultation_closes is None:
+            why = "without a consultation with the organisations it applies to"
+        else:
+            count = expectation.unanswered
+            why = f"while {count} concern{'s' if count != 1 else ''} raised in its consultation had no answer"
+        yield FindingData(
+            f"{expectation.programme} agreed “{expectation.measure.name}” {expectation.comparator} "
+            f"{expectation.target.normalize():f} for {expectation.get_audience_display().lower()} "
+            f"({expectation.region or 'all England'}) on {expectation.agreed_on:%-d %B %Y} {why}.",
+            [ref(expectation, "expectation"), ref(expectation.programme), ref(expectation.measure)],
+            region_id=expectation.region_id,
+        )
