@@ -12,5 +12,6 @@ class AppointmentsConfig(AppConfig):
         from . import api
 
         registry.add_navigation("Appointments", "/appointments/", 50)
+        registry.autocomplete_models |= {"appointments.person", "appointments.appointment"}
         registry.add_api("people", api.PersonViewSet, "person")
         registry.add_api("appointments", api.AppointmentViewSet, "appointment")

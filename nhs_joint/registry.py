@@ -49,6 +49,8 @@ class Registry:
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+    # Models ("app.model") chosen in forms from a list that narrows as people type (static/portal/autocomplete.js).
+    autocomplete_models: set = field(default_factory=set)
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 

@@ -30,3 +30,4 @@ class ProgrammesConfig(AppConfig):
         ]:
             registry.add_api(prefix, viewset, basename)
         registry.reference_loaders.append(reference.load_measures)
+        registry.autocomplete_models |= {"programmes.programme", "programmes.measure"}
