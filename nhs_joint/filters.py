@@ -5,7 +5,7 @@ import re
 import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Subquery, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Value
 from django.utils.choices import BaseChoiceIterator
 
 CONFIG = "english"
@@ -214,15 +214,18 @@ class PortalFilterSet(django_filters.FilterSet):
             # Assigned, not defaulted: other users of the filterset (the API schema) may have set one.
             if isinstance(filter_, django_filters.MultipleChoiceFilter):
                 filter_.extra["widget"] = forms.CheckboxSelectMultiple
-            if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)):
-                # "Any programme", never "---------".
-                if filter_.extra.get("empty_label", "---------") == "---------":
-                    filter_.extra["empty_label"] = f"Any {str(filter_.label or name).lower()}"
+            if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)) and (
+                filter_.extra.get("empty_label", "---------") == "---------"
+            ):
+                filter_.extra["empty_label"] = f"Any {str(filter_.label or name).lower()}"  # never "---------"
             if isinstance(filter_, django_filters.BooleanFilter):
                 filter_.extra["widget"] = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
-            if isinstance(filter_, (django_filters.ChoiceFilter, django_filters.MultipleChoiceFilter)) or isinstance(
-                filter_, django_filters.ModelChoiceFilter
-            ):
+            choices = (
+                django_filters.ChoiceFilter,
+                django_filters.MultipleChoiceFilter,
+                django_filters.ModelChoiceFilter,
+            )
+            if isinstance(filter_, choices):
                 # The message names the field (the NHS error pattern), as the portal's forms do.
                 label = str(filter_.label or name).lower()
                 filter_.extra["error_messages"] = {

@@ -1,7 +1,6 @@
 import re
 
 import django_filters
-from django import forms
 
 from nhs_joint.db import current_q
 from nhs_joint.filters import PortalFilterSet, RecordChoiceFilter
@@ -19,8 +18,6 @@ from .models import (
     RegionalDelivery,
     Workstream,
 )
-
-
 from .themes import theme_choices
 
 

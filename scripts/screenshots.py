@@ -1,6 +1,6 @@
 """Full-page screenshots of the portal's main pages on a phone (375 px) and a desktop (1280 px), for docs/screenshots/.
 
-    .venv/bin/python manage.py seed_demo          # the demonstration data, once
+    .venv/bin/python manage.py seed_demo          # the demonstration data, once (and run the reports, for findings)
     .venv/bin/python scripts/screenshots.py       # starts the portal on 127.0.0.1, signs in, writes the PNGs
 
 With ``--base-url http://127.0.0.1:8000`` it uses a portal already running there (scripts/run.sh) instead.
@@ -55,6 +55,10 @@ def wait_for(url, seconds=60):
 
 
 def start_portal():
+    # The pages ask for the collected, hashed static files (as scripts/run.sh collects them).
+    subprocess.run(
+        [sys.executable, "manage.py", "collectstatic", "--noinput", "--verbosity", "0"], cwd=ROOT, check=True
+    )
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "manage.py", "runserver", f"127.0.0.1:{port}", "--noreload"],

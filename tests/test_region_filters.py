@@ -146,3 +146,20 @@ def test_people_and_themes_are_chosen_by_name(client, world, nhse):
     html = client.get("/programmes/?theme=Urgent-Care").content.decode()
     assert "Urgent and emergency care" in html and ">urgent-care<" not in html
     assert option(html, "urgent-care", "Urgent and emergency care") == "selected"
+
+
+def test_a_filtered_list_costs_the_same_queries_with_more_rows(client, world, nhse):
+    from tests.test_query_counts import count_queries
+
+    client.force_login(world["director"])
+    url = "/workstreams/?region=Y56&programme=WINTER&body=NHSE&q=&region_scope=with_england"
+
+    def add(n):
+        for i in range(n):
+            regions = [world["london"]] if i % 2 else []
+            f.WorkstreamFactory(programme=world["programme"], body=nhse, regions=regions)
+
+    add(4)
+    few = count_queries(client, url)
+    add(40)
+    assert count_queries(client, url) == few
