@@ -10,3 +10,4 @@ class AppointmentsConfig(AppConfig):
         from nhs_joint.registry import registry
 
         registry.add_navigation("Appointments", "/appointments/", 50)
+        registry.autocomplete_models |= {"appointments.person", "appointments.appointment"}

@@ -1,11 +1,15 @@
 import django_filters
 
 from nhs_joint.db import current_q
-from nhs_joint.filters import PortalFilterSet
+from nhs_joint.filters import PortalFilterSet, RecordChoiceFilter
 from organisations.filters import body_filter
-from regions.filters import region_filter
+from regions.filters import region_filter, region_scope_filter
 
 from .models import Appointment, Person
+
+
+def programmes():
+    return Appointment._meta.get_field("programme").related_model.objects.all()
 
 
 class PersonFilterSet(PortalFilterSet):
@@ -22,12 +26,24 @@ class AppointmentFilterSet(PortalFilterSet):
     search_fields = ("title", "person__name")
     code_fields = ("person__email",)
     role = django_filters.MultipleChoiceFilter(choices=Appointment.Role.choices)
-    region = region_filter()
+    region = region_filter(england=True)
+    region_scope = region_scope_filter()
     body = body_filter("shares__body", label="Body")
     joint = django_filters.BooleanFilter(method="filter_joint", label="Joint (both bodies)")
     current = django_filters.BooleanFilter(method="filter_current", label="Current")
-    programme = django_filters.CharFilter(field_name="programme__slug", label="Programme (slug)")
-    person = django_filters.CharFilter(field_name="person__email", lookup_expr="iexact", label="Person (email)")
+    programme = RecordChoiceFilter(
+        field_name="programme",
+        to_field_name="slug",
+        # The programmes, through the appointment's field: programmes are a layer above appointments.
+        queryset=lambda request: programmes().order_by("title").only("slug", "title"),
+        label="Programme",
+    )
+    person = RecordChoiceFilter(
+        field_name="person",
+        to_field_name="email",
+        queryset=Person.objects.order_by("name").only("email", "name"),
+        label="Person",
+    )
     ordering = django_filters.OrderingFilter(
         fields=(
             ("person__name", "person"),
@@ -41,7 +57,7 @@ class AppointmentFilterSet(PortalFilterSet):
 
     class Meta:
         model = Appointment
-        fields = ["q", "role", "region", "body", "joint", "current", "programme", "person"]
+        fields = ["q", "role", "region", "region_scope", "body", "joint", "current", "programme", "person"]
 
     def filter_joint(self, queryset, name, value):
         if value is None:

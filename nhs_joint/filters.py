@@ -5,7 +5,8 @@ import re
 import django_filters
 from django import forms
 from django.contrib.postgres.search import SearchVector, SearchVectorField
-from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Subquery, Value
+from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Value
+from django.utils.choices import BaseChoiceIterator
 
 CONFIG = "english"
 MAX_SEARCH_WORDS = 12
@@ -74,6 +75,26 @@ class Rank(Func):
     output_field = FloatField()
 
 
+class OnceChoices(BaseChoiceIterator):
+    """Choices read from the database once per form, when first drawn or checked (not when the form is made).
+
+    A callable's choices are read again each time they are iterated, and a list page iterates them twice
+    (nhs_joint.jinja2.MacroCache keys on them, then the macro draws them); the API reads them only to check.
+    """
+
+    def __init__(self, read):
+        self.read = read
+        self.cache = None
+
+    def __iter__(self):
+        if self.cache is None:
+            self.cache = list(self.read())
+        yield from self.cache
+
+    def __deepcopy__(self, memo):
+        return OnceChoices(self.read)  # each form its own, read afresh
+
+
 class RelatedChoiceFilter(django_filters.ModelChoiceFilter):
     """A record chosen by its key; through a many-to-many, each matching record once.
 
@@ -95,6 +116,75 @@ class RelatedChoiceFilter(django_filters.ModelChoiceFilter):
             return qs.filter(**{self.field_name: value})
         matching = qs.model._base_manager.filter(**{self.field_name: value}).values("pk")
         return qs.filter(pk__in=matching)
+
+
+class KeyChoiceField(django_filters.fields.ModelChoiceField):
+    """A record chosen by its key (a slug, an email, a code), in any case, archived or not.
+
+    The choices offered are the queryset's; a key given in a link (a bookmark, the API) is looked up among all
+    the records, so that a link to an archived programme's records still answers.
+    """
+
+    def to_python(self, value):
+        if value in self.empty_values:
+            return None
+        key = self.to_field_name or "pk"
+        value = str(value).strip()
+        records = self.queryset.model._base_manager
+        for lookup in (key, f"{key}__iexact"):
+            try:
+                return records.get(**{lookup: value})
+            except (records.model.DoesNotExist, records.model.MultipleObjectsReturned, ValueError, TypeError):
+                continue
+        raise forms.ValidationError(self.error_messages["invalid_choice"], code="invalid_choice")
+
+    def prepare_value(self, value):
+        """A key as given in a link (``WINTER``) as the record's own, so that its choice shows as selected."""
+        if not isinstance(value, str) or not value.strip():
+            return super().prepare_value(value)
+        cached = getattr(self, "_prepared", None)
+        if cached is None or cached[0] != value:
+            try:
+                record = self.to_python(value)
+                key = getattr(record, self.to_field_name) if self.to_field_name else record.pk
+            except forms.ValidationError:
+                key = value
+            cached = self._prepared = (value, key)
+        return cached[1]
+
+
+class RecordChoiceFilter(RelatedChoiceFilter):
+    """A related record chosen from a list that narrows as people type (static/portal/autocomplete.js).
+
+    ``?programme=<slug>`` and the like keep working: the record is looked up by its key.
+    """
+
+    field_class = KeyChoiceField
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("widget", forms.Select(attrs={"data-module": "autocomplete"}))
+        super().__init__(*args, **kwargs)
+
+
+class RelatedMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
+    """Records chosen by their keys, as checkboxes (a short list: regions, bodies); any of them matches.
+
+    Through a many-to-many or a reverse relation, each matching record once, as a semi-join (see above).
+    """
+
+    def __init__(self, *args, **kwargs):
+        kwargs.pop("distinct", None)
+        kwargs.setdefault("widget", forms.CheckboxSelectMultiple)
+        super().__init__(*args, distinct=False, **kwargs)
+
+    def filter(self, qs, value):
+        if not value:
+            return qs
+        field = qs.model._meta.get_field(self.field_name.split("__")[0])
+        lookup = {f"{self.field_name}__in": list(value)}
+        if not (field.many_to_many or field.one_to_many):
+            return qs.filter(**lookup)
+        return qs.filter(pk__in=qs.model._base_manager.filter(**lookup).values("pk"))
 
 
 class PortalFilterSet(django_filters.FilterSet):
@@ -119,15 +209,29 @@ class PortalFilterSet(django_filters.FilterSet):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
-        for filter_ in self.filters.values():
+        for name, filter_ in self.filters.items():
             # A short list of choices reads best as checkboxes (the NHS pattern), not a multiple select.
             # Assigned, not defaulted: other users of the filterset (the API schema) may have set one.
             if isinstance(filter_, django_filters.MultipleChoiceFilter):
                 filter_.extra["widget"] = forms.CheckboxSelectMultiple
-            if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)):
-                filter_.extra.setdefault("empty_label", "Any")
+            if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)) and (
+                filter_.extra.get("empty_label", "---------") == "---------"
+            ):
+                filter_.extra["empty_label"] = f"Any {str(filter_.label or name).lower()}"  # never "---------"
             if isinstance(filter_, django_filters.BooleanFilter):
                 filter_.extra["widget"] = forms.Select(choices=[("", "Any"), ("true", "Yes"), ("false", "No")])
+            choices = (
+                django_filters.ChoiceFilter,
+                django_filters.MultipleChoiceFilter,
+                django_filters.ModelChoiceFilter,
+            )
+            if isinstance(filter_, choices):
+                # The message names the field (the NHS error pattern), as the portal's forms do.
+                label = str(filter_.label or name).lower()
+                filter_.extra["error_messages"] = {
+                    "invalid_choice": f"Select {'an' if label[:1] in 'aeiou' else 'a'} {label} from the list.",
+                    "invalid_list": f"Select {'an' if label[:1] in 'aeiou' else 'a'} {label} from the list.",
+                }
             # A form field built earlier (and copied with the filter) would keep its old widget.
             filter_.__dict__.pop("_field", None)
 
@@ -152,17 +256,3 @@ class PortalFilterSet(django_filters.FilterSet):
         if not match:
             return queryset.none()
         return queryset.filter(match)
-
-    def filter_region_or_england(self, queryset, name, value):
-        """A region's ODS code, or ``ENG`` for the records that apply to all England."""
-        value = value.strip().upper()
-        if not value:
-            return queryset
-        if value == "ENG":
-            return queryset.filter(**{f"{name}__isnull": True})
-        if "__" in name:
-            return queryset.filter(**{f"{name}__ods_code": value})
-        # The region's id from a subquery PostgreSQL runs first: the rows are then found by an index on the
-        # region's id (with the rest of the key), where a join to the regions would filter them one by one.
-        regions = queryset.model._meta.get_field(name).related_model._base_manager
-        return queryset.filter(**{name: Subquery(regions.filter(ods_code=value).values("pk")[:1])})

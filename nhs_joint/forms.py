@@ -5,6 +5,8 @@ import datetime as dt
 from django import forms
 from django.core.exceptions import ValidationError
 
+from .registry import registry
+
 
 class DayMonthYearWidget(forms.Widget):
     """The NHS date input: three boxes (day, month, year) named ``<name>-day`` and so on."""
@@ -98,11 +100,17 @@ class NHSMonthField(forms.DateField):
 
 
 def name_the_field(form):
-    """Give each field's messages its label, as the NHS error pattern asks."""
+    """Give each field's messages its label, as the NHS error pattern asks; records are chosen by name."""
     for name, field in form.fields.items():
-        if getattr(field, "empty_label", None) == "---------":
-            field.empty_label = "Not chosen"
         label = (field.label or name.replace("_", " ")).lower()
+        if getattr(field, "empty_label", None) == "---------":
+            field.empty_label = f"Choose {'an' if label[:1] in 'aeiou' else 'a'} {label}" if field.required else "None"
+        if (
+            isinstance(field, forms.ModelChoiceField)
+            and type(field.widget) is forms.Select
+            and field.queryset.model._meta.label_lower in registry.autocomplete_models
+        ):
+            field.widget.attrs["data-module"] = "autocomplete"
         if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
             field.error_messages["required"] = f"Select the {label}."
             field.error_messages["invalid_choice"] = f"Select a {label} from the list."

@@ -227,6 +227,7 @@ class ListPage(ResourceView):
                 "breadcrumbs": [{"text": "Home", "href": "/"}],
                 "show_archived": show_archived,
                 "filterset": filterset,
+                "filters_applied": filters_applied(filterset, request.GET),
                 "table": table,
                 "page": page,
                 "page_links": _page_links(page, query),
@@ -255,6 +256,17 @@ def list_queryset(resource, query, user, request=None):
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     return queryset, filterset
+
+
+def filters_applied(filterset, query):
+    """How many of the list's filters the query sets (its order, and a choice left at its default, do not count)."""
+    defaults = {"region_scope": {"with_england"}}
+    return sum(
+        1
+        for name in filterset.filters
+        if name != "ordering"
+        and any(value.strip() and value not in defaults.get(name, ()) for value in query.getlist(name))
+    )
 
 
 def _page_links(page, query):

@@ -57,6 +57,8 @@ class Registry:
     # (type name, ids) -> {id: [{"text", "href"}]}: warnings another app (the reports) has about records,
     # drawn beside them (open consistency findings beside the expectations they name).
     record_flags: list[Callable] = field(default_factory=list)
+    # Models ("app.model") chosen in forms from a list that narrows as people type (static/portal/autocomplete.js).
+    autocomplete_models: set = field(default_factory=set)
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 

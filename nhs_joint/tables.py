@@ -34,12 +34,13 @@ def _display(value):
 
 
 class Cell:
-    __slots__ = ("text", "href", "numeric")
+    __slots__ = ("text", "href", "numeric", "nowrap")
 
-    def __init__(self, text, href=None, numeric=False):
+    def __init__(self, text, href=None, numeric=False, nowrap=False):
         self.text = text
         self.href = href
         self.numeric = numeric
+        self.nowrap = nowrap  # a date: "1 Apr 2018" on one line, never over three
 
 
 class Column:
@@ -71,11 +72,12 @@ class Column:
         return value
 
     def cell(self, row):
-        text = _display(self.raw(row))
+        raw = self.raw(row)
+        text = _display(raw)
         href = None
         if self.link:
             href = self.link(row) if callable(self.link) else row.get_absolute_url()
-        return Cell(text, href, self.numeric)
+        return Cell(text, href, self.numeric, isinstance(raw, dt.date))
 
     def export_value(self, row):
         if self.export:

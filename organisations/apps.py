@@ -12,5 +12,6 @@ class OrganisationsConfig(AppConfig):
         from . import api
 
         registry.add_navigation("Organisations", "/organisations/", 60)
+        registry.autocomplete_models |= {"organisations.organisation"}
         registry.add_api("bodies", api.BodyViewSet, "body")
         registry.add_api("organisations", api.OrganisationViewSet, "organisation")

@@ -1,16 +1,17 @@
 import django_filters
 from django.db.models import Q
 
-from nhs_joint.filters import PortalFilterSet, RelatedChoiceFilter
+from nhs_joint.filters import PortalFilterSet, RecordChoiceFilter, RelatedMultipleChoiceFilter
 from regions.filters import region_filter
+from regions.models import LocalHealthSystem
 
 from .models import NationalBody, Organisation
 
 
 def body_filter(field_name, label="Body"):
-    """Filter by a national body's code (NHSE, NHSI); through a many-to-many, each record once."""
-    return RelatedChoiceFilter(
-        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.all(), label=label
+    """Filter by national bodies' codes (``body=NHSE``), as checkboxes by name; through a many-to-many, each record once."""
+    return RelatedMultipleChoiceFilter(
+        field_name=field_name, to_field_name="code", queryset=NationalBody.objects.order_by("name"), label=label
     )
 
 
@@ -28,7 +29,12 @@ class OrganisationFilterSet(PortalFilterSet):
     code_fields = ("ods_code", "postcode")
     kind = django_filters.MultipleChoiceFilter(choices=Organisation.Kind.choices)
     region = region_filter()
-    local_system = django_filters.CharFilter(field_name="local_system__ods_code", label="Local health system code")
+    local_system = RecordChoiceFilter(
+        field_name="local_system",
+        to_field_name="ods_code",
+        queryset=LocalHealthSystem.objects.order_by("name").only("ods_code", "name"),
+        label="Local health system",
+    )
     open = django_filters.BooleanFilter(method="filter_open", label="Open now")
     ordering = django_filters.OrderingFilter(
         fields=(

@@ -43,3 +43,4 @@ class ProgrammesConfig(AppConfig):
         )
         registry.open_to_partners(*one_voice.PARTNER_URL_NAMES)
         registry.partner_home = "partner-home"
+        registry.autocomplete_models |= {"programmes.programme", "programmes.measure"}

@@ -1,9 +1,11 @@
+import re
+
 import django_filters
 
 from nhs_joint.db import current_q
-from nhs_joint.filters import PortalFilterSet
+from nhs_joint.filters import PortalFilterSet, RecordChoiceFilter
 from organisations.filters import body_filter
-from regions.filters import region_filter
+from regions.filters import region_filter, region_scope_filter
 
 from .models import (
     Audience,
@@ -17,16 +19,47 @@ from .models import (
     RegionalDelivery,
     Workstream,
 )
+from .themes import theme_choices
 
 
 def measure_filter():
-    return django_filters.ModelChoiceFilter(
-        field_name="measure", to_field_name="code", queryset=Measure.objects.all(), label="Measure"
+    """A measure by name (``?measure=<code>`` keeps working)."""
+    return RecordChoiceFilter(
+        field_name="measure",
+        to_field_name="code",
+        queryset=Measure.objects.order_by("name").only("code", "name"),
+        label="Measure",
     )
 
 
 def programme_filter():
-    return django_filters.CharFilter(field_name="programme__slug", label="Programme (slug)")
+    """A programme by title (``?programme=<slug>`` keeps working)."""
+    return RecordChoiceFilter(
+        field_name="programme",
+        to_field_name="slug",
+        queryset=Programme.objects.order_by("title").only("slug", "title"),
+        label="Programme",
+    )
+
+
+THEME_CODE = re.compile(r"[\w-]{1,100}")
+
+
+class ThemeField(django_filters.fields.ChoiceField):
+    """A theme, offered by name; any theme code given in a link (``?theme=Urgent-Care``) is read, in any case."""
+
+    def to_python(self, value):
+        return super().to_python(value).strip().lower()
+
+    def valid_value(self, value):
+        return bool(THEME_CODE.fullmatch(value))
+
+    def prepare_value(self, value):
+        return value.strip().lower() if isinstance(value, str) else value
+
+
+class ThemeFilter(django_filters.ChoiceFilter):
+    field_class = ThemeField
 
 
 class ProgrammeFilterSet(PortalFilterSet):
@@ -37,7 +70,7 @@ class ProgrammeFilterSet(PortalFilterSet):
     integration_stage = django_filters.MultipleChoiceFilter(choices=Programme.IntegrationStage.choices)
     body = body_filter("bodies")
     accountable_body = body_filter("accountable_body", label="Accountable body")
-    theme = django_filters.CharFilter(lookup_expr="iexact")
+    theme = ThemeFilter(choices=theme_choices, lookup_expr="iexact", label="Theme")
     ordering = django_filters.OrderingFilter(
         fields=(
             ("title", "title"),
@@ -85,7 +118,8 @@ class WorkstreamFilterSet(PortalFilterSet):
     search_vector = "search_vector"
     programme = programme_filter()
     body = body_filter("body", label="Owning body")
-    region = region_filter("regions")
+    region = region_filter("regions", england=True)
+    region_scope = region_scope_filter()
     audience = django_filters.ChoiceFilter(choices=Audience.choices, method="filter_audience", label="Audience")
     ordering = django_filters.OrderingFilter(
         fields=(
@@ -99,7 +133,7 @@ class WorkstreamFilterSet(PortalFilterSet):
 
     class Meta:
         model = Workstream
-        fields = ["q", "programme", "body", "region", "audience"]
+        fields = ["q", "programme", "body", "region", "region_scope", "audience"]
 
     def filter_audience(self, queryset, name, value):
         return queryset.filter(audiences__contains=[value]) if value else queryset
@@ -111,7 +145,8 @@ class ExpectationFilterSet(PortalFilterSet):
     programme = programme_filter()
     issued_by = body_filter("issued_by", label="Issued by")
     audience = django_filters.MultipleChoiceFilter(choices=Audience.choices)
-    region = region_filter(england=True, label="Region (ODS code, or ENG for all England)")
+    region = region_filter(england=True)
+    region_scope = region_scope_filter()
     measure = measure_filter()
     current_on = django_filters.DateFilter(method="filter_current_on", label="Current on (date)")
     ordering = django_filters.OrderingFilter(
@@ -127,7 +162,7 @@ class ExpectationFilterSet(PortalFilterSet):
 
     class Meta:
         model = Expectation
-        fields = ["q", "programme", "issued_by", "audience", "region", "measure", "current_on"]
+        fields = ["q", "programme", "issued_by", "audience", "region", "region_scope", "measure", "current_on"]
 
     def filter_current_on(self, queryset, name, value):
         return queryset.filter(current_q(value, end="due_date")) if value else queryset
@@ -161,7 +196,8 @@ class ProgrammeMeasureFilterSet(PortalFilterSet):
 class MeasurementFilterSet(PortalFilterSet):
     search_fields = ("measure__name",)
     measure = measure_filter()
-    region = region_filter(england=True, label="Region (ODS code, or ENG for England)")
+    region = region_filter(england=True)
+    region_scope = region_scope_filter()
     source = django_filters.MultipleChoiceFilter(choices=Measurement.Source.choices)
     month_from = django_filters.DateFilter(field_name="month", lookup_expr="gte", label="From month")
     month_to = django_filters.DateFilter(field_name="month", lookup_expr="lte", label="To month")
@@ -171,7 +207,7 @@ class MeasurementFilterSet(PortalFilterSet):
 
     class Meta:
         model = Measurement
-        fields = ["q", "measure", "region", "source", "month_from", "month_to"]
+        fields = ["q", "measure", "region", "region_scope", "source", "month_from", "month_to"]
 
 
 class ProgrammeRiskFilterSet(PortalFilterSet):

@@ -10,8 +10,10 @@ class ReportsConfig(AppConfig):
         from nhs_joint.registry import registry
 
         from . import api, services
+        from .rules import rule_name
 
         registry.add_navigation("Reports", "/reports/", 80)
+        registry.template_globals["rule_name"] = rule_name
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
         registry.add_api("findings", api.FindingViewSet, "finding")
         registry.record_flags.append(services.open_consistency_flags)

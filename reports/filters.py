@@ -3,14 +3,15 @@
 import django_filters
 
 from nhs_joint.filters import PortalFilterSet
-from regions.filters import region_filter
+from regions.filters import region_filter, region_scope_filter
 
 from .models import Finding, ReportRun
 from .rules import all_rules
 
 
 def rule_choices():
-    return [(code, code) for code in all_rules()]
+    """Each rule by its name, its code beside it."""
+    return [(code, f"{rule.name} ({code})") for code, rule in all_rules().items()]
 
 
 class ReportRunFilterSet(PortalFilterSet):
@@ -29,7 +30,8 @@ class FindingFilterSet(PortalFilterSet):
     run = django_filters.NumberFilter(field_name="run_id", label="Report run")
     rule = django_filters.MultipleChoiceFilter(choices=rule_choices)
     severity = django_filters.MultipleChoiceFilter(choices=Finding.Severity.choices)
-    region = region_filter(england=True, label="Region (ODS code, or ENG for England)")
+    region = region_filter(england=True)
+    region_scope = region_scope_filter()
     suppressed = django_filters.BooleanFilter(label="Decided “not a problem”")
     ordering = django_filters.OrderingFilter(
         fields=(("rule", "rule"), ("severity", "severity"), ("score", "score"), ("region__name", "region"))
@@ -37,4 +39,4 @@ class FindingFilterSet(PortalFilterSet):
 
     class Meta:
         model = Finding
-        fields = ["q", "run", "rule", "severity", "region", "suppressed"]
+        fields = ["q", "run", "rule", "severity", "region", "region_scope", "suppressed"]

@@ -8,6 +8,8 @@ from simple_history.models import HistoricalRecords
 
 from nhs_joint.records import PortalRecord
 
+from .rules import rule_name
+
 
 class ReportRun(PortalRecord, models.Model):
     """One run of the consistency or the duplication report over the whole store."""
@@ -97,7 +99,11 @@ class Finding(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule}: {self.message[:80]}"
+        return f"{self.rule_name}: {self.message[:80]}"
+
+    @property
+    def rule_name(self):
+        return rule_name(self.rule)
 
     # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
     BODY_LOOKUPS = {

@@ -106,7 +106,7 @@ reports = Resource(
 
 def finding_summary(f):
     return [
-        ("Rule", f.rule),
+        ("Rule", f"{f.rule_name} ({f.rule})"),
         ("Severity", f.get_severity_display()),
         ("Region", str(f.region) if f.region else "All England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
@@ -141,7 +141,7 @@ findings = Resource(
     queryset=lambda: Finding.objects.select_related("region", "run"),
     filterset=filters.FindingFilterSet,
     columns=[
-        Column("rule", order="rule"),
+        Column("rule", getter=lambda f: f.rule_name, export=lambda f: f.rule, order="rule"),
         Column("severity", order="severity"),
         Column("region", getter=lambda f: f.region or "All England", order="region"),
         Column("message", "Finding", link=True),

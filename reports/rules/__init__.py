@@ -65,6 +65,30 @@ class Rule:
     check: object
     summary: str
 
+    @property
+    def name(self):
+        """What people call the rule (the code is for links and the API)."""
+        return rule_name(self.code)
+
+
+def rule_name(code):
+    """A rule's name from its code (a retired rule's code in words)."""
+    return NAMES.get(code) or str(code).replace("-", " ").capitalize()
+
+
+NAMES = {
+    "appointment-shares": "Shares of a joint post",
+    "board-approval": "Board approval",
+    "duplicate-ask": "The same ask twice",
+    "duplicate-post": "Posts that could be joint",
+    "duplicate-work": "The same work twice",
+    "expectation-conflict": "Expectations that disagree",
+    "measure-data-gap": "Missing measurements",
+    "region-director": "One joint Regional Director per region",
+    "regional-coverage": "Delivery in every region",
+    "statutory-accountability": "Statutory accountability",
+}
+
 
 _RULES: dict[str, Rule] = {}
 KINDS = ("consistency", "duplication")

@@ -134,8 +134,12 @@ class TestApi:
         record_types = {r["type"] for r in findings["results"][0]["records"]}
         assert record_types == {"appointment", "person"}
         assert {"id", "key", "label"} <= set(findings["results"][0]["records"][0])
-        by_region = api.get(f"/api/v1/findings/?run={run_id}&region=Y56").json()
+        by_region = api.get(f"/api/v1/findings/?run={run_id}&region=Y56&region_scope=own").json()
         assert all(r["region"] == "Y56" for r in by_region["results"])
+        # Without region_scope=own, the findings for all England come with London's.
+        with_england = api.get(f"/api/v1/findings/?run={run_id}&region=Y56").json()
+        assert all(r["region"] in ("Y56", None) for r in with_england["results"])
+        assert with_england["count"] >= by_region["count"]
 
     def test_bad_kind_and_anonymous(self, world):
         api = self.client(world["staff"])
