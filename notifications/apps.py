@@ -12,9 +12,10 @@ class NotificationsConfig(AppConfig):
         from nhs_joint.registry import registry
 
         from . import api, receivers, views
+        from .models import Watch
 
         receivers.connect()
-        registry.add_detail_panel("watch", views.watch_panel, 10, models=[])
+        registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch])
         registry.add_account_item(views.account_item)
         registry.add_api("notifications", api.NotificationViewSet, "notification")
         registry.add_api("watches", api.WatchViewSet, "watch")
