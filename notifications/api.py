@@ -34,6 +34,7 @@ class MarkedSerializer(serializers.Serializer):
 class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewsets.GenericViewSet):
     """Your notifications, newest first. ``?unread=true`` lists only those not yet read."""
 
+    queryset = Notification.objects.none()  # each person's own: get_queryset
     serializer_class = NotificationSerializer
     parser_classes = [BoundedJSONParser]
     filter_backends = []
@@ -91,6 +92,7 @@ class WatchSerializer(serializers.Serializer):
 class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.GenericViewSet):
     """The records you watch. POST {type, id} to watch one; POST …/stop/ with the same to stop watching."""
 
+    queryset = Watch.objects.none()  # each person's own: get_queryset
     serializer_class = WatchSerializer
     parser_classes = [BoundedJSONParser]
     filter_backends = []
