@@ -49,6 +49,8 @@ class NotificationViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, view
         parameters=[OpenApiParameter("unread", str, enum=["true", "false"], description="Only unread ones.")]
     )
     def list(self, request, *args, **kwargs):
+        if request.query_params.get("unread", "true") not in ("true", "false"):
+            raise exceptions.ValidationError({"unread": ["Give true or false."]})
         return super().list(request, *args, **kwargs)
 
     def _mark(self, read):

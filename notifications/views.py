@@ -59,6 +59,8 @@ def record_for(type_name, pk):
     try:
         app_label, model = str(type_name).split(".", 1)
         ct = ContentType.objects.get_by_natural_key(app_label, model)
+        if ct.model_class() is None or not hasattr(ct.model_class(), "get_absolute_url"):
+            return None  # only records with a page of their own are watched
         return ct.get_object_for_this_type(pk=int(pk))
     except (ValueError, TypeError, ContentType.DoesNotExist, LookupError, OverflowError):
         return None

@@ -175,6 +175,7 @@ def finding_detail(finding, request, assign_form=None, state_form=None):
         "can_act": can_act,
         "assign_form": assign_form or AssignForm(finding=finding, initial={"assignee": case.assignee_id}),
         "state_form": state_form or StateForm(case=case),
+        "case_history": list(case.history.select_related("history_user", "assignee").order_by("-history_date")[:20]),
         "overdue": case.is_active and case.due_date is not None and case.due_date < timezone.localdate(),
     }
 

@@ -71,6 +71,9 @@ class TestAcrossRuns:
         assert second.counts["cases"]["resolved_by_data"] == 1
         page = self.page(world, first)
         assert "Resolved by the data on" in page and "the latest run no longer finds it" in page
+        history = page.split('id="case-history"')[1].split("</ul>")[0]  # every change, newest first, in words
+        assert "Resolved by the data" in history and "No longer found by the report" in history
+        assert "In progress, given to Jo Director" in history and "by Jo Director" in history
         # The people acting on it are told.
         assert Notification.objects.filter(user=world["staff"], text__startswith="Resolved by the data").exists()
 
@@ -184,6 +187,7 @@ class TestWatching:
         assert Watch.objects.get(user=world["staff"]).active is False
         assert ">Watch</button>" in client.get(programme.get_absolute_url()).content.decode()
         assert client.post("/watching/", {"type": "programmes.nothing", "id": "x"}).status_code == 404
+        assert client.post("/watching/", {"type": "notifications.notification", "id": "1"}).status_code == 404
         assert client.post("/watching/", {"type": "programmes.programme", "id": "99999999"}).status_code == 404
 
     def test_editing_a_programme_watches_it_unless_you_stopped(self, client, world):
@@ -267,6 +271,7 @@ class TestApi:
             "Jo Director marked in progress a finding: " + finding.message
         ]
         pk = listed["results"][0]["id"]
+        assert staff.get("/api/v1/notifications/?unread=maybe").status_code == 400
         assert staff.post(f"/api/v1/notifications/{pk}/read/").json()["is_read"] is True
         assert staff.post(f"/api/v1/notifications/{pk}/unread/").json()["is_read"] is False
         assert staff.post("/api/v1/notifications/read-all/").json() == {"marked": 1}
