@@ -6,7 +6,7 @@ from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Prefetch
 from django.http import Http404, HttpResponse
-from django.shortcuts import redirect, render
+from django.shortcuts import render
 from django.template.loader import render_to_string
 from django.urls import path, re_path
 from django.utils.text import slugify
@@ -21,6 +21,7 @@ from regions import filters
 from regions.models import Region
 
 from . import services as dashboards
+from .my_work import gather as gather_my_work
 
 
 def director_of(region):
@@ -197,10 +198,10 @@ regions.extra_urls = [
 
 
 def home(request):
-    """The home page by role: a Regional director lands on their region; staff see their programmes."""
+    """The home page by role: Staff and Regional directors land on My work; others see the programmes."""
     user = request.user
-    if user.is_regional_director and user.region_id:
-        return redirect("region-detail", user.region.ods_code)
+    if user.is_editor:
+        return my_work(request)
     mine = (
         Programme.objects.filter(bodies__in=user.body_ids)
         .distinct()
@@ -214,6 +215,12 @@ def home(request):
         "home.jinja",
         {"page_title": None, "programmes": mine, "changes": changes, "is_admin": user.is_administrator},
     )
+
+
+def my_work(request):
+    context = gather_my_work(request)
+    context.update(page_title="My work", breadcrumbs=None)
+    return render(request, "dashboards/my_work.jinja", context)
 
 
 RESOURCES = [regions]

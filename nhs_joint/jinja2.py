@@ -172,6 +172,7 @@ def account_items(request):
     user = request.user
     return [
         {"text": user.get_full_name() or user.username, "icon": True},
+        *(entry for item in registry.account_items if (entry := item(request))),
         {"text": "Change password", "href": reverse("password_change")},
         {"text": "Your API tokens", "href": reverse("your-tokens")},
         {"text": "Sign out", "href": reverse("logout")},

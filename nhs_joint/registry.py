@@ -40,6 +40,19 @@ class DetailPanel:
     models: tuple = ()
 
 
+@dataclass(frozen=True)
+class MyWorkSection:
+    """A section of the My work page that another app draws (saved views).
+
+    ``render(request)`` returns HTML (a ``Markup``) or "" when it has nothing to show that person. It is
+    called once per page, so it must read what it shows in a fixed number of queries.
+    """
+
+    name: str
+    render: Callable
+    order: int
+
+
 @dataclass
 class Registry:
     navigation: list[NavItem] = field(default_factory=list)
@@ -48,6 +61,8 @@ class Registry:
     api_paths: list = field(default_factory=list)  # django.urls.path() entries under /api/v1/ that are not resources
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
+    my_work_sections: list[MyWorkSection] = field(default_factory=list)  # drawn at the end of My work
+    account_items: list[Callable] = field(default_factory=list)  # (request) -> header account item or None
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
     # Partners (people of providers, CCGs and local systems) reach only the URL names listed here: every
     # other page and API route is closed to them, so a page added later stays closed unless opened here.
@@ -70,6 +85,16 @@ class Registry:
             raise ValueError(f"The detail panel {name!r} is registered twice.")
         self.detail_panels.append(DetailPanel(name, render, order, tuple(models)))
         self.detail_panels.sort(key=lambda panel: panel.order)
+
+    def add_my_work_section(self, name, render, order):
+        if any(section.name == name for section in self.my_work_sections):
+            raise ValueError(f"The My work section {name!r} is registered twice.")
+        self.my_work_sections.append(MyWorkSection(name, render, order))
+        self.my_work_sections.sort(key=lambda section: section.order)
+
+    def add_account_item(self, item):
+        """``item(request)`` gives an entry of the header's account menu ({"text", "href"}) or None."""
+        self.account_items.append(item)
 
     def add_api(self, prefix, viewset, basename):
         if any(route.prefix == prefix for route in self.api_routes):

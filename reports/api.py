@@ -8,14 +8,16 @@ from rest_framework.response import Response
 from nhs_joint import permissions
 from nhs_joint.api import (
     BoundedJSONParser,
+    ChoiceField,
     PortalFilterBackend,
     PortalModelSerializer,
     PortalPermission,
     SingleRecordETagMixin,
+    TextField,
 )
 
-from . import filters, services
-from .models import Finding, FindingDecision, ReportRun
+from . import filters, services, workflow
+from .models import Finding, FindingCase, FindingDecision, ReportRun
 
 
 class ReportsUnavailable(exceptions.APIException):
@@ -97,6 +99,39 @@ class DecisionSerializer(PortalModelSerializer):
         return value.strip()
 
 
+class CaseSerializer(serializers.ModelSerializer):
+    """What is being done about a finding's problem, from run to run."""
+
+    assignee = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+    assigned_by = serializers.SlugRelatedField(slug_field="username", read_only=True, allow_null=True)
+
+    class Meta:
+        model = FindingCase
+        fields = ["fingerprint", "state", "assignee", "assigned_by", "due_date", "reason", "state_changed", "last_seen"]
+        read_only_fields = fields
+
+
+class AssignSerializer(serializers.Serializer):
+    assignee = TextField(max_length=254, help_text="The person's username or email address.")
+    due_date = serializers.DateField(required=False, allow_null=True)
+
+    def validate_assignee(self, value):
+        from django.contrib.auth import get_user_model
+        from django.db.models import Q
+
+        user = (
+            get_user_model().objects.filter(Q(username__iexact=value) | Q(email__iexact=value), is_active=True).first()
+        )
+        if user is None:
+            raise serializers.ValidationError("No active person has this username or email address.")
+        return user
+
+
+class StateSerializer(serializers.Serializer):
+    state = ChoiceField(choices=[(s, FindingCase.State(s).label) for s in workflow.CHOSEN_STATES])
+    reason = TextField(required=False, allow_blank=True, max_length=2000, help_text="Needed for not_a_problem.")
+
+
 @extend_schema_view(
     create=extend_schema(
         responses={
@@ -164,3 +199,62 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
         serializer.is_valid(raise_exception=True)
         decision = services.decide(finding, request.user, serializer.validated_data["reason"])
         return Response(DecisionSerializer(decision).data, status=status.HTTP_201_CREATED)
+
+    def _acting(self, request):
+        allowed = permissions.can_decide_findings(request.user)
+        if not allowed:
+            raise exceptions.PermissionDenied(allowed.reason)
+        finding = self.get_object()
+        allowed = permissions.can_decide_findings(request.user, finding)
+        if not allowed:
+            raise exceptions.PermissionDenied(allowed.reason)
+        return finding
+
+    @extend_schema(responses={200: CaseSerializer}, summary="What is being done about a finding")
+    @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None, serializer_class=CaseSerializer)
+    def case(self, request, pk=None):
+        return Response(CaseSerializer(workflow.case_for(self.get_object())).data)
+
+    @extend_schema(
+        request=AssignSerializer,
+        responses={200: CaseSerializer},
+        summary="Give a finding to a person to act on",
+        description="The person must be staff of a body that runs one of the records it names; they are told at once.",
+    )
+    @action(
+        detail=True, methods=["post"], filterset_class=None, pagination_class=None, serializer_class=AssignSerializer
+    )
+    def assign(self, request, pk=None):
+        finding = self._acting(request)
+        serializer = AssignSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            case = workflow.assign(
+                finding, serializer.validated_data["assignee"], serializer.validated_data.get("due_date"), request.user
+            )
+        except workflow.WorkflowError as refusal:
+            raise serializers.ValidationError({refusal.field: [str(refusal)]}) from None
+        return Response(CaseSerializer(case).data)
+
+    @extend_schema(
+        request=StateSerializer,
+        responses={200: CaseSerializer},
+        summary="Change a finding's progress",
+        description="open, in_progress, resolved, or not_a_problem (with a reason).",
+    )
+    @action(
+        detail=True, methods=["post"], filterset_class=None, pagination_class=None, serializer_class=StateSerializer
+    )
+    def state(self, request, pk=None):
+        finding = self._acting(request)
+        serializer = StateSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        try:
+            case = workflow.change_state(
+                finding, serializer.validated_data["state"], request.user, serializer.validated_data.get("reason", "")
+            )
+        except workflow.WorkflowError as refusal:
+            raise serializers.ValidationError({refusal.field: [str(refusal)]}) from None
+        except ValueError as refusal:
+            raise serializers.ValidationError({"reason": [str(refusal)]}) from None
+        return Response(CaseSerializer(case).data)

@@ -7,6 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.records import PortalRecord
+from nhs_joint.registry import registry
 
 from .rules import rule_name
 
@@ -105,6 +106,10 @@ class Finding(PortalRecord, models.Model):
     def rule_name(self):
         return rule_name(self.rule)
 
+    def watch_target(self):
+        """Watching a finding watches its case, which lasts from run to run (notifications)."""
+        return FindingCase.objects.filter(fingerprint=self.fingerprint).first() or self
+
     # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
     BODY_LOOKUPS = {
         "programme": "programmes__id__in",
@@ -156,3 +161,60 @@ class FindingDecision(models.Model):
 
     def __str__(self):
         return f"{self.get_decision_display()}: {self.rule}"
+
+
+class FindingCase(models.Model):
+    """What people do about a problem, kept from run to run: the same problem has the same fingerprint.
+
+    A run's findings come and go with the run; the case stays. It is given to someone to act on, with a
+    due date, and goes open → in progress → resolved, or “not a problem” with a reason. A problem that
+    a later run of its report no longer finds is “resolved by the data” (and says when); one that comes
+    back is open again. Every change is in its history.
+    """
+
+    class State(models.TextChoices):
+        OPEN = "open", "Open"
+        IN_PROGRESS = "in_progress", "In progress"
+        RESOLVED = "resolved", "Resolved"
+        NOT_A_PROBLEM = "not_a_problem", "Not a problem"
+        RESOLVED_BY_DATA = "resolved_by_data", "Resolved by the data"
+
+    ACTIVE = (State.OPEN, State.IN_PROGRESS)
+    CLOSED_BY_PEOPLE = (State.RESOLVED, State.NOT_A_PROBLEM)
+
+    fingerprint = models.CharField(max_length=64, unique=True)
+    kind = models.CharField(max_length=20, choices=ReportRun.Kind.choices)
+    rule = models.CharField(max_length=50)
+    message = models.TextField(help_text="As the latest run worded it.")
+    region = models.ForeignKey("regions.Region", on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    state = models.CharField(max_length=20, choices=State.choices, default=State.OPEN)
+    assignee = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.PROTECT, null=True, blank=True, related_name="finding_cases"
+    )
+    assigned_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, on_delete=models.SET_NULL, null=True, blank=True, related_name="+"
+    )
+    due_date = models.DateField(null=True, blank=True)
+    reason = models.TextField(blank=True, help_text="Why it is not a problem, or how it was resolved.")
+    state_changed = models.DateTimeField(null=True, blank=True)
+    latest_finding = models.ForeignKey(Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="+")
+    last_seen = models.DateTimeField(null=True, blank=True, help_text="When a run last found the problem.")
+
+    history = HistoricalRecords(excluded_fields=["latest_finding", "last_seen", "message"])
+
+    class Meta:
+        ordering = ["due_date", "pk"]
+        indexes = [models.Index(fields=["assignee", "state"]), models.Index(fields=["kind", "state"])]
+
+    def __str__(self):
+        return f"{self.rule}: {self.message[:80]}"
+
+    def get_absolute_url(self):
+        """The page of the latest finding of the problem (where it is acted on), or "" if none is kept."""
+        if not self.latest_finding_id:
+            return ""
+        return registry.resource_for("finding").detail_url(self.latest_finding_id)
+
+    @property
+    def is_active(self):
+        return self.state in self.ACTIVE

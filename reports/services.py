@@ -22,6 +22,7 @@ from django.utils import timezone
 
 from nhs_joint.registry import registry
 
+from . import workflow
 from .models import Finding, FindingDecision, ReportRun, fingerprint_of
 from .rules import Context, rules_of
 
@@ -163,6 +164,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
             if locked.status != ReportRun.Status.RUNNING or locked.worker != worker:
                 raise RunAlreadyFinished(locked.status)
             Finding.objects.bulk_create(findings, batch_size=1000)
+            cases = workflow.update_cases(run, findings)
             locked.status = ReportRun.Status.SUCCEEDED
             locked.finished = timezone.now()
             locked.progress = 100
@@ -170,6 +172,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
                 "findings": len(findings),
                 "suppressed": sum(f.suppressed for f in findings),
                 "by_rule": counts,
+                "cases": cases,
             }
             locked.save(update_fields=["status", "finished", "progress", "counts"])
         return run_id
@@ -264,6 +267,7 @@ def decide(finding, user, reason):
             finding=finding,
         )
         Finding.objects.filter(pk=finding.pk).update(suppressed=True)
+        workflow.decided(finding, user, reason)
     return decision
 
 

@@ -6,18 +6,19 @@ from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
+from django.utils import timezone
 from django.views import View
 
 from nhs_joint import permissions
 from nhs_joint.failures import service_unavailable
-from nhs_joint.forms import Form
+from nhs_joint.forms import Form, NHSDateField
 from nhs_joint.generic import Resource
 from nhs_joint.history import format_datetime
 from nhs_joint.registry import registry
 from nhs_joint.tables import Column
 
-from . import filters, services
-from .models import Finding, ReportRun
+from . import filters, services, workflow
+from .models import Finding, FindingCase, ReportRun
 from .rules import all_rules
 
 
@@ -125,12 +126,57 @@ class DecisionForm(Form):
     )
 
 
-def finding_detail(finding, request):
+class AssignForm(Form):
+    assignee = forms.ModelChoiceField(
+        label="Person to act on it",
+        queryset=None,
+        help_text="Staff of a body that runs one of the records it names.",
+    )
+    due_date = NHSDateField(label="Due date", required=False, help_text="For example, 15 3 2027")
+
+    def __init__(self, *args, finding, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["assignee"].queryset = workflow.assignable_people(finding)
+        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
+
+
+class StateForm(Form):
+    state = forms.ChoiceField(label="Progress", widget=forms.RadioSelect, choices=[])
+    reason = forms.CharField(
+        label="What was done, or why it is not a problem",
+        widget=forms.Textarea(attrs={"rows": 3}),
+        max_length=2000,
+        required=False,
+        help_text="Needed for “not a problem”: it hides the finding in later runs until one of its records changes.",
+    )
+
+    def __init__(self, *args, case, **kwargs):
+        super().__init__(*args, **kwargs)
+        self.fields["state"].choices = [
+            (state, FindingCase.State(state).label) for state in workflow.CHOSEN_STATES if state != case.state
+        ]
+
+    def clean(self):
+        data = super().clean()
+        if data.get("state") == FindingCase.State.NOT_A_PROBLEM and not (data.get("reason") or "").strip():
+            self.add_error("reason", "Enter why this is not a problem.")
+        return data
+
+
+def finding_detail(finding, request, assign_form=None, state_form=None):
+    case = workflow.case_for(finding)
+    can_act = bool(permissions.can_decide_findings(request.user, finding))
     return {
         "record_url": record_url,
         "decision_form": DecisionForm(),
-        "can_decide": bool(permissions.can_decide_findings(request.user, finding)) and not finding.suppressed,
+        "can_decide": can_act and not finding.suppressed,
         "decisions": list(finding.decisions.select_related("decided_by")),
+        "case": case,
+        "can_act": can_act,
+        "assign_form": assign_form or AssignForm(finding=finding, initial={"assignee": case.assignee_id}),
+        "state_form": state_form or StateForm(case=case),
+        "case_history": list(case.history.select_related("history_user", "assignee").order_by("-history_date")[:20]),
+        "overdue": case.is_active and case.due_date is not None and case.due_date < timezone.localdate(),
     }
 
 
@@ -191,6 +237,65 @@ def run_progress(request, pk):
     )
 
 
+def _finding_page(request, finding, status=400, **forms_):
+    context = {
+        "resource": findings,
+        "object": finding,
+        "page_title": str(finding),
+        "breadcrumbs": findings.breadcrumbs(),
+        "summary": finding_summary(finding),
+        "can_edit": False,
+        **finding_detail(finding, request, **forms_),
+        "form_has_errors": True,
+    }
+    return render(request, "reports/finding_detail.jinja", context, status=status)
+
+
+class Assign(View):
+    """Give a finding to a person to act on, with a due date."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding.objects.select_related("run", "region"), pk=pk)
+        permissions.can_decide_findings(request.user, finding).enforce()
+        form = AssignForm(request.POST, finding=finding)
+        if form.is_valid():
+            try:
+                case = workflow.assign(
+                    finding, form.cleaned_data["assignee"], form.cleaned_data["due_date"], request.user
+                )
+            except workflow.WorkflowError as refusal:
+                form.add_error(refusal.field, str(refusal))
+            else:
+                messages.success(request, f"Given to {case.assignee.get_full_name() or case.assignee.username}.")
+                return HttpResponseRedirect(finding.get_absolute_url())
+        return _finding_page(request, finding, assign_form=form)
+
+
+class ChangeState(View):
+    """Mark a finding in progress, resolved, not a problem, or open again."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding.objects.select_related("run", "region"), pk=pk)
+        permissions.can_decide_findings(request.user, finding).enforce()
+        case = workflow.case_for(finding)
+        form = StateForm(request.POST, case=case)
+        if form.is_valid():
+            try:
+                case = workflow.change_state(
+                    finding, form.cleaned_data["state"], request.user, form.cleaned_data["reason"]
+                )
+            except (workflow.WorkflowError, ValueError) as refusal:
+                form.add_error(getattr(refusal, "field", "reason"), str(refusal))
+            else:
+                messages.success(request, f"This finding is now {case.get_state_display().lower()}.")
+                return HttpResponseRedirect(finding.get_absolute_url())
+        return _finding_page(request, finding, state_form=form)
+
+
 class Decide(View):
     http_method_names = ["post"]
 
@@ -200,18 +305,13 @@ class Decide(View):
         permissions.can_decide_findings(request.user, finding).enforce()
         form = DecisionForm(request.POST)
         if not form.is_valid():
-            context = {
-                "resource": findings,
-                "object": finding,
-                "page_title": str(finding),
-                "breadcrumbs": findings.breadcrumbs(),
-                "summary": finding_summary(finding),
-                "can_edit": False,
-                **finding_detail(finding, request),
-                "decision_form": form,
-                "form_has_errors": True,
-            }
-            return render(request, "reports/finding_detail.jinja", context, status=400)
+            # The page's one form for it is "Update progress": its reason shows the message.
+            state_form = StateForm(
+                {"state": FindingCase.State.NOT_A_PROBLEM, "reason": request.POST.get("reason", "")},
+                case=workflow.case_for(finding),
+            )
+            state_form.is_valid()
+            return _finding_page(request, finding, state_form=state_form)
         services.decide(finding, request.user, form.cleaned_data["reason"])
         messages.success(
             request, "Recorded as not a problem. It will not be reported again until one of its records changes."
@@ -223,7 +323,11 @@ reports.extra_urls = [
     path("reports/run/", RunReport.as_view(), name="report-run"),
     path("reports/<int:pk>/progress/", run_progress, name="report-progress"),
 ]
-findings.extra_urls = [path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision")]
+findings.extra_urls = [
+    path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision"),
+    path("findings/<int:pk>/assign/", Assign.as_view(), name="finding-assign"),
+    path("findings/<int:pk>/state/", ChangeState.as_view(), name="finding-state"),
+]
 reports.list_forms = lambda user: (
     [
         {"action": reverse("report-run"), "text": "Run the consistency report", "fields": {"kind": "consistency"}},

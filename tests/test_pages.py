@@ -377,8 +377,9 @@ class TestUserManagement:
             },
         )
         assert response.status_code == 302
-        response = client.get("/")
-        assert response.status_code == 302 and response["Location"] == f"/regions/{region.ods_code}/"
+        response = client.get("/")  # a Regional director's home is My work
+        assert response.status_code == 200 and "<h1>My work</h1>" in response.content.decode()
+        assert f'href="/regions/{region.ods_code}/"' in response.content.decode()
 
     def test_regional_director_needs_a_region(self, client, nhse):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))

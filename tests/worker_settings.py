@@ -11,3 +11,11 @@ import os
 from nhs_joint.settings.test import *
 
 REPORT_RULE_DELAY = float(os.environ.get("TEST_WORKER_REPORT_RULE_DELAY", "0"))
+
+# Notifications: the queue the test's worker listens on, the test's own SMTP server, and quick retries.
+NOTIFICATIONS_QUEUE = os.environ.get("TEST_WORKER_NOTIFICATIONS_QUEUE", "celery")
+NOTIFICATION_RETRY_SECONDS = float(os.environ.get("TEST_WORKER_NOTIFICATION_RETRY_SECONDS", "30"))
+if os.environ.get("TEST_WORKER_EMAIL_URL"):
+    import environ
+
+    vars().update(environ.Env.email_url_config(os.environ["TEST_WORKER_EMAIL_URL"]))

@@ -53,6 +53,7 @@ INSTALLED_APPS = [
     "appointments",
     "reports",
     "jobs",
+    "notifications",
 ]
 
 MIDDLEWARE = [
@@ -304,6 +305,18 @@ IMPORT_BYTES_IN_REQUEST = env.int("IMPORT_BYTES_IN_REQUEST", default=256 * 1024)
 # Days a finished job (and its file) is kept for the person who started it.
 JOB_KEEP_DAYS = env.int("JOB_KEEP_DAYS", default=7)
 
+# Notifications by email (notifications/). The mail server is EMAIL_URL, read by django-environ's
+# email_url: smtp://user:password@host:25, smtp+tls://…:587, or consolemail:// (the default: emails are
+# written to the worker's output). PORTAL_URL is the portal's address that emails link to.
+vars().update(env.email_url("EMAIL_URL", default="consolemail://"))
+DEFAULT_FROM_EMAIL = env.str("EMAIL_FROM", default="NHS Joint Working Portal <portal@localhost>")
+EMAIL_TIMEOUT = 10
+PORTAL_URL = env.str("PORTAL_URL", default="http://127.0.0.1:8000").rstrip("/")
+NOTIFICATIONS_QUEUE = env.str("NOTIFICATIONS_QUEUE", default="celery")
+# A failed delivery is tried again after this many seconds, doubling each time (at most 6 tries by the
+# task; the periodic re-send picks up any that are still unsent after that).
+NOTIFICATION_RETRY_SECONDS = env.float("NOTIFICATION_RETRY_SECONDS", default=30)
+
 CELERY_BEAT_SCHEDULE = {
     "consistency-report-nightly": {
         "task": "reports.nightly",
@@ -317,6 +330,8 @@ CELERY_BEAT_SCHEDULE = {
     },
     "reap-stale-report-runs": {"task": "reports.reap_stale_runs", "schedule": 60.0},
     "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
+    "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=7, minute=0)},
+    "notifications-resend-unsent": {"task": "notifications.resend_unsent", "schedule": 600.0},
 }
 
 # Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.

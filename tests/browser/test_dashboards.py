@@ -50,9 +50,11 @@ def region(db):
     return midlands
 
 
-def test_a_regional_director_lands_on_their_region_and_reads_a_chart_as_a_table(new_page, region):
+def test_a_regional_director_reaches_their_region_from_my_work_and_reads_a_chart_as_a_table(new_page, region):
     page = new_page()
     sign_in(page, "dele.director")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")  # their home
+    page.get_by_role("link", name="Midlands dashboard").click()
     expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
     expect(page.get_by_role("heading", level=1)).to_have_text("Midlands")
     expect(page.locator("#director ~ dl")).to_contain_text("Dele Adeyemi")

@@ -182,8 +182,9 @@ def test_administrator_creates_a_regional_director_who_lands_on_their_region(new
     director.get_by_label("New password", exact=True).fill("midlands-director-2019")
     director.get_by_label("New password confirmation").fill("midlands-director-2019")
     director.get_by_role("button", name="Change password").click()
-    expect(director).to_have_url(re.compile(r"/regions/Y60/$"))
-    expect(director.get_by_role("heading", level=1)).to_have_text("Midlands")
+    expect(director).to_have_url(re.compile(r"/$"))
+    expect(director.get_by_role("heading", level=1)).to_have_text("My work")  # a director's home
+    expect(director.get_by_role("link", name="Midlands dashboard")).to_be_visible()
     assert User.objects.get(username="lee.director").must_change_password is False
     assert_accessible(director, "regional page")
 
@@ -200,5 +201,5 @@ def test_staff_trying_a_regional_directors_edit_get_403(new_page, world):
 def test_home_page_is_accessible(new_page, world):
     page = new_page()
     sign_in(page, "sam.staff")
-    expect(page.get_by_role("heading", name="Your programmes")).to_be_visible()
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")  # the home of Staff
     assert_accessible(page, "home")

@@ -1,0 +1,22 @@
+from django.apps import AppConfig
+
+
+class NotificationsConfig(AppConfig):
+    """Watching records, notifications in the portal and by email, and each person's email preference."""
+
+    default_auto_field = "django.db.models.BigAutoField"
+    name = "notifications"
+
+    def ready(self):
+        # What this app tells the core: see nhs_joint/registry.py.
+        from nhs_joint.registry import registry
+
+        from . import api, receivers, views
+        from .models import Watch
+
+        receivers.connect()
+        registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch])
+        registry.add_account_item(views.account_item)
+        registry.add_api("notifications", api.NotificationViewSet, "notification")
+        registry.add_api("watches", api.WatchViewSet, "watch")
+        registry.api_paths.append(("notification-preference/", api.PreferenceView, "api-notification-preference"))
