@@ -17,6 +17,7 @@ urlpatterns = [
     path("", include("dashboards.urls")),
     path("", include("reports.urls")),
     path("", include("jobs.urls")),
+    path("", include("collaboration.urls")),
     path("", include("nhs_joint.api_urls")),
 ]
 
