@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from nhs_joint.api import etag_of, to_drf_errors
+from nhs_joint.api import PreconditionFailed, etag_of, to_drf_errors
 from nhs_joint.api_schema import ErrorSerializer, PortalAutoSchema
 from nhs_joint.parsers import BoundedJSONParser
 
@@ -75,6 +75,7 @@ def filter_by_record(request, queryset, allowed):
     return queryset.filter(record_type=record_type, record_id=record_id)
 
 
+@extend_schema_field(OpenApiTypes.STR)
 class RecordTypeField(serializers.Field):
     def to_representation(self, item):
         resource = services.registry.resource_for(item.record_type.model)
@@ -230,6 +231,11 @@ class CommentViewSet(
         comment = self.get_object()
         incoming = CommentEditSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
+        expected = request.headers.get("If-Match")
+        if expected and expected.strip() != "*":
+            current = etag_of(comment, self.get_serializer(comment).data)
+            if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
+                raise PreconditionFailed()
         try:
             services.can_edit_comment(request.user, comment).enforce()
             comment = services.edit_comment(comment, request.user, incoming.validated_data["text"])

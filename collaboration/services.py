@@ -84,19 +84,19 @@ def display_name(user):
 def find_record(record_type, record_id, user, allowed):
     """The record of type ``record_type`` (a page's name) with id ``record_id`` that ``user`` may read.
 
-    Raises ValidationError naming the field for a type that takes nothing, Http404 for no such record, and
+    Raises ValidationError naming the field for a type that takes nothing or no such record, and
     PermissionDenied when the user may not read records of that kind.
     """
     if record_type not in allowed:
         raise ValidationError({"record_type": f"Choose one of: {', '.join(allowed)}."})
     resource = registry.resource_named(record_type)
     resource.check_view(user)
-    if not 0 < int(record_id) < 2**63:
-        raise Http404(f"No {resource.verbose_name} with id {record_id}.")
-    with archive.including_archived():
-        record = resource.model._base_manager.filter(pk=record_id).first()
+    record = None
+    if 0 < int(record_id) < 2**63:
+        with archive.including_archived():
+            record = resource.model._base_manager.filter(pk=record_id).first()
     if record is None:
-        raise Http404(f"No {resource.verbose_name} with id {record_id}.")
+        raise ValidationError({"record_id": f"There is no {resource.verbose_name} with id {record_id}."})
     return record, resource
 
 
