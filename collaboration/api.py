@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from nhs_joint.api import PreconditionFailed, etag_of, to_drf_errors
+from nhs_joint.api import ChoiceField, IntegerField, PreconditionFailed, TextField, etag_of, to_drf_errors
 from nhs_joint.api_schema import ErrorSerializer, PortalAutoSchema
 from nhs_joint.parsers import BoundedJSONParser
 
@@ -143,9 +143,9 @@ class CommentSerializer(serializers.ModelSerializer):
 
 
 class CommentCreateSerializer(serializers.Serializer):
-    record_type = serializers.ChoiceField(choices=[])
-    record_id = serializers.IntegerField(min_value=1, max_value=2**63 - 1)
-    text = serializers.CharField(max_length=COMMENT_MAX_CHARS, trim_whitespace=True)
+    record_type = ChoiceField(choices=[])
+    record_id = IntegerField(min_value=1, max_value=2**63 - 1)
+    text = TextField(max_length=COMMENT_MAX_CHARS, trim_whitespace=True)
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
@@ -153,11 +153,11 @@ class CommentCreateSerializer(serializers.Serializer):
 
 
 class CommentEditSerializer(serializers.Serializer):
-    text = serializers.CharField(max_length=COMMENT_MAX_CHARS, trim_whitespace=True)
+    text = TextField(max_length=COMMENT_MAX_CHARS, trim_whitespace=True)
 
 
 class HideSerializer(serializers.Serializer):
-    reason = serializers.CharField(max_length=500, trim_whitespace=True)
+    reason = TextField(max_length=500, trim_whitespace=True)
 
 
 @extend_schema_view(
@@ -482,11 +482,11 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
 
 
 class SavedViewSerializer(serializers.ModelSerializer):
-    list_name = serializers.ChoiceField(choices=[], help_text="The list's name, e.g. programme.")
-    query = serializers.CharField(
+    list_name = ChoiceField(choices=[], help_text="The list's name, e.g. programme.")
+    query = TextField(
         max_length=services.MAX_QUERY_CHARS, required=False, allow_blank=True, help_text="The list's query string."
     )
-    name = serializers.CharField(max_length=100)
+    name = TextField(max_length=100)
     url = serializers.SerializerMethodField(help_text="The list with these filters: share it as it is.")
 
     class Meta:
