@@ -85,8 +85,8 @@ def server_error(request):
 class APIBodySizeMiddleware:
     """An API request announcing a body larger than DATA_UPLOAD_MAX_MEMORY_SIZE is answered 413 before it is read.
 
-    Django applies that limit to form posts only; the REST framework reads a JSON body straight from the
-    stream (nhs_joint.parsers.BoundedJSONParser caps what the portal's own operations read).
+    A multipart body may carry one file of up to ATTACHMENT_MAX_BYTES besides. Django applies that limit to
+    form posts only; the REST framework reads a JSON body straight from the stream (nhs_joint.parsers.BoundedJSONParser caps what the portal's own operations read).
     """
 
     def __init__(self, get_response):
@@ -96,6 +96,9 @@ class APIBodySizeMiddleware:
         from django.conf import settings
 
         limit = settings.DATA_UPLOAD_MAX_MEMORY_SIZE
+        if limit is not None and request.META.get("CONTENT_TYPE", "").startswith("multipart/form-data"):
+            # A file upload: its file is bounded as it arrives (ATTACHMENT_MAX_BYTES), the rest as form data.
+            limit += getattr(settings, "ATTACHMENT_MAX_BYTES", 0)
         if limit is not None and is_api(request):
             try:
                 length = int(request.META.get("CONTENT_LENGTH") or 0)

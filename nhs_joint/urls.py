@@ -18,6 +18,7 @@ urlpatterns = [
     path("", include("reports.urls")),
     path("", include("jobs.urls")),
     path("", include("notifications.urls")),
+    path("", include("collaboration.urls")),
     path("", include("nhs_joint.api_urls")),
 ]
 

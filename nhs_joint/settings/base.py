@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "reports",
     "jobs",
     "notifications",
+    "collaboration",
 ]
 
 MIDDLEWARE = [
@@ -142,6 +143,44 @@ STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
     "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
 }
+
+# Board papers (collaboration): kept with Django's storage API in STORAGES["attachments"], never under a public
+# address (they are served only through the portal, to people signed in). ATTACHMENTS_STORAGE=local (the
+# default) keeps them in ATTACHMENTS_DIR; =s3 in an S3-compatible bucket through django-storages (see README).
+ATTACHMENT_MAX_MB = env.int("ATTACHMENT_MAX_MB", default=20)
+ATTACHMENT_MAX_BYTES = ATTACHMENT_MAX_MB * 1024 * 1024
+ATTACHMENTS_STORAGE = env.str("ATTACHMENTS_STORAGE", default="local")
+if ATTACHMENTS_STORAGE == "s3":
+    STORAGES["attachments"] = {
+        "BACKEND": "storages.backends.s3.S3Storage",
+        "OPTIONS": {
+            "bucket_name": env.str("ATTACHMENTS_S3_BUCKET"),
+            "endpoint_url": env.str("ATTACHMENTS_S3_ENDPOINT_URL", default=None),
+            "region_name": env.str("ATTACHMENTS_S3_REGION", default=None),
+            "access_key": env.str("ATTACHMENTS_S3_ACCESS_KEY_ID", default=None),
+            "secret_key": env.str("ATTACHMENTS_S3_SECRET_ACCESS_KEY", default=None),
+            "location": env.str("ATTACHMENTS_S3_PREFIX", default="attachments"),
+            "default_acl": "private",
+            "querystring_auth": True,
+            "file_overwrite": False,
+        },
+    }
+elif ATTACHMENTS_STORAGE == "local":
+    STORAGES["attachments"] = {
+        "BACKEND": "django.core.files.storage.FileSystemStorage",
+        "OPTIONS": {
+            "location": env.str("ATTACHMENTS_DIR", default=str(BASE_DIR / "var" / "attachments")),
+            "base_url": "/no-public-address/",  # nothing serves this folder: downloads go through the portal
+            "file_permissions_mode": 0o640,
+            "directory_permissions_mode": 0o750,
+        },
+    }
+else:
+    from django.core.exceptions import ImproperlyConfigured
+
+    raise ImproperlyConfigured("ATTACHMENTS_STORAGE must be local or s3.")
+# Uploads: files above FILE_UPLOAD_MAX_MEMORY_SIZE go to a temporary file as they arrive, never all in memory.
+FILE_UPLOAD_MAX_MEMORY_SIZE = 2 * 1024 * 1024
 
 LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"

@@ -7,7 +7,10 @@ process a test starts too. Only where the services are (`KEPT_FROM_ENVIRONMENT`)
 still comes from the environment, as `scripts/test.sh` sets it.
 """
 
+import atexit
 import os
+import shutil
+import tempfile
 
 KEPT_FROM_ENVIRONMENT = (
     "DATABASE_URL",
@@ -69,6 +72,15 @@ CLEARED_FROM_ENVIRONMENT = (
     "PORTAL_URL",
     "NOTIFICATIONS_QUEUE",
     "NOTIFICATION_RETRY_SECONDS",
+    "ATTACHMENT_MAX_MB",
+    "ATTACHMENTS_STORAGE",
+    "ATTACHMENTS_DIR",
+    "ATTACHMENTS_S3_BUCKET",
+    "ATTACHMENTS_S3_ENDPOINT_URL",
+    "ATTACHMENTS_S3_REGION",
+    "ATTACHMENTS_S3_ACCESS_KEY_ID",
+    "ATTACHMENTS_S3_SECRET_ACCESS_KEY",
+    "ATTACHMENTS_S3_PREFIX",
 )
 for _name in CLEARED_FROM_ENVIRONMENT:
     os.environ.pop(_name, None)
@@ -81,6 +93,13 @@ from .base import STORAGES  # noqa: E402
 STORAGES = {
     **STORAGES,
     "staticfiles": {"BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"},
+}
+# Board papers stored by a test run go to a temporary folder of that run, removed when it ends.
+ATTACHMENTS_TEST_DIR = tempfile.mkdtemp(prefix="portal-test-attachments-")
+atexit.register(shutil.rmtree, ATTACHMENTS_TEST_DIR, ignore_errors=True)
+STORAGES["attachments"] = {
+    "BACKEND": "django.core.files.storage.FileSystemStorage",
+    "OPTIONS": {"location": ATTACHMENTS_TEST_DIR, "base_url": "/no-public-address/"},
 }
 # Fast hashing: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]
