@@ -26,7 +26,7 @@ class UserForm(PortalModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.active()
-        self.fields["region"].empty_label = "None (national)"
+        self.fields["region"].empty_label = "No region (national)"
         self.fields["email"].required = True
         if self.instance.pk:
             roles = [r for r in Role.ALL if r in self.instance.roles]

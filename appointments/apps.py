@@ -12,5 +12,6 @@ class AppointmentsConfig(AppConfig):
         from . import api
 
         registry.add_navigation("Appointments", "/appointments/", 50)
+        registry.add_navigation("People", "/people/", 55)
         registry.add_api("people", api.PersonViewSet, "person")
         registry.add_api("appointments", api.AppointmentViewSet, "appointment")

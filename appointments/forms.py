@@ -47,8 +47,8 @@ class AppointmentForm(PortalModelForm):
                 initial=current.get(body.pk),
                 help_text="Leave empty if this body has no share. Shares must total 100.",
             )
-        self.fields["region"].empty_label = "None (a national post)"
-        self.fields["programme"].empty_label = "None"
+        self.fields["region"].empty_label = "No region (a national post)"
+        self.fields["programme"].empty_label = "No programme"
         from nhs_joint.forms import name_the_field
 
         name_the_field(self)

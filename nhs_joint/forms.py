@@ -4,6 +4,9 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
+
+from .words import with_article
 
 
 class DayMonthYearWidget(forms.Widget):
@@ -97,17 +100,44 @@ class NHSMonthField(forms.DateField):
         return value.replace(day=1) if value else value
 
 
+def _message_label(field, name):
+    """The field's label as an error message names it: "start date"; a question label is no name."""
+    label = str(field.label or name.replace("_", " "))
+    if label.endswith("?"):
+        return None
+    # Lower case, except abbreviations and names: "ODS code" stays, "Start date" becomes "start date".
+    first, space, rest = label.partition(" ")
+    if not (len(first) > 1 and first.isupper()):
+        first = first.lower()
+    return first + space + rest
+
+
+def _customised(field, key):
+    """Whether the form gave the field its own message for ``key`` (kept, never replaced by the generic one)."""
+    default = None
+    for cls in reversed(type(field).__mro__):
+        default = getattr(cls, "default_error_messages", {}).get(key, default)
+    return key in field.error_messages and field.error_messages[key] != default
+
+
 def name_the_field(form):
-    """Give each field's messages its label, as the NHS error pattern asks."""
+    """Give each field's messages its label, as the NHS.UK error message guidance asks: "Enter the title"."""
     for name, field in form.fields.items():
         if getattr(field, "empty_label", None) == "---------":
             field.empty_label = "Not chosen"
-        label = (field.label or name.replace("_", " ")).lower()
-        if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
-            field.error_messages["required"] = f"Select the {label}."
-            field.error_messages["invalid_choice"] = f"Select a {label} from the list."
-        else:
+        label = _message_label(field, name)
+        if label is None:  # "Why is this not a problem?": the form must say what to enter
+            if not _customised(field, "required"):
+                field.error_messages["required"] = "Enter your answer."
+            label = "answer"
+        elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
+            if not _customised(field, "required"):
+                field.error_messages["required"] = f"Select the {label}."
+            field.error_messages["invalid_choice"] = f"Select {with_article(label)} from the list."
+        elif not _customised(field, "required"):
             field.error_messages["required"] = f"Enter the {label}."
+        if getattr(field, "max_length", None) and not _customised(field, "max_length"):
+            field.error_messages["max_length"] = f"The {label} must be {field.max_length:,} characters or fewer."
         if isinstance(field, forms.DecimalField):
             field.error_messages["invalid"] = f"The {label} must be a number."
         if isinstance(field, NHSMonthField):
@@ -161,6 +191,17 @@ def field_kind(field):
     if isinstance(widget, forms.PasswordInput):
         return "password"
     return "input"
+
+
+def hint_html(field):
+    """A hint with a list (``field.help_items``, such as the password rules) as HTML: its words escaped, the
+    list a real list rather than tags shown as text."""
+    items = getattr(field, "help_items", None) or ()
+    return format_html(
+        '<span class="portal-hint-intro">{}</span><ul class="nhsuk-list nhsuk-list--bullet nhsuk-hint">{}</ul>',
+        field.help_text,
+        format_html_join("", "<li>{}</li>", ((item,) for item in items)),
+    )
 
 
 def error_list(form):

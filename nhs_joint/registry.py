@@ -40,6 +40,23 @@ class DetailPanel:
     models: tuple = ()
 
 
+@dataclass(frozen=True)
+class GlossaryEntry:
+    """A term the portal uses and what it means, in plain words; ``anchor`` is its id on /glossary/."""
+
+    term: str
+    meaning: str
+    anchor: str
+    items: tuple = ()  # (name, meaning) pairs: the values a term can take (the stages, the SPC icons)
+
+
+@dataclass(frozen=True)
+class GlossarySection:
+    title: str
+    order: int
+    entries: Callable  # () -> list of GlossaryEntry, asked each time the glossary is drawn
+
+
 @dataclass
 class Registry:
     navigation: list[NavItem] = field(default_factory=list)
@@ -49,6 +66,7 @@ class Registry:
     reference_loaders: list[Callable] = field(default_factory=list)  # (data folder, tally) -> None, in load order
     detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+    glossary: list[GlossarySection] = field(default_factory=list)  # the sections of /glossary/
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 
@@ -60,6 +78,20 @@ class Registry:
             raise ValueError(f"The detail panel {name!r} is registered twice.")
         self.detail_panels.append(DetailPanel(name, render, order, tuple(models)))
         self.detail_panels.sort(key=lambda panel: panel.order)
+
+    def add_glossary(self, title, entries, order):
+        """A section of the glossary: ``entries()`` returns its GlossaryEntry list (so a new report rule, say,
+        appears there without anyone editing the glossary)."""
+        if any(section.title == title for section in self.glossary):
+            raise ValueError(f"The glossary section {title!r} is registered twice.")
+        self.glossary.append(GlossarySection(title, order, entries))
+
+    def glossary_sections(self):
+        """Each section's title and entries, in order."""
+        return [
+            {"title": section.title, "entries": list(section.entries())}
+            for section in sorted(self.glossary, key=lambda section: section.order)
+        ]
 
     def add_api(self, prefix, viewset, basename):
         if any(route.prefix == prefix for route in self.api_routes):

@@ -9,13 +9,14 @@ class ProgrammesConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, reference
+        from . import api, glossary, reference
 
         for text, href, order in [
             ("Programmes", "/programmes/", 10),
             ("Workstreams", "/workstreams/", 20),
             ("Expectations", "/expectations/", 30),
             ("Measures", "/measures/", 40),
+            ("Measurements", "/measurements/", 45),
         ]:
             registry.add_navigation(text, href, order)
         for prefix, viewset, basename in [
@@ -30,3 +31,4 @@ class ProgrammesConfig(AppConfig):
         ]:
             registry.add_api(prefix, viewset, basename)
         registry.reference_loaders.append(reference.load_measures)
+        registry.add_glossary("Programmes", glossary.entries, 10)

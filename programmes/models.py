@@ -23,6 +23,12 @@ class Comparator(models.TextChoices):
     AT_MOST = "<=", "at most"
 
 
+def theme_name(theme):
+    """A programme theme as pages show it: its slug in words, "urgent-care" as "Urgent care"."""
+    words = " ".join(str(theme or "").replace("-", " ").replace("_", " ").split())
+    return words[:1].upper() + words[1:]
+
+
 def check_accountability(bodies, accountable_body, duty):
     """The rules of statutory accountability for a programme, for models, forms and the API.
 
@@ -112,6 +118,11 @@ class Programme(PortalRecord, Archivable):
 
     def natural_key(self):
         return (self.slug,)
+
+    @property
+    def theme_name(self):
+        """The theme in words ("urgent-care" is "Urgent care"): pages never show the stored slug alone."""
+        return theme_name(self.theme)
 
     def editing_bodies(self):
         """The bodies whose staff may edit this programme: the bodies that run it."""
@@ -374,7 +385,9 @@ class Expectation(PortalRecord, Archivable):
 
     def __str__(self):
         area = self.region or "England"
-        return f"{self.measure.code} {self.comparator} {self.target} for {self.get_audience_display().lower()} ({area})"
+        target = f"{Decimal(str(self.target)).normalize():f}" if self.target is not None else ""
+        audience = self.get_audience_display().lower()
+        return f"{self.measure.name}: {self.get_comparator_display()} {target} for {audience} ({area})"
 
     def clean(self):
         super().clean()
@@ -405,7 +418,7 @@ class ProgrammeMeasure(PortalRecord, models.Model):
         return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
-        return f"{self.programme}: {self.measure.code}"
+        return f"{self.programme}: {self.measure.name}"
 
     def clean(self):
         super().clean()
@@ -455,7 +468,8 @@ class Measurement(PortalRecord, models.Model):
         return None
 
     def __str__(self):
-        return f"{self.measure.code} {self.region or 'England'} {self.month:%b %Y}: {self.value}"
+        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
 
     @property
     def is_generated(self):

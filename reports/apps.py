@@ -9,8 +9,12 @@ class ReportsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api
+        from . import api, glossary
+        from .rules import rule_name
 
         registry.add_navigation("Reports", "/reports/", 80)
+        registry.add_navigation("Findings", "/findings/", 85)
+        registry.template_globals["rule_name"] = rule_name
+        registry.add_glossary("Reports and their rules", glossary.entries, 40)
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
         registry.add_api("findings", api.FindingViewSet, "finding")

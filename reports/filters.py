@@ -10,7 +10,7 @@ from .rules import all_rules
 
 
 def rule_choices():
-    return [(code, code) for code in all_rules()]
+    return [(code, rule.name) for code, rule in all_rules().items()]  # the value is the code, the label the name
 
 
 class ReportRunFilterSet(PortalFilterSet):

@@ -7,6 +7,7 @@ from django.db import models
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.records import PortalRecord
+from nhs_joint.words import shorten
 
 
 class ReportRun(PortalRecord, models.Model):
@@ -97,7 +98,14 @@ class Finding(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule}: {self.message[:80]}"
+        # A heading: the rule's name and the message cut between words; the page shows the message in full.
+        return f"{self.rule_name}: {shorten(self.message, 80)}"
+
+    @property
+    def rule_name(self):
+        from .rules import rule_name
+
+        return rule_name(self.rule)
 
     # How each kind of record a finding names reaches the bodies that run it (a lookup on NationalBody).
     BODY_LOOKUPS = {

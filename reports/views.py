@@ -106,7 +106,8 @@ reports = Resource(
 
 def finding_summary(f):
     return [
-        ("Rule", f.rule),
+        ("Finding", f.message),  # in full: the heading may be shortened
+        ("Rule", {"text": f.rule_name, "href": reverse("glossary") + f"#rule-{f.rule}"}),
         ("Severity", f.get_severity_display()),
         ("Region", str(f.region) if f.region else "All England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
@@ -121,6 +122,10 @@ class DecisionForm(Form):
         label="Why is this not a problem?",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+        error_messages={
+            "required": "Enter a reason why this is not a problem.",
+            "max_length": "The reason must be 2,000 characters or fewer.",
+        },
         help_text="This hides the finding in later runs until one of its records changes. Your name and reason are kept.",
     )
 
@@ -141,7 +146,7 @@ findings = Resource(
     queryset=lambda: Finding.objects.select_related("region", "run"),
     filterset=filters.FindingFilterSet,
     columns=[
-        Column("rule", order="rule"),
+        Column("rule", getter=lambda f: f.rule_name, order="rule", export=lambda f: f.rule),
         Column("severity", order="severity"),
         Column("region", getter=lambda f: f.region or "All England", order="region"),
         Column("message", "Finding", link=True),

@@ -64,6 +64,7 @@ class Rule:
     severity: str
     check: object
     summary: str
+    name: str  # what pages call it: "Duplicate work", never its code alone
 
 
 _RULES: dict[str, Rule] = {}
@@ -71,8 +72,9 @@ KINDS = ("consistency", "duplication")
 SEVERITIES = ("high", "medium", "low")
 
 
-def rule(code, kind, severity):
-    """Declare a module's ``check(context)`` as the rule ``code`` of a report ``kind``, with its severity."""
+def rule(code, kind, severity, name=None):
+    """Declare a module's ``check(context)`` as the rule ``code`` of a report ``kind``, with its severity and
+    the ``name`` pages show (by default the code in words)."""
     if kind not in KINDS or severity not in SEVERITIES:
         raise ValueError(f"Rule {code}: kind must be one of {KINDS} and severity one of {SEVERITIES}.")
 
@@ -80,7 +82,8 @@ def rule(code, kind, severity):
         module = sys.modules[check.__module__]
         if code in _RULES and _RULES[code].check is not check:
             raise ValueError(f"Two rules are declared as {code!r}.")
-        _RULES[code] = Rule(code, kind, severity, check, (module.__doc__ or "").strip().splitlines()[0])
+        summary = (module.__doc__ or "").strip().splitlines()[0]
+        _RULES[code] = Rule(code, kind, severity, check, summary, name or code.replace("-", " ").capitalize())
         return check
 
     return register
@@ -99,3 +102,9 @@ def rules_of(kind):
 
 def all_rules():
     return _registry()
+
+
+def rule_name(code):
+    """The name of the rule ``code`` as pages show it; a code no longer declared, in words."""
+    rule = (_RULES or _registry()).get(code)  # asked for every row of a list: the modules are imported once
+    return rule.name if rule else str(code).replace("-", " ").capitalize()
