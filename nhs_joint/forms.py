@@ -125,6 +125,10 @@ def name_the_field(form):
     for name, field in form.fields.items():
         if getattr(field, "empty_label", None) == "---------":
             field.empty_label = "Not chosen"
+        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+            # A model field's blank choice is Django's "---------": say it in words.
+            if any(value == "" and text == "---------" for value, text in field.choices):
+                field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
         label = _message_label(field, name)
         if label is None:  # "Why is this not a problem?": the form must say what to enter
             if not _customised(field, "required"):
