@@ -19,6 +19,15 @@ class UserForm(PortalModelForm):
         help_text="Tick both for a joint appointment.",
     )
 
+    hints = {
+        "first_name": "As they write it.",
+        "last_name": "As they write it.",
+        "email": "Their work email address.",
+        "region": "Regional directors need their region; leave as “No region” for national staff.",
+        "role": "Staff read everything and edit their bodies' records; Regional directors also edit their "
+        "region's delivery; Administrators manage users.",
+    }
+
     class Meta:
         model = User
         fields = ["username", "first_name", "last_name", "email", "bodies", "region", "role"]
@@ -27,6 +36,9 @@ class UserForm(PortalModelForm):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.active()
         self.fields["region"].empty_label = "No region (national)"
+        self.fields[
+            "username"
+        ].help_text = "What they type to sign in: up to 150 letters, numbers and the characters @ . + - _ only."
         self.fields["email"].required = True
         if self.instance.pk:
             roles = [r for r in Role.ALL if r in self.instance.roles]

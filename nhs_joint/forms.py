@@ -125,10 +125,13 @@ def name_the_field(form):
     for name, field in form.fields.items():
         if getattr(field, "empty_label", None) == "---------":
             field.empty_label = "Not chosen"
-        elif isinstance(field, forms.ChoiceField) and not isinstance(field, forms.ModelChoiceField):
+        elif (
+            isinstance(field, forms.ChoiceField)
+            and not isinstance(field, forms.ModelChoiceField)
+            and any(value == "" and text == "---------" for value, text in field.choices)
+        ):
             # A model field's blank choice is Django's "---------": say it in words.
-            if any(value == "" and text == "---------" for value, text in field.choices):
-                field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
+            field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
         label = _message_label(field, name)
         if label is None:  # "Why is this not a problem?": the form must say what to enter
             if not _customised(field, "required"):
@@ -153,13 +156,22 @@ def name_the_field(form):
 class PortalModelForm(forms.ModelForm):
     """The base of the portal's forms: knows its user, renders dates the NHS way, names fields in errors."""
 
+    hints = {}  # field name -> its hint, in plain words, where the model gives none
+
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        for name, hint in self.hints.items():
+            if name in self.fields and not self.fields[name].help_text:
+                self.fields[name].help_text = hint
         for name, field in list(self.fields.items()):
             if isinstance(field, forms.DateField) and not isinstance(field, (NHSDateField, NHSMonthField)):
+                hint = str(field.help_text or "")
+                example = "For example, 1 4 2018"
                 self.fields[name] = NHSDateField(
-                    label=field.label, required=field.required, help_text=field.help_text or "For example, 1 4 2018"
+                    label=field.label,
+                    required=field.required,
+                    help_text=f"{hint} {example}".strip() if example not in hint else hint,
                 )
                 self.fields[name].initial = field.initial
         name_the_field(self)

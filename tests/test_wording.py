@@ -19,7 +19,7 @@ from nhs_joint.words import article, count, plural, shorten, with_article
 from reports.rules import all_rules
 from tests import factories as f
 
-UTC = dt.timezone.utc
+UTC = dt.UTC
 
 
 # Counts and articles.
@@ -314,3 +314,16 @@ def test_the_overview_says_when_no_report_has_run(client, nhse):
     html = client.get(reverse("region-overview")).content.decode()
     assert "No report has run yet" not in html
     assert re.search(r"have \d+ open findings? that concern England", html)
+
+
+# Hints.
+
+
+@pytest.mark.django_db
+@pytest.mark.parametrize("resource", [r for r in registry.declared_resources() if r.form], ids=lambda r: r.name)
+def test_every_field_of_every_form_has_a_hint_in_words(resource):
+    form = resource.form(user=None)
+    for name, field in form.fields.items():
+        hint = str(field.help_text or "")
+        assert hint.strip(), f"{resource.name}: {name} has no hint"
+        assert "<" not in hint and "Required." not in hint, f"{resource.name}: {name}: {hint}"
