@@ -19,7 +19,7 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
-from nhs_joint import generic
+from nhs_joint import failures, generic
 from nhs_joint.registry import registry
 from nhs_joint.words import article
 from organisations.models import Organisation
@@ -215,11 +215,14 @@ def test_every_page_as_each_role_names_itself_and_speaks_in_words(client, world)
     assert not problems, "\n".join(problems)
 
 
-def test_the_error_pages_name_themselves_too(rf=None):
+def test_the_error_pages_name_themselves_too():
     request = RequestFactory().get("/")
     request.user = AnonymousUser()
     request.csp_nonce = "n"
-    for handler in (generic.bad_request, generic.forbidden, generic.not_found, generic.server_error):
-        response = handler(request, Exception("a test")) if handler is not generic.server_error else handler(request)
-        problems = problems_of(handler.__name__, response, set())
+    responses = [handler(request, Exception("a test")) for handler in (generic.bad_request, generic.forbidden)]
+    responses += [generic.not_found(request, Exception("a test")), generic.server_error(request)]
+    responses.append(failures.service_unavailable(request, "The database cannot be reached."))
+    assert [response.status_code for response in responses] == [400, 403, 404, 500, 503]
+    for response in responses:
+        problems = problems_of(str(response.status_code), response, set())
         assert not problems, problems

@@ -51,7 +51,7 @@ def test_the_glossary_and_status_pages_are_accessible(new_page, staff):
 
 def test_signed_out_the_api_documentation_link_leads_to_sign_in_and_back(new_page, staff):
     page = new_page()
-    page.goto("/status/")
+    page.goto("/accounts/login/")
     page.get_by_role("link", name="API documentation").click()
     expect(page.get_by_role("heading", name="Sign in to see the API documentation")).to_be_visible()
     assert_accessible(page, "API documentation, signed out")
