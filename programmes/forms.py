@@ -26,7 +26,8 @@ class ProgrammeForm(PortalModelForm):
         "title": "The name people know the programme by, for example “Elective care and referral to treatment”.",
         "summary": "One or two sentences: what the programme is for.",
         "description": "What the programme does, for whom, and how. The duplication report compares these words.",
-        "theme": "A short label that groups programmes, for example “urgent-care” (lower case, hyphens for spaces).",
+        "theme": "A short label that groups programmes, in lower case with hyphens for spaces: for example "
+        "“urgent-care”, which pages show as “Urgent care”.",
         "bodies": "Tick both if NHS England and NHS Improvement run it together.",
         "integration_stage": "How far the two bodies run it together. The glossary explains each stage.",
         "accountable_body": "The body the law holds to account for this work. It must be one of the bodies that "

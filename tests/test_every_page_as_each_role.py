@@ -29,6 +29,7 @@ from regions.models import LocalHealthSystem, Region
 from reports import services
 from reports.models import Finding, ReportRun
 from reports.rules import all_rules
+from tests.conftest import create_roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -184,6 +185,7 @@ SIGNED_OUT_PAGES = ["/accounts/login/", "/status/", "/api/docs/", "/no-such-page
 
 @pytest.fixture
 def world(db):
+    create_roles()  # a transactional test before this one may have emptied the data migration's groups
     call_command("load_reference", stdout=io.StringIO())
     demo.seed(password="a long demonstration password")
     for kind in ReportRun.Kind.values:
