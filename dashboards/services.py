@@ -245,6 +245,7 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
         "expectation_count": expectation_count,
         "findings": findings,
         "finding_count": finding_count,
+        "reports_have_run": ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).exists(),
         "charts": charts,
         "inline_charts": shown,
         "months": months,

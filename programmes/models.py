@@ -178,7 +178,7 @@ class BoardApproval(PortalRecord, models.Model):
         return self.programme.editing_bodies() if self.programme_id else None
 
     def __str__(self):
-        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%d %b %Y})"
+        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%-d %B %Y})"
 
     def clean(self):
         super().clean()

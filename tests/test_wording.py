@@ -310,6 +310,8 @@ def test_the_overview_says_when_no_report_has_run(client, nhse):
     client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
     html = client.get(reverse("region-overview")).content.decode()
     assert "No report has run yet" in html and "0 open findings" not in html
+    region = f.RegionFactory()
+    assert "No report has run yet" in client.get(reverse("region-detail", args=[region.ods_code])).content.decode()
     f.FindingFactory(region=None)
     from reports.models import ReportRun
 
