@@ -6,11 +6,11 @@ from nhs_joint.filters import PortalFilterSet
 from regions.filters import region_filter
 
 from .models import Finding, ReportRun
-from .rules import all_rules
+from .rules import all_rules, rule_name
 
 
 def rule_choices():
-    return [(code, rule.name) for code, rule in all_rules().items()]  # the value is the code, the label the name
+    return [(code, rule_name(code)) for code in all_rules()]  # the value is the code, the label the name
 
 
 class ReportRunFilterSet(PortalFilterSet):

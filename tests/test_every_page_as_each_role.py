@@ -28,7 +28,7 @@ from programmes.models import Measure, Programme, theme_name
 from regions.models import LocalHealthSystem, Region
 from reports import services
 from reports.models import Finding, ReportRun
-from reports.rules import all_rules
+from reports.rules import all_rules, rule_name
 from tests.conftest import create_roles
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
@@ -105,7 +105,7 @@ def codes_with_names():
     pairs += [(r.ods_code, (r.name, str(r))) for r in Region.objects.all()]
     pairs += [(s.ods_code, (s.name, str(s))) for s in LocalHealthSystem.objects.all()]
     pairs += [(o.ods_code, (o.name, str(o))) for o in Organisation.objects.all()]
-    pairs += [(rule.code, (rule.name,)) for rule in all_rules().values()]
+    pairs += [(code, (rule_name(code),)) for code in all_rules()]
     return {(code, names) for code, names in pairs if code and CODE_LIKE.match(code)}
 
 

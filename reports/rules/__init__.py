@@ -64,7 +64,7 @@ class Rule:
     severity: str
     check: object
     summary: str
-    name: str  # what pages call it: "Duplicate work", never its code alone
+    name: str = ""  # what pages call it ("Duplicate work"), never its code alone; rule_name() fills a blank one
 
 
 _RULES: dict[str, Rule] = {}
@@ -106,5 +106,5 @@ def all_rules():
 
 def rule_name(code):
     """The name of the rule ``code`` as pages show it; a code no longer declared, in words."""
-    rule = (_RULES or _registry()).get(code)  # asked for every row of a list: the modules are imported once
-    return rule.name if rule else str(code).replace("-", " ").capitalize()
+    rule = _RULES.get(code) or _registry().get(code)  # asked per list row: the modules are imported on a miss
+    return rule.name if rule and rule.name else str(code).replace("-", " ").capitalize()
