@@ -19,6 +19,15 @@ class UserForm(PortalModelForm):
         help_text="Tick both for a joint appointment.",
     )
 
+    hints = {
+        "first_name": "As they write it.",
+        "last_name": "As they write it.",
+        "email": "Their work email address.",
+        "region": "Regional directors need their region; leave as “No region” for national staff.",
+        "role": "Staff read everything and edit their bodies' records; Regional directors also edit their "
+        "region's delivery; Administrators manage users.",
+    }
+
     class Meta:
         model = User
         fields = [
@@ -39,7 +48,10 @@ class UserForm(PortalModelForm):
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["region"].queryset = Region.objects.active()
-        self.fields["region"].empty_label = "None (national)"
+        self.fields["region"].empty_label = "No region (national)"
+        self.fields[
+            "username"
+        ].help_text = "What they type to sign in: up to 150 letters, numbers and the characters @ . + - _ only."
         self.fields["email"].required = True
         self.fields["bodies"].required = False  # a Partner works for neither body: checked in clean()
         # Organisations are thousands: the Administrator gives the ODS code, looked up when the form is sent.

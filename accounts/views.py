@@ -2,13 +2,15 @@ from urllib.parse import urlencode
 
 from django.conf import settings
 from django.contrib import messages
-from django.contrib.auth import logout
+from django.contrib.auth import logout, password_validation
 from django.contrib.auth import views as auth_views
 from django.contrib.auth.decorators import login_not_required
 from django.shortcuts import redirect, render
 from django.urls import reverse
 from django.utils.decorators import method_decorator
 from django.views import View
+
+from nhs_joint.forms import name_the_field
 
 
 @method_decorator(login_not_required, name="dispatch")
@@ -42,6 +44,23 @@ class LogoutView(View):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.jinja"
+
+    def get_form(self, form_class=None):
+        form = super().get_form(form_class)
+        # The rules as a list of sentences (drawn as a list), not Django's ready-made HTML shown as text.
+        new = form.fields["new_password1"]
+        new.help_text = "Your new password must follow these rules:"
+        new.help_items = password_validation.password_validators_help_texts()
+        form.fields["new_password2"].help_text = "Type the new password again, to be sure it is right."
+        form.fields["old_password"].help_text = "The password you signed in with."
+        form.fields["new_password2"].label = "Confirm new password"
+        form.error_messages = {
+            **form.error_messages,
+            "password_incorrect": "Your old password is not right. Enter the password you signed in with.",
+            "password_mismatch": "The two new passwords are not the same. Enter the same password twice.",
+        }
+        name_the_field(form)
+        return form
 
     def get_context_data(self, **kwargs):
         context = super().get_context_data(**kwargs)
@@ -89,8 +108,8 @@ def user_summary(u):
         ("Name", u.get_full_name()),
         ("Email", u.email),
         ("Role", roles_text(u)),
-        ("Bodies", " and ".join(b.name for b in u.bodies.all()) or "None"),
-        ("Region", str(u.region) if u.region else "None (national)"),
+        ("Bodies", " and ".join(b.name for b in u.bodies.all()) or "No body"),
+        ("Region", str(u.region) if u.region else "No region (national)"),
         ("Status", "Active" if u.is_active else "Deactivated"),
         ("Must change password at next sign-in", "Yes" if u.must_change_password else "No"),
         ("Last signed in", u.last_login),

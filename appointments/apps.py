@@ -11,3 +11,4 @@ class AppointmentsConfig(AppConfig):
 
         registry.add_navigation("Appointments", "/appointments/", 50)
         registry.autocomplete_models |= {"appointments.person", "appointments.appointment"}
+        registry.add_navigation("People", "/people/", 55)

@@ -11,6 +11,11 @@ from .models import Appointment, Person, check_shares
 
 
 class PersonForm(PortalModelForm):
+    hints = {
+        "name": "Their full name, as they write it.",
+        "email": "Their work email address, for example “jo.okafor@nhs.net”.",
+    }
+
     class Meta:
         model = Person
         fields = ["name", "email"]
@@ -24,6 +29,16 @@ class PersonForm(PortalModelForm):
 
 
 class AppointmentForm(PortalModelForm):
+    hints = {
+        "person": "The person who holds the post.",
+        "title": "The post's title, for example “Regional Director, London”.",
+        "role": "The kind of post.",
+        "region": "Leave as “No region” for a national post.",
+        "programme": "The programme the post works for, if it works for one.",
+        "start_date": "The day they started in the post.",
+        "end_date": "Leave empty while they hold it.",
+    }
+
     """An appointment with one share field per body: a joint appointment has both."""
 
     class Meta:
@@ -47,8 +62,8 @@ class AppointmentForm(PortalModelForm):
                 initial=current.get(body.pk),
                 help_text="Leave empty if this body has no share. Shares must total 100.",
             )
-        self.fields["region"].empty_label = "None (a national post)"
-        self.fields["programme"].empty_label = "None"
+        self.fields["region"].empty_label = "No region (a national post)"
+        self.fields["programme"].empty_label = "No programme"
         from nhs_joint.forms import name_the_field
 
         name_the_field(self)

@@ -33,6 +33,7 @@ from nhs_joint.db import current_q
 from programmes.models import Expectation, Measure, Programme, ProgrammeMeasure, RegionalDelivery
 from regions import spc
 from regions.models import Region
+from reports.models import ReportRun
 from reports.services import open_findings
 
 
@@ -245,6 +246,7 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
         "expectation_count": expectation_count,
         "findings": findings,
         "finding_count": finding_count,
+        "reports_have_run": ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).exists(),
         "charts": charts,
         "inline_charts": shown,
         "months": months,
@@ -358,5 +360,6 @@ def national_overview():
         "columns": columns,
         "measures": measures,
         "england_findings": open_.filter(region__isnull=True).count(),
+        "reports_have_run": ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).exists(),
         "active_programmes": Programme.objects.filter(status=Programme.Status.ACTIVE).count(),
     }

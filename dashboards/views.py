@@ -213,7 +213,7 @@ def home(request):
     return render(
         request,
         "home.jinja",
-        {"page_title": None, "programmes": mine, "changes": changes, "is_admin": user.is_administrator},
+        {"page_title": "Home", "programmes": mine, "changes": changes, "is_admin": user.is_administrator},
     )
 
 

@@ -8,6 +8,7 @@ from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitVie
 from rest_framework.routers import DefaultRouter
 
 from .registry import registry
+from .views import api_docs
 
 router = DefaultRouter()
 for route in registry.api_routes:
@@ -17,5 +18,5 @@ urlpatterns = [path(f"api/v1/{prefix}", view.as_view(), name=name) for prefix, v
 urlpatterns += [
     path("api/v1/", include((router.urls, "api"), namespace="api")),
     path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", SpectacularSwaggerSplitView.as_view(url_name="api-schema"), name="api-docs"),
+    path("api/docs/", api_docs(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
 ]

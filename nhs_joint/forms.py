@@ -4,8 +4,10 @@ import datetime as dt
 
 from django import forms
 from django.core.exceptions import ValidationError
+from django.utils.html import format_html, format_html_join
 
 from .registry import registry
+from .words import with_article
 
 
 class DayMonthYearWidget(forms.Widget):
@@ -99,23 +101,57 @@ class NHSMonthField(forms.DateField):
         return value.replace(day=1) if value else value
 
 
+def _message_label(field, name):
+    """The field's label as an error message names it: "start date"; a question label is no name."""
+    label = str(field.label or name.replace("_", " "))
+    if label.endswith("?"):
+        return None
+    # Lower case, except abbreviations and names: "ODS code" stays, "Start date" becomes "start date".
+    first, space, rest = label.partition(" ")
+    if not (len(first) > 1 and first.isupper()):
+        first = first.lower()
+    return first + space + rest
+
+
+def _customised(field, key):
+    """Whether the form gave the field its own message for ``key`` (kept, never replaced by the generic one)."""
+    default = None
+    for cls in reversed(type(field).__mro__):
+        default = getattr(cls, "default_error_messages", {}).get(key, default)
+    return key in field.error_messages and field.error_messages[key] != default
+
+
 def name_the_field(form):
-    """Give each field's messages its label, as the NHS error pattern asks; records are chosen by name."""
+    """Give each field's messages its label, as the NHS.UK error message guidance asks: "Enter the title"."""
     for name, field in form.fields.items():
-        label = (field.label or name.replace("_", " ")).lower()
-        if getattr(field, "empty_label", None) == "---------":
-            field.empty_label = f"Choose {'an' if label[:1] in 'aeiou' else 'a'} {label}" if field.required else "None"
         if (
             isinstance(field, forms.ModelChoiceField)
             and type(field.widget) is forms.Select
             and field.queryset.model._meta.label_lower in registry.autocomplete_models
         ):
-            field.widget.attrs["data-module"] = "autocomplete"
-        if isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
-            field.error_messages["required"] = f"Select the {label}."
-            field.error_messages["invalid_choice"] = f"Select a {label} from the list."
-        else:
+            field.widget.attrs["data-module"] = "autocomplete"  # type to narrow the list (static/portal)
+        if getattr(field, "empty_label", None) == "---------":
+            field.empty_label = "Not chosen"
+        elif (
+            isinstance(field, forms.ChoiceField)
+            and not isinstance(field, forms.ModelChoiceField)
+            and any(value == "" and text == "---------" for value, text in field.choices)
+        ):
+            # A model field's blank choice is Django's "---------": say it in words.
+            field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
+        label = _message_label(field, name)
+        if label is None:  # "Why is this not a problem?": the form must say what to enter
+            if not _customised(field, "required"):
+                field.error_messages["required"] = "Enter your answer."
+            label = "answer"
+        elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
+            if not _customised(field, "required"):
+                field.error_messages["required"] = f"Select the {label}."
+            field.error_messages["invalid_choice"] = f"Select {with_article(label)} from the list."
+        elif not _customised(field, "required"):
             field.error_messages["required"] = f"Enter the {label}."
+        if getattr(field, "max_length", None) and not _customised(field, "max_length"):
+            field.error_messages["max_length"] = f"The {label} must be {field.max_length:,} characters or fewer."
         if isinstance(field, forms.DecimalField):
             field.error_messages["invalid"] = f"The {label} must be a number."
         if isinstance(field, NHSMonthField):
@@ -127,13 +163,22 @@ def name_the_field(form):
 class PortalModelForm(forms.ModelForm):
     """The base of the portal's forms: knows its user, renders dates the NHS way, names fields in errors."""
 
+    hints = {}  # field name -> its hint, in plain words, where the model gives none
+
     def __init__(self, *args, user=None, **kwargs):
         self.user = user
         super().__init__(*args, **kwargs)
+        for name, hint in self.hints.items():
+            if name in self.fields and not self.fields[name].help_text:
+                self.fields[name].help_text = hint
         for name, field in list(self.fields.items()):
             if isinstance(field, forms.DateField) and not isinstance(field, (NHSDateField, NHSMonthField)):
+                hint = str(field.help_text or "")
+                example = "For example, 1 4 2018"
                 self.fields[name] = NHSDateField(
-                    label=field.label, required=field.required, help_text=field.help_text or "For example, 1 4 2018"
+                    label=field.label,
+                    required=field.required,
+                    help_text=f"{hint} {example}".strip() if example not in hint else hint,
                 )
                 self.fields[name].initial = field.initial
         name_the_field(self)
@@ -169,6 +214,17 @@ def field_kind(field):
     if isinstance(widget, forms.PasswordInput):
         return "password"
     return "input"
+
+
+def hint_html(field):
+    """A hint with a list (``field.help_items``, such as the password rules) as HTML: its words escaped, the
+    list a real list rather than tags shown as text."""
+    items = getattr(field, "help_items", None) or ()
+    return format_html(
+        '<span class="portal-hint-intro">{}</span><ul class="nhsuk-list nhsuk-list--bullet nhsuk-hint">{}</ul>',
+        field.help_text,
+        format_html_join("", "<li>{}</li>", ((item,) for item in items)),
+    )
 
 
 def error_list(form):

@@ -6,6 +6,7 @@ every app, so that the rules of the pages (permissions, error summaries,
 concurrent edits, exports, query counts) live in one place.
 """
 
+import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
@@ -30,6 +31,7 @@ from .exports import export_table
 from .forms import PortalModelForm
 from .registry import registry
 from .tables import Table
+from .words import with_article
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
@@ -304,7 +306,7 @@ class DetailPage(ResourceView):
             "object": obj,
             "page_title": str(obj),
             "breadcrumbs": resource.breadcrumbs(),
-            "summary": resource.summary(obj) if resource.summary else [],
+            "summary": in_words(resource.summary(obj)) if resource.summary else [],
             "can_edit": resource.form is not None and resource.change_permission(request.user, obj).allowed,
             "can_delete": resource.form is not None and resource.deletable and can_delete(resource, request.user, obj),
         }
@@ -312,6 +314,19 @@ class DetailPage(ResourceView):
             context.update(resource.detail_context(obj, request))
         context["panels"] = [html for panel in registry.detail_panels if (html := panel.render(request, obj, resource))]
         return render(request, resource.detail_template, context)
+
+
+def in_words(rows):
+    """A detail page's (label, value) rows with dates and times as people write them: 29 November 2026 at
+    2:48pm, never a stored timestamp."""
+    shown = []
+    for label, value in rows:
+        if isinstance(value, dt.datetime):
+            value = history.format_datetime(value)
+        elif isinstance(value, dt.date):
+            value = history.format_date(value)
+        shown.append((label, value))
+    return shown
 
 
 class EditPage(ResourceView):
@@ -519,7 +534,7 @@ class DeletePage(ResourceView):
             return
         self.resource.change_permission(request.user, obj).enforce()  # the reason this person cannot edit it
         raise PermissionDenied(
-            f"Only an Administrator can delete a {self.resource.verbose_name} for good. Archive it instead."
+            f"Only an Administrator can delete {with_article(self.resource.verbose_name)} for good. Archive it instead."
         )
 
     def get(self, request, key):

@@ -13,9 +13,10 @@ from django.utils import formats, timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
-from .forms import error_list, field_kind
+from .forms import error_list, field_kind, hint_html
 from .history import format_datetime
 from .registry import registry
+from .words import article, count, plural, shorten, with_article
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -104,6 +105,7 @@ class MacroCache:
             bound.html_name,
             str(bound.label),
             str(bound.help_text),
+            tuple(str(item) for item in getattr(field, "help_items", None) or ()),
             tuple(str(e) for e in bound.errors),
             value,
             choices,
@@ -134,11 +136,21 @@ def environment(**options):
         nav_items=nav_items,
         field_kind=field_kind,
         error_list=error_list,
+        hint_html=hint_html,
         account_items=account_items,
         rag_class=rag_class,
     )
     env.globals.update(registry.template_globals)  # what the apps' templates need (charts, …)
-    env.filters.update(date=date, datetime=datetime, number=number)
+    env.filters.update(
+        date=date,
+        datetime=datetime,
+        number=number,
+        counted=count,  # {{ n | counted("finding") }}: "1 finding", "2 findings" (Jinja's own count is length)
+        plural=plural,
+        article=article,
+        with_article=with_article,
+        shorten=shorten,
+    )
     return env
 
 

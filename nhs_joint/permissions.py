@@ -18,6 +18,8 @@ from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 
+from .words import with_article
+
 
 class Decision(NamedTuple):
     allowed: bool
@@ -88,7 +90,7 @@ def can_save(user, obj):
         yours = _names(user.bodies.all()) or "no body"
         return Decision(
             False,
-            f"Only staff of {body.name} can give a {obj._meta.verbose_name} to {body.name}. Your account is with {yours}.",
+            f"Only staff of {body.name} can give {with_article(obj._meta.verbose_name)} to {body.name}. Your account is with {yours}.",
         )
     return ALLOWED
 

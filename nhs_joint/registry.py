@@ -53,6 +53,22 @@ class MyWorkSection:
     order: int
 
 
+class GlossaryEntry:
+    """A term the portal uses and what it means, in plain words; ``anchor`` is its id on /glossary/."""
+
+    term: str
+    meaning: str
+    anchor: str
+    items: tuple = ()  # (name, meaning) pairs: the values a term can take (the stages, the SPC icons)
+
+
+@dataclass(frozen=True)
+class GlossarySection:
+    title: str
+    order: int
+    entries: Callable  # () -> list of GlossaryEntry, asked each time the glossary is drawn
+
+
 @dataclass
 class Registry:
     navigation: list[NavItem] = field(default_factory=list)
@@ -74,6 +90,7 @@ class Registry:
     record_flags: list[Callable] = field(default_factory=list)
     # Models ("app.model") chosen in forms from a list that narrows as people type (static/portal/autocomplete.js).
     autocomplete_models: set = field(default_factory=set)
+    glossary: list[GlossarySection] = field(default_factory=list)  # the sections of /glossary/
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 
@@ -95,6 +112,20 @@ class Registry:
     def add_account_item(self, item):
         """``item(request)`` gives an entry of the header's account menu ({"text", "href"}) or None."""
         self.account_items.append(item)
+
+    def add_glossary(self, title, entries, order):
+        """A section of the glossary: ``entries()`` returns its GlossaryEntry list (so a new report rule, say,
+        appears there without anyone editing the glossary)."""
+        if any(section.title == title for section in self.glossary):
+            raise ValueError(f"The glossary section {title!r} is registered twice.")
+        self.glossary.append(GlossarySection(title, order, entries))
+
+    def glossary_sections(self):
+        """Each section's title and entries, in order."""
+        return [
+            {"title": section.title, "entries": list(section.entries())}
+            for section in sorted(self.glossary, key=lambda section: section.order)
+        ]
 
     def add_api(self, prefix, viewset, basename):
         if any(route.prefix == prefix for route in self.api_routes):

@@ -9,7 +9,8 @@ import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Manager
-from django.utils import formats
+
+from .history import format_datetime
 
 MONTHS = (None, "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "Oct", "Nov", "Dec")
 
@@ -20,7 +21,7 @@ def _display(value):
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):
-        return formats.date_format(value, "j M Y H:i")
+        return format_datetime(value)  # 29 November 2026 at 2:48pm, in the portal's time zone
     if isinstance(value, dt.date):
         # The same as formats.date_format(value, "j M Y") in the portal's English, at a fraction of the cost.
         return f"{value.day} {MONTHS[value.month]} {value.year}"

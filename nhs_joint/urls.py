@@ -8,6 +8,8 @@ admin.site.site_title = "NHS Joint Working Portal"
 
 urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
+    path("status/", views.service_status, name="service-status"),
+    path("glossary/", views.glossary, name="glossary"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("programmes.urls")),

@@ -18,6 +18,7 @@ from django.utils.text import slugify
 
 from nhs_joint.imports import RefusedFile
 from nhs_joint.registry import registry
+from nhs_joint.words import count
 from regions.models import LocalHealthSystem, LocalOffice, Region
 
 from .models import NationalBody, Organisation, StatutoryDuty
@@ -253,7 +254,7 @@ class ImportResult:
 
     def __str__(self):
         return (
-            f"{self.created} organisations created, {self.updated} updated, {self.unchanged} unchanged; "
+            f"{count(self.created, 'organisation')} created, {self.updated:,} updated, {self.unchanged:,} unchanged; "
             f"{self.with_region} linked to a region, {self.with_local_system} to a local health system."
         )
 
@@ -268,8 +269,9 @@ class RegionsImportResult:
 
     def __str__(self):
         return (
-            f"{self.regions_created} regions created, {self.regions_kept} already known and kept as they are; "
-            f"{self.created} local offices and area teams created, {self.updated} updated, {self.unchanged} unchanged."
+            f"{count(self.regions_created, 'region')} created, {self.regions_kept:,} already known and kept as they are; "
+            f"{self.created:,} local offices and area teams created, {self.updated:,} updated, "
+            f"{self.unchanged:,} unchanged."
         )
 
 

@@ -9,7 +9,7 @@ class ProgrammesConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import one_voice, reference
+        from . import glossary, one_voice, reference
         from .models import Expectation, ExpectationResponse, Measurement
 
         for text, href, order in [
@@ -17,7 +17,8 @@ class ProgrammesConfig(AppConfig):
             ("Workstreams", "/workstreams/", 20),
             ("Expectations", "/expectations/", 30),
             ("Measures", "/measures/", 40),
-            ("Consultations", "/consultations/", 45),
+            ("Consultations", "/consultations/", 47),
+            ("Measurements", "/measurements/", 45),
         ]:
             registry.add_navigation(text, href, order)
         registry.add_navigation("What is asked of us", "/partners/", 5, role="Partner")
@@ -44,3 +45,4 @@ class ProgrammesConfig(AppConfig):
         registry.open_to_partners(*one_voice.PARTNER_URL_NAMES)
         registry.partner_home = "partner-home"
         registry.autocomplete_models |= {"programmes.programme", "programmes.measure"}
+        registry.add_glossary("Programmes", glossary.entries, 10)

@@ -23,6 +23,23 @@ from .services import COLUMNS
 
 
 class ProgrammeForm(PortalModelForm):
+    hints = {
+        "title": "The name people know the programme by, for example “Elective care and referral to treatment”.",
+        "summary": "One or two sentences: what the programme is for.",
+        "description": "What the programme does, for whom, and how. The duplication report compares these words.",
+        "theme": "A short label that groups programmes, in lower case with hyphens for spaces: for example "
+        "“urgent-care”, which pages show as “Urgent care”.",
+        "bodies": "Tick both if NHS England and NHS Improvement run it together.",
+        "integration_stage": "How far the two bodies run it together. The glossary explains each stage.",
+        "accountable_body": "The body the law holds to account for this work. It must be one of the bodies that "
+        "run it.",
+        "duty": "The statutory duty of the accountable body that this programme delivers, if there is one.",
+        "status": "Proposed until each Board approves it; active while the work goes on.",
+        "start_date": "The day the programme starts.",
+        "end_date": "Leave empty if it has no planned end.",
+        "senior_responsible_owner": "The national or programme director who answers for the programme.",
+    }
+
     bodies = forms.ModelMultipleChoiceField(
         queryset=NationalBody.objects.all(), widget=forms.CheckboxSelectMultiple, label="Bodies that run it"
     )
@@ -107,6 +124,16 @@ class ProgrammeChildForm(PortalModelForm):
 
 
 class WorkstreamForm(ProgrammeChildForm):
+    hints = {
+        "programme": "The programme this work is part of.",
+        "title": "A short name for this part of the work, for example “Winter planning and escalation”.",
+        "description": "What this part of the work does. The duplication report compares these words.",
+        "body": "The body that owns this part of the work. It must run the programme.",
+        "audiences": "Who the work is aimed at. Tick all that apply.",
+        "start_date": "The day this work starts.",
+        "end_date": "Leave empty if it has no planned end.",
+    }
+
     audiences = forms.MultipleChoiceField(choices=Audience.choices, widget=forms.CheckboxSelectMultiple)
 
     class Meta:
@@ -123,6 +150,19 @@ class WorkstreamForm(ProgrammeChildForm):
 
 
 class ExpectationForm(ProgrammeChildForm):
+    hints = {
+        "programme": "The programme that asks this.",
+        "issued_by": "The body that asks it.",
+        "audience": "Who is asked: providers, commissioners or local health systems.",
+        "region": "Leave empty if it is asked of all England.",
+        "measure": "The agreed measure the expectation is judged by.",
+        "comparator": "Whether the measure must be at least or at most the target.",
+        "target": "A number, in the measure's unit. For example, 95 for 95%.",
+        "start_date": "The day the expectation starts to apply.",
+        "due_date": "The day by which the target must be met.",
+        "wording": "The expectation as it was written to those asked, if you have it.",
+    }
+
     class Meta:
         model = Expectation
         fields = [
@@ -155,6 +195,17 @@ class ExpectationForm(ProgrammeChildForm):
 
 
 class MeasureForm(PortalModelForm):
+    hints = {
+        "code": "A short code for files and addresses: lower case letters, numbers and hyphens, for example "
+        "“ae-4hr”. Pages show the name beside it.",
+        "name": "The measure's name as people say it, for example “A&E attendances seen within 4 hours”.",
+        "unit": "What the numbers count.",
+        "direction": "Whether a higher or a lower number is better. The charts use this to tell improvement from "
+        "concern.",
+        "standard": "The national standard, if there is one. For example, 95 for 95%.",
+        "comparator": "Whether the measure must be at least or at most the standard.",
+    }
+
     class Meta:
         model = Measure
         fields = ["code", "name", "unit", "direction", "standard", "comparator"]
@@ -162,6 +213,14 @@ class MeasureForm(PortalModelForm):
 
 
 class BoardApprovalForm(ProgrammeChildForm):
+    hints = {
+        "programme": "The programme the Board decided on.",
+        "body": "The body whose Board decided. It must run the programme.",
+        "decision": "What the Board decided.",
+        "date": "The day of the Board meeting.",
+        "minute_reference": "The reference of the minute that records the decision, for example “BM/18/27”.",
+    }
+
     class Meta:
         model = BoardApproval
         fields = ["programme", "body", "decision", "date", "minute_reference"]
@@ -169,6 +228,14 @@ class BoardApprovalForm(ProgrammeChildForm):
 
 
 class ProgrammeMeasureForm(ProgrammeChildForm):
+    hints = {
+        "programme": "The programme whose success this measure shows.",
+        "measure": "The measure agreed with those the programme asks things of.",
+        "target": "A number, in the measure's unit. For example, 95 for 95%.",
+        "agreed_on": "The day the measure and target were agreed.",
+        "agreed_by": "The bodies that agreed it. Tick all that apply.",
+    }
+
     class Meta:
         model = ProgrammeMeasure
         fields = ["programme", "measure", "target", "agreed_on", "agreed_by"]
@@ -176,6 +243,12 @@ class ProgrammeMeasureForm(ProgrammeChildForm):
 
 
 class RegionalDeliveryForm(PortalModelForm):
+    hints = {
+        "rag": "Red if delivery is at risk, amber if there are problems you are managing, green if on track.",
+        "lead": "The person who leads this programme in the region.",
+        "note": "What lies behind the status, in a sentence or two.",
+    }
+
     class Meta:
         model = RegionalDelivery
         fields = ["rag", "lead", "note"]

@@ -11,6 +11,8 @@ from nhs_joint.db import check_dates_in_order, end_not_before_start
 from nhs_joint.permissions import Decision, can_edit_by_bodies, can_edit_delivery
 from nhs_joint.records import PortalRecord
 
+from .themes import theme_name
+
 
 class Audience(models.TextChoices):
     PROVIDERS = "providers", "Providers"
@@ -114,6 +116,11 @@ class Programme(PortalRecord, Archivable):
     def natural_key(self):
         return (self.slug,)
 
+    @property
+    def theme_name(self):
+        """The theme's name ("urgent-care" is "Urgent and emergency care"): pages never show the stored code alone."""
+        return theme_name(self.theme)
+
     def editing_bodies(self):
         """The bodies whose staff may edit this programme: the bodies that run it."""
         return list(self.bodies.all()) if self.pk else None
@@ -167,7 +174,7 @@ class BoardApproval(PortalRecord, models.Model):
         return [self.body] if self.body_id else super().editing_bodies()
 
     def __str__(self):
-        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%d %b %Y})"
+        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%-d %B %Y})"
 
     def clean(self):
         super().clean()
@@ -413,7 +420,9 @@ class Expectation(PortalRecord, Archivable):
 
     def __str__(self):
         area = self.region or "England"
-        return f"{self.measure.code} {self.comparator} {self.target} for {self.get_audience_display().lower()} ({area})"
+        target = f"{Decimal(str(self.target)).normalize():f}" if self.target is not None else ""
+        audience = self.get_audience_display().lower()
+        return f"{self.measure.name}: {self.get_comparator_display()} {target} for {audience} ({area})"
 
     def clean(self):
         super().clean()
@@ -441,7 +450,7 @@ class ProgrammeMeasure(PortalRecord, models.Model):
         constraints = [models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")]
 
     def __str__(self):
-        return f"{self.programme}: {self.measure.code}"
+        return f"{self.programme}: {self.measure.name}"
 
     def clean(self):
         super().clean()
@@ -487,7 +496,8 @@ class Measurement(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.measure.code} {self.region or 'England'} {self.month:%b %Y}: {self.value}"
+        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
 
     @property
     def is_generated(self):

@@ -20,6 +20,7 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from jobs import services as jobs
 from nhs_joint.imports import RefusedFile
+from nhs_joint.words import count
 from regions.models import Region
 
 from .models import Measure, Measurement
@@ -43,7 +44,7 @@ class ImportResult:
     measures: set = field(default_factory=set)
 
     def __str__(self):
-        return f"{self.created} measurements added, {self.updated} updated, {self.unchanged} unchanged."
+        return f"{count(self.created, 'measurement')} added, {self.updated:,} updated, {self.unchanged:,} unchanged."
 
 
 def template_rows(today=None):

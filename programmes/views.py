@@ -25,7 +25,6 @@ from .models import (
     RegionalDelivery,
     Workstream,
 )
-from .themes import theme_name
 
 
 def programme_detail(programme, request):
@@ -80,7 +79,7 @@ def programme_summary(p):
     sro = p.senior_responsible_owner
     return [
         ("Summary", p.summary),
-        ("Theme", theme_name(p.theme)),
+        ("Theme", p.theme_name),
         ("Bodies", " and ".join(b.name for b in p.bodies.all())),
         ("Integration stage", p.get_integration_stage_display()),
         ("Accountable body", p.accountable_body.name if p.accountable_body else None),
@@ -121,7 +120,7 @@ programmes = Resource(
     filterset=filters.ProgrammeFilterSet,
     columns=[
         Column("title", order="title", link=True),
-        Column("theme", getter=lambda p: theme_name(p.theme), export=lambda p: p.theme, order="theme"),
+        Column("theme", getter=lambda p: p.theme_name, order="theme", export=lambda p: p.theme),
         Column("bodies", getter=lambda p: names(p.bodies)),
         Column("integration_stage", "Integration", order="integration_stage"),
         Column("accountable_body.code", "Accountable"),
@@ -173,7 +172,7 @@ workstreams = Resource(
 
 expectation_columns = [
     Column("programme", order="programme", link=link_to("programme")),
-    Column("measure.name", "Measure", order="measure", link=True, export=lambda e: e.measure.code),
+    Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
     Column("audience", order="audience"),
     Column("region", getter=lambda e: e.region or "England"),
     Column("comparator"),
@@ -438,7 +437,7 @@ measurements = Resource(
     queryset=lambda: Measurement.objects.select_related("measure", "region"),
     filterset=filters.MeasurementFilterSet,
     columns=[
-        Column("measure.name", "Measure", order="measure", link=True, export=lambda e: e.measure.code),
+        Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
         Column("region", getter=lambda m: m.region or "England", order="region"),
         Column("month", getter=lambda m: f"{m.month:%B %Y}", order="month", export=lambda m: m.month.isoformat()),
         Column("value", numeric=True, order="value"),

@@ -9,6 +9,7 @@ class RegionsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api
+        from . import api, glossary
 
         registry.add_api("local-systems", api.LocalSystemViewSet, "local-system")
+        registry.add_glossary("Regions and their charts", glossary.entries, 30)

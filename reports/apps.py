@@ -9,11 +9,13 @@ class ReportsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, services
+        from . import api, glossary, services
         from .rules import rule_name
 
         registry.add_navigation("Reports", "/reports/", 80)
+        registry.add_navigation("Findings", "/findings/", 85)
         registry.template_globals["rule_name"] = rule_name
+        registry.add_glossary("Reports and their rules", glossary.entries, 40)
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
         registry.add_api("findings", api.FindingViewSet, "finding")
         registry.record_flags.append(services.open_consistency_flags)

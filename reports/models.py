@@ -8,6 +8,7 @@ from simple_history.models import HistoricalRecords
 
 from nhs_joint.records import PortalRecord
 from nhs_joint.registry import registry
+from nhs_joint.words import shorten
 
 from .rules import rule_name
 
@@ -100,7 +101,8 @@ class Finding(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.rule_name}: {self.message[:80]}"
+        # A heading: the rule's name and the message cut between words; the page shows the message in full.
+        return f"{self.rule_name}: {shorten(self.message, 80)}"
 
     @property
     def rule_name(self):

@@ -107,7 +107,8 @@ reports = Resource(
 
 def finding_summary(f):
     return [
-        ("Rule", f"{f.rule_name} ({f.rule})"),
+        ("Finding", f.message),  # in full: the heading may be shortened
+        ("Rule", {"text": f.rule_name, "href": reverse("glossary") + f"#rule-{f.rule}"}),
         ("Severity", f.get_severity_display()),
         ("Region", str(f.region) if f.region else "All England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
@@ -122,6 +123,10 @@ class DecisionForm(Form):
         label="Why is this not a problem?",
         widget=forms.Textarea(attrs={"rows": 3}),
         max_length=2000,
+        error_messages={
+            "required": "Enter a reason why this is not a problem.",
+            "max_length": "The reason must be 2,000 characters or fewer.",
+        },
         help_text="This hides the finding in later runs until one of its records changes. Your name and reason are kept.",
     )
 

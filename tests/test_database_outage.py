@@ -130,6 +130,11 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         assert "Sorry, the service is unavailable" in html and "nhsuk-header" in html
         assert "Internal Server Error" not in html
         assert get(f"http://127.0.0.1:{web_port}/healthz")[0] == 503
+        # The service status page still answers, and says in words which part is down.
+        status, _, html = get(f"http://127.0.0.1:{web_port}/status/")
+        assert status == 200, html[:500]
+        assert "Some parts of the portal are not working" in html
+        assert "Not working: records cannot be read or saved" in html
 
         bootstrap.start_local_postgres(bootstrap.Database.from_url(url), server)
         status, _, html = eventually(lambda: get(page, cookie), 200)

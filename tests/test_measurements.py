@@ -168,7 +168,7 @@ class TestImport:
             "april.csv", b"\xef\xbb\xbfmeasure,region,month,value\r\nae-4hr,Y56,2019-04,87.5\r\n"
         )
         response = client.post("/measurements/import/", {"file": upload}, follow=True)
-        assert "“april.csv” imported: 1 measurements added" in response.content.decode()
+        assert "“april.csv” imported: 1 measurement added" in response.content.decode()
         assert Measurement.objects.get().value == Decimal("87.5")
 
     def test_the_page_lists_each_bad_line_and_saves_nothing(self, client, staff, ae, london):
@@ -212,6 +212,6 @@ class TestImport:
         good.write_text("measure,region,month,value\nae-4hr,Y56,2019-04,87.5\n")
         out = io.StringIO()
         call_command("import_measurements", str(good), stdout=out)
-        assert "1 measurements added" in out.getvalue()
+        assert "1 measurement added" in out.getvalue()
         with pytest.raises(CommandError, match="cannot be read"):
             call_command("import_measurements", str(tmp_path / "missing.csv"))

@@ -375,3 +375,6 @@ CELERY_BEAT_SCHEDULE = {
 
 # Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.
 from .identity import *  # noqa: E402
+
+# A filter's empty choice, in words rather than django-filter's "---------".
+FILTERS_EMPTY_CHOICE_LABEL = "Any"

@@ -64,30 +64,7 @@ class Rule:
     severity: str
     check: object
     summary: str
-
-    @property
-    def name(self):
-        """What people call the rule (the code is for links and the API)."""
-        return rule_name(self.code)
-
-
-def rule_name(code):
-    """A rule's name from its code (a retired rule's code in words)."""
-    return NAMES.get(code) or str(code).replace("-", " ").capitalize()
-
-
-NAMES = {
-    "appointment-shares": "Shares of a joint post",
-    "board-approval": "Board approval",
-    "duplicate-ask": "The same ask twice",
-    "duplicate-post": "Posts that could be joint",
-    "duplicate-work": "The same work twice",
-    "expectation-conflict": "Expectations that disagree",
-    "measure-data-gap": "Missing measurements",
-    "region-director": "One joint Regional Director per region",
-    "regional-coverage": "Delivery in every region",
-    "statutory-accountability": "Statutory accountability",
-}
+    name: str = ""  # what pages call it ("Duplicate work"), never its code alone; rule_name() fills a blank one
 
 
 _RULES: dict[str, Rule] = {}
@@ -95,8 +72,9 @@ KINDS = ("consistency", "duplication")
 SEVERITIES = ("high", "medium", "low")
 
 
-def rule(code, kind, severity):
-    """Declare a module's ``check(context)`` as the rule ``code`` of a report ``kind``, with its severity."""
+def rule(code, kind, severity, name=None):
+    """Declare a module's ``check(context)`` as the rule ``code`` of a report ``kind``, with its severity and
+    the ``name`` pages show (by default the code in words)."""
     if kind not in KINDS or severity not in SEVERITIES:
         raise ValueError(f"Rule {code}: kind must be one of {KINDS} and severity one of {SEVERITIES}.")
 
@@ -104,7 +82,8 @@ def rule(code, kind, severity):
         module = sys.modules[check.__module__]
         if code in _RULES and _RULES[code].check is not check:
             raise ValueError(f"Two rules are declared as {code!r}.")
-        _RULES[code] = Rule(code, kind, severity, check, (module.__doc__ or "").strip().splitlines()[0])
+        summary = (module.__doc__ or "").strip().splitlines()[0]
+        _RULES[code] = Rule(code, kind, severity, check, summary, name or code.replace("-", " ").capitalize())
         return check
 
     return register
@@ -123,3 +102,9 @@ def rules_of(kind):
 
 def all_rules():
     return _registry()
+
+
+def rule_name(code):
+    """The name of the rule ``code`` as pages show it; a code no longer declared, in words."""
+    rule = _RULES.get(code) or _registry().get(code)  # asked per list row: the modules are imported on a miss
+    return rule.name if rule and rule.name else str(code).replace("-", " ").capitalize()

@@ -11,7 +11,7 @@ from appointments.models import Appointment
 from . import FindingData, current, ref, rule
 
 
-@rule("appointment-shares", kind="consistency", severity="medium")
+@rule("appointment-shares", kind="consistency", severity="medium", name="Appointment shares")
 def check(context):
     posts = (
         Appointment.objects.filter(current(on=context.today))

@@ -11,7 +11,7 @@ from programmes.models import BoardApproval, Programme
 from . import FindingData, ref, rule
 
 
-@rule("board-approval", kind="consistency", severity="high")
+@rule("board-approval", kind="consistency", severity="high", name="Board approval")
 def check(context):
     programmes = list(
         Programme.objects.filter(status__in=[Programme.Status.APPROVED, Programme.Status.ACTIVE]).prefetch_related(

@@ -15,7 +15,7 @@ from programmes.models import Expectation
 from . import FindingData, months_of, overlap_of, ref, rule
 
 
-@rule("duplicate-ask", kind="duplication", severity="medium")
+@rule("duplicate-ask", kind="duplication", severity="medium", name="Duplicate ask")
 def check(context):
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.

@@ -12,7 +12,7 @@ from appointments.models import Appointment
 from . import FindingData, current, ref, rule
 
 
-@rule("duplicate-post", kind="duplication", severity="medium")
+@rule("duplicate-post", kind="duplication", severity="medium", name="Duplicate post")
 def check(context):
     single = defaultdict(lambda: defaultdict(list))
     posts = (

@@ -27,7 +27,7 @@ def _with_text(record, text):
     return {**record, "text": text}
 
 
-@rule("duplicate-work", kind="duplication", severity="medium")
+@rule("duplicate-work", kind="duplication", severity="medium", name="Duplicate work")
 def check(context):
     index, pairs = similar_workstreams()
     ids = {i for a, b, *_ in pairs for i in (a, b)}

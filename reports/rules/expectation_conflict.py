@@ -18,7 +18,7 @@ from programmes.models import Expectation
 from . import FindingData, months_of, overlap_of, ref, rule
 
 
-@rule("expectation-conflict", kind="consistency", severity="high")
+@rule("expectation-conflict", kind="consistency", severity="high", name="Conflicting expectations")
 def check(context):
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.

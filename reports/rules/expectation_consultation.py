@@ -15,7 +15,7 @@ from programmes.models import Expectation, ExpectationResponse
 from . import FindingData, ref, rule
 
 
-@rule("expectation-consultation", kind="consistency", severity="medium")
+@rule("expectation-consultation", kind="consistency", severity="medium", name="Agreed without consultation")
 def check(context):
     unanswered = Q(responses__position=ExpectationResponse.Position.CONCERNS, responses__answer="")
     agreed = (

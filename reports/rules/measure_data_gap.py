@@ -34,7 +34,7 @@ def _names(programmes):
     return names[0] if len(names) == 1 else ", ".join(names[:-1]) + " and " + names[-1]
 
 
-@rule("measure-data-gap", kind="consistency", severity="low")
+@rule("measure-data-gap", kind="consistency", severity="low", name="Gap in a measure's data")
 def check(context):
     agreed = defaultdict(list)  # measure id: the active programmes that agreed it, by title
     measures = {}

@@ -13,7 +13,7 @@ from regions.models import Region
 from . import FindingData, current, ref, rule
 
 
-@rule("region-director", kind="consistency", severity="high")
+@rule("region-director", kind="consistency", severity="high", name="Regional Director")
 def check(context):
     regions = list(Region.objects.active().order_by("ods_code"))
     directors = defaultdict(list)

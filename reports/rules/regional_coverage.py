@@ -11,7 +11,7 @@ from regions.models import Region
 from . import FindingData, ref, rule
 
 
-@rule("regional-coverage", kind="consistency", severity="medium")
+@rule("regional-coverage", kind="consistency", severity="medium", name="Regional coverage")
 def check(context):
     regions = list(Region.objects.active().order_by("ods_code"))
     programmes = list(Programme.objects.filter(status=Programme.Status.ACTIVE).order_by("slug"))

@@ -10,7 +10,7 @@ from programmes.models import Programme
 from . import FindingData, ref, rule
 
 
-@rule("statutory-accountability", kind="consistency", severity="high")
+@rule("statutory-accountability", kind="consistency", severity="high", name="Statutory accountability")
 def check(context):
     programmes = (
         Programme.objects.exclude(status=Programme.Status.CLOSED)

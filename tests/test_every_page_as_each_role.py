@@ -1,0 +1,230 @@
+"""Every page, as each role, names itself and speaks in words: a title, no stored codes without their names,
+no "None", no raw timestamps, no "a expectation", no HTML shown as text.
+
+The pages are found, not listed: every declared resource's list, detail, form and history pages (from the
+registry), plus the pages around them. The codes that must not appear alone are read from the data (every
+measure code, theme, rule code, ODS code and programme slug in the database), so a new record or rule is
+checked without anyone adding it here.
+"""
+
+import io
+import re
+from html import unescape
+from html.parser import HTMLParser
+
+import pytest
+from django.contrib.auth.models import AnonymousUser
+from django.core.management import call_command
+from django.test import RequestFactory
+from django.urls import NoReverseMatch, reverse
+
+from accounts.models import User
+from nhs_joint import failures, generic
+from nhs_joint.registry import registry
+from nhs_joint.words import article
+from organisations.models import Organisation
+from programmes import demo
+from programmes.models import Measure, Programme, theme_name
+from regions.models import LocalHealthSystem, Region
+from reports import services
+from reports.models import Finding, ReportRun
+from reports.rules import all_rules, rule_name
+from tests.conftest import create_roles
+
+pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+
+TITLE_END = " – NHS Joint Working Portal"
+ROLES = ("staff.demo", "director.demo", "admin.demo", None)  # None: signed out
+
+
+class VisibleText(HTMLParser):
+    """The words a reader sees: no tags, attributes, scripts or styles."""
+
+    SKIP = {"script", "style", "template", "title", "head"}
+
+    def __init__(self):
+        super().__init__(convert_charrefs=True)
+        self.parts = []
+        self.skipping = 0
+
+    def handle_starttag(self, tag, attrs):
+        if tag in self.SKIP:
+            self.skipping += 1
+        if tag in {"p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "div", "br", "option", "label", "a"}:
+            self.parts.append(" ")
+
+    def handle_endtag(self, tag):
+        if tag in self.SKIP:
+            self.skipping = max(0, self.skipping - 1)
+        if tag in {"p", "li", "td", "th", "dt", "dd", "h1", "h2", "h3", "div", "option", "label", "a"}:
+            self.parts.append(" ")
+
+    def handle_data(self, data):
+        if not self.skipping:
+            self.parts.append(data)
+
+    @classmethod
+    def of(cls, html):
+        """The page's visible text and its title (the document's, not a drawing's <title>)."""
+        parser = cls()
+        parser.feed(html)
+        title = re.search(r"<title[^>]*>(.*?)</title>", html, re.S)
+        title = unescape(" ".join(title.group(1).split())) if title else ""
+        return " ".join("".join(parser.parts).split()), title
+
+
+ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
+RAW_TAG = re.compile(r"</?(?:ul|li|p|a|strong|em|br|span|div|code)\b[^>]*>")
+ARTICLE = re.compile(r"(?<![\w-])(a|an|A|An) ([A-Za-z][\w]*)")
+NONE = re.compile(r"(?<![\w-])None(?![\w-])(?!\s+[a-z])")  # not "None recorded", "None in post"
+
+
+def article_faults(text):
+    faults = []
+    for match in ARTICLE.finditer(text):
+        said, word = match.group(1).lower(), match.group(2)
+        if len(word) == 1:  # "a 4", "part A": no noun follows
+            continue
+        if article(word) != said:
+            faults.append(match.group(0))
+    return faults
+
+
+CODE_LIKE = re.compile(r"^(?=.*[-\d_]|[A-Z0-9]+$)[\w-]+$")  # "ae-4hr", "Y56", "RJ1": not an ordinary word
+
+
+def codes_with_names():
+    """(code, names) for every stored code whose record has a name; the code may appear only beside one of them.
+
+    A code that is an ordinary word ("cancer", a programme's slug) is left out: the word may be written anyway.
+    """
+    pairs = []
+    pairs += [(m.code, (m.name,)) for m in Measure.all_objects.all()]
+    pairs += [(p.slug, (p.title,)) for p in Programme.all_objects.all()]
+    pairs += [(p.theme, (theme_name(p.theme),)) for p in Programme.all_objects.exclude(theme="")]
+    pairs += [(r.ods_code, (r.name, str(r))) for r in Region.objects.all()]
+    pairs += [(s.ods_code, (s.name, str(s))) for s in LocalHealthSystem.objects.all()]
+    pairs += [(o.ods_code, (o.name, str(o))) for o in Organisation.objects.all()]
+    pairs += [(code, (rule_name(code),)) for code in all_rules()]
+    return {(code, names) for code, names in pairs if code and CODE_LIKE.match(code)}
+
+
+def code_faults(text, pairs):
+    faults = []
+    for code, names in pairs:
+        for match in re.finditer(rf"(?<![\w-]){re.escape(code)}(?![\w-])", text):
+            window = text[max(0, match.start() - 300) : match.end() + 300]
+            if not any(name in window for name in names):
+                faults.append(f"{code} without “{names[0]}”: …{window[250:400]}…")
+                break
+    return faults
+
+
+def problems_of(url, response, pairs):
+    """What is wrong with one page, in words (empty when nothing is)."""
+    html = response.content.decode()
+    text, title = VisibleText.of(html)
+    found = []
+    if not title.endswith(TITLE_END) or not title[: -len(TITLE_END)].strip():
+        found.append(f"title {title!r}")
+    for name, pattern in (
+        ("“None”", NONE),
+        ("“---------”", re.compile("-{5,}")),
+        ("a raw timestamp", ISO_TIME),
+        ("HTML as text", RAW_TAG),
+    ):
+        match = pattern.search(text)
+        if match:
+            found.append(f"{name} shown: …{text[max(0, match.start() - 60) : match.end() + 30]}…")
+    found += [f"article: {fault!r}" for fault in article_faults(text)]
+    found += code_faults(text, pairs)
+    return [f"{url}: {problem}" for problem in found]
+
+
+def record_pages(resource):
+    """The list, one record's page, its form and its history, and the form for a new one."""
+    pages = [resource.list_url()]
+    record = resource.queryset().order_by("pk").first()
+    if record is not None:
+        key = getattr(record, resource.lookup)
+        pages.append(resource.detail_url(key))
+        for suffix in ("history", "edit"):
+            try:
+                pages.append(reverse(f"{resource.name}-{suffix}", args=[key]))
+            except NoReverseMatch:
+                pass
+    try:
+        pages.append(reverse(f"{resource.name}-create"))
+    except NoReverseMatch:
+        pass
+    return pages
+
+
+def every_page():
+    pages = []
+    for resource in sorted(registry.declared_resources(), key=lambda r: r.name):
+        pages += record_pages(resource)
+    region = Region.objects.active().order_by("ods_code").first()
+    measure = Measure.objects.order_by("code").first()
+    pages += [
+        "/",
+        reverse("region-overview"),
+        reverse("region-detail", args=[region.ods_code]),
+        reverse("region-measure-chart", args=[region.ods_code, measure.code]),
+        reverse("glossary"),
+        reverse("service-status"),
+        reverse("password_change"),
+        reverse("your-tokens"),
+        "/no-such-page/",
+    ]
+    return list(dict.fromkeys(pages))
+
+
+SIGNED_OUT_PAGES = ["/accounts/login/", "/status/", "/api/docs/", "/no-such-page/"]
+
+
+@pytest.fixture
+def world(db):
+    create_roles()  # a transactional test before this one may have emptied the data migration's groups
+    call_command("load_reference", stdout=io.StringIO())
+    demo.seed(password="a long demonstration password")
+    for kind in ReportRun.Kind.values:
+        run = ReportRun.objects.create(kind=kind)
+        services.execute(run.pk)
+        run.refresh_from_db()
+        assert run.status == ReportRun.Status.SUCCEEDED, run.error
+    assert Finding.objects.exists()
+
+
+def test_every_page_as_each_role_names_itself_and_speaks_in_words(client, world):
+    pairs = codes_with_names()
+    assert len(pairs) > 50  # measures, programmes, themes, regions, organisations and rules
+    problems, walked = [], 0
+    for username in ROLES:
+        client.logout()
+        if username is None:
+            pages = SIGNED_OUT_PAGES
+        else:
+            client.force_login(User.objects.get(username=username))
+            pages = every_page()
+        for url in pages:
+            response = client.get(url, follow=True)
+            assert response.status_code in (200, 403, 404), (username, url, response.status_code)
+            assert response["Content-Type"].startswith("text/html"), (username, url)
+            walked += 1
+            problems += [f"{username or 'signed out'} {problem}" for problem in problems_of(url, response, pairs)]
+    assert walked > 3 * 40
+    assert not problems, "\n".join(problems)
+
+
+def test_the_error_pages_name_themselves_too():
+    request = RequestFactory().get("/")
+    request.user = AnonymousUser()
+    request.csp_nonce = "n"
+    responses = [handler(request, Exception("a test")) for handler in (generic.bad_request, generic.forbidden)]
+    responses += [generic.not_found(request, Exception("a test")), generic.server_error(request)]
+    responses.append(failures.service_unavailable(request, "The database cannot be reached."))
+    assert [response.status_code for response in responses] == [400, 403, 404, 500, 503]
+    for response in responses:
+        problems = problems_of(str(response.status_code), response, set())
+        assert not problems, problems
