@@ -127,6 +127,7 @@ def name_the_field(form):
         if (
             isinstance(field, forms.ModelChoiceField)
             and type(field.widget) is forms.Select
+            and field.queryset is not None  # a form may give the choices once it knows its record
             and field.queryset.model._meta.label_lower in registry.autocomplete_models
         ):
             field.widget.attrs["data-module"] = "autocomplete"  # type to narrow the list (static/portal)

@@ -53,6 +53,7 @@ class MyWorkSection:
     order: int
 
 
+@dataclass(frozen=True)
 class GlossaryEntry:
     """A term the portal uses and what it means, in plain words; ``anchor`` is its id on /glossary/."""
 
