@@ -67,6 +67,18 @@ def sign_in(page, username, password=PASSWORD, next_path="/"):
     page.get_by_role("button", name="Sign in").click()
 
 
+def follow_header_link(page, name):
+    """Follows a link of the header's navigation, opening its "More" menu when the link has been moved there.
+
+    The NHS.UK header moves the items that do not fit its width behind a "More" button, as a person would find.
+    """
+    header = page.locator("header")
+    link = header.get_by_role("link", name=name, exact=True)
+    if not link.first.is_visible():
+        page.locator("#toggle-menu").click()
+    link.first.click()
+
+
 def assert_accessible(page, context=""):
     """axe-core, injected from its npm package, finds no serious or critical violation."""
     if not AXE.exists():

@@ -9,7 +9,7 @@ from playwright.sync_api import expect
 from appointments.models import Appointment
 from tests import factories as f
 
-from .conftest import assert_accessible, sign_in
+from .conftest import assert_accessible, follow_header_link, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -80,7 +80,7 @@ def test_a_regional_director_reaches_their_region_from_my_work_and_reads_a_chart
 def test_the_national_overview_links_into_each_region(new_page, region):
     page = new_page()
     sign_in(page, "dele.director")
-    page.get_by_role("link", name="Regions").first.click()
+    follow_header_link(page, "Regions")
     expect(page.get_by_role("heading", level=1)).to_have_text("The seven regions")
     overview = page.get_by_role("table", name=re.compile("headline measures"))
     expect(overview.get_by_role("row")).to_have_count(3)  # a header row and the two active regions
@@ -95,6 +95,9 @@ def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_print
     page = new_page()
     page.set_viewport_size({"width": 375, "height": 740})  # a phone
     sign_in(page, "dele.director")
+    expect(page.get_by_role("heading", level=1)).to_have_text("My work")  # their home
+    assert page.evaluate("document.documentElement.scrollWidth") <= 375
+    page.get_by_role("link", name="Midlands dashboard").click()
     expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
     summary = page.get_by_role("table", name=re.compile("^Every agreed measure"))
     expect(summary).to_be_visible()

@@ -180,7 +180,7 @@ def test_administrator_creates_a_regional_director_who_lands_on_their_region(new
     expect(director.get_by_role("heading", level=1)).to_have_text("Change your password")
     director.get_by_label("Old password").fill(password)
     director.get_by_label("New password", exact=True).fill("midlands-director-2019")
-    director.get_by_label("New password confirmation").fill("midlands-director-2019")
+    director.get_by_label("Confirm new password").fill("midlands-director-2019")
     director.get_by_role("button", name="Change password").click()
     expect(director).to_have_url(re.compile(r"/$"))
     expect(director.get_by_role("heading", level=1)).to_have_text("My work")  # a director's home
