@@ -66,7 +66,7 @@ class UserForm(PortalModelForm):
         )
         if self.instance.pk and self.instance.organisation_id:
             self.initial["organisation"] = self.instance.organisation.ods_code
-        self.fields["local_system"].empty_label = "None"
+        self.fields["local_system"].empty_label = "Not linked"
         if self.instance.pk:
             roles = [r for r in Role.ALL if r in self.instance.roles]
             self.initial.setdefault("role", roles[0] if roles else None)

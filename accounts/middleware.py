@@ -1,5 +1,6 @@
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.core.exceptions import PermissionDenied
+from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect
 from django.urls import reverse
@@ -52,9 +53,14 @@ class PartnerAllowListMiddleware:
         match = request.resolver_match
         name = match.view_name if match else ""
         user = getattr(request, "user", None)
-        is_api = getattr(view_func, "cls", None) is not None
+        # An API view, or a page under /api/ (the documentation) that a token may also open.
+        is_api = getattr(view_func, "cls", None) is not None or request.path.startswith("/api/")
         if is_api and not (user is not None and user.is_authenticated):
-            user = _token_user(request)
+            try:
+                user = _token_user(request)
+            except DatabaseError:
+                # The database is away: the view cannot authenticate anyone either, and answers 503 for it.
+                return None
         if user is None or not user.is_authenticated or not user.is_partner:
             return None
         if name in registry.partner_url_names or name in ALWAYS_OPEN:

@@ -190,6 +190,7 @@ class CommentViewSet(
     """Comments on programmes, workstreams, expectations, appointments and findings. Never deleted: an
     Administrator hides one with a reason, shown in its place."""
 
+    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
     queryset = Comment.objects.select_related("author", "record_type")
     serializer_class = CommentSerializer
     permission_classes = [IsAuthenticated]
@@ -339,9 +340,15 @@ class ReplaceSerializer(serializers.Serializer):
     file = serializers.FileField()
 
 
+# One binary body in the schema (API clients read any file the same way); the answer's Content-Type is the
+# file's own, one of services.KINDS.
 FILE_RESPONSES = {
-    (200, kind.media_type): OpenApiResponse(OpenApiTypes.BINARY, description="The file, as an attachment.")
-    for kind in services.KINDS
+    (200, "application/octet-stream"): OpenApiResponse(
+        OpenApiTypes.BINARY,
+        description="The file, as an attachment, with its own type: "
+        + ", ".join(kind.media_type for kind in services.KINDS)
+        + ".",
+    )
 }
 
 
@@ -361,6 +368,7 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Board papers attached to Board approvals, programmes and appointments: files checked by their content,
     served only to people signed in."""
 
+    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
     queryset = Attachment.objects.filter(archived_at__isnull=True).select_related("uploaded_by", "record_type")
     serializer_class = AttachmentSerializer
     permission_classes = [IsAuthenticated]
@@ -521,6 +529,7 @@ class SavedViewViewSet(
     permission_classes = [IsAuthenticated]
     parser_classes = [BoundedJSONParser]
     schema = CollaborationSchema()
+    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
     queryset = SavedView.objects.all()
 
     def get_queryset(self):

@@ -91,6 +91,11 @@ class OnceChoices(BaseChoiceIterator):
             self.cache = list(self.read())
         yield from self.cache
 
+    def __call__(self):
+        # Callable, so the API schema does not read them (they come from the database) and a form field
+        # reads them through Django's callable-choices path, still once.
+        return list(self)
+
     def __deepcopy__(self, memo):
         return OnceChoices(self.read)  # each form its own, read afresh
 
@@ -215,7 +220,7 @@ class PortalFilterSet(django_filters.FilterSet):
             if isinstance(filter_, django_filters.MultipleChoiceFilter):
                 filter_.extra["widget"] = forms.CheckboxSelectMultiple
             if isinstance(filter_, (django_filters.ModelChoiceFilter, django_filters.ChoiceFilter)) and (
-                filter_.extra.get("empty_label", "---------") == "---------"
+                filter_.extra.get("empty_label", "---------") in ("---------", "Any")  # Django's, or the setting's
             ):
                 filter_.extra["empty_label"] = f"Any {str(filter_.label or name).lower()}"  # never "---------"
             if isinstance(filter_, django_filters.BooleanFilter):

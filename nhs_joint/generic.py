@@ -97,13 +97,15 @@ class Resource:
     create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
     # The form, when it needs nothing more than these fields of the model (and its base's rules).
     fields: list | None = None
+    hints: dict = field(default_factory=dict)  # the form's hint for each of those fields, in plain words
     form_base: type = PortalModelForm
     api: Api | None = None  # served under /api/v1/<prefix>/ too: see nhs_joint.api.Api
 
     def __post_init__(self):
         registry.resources.append(self)  # so the tests walk every kind of record's pages
         if self.form is None and self.fields:
-            self.form = modelform_factory(self.model, form=self.form_base, fields=self.fields)
+            base = type(self.form_base.__name__, (self.form_base,), {"hints": {**self.form_base.hints, **self.hints}})
+            self.form = modelform_factory(self.model, form=base, fields=self.fields)
         if self.api is not None:
             registry.add_api(self.prefix, viewset_for(self), self.name)
 

@@ -96,6 +96,7 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
 
     queryset = Watch.objects.none()  # each person's own: get_queryset
     serializer_class = WatchSerializer
+    create_answers_etag = True
     parser_classes = [BoundedJSONParser]
     filter_backends = []
 
@@ -120,7 +121,10 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
         serializer.is_valid(raise_exception=True)
         record = serializer.validated_data["record"]
         services.watch(request.user, record)
-        return Response(self._row(request.user, record), status=status.HTTP_201_CREATED)
+        row = self._row(request.user, record)
+        # Its version, as every created record's 201 carries (a watch is changed only by watching or stopping).
+        etag = f'"watch-{row["type"]}-{row["id"]}-{row["created"]}"'
+        return Response(row, status=status.HTTP_201_CREATED, headers={"ETag": etag})
 
     @staticmethod
     def _row(user, record):
@@ -152,20 +156,55 @@ class PreferenceSerializer(serializers.Serializer):
     )
 
 
+class PreconditionFailed(exceptions.APIException):
+    status_code = status.HTTP_412_PRECONDITION_FAILED
+    default_detail = "Your preference was changed since you read it: read it again, then send your change."
+    default_code = "precondition_failed"
+
+
+def _preference_etag(email):
+    return f'"preference-{email}"'
+
+
 class PreferenceView(APIView):
-    """Your notification email preference."""
+    """Your notification email preference. A change sent with If-Match is made only if the preference is still
+    the one you read (412 otherwise), like every other change in the API."""
 
     parser_classes = [BoundedJSONParser]
 
-    @extend_schema(responses={200: PreferenceSerializer})
-    def get(self, request):
+    def current(self, request):
         current = Preference.objects.filter(user=request.user).values_list("email", flat=True).first()
-        return Response({"email": current or Preference.Email.IMMEDIATE})
+        return current or Preference.Email.IMMEDIATE
 
-    @extend_schema(request=PreferenceSerializer, responses={200: PreferenceSerializer})
+    @extend_schema(
+        responses={200: PreferenceSerializer},
+        parameters=[OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200], required=True)],
+    )
+    def get(self, request):
+        email = self.current(request)
+        return Response({"email": email}, headers={"ETag": _preference_etag(email)})
+
+    @extend_schema(
+        request=PreferenceSerializer,
+        responses={200: PreferenceSerializer},
+        parameters=[
+            OpenApiParameter(
+                "If-Match",
+                str,
+                OpenApiParameter.HEADER,
+                required=False,
+                description="The ETag you read: the change is made only if the preference is still that (else 412).",
+            ),
+            OpenApiParameter("ETag", str, OpenApiParameter.HEADER, response=[200], required=True),
+        ],
+    )
     def put(self, request):
         serializer = PreferenceSerializer(data=request.data)
         if not serializer.is_valid():
             raise exceptions.ValidationError(serializer.errors)
-        services.set_preference(request.user, serializer.validated_data["email"])
-        return Response(serializer.validated_data)
+        expected = request.headers.get("If-Match")
+        if expected and expected != _preference_etag(self.current(request)):
+            raise PreconditionFailed()
+        email = serializer.validated_data["email"]
+        services.set_preference(request.user, email)
+        return Response({"email": email}, headers={"ETag": _preference_etag(email)})

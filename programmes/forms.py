@@ -27,8 +27,8 @@ class ProgrammeForm(PortalModelForm):
         "title": "The name people know the programme by, for example “Elective care and referral to treatment”.",
         "summary": "One or two sentences: what the programme is for.",
         "description": "What the programme does, for whom, and how. The duplication report compares these words.",
-        "theme": "A short label that groups programmes, in lower case with hyphens for spaces: for example "
-        "“urgent-care”, which pages show as “Urgent care”.",
+        "theme": "A short label that groups programmes, in lower case with hyphens for spaces. Pages show the "
+        "theme's name; a new label is shown in words.",
         "bodies": "Tick both if NHS England and NHS Improvement run it together.",
         "integration_stage": "How far the two bodies run it together. The glossary explains each stage.",
         "accountable_body": "The body the law holds to account for this work. It must be one of the bodies that "
@@ -318,6 +318,12 @@ class MeasurementCorrectionForm(PortalModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        self.fields["reason"].error_messages["max_length"] = (
+            f"The reason must be {self.REASON_LENGTH} characters or fewer."
+        )
+        if not self.instance.measure_id:  # only a figure held is corrected; this is the form's blank state
+            self.fields["value"].help_text = "The right figure for the month, in the measure's unit."
+            return
         measure = self.instance.measure
         unit = (
             "a percentage between 0 and 100"
@@ -327,9 +333,6 @@ class MeasurementCorrectionForm(PortalModelForm):
         self.fields[
             "value"
         ].help_text = f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
-        self.fields["reason"].error_messages["max_length"] = (
-            f"The reason must be {self.REASON_LENGTH} characters or fewer."
-        )
 
     def clean_reason(self):
         reason = " ".join(self.cleaned_data["reason"].split())

@@ -16,6 +16,7 @@ from django.template.loader import render_to_string
 from django.urls import path, reverse
 from django.utils import timezone
 from django.views import View
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
 from markupsafe import Markup
 from rest_framework import serializers
 from rest_framework.response import Response
@@ -321,6 +322,28 @@ class AskSerializer(serializers.Serializer):
     region = serializers.CharField(source="region.ods_code", allow_null=True, default=None)
 
 
+class AskRowSerializer(serializers.Serializer):
+    """One expectation asked of the organisation, as the list gives it (for the API schema)."""
+
+    latest_figure = serializers.DictField(allow_null=True, help_text="The latest figure for its region.")
+    open_findings = serializers.ListField(
+        child=serializers.CharField(), required=False, help_text="Open consistency findings (not for partners)."
+    )
+
+
+class AsksOfSerializer(serializers.Serializer):
+    code = serializers.CharField(help_text="The ODS code.")
+    name = serializers.CharField()
+    year = serializers.CharField(help_text="The financial year, for example 2019/20.")
+    results = AskRowSerializer(many=True)
+
+
+@extend_schema_view(
+    get=extend_schema(
+        parameters=[OpenApiParameter("year", int, description="The financial year starting in April of this year.")],
+        responses={200: AsksOfSerializer},
+    )
+)
 class OrganisationExpectationsView(APIView):
     """What is asked of an organisation in a financial year (?year=2019 for April 2019 to March 2020)."""
 

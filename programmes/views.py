@@ -477,6 +477,14 @@ risks = Resource(
         Column("owner"),
     ],
     fields=["programme", "title", "likelihood", "impact", "owner", "mitigation"],
+    hints={
+        "programme": "The programme this risk could stop from succeeding.",
+        "title": "A short name for the risk, for example “Not enough theatre staff for the extra lists”.",
+        "likelihood": "How likely it is to happen, from 1 (rare) to 5 (almost certain).",
+        "impact": "How bad it would be if it happened, from 1 (negligible) to 5 (catastrophic).",
+        "owner": "The person who watches this risk and acts on it.",
+        "mitigation": "What is being done to make it less likely or less bad.",
+    },
     form_base=forms.ProgrammeChildForm,
     summary=lambda r: [
         ("Programme", {"text": str(r.programme), "href": r.programme.get_absolute_url()}),

@@ -3,6 +3,7 @@ import re
 import django_filters
 from django import forms
 from django.db.models import Exists, OuterRef, Q, Subquery
+from drf_spectacular.utils import extend_schema_field
 
 from nhs_joint.filters import OnceChoices, PortalFilterSet
 
@@ -34,6 +35,7 @@ def _region_choices(england):
     return choices
 
 
+@extend_schema_field({"type": "string", "pattern": "^[A-Za-z0-9]{3}$"})  # an ODS code, or ENG: never read from the data
 class RegionFilter(django_filters.MultipleChoiceFilter):
     """Records of the chosen regions, as checkboxes; with ``england``, also the records for all of England.
 

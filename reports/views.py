@@ -164,7 +164,7 @@ class StateForm(Form):
     def clean(self):
         data = super().clean()
         if data.get("state") == FindingCase.State.NOT_A_PROBLEM and not (data.get("reason") or "").strip():
-            self.add_error("reason", "Enter why this is not a problem.")
+            self.add_error("reason", "Enter a reason why this is not a problem.")
         return data
 
 

@@ -49,6 +49,9 @@ BODY_OWNED = [
 # Records that belong to no body: any member of staff edits them.
 SHARED = ["measures", "measurements", "people"]
 ALL = READ_ONLY + WRITABLE + ["regional-deliveries", "report-runs"]
+# A person's own work on records (tests/notifications, tests/test_collaboration): not records of the portal's
+# data, so not walked by the generic list and write tests here; the schema must still document their errors.
+PERSONAL = ["watches", "notifications", "notification-preference", "comments", "attachments", "saved-views"]
 KEYS = {"programmes": "slug", "measures": "code"}
 
 
@@ -866,7 +869,7 @@ class TestListsAndTokens:
         resources = {
             path.split("/")[3] for path in schema["paths"] if path.startswith("/api/v1/") and "auth" not in path
         }
-        assert resources == set(ALL)
+        assert resources == set(ALL) | set(PERSONAL)
         for path, operations in schema["paths"].items():
             if "auth/token" in path:
                 continue

@@ -195,7 +195,7 @@ class TestImportTemplate:
         upload = SimpleUploadedFile("measurements-template.csv", response.content, content_type="text/csv")
         imported = client.post("/measurements/import/", {"file": upload}, follow=True)
         assert imported.status_code == 200
-        assert "1 measurements added, 0 updated, 0 unchanged." in imported.content.decode()
+        assert "1 measurement added, 0 updated, 0 unchanged." in imported.content.decode()
         assert Measurement.objects.count() == before + 1
         saved = Measurement.objects.get(measure__code="ae-4hr", region__ods_code="Y56", month=last_month)
         assert saved.value == 95
