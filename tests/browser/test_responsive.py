@@ -34,13 +34,28 @@ def record_of(resource):
     return record
 
 
-def pages_to_walk():
+def editable_record_of(resource, user, record):
+    """A record the user may change, for its form: an agreed expectation, say, is kept as agreed (a 403 is right).
+
+    The demonstration's first such record, or one from the factory when the demonstration has none.
+    """
+    if not hasattr(resource.model, "edit_decision") or record.edit_decision(user):
+        return record
+    for candidate in resource.queryset().order_by("pk")[:200]:
+        if candidate.edit_decision(user):
+            return candidate
+    return getattr(factories, f"{resource.model.__name__}Factory")()
+
+
+def pages_to_walk(user):
     """The address of every list, record page, form and history page, then the dashboards."""
     urls = []
     for resource in sorted(registry.declared_resources(), key=lambda r: r.name):
-        key = getattr(record_of(resource), resource.lookup)
+        record = record_of(resource)
+        key = getattr(record, resource.lookup)
+        editable = getattr(editable_record_of(resource, user, record), resource.lookup)
         urls += [resource.list_url(), reverse(f"{resource.name}-detail", args=[key])]
-        for name, args in (("edit", [key]), ("history", [key]), ("create", [])):
+        for name, args in (("edit", [editable]), ("history", [key]), ("create", [])):
             try:
                 urls.append(reverse(f"{resource.name}-{name}", args=args))
             except NoReverseMatch:
@@ -62,7 +77,7 @@ def demo(nhse, nhsi):
         region=Region.objects.get(ods_code="Y56"),
     )
     user.groups.add(*Group.objects.filter(name__in=[Role.REGIONAL_DIRECTOR, Role.ADMINISTRATOR]))
-    return pages_to_walk()
+    return pages_to_walk(user)
 
 
 def overflow(page):
