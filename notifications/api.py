@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nhs_joint.api import BoundedJSONParser, ChoiceField, IntegerField, TextField
+from nhs_joint.api import BoundedJSONParser, ChoiceField, IntegerField, PreconditionFailed, TextField
 
 from . import services
 from .models import Notification, Preference, Watch
@@ -154,12 +154,6 @@ class PreferenceSerializer(serializers.Serializer):
         help_text="immediate: findings given to you and mentions at once, the rest in a daily digest; "
         "daily: everything in a daily digest; none: no emails.",
     )
-
-
-class PreconditionFailed(exceptions.APIException):
-    status_code = status.HTTP_412_PRECONDITION_FAILED
-    default_detail = "Your preference was changed since you read it: read it again, then send your change."
-    default_code = "precondition_failed"
 
 
 def _preference_etag(email):
