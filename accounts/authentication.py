@@ -31,8 +31,14 @@ class TokenAuthentication(authentication.TokenAuthentication):
     keyword = "Token"
     check_password_change = True
 
+    def authenticate(self, request):
+        # The partner allow-list (accounts.middleware) may have looked this token up already.
+        self._found = getattr(getattr(request, "_request", request), "_api_token_found", None)
+        return super().authenticate(request)
+
     def authenticate_credentials(self, key):
-        record = ApiToken.find(key)
+        found = getattr(self, "_found", None)
+        record = found[1] if found is not None and found[0] == key else ApiToken.find(key)
         if record is None or not record.user.is_active:
             raise exceptions.AuthenticationFailed("This token is not valid: it has expired or was revoked.")
         if self.check_password_change:

@@ -93,4 +93,6 @@ def _token_user(request):
     if keyword != "Token" or not token:
         return None
     record = ApiToken.find(token.strip())
+    # The API's authentication (accounts.authentication) takes this look-up rather than repeating it.
+    request._api_token_found = (token.strip(), record)
     return record.user if record is not None and record.user.is_active else None

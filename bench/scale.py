@@ -359,7 +359,7 @@ def generate(scale, seed=2019, database=None):
         execute_values(
             cursor,
             """INSERT INTO programmes_expectation (programme_id, issued_by_id, audience, region_id,
-            measure_id, comparator, target, start_date, due_date, wording) VALUES %s""",
+            measure_id, comparator, target, start_date, due_date, wording, stage, responses_summary) VALUES %s""",
             [
                 (
                     p,
@@ -372,6 +372,8 @@ def generate(scale, seed=2019, database=None):
                     dt.date(2018, 4, 1),
                     today + dt.timedelta(days=400),
                     sentence(rng, 10),
+                    "agreed",
+                    "",
                 )
                 for p, b, _ in programmes
                 for _ in range(2)

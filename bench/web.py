@@ -66,8 +66,7 @@ SCALE_TARGETS = [
 SIGN_IN = """
 from django.contrib.auth.models import Group
 from django.contrib.sessions.backends.db import SessionStore
-from rest_framework.authtoken.models import Token
-from accounts.models import User
+from accounts.models import ApiToken, User
 from organisations.models import NationalBody
 user, _ = User.objects.get_or_create(username="bench.staff")
 user.set_password("bench-password-1")
@@ -79,9 +78,12 @@ session["_auth_user_id"] = str(user.pk)
 session["_auth_user_backend"] = "django.contrib.auth.backends.ModelBackend"
 session["_auth_user_hash"] = user.get_session_auth_hash()
 session.create()
-Token.objects.filter(user=user).delete()
-print(session.session_key, Token.objects.create(user=user).key)
+print(session.session_key, ApiToken.issue(user, name="Benchmark")[1])
 """
+
+
+# The CSRF secret the benchmark's browser holds (32 letters and digits, as Django makes them).
+CSRF_SECRET = "benchmarkcsrfsecret0123456789abc"
 
 
 def prepare_scale(scale, keep):
@@ -246,7 +248,8 @@ def main():
                 time.sleep(0.2)
         headers = {
             None: [],
-            "session": [f"Cookie: sessionid={session}"],
+            # A browser sends its CSRF secret too, from the first page it was given.
+            "session": [f"Cookie: sessionid={session}; csrftoken={CSRF_SECRET}"],
             "token": [f"Authorization: Token {token}"],
         }
         # Check every address answers 200 before timing it, and weigh it.

@@ -11,14 +11,16 @@ from django.template.loader import render_to_string
 from django.urls import path, re_path
 from django.utils.text import slugify
 
-from appointments.models import Appointment
+from appointments.models import Appointment, AppointmentShare
+from nhs_joint import conditional
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
 from nhs_joint.tables import Column
-from programmes.models import Measure, Programme
+from programmes.models import Measure, Programme, ProgrammeMeasure
 from regions import filters
 from regions.models import Region
+from reports.models import Finding, FindingCase, FindingDecision, ReportRun
 
 from . import services as dashboards
 from .my_work import gather as gather_my_work
@@ -88,13 +90,33 @@ def _months_words(choices):
     return ", ".join(words[:-1]) + " or " + words[-1]
 
 
+def _dashboard_models():
+    """What the dashboards are drawn from, as kinds of record with a history (nhs_joint/conditional.py):
+    a region and the records about it, two steps out. A report's findings keep no history: they are
+    covered by ``_reports_version`` and the decisions and cases about them."""
+    models = conditional.related_models(Region, detail=True) - {Finding, ReportRun}
+    return models | {AppointmentShare, ProgrammeMeasure, FindingDecision, FindingCase}
+
+
+def _reports_version():
+    """The latest report run that succeeded: the dashboards show the findings of the latest of each kind."""
+    return (
+        ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).order_by("-pk").values_list("pk", flat=True).first()
+    )
+
+
 class RegionDashboard(DetailPage):
     """A region's dashboard: its director, joint posts, delivery, expectations, findings and SPC charts."""
 
     def get(self, request, key):
         region = region_or_404(key)
         months, valid = dashboards.months_choice(request.GET.get("months"))
-        return self.draw_dashboard(request, region, months, valid)
+        return conditional.respond(
+            request,
+            _dashboard_models(),
+            lambda: self.draw_dashboard(request, region, months, valid),
+            _reports_version(),
+        )
 
     def draw_dashboard(self, request, region, months, valid):
         context = dashboards.region_dashboard(region, months=months)
@@ -175,9 +197,12 @@ class RegionMeasureChart(DetailPage):
 
 
 def national_overview(request):
-    context = dashboards.national_overview()
-    context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
-    return render(request, "regions/overview.jinja", context)
+    def draw():
+        context = dashboards.national_overview()
+        context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
+        return render(request, "regions/overview.jinja", context)
+
+    return conditional.respond(request, _dashboard_models(), draw, _reports_version())
 
 
 regions.extra_urls = [

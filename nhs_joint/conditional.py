@@ -1,22 +1,40 @@
 """Conditional GET for lists and record pages: an ETag from the data a page is drawn from, so that a
-client that already holds the page is answered 304 before anything is read or drawn.
+client that already holds the page is answered 304 before anything is read or drawn, and a page kept
+under that tag, so that asking again before anything changed is answered from the kept drawing.
 
 The data's version is the latest history entry of every kind of record the page can show: the
 record's own kind and those it refers to, two steps out, and on a record's page those that refer to it. Every change
 people make (edits, archiving, imports, lists of related records) writes a history entry, so any
 change to what a page shows gives it a new tag. A page that may show a kind of record without a
 history gets no tag and is always drawn. The tag also holds who asks (their session or token, so a
-new sign-in or another person never shares a tag) and the address with its query.
+new sign-in or another person never shares a tag) and the address with its query. What a page shows of
+the person asking that is not a record with a history (the header's unread notifications) is added to
+the tag by the app that shows it (``registry.page_versions``).
+
+The kept drawings (the "pages" cache, for PAGE_CACHE_SECONDS) are keyed by the tag, so they are never
+shared between people or sign-ins, plus what else the drawing depends on: the response format asked for,
+the browser's CSRF secret (forms carry tokens made from it) and the day. Each drawing's CSP nonce is
+replaced by a new one whenever it is served, so no two responses share a nonce. A page drawn with
+messages to show, or that set a cookie or changed the session, is never kept.
 """
 
 import hashlib
 from functools import lru_cache
 
+from django.conf import settings
+from django.core.cache import caches
 from django.db import connection
+from django.http import HttpResponse
+from django.template.response import SimpleTemplateResponse
+from django.utils import timezone
 from django.utils.cache import get_conditional_response
 from django.utils.http import quote_etag
 
 from .history import has_history
+from .registry import registry
+
+# What stands for the CSP nonce in a kept drawing (never valid in a page: it holds NUL bytes).
+NONCE_MARK = b"\x00nonce\x00"
 
 
 def _neighbours(model, reverse):
@@ -57,13 +75,21 @@ def _version_sql(models):
     return " UNION ALL ".join(f"(SELECT max(history_id) FROM {quote(t)})" for t in sorted(tables))
 
 
-def data_version(models):
-    """One query: the latest history id of each of ``models``; None when one of them keeps no history."""
+def data_version(models, request=None):
+    """One query: the latest history id of each of ``models``, then what the apps add for the person asking
+    (``registry.page_versions``); None when one of the models keeps no history."""
     sql = _version_sql(frozenset(models))
     if sql is None:
         return None
+    params = []
+    user = getattr(request, "user", None)
+    if user is not None and user.is_authenticated:
+        for part in registry.page_versions:
+            part_sql, part_params = part(user)
+            sql += f" UNION ALL ({part_sql})"
+            params.extend(part_params)
     with connection.cursor() as cursor:
-        cursor.execute(sql)
+        cursor.execute(sql, params)
         return tuple(row[0] for row in cursor.fetchall())
 
 
@@ -81,7 +107,7 @@ def etag_for(request, models, *extra):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    version = data_version(models)
+    version = data_version(models, request)
     if version is None:
         return None
     # The user's roles and bodies decide the navigation and the buttons a page offers.
@@ -104,7 +130,8 @@ def has_pending_messages(request):
 
 
 def respond(request, models, draw, *extra):
-    """``draw()``'s response with an ETag, or 304 Not Modified when the client's copy is current."""
+    """``draw()``'s response with an ETag, or 304 Not Modified when the client's copy is current, or the
+    drawing kept for this tag when there is one."""
     if request.method not in ("GET", "HEAD") or has_pending_messages(request):
         return draw()
     etag = etag_for(request, models, *extra)
@@ -112,9 +139,75 @@ def respond(request, models, draw, *extra):
         return draw()
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
+        # No CSP header: the browser keeps the one it stored with the page, whose nonce its scripts carry.
+        not_modified._csp_exempt = True
         return not_modified
+    key = _page_key(request, etag)
+    if key is not None:
+        kept = _pages().get(key)
+        if kept is not None:
+            return _from_kept(request, kept)
+    secret = request.META.get("CSRF_COOKIE")  # the browser's, before the drawing may make one
     response = draw()
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
+        if key is not None:
+            _keep(request, key, response, secret)
+    return response
+
+
+def _pages():
+    return caches["pages"]
+
+
+def _page_key(request, etag):
+    """The key of the drawing kept for ``etag``, or None when drawings are not kept."""
+    if settings.PAGE_CACHE_SECONDS <= 0:
+        return None
+    parts = (
+        etag,
+        request.META.get("HTTP_ACCEPT", ""),
+        request.META.get("CSRF_COOKIE") or "",
+        timezone.localdate().isoformat(),
+    )
+    return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
+
+
+def _keep(request, key, response, secret):
+    """Keeps ``response``'s drawing under ``key`` once it is drawn (an API response is drawn after the view)."""
+    if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
+        response.add_post_render_callback(lambda rendered: _store(request, key, rendered, secret))
+    else:
+        _store(request, key, response, secret)
+
+
+def _store(request, key, response, secret):
+    if response.streaming or response.cookies or has_pending_messages(request):
+        return
+    session = getattr(request, "session", None)
+    if session is not None and session.modified:
+        return
+    # Forms' CSRF tokens are made from the browser's secret (part of the key): a drawing whose tokens come
+    # from a secret made for it (the browser sent none) would not serve the next request without one.
+    if request.META.get("CSRF_COOKIE_NEEDS_UPDATE") and (not secret or request.META.get("CSRF_COOKIE") != secret):
+        return
+    content = response.content
+    if len(content) > settings.PAGE_CACHE_MAX_BYTES:
+        return
+    nonce = getattr(request, "_csp_nonce", None)
+    has_nonce = isinstance(nonce, str) and nonce.encode() in content
+    if has_nonce:
+        content = content.replace(nonce.encode(), NONCE_MARK)
+    headers = [(name, value) for name, value in response.headers.items() if name.lower() != "content-length"]
+    _pages().set(key, {"content": content, "headers": headers, "nonce": has_nonce})
+
+
+def _from_kept(request, kept):
+    content = kept["content"]
+    if kept["nonce"]:
+        content = content.replace(NONCE_MARK, str(request.csp_nonce).encode())
+    response = HttpResponse(content)
+    for name, value in kept["headers"]:
+        response[name] = value
     return response

@@ -11,12 +11,13 @@ class NotificationsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, receivers, views
+        from . import api, receivers, services, views
         from .models import Watch
 
         receivers.connect()
         registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch])
         registry.add_account_item(views.account_item)
+        registry.page_versions.append(services.unread_version)
         registry.add_api("notifications", api.NotificationViewSet, "notification")
         registry.add_api("watches", api.WatchViewSet, "watch")
         registry.api_paths.append(("notification-preference/", api.PreferenceView, "api-notification-preference"))

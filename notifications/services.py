@@ -20,7 +20,7 @@ from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
 from django.db import transaction
-from django.db.models import Q
+from django.db.models import Count, Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
@@ -347,6 +347,12 @@ def unsent_immediate(older_than_seconds=300, now=None):
 
 def unread_count(user):
     return Notification.objects.filter(user=user, read__isnull=True).count()
+
+
+def unread_version(user):
+    """The header's unread count as part of a page's version (nhs_joint/conditional.py): (sql, params)."""
+    unread = Notification.objects.filter(user=user, read__isnull=True)
+    return unread.values("user").annotate(n=Count("pk")).values("n").order_by().query.sql_with_params()
 
 
 def mark(user, ids=None, read=True):

@@ -23,3 +23,10 @@ def create_roles():
 
     for name in Role.ALL:
         Group.objects.get_or_create(name=name)
+
+
+@pytest.fixture
+def draw_every_time(settings):
+    """Pages drawn on every request, not answered from the drawing kept for them (nhs_joint/conditional.py):
+    for the tests that count what drawing a page costs."""
+    settings.PAGE_CACHE_SECONDS = 0

@@ -208,6 +208,7 @@ class TestApiCount:
         client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(user)}")
         return client
 
+    @pytest.mark.usefixtures("draw_every_time")
     def test_exact_up_to_the_cap_then_the_planners_estimate(self, staff, nhse, monkeypatch):
         from nhs_joint import pagination
 
