@@ -111,7 +111,7 @@ class UserForm(PortalModelForm):
         user.save()
         self.save_m2m()
         user.groups.set([Group.objects.get(name=self.cleaned_data["role"])])
-        user.__dict__.pop("roles", None)
+        user.forget_access()
         return user
 
 

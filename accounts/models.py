@@ -2,10 +2,11 @@ import datetime
 import hashlib
 import hmac
 import secrets
+from functools import lru_cache
 
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
-from django.db import models
+from django.db import connection, models
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
@@ -73,14 +74,29 @@ class User(PortalRecord, AbstractUser):
         ordering = ["username"]
 
     @cached_property
+    def _access(self):
+        """(role names, body ids), read together in one query once per request: every page asks for both."""
+        if self.pk is None:
+            return frozenset(), frozenset()
+        with connection.cursor() as cursor:
+            cursor.execute(_access_sql(), [self.pk, self.pk])
+            roles, bodies = cursor.fetchone()
+        return frozenset(roles), frozenset(bodies)
+
+    @cached_property
     def roles(self):
         """The names of this user's roles (Django groups), read once per request."""
-        return frozenset(self.groups.values_list("name", flat=True))
+        return self._access[0]
 
     @cached_property
     def body_ids(self):
         """The ids of the bodies this user works for, read once per request."""
-        return frozenset(self.bodies.values_list("pk", flat=True))
+        return self._access[1]
+
+    def forget_access(self):
+        """Read the roles and bodies again when next asked (after changing them)."""
+        for name in ("_access", "roles", "body_ids"):
+            self.__dict__.pop(name, None)
 
     def __str__(self):
         return self.get_full_name() or self.username
@@ -211,3 +227,18 @@ class ApiToken(models.Model):
     @property
     def is_expired(self):
         return self.expires <= timezone.now()
+
+
+@lru_cache(maxsize=1)
+def _access_sql():
+    """The query of ``User._access``, written once from the models' own tables and columns."""
+    groups, bodies = User.groups.through._meta, User.bodies.through._meta
+    group = groups.get_field("group")
+    body = bodies.get_field("nationalbody")
+    return (
+        f'SELECT ARRAY(SELECT g."name" FROM "{group.related_model._meta.db_table}" g '
+        f'JOIN "{groups.db_table}" ug ON g."id" = ug."{group.column}" '
+        f'WHERE ug."{groups.get_field("user").column}" = %s), '
+        f'ARRAY(SELECT ub."{body.column}" FROM "{bodies.db_table}" ub '
+        f'WHERE ub."{bodies.get_field("user").column}" = %s)'
+    )

@@ -7,6 +7,8 @@ from pathlib import Path
 import nhsuk_frontend_jinja
 from django.conf import settings
 from django.contrib.messages import get_messages
+from django.core.exceptions import EmptyResultSet
+from django.forms.models import ModelChoiceIterator
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils import formats, timezone
@@ -96,8 +98,7 @@ class MacroCache:
             value = tuple(str(v) for v in value)
         else:
             value = None if value is None else str(value)
-        # Model choices cost a query here; a miss costs one more when the macro draws them.
-        choices = tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
+        choices = self._choices_key(field)
         key = (
             "field",
             type(field).__name__,
@@ -113,6 +114,28 @@ class MacroCache:
             getattr(field.widget, "allow_multiple_selected", False),
         )
         return self._store(key, lambda: self.env.get_template("macros/forms.jinja").module.field(form, name))
+
+    @staticmethod
+    def _choices_key(field):
+        """What a field's choices are, for the key. Records to choose from (2,000 programmes at England scale)
+        are named by their query and the version of the data they are drawn from (one query, as pages'
+        versions are: nhs_joint/conditional.py), rather than read and named one by one on every page;
+        other choices, and records of a kind without a history, by the choices themselves."""
+        queryset = getattr(field, "queryset", None)
+        iterator = getattr(field, "iterator", None)
+        if queryset is not None and isinstance(iterator, type) and issubclass(iterator, ModelChoiceIterator):
+            from .conditional import data_version, related_models
+
+            version = data_version(related_models(queryset.model))
+            if version is not None:
+                try:
+                    sql, params = queryset.query.sql_with_params()
+                except EmptyResultSet:
+                    sql, params = "", ()
+                labels = (str(field.empty_label), str(getattr(field, "null_label", None)), type(field).__name__)
+                return ("records", sql, repr(params), version, labels)
+        # Model choices cost a query here; a miss costs one more when the macro draws them.
+        return tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
 
 
 def environment(**options):
