@@ -178,3 +178,20 @@ def test_nothing_is_kept_when_turned_off(client, staff, nhse, settings):
     client.get("/workstreams/")
     _, queries = get(client, "/workstreams/")
     assert reads(queries, "programmes_workstream")
+
+
+@pytest.mark.usefixtures("draw_every_time")
+def test_a_filters_records_to_choose_from_follow_the_data(client, staff, nhse):
+    """The programmes offered by the workstreams' filter are drawn once per version of the programmes' data
+    (nhs_joint/jinja2.py), not read on every page: a new or renamed programme is offered at once."""
+    urgent = f.ProgrammeFactory(title="Urgent care", bodies=[nhse])
+    client.force_login(staff)
+    assert ">Urgent care</option>" in client.get("/workstreams/").content.decode()
+    _, queries = get(client, "/workstreams/")
+    assert not any('"programmes_programme"."title"' in q and "ORDER BY" in q and "LIMIT" not in q for q in queries)
+    f.ProgrammeFactory(title="Elective recovery", bodies=[nhse])
+    urgent.title = "Urgent and emergency care"
+    urgent.save()
+    page = client.get("/workstreams/").content.decode()
+    assert ">Elective recovery</option>" in page and ">Urgent and emergency care</option>" in page
+    assert ">Urgent care</option>" not in page
