@@ -14,9 +14,11 @@ router = DefaultRouter()
 for route in registry.api_routes:
     router.register(route.prefix, route.viewset, basename=route.basename)
 
-urlpatterns = [path(f"api/v1/{prefix}", view.as_view(), name=name) for prefix, view, name in registry.api_paths]
+# Included under "api/" (nhs_joint/urls.py), first: an API address is found without trying every page's
+# pattern, and a page's address passes the API's hundreds of patterns with one look at its first segment.
+urlpatterns = [path(f"v1/{prefix}", view.as_view(), name=name) for prefix, view, name in registry.api_paths]
 urlpatterns += [
-    path("api/v1/", include((router.urls, "api"), namespace="api")),
-    path("api/schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("api/docs/", api_docs(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("v1/", include((router.urls, "api"), namespace="api")),
+    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
+    path("docs/", api_docs(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
 ]
