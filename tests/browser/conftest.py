@@ -72,6 +72,8 @@ def follow_header_link(page, name):
 
     The NHS.UK header moves the items that do not fit its width behind a "More" button, as a person would find.
     """
+    # The header decides what fits once the page has loaded: look only then, or the link may move meanwhile.
+    page.wait_for_load_state("load")
     header = page.locator("header")
     link = header.get_by_role("link", name=name, exact=True)
     if not link.first.is_visible():

@@ -10,7 +10,7 @@ from accounts.models import User
 from programmes.models import Programme
 from tests import factories as f
 
-from .conftest import assert_accessible, sign_in
+from .conftest import assert_accessible, follow_header_link, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser]
 
@@ -159,7 +159,7 @@ def test_a_save_that_changes_nothing_writes_nothing(new_page, world):
 def test_administrator_creates_a_regional_director_who_lands_on_their_region(new_page, world):
     admin = new_page()
     sign_in(admin, "ada.admin")
-    admin.get_by_role("link", name="Users").first.click()
+    follow_header_link(admin, "Users")
     admin.get_by_role("link", name="Add a user").click()
     admin.get_by_label("Username").fill("lee.director")
     admin.get_by_label("First name").fill("Lee")
