@@ -5,8 +5,10 @@ import secrets
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser
+from django.contrib.auth.models import AbstractUser, Group
+from django.contrib.postgres.expressions import ArraySubquery
 from django.db import connection, models
+from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
@@ -219,10 +221,23 @@ class ApiToken(models.Model):
         if not isinstance(token, str) or len(token) < cls.PREFIX_LENGTH or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        # Unordered: a prefix names one token (or, by rare chance, a few), so no sort is worth its cost.
-        candidates = cls.objects.live().filter(prefix=token[: cls.PREFIX_LENGTH]).select_related("user").order_by()
+        # Unordered: a prefix names one token (or, by rare chance, a few), so no sort is worth its cost. The
+        # person's roles and bodies come in the same query: every API request asks for them next.
+        candidates = (
+            cls.objects.live()
+            .filter(prefix=token[: cls.PREFIX_LENGTH])
+            .select_related("user")
+            .order_by()
+            .annotate(
+                role_names=ArraySubquery(Group.objects.filter(user=OuterRef("user_id")).values("name")),
+                body_pks=ArraySubquery(
+                    User.bodies.through.objects.filter(user=OuterRef("user_id")).values("nationalbody_id")
+                ),
+            )
+        )
         for record in candidates:
             if hmac.compare_digest(record.digest, digest):
+                record.user.__dict__["_access"] = (frozenset(record.role_names), frozenset(record.body_pks))
                 return record
         return None
 
