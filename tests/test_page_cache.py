@@ -195,3 +195,27 @@ def test_a_filters_records_to_choose_from_follow_the_data(client, staff, nhse):
     page = client.get("/workstreams/").content.decode()
     assert ">Elective recovery</option>" in page and ">Urgent and emergency care</option>" in page
     assert ">Urgent care</option>" not in page
+
+
+def test_drawings_can_be_shared_through_redis(client, staff, nhse, settings):
+    """With PAGE_CACHE_URL naming Redis, what one web process drew serves the others (here: after the
+    process's own copy is gone, since the test has one process)."""
+    broker = settings.CELERY_BROKER_URL.rsplit("/", 1)[0]
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"{broker}/9",
+            "KEY_PREFIX": f"test-{staff.pk}",
+            "TIMEOUT": 60,
+        },
+    }
+    caches["pages"].clear()
+    f.WorkstreamFactory(title="Discharge to assess", body=nhse)
+    client.force_login(staff)
+    client.get("/workstreams/")
+    first = client.get("/workstreams/")
+    kept, queries = get(client, "/workstreams/")
+    assert not reads(queries, "programmes_workstream")
+    assert NONCE.sub("", kept.content.decode()) == NONCE.sub("", first.content.decode())
+    caches["pages"].clear()

@@ -190,15 +190,16 @@ LOGOUT_REDIRECT_URL = "/accounts/login/"
 # CELERY_TASK_ALWAYS_EAGER so that reports run inside the web process.
 # Pages and API lists drawn for someone are kept, keyed by the version of the data they were drawn from
 # (nhs_joint/conditional.py), so that asking again before anything changed costs a look-up, not a drawing.
-# PAGE_CACHE_SECONDS=0 turns this off. By default each web process keeps its own (at most 300 pages, none
-# over 1 MB); PAGE_CACHE_URL (such as redis://127.0.0.1:6379/2) shares them between processes, and then
-# PAGE_CACHE_KEY_PREFIX should name the release, so that a new release never serves an old drawing.
+# PAGE_CACHE_SECONDS=0 turns this off. By default each web process keeps its own (at most 200 pages, none
+# over 512 KB: 100 MB at the very most); PAGE_CACHE_URL (such as redis://127.0.0.1:6379/2) shares them
+# between processes, and then PAGE_CACHE_KEY_PREFIX should name the release, so that a new release never
+# serves an old drawing.
 PAGE_CACHE_SECONDS = env.int("PAGE_CACHE_SECONDS", default=300)
-PAGE_CACHE_MAX_BYTES = 1024 * 1024
+PAGE_CACHE_MAX_BYTES = 512 * 1024
 CACHES = {
     "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache", "LOCATION": "default"},
     "pages": {
-        **env.cache_url("PAGE_CACHE_URL", default="locmemcache://pages?MAX_ENTRIES=300"),
+        **env.cache_url("PAGE_CACHE_URL", default="locmemcache://pages?MAX_ENTRIES=200"),
         "TIMEOUT": max(PAGE_CACHE_SECONDS, 1),
         "KEY_PREFIX": env.str("PAGE_CACHE_KEY_PREFIX", default="pages"),
     },
