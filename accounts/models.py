@@ -5,10 +5,8 @@ import secrets
 from functools import lru_cache
 
 from django.conf import settings
-from django.contrib.auth.models import AbstractUser, Group
-from django.contrib.postgres.expressions import ArraySubquery
+from django.contrib.auth.models import AbstractUser
 from django.db import connection, models
-from django.db.models import OuterRef
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
@@ -221,23 +219,17 @@ class ApiToken(models.Model):
         if not isinstance(token, str) or len(token) < cls.PREFIX_LENGTH or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        # Unordered: a prefix names one token (or, by rare chance, a few), so no sort is worth its cost. The
-        # person's roles and bodies come in the same query: every API request asks for them next.
-        candidates = (
-            cls.objects.live()
-            .filter(prefix=token[: cls.PREFIX_LENGTH])
-            .select_related("user")
-            .order_by()
-            .annotate(
-                role_names=ArraySubquery(Group.objects.filter(user=OuterRef("user_id")).values("name")),
-                body_pks=ArraySubquery(
-                    User.bodies.through.objects.filter(user=OuterRef("user_id")).values("nationalbody_id")
-                ),
-            )
-        )
-        for record in candidates:
+        # Every API request asks this, then the person's roles and bodies: one query, written once
+        # (``_find_sql``), finds all three, where the ORM would spend longer writing it than PostgreSQL
+        # spends answering it.
+        with connection.cursor() as cursor:
+            cursor.execute(_find_sql(), [token[: cls.PREFIX_LENGTH], timezone.now()])
+            rows = cursor.fetchall()
+        for row in rows:
+            record, user, roles, bodies = _found(row)
             if hmac.compare_digest(record.digest, digest):
-                record.user.__dict__["_access"] = (frozenset(record.role_names), frozenset(record.body_pks))
+                ApiToken.user.field.set_cached_value(record, user)
+                user.__dict__["_access"] = (frozenset(roles), frozenset(bodies))
                 return record
         return None
 
@@ -246,16 +238,51 @@ class ApiToken(models.Model):
         return self.expires <= timezone.now()
 
 
-@lru_cache(maxsize=1)
-def _access_sql():
-    """The query of ``User._access``, written once from the models' own tables and columns."""
+def _access_columns(user):
+    """The person's role names and body ids as two arrays, for the person whose id is ``user`` in SQL."""
     groups, bodies = User.groups.through._meta, User.bodies.through._meta
     group = groups.get_field("group")
     body = bodies.get_field("nationalbody")
     return (
-        f'SELECT ARRAY(SELECT g."name" FROM "{group.related_model._meta.db_table}" g '
+        f'ARRAY(SELECT g."name" FROM "{group.related_model._meta.db_table}" g '
         f'JOIN "{groups.db_table}" ug ON g."id" = ug."{group.column}" '
-        f'WHERE ug."{groups.get_field("user").column}" = %s), '
+        f'WHERE ug."{groups.get_field("user").column}" = {user}), '
         f'ARRAY(SELECT ub."{body.column}" FROM "{bodies.db_table}" ub '
-        f'WHERE ub."{bodies.get_field("user").column}" = %s)'
+        f'WHERE ub."{bodies.get_field("user").column}" = {user})'
     )
+
+
+@lru_cache(maxsize=1)
+def _access_sql():
+    """The query of ``User._access``, written once from the models' own tables and columns."""
+    return f"SELECT {_access_columns('%s')}"
+
+
+@lru_cache(maxsize=1)
+def _find_sql():
+    """The query of ``ApiToken.find``: the live tokens with a prefix, each with its person, their roles and
+    bodies, written once from the models' own tables and columns."""
+    token, user = ApiToken._meta, User._meta
+    columns = [f't."{f.column}"' for f in token.concrete_fields] + [f'u."{f.column}"' for f in user.concrete_fields]
+    person = f'u."{user.pk.column}"'
+    owner, prefix, expires = (token.get_field(name).column for name in ("user", "prefix", "expires"))
+    return (
+        f"SELECT {', '.join(columns)}, {_access_columns(person)} "
+        f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON {person} = t."{owner}" '
+        f'WHERE t."{prefix}" = %s AND t."{expires}" > %s'
+    )
+
+
+def _from_row(model, values):
+    fields = model._meta.concrete_fields
+    values = [
+        field.from_db_value(value, None, connection) if hasattr(field, "from_db_value") else value
+        for field, value in zip(fields, values)
+    ]
+    return model.from_db(connection.alias, [field.attname for field in fields], values)
+
+
+def _found(row):
+    """(token record, person, role names, body ids) from a row of ``_find_sql``."""
+    n, m = len(ApiToken._meta.concrete_fields), len(User._meta.concrete_fields)
+    return _from_row(ApiToken, row[:n]), _from_row(User, row[n : n + m]), row[n + m], row[n + m + 1]

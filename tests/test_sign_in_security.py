@@ -409,3 +409,28 @@ class TestNewTokenFromThePage:
         html = response.content.decode()
         assert "There is a problem" in html and "Enter a name of 100 characters or fewer." in html
         assert not ApiToken.objects.filter(user=staff).exists()
+
+
+def test_a_token_is_found_with_its_person_roles_and_bodies_in_one_query(nhse, nhsi):
+    """ApiToken.find writes its query once, from the models: what it gives is what the ORM reads, and only a
+    live token whose whole text matches is found."""
+    from django.contrib.auth.models import Group
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    region = f.RegionFactory()
+    person = f.UserFactory(role="Regional director", bodies=[nhse, nhsi], region=region, first_name="Lee")
+    person.groups.add(Group.objects.get_or_create(name="Staff")[0])
+    record, token = ApiToken.issue(person, name="Laptop")
+    with CaptureQueriesContext(connection) as ctx:
+        found = ApiToken.find(token)
+        roles, bodies = found.user.roles, found.user.body_ids
+    assert len(ctx.captured_queries) == 1
+    fresh_token, fresh_person = ApiToken.objects.get(pk=record.pk), User.objects.get(pk=person.pk)
+    for model, a, b in ((ApiToken, found, fresh_token), (User, found.user, fresh_person)):
+        for field in model._meta.concrete_fields:
+            assert getattr(a, field.attname) == getattr(b, field.attname), field.name
+    assert roles == {"Regional director", "Staff"} and bodies == {nhse.pk, nhsi.pk}
+    assert ApiToken.find(token[:-1] + ("A" if token[-1] != "A" else "B")) is None  # same prefix, other token
+    ApiToken.objects.filter(pk=record.pk).update(expires=timezone.now() - dt.timedelta(seconds=1))
+    assert ApiToken.find(token) is None
