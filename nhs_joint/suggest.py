@@ -5,7 +5,8 @@ every record as an option while there are at most ``AUTOCOMPLETE_INLINE_LIMIT`` 
 programmes at England scale) the select holds only the empty choice and the chosen record, so that the form
 still sends the same key, and names the suggestions view (``suggestions`` below) in ``data-source``; the
 script asks it for the records matching what is typed. That is done only when the field offers every live
-record of its kind (the suggestions view offers those): a field narrowed to some of them keeps its options.
+record of its kind, or those with some values of fields with choices (directors' appointments), as the
+suggestions view offers them: a field narrowed otherwise keeps its options.
 """
 
 from django.conf import settings
@@ -21,6 +22,7 @@ from .registry import registry
 
 MAX_QUERY = 100  # characters of ``q``
 MAX_RESULTS = 20
+MAX_NARROWING = 20  # values of one field narrowing the records
 _MANY = {}  # (model, query, data version) -> whether the field offers more records than the limit
 _MANY_SIZE = 1024
 
@@ -53,16 +55,43 @@ def _key_name(field):
     return field.to_field_name or "pk"
 
 
-def _offers_every_live_record(queryset):
-    """Whether ``queryset`` holds the same records as the model's default manager (its order and columns aside)."""
+def _pk_sql(queryset):
+    return queryset.order_by().values("pk").query.sql_with_params()
 
-    def sql(qs):
-        return qs.order_by().values("pk").query.sql_with_params()
 
+def _choice_fields(model):
+    """The fields of ``model`` with a fixed set of choices (a role, a kind): what a field's list may be narrowed by."""
+    return {
+        field.name: field
+        for field in model._meta.concrete_fields
+        if field.choices and not field.is_relation and not field.primary_key
+    }
+
+
+def narrowing(queryset):
+    """How ``queryset`` narrows the live records of its kind, as {field name: [values]} of fields with choices
+    (the senior responsible owner among directors' appointments), or None when it narrows them otherwise
+    (then the suggestions, which offer live records narrowed only so, would offer others)."""
+    model = queryset.model
+    fields = _choice_fields(model)
+    lookups = {}  # as the queryset filters, to be compared with it
+    for child in queryset.query.where.children:
+        lhs, rhs = getattr(child, "lhs", None), getattr(child, "rhs", None)
+        target = getattr(getattr(lhs, "target", None), "name", None)
+        if target in fields and getattr(lhs, "alias", None) == model._meta.db_table:
+            if child.lookup_name == "exact" and isinstance(rhs, (str, int)):
+                lookups[f"{target}__exact"] = rhs
+            elif child.lookup_name == "in" and isinstance(rhs, (list, tuple)):
+                lookups[f"{target}__in"] = rhs
     try:
-        return sql(queryset) == sql(queryset.model._default_manager.all())
+        if _pk_sql(queryset) != _pk_sql(model._default_manager.filter(**lookups)):
+            return None
+        return {
+            name.rpartition("__")[0]: sorted(value, key=str) if name.endswith("__in") else [value]
+            for name, value in lookups.items()
+        }
     except Exception:  # a query that cannot be compiled here (an empty choice) is not compared
-        return False
+        return None
 
 
 def _many(field, version):
@@ -70,7 +99,7 @@ def _many(field, version):
     limit = inline_limit()
     key = None
     if version is not None:
-        sql, params = queryset.order_by().values("pk").query.sql_with_params()
+        sql, params = _pk_sql(queryset)
         key = (queryset.model._meta.label_lower, sql, repr(params), version, limit)
         if key in _MANY:
             return _MANY[key]
@@ -82,10 +111,13 @@ def _many(field, version):
     return many
 
 
-def source_url(field):
-    """Where the script asks for the records of ``field``: the suggestions view, with the key the field sends."""
+def source_url(field, narrowed=None):
+    """Where the script asks for the records of ``field``: the suggestions view, with the key the field sends
+    and how the field narrows the records (``narrowing``)."""
     url = reverse("suggestions", args=[field.queryset.model._meta.label_lower])
-    return f"{url}?{urlencode({'key': _key_name(field)})}"
+    query = [("key", _key_name(field))]
+    query += [(name, value) for name, values in sorted((narrowed or {}).items()) for value in values]
+    return f"{url}?{urlencode(query)}"
 
 
 def remote_source(field, version=None):
@@ -107,10 +139,10 @@ def remote_source(field, version=None):
         and not getattr(field.widget, "allow_multiple_selected", False)
         and field.widget.attrs.get("data-module") == "autocomplete"
         and suggestible(queryset.model)
-        and _offers_every_live_record(queryset)
+        and (narrowed := narrowing(queryset)) is not None
         and _many(field, version)
     ):
-        url = source_url(field)
+        url = source_url(field, narrowed)
     field._remote_source = (inline_limit(), url)
     return url
 
@@ -155,7 +187,9 @@ def _unique_key(model, name):
 @require_GET
 def suggestions(request, model):
     """``/suggest/<app.model>/?q=urg&key=slug``: at most 20 live records matching ``q`` (as a list's search
-    finds them), as [{"value": key, "label": text}], the key and text a field choosing them sends and shows."""
+    finds them), as [{"value": key, "label": text}], the key and text a field choosing them sends and shows.
+    Other parameters name a field with choices and its values (``&role=national_director``): only records
+    with one of those values are suggested, as the field offers them."""
     from django.apps import apps
 
     if model not in registry.autocomplete_models:
@@ -179,6 +213,14 @@ def suggestions(request, model):
     except BadQuery as problem:
         return JsonResponse({"detail": str(problem)}, status=400)
     queryset = model_class._default_manager.all()
+    fields = _choice_fields(model_class)
+    for name in request.GET:
+        if name in ("q", "key"):
+            continue
+        values = request.GET.getlist(name)
+        if name not in fields or len(values) > MAX_NARROWING:
+            return JsonResponse({"detail": f"{name} does not narrow these records."}, status=400)
+        queryset = queryset.filter(**{f"{name}__in": values})
     # What the record's text names (a person's appointment): read with it, not once per record.
     related = resource.queryset().query.select_related
     if related:

@@ -144,3 +144,42 @@ def test_signed_out_and_partners_are_refused(client, programmes, nhse):
     response = client.get(URL + "urg")
     assert response.status_code == 403
     assert b"Urgent care" not in response.content
+
+
+def test_a_list_narrowed_by_a_field_with_choices_is_suggested_narrowed_so(client, staff, programmes):
+    """The senior responsible owner is chosen among directors' appointments: only those are suggested."""
+    for i in range(4):
+        f.AppointmentFactory(person=f.PersonFactory(name=f"Dana Director {i}"), title="Programme director")
+    officer = f.AppointmentFactory(person=f.PersonFactory(name="Dana Officer"), title="Officer", role="other")
+    owner = f.AppointmentFactory(
+        person=f.PersonFactory(name="Olu Owner"), title="National director", role="national_director"
+    )
+    programme = programmes["winter"]
+    programme.senior_responsible_owner = owner
+    programme.save()
+    client.force_login(staff)
+
+    select = select_html(client.get(f"/programmes/{programme.slug}/edit/").content.decode(), "senior_responsible_owner")
+    assert options(select) == [("", "Not chosen"), (str(owner.pk), "Olu Owner: National director")]
+    source = re.search(r'data-source="([^"]+)"', select).group(1).replace("&amp;", "&")
+    assert source == "/suggest/appointments.appointment/?key=id&role=national_director&role=programme_director"
+
+    response, results = suggest(client, "dana", source + "&q=")
+    assert response.status_code == 200
+    assert {r["label"] for r in results} == {f"Dana Director {i}: Programme director" for i in range(4)}
+    assert str(officer.pk) not in {r["value"] for r in results}
+    # Only fields with choices narrow the suggestions.
+    response, body = suggest(client, "dana", "/suggest/appointments.appointment/?key=id&title=Officer&q=")
+    assert response.status_code == 400 and "title" in body["detail"]
+
+
+def test_a_list_narrowed_otherwise_keeps_its_options(programmes):
+    from appointments.models import Appointment
+    from nhs_joint.suggest import narrowing
+    from programmes.models import Programme
+
+    assert narrowing(Programme.objects.order_by("title").only("slug", "title")) == {}
+    assert narrowing(Appointment.objects.filter(role__in=["other"])) == {"role": ["other"]}
+    assert narrowing(Appointment.objects.filter(role="other")) == {"role": ["other"]}
+    assert narrowing(Programme.objects.filter(title__startswith="U")) is None
+    assert narrowing(Programme.all_objects.all()) is None  # archived ones too: not what the suggestions offer
