@@ -15,7 +15,7 @@
     return "No results found";
   }
 
-  // The suggestion's text is drawn as HTML by accessible-autocomplete: written out as text here.
+  // A suggestion's text is drawn as HTML by accessible-autocomplete: a record's name is written out as text.
   function escapeHtml(text) {
     return String(text)
       .replace(/&/g, "&amp;")
@@ -155,6 +155,11 @@
       minLength: 0,
       autoselect: false,
       confirmOnBlur: true,
+      templates: {
+        suggestion: function (text) {
+          return escapeHtml(text || "");
+        }
+      },
       tNoResults: noResults
     });
     clearWhenEmptied(select, document.getElementById(id));

@@ -61,6 +61,19 @@ def test_no_suggestions_when_the_answer_fails(new_page, world):
     page = new_page()
     sign_in(page, "sam.staff", next_path="/workstreams/")
     page.route("**/suggest/**", lambda route: route.fulfill(status=500, body="broken"))
-    box = page.get_by_label("Programme", exact=True)
+    box = page.get_by_role("combobox", name="Programme", exact=True)  # once the script has made the box
     box.press_sequentially("urg", delay=50)
     expect(page.get_by_text("No results found")).to_be_visible()
+
+
+@pytest.mark.parametrize("limit", [3, 200], ids=["asked-for", "in-the-page"])
+def test_a_name_with_markup_is_suggested_as_text(new_page, world, settings, limit):
+    settings.AUTOCOMPLETE_INLINE_LIMIT = limit
+    f.ProgrammeFactory(title="Care <b>bold</b> plan", slug="bold-plan")
+    page = new_page()
+    sign_in(page, "sam.staff", next_path="/workstreams/")
+    box = page.get_by_role("combobox", name="Programme", exact=True)  # once the script has made the box
+    box.press_sequentially("bold", delay=50)
+    listbox = page.locator("#id_programme__listbox")
+    expect(listbox.get_by_role("option", name="Care <b>bold</b> plan")).to_be_visible()
+    assert listbox.locator("b").count() == 0
