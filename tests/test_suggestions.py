@@ -60,6 +60,8 @@ def test_a_long_list_holds_only_the_chosen_record_and_names_its_suggestions(clie
     assert options(select) == [("", "Any programme")]
     assert 'data-source="/suggest/programmes.programme/?key=slug"' in select
     assert 'data-module="autocomplete"' in select
+    # Without JavaScript the select keeps the one chosen, and says how to choose another.
+    assert "To choose another programme, turn on JavaScript" in client.get("/workstreams/").content.decode()
 
     # A link naming a programme (any case) shows it chosen, and still filters.
     html = client.get("/workstreams/?programme=WINTER").content.decode()
@@ -72,8 +74,9 @@ def test_a_long_list_holds_only_the_chosen_record_and_names_its_suggestions(clie
 def test_a_short_list_draws_every_record(client, staff, programmes, settings):
     settings.AUTOCOMPLETE_INLINE_LIMIT = 5  # exactly as many programmes as there are
     client.force_login(staff)
-    select = select_html(client.get("/workstreams/").content.decode(), "programme")
-    assert "data-source" not in select
+    html = client.get("/workstreams/").content.decode()
+    select = select_html(html, "programme")
+    assert "data-source" not in select and "turn on JavaScript" not in html
     assert len(options(select)) == 6 and ("winter", "Winter resilience") in options(select)
 
 
