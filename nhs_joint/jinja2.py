@@ -18,6 +18,7 @@ from markupsafe import Markup
 from .forms import error_list, field_kind, hint_html
 from .history import format_datetime
 from .registry import registry
+from .suggest import chosen_choices, remote_source
 from .words import article, count, plural, shorten, with_article
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
@@ -98,7 +99,14 @@ class MacroCache:
             value = tuple(str(v) for v in value)
         else:
             value = None if value is None else str(value)
-        choices = self._choices_key(field)
+        version = self._version(field)
+        source = remote_source(field, version)
+        # A long list drawn remotely holds only the chosen record (nhs_joint/suggest.py): named by its source.
+        if source:
+            chosen = version if version is not None else tuple(chosen_choices(bound))
+            choices = ("remote", source, chosen, str(field.empty_label))
+        else:
+            choices = self._choices_key(field, version)
         key = (
             "field",
             type(field).__name__,
@@ -116,24 +124,30 @@ class MacroCache:
         return self._store(key, lambda: self.env.get_template("macros/forms.jinja").module.field(form, name))
 
     @staticmethod
-    def _choices_key(field):
-        """What a field's choices are, for the key. Records to choose from (2,000 programmes at England scale)
-        are named by their query and the version of the data they are drawn from (one query, as pages'
-        versions are: nhs_joint/conditional.py), rather than read and named one by one on every page;
-        other choices, and records of a kind without a history, by the choices themselves."""
+    def _version(field):
+        """The version of the data a field's records to choose from are drawn from (one query, as pages'
+        versions are: nhs_joint/conditional.py), or None for other choices and records without a history."""
         queryset = getattr(field, "queryset", None)
         iterator = getattr(field, "iterator", None)
         if queryset is not None and isinstance(iterator, type) and issubclass(iterator, ModelChoiceIterator):
             from .conditional import data_version, related_models
 
-            version = data_version(related_models(queryset.model))
-            if version is not None:
-                try:
-                    sql, params = queryset.query.sql_with_params()
-                except EmptyResultSet:
-                    sql, params = "", ()
-                labels = (str(field.empty_label), str(getattr(field, "null_label", None)), type(field).__name__)
-                return ("records", sql, repr(params), version, labels)
+            return data_version(related_models(queryset.model))
+        return None
+
+    @staticmethod
+    def _choices_key(field, version):
+        """What a field's choices are, for the key. Records to choose from (2,000 programmes at England scale)
+        are named by their query and the version of the data they are drawn from, rather than read and named
+        one by one on every page; other choices, and records of a kind without a history, by the choices
+        themselves."""
+        if version is not None:
+            try:
+                sql, params = field.queryset.query.sql_with_params()
+            except EmptyResultSet:
+                sql, params = "", ()
+            labels = (str(field.empty_label), str(getattr(field, "null_label", None)), type(field).__name__)
+            return ("records", sql, repr(params), version, labels)
         # Model choices cost a query here; a miss costs one more when the macro draws them.
         return tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
 
@@ -162,6 +176,8 @@ def environment(**options):
         hint_html=hint_html,
         account_items=account_items,
         rag_class=rag_class,
+        remote_source=remote_source,
+        chosen_choices=chosen_choices,
     )
     env.globals.update(registry.template_globals)  # what the apps' templates need (charts, …)
     env.filters.update(

@@ -1,7 +1,7 @@
 from django.contrib import admin
 from django.urls import include, path
 
-from . import generic, views
+from . import generic, suggest, views
 
 admin.site.site_header = "NHS Joint Working Portal administration"
 admin.site.site_title = "NHS Joint Working Portal"
@@ -10,6 +10,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("status/", views.service_status, name="service-status"),
     path("glossary/", views.glossary, name="glossary"),
+    path("suggest/<str:model>/", suggest.suggestions, name="suggestions"),
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("programmes.urls")),

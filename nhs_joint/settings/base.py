@@ -186,6 +186,10 @@ LOGIN_URL = "/accounts/login/"
 LOGIN_REDIRECT_URL = "/"
 LOGOUT_REDIRECT_URL = "/accounts/login/"
 
+# A field choosing a record from a list that narrows as people type draws every record as an option up to this
+# many; beyond it, only the chosen one, the others asked for as people type (nhs_joint/suggest.py).
+AUTOCOMPLETE_INLINE_LIMIT = env.int("AUTOCOMPLETE_INLINE_LIMIT", default=200)
+
 # Redis is the Celery broker. When it is not reachable the run script sets
 # CELERY_TASK_ALWAYS_EAGER so that reports run inside the web process.
 # Pages and API lists drawn for someone are kept, keyed by the version of the data they were drawn from
