@@ -231,7 +231,9 @@ class TestLockout:
         right = client.post("/accounts/login/", {"username": "sam.staff", "password": PASSWORD})
         assert right.status_code == 429 and "_auth_user_id" not in client.session
         html = right.content.decode()
-        assert re.search(r"Too many failed sign-ins\. Try again after \d{1,2}:\d\d[ap]m\.", html), html[:2000]
+        assert re.search(
+            r"Too many failed sign-ins\. Try again after \d{1,2}:\d\d[ap]m( on \d{1,2} [A-Z][a-z]+)?\.", html
+        ), html[:2000]
         assert int(right["Retry-After"]) <= settings.SIGN_IN_COOLOFF_MINUTES * 60 + 60
         assert "nhsuk-error-summary" in html
 
