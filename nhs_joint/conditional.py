@@ -19,6 +19,7 @@ messages to show, or that set a cookie or changed the session, is never kept.
 """
 
 import hashlib
+import logging
 from functools import lru_cache
 
 from django.conf import settings
@@ -35,6 +36,8 @@ from .registry import registry
 
 # What stands for the CSP nonce in a kept drawing (never valid in a page: it holds NUL bytes).
 NONCE_MARK = b"\x00nonce\x00"
+
+logger = logging.getLogger(__name__)
 
 
 def _neighbours(model, reverse):
@@ -144,7 +147,11 @@ def respond(request, models, draw, *extra):
         return not_modified
     key = _page_key(request, etag)
     if key is not None:
-        kept = _pages().get(key)
+        try:
+            kept = _pages().get(key)
+        except Exception:  # where drawings are kept is away (Redis): the page is drawn, as without it
+            logger.warning("Kept pages cannot be read; drawing the page.", exc_info=True)
+            kept = key = None
         if kept is not None:
             return _from_kept(request, kept)
     secret = request.META.get("CSRF_COOKIE")  # the browser's, before the drawing may make one
@@ -200,7 +207,10 @@ def _store(request, key, response, secret):
     if has_nonce:
         content = content.replace(nonce.encode(), NONCE_MARK)
     headers = [(name, value) for name, value in response.headers.items() if name.lower() != "content-length"]
-    _pages().set(key, {"content": content, "headers": headers, "nonce": has_nonce})
+    try:
+        _pages().set(key, {"content": content, "headers": headers, "nonce": has_nonce})
+    except Exception:  # where drawings are kept is away: the page was drawn and is answered all the same
+        logger.warning("A drawn page cannot be kept.", exc_info=True)
 
 
 def _from_kept(request, kept):

@@ -219,3 +219,24 @@ def test_drawings_can_be_shared_through_redis(client, staff, nhse, settings):
     assert not reads(queries, "programmes_workstream")
     assert NONCE.sub("", kept.content.decode()) == NONCE.sub("", first.content.decode())
     caches["pages"].clear()
+
+
+def test_pages_are_drawn_when_the_kept_drawings_are_away(client, staff, nhse, settings):
+    """PAGE_CACHE_URL naming a Redis that does not answer (a closed port on this machine): pages are drawn."""
+    import socket
+
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        closed = probe.getsockname()[1]
+    settings.CACHES = {
+        **settings.CACHES,
+        "pages": {
+            "BACKEND": "django.core.cache.backends.redis.RedisCache",
+            "LOCATION": f"redis://127.0.0.1:{closed}/0",
+        },
+    }
+    f.WorkstreamFactory(title="Discharge to assess", body=nhse)
+    client.force_login(staff)
+    for _ in range(3):
+        response = client.get("/workstreams/")
+        assert response.status_code == 200 and "Discharge to assess" in response.content.decode()
