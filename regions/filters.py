@@ -29,7 +29,10 @@ class RegionCodesField(forms.MultipleChoiceField):
 
 def _region_choices(england):
     def choices():
-        regions = [(r.ods_code, str(r)) for r in Region.objects.active().order_by("name").only("ods_code", "name")]
+        regions = [
+            (r.ods_code, str(r))
+            for r in Region.objects.active().order_by("name").only("ods_code", "name", "short_name")
+        ]
         return regions + ([(ENGLAND, "All of England (no region)")] if england else [])
 
     return choices
