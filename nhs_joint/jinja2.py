@@ -8,7 +8,6 @@ import nhsuk_frontend_jinja
 from django.conf import settings
 from django.contrib.messages import get_messages
 from django.core.exceptions import EmptyResultSet
-from django.forms.models import ModelChoiceIterator
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
 from django.utils import formats, timezone
@@ -18,7 +17,7 @@ from markupsafe import Markup
 from .forms import error_list, field_kind, hint_html
 from .history import format_datetime
 from .registry import registry
-from .suggest import chosen_choices, remote_source
+from .suggest import chosen_choices, records_of, remote_source
 from .words import article, count, plural, shorten, with_article
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
@@ -127,9 +126,8 @@ class MacroCache:
     def _version(field):
         """The version of the data a field's records to choose from are drawn from (one query, as pages'
         versions are: nhs_joint/conditional.py), or None for other choices and records without a history."""
-        queryset = getattr(field, "queryset", None)
-        iterator = getattr(field, "iterator", None)
-        if queryset is not None and isinstance(iterator, type) and issubclass(iterator, ModelChoiceIterator):
+        queryset = records_of(field)
+        if queryset is not None:
             from .conditional import data_version, related_models
 
             return data_version(related_models(queryset.model))

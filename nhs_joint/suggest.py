@@ -32,9 +32,15 @@ def inline_limit():
 
 
 def _resource(model):
-    for resource in registry.resources:
-        if resource.model is model:
-            return resource
+    return registry.resource_for(model._meta.model_name)
+
+
+def records_of(field):
+    """The records a form field chooses from (its queryset), or None when its choices are not records."""
+    queryset = getattr(field, "queryset", None)
+    iterator = getattr(field, "iterator", None)
+    if queryset is not None and isinstance(iterator, type) and issubclass(iterator, ModelChoiceIterator):
+        return queryset
     return None
 
 
@@ -130,12 +136,9 @@ def remote_source(field, version=None):
     if cached is not None and cached[0] == inline_limit():
         return cached[1]
     url = None
-    queryset = getattr(field, "queryset", None)
-    iterator = getattr(field, "iterator", None)
+    queryset = records_of(field)
     if (
         queryset is not None
-        and isinstance(iterator, type)
-        and issubclass(iterator, ModelChoiceIterator)
         and not getattr(field.widget, "allow_multiple_selected", False)
         and field.widget.attrs.get("data-module") == "autocomplete"
         and suggestible(queryset.model)
