@@ -20,7 +20,7 @@ from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
 from django.core import signing
 from django.core.mail import EmailMultiAlternatives, get_connection
-from django.db import transaction
+from django.db import connection, transaction
 from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
@@ -347,11 +347,14 @@ def unsent_immediate(older_than_seconds=300, now=None):
 
 
 def unread_count(user):
-    return Notification.objects.filter(user=user, read__isnull=True).count()
+    with connection.cursor() as cursor:
+        cursor.execute(*unread_version(user))
+        return cursor.fetchone()[0]
 
 
 def unread_version(user):
-    """The header's unread count as part of a page's version (nhs_joint/conditional.py): (sql, params)."""
+    """The query of the header's unread count, (sql, params): also part of every page's version
+    (nhs_joint/conditional.py), so a new notification is never hidden behind a kept page."""
     return _unread_sql(), [user.pk]
 
 
