@@ -7,7 +7,7 @@ from rest_framework.decorators import action
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from nhs_joint.api import BoundedJSONParser, ChoiceField, IntegerField, PreconditionFailed, TextField
+from nhs_joint.api import BoundedJSONParser, ChoiceField, IntegerField, PreconditionFailed, TextField, etag_of
 
 from . import services
 from .models import Notification, Preference, Watch
@@ -122,9 +122,9 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
         record = serializer.validated_data["record"]
         services.watch(request.user, record)
         row = self._row(request.user, record)
-        # Its version, as every created record's 201 carries (a watch is changed only by watching or stopping).
-        etag = f'"watch-{row["type"]}-{row["id"]}-{row["created"]}"'
-        return Response(row, status=status.HTTP_201_CREATED, headers={"ETag": etag})
+        # A tag of what was sent, as every created record's 201 carries (a watch has no history of its own).
+        data = WatchSerializer(row).data
+        return Response(row, status=status.HTTP_201_CREATED, headers={"ETag": etag_of(None, data)})
 
     @staticmethod
     def _row(user, record):
@@ -157,7 +157,8 @@ class PreferenceSerializer(serializers.Serializer):
 
 
 def _preference_etag(email):
-    return f'"preference-{email}"'
+    """The preference's tag: a digest of what GET answers, as the API tags what it sends (nhs_joint.api)."""
+    return etag_of(None, {"email": email})
 
 
 class PreferenceView(APIView):
