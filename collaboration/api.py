@@ -18,7 +18,7 @@ from rest_framework.parsers import MultiPartParser
 from rest_framework.permissions import IsAuthenticated
 from rest_framework.response import Response
 
-from nhs_joint.api import ChoiceField, IntegerField, PreconditionFailed, TextField, etag_of, to_drf_errors
+from nhs_joint.api import ChoiceField, IntegerField, TextField, check_if_match, etag_of, to_drf_errors
 from nhs_joint.api_schema import ErrorSerializer, PortalAutoSchema
 from nhs_joint.parsers import BoundedJSONParser
 
@@ -232,11 +232,7 @@ class CommentViewSet(
         comment = self.get_object()
         incoming = CommentEditSerializer(data=request.data)
         incoming.is_valid(raise_exception=True)
-        expected = request.headers.get("If-Match")
-        if expected and expected.strip() != "*":
-            current = etag_of(comment, self.get_serializer(comment).data)
-            if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
-                raise PreconditionFailed()
+        check_if_match(request, lambda: etag_of(comment, self.get_serializer(comment).data))
         try:
             services.can_edit_comment(request.user, comment).enforce()
             comment = services.edit_comment(comment, request.user, incoming.validated_data["text"])

@@ -358,6 +358,16 @@ class PreconditionFailed(exceptions.APIException):
     default_code = "precondition_failed"
 
 
+def check_if_match(request, current):
+    """Refuses (412) a change sent with an If-Match naming none of ``current`` (a tag, or a callable giving
+    it, asked only when there is a tag to compare); ``*``, or no If-Match, lets it through."""
+    expected = request.headers.get("If-Match")
+    if expected and expected.strip() != "*":
+        named = {tag.strip().removeprefix("W/") for tag in expected.split(",")}
+        if (current() if callable(current) else current) not in named:
+            raise PreconditionFailed()
+
+
 class Conflict(exceptions.APIException):
     status_code = status.HTTP_409_CONFLICT
     default_detail = "This record cannot be deleted while other records depend on it."
@@ -506,11 +516,7 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
             # Bad input is answered 400 whatever the version; good input only if the version still matches.
             serializer = self.get_serializer(instance, data=request.data, partial=partial)
             serializer.is_valid(raise_exception=True)
-            expected = request.headers.get("If-Match")
-            if expected and expected.strip() != "*":
-                current = self.etag_for(instance)
-                if current not in {tag.strip().removeprefix("W/") for tag in expected.split(",")}:
-                    raise PreconditionFailed()
+            check_if_match(request, lambda: self.etag_for(instance))
             before = self.writable_state(instance)
             savepoint = transaction.savepoint()
             self.perform_update(serializer)
