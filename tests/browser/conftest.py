@@ -85,6 +85,8 @@ def assert_accessible(page, context=""):
     """axe-core, injected from its npm package, finds no serious or critical violation."""
     if not AXE.exists():
         pytest.fail(f"axe-core is not installed at {AXE}: run `npm ci` (scripts/test.sh does).")
+    # The page as people see it: loaded, its header laid out (it moves what does not fit behind "More").
+    page.wait_for_load_state("load")
     # Evaluated by the test tool, not added as a <script>: the portal's Content-Security-Policy rightly refuses
     # an inline script without the page's nonce, and the pages are tested under that policy.
     page.evaluate(AXE.read_text() + "\n;undefined")
