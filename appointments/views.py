@@ -92,6 +92,7 @@ people = Resource(
     form=forms.PersonForm,
     summary=lambda p: [("Name", p.name), ("Email", p.email)],
     detail_context=person_detail,
+    reads=(AppointmentShare,),  # each appointment's shares
     api=Api(doc="People who hold posts (fictional in the demonstration data).", serializer=api.PersonRules),
 )
 

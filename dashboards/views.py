@@ -20,7 +20,7 @@ from nhs_joint.tables import Column
 from programmes.models import Measure, Programme, ProgrammeMeasure
 from regions import filters
 from regions.models import Region
-from reports.models import Finding, FindingCase, FindingDecision, ReportRun
+from reports.models import FindingCase, FindingDecision
 
 from . import services as dashboards
 from .my_work import gather as gather_my_work
@@ -71,6 +71,7 @@ regions = Resource(
     intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
     "and the retired region codes that older files still use.",
     list_prefix="regions/codes",
+    reads=(AppointmentShare,),  # whether each Regional Director is joint
 )
 
 
@@ -91,18 +92,11 @@ def _months_words(choices):
 
 
 def _dashboard_models():
-    """What the dashboards are drawn from, as kinds of record with a history (nhs_joint/conditional.py):
-    a region and the records about it, two steps out. A report's findings keep no history: they are
-    covered by ``_reports_version`` and the decisions and cases about them."""
-    models = conditional.related_models(Region, detail=True) - {Finding, ReportRun}
+    """What the dashboards are drawn from (nhs_joint/conditional.py): a region and the records about it, two
+    steps out (its findings and their runs among them), the appointments' shares, the agreed measures, and
+    the findings' cases and decisions."""
+    models = conditional.related_models(Region, detail=True)
     return models | {AppointmentShare, ProgrammeMeasure, FindingDecision, FindingCase}
-
-
-def _reports_version():
-    """The latest report run that succeeded: the dashboards show the findings of the latest of each kind."""
-    return (
-        ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).order_by("-pk").values_list("pk", flat=True).first()
-    )
 
 
 class RegionDashboard(DetailPage):
@@ -115,7 +109,6 @@ class RegionDashboard(DetailPage):
             request,
             _dashboard_models(),
             lambda: self.draw_dashboard(request, region, months, valid),
-            _reports_version(),
         )
 
     def draw_dashboard(self, request, region, months, valid):
@@ -202,7 +195,7 @@ def national_overview(request):
         context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
         return render(request, "regions/overview.jinja", context)
 
-    return conditional.respond(request, _dashboard_models(), draw, _reports_version())
+    return conditional.respond(request, _dashboard_models(), draw)
 
 
 regions.extra_urls = [

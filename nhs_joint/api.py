@@ -27,6 +27,7 @@ from . import archive, conditional, failures, permissions
 from .concurrency import version_of
 from .history import entry_as_json, has_history, history_entries, history_queryset
 from .parsers import MAX_JSON_DEPTH, BoundedJSONParser, too_large
+from .registry import registry
 
 
 class JSONTypeMixin:
@@ -468,7 +469,13 @@ class ConditionalListMixin:
     """Lists answer 304 Not Modified to a client whose copy is current (nhs_joint/conditional.py)."""
 
     def list(self, request, *args, **kwargs):
-        models = conditional.related_models(self.get_queryset().model, detail=True)
+        # The same kinds of record as the resource's pages, where the list is one of a resource's.
+        model = self.get_queryset().model
+        resource = registry.resource_for(model._meta.model_name)
+        if resource is not None and resource.model is model:
+            models = resource.page_models()
+        else:
+            models = conditional.related_models(model, detail=True)
         return conditional.respond(
             request, models, lambda: super(ConditionalListMixin, self).list(request, *args, **kwargs)
         )

@@ -2,14 +2,15 @@
 client that already holds the page is answered 304 before anything is read or drawn, and a page kept
 under that tag, so that asking again before anything changed is answered from the kept drawing.
 
-The data's version is the latest history entry of every kind of record the page can show: the
-record's own kind and those it refers to, two steps out, and on a record's page those that refer to it. Every change
-people make (edits, archiving, imports, lists of related records) writes a history entry, so any
-change to what a page shows gives it a new tag. A page that may show a kind of record without a
-history gets no tag and is always drawn. The tag also holds who asks (their session or token, so a
-new sign-in or another person never shares a tag) and the address with its query. What a page shows of
-the person asking that is not a record with a history (the header's unread notifications) is added to
-the tag by the app that shows it (``registry.page_versions``).
+The data's version is the version of every table the page is drawn from (nhs_joint/versions): the record's
+own kind and those it refers to, two steps out, and on a record's page those that refer to it, with their
+many-to-many and history tables. PostgreSQL gives a table a new version when a transaction that changed it
+commits, in commit order, whatever wrote it (the ORM, bulk operations, raw SQL, imports, report runs, another
+process), so any committed change to what a page shows gives it a new tag; tests/test_page_versions.py draws
+every registered page and checks that each table it reads is one its version covers. The tag also holds who
+asks (their session or token, so a new sign-in or another person never shares a tag) and the address with its
+query. What a page shows of the person asking (the header's unread notifications) is added to the tag by the
+app that shows it (``registry.page_versions``). A version that cannot be read means the page is drawn.
 
 The kept drawings (the "pages" cache, for PAGE_CACHE_SECONDS) are keyed by the tag, so they are never
 shared between people or sign-ins, plus what else the drawing depends on: the response format asked for,
@@ -24,7 +25,7 @@ from functools import lru_cache
 
 from django.conf import settings
 from django.core.cache import caches
-from django.db import connection
+from django.db import DatabaseError, connection
 from django.http import HttpResponse
 from django.template.response import SimpleTemplateResponse
 from django.utils import timezone
@@ -33,6 +34,7 @@ from django.utils.http import quote_etag
 
 from .history import has_history
 from .registry import registry
+from .versions.triggers import VERSION_BUMP
 
 # What stands for the CSP nonce in a kept drawing (never valid in a page: it holds NUL bytes).
 NONCE_MARK = b"\x00nonce\x00"
@@ -64,36 +66,51 @@ def related_models(model, detail=False):
 
 
 @lru_cache(maxsize=256)
-def _version_sql(models):
-    """The query of ``data_version`` for a frozenset of models (worked out once: reaching a model's
-    history manager builds a class each time), or None when one of them keeps no history."""
-    tables = set()
+def tables_of(models):
+    """The tables a page drawn from ``models`` (a frozenset) reads: each one's own table, its many-to-many
+    tables and its history."""
+    from django.contrib.contenttypes.models import ContentType
+
+    tables = {ContentType._meta.db_table}  # how records of any kind are named (comments, watches, findings)
     for model in models:
-        if not has_history(model):
-            return None
-        tables.add(model.history.model._meta.db_table)
-    if not tables:
-        return None
-    quote = connection.ops.quote_name
-    return " UNION ALL ".join(f"(SELECT max(history_id) FROM {quote(t)})" for t in sorted(tables))
+        meta = model._meta
+        tables.add(meta.db_table)
+        tables.update(field.remote_field.through._meta.db_table for field in meta.local_many_to_many)
+        if has_history(model):
+            tables.add(model.history.model._meta.db_table)
+    return frozenset(tables)
+
+
+# The versions of a set of tables (nhs_joint/versions): each is a number from one sequence, given when a
+# transaction that changed the table commits, so the list changes whenever one of the tables does.
+VERSION_SQL = (
+    "SELECT coalesce(array_agg(version ORDER BY version), '{}') FROM portal_data_version WHERE table_name = ANY(%s)"
+)
 
 
 def data_version(models, request=None):
-    """One query: the latest history id of each of ``models``, then what the apps add for the person asking
-    (``registry.page_versions``); None when one of the models keeps no history."""
-    sql = _version_sql(frozenset(models))
-    if sql is None:
-        return None
-    params = []
+    """One query: the versions of the tables ``models`` are read from, then what the apps add for the person
+    asking (``registry.page_versions``); None when it cannot be read, so that the page is drawn."""
+    tables = sorted(tables_of(frozenset(models)))
+    sql, params = f"SELECT ({VERSION_SQL})", [tables]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         for part in registry.page_versions:
             part_sql, part_params = part(user)
-            sql += f" UNION ALL ({part_sql})"
+            sql += f", ({part_sql})"
             params.extend(part_params)
-    with connection.cursor() as cursor:
-        cursor.execute(sql, params)
-        return tuple(row[0] for row in cursor.fetchall())
+    if connection.in_atomic_block:
+        # Inside a transaction that may have written (a test, a view that reads after its own save), the
+        # versions of what it wrote are given now rather than at its commit, so that it reads its own writes.
+        sql = f"SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; {sql}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            row = cursor.fetchone()
+    except DatabaseError:
+        logger.warning("The data's version cannot be read; drawing the page.", exc_info=True)
+        return None
+    return (tuple(row[0]), *row[1:])
 
 
 def who(request):
@@ -106,7 +123,7 @@ def who(request):
 
 
 def etag_for(request, models, *extra):
-    """The page's ETag, or None when it cannot have one (an anonymous request, a kind without history)."""
+    """The page's ETag, or None when it cannot have one (an anonymous request, a version that cannot be read)."""
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
@@ -156,6 +173,7 @@ def respond(request, models, draw, *extra):
             return _from_kept(request, kept)
     secret = request.META.get("CSRF_COOKIE")  # the browser's, before the drawing may make one
     response = draw()
+    response.version_tables = tables_of(frozenset(models))  # what the tag covers (tests/test_page_versions.py)
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"

@@ -10,6 +10,7 @@ import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
 
+from django.apps import apps
 from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, RequestDataTooBig
@@ -100,6 +101,9 @@ class Resource:
     hints: dict = field(default_factory=dict)  # the form's hint for each of those fields, in plain words
     form_base: type = PortalModelForm
     api: Api | None = None  # served under /api/v1/<prefix>/ too: see nhs_joint.api.Api
+    # Other kinds of record its pages show, beyond those related to it two steps out (a finding's records):
+    # models or "app.Model" labels, which its pages' version covers (nhs_joint/conditional.py).
+    reads: tuple = ()
 
     def __post_init__(self):
         registry.resources.append(self)  # so the tests walk every kind of record's pages
@@ -108,6 +112,14 @@ class Resource:
             self.form = modelform_factory(self.model, form=base, fields=self.fields)
         if self.api is not None:
             registry.add_api(self.prefix, viewset_for(self), self.name)
+
+    def page_models(self):
+        """What this kind's pages and API lists are drawn from, for their version (nhs_joint/conditional.py):
+        the record, what refers to it and what it refers to, what it declares it ``reads``, and the panels
+        drawn under every record."""
+        models = conditional.related_models(self.model, detail=True)
+        models |= {apps.get_model(model) if isinstance(model, str) else model for model in self.reads}
+        return models | {model for panel in registry.detail_panels for model in panel.models}
 
     def check_view(self, user):
         if self.view_permission:
@@ -198,9 +210,7 @@ class ListPage(ResourceView):
 
     def get(self, request):
         # Answered 304 when the client's copy is current: nothing is read or drawn (nhs_joint/conditional.py).
-        # Lists draw reverse relations too (a region's director): the same kinds of record as a record's page.
-        models = conditional.related_models(self.resource.model, detail=True)
-        return conditional.respond(request, models, lambda: self.draw(request))
+        return conditional.respond(request, self.resource.page_models(), lambda: self.draw(request))
 
     def draw(self, request):
         resource = self.resource
@@ -289,9 +299,7 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
-        models = conditional.related_models(self.resource.model, detail=True)
-        models |= {model for panel in registry.detail_panels for model in panel.models}
-        return conditional.respond(request, models, lambda: self.draw(request, key))
+        return conditional.respond(request, self.resource.page_models(), lambda: self.draw(request, key))
 
     def draw(self, request, key):
         obj = self.resource.get_object(key)

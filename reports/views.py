@@ -18,7 +18,7 @@ from nhs_joint.registry import registry
 from nhs_joint.tables import Column
 
 from . import filters, services, workflow
-from .models import Finding, FindingCase, ReportRun
+from .models import Finding, FindingCase, FindingDecision, ReportRun
 from .rules import all_rules
 
 
@@ -205,6 +205,19 @@ findings = Resource(
     summary=finding_summary,
     intro="What the reports found. Open a finding to see its records, or to record that it is not a problem.",
     has_history=False,
+    # The records a finding names (by type and id), its case and its decisions.
+    reads=(
+        FindingCase,
+        FindingDecision,
+        "appointments.Appointment",
+        "appointments.AppointmentShare",
+        "organisations.NationalBody",
+        "programmes.Programme",
+        "programmes.Workstream",
+        "programmes.Expectation",
+        "programmes.Measure",
+        "regions.Region",
+    ),
 )
 
 

@@ -45,6 +45,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "csp",
+    "nhs_joint.versions",
     "accounts",
     "organisations",
     "regions",
