@@ -1,18 +1,29 @@
 """A page is never stale: its version (nhs_joint/versions, nhs_joint/conditional.py) follows committed
 changes in commit order, whatever wrote them, and covers every table the page reads."""
 
+import io
+import os
 import re
+import subprocess
+import sys
+import threading
 
 import pytest
 from django.contrib.auth.models import Group
-from django.db import connection
+from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from nhs_joint import conditional
 from nhs_joint.registry import registry
 from organisations.models import NationalBody
+from programmes.models import Programme, Workstream
+from programmes.services import import_measurements
 from regions.models import Region
+from reports import services
+from reports.models import Finding, ReportRun
 from tests import factories as f
+from tests.conftest import create_roles
 from tests.test_every_page_as_each_role import every_page
 from tests.test_every_page_as_each_role import world as world  # a fixture
 
@@ -95,3 +106,175 @@ def test_a_page_reading_a_table_its_version_lacks_is_named(client, everyone, dra
     assert uncovered(client, url, everyone) == []
     monkeypatch.setattr(person, "reads", ())
     assert uncovered(client, url, everyone) == ["appointments_appointmentshare"]
+
+
+# Changes committed by other connections: the tests below hold real transactions open and commit them in turn.
+
+
+@pytest.fixture
+def staff(transactional_db):
+    create_roles()
+    body = f.NationalBodyFactory(code="NHSE", name="NHS England")
+    return f.UserFactory(role=Role.STAFF, bodies=[body])
+
+
+def read(client, url, etag=None):
+    """The page as a browser holding ``etag`` asks for it again: (status, ETag, text)."""
+    extra = {"HTTP_IF_NONE_MATCH": etag} if etag else {}
+    response = client.get(url, **extra)
+    return response.status_code, response.get("ETag"), response.content.decode()
+
+
+class Transaction(threading.Thread):
+    """``change()`` run through the ORM in a transaction of its own connection, held open until ``commit()``."""
+
+    def __init__(self, change):
+        super().__init__(daemon=True)
+        self.change, self.changed, self.release, self.error = change, threading.Event(), threading.Event(), None
+
+    def run(self):
+        try:
+            with transaction.atomic():
+                self.change()
+                self.changed.set()
+                assert self.release.wait(30), "the test never let the transaction commit"
+        except BaseException as error:  # seen by the test, not lost in the thread
+            self.error = error
+        finally:
+            self.changed.set()
+            connection.close()
+
+    def begin(self):
+        self.start()
+        assert self.changed.wait(30) and self.error is None, self.error
+        return self
+
+    def commit(self):
+        self.release.set()
+        self.join(30)
+        assert not self.is_alive() and self.error is None, self.error
+
+
+def test_a_change_committed_after_a_later_one_reaches_the_page(client, staff):
+    """Transaction A renames one programme and stays open; B renames another and commits; the page is read;
+    A commits: the page has a new tag and A's change, asked with the old tag or without one."""
+    first, second = f.ProgrammeFactory(title="Winter planning"), f.ProgrammeFactory(title="Cancer waits")
+    client.force_login(staff)
+    read(client, "/programmes/")  # drawn and kept before either change
+
+    a = Transaction(lambda: _save_title(first.pk, "Winter and urgent care planning")).begin()
+    b = Transaction(lambda: _save_title(second.pk, "Cancer waiting times")).begin()
+    b.commit()
+    status, etag, text = read(client, "/programmes/")
+    assert status == 200 and "Cancer waiting times" in text and "Winter and urgent care planning" not in text
+
+    a.commit()
+    status, again, text = read(client, "/programmes/", etag)
+    assert status == 200 and again != etag and "Winter and urgent care planning" in text
+    status, plain, text = read(client, "/programmes/")
+    assert status == 200 and plain == again and "Winter and urgent care planning" in text
+
+
+def _save_title(pk, title):
+    programme = Programme.objects.get(pk=pk)
+    programme.title = title
+    programme.save()
+
+
+def _update(workstream):
+    Workstream.objects.filter(pk=workstream.pk).update(title="Hospital discharge by update")
+    return "Hospital discharge by update"
+
+
+def _bulk_create(workstream):
+    Workstream.objects.bulk_create(
+        [
+            Workstream(
+                programme=workstream.programme,
+                body=workstream.body,
+                title="Hospital discharge in bulk",
+                start_date=workstream.start_date,
+            )
+        ]
+    )
+    return "Hospital discharge in bulk"
+
+
+def _raw_sql(workstream):
+    with connection.cursor() as cursor:
+        cursor.execute(
+            f"UPDATE {Workstream._meta.db_table} SET title = %s WHERE id = %s",
+            ["Hospital discharge by SQL", workstream.pk],
+        )
+    return "Hospital discharge by SQL"
+
+
+def _import(workstream):
+    measure = f.MeasureFactory(code="ae-4hr", name="A&E within 4 hours")
+    import_measurements(io.StringIO(f"measure,region,month,value\n{measure.code},,2019-04,87.5\n"), "ae.csv")
+    return "87.5"
+
+
+def _second_process(workstream):
+    """A change made by another process of the portal (another web process or a worker) on the same database."""
+    database = connection.settings_dict
+    code = (
+        "from programmes.models import Workstream; "
+        f"Workstream.objects.filter(pk={workstream.pk}).update(title='Hospital discharge elsewhere')"
+    )
+    env = {
+        **os.environ,
+        "DATABASE_URL": f"postgres://{database['USER']}@{database['HOST'] or '127.0.0.1'}:{database['PORT'] or 5432}/{database['NAME']}",
+        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+    }
+    subprocess.run([sys.executable, "manage.py", "shell", "-c", code], env=env, check=True, timeout=120)
+    return "Hospital discharge elsewhere"
+
+
+@pytest.mark.parametrize(
+    ("url", "write"),
+    [
+        ("/workstreams/", _update),
+        ("/workstreams/", _bulk_create),
+        ("/workstreams/", _raw_sql),
+        ("/measurements/", _import),
+        ("/workstreams/", _second_process),
+    ],
+    ids=["queryset-update", "bulk-create", "raw-sql", "measurement-import", "second-process"],
+)
+def test_every_write_path_gives_the_page_a_new_version(client, staff, url, write):
+    """Writes that leave no history entry (or come from another process) reach the page at once."""
+    workstream = f.WorkstreamFactory(title="Discharge to assess")
+    client.force_login(staff)
+    status, etag, _ = read(client, url)
+    assert status == 200 and read(client, url, etag)[0] == 304
+    shown = write(workstream)
+    status, again, text = read(client, url, etag)
+    assert status == 200 and again != etag and shown in text
+    status, plain, text = read(client, url)
+    assert status == 200 and plain == again and shown in text
+
+
+def test_a_report_run_that_changes_findings_reaches_the_findings(client, staff):
+    appointment = f.AppointmentFactory()
+    f.AppointmentShareFactory(appointment=appointment, fte_percent=60)  # shares that do not total 100
+    client.force_login(staff)
+    status, etag, before = read(client, "/findings/")
+    assert status == 200
+    run = ReportRun.objects.create(kind=ReportRun.Kind.CONSISTENCY)
+    services.execute(run.pk)
+    finding = Finding.objects.get(run=run, rule="appointment-shares")
+    link = f'href="{finding.get_absolute_url()}"'
+    assert link not in before
+    status, again, text = read(client, "/findings/", etag)
+    assert status == 200 and again != etag and link in text
+
+
+def test_a_version_that_cannot_be_read_means_the_page_is_drawn(client, staff, monkeypatch):
+    f.ProgrammeFactory(title="Winter planning")
+    client.force_login(staff)
+    status, etag, _ = read(client, "/programmes/")
+    monkeypatch.setattr(conditional, "VERSION_SQL", "SELECT version FROM no_such_table WHERE %s IS NOT NULL")
+    response = client.get("/programmes/", HTTP_IF_NONE_MATCH=etag)
+    assert response.status_code == 200 and "Winter planning" in response.content.decode()
+    assert not response.has_header("ETag")
