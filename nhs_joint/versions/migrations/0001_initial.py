@@ -9,31 +9,41 @@ CREATE TABLE portal_data_version (
     version bigint NOT NULL
 );
 CREATE UNLOGGED TABLE portal_data_change (
-    table_name text NOT NULL,
-    noted text NOT NULL
+    noted boolean NOT NULL DEFAULT true
 );
 
+-- The tables a transaction changed, in a setting of its own (undone with it, or with a savepoint rolled back).
 CREATE FUNCTION portal_note_change() RETURNS trigger LANGUAGE plpgsql AS $$
 DECLARE
-    noted text := 'portal_versions.t' || TG_RELID::text;
+    noted text := coalesce(current_setting('portal_versions.tables', true), '');
 BEGIN
-    -- Once per table and transaction (the setting is the transaction's own, undone with it).
-    IF current_setting(noted, true) IS DISTINCT FROM 'y' THEN
-        PERFORM set_config(noted, 'y', true);
-        INSERT INTO portal_data_change (table_name, noted) VALUES (TG_TABLE_NAME, noted);
+    IF noted = '' THEN
+        -- The transaction's first change: one row, whose deferred trigger numbers the tables at commit.
+        PERFORM set_config('portal_versions.tables', TG_TABLE_NAME, true);
+        INSERT INTO portal_data_change DEFAULT VALUES;
+    ELSIF position(',' || TG_TABLE_NAME || ',' IN ',' || noted || ',') = 0 THEN
+        PERFORM set_config('portal_versions.tables', noted || ',' || TG_TABLE_NAME, true);
     END IF;
     RETURN NULL;
 END
 $$;
 
+-- At commit: a new version for each table the transaction changed, taken in the tables' order so that two
+-- transactions committing at once wait for each other at most once and never deadlock.
 CREATE FUNCTION portal_bump_version() RETURNS trigger LANGUAGE plpgsql AS $$
+DECLARE
+    noted text := coalesce(current_setting('portal_versions.tables', true), '');
 BEGIN
-    INSERT INTO portal_data_version AS v (table_name, version)
-    VALUES (NEW.table_name, nextval('portal_data_version_seq'))
-    ON CONFLICT (table_name) DO UPDATE SET version = EXCLUDED.version;
-    DELETE FROM portal_data_change WHERE table_name = NEW.table_name;
-    -- Given before the commit (SET CONSTRAINTS ... IMMEDIATE), later changes of the same transaction count too.
-    PERFORM set_config(NEW.noted, '', true);
+    IF noted <> '' THEN
+        INSERT INTO portal_data_version AS v (table_name, version)
+        SELECT changed, nextval('portal_data_version_seq')
+        FROM unnest(string_to_array(noted, ',')) AS changed
+        ORDER BY changed
+        ON CONFLICT (table_name) DO UPDATE SET version = EXCLUDED.version;
+        -- Numbered before the commit (SET CONSTRAINTS ... IMMEDIATE): later changes are noted anew.
+        PERFORM set_config('portal_versions.tables', '', true);
+    END IF;
+    DELETE FROM portal_data_change;
     RETURN NULL;
 END
 $$;
