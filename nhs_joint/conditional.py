@@ -67,8 +67,8 @@ def related_models(model, detail=False):
 
 @lru_cache(maxsize=256)
 def tables_of(models):
-    """The tables a page drawn from ``models`` (a frozenset) reads: each one's own table, its many-to-many
-    tables and its history."""
+    """The tables a page drawn from ``models`` (a frozenset) reads, sorted: each one's own table, its
+    many-to-many tables and its history."""
     from django.contrib.contenttypes.models import ContentType
 
     tables = {ContentType._meta.db_table}  # how records of any kind are named (comments, watches, findings)
@@ -78,7 +78,7 @@ def tables_of(models):
         tables.update(field.remote_field.through._meta.db_table for field in meta.local_many_to_many)
         if has_history(model):
             tables.add(model.history.model._meta.db_table)
-    return frozenset(tables)
+    return tuple(sorted(tables))
 
 
 # The versions of a set of tables (nhs_joint/versions): each is a number from one sequence, given when a
@@ -91,8 +91,7 @@ VERSION_SQL = (
 def data_version(models, request=None):
     """One query: the versions of the tables ``models`` are read from, then what the apps add for the person
     asking (``registry.page_versions``); None when it cannot be read, so that the page is drawn."""
-    tables = sorted(tables_of(frozenset(models)))
-    sql, params = f"SELECT ({VERSION_SQL})", [tables]
+    sql, params = f"SELECT ({VERSION_SQL})", [list(tables_of(frozenset(models)))]
     user = getattr(request, "user", None)
     if user is not None and user.is_authenticated:
         for part in registry.page_versions:

@@ -57,8 +57,9 @@ def uncovered(client, url, user):
     covered = getattr(response, "version_tables", None)
     if covered is None or response.status_code == 403:
         return None
+    covered = set(covered)
     for part in registry.page_versions:
-        covered = covered | set(TABLE_READ.findall(part(user)[0]))
+        covered |= set(TABLE_READ.findall(part(user)[0]))
     return sorted(tables_read(ctx.captured_queries) - covered - WHO_ASKS)
 
 
