@@ -22,7 +22,7 @@ API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 # API writes (POST, PUT, PATCH, DELETE) allowed per person, as "number/second|minute|hour|day".
 API_WRITE_RATE = env.str("API_WRITE_RATE", default="300/minute")
 
-# Failed sign-ins (the sign-in page, the token endpoint, Django admin) lock the account and the address
+# Failed sign-ins (the sign-in page, the token endpoint, Django admin, the password-change form) lock the account and the address
 # they came from for a cool-off time.
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
 SIGN_IN_COOLOFF_MINUTES = env.int("SIGN_IN_COOLOFF_MINUTES", default=15)
