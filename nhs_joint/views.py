@@ -131,6 +131,19 @@ def service_status(request):
     )
 
 
+def service_status_without_database(request):
+    """The status page when reading who is asking (their session, their account) found the database away:
+    drawn as for someone signed out, with an empty session, so that drawing it needs no database."""
+    from importlib import import_module
+
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
+    request.__dict__.pop("_messages", None)  # messages are kept in the session
+    return service_status(request)
+
+
 @require_GET
 def glossary(request):
     """The words the portal uses, from what each app registers (nhs_joint/registry.py)."""
