@@ -247,3 +247,18 @@ def test_a_hung_redis_makes_starting_a_report_answer_503_within_5_seconds(client
             assert answer.status_code == 503
             assert "Reports cannot start now" in answer.content.decode()
     assert ReportRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_every_connection_carries_the_statement_and_lock_timeouts_and_keepalives():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        assert cursor.fetchone() == ("30s", "10s")
+    parameters = connection.connection.get_dsn_parameters()
+    assert (parameters["keepalives"], parameters["keepalives_idle"], parameters["tcp_user_timeout"]) == (
+        "1",
+        "30",
+        "60000",
+    )
