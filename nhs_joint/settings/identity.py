@@ -54,6 +54,13 @@ OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
 OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email")
 OIDC_USE_PKCE = True
+# Seconds to wait for each answer of the provider (token, keys, user information): a provider that does not
+# answer refuses the sign-in, it does not hold the web process.
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5)
+# An account is matched only by an email the provider says it has verified (email_verified true), except
+# from these tenants (the ID token's tid claim): Microsoft Entra ID sends no email_verified, and a tenant's
+# own addresses (NHSmail's) can be trusted as they are.
+OIDC_TRUSTED_EMAIL_TENANTS = env.list("OIDC_TRUSTED_EMAIL_TENANTS", default=[])
 OIDC_CREATE_USER = False  # never: an Administrator creates the account and gives it its role
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/nhs-identity/refused/"
