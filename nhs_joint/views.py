@@ -133,14 +133,12 @@ def service_status(request):
 
 def service_status_without_database(request):
     """The status page when reading who is asking (their session, their account) found the database away:
-    drawn as for someone signed out, with an empty session, so that drawing it needs no database."""
-    from importlib import import_module
-
+    drawn as for someone signed out and without their messages (kept in the session), so that drawing it
+    needs no database. Their session itself is left as it is: they stay signed in for when it is back."""
     from django.contrib.auth.models import AnonymousUser
 
     request.user = AnonymousUser()
-    request.session = import_module(settings.SESSION_ENGINE).SessionStore()
-    request.__dict__.pop("_messages", None)  # messages are kept in the session
+    request.__dict__.pop("_messages", None)
     return service_status(request)
 
 

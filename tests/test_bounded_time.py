@@ -152,10 +152,11 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
             assert "cannot reach its database" in body
 
             # The status page answers signed-in people too, and says which part is down.
-            (status, _, html), took = timed(lambda: get(f"{base}/status/", cookie, timeout=GUARD))
+            (status, status_headers, html), took = timed(lambda: get(f"{base}/status/", cookie, timeout=GUARD))
             print(f"/status/ (signed in) answered {status} in {took:.2f} s with PostgreSQL stopped")
             assert status == 200, f"no answer within {GUARD} s" if status is None else html[:500]
             assert "Not working: records cannot be read or saved" in html
+            assert "sessionid" not in status_headers.get("Set-Cookie", "")  # they stay signed in
 
         status, _, html = eventually(lambda: get(page, cookie), 200)
         assert status == 200 and "Sign out" in html
