@@ -12,7 +12,7 @@ the rest of that request does not wait again, so the 503 follows the first wait.
 
 Outside a request (Celery workers, management commands) nothing is cut short by the portal: they wait as
 long as the server's own timeouts allow (a worker's statements have the reports' longer limit,
-nhs_joint.celery).
+nhs_joint.celery), and a connection as long as its connect_timeout, which libpq leaves to the callback.
 """
 
 import select
@@ -34,10 +34,23 @@ def server_options(statement_timeout, lock_timeout, existing=""):
     return " ".join(part for part in (existing, *settings) if part)
 
 
+def connect_timeout(connection):
+    """The connection's own connect_timeout in seconds, as libpq reads it (absent or 0: none; at least 2), or
+    None. libpq ignores it when psycopg2 waits for it, so ``wait_for_answer`` applies it while connecting."""
+    try:
+        seconds = float(extensions.parse_dsn(connection.dsn).get("connect_timeout") or 0)
+    except (psycopg2.ProgrammingError, ValueError):
+        return None
+    return max(seconds, 2) if seconds > 0 else None
+
+
 def wait_for_answer(connection):
-    """psycopg2's wait callback: wait for the server as libpq would, but within a request no longer than
-    DATABASE_REQUEST_TIMEOUT seconds for each answer."""
-    limit = getattr(_request, "limit", None)
+    """psycopg2's wait callback: wait for the server as libpq would (connect_timeout included while
+    connecting), but within a request no longer than DATABASE_REQUEST_TIMEOUT seconds for each answer."""
+    request_limit = limit = getattr(_request, "limit", None)
+    if connection.status == extensions.STATUS_SETUP:
+        connecting = connect_timeout(connection)
+        limit = min(filter(None, (request_limit, connecting)), default=None)
     while True:
         try:
             state = connection.poll()
@@ -51,7 +64,8 @@ def wait_for_answer(connection):
             poller = select.poll()
             poller.register(connection.fileno(), events | select.POLLERR | select.POLLHUP)
             if not poller.poll(None if limit is None else limit * 1000):
-                _request.unanswered = True
+                if request_limit is not None:
+                    _request.unanswered = True  # the rest of this request does not wait again
                 raise psycopg2.OperationalError(f"the database did not answer within {limit:g} seconds")
         except KeyboardInterrupt:
             connection.cancel()  # as psycopg2's own wait_select: stop the query, then wait for its end

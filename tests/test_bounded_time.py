@@ -19,14 +19,18 @@ import sys
 import time
 from pathlib import Path
 
+import psycopg2
 import pytest
 from django.conf import settings
+from psycopg2 import extensions
 
+from nhs_joint.timeouts import wait_for_answer
 from reports.models import ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
 from tests.test_database_outage import MAKE_SESSION, eventually, get
+from tests.test_trust import answers_within
 
 ROOT = Path(__file__).resolve().parents[1]
 GUARD = 5  # seconds: the client gives up after this
@@ -151,6 +155,22 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
             assert int(headers_503.get("Retry-After", "0")) > 0
             assert "cannot reach its database" in body
 
+            # Outside a request (a worker, a command) a new connection still gives up after its connect_timeout,
+            # which libpq leaves to psycopg2's wait callback.
+            def connect_outside_a_request():
+                try:
+                    psycopg2.connect(f"{url}?connect_timeout=2").close()
+                except psycopg2.OperationalError as error:
+                    return error
+
+            before = extensions.get_wait_callback()
+            extensions.set_wait_callback(wait_for_answer)
+            try:
+                refused = answers_within(GUARD, connect_outside_a_request)
+            finally:
+                extensions.set_wait_callback(before)
+            assert "did not answer within 2 seconds" in str(refused)
+
             # The status page answers signed-in people too, and says which part is down.
             (status, status_headers, html), took = timed(lambda: get(f"{base}/status/", cookie, timeout=GUARD))
             print(f"/status/ (signed in) answered {status} in {took:.2f} s with PostgreSQL stopped")
@@ -220,7 +240,7 @@ def own_redis(tmp_path):
 @pytest.mark.slow
 @pytest.mark.django_db(transaction=True)
 def test_a_hung_redis_makes_starting_a_report_answer_503_within_5_seconds(client, nhse, own_redis):
-    from tests.test_trust import answers_within, client_for
+    from tests.test_trust import client_for
 
     create_roles()
     staff = f.UserFactory(role="Staff", bodies=[nhse])
