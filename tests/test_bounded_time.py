@@ -88,11 +88,12 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
         "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
-    web = log = None
+    web = log = postmaster = None
     try:
         bootstrap.services(
             {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
         )
+        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
         migrate = subprocess.run(
             [sys.executable, "manage.py", "migrate", "--noinput"],
             cwd=ROOT,
@@ -141,7 +142,6 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
         assert status == 200 and "Sign out" in html, (tmp_path / "gunicorn.log").read_text()[-3000:]
         assert get(api, headers=headers)[0] == 200  # the worker now keeps its connection to the server
 
-        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
         with hung(processes_of(postmaster)):
             (status, headers_503, html), took = timed(lambda: get(page, cookie, timeout=GUARD))
             print(f"/programmes/ answered {status} in {took:.2f} s with PostgreSQL stopped")
@@ -189,7 +189,10 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
                 web.kill()
         if log is not None:
             log.close()
-        bootstrap.stop_local_postgres(server)
+        if not bootstrap.stop_local_postgres(server) and postmaster is not None:
+            # Its folder is gone (pytest removes old temporary folders, another run's too): stop it by its id.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGTERM)
 
 
 @contextlib.contextmanager
