@@ -1,4 +1,6 @@
 from django import forms
+from django.contrib.auth import authenticate
+from django.contrib.auth.forms import PasswordChangeForm as DjangoPasswordChangeForm
 from django.contrib.auth.models import Group
 
 from nhs_joint.forms import PortalModelForm
@@ -117,3 +119,20 @@ class UserForm(PortalModelForm):
 
 class ConfirmForm(forms.Form):
     """A form with nothing to fill in: the button is the confirmation."""
+
+
+class PasswordChangeForm(DjangoPasswordChangeForm):
+    """Changing one's password: the current password is checked as a sign-in is (django-axes, through
+    ``authenticate``), so a wrong one counts towards the lockout of the account and the address, and while
+    they are locked out even the right one is refused (the lockout page answers, accounts.lockout)."""
+
+    def __init__(self, user, *args, request=None, **kwargs):
+        super().__init__(user, *args, **kwargs)
+        self.request = request
+
+    def clean_old_password(self):
+        old_password = self.cleaned_data["old_password"]
+        signed_in = authenticate(self.request, username=self.user.get_username(), password=old_password)
+        if signed_in is None or signed_in.pk != self.user.pk:
+            raise forms.ValidationError(self.error_messages["password_incorrect"], code="password_incorrect")
+        return old_password

@@ -7,6 +7,7 @@ from functools import lru_cache
 from django.conf import settings
 from django.contrib.auth.models import AbstractUser
 from django.db import connection, models
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 from django.utils.crypto import salted_hmac
 from django.utils.functional import cached_property
@@ -92,6 +93,20 @@ class User(PortalRecord, AbstractUser):
     def body_ids(self):
         """The ids of the bodies this user works for, read once per request."""
         return self._access[1]
+
+    @classmethod
+    def active_people(cls, ids):
+        """{id: user} of the active people among ``ids``, each with their roles and bodies (``_access``) read in
+        the same query: one query however many people are asked about (the people a notification is for)."""
+        roles, bodies = _access_arrays(f'"{cls._meta.db_table}"."{cls._meta.pk.column}"')
+        people = cls.objects.filter(pk__in=ids, is_active=True).annotate(
+            access_roles=RawSQL(roles, []), access_bodies=RawSQL(bodies, [])
+        )
+        found = {}
+        for user in people:
+            user.__dict__["_access"] = (frozenset(user.access_roles), frozenset(user.access_bodies))
+            found[user.pk] = user
+        return found
 
     def forget_access(self):
         """Read the roles and bodies again when next asked (after changing them)."""
@@ -238,18 +253,23 @@ class ApiToken(models.Model):
         return self.expires <= timezone.now()
 
 
-def _access_columns(user):
-    """The person's role names and body ids as two arrays, for the person whose id is ``user`` in SQL."""
+def _access_arrays(user):
+    """(roles, bodies): the person's role names and body ids as two SQL arrays, for the person whose id is
+    ``user`` in SQL."""
     groups, bodies = User.groups.through._meta, User.bodies.through._meta
     group = groups.get_field("group")
     body = bodies.get_field("nationalbody")
     return (
         f'ARRAY(SELECT g."name" FROM "{group.related_model._meta.db_table}" g '
         f'JOIN "{groups.db_table}" ug ON g."id" = ug."{group.column}" '
-        f'WHERE ug."{groups.get_field("user").column}" = {user}), '
+        f'WHERE ug."{groups.get_field("user").column}" = {user})',
         f'ARRAY(SELECT ub."{body.column}" FROM "{bodies.db_table}" ub '
-        f'WHERE ub."{bodies.get_field("user").column}" = {user})'
+        f'WHERE ub."{bodies.get_field("user").column}" = {user})',
     )
+
+
+def _access_columns(user):
+    return ", ".join(_access_arrays(user))
 
 
 @lru_cache(maxsize=1)

@@ -3,11 +3,17 @@ Entra ID for NHSmail), with mozilla-django-oidc.
 
 - Off unless OIDC_ENABLED: then its addresses answer 404 and the sign-in page does not mention it.
 - The provider says who the person is; the portal decides what they may do. An account is matched by
-  the email the provider gives (ignoring case); its roles, bodies and region stay those an
-  Administrator gave it. No account is ever created here: a person the portal does not know is told
-  to ask an Administrator, and a deactivated account is refused.
+  the email the provider gives (ignoring case), and only when the provider says it verified that email
+  (``email_verified``), or the person is of a tenant named in OIDC_TRUSTED_EMAIL_TENANTS; its roles,
+  bodies and region stay those an Administrator gave it. No account is ever created here: a person the
+  portal does not know is told to ask an Administrator, and a deactivated account is refused.
+- Each call to the provider waits at most OIDC_TIMEOUT seconds; a provider that does not answer (or
+  answers with an error) refuses the sign-in with a page that says so.
 """
 
+import logging
+
+import requests
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.auth.backends import ModelBackend
@@ -21,6 +27,7 @@ from mozilla_django_oidc.auth import OIDCAuthenticationBackend
 from mozilla_django_oidc.views import OIDCAuthenticationCallbackView, OIDCAuthenticationRequestView
 
 REFUSAL = "nhs_identity_refusal"
+log = logging.getLogger(__name__)
 
 
 def enabled():
@@ -38,15 +45,26 @@ class NHSIdentityBackend(OIDCAuthenticationBackend):
     def authenticate(self, request, **kwargs):
         if not enabled() or request is None or "password" in kwargs or "username" in kwargs:
             return None
-        return super().authenticate(request, **kwargs)
+        try:
+            return super().authenticate(request, **kwargs)
+        except requests.RequestException as error:
+            log.warning("NHS identity sign-in refused: the provider did not answer: %s", error)
+            return self.refuse("unavailable", "")
 
-    def verify_claims(self, claims):
-        return bool(claims.get("email")) and claims.get("email_verified") is not False
+    def verify_claims(self, claims, payload=None):
+        """An email, and the provider's word that it is the person's: ``email_verified`` true, or a tenant
+        (the ID token's ``tid``) whose email claims are trusted as they are."""
+        if not claims.get("email"):
+            return False
+        if claims.get("email_verified") is True or str(claims.get("email_verified")).lower() == "true":
+            return True
+        tenant = (payload or {}).get("tid") or claims.get("tid")
+        return bool(tenant) and tenant in settings.OIDC_TRUSTED_EMAIL_TENANTS
 
     def get_or_create_user(self, access_token, id_token, payload):
         claims = self.get_userinfo(access_token, id_token, payload)
         email = claims.get("email") or ""
-        if not self.verify_claims(claims):
+        if not self.verify_claims(claims, payload):
             return self.refuse("no-email", email)
         users = list(self.UserModel.objects.filter(email__iexact=email)[:2])
         if len(users) != 1:

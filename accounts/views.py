@@ -12,6 +12,8 @@ from django.views import View
 
 from nhs_joint.forms import name_the_field
 
+from .forms import PasswordChangeForm
+
 
 @method_decorator(login_not_required, name="dispatch")
 class LoginView(auth_views.LoginView):
@@ -44,6 +46,10 @@ class LogoutView(View):
 
 class PasswordChangeView(auth_views.PasswordChangeView):
     template_name = "accounts/password_change.jinja"
+    form_class = PasswordChangeForm
+
+    def get_form_kwargs(self):
+        return {**super().get_form_kwargs(), "request": self.request}
 
     def get_form(self, form_class=None):
         form = super().get_form(form_class)

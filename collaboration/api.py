@@ -414,6 +414,9 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
         return answer(self, self.get_object())
 
     def file_errors(self, request, incoming):
+        unexpected = uploads.unexpected_message(request)
+        if unexpected:
+            raise exceptions.ValidationError({"file": [unexpected]})
         if uploads.refused(request):
             raise exceptions.ValidationError({"file": [services.too_large_message()]})
         incoming.is_valid(raise_exception=True)

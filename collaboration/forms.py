@@ -56,9 +56,10 @@ class AttachmentForm(Form):
         help_text="A PDF, Word, Excel or OpenDocument file, smaller than {}.",
     )
 
-    def __init__(self, *args, too_large=False, **kwargs):
+    def __init__(self, *args, too_large=False, unexpected="", **kwargs):
         super().__init__(*args, **kwargs)
         self.too_large = too_large
+        self.unexpected = unexpected  # files sent in other fields (collaboration.uploads): refused, naming them
         self.fields["file"].help_text = self.fields["file"].help_text.format(services.limit_in_words())
         self.fields["title"].error_messages["max_length"] = "Title must be 200 characters or fewer"
         self.fields["file"].error_messages.update(
@@ -66,6 +67,8 @@ class AttachmentForm(Form):
         )
 
     def clean_file(self):
+        if self.unexpected:
+            raise ValidationError(self.unexpected)
         if self.too_large:
             raise ValidationError(services.too_large_message())
         upload = self.cleaned_data.get("file")

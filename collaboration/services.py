@@ -8,6 +8,7 @@ once the comment is committed).
 import datetime as dt
 import posixpath
 import re
+import struct
 import uuid
 import zipfile
 from dataclasses import dataclass
@@ -259,6 +260,10 @@ OOXML_MAIN_PARTS = {
 }
 WRONG_TYPE = "The selected file must be a PDF, Word, Excel or OpenDocument file"
 MAX_ZIP_ENTRIES = 10000
+# The central directory of a zip with MAX_ZIP_ENTRIES entries, at a generous 128 bytes each (a record is 46 bytes
+# and its name): zipfile builds an object for every record in it, so its size bounds that work.
+MAX_ZIP_DIRECTORY_BYTES = MAX_ZIP_ENTRIES * 128
+END_OF_DIRECTORY = struct.Struct("<4s4H2LH")  # a zip's last record: entries, directory size, comment length
 
 
 def max_bytes():
@@ -276,9 +281,28 @@ def too_large_message():
     return f"The selected file must be smaller than {limit_in_words()}"
 
 
+def _zip_directory_within_bounds(upload):
+    """Whether a zip's end-of-central-directory record (its last 22 bytes, before a comment of up to 64 KB)
+    declares at most MAX_ZIP_ENTRIES entries in at most MAX_ZIP_DIRECTORY_BYTES: read before zipfile reads
+    the directory, which builds an object per entry (215,000 empty entries cost 1.2 s and 118 MB)."""
+    upload.seek(0, 2)
+    size = upload.tell()
+    tail_size = min(size, END_OF_DIRECTORY.size + 0xFFFF)
+    upload.seek(size - tail_size)
+    tail = upload.read(tail_size)
+    at = tail.rfind(b"PK\x05\x06")
+    if at < 0 or len(tail) - at < END_OF_DIRECTORY.size:
+        return False
+    _, _, _, on_this_disk, entries, directory_size, _, _ = END_OF_DIRECTORY.unpack_from(tail, at)
+    # A ZIP64 file says 0xFFFF here: more entries than a paper has.
+    return max(on_this_disk, entries) <= MAX_ZIP_ENTRIES and directory_size <= MAX_ZIP_DIRECTORY_BYTES
+
+
 def _zip_media_type(upload):
     """The media type of an OOXML or ODF file, from the entries that say what the container holds."""
     try:
+        if not _zip_directory_within_bounds(upload):
+            return None
         with zipfile.ZipFile(upload) as archive_file:
             entries = archive_file.infolist()
             if len(entries) > MAX_ZIP_ENTRIES:

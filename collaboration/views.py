@@ -1,7 +1,7 @@
 """The pages of comments, board papers and saved views. The panels on records' pages: panels.py."""
 
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied, ValidationError
+from django.core.exceptions import ValidationError
 from django.http import FileResponse, Http404, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.urls import path, reverse
@@ -173,7 +173,12 @@ class UploadView(View):
     def form(self, request):
         if request.method != "POST":
             return AttachmentForm()
-        return AttachmentForm(request.POST, request.FILES, too_large=uploads.refused(request))
+        return AttachmentForm(
+            request.POST,
+            request.FILES,
+            too_large=uploads.refused(request),
+            unexpected=uploads.unexpected_message(request),
+        )
 
 
 class AttachmentCreate(UploadView):
@@ -214,13 +219,12 @@ class AttachmentCreate(UploadView):
 
 
 def _attachment(request, pk, change=False):
-    attachment = get_object_or_404(Attachment, pk=pk)
+    # An archived paper is refused at every address, its downloads included, as the API refuses it (404).
+    attachment = get_object_or_404(Attachment, pk=pk, archived_at__isnull=True)
     record, resource = services.record_of(attachment, request.user)
     if record is None:
         raise Http404("The record of this paper no longer exists.")
     if change:
-        if attachment.archived_at is not None:
-            raise PermissionDenied("This paper is archived.")
         services.can_attach(request.user, record, resource).enforce()
     return attachment, record
 

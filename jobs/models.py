@@ -50,6 +50,10 @@ class Job(models.Model):
     def get_absolute_url(self):
         return reverse("job-detail", args=[self.pk])
 
+    def seen_by(self, user):
+        """A job is its owner's alone: its title can say what they are working on (nhs_joint.permissions.can_see)."""
+        return user.pk == self.owner_id
+
     @property
     def is_finished(self):
         return self.status in (self.Status.SUCCEEDED, self.Status.FAILED)

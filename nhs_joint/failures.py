@@ -12,6 +12,7 @@ import sys
 from django.db import InterfaceError, OperationalError
 from django.http import HttpResponse, JsonResponse
 from django.template.loader import render_to_string
+from django.urls import reverse
 
 log = logging.getLogger(__name__)
 
@@ -70,11 +71,22 @@ def service_unavailable(request, reason, title="Sorry, the service is unavailabl
     return response
 
 
+def unavailable(request, cause):
+    """The answer when ``cause`` ("database" or "broker") cannot be reached: the 503 page, except that the
+    service status page answers everyone, signed in or not (drawn as for someone signed out, since who they
+    are is in the database)."""
+    if cause == "database" and request is not None and request.path == reverse("service-status"):
+        from .views import service_status_without_database
+
+        return service_status_without_database(request)
+    return service_unavailable(request, REASONS[cause])
+
+
 def server_error(request):
     """The 500 handler: a 503 when the error says a service is unreachable, else the static 500 page."""
     cause = cause_of(sys.exc_info()[1])
     if cause:
-        return service_unavailable(request, REASONS[cause])
+        return unavailable(request, cause)
     response = error_page(
         request, "errors/500.jinja", 500, {"page_title": "Sorry, there is a problem with the service"}
     )
@@ -128,4 +140,4 @@ class ServiceUnavailableMiddleware:
         if cause is None:
             return None
         log.warning("%s %s: %s unreachable: %s", request.method, request.path, cause, exception)
-        return service_unavailable(request, REASONS[cause])
+        return unavailable(request, cause)

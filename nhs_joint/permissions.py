@@ -6,7 +6,8 @@ The rules are those of DESIGN "Users and what they do":
   they belong to (joint records: either body's staff); records that belong to
   no body (measures, measurements, people) any of them may edit;
 - only the Regional director of a region edits its regional delivery records;
-- Administrators manage users.
+- Administrators manage users;
+- Partners see only what is asked of their own organisation (``can_see``).
 Each answer carries the reason, so that a refusal can say why. A record with a
 rule of its own says so with ``edit_decision(user)``, which ``can_edit`` asks
 first (regional delivery records do); otherwise its ``editing_bodies()`` say whose
@@ -18,6 +19,7 @@ from typing import NamedTuple
 
 from django.core.exceptions import PermissionDenied
 
+from .registry import registry
 from .words import with_article
 
 
@@ -155,3 +157,28 @@ def can_decide_findings(user, finding=None):
         f"Only staff of {_names(bodies)} can decide on this finding: it is about records that only they run. "
         f"Your account is with {yours}.",
     )
+
+
+NOT_SEEN = Decision(False, "You cannot see this record.")
+
+
+def can_see(user, record):
+    """May ``user`` see ``record``: open its page, watch it, be told of it or mentioned on it?
+
+    Asked of the record as it is when the question is asked (a watch when it starts, a notification when it
+    is sent). A record with a rule of its own says so with ``seen_by(user)`` (a job is its owner's, an
+    expectation a partner sees only once it is consulted on or agreed for their own organisation); otherwise
+    its page resource's ``view_permission`` answers (user accounts: Administrators). Partners see nothing
+    else: what is open to them is opened by a record's own rule.
+    """
+    if record is None or user is None or not (user.is_authenticated and user.is_active):
+        return NOT_SEEN
+    own_rule = getattr(record, "seen_by", None)
+    if own_rule is not None:
+        return ALLOWED if own_rule(user) else NOT_SEEN
+    if user.is_partner:
+        return NOT_SEEN
+    resource = registry.resource_for(record._meta.model_name)
+    if resource is not None and resource.view_permission is not None:
+        return ALLOWED if resource.view_permission(user) else NOT_SEEN
+    return ALLOWED

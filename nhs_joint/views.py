@@ -131,6 +131,17 @@ def service_status(request):
     )
 
 
+def service_status_without_database(request):
+    """The status page when reading who is asking (their session, their account) found the database away:
+    drawn as for someone signed out and without their messages (kept in the session), so that drawing it
+    needs no database. Their session itself is left as it is: they stay signed in for when it is back."""
+    from django.contrib.auth.models import AnonymousUser
+
+    request.user = AnonymousUser()
+    request.__dict__.pop("_messages", None)
+    return service_status(request)
+
+
 @require_GET
 def glossary(request):
     """The words the portal uses, from what each app registers (nhs_joint/registry.py)."""

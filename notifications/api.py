@@ -84,7 +84,7 @@ class WatchSerializer(serializers.Serializer):
     created = serializers.DateTimeField(read_only=True)
 
     def validate(self, attrs):
-        record = record_for(attrs["type"], attrs["id"])
+        record = record_for(attrs["type"], attrs["id"], self.context["request"].user)
         if record is None:
             raise serializers.ValidationError({"id": "No record of this type has this id."})
         attrs["record"] = record
@@ -117,7 +117,7 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
         return self.get_paginated_response(WatchSerializer(rows, many=True).data)
 
     def create(self, request, *args, **kwargs):
-        serializer = WatchSerializer(data=request.data)
+        serializer = WatchSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         record = serializer.validated_data["record"]
         services.watch(request.user, record)
@@ -142,7 +142,7 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
     @extend_schema(request=WatchSerializer, responses={204: None}, summary="Stop watching a record")
     @action(detail=False, methods=["post"], pagination_class=None)
     def stop(self, request):
-        serializer = WatchSerializer(data=request.data)
+        serializer = WatchSerializer(data=request.data, context={"request": request})
         serializer.is_valid(raise_exception=True)
         services.unwatch(request.user, serializer.validated_data["record"])
         return Response(status=status.HTTP_204_NO_CONTENT)

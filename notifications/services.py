@@ -25,6 +25,8 @@ from django.db.models import Q
 from django.template.loader import render_to_string
 from django.utils import timezone
 
+from nhs_joint import permissions
+
 from .models import Notification, Preference, Watch
 
 log = logging.getLogger(__name__)
@@ -113,20 +115,27 @@ def delivery_for(kind, email):
     return Notification.Delivery.DIGEST
 
 
-def notify(notifications):
+def notify(notifications, records=()):
     """Save unsaved Notification rows (user, kind, text, url, …) in bulk, each with the delivery its person
-    chose, and queue the immediate emails on commit. Inactive people are not told. Returns what was saved."""
+    chose, and queue the immediate emails on commit. Returns what was saved.
+
+    Inactive people are not told, nor is anyone told of a record they may not see (nhs_joint.permissions.can_see,
+    asked now, as they are told: a partner hears of an expectation only once it is consulted on or agreed for
+    their organisation). ``records`` are the records the rows are about where the caller holds them (a deleted
+    record is no longer in the database); the others are read, one query per kind of record."""
     notifications = [n for n in notifications if n.user_id]
     if not notifications:
         return []
-    user_ids = {n.user_id for n in notifications}
-    User = get_user_model()
-    active = set(User.objects.filter(pk__in=user_ids, is_active=True).values_list("pk", flat=True))
-    chosen = dict(Preference.objects.filter(user_id__in=user_ids).values_list("user_id", "email"))
+    people = get_user_model().active_people({n.user_id for n in notifications})
+    about = _records_of(notifications, records)
+    chosen = dict(Preference.objects.filter(user_id__in=people).values_list("user_id", "email"))
     kept = []
     for n in notifications:
-        if n.user_id not in active or (n.actor_id and n.actor_id == n.user_id):
+        user = people.get(n.user_id)
+        if user is None or (n.actor_id and n.actor_id == n.user_id):
             continue  # nobody is told of what they did themselves
+        if n.content_type_id is not None and not permissions.can_see(user, about.get((n.content_type_id, n.object_id))):
+            continue
         n.delivery = delivery_for(n.kind, chosen.get(n.user_id, Preference.Email.IMMEDIATE))
         n.text = n.text[:500]
         n.url = n.url[:500]
@@ -136,6 +145,21 @@ def notify(notifications):
     return kept
 
 
+def _records_of(notifications, records):
+    """{(content type id, id): record} of what the notifications are about: ``records`` as given, the rest
+    read (archived ones too), one query per kind."""
+    found = {key_of(record): record for record in records}
+    missing = defaultdict(set)
+    for n in notifications:
+        if n.content_type_id is not None and (n.content_type_id, n.object_id) not in found:
+            missing[n.content_type_id].add(n.object_id)
+    for ct, pks in missing.items():
+        model = ContentType.objects.get_for_id(ct).model_class()
+        if model is not None:
+            found.update(((ct, record.pk), record) for record in model._base_manager.filter(pk__in=pks))
+    return found
+
+
 def notify_watchers(record, kind, text, actor=None, exclude=()):
     """Tell everyone watching ``record`` (but ``actor`` and ``exclude``)."""
     target = target_of(record)
@@ -143,10 +167,13 @@ def notify_watchers(record, kind, text, actor=None, exclude=()):
     url = record_url(record)
     users = watchers([key]).get(key, set()) - {getattr(actor, "pk", None), *exclude}
     return notify(
-        Notification(
-            user_id=user_id, kind=kind, text=text, url=url, actor=actor, content_type_id=key[0], object_id=key[1]
-        )
-        for user_id in sorted(users)
+        (
+            Notification(
+                user_id=user_id, kind=kind, text=text, url=url, actor=actor, content_type_id=key[0], object_id=key[1]
+            )
+            for user_id in sorted(users)
+        ),
+        records=[target],
     )
 
 
@@ -173,16 +200,19 @@ def comment_posted(comment, record, author):
     url = record_url(record)
     people = [u for u in mentioned(text) if u.pk != author.pk]
     notify(
-        Notification(
-            user=u,
-            kind=Notification.Kind.MENTIONED,
-            text=f"{person(author)} mentioned you in a comment on {record}",
-            url=url,
-            actor=author,
-            content_type_id=key[0],
-            object_id=key[1],
-        )
-        for u in people
+        (
+            Notification(
+                user=u,
+                kind=Notification.Kind.MENTIONED,
+                text=f"{person(author)} mentioned you in a comment on {record}",
+                url=url,
+                actor=author,
+                content_type_id=key[0],
+                object_id=key[1],
+            )
+            for u in people
+        ),
+        records=[target_of(record)],
     )
     notify_watchers(
         record,

@@ -15,6 +15,7 @@ from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 
+from nhs_joint import permissions
 from nhs_joint.forms import Form
 
 from . import services
@@ -54,27 +55,29 @@ def _safe_next(request, fallback="/"):
     return fallback
 
 
-def record_for(type_name, pk):
-    """The record a watch form names ("app_label.model", id), or None."""
+def record_for(type_name, pk, user):
+    """The record a watch form names ("app_label.model", id), or None: also when ``user`` may not see it
+    (nhs_joint.permissions.can_see), so that the answer never tells whether someone else's record exists."""
     try:
         app_label, model = str(type_name).split(".", 1)
         ct = ContentType.objects.get_by_natural_key(app_label, model)
         if ct.model_class() is None or not hasattr(ct.model_class(), "get_absolute_url"):
             return None  # only records with a page of their own are watched
-        return ct.get_object_for_this_type(pk=int(pk))
+        record = ct.get_object_for_this_type(pk=int(pk))
     except (ValueError, TypeError, ContentType.DoesNotExist, LookupError, OverflowError):
         return None
     except Exception as error:  # the model's own DoesNotExist
         if error.__class__.__name__ == "DoesNotExist":
             return None
         raise
+    return record if permissions.can_see(user, record) else None
 
 
 class WatchToggle(View):
     http_method_names = ["post"]
 
     def post(self, request):
-        record = record_for(request.POST.get("type"), request.POST.get("id"))
+        record = record_for(request.POST.get("type"), request.POST.get("id"), request.user)
         if record is None:
             raise Http404("No such record.")
         if request.POST.get("watch") == "no":

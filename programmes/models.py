@@ -414,6 +414,15 @@ class Expectation(PortalRecord, Archivable):
             )
         return can_edit_by_bodies(user, self)
 
+    def seen_by(self, user):
+        """Staff see every stage; a partner only an expectation consulted on or agreed for their own
+        organisation or system (nhs_joint.permissions.can_see: their watches, notifications and mentions)."""
+        if not user.is_partner:
+            return True
+        from .asks import partner_may_see
+
+        return partner_may_see(user, self)
+
     @property
     def is_in_force(self):
         return self.stage == self.Stage.AGREED

@@ -36,16 +36,17 @@ print(session.session_key)
 """
 
 
-def get(url, cookie=None):
-    request = urllib.request.Request(url)
+def get(url, cookie=None, headers=None, timeout=30):
+    """(status, headers, body) of a GET; status None when no answer came within ``timeout`` seconds."""
+    request = urllib.request.Request(url, headers=headers or {})
     if cookie:
         request.add_header("Cookie", f"sessionid={cookie}")
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
             return response.status, dict(response.headers), response.read().decode()
     except urllib.error.HTTPError as error:
         return error.code, dict(error.headers), error.read().decode()
-    except urllib.error.URLError:
+    except (urllib.error.URLError, TimeoutError):
         return None, {}, ""
 
 

@@ -11,6 +11,8 @@ import environ
 from celery.schedules import crontab
 from csp.constants import NONCE, NONE, SELF
 
+from nhs_joint.timeouts import server_options
+
 BASE_DIR = Path(__file__).resolve().parent.parent.parent
 
 env = environ.Env()
@@ -59,6 +61,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
+    "nhs_joint.timeouts.DatabaseAnswerTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
@@ -117,6 +120,25 @@ DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
 # A database that does not answer is given up on after a few seconds (the page then says so, 503), not waited for.
 DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
     "connect_timeout", env.int("DATABASE_CONNECT_TIMEOUT", default=5)
+)
+# Every request answers in bounded time (nhs_joint/timeouts.py). PostgreSQL ends a statement after
+# DATABASE_STATEMENT_TIMEOUT seconds and a wait for a lock after DATABASE_LOCK_TIMEOUT (0: no limit; the
+# Celery workers' statements have the reports' own limit, nhs_joint/celery.py); TCP keepalives and
+# tcp_user_timeout find a connection whose server's machine has gone; and a request waits at most
+# DATABASE_REQUEST_TIMEOUT seconds for any one answer of the database before it answers 503.
+DATABASE_STATEMENT_TIMEOUT = env.float("DATABASE_STATEMENT_TIMEOUT", default=30)
+DATABASE_LOCK_TIMEOUT = env.float("DATABASE_LOCK_TIMEOUT", default=10)
+DATABASE_REQUEST_TIMEOUT = env.float("DATABASE_REQUEST_TIMEOUT", default=3)
+DATABASE_KEEPALIVES_IDLE = env.int("DATABASE_KEEPALIVES_IDLE", default=30)
+DATABASES["default"]["OPTIONS"].update(
+    options=server_options(
+        DATABASE_STATEMENT_TIMEOUT, DATABASE_LOCK_TIMEOUT, DATABASES["default"]["OPTIONS"].get("options", "")
+    ),
+    keepalives=1,
+    keepalives_idle=DATABASE_KEEPALIVES_IDLE,
+    keepalives_interval=max(1, DATABASE_KEEPALIVES_IDLE // 3),
+    keepalives_count=3,
+    tcp_user_timeout=DATABASE_KEEPALIVES_IDLE * 2 * 1000,  # milliseconds: data the server's machine never acknowledged
 )
 DATABASES["default"].setdefault("TEST", {})["NAME"] = env.str("DATABASE_TEST_NAME", default="test_nhs_joint")
 
@@ -214,19 +236,21 @@ CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379
 CELERY_RESULT_BACKEND = env.str("CELERY_RESULT_BACKEND", default=CELERY_BROKER_URL)
 CELERY_TASK_ALWAYS_EAGER = env.bool("CELERY_TASK_ALWAYS_EAGER", default=False)
 CELERY_TIMEZONE = TIME_ZONE
-# A request that hands work to the workers must not hang while Redis is away: connect within a few seconds,
-# try once more, then give up (the page says the work cannot start now, 503).
+# A request that hands work to the workers must not hang while Redis is away or hung: connect within a few
+# seconds, try once more, then give up (the page says the work cannot start now, 503). A task is published
+# once, with no retry: a Redis that has not answered within BROKER_TIMEOUT will not answer a second try
+# either, and each try would wait again (three waits of 4 seconds made a hung Redis's 503 take 12).
 BROKER_TIMEOUT = env.float("CELERY_BROKER_TIMEOUT", default=2)
 CELERY_BROKER_CONNECTION_TIMEOUT = BROKER_TIMEOUT
+CELERY_TASK_PUBLISH_RETRY = False
 CELERY_BROKER_TRANSPORT_OPTIONS = {
     "socket_connect_timeout": BROKER_TIMEOUT,
-    "socket_timeout": BROKER_TIMEOUT * 2,
+    "socket_timeout": BROKER_TIMEOUT,
     "max_retries": 1,
     "interval_start": 0,
     "interval_step": 0.2,
     "interval_max": 0.5,
 }
-CELERY_TASK_PUBLISH_RETRY_POLICY = {"max_retries": 1, "interval_start": 0, "interval_step": 0.2, "interval_max": 0.5}
 CELERY_REDIS_SOCKET_CONNECT_TIMEOUT = BROKER_TIMEOUT
 CELERY_REDIS_SOCKET_TIMEOUT = BROKER_TIMEOUT * 2
 CELERY_REDIS_RETRY_ON_TIMEOUT = False
@@ -352,6 +376,8 @@ DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=5)
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=600)
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=660)
 REPORT_STALE_AFTER = env.int("REPORT_STALE_AFTER", default=120)
+# A Celery worker's statements may run as long as a report may (nhs_joint/celery.py), not DATABASE_STATEMENT_TIMEOUT.
+DATABASE_WORKER_STATEMENT_TIMEOUT = env.float("DATABASE_WORKER_STATEMENT_TIMEOUT", default=REPORT_TIME_LIMIT)
 # A queued run that no worker has started after this many seconds lost its message: it is marked failed.
 REPORT_QUEUED_STALE_AFTER = env.int("REPORT_QUEUED_STALE_AFTER", default=3600)
 # The Celery queue report runs are sent to (workers started with -Q take them).

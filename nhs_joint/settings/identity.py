@@ -22,7 +22,7 @@ API_TOKENS_PER_USER = env.int("API_TOKENS_PER_USER", default=20)
 # API writes (POST, PUT, PATCH, DELETE) allowed per person, as "number/second|minute|hour|day".
 API_WRITE_RATE = env.str("API_WRITE_RATE", default="300/minute")
 
-# Failed sign-ins (the sign-in page, the token endpoint, Django admin) lock the account and the address
+# Failed sign-ins (the sign-in page, the token endpoint, Django admin, the password-change form) lock the account and the address
 # they came from for a cool-off time.
 SIGN_IN_FAILURE_LIMIT = env.int("SIGN_IN_FAILURE_LIMIT", default=10)
 SIGN_IN_COOLOFF_MINUTES = env.int("SIGN_IN_COOLOFF_MINUTES", default=15)
@@ -54,6 +54,13 @@ OIDC_OP_JWKS_ENDPOINT = env.str("OIDC_OP_JWKS_ENDPOINT", default="")
 OIDC_RP_SIGN_ALGO = env.str("OIDC_RP_SIGN_ALGO", default="RS256")
 OIDC_RP_SCOPES = env.str("OIDC_RP_SCOPES", default="openid email")
 OIDC_USE_PKCE = True
+# Seconds to wait for each answer of the provider (token, keys, user information): a provider that does not
+# answer refuses the sign-in, it does not hold the web process.
+OIDC_TIMEOUT = env.float("OIDC_TIMEOUT", default=5)
+# An account is matched only by an email the provider says it has verified (email_verified true), except
+# from these tenants (the ID token's tid claim): Microsoft Entra ID sends no email_verified, and a tenant's
+# own addresses (NHSmail's) can be trusted as they are.
+OIDC_TRUSTED_EMAIL_TENANTS = env.list("OIDC_TRUSTED_EMAIL_TENANTS", default=[])
 OIDC_CREATE_USER = False  # never: an Administrator creates the account and gives it its role
 OIDC_AUTHENTICATION_CALLBACK_URL = "oidc-callback"
 LOGIN_REDIRECT_URL_FAILURE = "/accounts/login/nhs-identity/refused/"

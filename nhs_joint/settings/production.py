@@ -22,5 +22,6 @@ SECURE_HSTS_INCLUDE_SUBDOMAINS = SECURE_HSTS_SECONDS > 0
 SECURE_HSTS_PRELOAD = env.bool("DJANGO_HSTS_PRELOAD", default=False)
 SECURE_REFERRER_POLICY = "same-origin"
 DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=False)
-# Behind the proxy, failed sign-ins are counted against the address it was reached from.
-SIGN_IN_PROXY_COUNT = env.int("SIGN_IN_PROXY_COUNT", default=1)
+# Failed sign-ins are counted against the address the proxy was reached from only when SIGN_IN_PROXY_COUNT
+# says how many proxies stand in front (1 behind the usual one): by default (0) X-Forwarded-For, which any
+# client can write when no proxy is there, is not read at all (nhs_joint/settings/identity.py).

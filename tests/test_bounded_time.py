@@ -1,0 +1,288 @@
+"""Every request answers in bounded time: a hung PostgreSQL or Redis gives the 503 page within seconds.
+
+"Hung" is a server that is there but does not answer: stopped with SIGSTOP, its machine still accepts
+connections and acknowledges what is sent, so neither refused connections nor TCP keepalives tell the
+portal. Each test starts its own server on a free loopback port (PostgreSQL as scripts/bootstrap.py starts
+a project-local one, Redis as a plain redis-server) and stops only that one. The 5 seconds are the client's
+own timeout, a guard that fails the test when no answer comes, not a measurement the test asserts on.
+
+Before the portal bounded its waits, the pages and the API gave no answer at all within 5 seconds (the
+connection closed after gunicorn's worker timeout), starting a report took 12 seconds to its 503, and
+/status/ gave signed-in people the generic 503.
+"""
+
+import contextlib
+import os
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+
+import psycopg2
+import pytest
+from django.conf import settings
+from psycopg2 import extensions
+
+from nhs_joint.timeouts import wait_for_answer
+from reports.models import ReportRun
+from tests import factories as f
+from tests.conftest import create_roles
+from tests.test_bootstrap import bootstrap, free_port
+from tests.test_database_outage import MAKE_SESSION, eventually, get
+from tests.test_trust import answers_within
+
+ROOT = Path(__file__).resolve().parents[1]
+GUARD = 5  # seconds: the client gives up after this
+
+
+def processes_of(pid):
+    """``pid`` and every process below it (a PostgreSQL server and its backends), from /proc."""
+    children = {}
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+            except (OSError, IndexError, ValueError):
+                continue
+            children.setdefault(parent, []).append(int(entry.name))
+    found, todo = [], [pid]
+    while todo:
+        current = todo.pop()
+        found.append(current)
+        todo.extend(children.get(current, []))
+    return found
+
+
+@contextlib.contextmanager
+def hung(pids):
+    """Stop these processes (SIGSTOP) for the length of the block; they go on (SIGCONT) after it."""
+    for pid in pids:
+        os.kill(pid, signal.SIGSTOP)
+    try:
+        yield
+    finally:
+        for pid in pids:
+            os.kill(pid, signal.SIGCONT)
+
+
+def timed(call):
+    started = time.monotonic()
+    answer = call()
+    return answer, time.monotonic() - started
+
+
+MAKE_TOKEN = MAKE_SESSION + "from accounts.models import ApiToken\nprint(ApiToken.issue(user)[1])\n"
+
+
+@pytest.mark.slow
+def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answers_signed_in_people(tmp_path):
+    db_port, web_port = free_port(), free_port()
+    url = f"postgres://postgres@127.0.0.1:{db_port}/portal_hung"
+    server = bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ))
+    assert server is not None, "this test needs the installed PostgreSQL server binaries"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DATABASE_URL": url,
+        "DATABASE_CONN_MAX_AGE": "600",  # kept connections: the case that waited longest
+        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    web = log = postmaster = None
+    try:
+        bootstrap.services(
+            {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
+        )
+        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
+        migrate = subprocess.run(
+            [sys.executable, "manage.py", "migrate", "--noinput"],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=600,
+        )
+        assert migrate.returncode == 0, migrate.stderr
+        made = subprocess.run(
+            [sys.executable, "manage.py", "shell", "-c", MAKE_TOKEN],
+            cwd=ROOT,
+            env=env,
+            capture_output=True,
+            text=True,
+            timeout=120,
+        )
+        assert made.returncode == 0, made.stderr
+        cookie, token = made.stdout.strip().splitlines()[-2:]
+        log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
+        web = subprocess.Popen(
+            [
+                sys.executable,
+                "-m",
+                "gunicorn",
+                "nhs_joint.wsgi",
+                "--bind",
+                f"127.0.0.1:{web_port}",
+                "--workers",
+                "1",
+                "--timeout",
+                "60",
+                "--no-control-socket",
+            ],
+            cwd=ROOT,
+            env=env,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+        )
+        base = f"http://127.0.0.1:{web_port}"
+        page, api = f"{base}/programmes/", f"{base}/api/v1/programmes/"
+        headers = {"Authorization": f"Token {token}"}
+
+        status, _, html = eventually(lambda: get(page, cookie), 200)
+        log.flush()
+        assert status == 200 and "Sign out" in html, (tmp_path / "gunicorn.log").read_text()[-3000:]
+        assert get(api, headers=headers)[0] == 200  # the worker now keeps its connection to the server
+
+        with hung(processes_of(postmaster)):
+            (status, headers_503, html), took = timed(lambda: get(page, cookie, timeout=GUARD))
+            print(f"/programmes/ answered {status} in {took:.2f} s with PostgreSQL stopped")
+            assert status == 503, f"no answer within {GUARD} s" if status is None else html[:500]
+            assert int(headers_503.get("Retry-After", "0")) > 0
+            assert "Sorry, the service is unavailable" in html and "nhsuk-header" in html
+
+            (status, headers_503, body), took = timed(lambda: get(api, headers=headers, timeout=GUARD))
+            print(f"/api/v1/programmes/ answered {status} in {took:.2f} s with PostgreSQL stopped")
+            assert status == 503, f"no answer within {GUARD} s" if status is None else body[:500]
+            assert int(headers_503.get("Retry-After", "0")) > 0
+            assert "cannot reach its database" in body
+
+            # Outside a request (a worker, a command) a new connection still gives up after its connect_timeout,
+            # which libpq leaves to psycopg2's wait callback.
+            def connect_outside_a_request():
+                try:
+                    psycopg2.connect(f"{url}?connect_timeout=2").close()
+                except psycopg2.OperationalError as error:
+                    return error
+
+            before = extensions.get_wait_callback()
+            extensions.set_wait_callback(wait_for_answer)
+            try:
+                refused = answers_within(GUARD, connect_outside_a_request)
+            finally:
+                extensions.set_wait_callback(before)
+            assert "did not answer within 2 seconds" in str(refused)
+
+            # The status page answers signed-in people too, and says which part is down.
+            (status, status_headers, html), took = timed(lambda: get(f"{base}/status/", cookie, timeout=GUARD))
+            print(f"/status/ (signed in) answered {status} in {took:.2f} s with PostgreSQL stopped")
+            assert status == 200, f"no answer within {GUARD} s" if status is None else html[:500]
+            assert "Not working: records cannot be read or saved" in html
+            assert "sessionid" not in status_headers.get("Set-Cookie", "")  # they stay signed in
+
+        status, _, html = eventually(lambda: get(page, cookie), 200)
+        assert status == 200 and "Sign out" in html
+    finally:
+        if web is not None:
+            web.send_signal(signal.SIGTERM)
+            try:
+                web.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                web.kill()
+        if log is not None:
+            log.close()
+        if not bootstrap.stop_local_postgres(server) and postmaster is not None:
+            # Its folder is gone (pytest removes old temporary folders, another run's too): stop it by its id.
+            with contextlib.suppress(ProcessLookupError):
+                os.kill(postmaster, signal.SIGTERM)
+
+
+@contextlib.contextmanager
+def celery_at(url):
+    """Point the Celery app (broker and results) at ``url`` for the length of the block. (Celery reads
+    CELERY_BROKER_URL from the environment before its settings, so that is pointed there too.)"""
+    from nhs_joint.celery import app
+
+    environment = os.environ.get("CELERY_BROKER_URL")
+    saved = (app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool)
+    os.environ["CELERY_BROKER_URL"] = url
+    app.conf.broker_url = app.conf.result_backend = url
+    app._pool = app.amqp._producer_pool = None
+    backend = app._local.__dict__.pop("backend", None)
+    try:
+        yield app
+    finally:
+        if environment is None:
+            os.environ.pop("CELERY_BROKER_URL", None)
+        else:
+            os.environ["CELERY_BROKER_URL"] = environment
+        app.conf.broker_url, app.conf.result_backend, app._pool, app.amqp._producer_pool = saved
+        app._local.__dict__.pop("backend", None)
+        if backend is not None:
+            app._local.backend = backend
+
+
+@pytest.fixture
+def own_redis(tmp_path):
+    """A Redis of the test's own on a free loopback port: (its URL, its process)."""
+    port = free_port()
+    url = f"redis://127.0.0.1:{port}/0"
+    process = subprocess.Popen(
+        ["redis-server", "--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no"],
+        cwd=tmp_path,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
+    )
+    try:
+        assert bootstrap.wait_for(lambda: bootstrap.redis_answers(url), 20), "the test's Redis did not start"
+        yield url, process
+    finally:
+        os.kill(process.pid, signal.SIGCONT)
+        process.terminate()
+        process.wait(timeout=30)
+
+
+@pytest.mark.slow
+@pytest.mark.django_db(transaction=True)
+def test_a_hung_redis_makes_starting_a_report_answer_503_within_5_seconds(client, nhse, own_redis):
+    from tests.test_trust import client_for
+
+    create_roles()
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    api = client_for(staff)
+    client.force_login(staff)
+    url, redis = own_redis
+    with celery_at(url):
+        # A report starts while Redis answers: the portal's connections to it are open and kept.
+        assert api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json").status_code == 202
+        ReportRun.objects.all().delete()
+        with hung([redis.pid]):
+            answer, took = timed(
+                lambda: answers_within(
+                    GUARD, lambda: api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json")
+                )
+            )
+            print(f"POST /api/v1/report-runs/ answered {answer.status_code} in {took:.2f} s with Redis stopped")
+            assert answer.status_code == 503 and answer["Retry-After"]
+            assert "Reports cannot start now" in answer.json()["detail"]
+
+            answer, took = timed(
+                lambda: answers_within(GUARD, lambda: client.post("/reports/run/", {"kind": "duplication"}))
+            )
+            print(f"POST /reports/run/ answered {answer.status_code} in {took:.2f} s with Redis stopped")
+            assert answer.status_code == 503
+            assert "Reports cannot start now" in answer.content.decode()
+    assert ReportRun.objects.count() == 0
+
+
+@pytest.mark.django_db
+def test_every_connection_carries_the_statement_and_lock_timeouts_and_keepalives():
+    from django.db import connection
+
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT current_setting('statement_timeout'), current_setting('lock_timeout')")
+        assert cursor.fetchone() == ("30s", "10s")
+    parameters = connection.connection.get_dsn_parameters()
+    assert (parameters["keepalives"], parameters["keepalives_idle"], parameters["tcp_user_timeout"]) == (
+        "1",
+        "30",
+        "60000",
+    )
