@@ -272,12 +272,15 @@ class ModelRulesSerializer(PortalModelSerializer):
         else:
             instance = model()
         for name, value in attrs.items():
-            if name not in self.many_to_many and not isinstance(self.fields.get(name), serializers.ListSerializer):
+            if name in self.many_to_many:
+                # Set after saving; the rules read the list to be saved (a programme's bodies, who agreed).
+                setattr(instance, f"{name}_to_save", list(value))
+            elif not isinstance(self.fields.get(name), serializers.ListSerializer):
                 setattr(instance, name, value)
         self.prepare(instance, attrs)
         request = self.context.get("request")
         if request is not None:
-            # The record as it would be saved: the rules of who may write it (nhs_joint.permissions.can_save).
+            # The record as it is and as it would be saved: who may write it (nhs_joint.permissions.can_save).
             refuse_unless(permissions.can_save(request.user, instance))
         exclude = set(self.many_to_many) | set(self.nested_fields())
         try:

@@ -35,8 +35,6 @@ class ProgrammeRules(ModelRulesSerializer):
         return bodies
 
     def prepare(self, instance, attrs):
-        if "bodies" in attrs:
-            instance.bodies_to_save = list(attrs["bodies"])
         if not instance.pk and not instance.slug:
             from .forms import unique_slug
 

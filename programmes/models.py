@@ -257,9 +257,9 @@ class Workstream(PortalRecord, Archivable):
     def get_audience_labels(self):
         return [Audience(a).label for a in self.audiences if a in Audience.values]
 
-    def owning_body(self):
-        """The body the workstream is given to: only that body's staff can give it (nhs_joint.permissions.can_save)."""
-        return self.body if self.body_id else None
+    def speaking_bodies(self):
+        """The body that owns the workstream: only its staff change it or give it (nhs_joint.permissions)."""
+        return [("body", self.body)] if self.body_id else []
 
     def __str__(self):
         return self.title
@@ -405,6 +405,10 @@ class Expectation(PortalRecord, Archivable):
             ),
         ]
 
+    def speaking_bodies(self):
+        """The body that issues it speaks in it: only its staff write it (nhs_joint.permissions)."""
+        return [("issued_by", self.issued_by)] if self.issued_by_id else []
+
     def edit_decision(self, user):
         """An agreed or withdrawn expectation is kept as it was agreed: a change is a new version."""
         if self.pk and self.stage in (self.Stage.AGREED, self.Stage.WITHDRAWN):
@@ -435,6 +439,9 @@ class ProgrammeMeasure(PortalRecord, models.Model):
     """How the success of a programme is measured, as agreed by the bodies."""
 
     parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    # Each body records only its own agreement, and a measure agreed by one is not changed by the other's
+    # staff under that agreement (nhs_joint.permissions.can_change_agreement).
+    agreement_field = "agreed_by"
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programme_measures")
     target = models.DecimalField(max_digits=10, decimal_places=2)

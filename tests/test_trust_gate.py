@@ -7,14 +7,15 @@
 4. What a page cannot delete the API cannot delete; a figure's correction needs its reason everywhere.
 """
 
-
 import pytest
 from rest_framework.test import APIClient
 
 from accounts.middleware import ALWAYS_OPEN, PARTNER_REFUSAL
 from accounts.models import ApiToken, Role
 from collaboration.models import Comment
+from nhs_joint.concurrency import version_of
 from nhs_joint.registry import registry
+from programmes.models import Expectation, ProgrammeMeasure
 from reports.models import ReportRun
 from tests import factories as f
 from tests.routes import fill, schema_operations, url_name
@@ -142,3 +143,173 @@ class TestOneGate:
         with django_assert_max_num_queries(8) as queries:
             assert client.get(url).status_code == 200
         assert sum('"accounts_apitoken"' in q["sql"] for q in queries.captured_queries) == 1
+
+
+# 2 and 3. Whose it is now and whose it will be; one body never speaks for the other -------------------------
+
+
+def client_for(user):
+    return api_with(f"Token {f.token_for(user)}")
+
+
+@pytest.fixture
+def bodies_world(nhse, nhsi):
+    joint = f.ProgrammeFactory(slug="maternity", title="Maternity", bodies=[nhse, nhsi], accountable_body=nhse)
+    measure = f.MeasureFactory(code="ae-4hr", name="A&E within four hours", unit="percent")
+    nhse_staff = f.UserFactory(role=Role.STAFF, bodies=[nhse])
+    nhsi_staff = f.UserFactory(role=Role.STAFF, bodies=[nhsi])
+    return {
+        "nhse": nhse,
+        "nhsi": nhsi,
+        "joint": joint,
+        "measure": measure,
+        "nhse_staff": nhse_staff,
+        "nhsi_staff": nhsi_staff,
+        "joint_staff": f.UserFactory(role=Role.STAFF, bodies=[nhse, nhsi]),
+        "nhse_api": client_for(nhse_staff),
+        "nhsi_api": client_for(nhsi_staff),
+    }
+
+
+def workstream_form(workstream, body):
+    return {
+        "programme": workstream.programme_id,
+        "title": workstream.title,
+        "description": workstream.description,
+        "body": body.pk,
+        "audiences": workstream.audiences,
+        "start_date": workstream.start_date.isoformat(),
+        "_version": version_of(workstream),
+    }
+
+
+class TestWhoseItIsNowAndWillBe:
+    @pytest.fixture
+    def nhsi_workstream(self, bodies_world):
+        return f.WorkstreamFactory(programme=bodies_world["joint"], body=bodies_world["nhsi"], title="Maternity safety")
+
+    def test_nhse_staff_cannot_take_nhsis_workstream_through_the_api(self, bodies_world, nhsi_workstream):
+        url = f"{API}/workstreams/{nhsi_workstream.pk}/"
+        for change in ({"body": "NHSE"}, {"body": "NHSE", "title": "Ours now"}):
+            response = bodies_world["nhse_api"].patch(url, change, format="json")
+            assert response.status_code == 403, response.content
+            assert "Only staff of NHS Improvement can change this workstream" in response.json()["detail"]
+        nhsi_workstream.refresh_from_db()
+        assert nhsi_workstream.body == bodies_world["nhsi"] and nhsi_workstream.title == "Maternity safety"
+        # NHS Improvement's own staff may give it to NHS England only if they work for it too.
+        response = bodies_world["nhsi_api"].patch(url, {"body": "NHSE"}, format="json")
+        assert response.status_code == 403 and "Only staff of NHS England" in response.json()["detail"]
+        joint_api = client_for(bodies_world["joint_staff"])
+        assert joint_api.patch(url, {"body": "NHSE"}, format="json").status_code == 200
+
+    def test_nhse_staff_cannot_take_it_on_its_edit_page(self, client, bodies_world, nhsi_workstream):
+        client.force_login(bodies_world["nhse_staff"])
+        edit = f"/workstreams/{nhsi_workstream.pk}/edit/"
+        assert client.get(edit).status_code == 403
+        response = client.post(edit, workstream_form(nhsi_workstream, bodies_world["nhse"]))
+        assert response.status_code == 403
+        assert "Only staff of NHS Improvement can change this workstream" in response.content.decode()
+        nhsi_workstream.refresh_from_db()
+        assert nhsi_workstream.body == bodies_world["nhsi"]
+        # Its own staff still edit it.
+        client.force_login(bodies_world["nhsi_staff"])
+        data = {**workstream_form(nhsi_workstream, bodies_world["nhsi"]), "title": "Maternity safety, renamed"}
+        assert client.post(edit, data).status_code == 302
+        nhsi_workstream.refresh_from_db()
+        assert nhsi_workstream.title == "Maternity safety, renamed"
+
+
+def expectation_body(issued_by):
+    return {
+        "programme": "maternity",
+        "issued_by": issued_by,
+        "audience": "providers",
+        "region": None,
+        "measure": "ae-4hr",
+        "comparator": ">=",
+        "target": 95,
+        "start_date": "2019-04-01",
+        "due_date": "2020-03-31",
+        "wording": "Providers should see 95% within four hours.",
+    }
+
+
+class TestOneBodyNeverSpeaksForTheOther:
+    def test_nhse_staff_cannot_issue_an_expectation_as_nhsi_through_the_api(self, bodies_world):
+        response = bodies_world["nhse_api"].post(f"{API}/expectations/", expectation_body("NHSI"), format="json")
+        assert response.status_code == 403, response.content
+        assert "Only staff of NHS Improvement can give an expectation" in response.json()["detail"]
+        assert not Expectation.objects.exists()
+        assert (
+            bodies_world["nhse_api"].post(f"{API}/expectations/", expectation_body("NHSE"), format="json").status_code
+            == 201
+        )
+        # Nor move an expectation NHS England issued to NHS Improvement, nor take one of NHS Improvement's.
+        mine = Expectation.objects.get()
+        response = bodies_world["nhse_api"].patch(
+            f"{API}/expectations/{mine.pk}/", {"issued_by": "NHSI"}, format="json"
+        )
+        assert response.status_code == 403
+        theirs = f.ExpectationFactory(programme=bodies_world["joint"], issued_by=bodies_world["nhsi"])
+        response = bodies_world["nhse_api"].patch(
+            f"{API}/expectations/{theirs.pk}/", {"issued_by": "NHSE"}, format="json"
+        )
+        assert response.status_code == 403
+        assert set(Expectation.objects.values_list("issued_by__code", flat=True)) == {"NHSE", "NHSI"}
+        # Staff of both bodies may issue it for either.
+        joint_api = client_for(bodies_world["joint_staff"])
+        assert joint_api.post(f"{API}/expectations/", expectation_body("NHSI"), format="json").status_code == 201
+
+    def test_nhse_staff_cannot_issue_an_expectation_as_nhsi_on_the_form(self, client, bodies_world):
+        client.force_login(bodies_world["nhse_staff"])
+        data = {
+            **expectation_body(bodies_world["nhsi"].pk),
+            "programme": bodies_world["joint"].pk,
+            "measure": bodies_world["measure"].pk,
+            "region": "",
+        }
+        response = client.post("/expectations/new/", data)
+        assert response.status_code == 400
+        assert "Only staff of NHS Improvement can give an expectation" in response.content.decode()
+        assert not Expectation.objects.exists()
+        assert client.post("/expectations/new/", {**data, "issued_by": bodies_world["nhse"].pk}).status_code == 302
+
+    def test_a_measure_is_agreed_only_by_the_bodies_of_those_who_record_it_through_the_api(self, bodies_world):
+        body = {"programme": "maternity", "measure": "ae-4hr", "target": 95, "agreed_on": "2019-06-01"}
+        api = bodies_world["nhse_api"]
+        response = api.post(f"{API}/programme-measures/", {**body, "agreed_by": ["NHSE", "NHSI"]}, format="json")
+        assert response.status_code == 403, response.content
+        assert "Only staff of NHS Improvement can record or withdraw" in response.json()["detail"]
+        assert not ProgrammeMeasure.objects.exists()
+        response = api.post(f"{API}/programme-measures/", {**body, "agreed_by": ["NHSE"]}, format="json")
+        assert response.status_code == 201
+        url = f"{API}/programme-measures/{response.json()['id']}/"
+        assert api.patch(url, {"agreed_by": ["NHSE", "NHSI"]}, format="json").status_code == 403
+        # NHS Improvement adds its own agreement; then neither changes the target under the other's.
+        assert bodies_world["nhsi_api"].patch(url, {"agreed_by": ["NHSE", "NHSI"]}, format="json").status_code == 200
+        response = api.patch(url, {"target": 90}, format="json")
+        assert response.status_code == 403 and "NHS Improvement agreed this" in response.json()["detail"]
+        assert api.patch(url, {"agreed_by": ["NHSE"]}, format="json").status_code == 403  # not NHSE's to withdraw
+        measure = ProgrammeMeasure.objects.get()
+        assert measure.target == 95 and set(measure.agreed_by.values_list("code", flat=True)) == {"NHSE", "NHSI"}
+
+    def test_a_measure_is_agreed_only_by_the_bodies_of_those_who_record_it_on_the_form(self, client, bodies_world):
+        client.force_login(bodies_world["nhse_staff"])
+        data = {
+            "programme": bodies_world["joint"].pk,
+            "measure": bodies_world["measure"].pk,
+            "target": "95",
+            "agreed_on": "2019-06-01",
+            "agreed_by": [bodies_world["nhse"].pk, bodies_world["nhsi"].pk],
+        }
+        response = client.post("/programme-measures/new/", data)
+        assert response.status_code == 400
+        assert "Only staff of NHS Improvement can record or withdraw" in response.content.decode()
+        assert not ProgrammeMeasure.objects.exists()
+        assert (
+            client.post("/programme-measures/new/", {**data, "agreed_by": [bodies_world["nhse"].pk]}).status_code == 302
+        )
+        measure = ProgrammeMeasure.objects.get()
+        edit = {**data, "_version": version_of(measure)}
+        assert client.post(f"/programme-measures/{measure.pk}/edit/", edit).status_code == 400
+        assert list(measure.agreed_by.values_list("code", flat=True)) == ["NHSE"]
