@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from nhs_joint import permissions
 from nhs_joint.api import (
     ModelRulesSerializer,
+    TextField,
     refuse_unless,
 )
 from regions import spc
@@ -151,7 +152,18 @@ class MeasureChart:
 
 
 class MeasurementRules(ModelRulesSerializer):
-    """A month is given as its first day, and a figure a person writes is "entered"."""
+    """A month is given as its first day, and a figure a person writes is "entered". A figure held is
+    corrected with the reason for the correction, kept in its history, as on its page."""
+
+    REASON_LENGTH = Measurement.history.model._meta.get_field("history_change_reason").max_length
+    reason = TextField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=REASON_LENGTH,
+        help_text="Why a figure held is corrected, for example “Revised in the published statistics”: needed to "
+        "change a figure, and kept in its history.",
+    )
 
     class Meta:
         # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
@@ -164,11 +176,22 @@ class MeasurementRules(ModelRulesSerializer):
             raise serializers.ValidationError("Give the month as its first day, e.g. 2019-04-01.")
         return month
 
+    def validate(self, attrs):
+        reason = " ".join(attrs.pop("reason", "").split())
+        attrs = super().validate(attrs)
+        if self.instance is not None and any(getattr(self.instance, name) != value for name, value in attrs.items()):
+            if not reason:
+                raise serializers.ValidationError({"reason": ["Give the reason for the correction."]})
+            attrs["reason"] = reason
+        return attrs
+
     def create(self, validated_data):
         return super().create({**validated_data, "source": Measurement.Source.ENTERED})
 
     def update(self, instance, validated_data):
+        reason = validated_data.pop("reason", "")
         changed = any(getattr(instance, name) != value for name, value in validated_data.items())
         if changed:
             validated_data = {**validated_data, "source": Measurement.Source.ENTERED}
+            instance._change_reason = reason
         return super().update(instance, validated_data)

@@ -313,3 +313,60 @@ class TestOneBodyNeverSpeaksForTheOther:
         edit = {**data, "_version": version_of(measure)}
         assert client.post(f"/programme-measures/{measure.pk}/edit/", edit).status_code == 400
         assert list(measure.agreed_by.values_list("code", flat=True)) == ["NHSE"]
+
+
+# 4. The API honours the record's own rules ---------------------------------------------------------------------
+
+
+class TestTheApiHonoursTheRecordsRules:
+    @pytest.fixture
+    def records(self, bodies_world):
+        london = f.RegionFactory(ods_code="Y56", name="London")
+        director = f.UserFactory(role=Role.REGIONAL_DIRECTOR, bodies=[bodies_world["nhse"], bodies_world["nhsi"]])
+        director.region = london
+        director.save()
+        return {
+            "figure": f.MeasurementFactory(measure=bodies_world["measure"], region=london, value=87),
+            "delivery": f.RegionalDeliveryFactory(programme=bodies_world["joint"], region=london),
+            "director_api": client_for(director),
+            "staff_api": bodies_world["nhse_api"],
+        }
+
+    def test_what_a_page_never_deletes_the_api_does_not_delete(self, records):
+        from programmes.models import Measurement, RegionalDelivery
+
+        for api, url, kept in (
+            (records["staff_api"], f"{API}/measurements/{records['figure'].pk}/", "a wrong figure is corrected"),
+            (records["director_api"], f"{API}/regional-deliveries/{records['delivery'].pk}/", "region's director"),
+        ):
+            response = api.delete(url)
+            assert response.status_code == 405, (url, response.status_code)
+            assert kept in response.json()["detail"] and "never deleted" in response.json()["detail"]
+            assert api.get(url).status_code == 200  # still there, still read
+        assert Measurement.objects.filter(pk=records["figure"].pk).exists()
+        assert RegionalDelivery.objects.filter(pk=records["delivery"].pk).exists()
+        # The schema documents no DELETE for them, as their pages offer none.
+        schema_api = APIClient()
+        schema_api.force_authenticate(f.UserFactory(role=Role.STAFF))
+        operations = set(schema_operations(schema_api))
+        assert ("delete", f"{API}/measurements/{{id}}/") not in operations
+        assert ("delete", f"{API}/regional-deliveries/{{id}}/") not in operations
+        assert ("delete", f"{API}/workstreams/{{id}}/") in operations
+
+    def test_an_api_correction_of_a_figure_needs_its_reason(self, records):
+        figure, api = records["figure"], records["staff_api"]
+        url = f"{API}/measurements/{figure.pk}/"
+        for body in ({"value": 88.1}, {"value": 88.1, "reason": "   "}):
+            response = api.patch(url, body, format="json")
+            assert response.status_code == 400, response.content
+            assert response.json()["reason"] == ["Give the reason for the correction."]
+        figure.refresh_from_db()
+        assert figure.value == 87
+        response = api.patch(url, {"value": 88.1, "reason": "Revised in the published statistics"}, format="json")
+        assert response.status_code == 200, response.content
+        assert "reason" not in response.json()
+        figure.refresh_from_db()
+        assert float(figure.value) == 88.1
+        assert figure.history.latest().history_change_reason == "Revised in the published statistics"
+        # Sending the figure as it is changes nothing and needs no reason.
+        assert api.patch(url, {"value": 88.1}, format="json").status_code == 200
