@@ -5,8 +5,10 @@ keys, filters, permissions, archiving, history) comes from the resource's declar
 """
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
@@ -19,6 +21,7 @@ from nhs_joint.api import (
 from regions import spc
 from regions.models import Region
 
+from . import asks
 from .models import (
     Measurement,
 )
@@ -68,6 +71,53 @@ class ExpectationRules(ModelRulesSerializer):
         if programme and issued_by and not programme.bodies.filter(pk=issued_by.pk).exists():
             raise serializers.ValidationError({"issued_by": f"{issued_by.code} does not run {programme}."})
         return attrs
+
+
+class AgreeSerializer(serializers.Serializer):
+    """Your bodies' agreement to an expectation: after its consultation, or with why none was needed."""
+
+    summary = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=asks.MAX_TEXT,
+        help_text="What the organisations said in the consultation, and what changed because of it "
+        "(needed when there were responses).",
+    )
+    no_consultation_reason = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=asks.MAX_TEXT,
+        help_text="Why no consultation was needed: required to agree a draft that never went out to consultation.",
+    )
+
+
+class ExpectationSteps:
+    """``POST expectations/<id>/agree/``: the person's own bodies agree the expectation, as on its consultation
+    page (programmes/asks.py): never the other body, and only after a closed consultation or with the reason
+    why none was needed. It is agreed once every body of its programme has agreed."""
+
+    @extend_schema(
+        request=AgreeSerializer,
+        summary="Record your bodies' agreement",
+        description="Records the agreement of the bodies you work for among those that run the programme. "
+        "The expectation's stage becomes agreed once each of them has agreed; agreed_by lists those that have.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[drf_permissions.IsAuthenticated])
+    def agree(self, request, pk=None):
+        expectation = self.get_object()
+        refuse_unless(permissions.can_edit_by_bodies(request.user, expectation))
+        given = AgreeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                asks.agree(expectation, request.user, **given.validated_data)
+        except asks.Refused as refusal:
+            raise serializers.ValidationError({refusal.field or "non_field_errors": [str(refusal)]}) from None
+        instance = self.get_queryset().get(pk=expectation.pk)
+        data = self.get_serializer(instance).data
+        response = Response(data)
+        response["ETag"] = self.etag_for(instance, data)
+        return response
 
 
 class SpcPointSerializer(serializers.Serializer):

@@ -330,7 +330,8 @@ class Expectation(PortalRecord, Archivable):
 
     It goes through stages: a draft (seen by staff only), a consultation until a closing date (the
     organisations it applies to see it and respond), agreed by the programme's bodies once the consultation
-    has closed, and withdrawn. An agreed expectation is not changed: a new version (a draft that
+    has closed (or, with the reason recorded, when none was needed), each body recording its own agreement
+    in ``agreed_by``, and withdrawn. An agreed expectation is not changed: a new version (a draft that
     supersedes it) is, and when that is agreed the old one is withdrawn.
     """
 
@@ -368,6 +369,13 @@ class Expectation(PortalRecord, Archivable):
     )
     responses_summary = models.TextField(
         blank=True, help_text="What the organisations said in the consultation, and what changed because of it."
+    )
+    no_consultation_reason = models.TextField(
+        "why no consultation was needed",
+        blank=True,
+        default="",
+        db_default="",  # rows written by SQL (bench/scale.py) have none
+        help_text="Given when it is agreed without going out to consultation (a correction of wording, say).",
     )
     supersedes = models.ForeignKey(
         "self",

@@ -205,8 +205,17 @@ expectations = Resource(
     api=Api(
         doc="What programmes ask of providers, commissioners and local systems.",
         serializer=api.ExpectationRules,
-        # The stage changes only through the consultation's steps (the portal's consultation pages).
-        read_only=("stage", "consultation_closes", "agreed_on", "supersedes"),
+        # The stage changes only through the consultation's steps (the consultation pages; agree/ here too).
+        read_only=(
+            "stage",
+            "consultation_closes",
+            "agreed_on",
+            "agreed_by",
+            "no_consultation_reason",
+            "responses_summary",
+            "supersedes",
+        ),
+        mixins=(api.ExpectationSteps,),
         extra_kwargs={"region": {"help_text": "Null for all England."}},
     ),
 )

@@ -7,6 +7,8 @@
 4. What a page cannot delete the API cannot delete; a figure's correction needs its reason everywhere.
 """
 
+import datetime as dt
+
 import pytest
 from rest_framework.test import APIClient
 
@@ -370,3 +372,101 @@ class TestTheApiHonoursTheRecordsRules:
         assert figure.history.latest().history_change_reason == "Revised in the published statistics"
         # Sending the figure as it is changes nothing and needs no reason.
         assert api.patch(url, {"value": 88.1}, format="json").status_code == 200
+
+
+class TestAgreementIsEachBodysOwn:
+    @pytest.fixture
+    def closed(self, bodies_world):
+        """A joint expectation whose consultation has closed, issued by NHS England."""
+        return f.ExpectationFactory(
+            programme=bodies_world["joint"],
+            issued_by=bodies_world["nhse"],
+            measure=bodies_world["measure"],
+            stage="consultation",
+            consultation_closes=dt.date(2019, 1, 31),
+        )
+
+    @pytest.fixture
+    def draft(self, bodies_world):
+        return f.ExpectationFactory(
+            programme=bodies_world["joint"], issued_by=bodies_world["nhse"], measure=bodies_world["measure"]
+        )
+
+    @staticmethod
+    def agreed_by(expectation):
+        return sorted(expectation.agreed_by.values_list("code", flat=True))
+
+    def test_on_the_page_each_body_agrees_for_itself_after_a_closed_consultation(self, client, bodies_world, closed):
+        url = f"/expectations/{closed.pk}/agree/"
+        client.force_login(bodies_world["nhse_staff"])
+        response = client.post(url, {"summary": ""}, follow=True)
+        assert "It is agreed once NHS Improvement agrees too." in response.content.decode()
+        closed.refresh_from_db()
+        assert closed.stage == "consultation" and self.agreed_by(closed) == ["NHSE"]
+        response = client.post(url, {})
+        assert (
+            response.status_code == 400 and "NHS England agreed this expectation already" in response.content.decode()
+        )
+        page = client.get(f"/consultations/{closed.pk}/").content.decode()
+        assert "Agree for" not in page  # nothing left for NHS England's staff to agree
+        client.force_login(bodies_world["nhsi_staff"])
+        assert "Agree for NHS Improvement" in client.get(f"/consultations/{closed.pk}/").content.decode()
+        assert client.post(url, {}).status_code == 302
+        closed.refresh_from_db()
+        assert closed.stage == "agreed" and self.agreed_by(closed) == ["NHSE", "NHSI"]
+
+    def test_on_the_page_a_draft_is_agreed_only_with_why_no_consultation_was_needed(self, client, bodies_world, draft):
+        url = f"/expectations/{draft.pk}/agree/"
+        client.force_login(bodies_world["joint_staff"])
+        response = client.post(url, {"no_consultation_reason": "  "})
+        assert response.status_code == 400
+        page = response.content.decode()
+        assert "say why no consultation is needed" in page and 'href="#no_consultation_reason"' in page
+        draft.refresh_from_db()
+        assert draft.stage == "draft" and self.agreed_by(draft) == []
+        reason = "It corrects the wording of the agreed ask; nothing asked changes."
+        assert client.post(url, {"no_consultation_reason": reason}).status_code == 302
+        draft.refresh_from_db()
+        assert draft.stage == "agreed" and self.agreed_by(draft) == ["NHSE", "NHSI"]
+        assert draft.no_consultation_reason == reason
+        assert reason in client.get(f"/consultations/{draft.pk}/").content.decode()
+
+    def test_through_the_api_each_body_agrees_for_itself_after_a_closed_consultation(self, bodies_world, closed):
+        url = f"{API}/expectations/{closed.pk}/agree/"
+        response = bodies_world["nhse_api"].post(url, {}, format="json")
+        assert response.status_code == 200, response.content
+        assert response.json()["stage"] == "consultation" and response.json()["agreed_by"] == ["NHSE"]
+        again = bodies_world["nhse_api"].post(url, {}, format="json")
+        assert again.status_code == 400 and "agreed this expectation already" in again.json()["non_field_errors"][0]
+        outsider = client_for(f.UserFactory(role=Role.ADMINISTRATOR, bodies=[bodies_world["nhsi"]]))
+        assert outsider.post(url, {}, format="json").status_code == 403
+        response = bodies_world["nhsi_api"].post(url, {}, format="json")
+        assert response.status_code == 200
+        assert response.json()["stage"] == "agreed" and sorted(response.json()["agreed_by"]) == ["NHSE", "NHSI"]
+        # Agreement is not written through the record: the fields are read only.
+        other = f.ExpectationFactory(programme=bodies_world["joint"], issued_by=bodies_world["nhse"])
+        bodies_world["nhse_api"].patch(
+            f"{API}/expectations/{other.pk}/", {"agreed_by": ["NHSE", "NHSI"], "stage": "agreed"}, format="json"
+        )
+        other.refresh_from_db()
+        assert other.stage == "draft" and self.agreed_by(other) == []
+
+    def test_through_the_api_a_draft_or_an_open_consultation_is_not_agreed(self, bodies_world, draft):
+        joint = client_for(bodies_world["joint_staff"])
+        response = joint.post(f"{API}/expectations/{draft.pk}/agree/", {}, format="json")
+        assert response.status_code == 400
+        assert "say why no consultation is needed" in response.json()["no_consultation_reason"][0]
+        draft.refresh_from_db()
+        assert draft.stage == "draft" and self.agreed_by(draft) == []
+        still_open = f.ExpectationFactory(
+            programme=bodies_world["joint"],
+            issued_by=bodies_world["nhse"],
+            stage="consultation",
+            consultation_closes=dt.date(2100, 1, 1),
+        )
+        response = joint.post(f"{API}/expectations/{still_open.pk}/agree/", {}, format="json")
+        assert response.status_code == 400 and "agree it after it closes" in response.json()["non_field_errors"][0]
+        reason = {"no_consultation_reason": "A correction of the wording only."}
+        response = joint.post(f"{API}/expectations/{draft.pk}/agree/", reason, format="json")
+        assert response.status_code == 200 and response.json()["stage"] == "agreed"
+        assert response.json()["no_consultation_reason"] == "A correction of the wording only."
