@@ -342,6 +342,8 @@ class Expectation(PortalRecord, Archivable):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    # Agreed by each body at the agree step (programmes/asks.py); not changed under another body's agreement.
+    agreement_field = "agreed_by"
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
     issued_by = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="expectations")
     audience = models.CharField(max_length=20, choices=Audience.choices)

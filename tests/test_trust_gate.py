@@ -470,3 +470,14 @@ class TestAgreementIsEachBodysOwn:
         response = joint.post(f"{API}/expectations/{draft.pk}/agree/", reason, format="json")
         assert response.status_code == 200 and response.json()["stage"] == "agreed"
         assert response.json()["no_consultation_reason"] == "A correction of the wording only."
+
+    def test_an_expectation_is_not_changed_under_the_other_bodys_agreement(self, client, bodies_world, closed):
+        assert (
+            bodies_world["nhsi_api"].post(f"{API}/expectations/{closed.pk}/agree/", {}, format="json").status_code
+            == 200
+        )
+        response = bodies_world["nhse_api"].patch(f"{API}/expectations/{closed.pk}/", {"target": 90}, format="json")
+        assert response.status_code == 403
+        assert "NHS Improvement agreed this expectation as it stands" in response.json()["detail"]
+        closed.refresh_from_db()
+        assert closed.target == 95 and closed.stage == "consultation"
