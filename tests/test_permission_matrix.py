@@ -95,6 +95,20 @@ def make_records():
         }
         for name, record in records.items():
             owned.setdefault(name, {})[code] = record
+    # A joint programme, whose records each speak for one body: who may hand them to the other body.
+    joint = f.ProgrammeFactory(
+        slug="programme-joint", title="Joint programme", bodies=[nhse, nhsi], accountable_body=nhse
+    )
+    speaking = {}
+    for code, body in bodies.items():
+        joint_measure = f.ProgrammeMeasureFactory(programme=joint, measure=f.MeasureFactory(code=f"joint-{code}"))
+        joint_measure.agreed_by.set([body])
+        speaking[code] = {
+            "workstream": f.WorkstreamFactory(programme=joint, body=body, title=f"Joint work of {body.name}"),
+            "expectation": f.ExpectationFactory(programme=joint, issued_by=body, measure=measure),
+            "board-approval": f.BoardApprovalFactory(programme=joint, body=body),
+            "programme-measure": joint_measure,
+        }
     owned["measure"] = {None: f.MeasureFactory(code="rtt-18wk", name="Referral to treatment")}
     owned["measurement"] = {None: f.MeasurementFactory(measure=measure, region=london)}
     owned["person"] = {None: f.PersonFactory(name="Pat Nopost")}
@@ -112,6 +126,8 @@ def make_records():
     schema_reader.force_authenticate(users["nhse_staff"])
     return {
         "owned": owned,
+        "speaking": speaking,
+        "bodies": bodies,
         "users": users,
         "tokens": {role: f.token_for(user) for role, user in users.items()},
         "operations": schema_operations(schema_reader),
@@ -236,6 +252,78 @@ class TestApiMatrix:
                     assert deleted.status_code == (204 if allowed else 403), (*what, "delete", deleted.content[:200])
                 checked += 1
         assert checked == sum(len(records) for records in matrix["owned"].values())
+
+
+# The field of each record that says which body it speaks for, and the change that hands it to the other body.
+SPEAKING_FIELDS = {"workstream": "body", "expectation": "issued_by", "board-approval": "body"}
+
+
+def may_hand_over(role, before, after):
+    """A record that speaks for a body (its owner, its issuing body, its Board) is changed only by staff of that
+    body, as it is and as it will be."""
+    return role in ("nhse_staff", "nhsi_staff", "director") and {*before, *after} <= ROLES[role]
+
+
+def may_agree(role, before, after):
+    """A body's agreement is added or withdrawn only by its own staff."""
+    return role in ("nhse_staff", "nhsi_staff", "director") and before ^ after <= ROLES[role]
+
+
+def form_data(resource, record, user, **changes):
+    """What the record's edit page would post back: its form's values, with ``changes`` made."""
+    from django.forms.models import model_to_dict
+
+    from nhs_joint.concurrency import version_of
+
+    form = resource.form(instance=record, user=user)
+    data = {}
+    for name, value in model_to_dict(record, fields=list(form.fields)).items():
+        if isinstance(value, list):
+            value = [getattr(item, "pk", item) for item in value]
+        elif hasattr(value, "isoformat"):
+            value = value.isoformat()
+        data[name] = "" if value is None else value
+    return {**data, **changes, "_version": version_of(record)}
+
+
+class TestHandingOverMatrix:
+    @pytest.mark.parametrize("role", SIGNED_IN)
+    def test_who_may_hand_a_record_to_the_other_body_through_the_api_and_its_page(self, matrix, role):
+        api, page = api_client(matrix, role), page_client(matrix, role)
+        user, bodies = matrix["users"][role], matrix["bodies"]
+        checked = 0
+        for owner, records in matrix["speaking"].items():
+            other = "NHSI" if owner == "NHSE" else "NHSE"
+            for name, record in records.items():
+                resource = registry.resource_named(name)
+                if name == "programme-measure":  # adding the other body's agreement to this body's
+                    before, after = {owner}, {owner, other}
+                    api_change = {"agreed_by": sorted(after)}
+                    page_change = {"agreed_by": [bodies[code].pk for code in sorted(after)]}
+                else:
+                    field = SPEAKING_FIELDS[name]
+                    before, after = {owner}, {other}
+                    api_change, page_change = {field: other}, {field: bodies[other].pk}
+                rule = may_agree if name == "programme-measure" else may_hand_over
+                allowed = rule(role, before, after)
+                url = f"{API}/{resource.prefix}/{record.pk}/"
+                response = rolled_back(api, "patch", url, api_change)
+                what = (role, name, owner, response.status_code, response.content[:200])
+                assert response.status_code == (200 if allowed else 403), what
+                edit = reverse(f"{name}-edit", args=[record.pk])
+                with transaction.atomic():
+                    response = page.post(edit, form_data(resource, record, user, **page_change))
+                    transaction.set_rollback(True)
+                # Refused before the form (403) or by it, naming why (400); saved, back to the record (302).
+                what = (role, name, owner, "page", response.status_code)
+                if allowed:
+                    assert response.status_code == 302, what
+                elif response.status_code == 400:
+                    assert "Only staff of" in response.content.decode(), what
+                else:
+                    assert response.status_code == 403, what
+                checked += 1
+        assert checked == 8
 
 
 def record_pages(resource, record):
