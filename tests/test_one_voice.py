@@ -418,7 +418,11 @@ class TestConsultation:
         migrated = f.ExpectationFactory(stage="agreed", **common)  # agreed before consultations were kept
         unconsulted = f.ExpectationFactory(stage="draft", **common)
         joint = f.UserFactory(role="Staff", bodies=list(world["programme"].bodies.all()))
-        asks.agree(unconsulted, joint, no_consultation_reason="Asked by the Boards in a hurry.")
+        reasoned = f.ExpectationFactory(stage="draft", **common)
+        asks.agree(reasoned, joint, no_consultation_reason="It corrects the wording of an agreed ask.")
+        # Agreed without a consultation or a reason: written as it was before the portal asked for one.
+        unconsulted.stage, unconsulted.agreed_on = "agreed", dt.date(2019, 2, 1)
+        unconsulted.save()
         consulted = f.ExpectationFactory(stage="consultation", consultation_closes=dt.date(2019, 1, 31), **common)
         concern = ExpectationResponse.objects.create(
             expectation=consulted,
@@ -430,7 +434,7 @@ class TestConsultation:
         )
         asks.agree(consulted, joint, "One concern.", today=dt.date(2019, 2, 1))
         found = {x.records[0]["id"]: x.message for x in rule.check(Context())}
-        assert set(found) == {unconsulted.pk, consulted.pk} and migrated.pk not in found
+        assert set(found) == {unconsulted.pk, consulted.pk} and migrated.pk not in found and reasoned.pk not in found
         assert "without a consultation" in found[unconsulted.pk]
         assert "1 concern raised in its consultation had no answer" in found[consulted.pk]
         asks.answer(concern, world["staff"], "We will phase it.")
