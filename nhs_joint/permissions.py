@@ -58,6 +58,16 @@ def can_edit(user, obj):
     return decision
 
 
+def can_decide_for(user, obj):
+    """May ``user`` take a step that is the decision of the body a record speaks for (opening a consultation on
+    an expectation, withdrawing it, starting its new version: its issuing body's)? Staff of a body that runs
+    it who also work for each body it speaks for; whatever its stage, unlike ``can_edit``."""
+    decision = can_edit_by_bodies(user, obj)
+    if decision:
+        decision = _speaks_for_own_bodies(user, obj, changing=True)
+    return decision
+
+
 def _record_rule(user, obj):
     own_rule = getattr(obj, "edit_decision", None)
     if own_rule is not None:

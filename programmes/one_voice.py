@@ -231,6 +231,7 @@ class ConsultationPage(View):
                 "is_open": asks.is_open(expectation),
                 "is_partner": user.is_partner,
                 "can_manage": bool(decision),
+                "can_decide": not user.is_partner and bool(permissions.can_decide_for(user, expectation)),
                 "agreed_bodies": [body.name for body in agreed],
                 # The bodies this person agrees for: their own among the programme's, not yet agreed.
                 "agreeing_for": [
@@ -257,8 +258,10 @@ class StaffStep(View):
     step = None
 
     def post(self, request, key):
-        expectation = get_object_or_404(Expectation.objects.select_related("programme", "measure"), pk=key)
-        permissions.can_edit_by_bodies(request.user, expectation).enforce()
+        expectation = get_object_or_404(Expectation.objects.select_related("programme", "measure", "issued_by"), pk=key)
+        # Each body agrees for itself; the other steps are the issuing body's decisions.
+        rule = permissions.can_edit_by_bodies if self.step == "agree" else permissions.can_decide_for
+        rule(request.user, expectation).enforce()
         try:
             done, where = self.take(request, expectation)
         except asks.Refused as refusal:
@@ -421,7 +424,7 @@ def consultation_panel(request, record, resource):
             "programmes/consultation_panel.jinja",
             {
                 "expectation": record,
-                "can_manage": bool(permissions.can_edit_by_bodies(request.user, record)),
+                "can_manage": bool(permissions.can_decide_for(request.user, record)),
                 "responses": record.responses.count(),
                 "today": timezone.localdate(),
             },

@@ -481,3 +481,19 @@ class TestAgreementIsEachBodysOwn:
         assert "NHS Improvement agreed this expectation as it stands" in response.json()["detail"]
         closed.refresh_from_db()
         assert closed.target == 95 and closed.stage == "consultation"
+
+    def test_the_issuing_bodys_steps_are_taken_only_by_its_staff(self, client, bodies_world, draft, closed):
+        closes = (dt.date.today() + dt.timedelta(days=30)).isoformat()
+        client.force_login(bodies_world["nhsi_staff"])
+        consult = client.post(f"/expectations/{draft.pk}/consult/", {"closes": closes})
+        assert consult.status_code == 403 and "Only staff of NHS England" in consult.content.decode()
+        assert client.post(f"/expectations/{closed.pk}/withdraw/").status_code == 403
+        assert "Withdraw this expectation" not in client.get(f"/consultations/{closed.pk}/").content.decode()
+        assert "Open the consultation" not in client.get(f"/expectations/{draft.pk}/").content.decode()
+        draft.refresh_from_db()
+        closed.refresh_from_db()
+        assert draft.stage == "draft" and closed.stage == "consultation"
+        client.force_login(bodies_world["nhse_staff"])
+        assert "Open the consultation" in client.get(f"/expectations/{draft.pk}/").content.decode()
+        assert client.post(f"/expectations/{draft.pk}/consult/", {"closes": closes}).status_code == 302
+        assert client.post(f"/expectations/{closed.pk}/withdraw/").status_code == 302
