@@ -7,7 +7,7 @@ from django.urls import reverse
 
 from nhs_joint.registry import registry
 
-from .models import ApiToken
+from .authentication import api_user
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):
@@ -39,8 +39,9 @@ class PartnerAllowListMiddleware:
     them (``registry.partner_url_names``): everything else is refused, so a page added later is closed to
     them unless it is opened. Pages opened to them check again that the organisation is theirs.
 
-    The API is checked here too, for a session or a token, before any view runs: a viewset's own
-    permission classes cannot open it.
+    The API is checked here too, before any view runs, so that a viewset's own permission classes cannot
+    open it: who an API request is (a session or a token, however its header is written) is asked of the
+    API's own authentication classes (``accounts.authentication.api_user``), never read from the headers here.
     """
 
     def __init__(self, get_response):
@@ -55,9 +56,9 @@ class PartnerAllowListMiddleware:
         user = getattr(request, "user", None)
         # An API view, or a page under /api/ (the documentation) that a token may also open.
         is_api = getattr(view_func, "cls", None) is not None or request.path.startswith("/api/")
-        if is_api and not (user is not None and user.is_authenticated):
+        if is_api:
             try:
-                user = _token_user(request)
+                user = api_user(request, view_func, view_args, view_kwargs)
             except DatabaseError:
                 # The database is away: the view cannot authenticate anyone either, and answers 503 for it.
                 return None
@@ -85,14 +86,3 @@ ALWAYS_OPEN = {
     "api-token",
 }
 PARTNER_REFUSAL = "Partners can see only what is asked of their own organisation and its consultations."
-
-
-def _token_user(request):
-    header = request.META.get("HTTP_AUTHORIZATION", "")
-    keyword, _, token = header.partition(" ")
-    if keyword != "Token" or not token:
-        return None
-    record = ApiToken.find(token.strip())
-    # The API's authentication (accounts.authentication) takes this look-up rather than repeating it.
-    request._api_token_found = (token.strip(), record)
-    return record.user if record is not None and record.user.is_active else None

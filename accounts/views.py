@@ -226,6 +226,7 @@ users = Resource(
     ],
     form=forms.UserForm,
     deletable=False,
+    kept_because="deactivate them, and their history keeps their name.",
     detail_template="accounts/user_detail.jinja",
     summary=user_summary,
     view_permission=can_manage_users,

@@ -13,6 +13,7 @@ from django.core.exceptions import FieldDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
 from django.db.models import ProtectedError
+from django.utils.text import capfirst
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
 from drf_spectacular.utils import extend_schema
@@ -273,12 +274,15 @@ class ModelRulesSerializer(PortalModelSerializer):
         else:
             instance = model()
         for name, value in attrs.items():
-            if name not in self.many_to_many and not isinstance(self.fields.get(name), serializers.ListSerializer):
+            if name in self.many_to_many:
+                # Set after saving; the rules read the list to be saved (a programme's bodies, who agreed).
+                setattr(instance, f"{name}_to_save", list(value))
+            elif not isinstance(self.fields.get(name), serializers.ListSerializer):
                 setattr(instance, name, value)
         self.prepare(instance, attrs)
         request = self.context.get("request")
         if request is not None:
-            # The record as it would be saved: the rules of who may write it (nhs_joint.permissions.can_save).
+            # The record as it is and as it would be saved: who may write it (nhs_joint.permissions.can_save).
             refuse_unless(permissions.can_save(request.user, instance))
         exclude = set(self.many_to_many) | set(self.nested_fields())
         try:
@@ -495,6 +499,12 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
     writable_resource = True  # api_schema documents its DELETE's 409 (archived, or other records depend on it)
     create_permission = staticmethod(permissions.can_edit_records)
     change_permission = staticmethod(permissions.can_edit)
+    never_deleted = ""  # why the records are never deleted, where their pages delete none (Resource.deletable)
+
+    def http_method_not_allowed(self, request, *args, **kwargs):
+        if request.method == "DELETE" and self.never_deleted:
+            raise exceptions.MethodNotAllowed(request.method, detail=self.never_deleted)
+        return super().http_method_not_allowed(request, *args, **kwargs)
 
     def create(self, request, *args, **kwargs):
         with transaction.atomic():
@@ -730,4 +740,10 @@ def viewset_for(resource):
         "create_permission": staticmethod(resource.create_permission),
         "change_permission": staticmethod(resource.change_permission),
     }
+    if not resource.deletable:
+        # What the pages never delete the API does not delete either (405, with the reason).
+        attrs["http_method_names"] = [name for name in PortalViewSet.http_method_names if name != "delete"]
+        attrs["never_deleted"] = f"{capfirst(resource.verbose_name_plural)} are never deleted: " + (
+            resource.kept_because or "change the record instead."
+        )
     return type(f"{resource.model.__name__}ViewSet", (*api.mixins, *archivable, PortalViewSet), attrs)

@@ -84,6 +84,7 @@ class Resource:
     detail_context: Callable | None = None  # (obj, request) -> dict
     summary: Callable | None = None  # (obj) -> list of (label, value) rows of the detail page
     deletable: bool = True
+    kept_because: str = ""  # why records that are not deletable are kept, as the API's refusal says it
     creatable: bool = True
     create_label: str | None = None
     intro: str = ""

@@ -26,6 +26,7 @@ from .words import with_article
 class Decision(NamedTuple):
     allowed: bool
     reason: str = ""
+    field: str = ""  # the field a refusal is about, where it is one (a form shows the reason beside it)
 
     def __bool__(self):
         return self.allowed
@@ -51,7 +52,25 @@ def can_edit_records(user):
 
 
 def can_edit(user, obj):
-    """May ``user`` change or delete ``obj``?"""
+    """May ``user`` change or delete ``obj`` as it is? A record that speaks for a body (its owner, its
+    issuing body) is changed only by that body's staff."""
+    decision = _record_rule(user, obj)
+    if decision:
+        decision = _speaks_for_own_bodies(user, obj, changing=True)
+    return decision
+
+
+def can_decide_for(user, obj):
+    """May ``user`` take a step that is the decision of the body a record speaks for (opening a consultation on
+    an expectation, withdrawing it, starting its new version: its issuing body's)? Staff of a body that runs
+    it who also work for each body it speaks for; whatever its stage, unlike ``can_edit``."""
+    decision = can_edit_by_bodies(user, obj)
+    if decision:
+        decision = _speaks_for_own_bodies(user, obj, changing=True)
+    return decision
+
+
+def _record_rule(user, obj):
     own_rule = getattr(obj, "edit_decision", None)
     if own_rule is not None:
         return own_rule(user)
@@ -79,22 +98,76 @@ def can_edit_by_bodies(user, obj):
 def can_save(user, obj):
     """May ``user`` save ``obj`` as it now stands (new, or with their changes applied)?
 
-    The record as it would be saved must be one they may edit (``can_edit``: a Board approval moved to the
-    other body's Board is refused), and a record given to a body (``obj.owning_body()``, a workstream's
-    owner) only by that body's staff.
+    A change is allowed only if the person may change the record as it is (the stored row) and as it will
+    be (``obj``): an NHS England member of staff cannot take NHS Improvement's workstream by giving it to
+    NHS England, nor move a Board's decision to the other body's Board. Each state is asked ``can_edit``
+    and, where the record speaks for bodies (``obj.speaking_bodies()``: a workstream's owner, an
+    expectation's issuing body), whether the person works for each of them. A record that carries the
+    agreement of bodies (``agreement_field``, a programme measure's ``agreed_by``) changes only by the
+    person's own bodies' agreement (see ``can_change_agreement``).
     """
-    decision = can_edit(user, obj)
+    stored = type(obj)._base_manager.filter(pk=obj.pk).first() if obj.pk else None
+    if stored is not None:
+        decision = can_edit(user, stored)
+        if not decision:
+            return decision
+    decision = _record_rule(user, obj)
+    if decision:
+        decision = _speaks_for_own_bodies(user, obj, changing=False)
     if not decision:
         return decision
-    owning_body = getattr(obj, "owning_body", None)
-    body = owning_body() if owning_body else None
-    if body is not None and body.pk not in user.body_ids:
-        yours = _names(user.bodies.all()) or "no body"
+    return can_change_agreement(user, stored, obj)
+
+
+def _speaks_for_own_bodies(user, obj, changing):
+    """Whether ``user`` works for every body ``obj`` speaks for (``speaking_bodies()``: [(field, body)])."""
+    speaking = getattr(obj, "speaking_bodies", None)
+    for field, body in speaking() if speaking else ():
+        if body.pk not in user.body_ids:
+            yours = _names(user.bodies.all()) or "no body"
+            what = obj._meta.verbose_name
+            if changing:
+                reason = f"Only staff of {body.name} can change this {what}: it is {body.name}'s."
+            else:
+                reason = f"Only staff of {body.name} can give {with_article(what)} to {body.name}."
+            return Decision(False, f"{reason} Your account is with {yours}.", field)
+    return ALLOWED
+
+
+def can_change_agreement(user, stored, obj):
+    """A body records only its own agreement: the bodies added to or taken from the record's agreement
+    (``obj.agreement_field``; the new list in ``<field>_to_save``, as a form or the API sets it) must be the
+    person's own, and a record another body agreed is not changed under that agreement."""
+    field = getattr(obj, "agreement_field", None)
+    if field is None:
+        return ALLOWED
+    before = set(getattr(stored, field).all()) if stored is not None else set()
+    after = set(getattr(obj, f"{field}_to_save")) if hasattr(obj, f"{field}_to_save") else before
+    yours = _names(user.bodies.all()) or "no body"
+    others = sorted((body for body in before ^ after if body.pk not in user.body_ids), key=lambda body: body.name)
+    if others:
         return Decision(
             False,
-            f"Only staff of {body.name} can give {with_article(obj._meta.verbose_name)} to {body.name}. Your account is with {yours}.",
+            f"Only staff of {_names(others)} can record or withdraw {_possessive(others)} agreement. "
+            f"Your account is with {yours}.",
+            field,
+        )
+    changed = stored is not None and any(
+        getattr(stored, f.attname) != getattr(obj, f.attname) for f in obj._meta.concrete_fields
+    )
+    standing = sorted((body for body in after if body.pk not in user.body_ids), key=lambda body: body.name)
+    if changed and standing:
+        return Decision(
+            False,
+            f"{_names(standing)} agreed this {obj._meta.verbose_name} as it stands: only their staff can change "
+            f"it while their agreement is recorded. Your account is with {yours}.",
+            field,
         )
     return ALLOWED
+
+
+def _possessive(bodies):
+    return " and ".join(f"{body.name}'s" for body in bodies)
 
 
 def can_record_delivery(user):

@@ -15,6 +15,10 @@ class PortalRecord:
       body's own, an appointment its sharing bodies');
     - or ``edit_decision(user)``, for a rule that is not about bodies (a region's delivery records);
     - neither: any member of staff (measures, people with no post).
+
+    A record may also speak for bodies: ``speaking_bodies()`` ([(field, body)]: a workstream's owner, an
+    expectation's issuing body) are written only by their own staff, as the record is and as it will be; and
+    ``agreement_field`` names a list of bodies that agreed it, each recorded only by its own staff.
     """
 
     parent_field = None  # the name of the foreign key to the record this one belongs to

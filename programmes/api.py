@@ -5,19 +5,23 @@ keys, filters, permissions, archiving, history) comes from the resource's declar
 """
 
 from django.conf import settings
+from django.db import transaction
 from drf_spectacular.utils import extend_schema
 from rest_framework import exceptions, serializers
+from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.response import Response
 
 from nhs_joint import permissions
 from nhs_joint.api import (
     ModelRulesSerializer,
+    TextField,
     refuse_unless,
 )
 from regions import spc
 from regions.models import Region
 
+from . import asks
 from .models import (
     Measurement,
 )
@@ -35,8 +39,6 @@ class ProgrammeRules(ModelRulesSerializer):
         return bodies
 
     def prepare(self, instance, attrs):
-        if "bodies" in attrs:
-            instance.bodies_to_save = list(attrs["bodies"])
         if not instance.pk and not instance.slug:
             from .forms import unique_slug
 
@@ -69,6 +71,53 @@ class ExpectationRules(ModelRulesSerializer):
         if programme and issued_by and not programme.bodies.filter(pk=issued_by.pk).exists():
             raise serializers.ValidationError({"issued_by": f"{issued_by.code} does not run {programme}."})
         return attrs
+
+
+class AgreeSerializer(serializers.Serializer):
+    """Your bodies' agreement to an expectation: after its consultation, or with why none was needed."""
+
+    summary = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=asks.MAX_TEXT,
+        help_text="What the organisations said in the consultation, and what changed because of it "
+        "(needed when there were responses).",
+    )
+    no_consultation_reason = TextField(
+        required=False,
+        allow_blank=True,
+        max_length=asks.MAX_TEXT,
+        help_text="Why no consultation was needed: required to agree a draft that never went out to consultation.",
+    )
+
+
+class ExpectationSteps:
+    """``POST expectations/<id>/agree/``: the person's own bodies agree the expectation, as on its consultation
+    page (programmes/asks.py): never the other body, and only after a closed consultation or with the reason
+    why none was needed. It is agreed once every body of its programme has agreed."""
+
+    @extend_schema(
+        request=AgreeSerializer,
+        summary="Record your bodies' agreement",
+        description="Records the agreement of the bodies you work for among those that run the programme. "
+        "The expectation's stage becomes agreed once each of them has agreed; agreed_by lists those that have.",
+    )
+    @action(detail=True, methods=["post"], permission_classes=[drf_permissions.IsAuthenticated])
+    def agree(self, request, pk=None):
+        expectation = self.get_object()
+        refuse_unless(permissions.can_edit_by_bodies(request.user, expectation))
+        given = AgreeSerializer(data=request.data)
+        given.is_valid(raise_exception=True)
+        try:
+            with transaction.atomic():
+                asks.agree(expectation, request.user, **given.validated_data)
+        except asks.Refused as refusal:
+            raise serializers.ValidationError({refusal.field or "non_field_errors": [str(refusal)]}) from None
+        instance = self.get_queryset().get(pk=expectation.pk)
+        data = self.get_serializer(instance).data
+        response = Response(data)
+        response["ETag"] = self.etag_for(instance, data)
+        return response
 
 
 class SpcPointSerializer(serializers.Serializer):
@@ -153,7 +202,18 @@ class MeasureChart:
 
 
 class MeasurementRules(ModelRulesSerializer):
-    """A month is given as its first day, and a figure a person writes is "entered"."""
+    """A month is given as its first day, and a figure a person writes is "entered". A figure held is
+    corrected with the reason for the correction, kept in its history, as on its page."""
+
+    REASON_LENGTH = Measurement.history.model._meta.get_field("history_change_reason").max_length
+    reason = TextField(
+        write_only=True,
+        required=False,
+        allow_blank=True,
+        max_length=REASON_LENGTH,
+        help_text="Why a figure held is corrected, for example “Revised in the published statistics”: needed to "
+        "change a figure, and kept in its history.",
+    )
 
     class Meta:
         # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
@@ -166,11 +226,22 @@ class MeasurementRules(ModelRulesSerializer):
             raise serializers.ValidationError("Give the month as its first day, e.g. 2019-04-01.")
         return month
 
+    def validate(self, attrs):
+        reason = " ".join(attrs.pop("reason", "").split())
+        attrs = super().validate(attrs)
+        if self.instance is not None and any(getattr(self.instance, name) != value for name, value in attrs.items()):
+            if not reason:
+                raise serializers.ValidationError({"reason": ["Give the reason for the correction."]})
+            attrs["reason"] = reason
+        return attrs
+
     def create(self, validated_data):
         return super().create({**validated_data, "source": Measurement.Source.ENTERED})
 
     def update(self, instance, validated_data):
+        reason = validated_data.pop("reason", "")
         changed = any(getattr(instance, name) != value for name, value in validated_data.items())
         if changed:
             validated_data = {**validated_data, "source": Measurement.Source.ENTERED}
+            instance._change_reason = reason
         return super().update(instance, validated_data)

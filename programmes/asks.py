@@ -263,31 +263,60 @@ def answer(response, user, text, now=None):
     return response
 
 
-def agree(expectation, summary, today=None):
-    """The bodies that run the programme agree the expectation once its consultation has closed.
+def agree(expectation, user, summary="", no_consultation_reason="", today=None):
+    """``user`` records the agreement of their own bodies among those that run the programme: never the
+    other body's. Agreement comes after the consultation has closed, or, for a draft never consulted on,
+    with the reason why no consultation was needed.
 
-    The version it supersedes is withdrawn, and the organisations that agreed in the consultation are
-    recorded against the programme's measure of success on that measure.
+    Once every body of the programme has agreed, the expectation is agreed: the version it supersedes is
+    withdrawn, and the organisations that agreed in the consultation are recorded against the programme's
+    measure of success on that measure. Returns the bodies whose agreement is still needed.
     """
     today = today or timezone.localdate()
     summary = (summary or "").strip()
+    no_consultation_reason = (no_consultation_reason or "").strip()
     if expectation.stage not in (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION):
         raise Refused(f"This expectation is {expectation.get_stage_display().lower()} already.")
     if expectation.stage == Expectation.Stage.CONSULTATION and is_open(expectation, today):
         raise Refused(
             f"The consultation closes on {expectation.consultation_closes:%-d %B %Y}: agree it after it closes."
         )
+    if expectation.stage == Expectation.Stage.DRAFT and not (
+        no_consultation_reason or expectation.no_consultation_reason
+    ):
+        raise Refused(
+            "Open a consultation with the organisations it applies to, or say why no consultation is needed.",
+            "no_consultation_reason",
+        )
+    bodies = list(expectation.programme.bodies.order_by("name"))
+    agreed = set(expectation.agreed_by.values_list("pk", flat=True))
+    yours = [body for body in bodies if body.pk in user.body_ids]
+    if not yours:
+        raise Refused("Only staff of the bodies that run the programme agree its expectations.")
+    new = [body for body in yours if body.pk not in agreed]
+    if not new:
+        raise Refused(f"{' and '.join(body.name for body in yours)} agreed this expectation already.")
     responses = list(expectation.responses.all())
-    if responses and not summary:
+    if responses and not (summary or expectation.responses_summary):
         raise Refused("Summarise the responses to the consultation.", "summary")
-    if len(summary) > MAX_TEXT:
-        raise Refused(f"The summary must be {MAX_TEXT:,} characters or fewer.", "summary")
+    for name, text in (("summary", summary), ("no_consultation_reason", no_consultation_reason)):
+        if len(text) > MAX_TEXT:
+            raise Refused(
+                f"The {'summary' if name == 'summary' else 'reason'} must be {MAX_TEXT:,} characters or fewer.", name
+            )
+    waiting = [body for body in bodies if body.pk not in agreed | {body.pk for body in new}]
     with transaction.atomic():
-        expectation.stage = Expectation.Stage.AGREED
-        expectation.agreed_on = today
-        expectation.responses_summary = summary
+        if summary:
+            expectation.responses_summary = summary
+        if no_consultation_reason and expectation.stage == Expectation.Stage.DRAFT:
+            expectation.no_consultation_reason = no_consultation_reason
+        if not waiting:
+            expectation.stage = Expectation.Stage.AGREED
+            expectation.agreed_on = today
         expectation.save()
-        expectation.agreed_by.set(expectation.programme.bodies.all())
+        expectation.agreed_by.add(*new)
+        if waiting:
+            return waiting
         if expectation.supersedes_id:
             old = Expectation.objects.select_for_update().get(pk=expectation.supersedes_id)
             old.stage = Expectation.Stage.WITHDRAWN
@@ -303,7 +332,7 @@ def agree(expectation, summary, today=None):
                         agreed_on=timezone.localdate(response.responded_at),
                         expectation=expectation,
                     )
-    return expectation
+    return []
 
 
 def withdraw(expectation):

@@ -116,11 +116,15 @@ class ProgrammeChildForm(PortalModelForm):
 
     def _post_clean(self):
         super()._post_clean()
-        # The record as it would be saved: who may write it (a Board's decision, a workstream's owning body).
+        # The record as it is and as it would be saved: who may write it (a Board's decision, a workstream's
+        # owning body, an expectation's issuing body, a measure's agreeing bodies).
         if self.user is not None and not self.errors:
+            for field in self.instance._meta.many_to_many:  # set after saving: told to the rules beforehand
+                if field.name in self.cleaned_data:
+                    setattr(self.instance, f"{field.name}_to_save", list(self.cleaned_data[field.name]))
             decision = can_save(self.user, self.instance)
             if not decision:
-                self.add_error("body" if "body" in self.fields else None, decision.reason)
+                self.add_error(decision.field if decision.field in self.fields else None, decision.reason)
 
 
 class WorkstreamForm(ProgrammeChildForm):

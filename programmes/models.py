@@ -257,9 +257,9 @@ class Workstream(PortalRecord, Archivable):
     def get_audience_labels(self):
         return [Audience(a).label for a in self.audiences if a in Audience.values]
 
-    def owning_body(self):
-        """The body the workstream is given to: only that body's staff can give it (nhs_joint.permissions.can_save)."""
-        return self.body if self.body_id else None
+    def speaking_bodies(self):
+        """The body that owns the workstream: only its staff change it or give it (nhs_joint.permissions)."""
+        return [("body", self.body)] if self.body_id else []
 
     def __str__(self):
         return self.title
@@ -330,7 +330,8 @@ class Expectation(PortalRecord, Archivable):
 
     It goes through stages: a draft (seen by staff only), a consultation until a closing date (the
     organisations it applies to see it and respond), agreed by the programme's bodies once the consultation
-    has closed, and withdrawn. An agreed expectation is not changed: a new version (a draft that
+    has closed (or, with the reason recorded, when none was needed), each body recording its own agreement
+    in ``agreed_by``, and withdrawn. An agreed expectation is not changed: a new version (a draft that
     supersedes it) is, and when that is agreed the old one is withdrawn.
     """
 
@@ -341,6 +342,8 @@ class Expectation(PortalRecord, Archivable):
         WITHDRAWN = "withdrawn", "Withdrawn"
 
     parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    # Agreed by each body at the agree step (programmes/asks.py); not changed under another body's agreement.
+    agreement_field = "agreed_by"
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="expectations")
     issued_by = models.ForeignKey("organisations.NationalBody", on_delete=models.PROTECT, related_name="expectations")
     audience = models.CharField(max_length=20, choices=Audience.choices)
@@ -368,6 +371,13 @@ class Expectation(PortalRecord, Archivable):
     )
     responses_summary = models.TextField(
         blank=True, help_text="What the organisations said in the consultation, and what changed because of it."
+    )
+    no_consultation_reason = models.TextField(
+        "why no consultation was needed",
+        blank=True,
+        default="",
+        db_default="",  # rows written by SQL (bench/scale.py) have none
+        help_text="Given when it is agreed without going out to consultation (a correction of wording, say).",
     )
     supersedes = models.ForeignKey(
         "self",
@@ -404,6 +414,10 @@ class Expectation(PortalRecord, Archivable):
                 violation_error_message="A consultation needs a closing date.",
             ),
         ]
+
+    def speaking_bodies(self):
+        """The body that issues it speaks in it: only its staff write it (nhs_joint.permissions)."""
+        return [("issued_by", self.issued_by)] if self.issued_by_id else []
 
     def edit_decision(self, user):
         """An agreed or withdrawn expectation is kept as it was agreed: a change is a new version."""
@@ -444,6 +458,9 @@ class ProgrammeMeasure(PortalRecord, models.Model):
     """How the success of a programme is measured, as agreed by the bodies."""
 
     parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    # Each body records only its own agreement, and a measure agreed by one is not changed by the other's
+    # staff under that agreement (nhs_joint.permissions.can_change_agreement).
+    agreement_field = "agreed_by"
     programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
     measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programme_measures")
     target = models.DecimalField(max_digits=10, decimal_places=2)

@@ -220,6 +220,7 @@ class ConsultationPage(View):
     def show(self, request, expectation, errors=None, status=200):
         user = request.user
         decision = permissions.can_edit_by_bodies(user, expectation) if not user.is_partner else None
+        agreed = list(expectation.agreed_by.order_by("name")) if not user.is_partner else []
         return render(
             request,
             "programmes/consultation.jinja",
@@ -230,6 +231,14 @@ class ConsultationPage(View):
                 "is_open": asks.is_open(expectation),
                 "is_partner": user.is_partner,
                 "can_manage": bool(decision),
+                "can_decide": not user.is_partner and bool(permissions.can_decide_for(user, expectation)),
+                "agreed_bodies": [body.name for body in agreed],
+                # The bodies this person agrees for: their own among the programme's, not yet agreed.
+                "agreeing_for": [
+                    body.name
+                    for body in expectation.programme.bodies.order_by("name")
+                    if body.pk in getattr(user, "body_ids", ()) and body not in agreed
+                ],
                 "errors": errors or {},
                 "values": request.POST if errors else {},
                 "positions": ExpectationResponse.Position.choices,
@@ -249,8 +258,10 @@ class StaffStep(View):
     step = None
 
     def post(self, request, key):
-        expectation = get_object_or_404(Expectation.objects.select_related("programme", "measure"), pk=key)
-        permissions.can_edit_by_bodies(request.user, expectation).enforce()
+        expectation = get_object_or_404(Expectation.objects.select_related("programme", "measure", "issued_by"), pk=key)
+        # Each body agrees for itself; the other steps are the issuing body's decisions.
+        rule = permissions.can_edit_by_bodies if self.step == "agree" else permissions.can_decide_for
+        rule(request.user, expectation).enforce()
         try:
             done, where = self.take(request, expectation)
         except asks.Refused as refusal:
@@ -268,8 +279,13 @@ class StaffStep(View):
                 "consultation-detail", args=[expectation.pk]
             )
         if self.step == "agree":
-            asks.agree(expectation, request.POST.get("summary", ""))
-            return "The expectation is agreed.", reverse("consultation-detail", args=[expectation.pk])
+            waiting = asks.agree(
+                expectation,
+                request.user,
+                request.POST.get("summary", ""),
+                request.POST.get("no_consultation_reason", ""),
+            )
+            return agreement_message(waiting), reverse("consultation-detail", args=[expectation.pk])
         if self.step == "withdraw":
             asks.withdraw(expectation)
             return "The expectation is withdrawn.", expectation.get_absolute_url()
@@ -277,6 +293,14 @@ class StaffStep(View):
         return "A new version has been started as a draft: make your changes.", reverse(
             "expectation-edit", args=[new.pk]
         )
+
+
+def agreement_message(waiting):
+    """What the agree step says: agreed, or whose agreement is still needed."""
+    if not waiting:
+        return "The expectation is agreed."
+    names = " and ".join(body.name for body in waiting)
+    return f"Your agreement is recorded. It is agreed once {names} {'agree' if len(waiting) > 1 else 'agrees'} too."
 
 
 def parse_date(value):
@@ -400,7 +424,7 @@ def consultation_panel(request, record, resource):
             "programmes/consultation_panel.jinja",
             {
                 "expectation": record,
-                "can_manage": bool(permissions.can_edit_by_bodies(request.user, record)),
+                "can_manage": bool(permissions.can_decide_for(request.user, record)),
                 "responses": record.responses.count(),
                 "today": timezone.localdate(),
             },

@@ -205,8 +205,17 @@ expectations = Resource(
     api=Api(
         doc="What programmes ask of providers, commissioners and local systems.",
         serializer=api.ExpectationRules,
-        # The stage changes only through the consultation's steps (the portal's consultation pages).
-        read_only=("stage", "consultation_closes", "agreed_on", "supersedes"),
+        # The stage changes only through the consultation's steps (the consultation pages; agree/ here too).
+        read_only=(
+            "stage",
+            "consultation_closes",
+            "agreed_on",
+            "agreed_by",
+            "no_consultation_reason",
+            "responses_summary",
+            "supersedes",
+        ),
+        mixins=(api.ExpectationSteps,),
         extra_kwargs={"region": {"help_text": "Null for all England."}},
     ),
 )
@@ -343,6 +352,7 @@ regional_deliveries = Resource(
     ],
     form=forms.RegionalDeliveryForm,
     deletable=False,
+    kept_because="each region's director changes the record, and its history keeps every status it had.",
     creatable=False,
     summary=lambda d: [
         ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
@@ -446,6 +456,7 @@ measurements = Resource(
     form=forms.MeasurementCorrectionForm,
     creatable=False,  # figures are entered on their measure's page or imported
     deletable=False,  # a wrong figure is corrected, with a reason kept in its history
+    kept_because="a wrong figure is corrected, with the reason for the correction (PATCH with a reason).",
     detail_context=lambda m, request: {"sections": [measurement_changes(m)]},
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
@@ -457,7 +468,7 @@ measurements = Resource(
     api=Api(
         doc="Monthly values of each measure, by region or for England.",
         serializer=api.MeasurementRules,
-        fields=["id", "measure", "region", "month", "value", "source"],
+        fields=["id", "measure", "region", "month", "value", "source", "reason"],
         extra_kwargs={"region": {"help_text": "Null for England."}},
     ),
 )

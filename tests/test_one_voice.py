@@ -18,7 +18,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
-from organisations.models import Organisation
+from organisations.models import NationalBody, Organisation
 from organisations.services import import_ods
 from programmes import asks
 from programmes.models import Expectation, ExpectationResponse, MeasureAgreement
@@ -331,6 +331,14 @@ class TestConsultation:
             {"summary": "One trust agreed; one raised winter capacity, answered by the winter funding."},
         )
         assert response.status_code == 302
+        # NHS England's staff agree for NHS England only: NHS Improvement's staff agree for it.
+        expectation.refresh_from_db()
+        assert expectation.stage == "consultation" and list(expectation.agreed_by.values_list("code", flat=True)) == [
+            "NHSE"
+        ]
+        client.force_login(f.UserFactory(role="Staff", bodies=[NationalBody.objects.get(code="NHSI")]))
+        assert client.post(f"/expectations/{expectation.pk}/agree/", {}).status_code == 302
+        client.force_login(staff)
         expectation.refresh_from_db()
         assert expectation.stage == "agreed" and expectation.agreed_on == closes + dt.timedelta(days=1)
         assert set(expectation.agreed_by.values_list("code", flat=True)) == {"NHSE", "NHSI"}
@@ -355,7 +363,8 @@ class TestConsultation:
         new = Expectation.objects.get(supersedes=expectation)
         assert response.status_code == 302 and response["Location"] == f"/expectations/{new.pk}/edit/"
         assert new.stage == "draft" and new.wording == expectation.wording
-        asks.agree(new, "")
+        joint = f.UserFactory(role="Staff", bodies=list(world["programme"].bodies.all()))
+        asks.agree(new, joint, no_consultation_reason="The same ask as agreed, with its wording corrected.")
         expectation.refresh_from_db()
         assert (
             expectation.stage == "withdrawn" and expectation.wording == "Trusts see 92% of patients within four hours."
@@ -408,7 +417,12 @@ class TestConsultation:
         common = {"programme": world["programme"], "issued_by": nhse, "measure": world["measure"]}
         migrated = f.ExpectationFactory(stage="agreed", **common)  # agreed before consultations were kept
         unconsulted = f.ExpectationFactory(stage="draft", **common)
-        asks.agree(unconsulted, "")
+        joint = f.UserFactory(role="Staff", bodies=list(world["programme"].bodies.all()))
+        reasoned = f.ExpectationFactory(stage="draft", **common)
+        asks.agree(reasoned, joint, no_consultation_reason="It corrects the wording of an agreed ask.")
+        # Agreed without a consultation or a reason: written as it was before the portal asked for one.
+        unconsulted.stage, unconsulted.agreed_on = "agreed", dt.date(2019, 2, 1)
+        unconsulted.save()
         consulted = f.ExpectationFactory(stage="consultation", consultation_closes=dt.date(2019, 1, 31), **common)
         concern = ExpectationResponse.objects.create(
             expectation=consulted,
@@ -418,9 +432,9 @@ class TestConsultation:
             responded_by=world["partner"],
             responded_at=dt.datetime(2019, 1, 10, tzinfo=dt.UTC),
         )
-        asks.agree(consulted, "One concern.", today=dt.date(2019, 2, 1))
+        asks.agree(consulted, joint, "One concern.", today=dt.date(2019, 2, 1))
         found = {x.records[0]["id"]: x.message for x in rule.check(Context())}
-        assert set(found) == {unconsulted.pk, consulted.pk} and migrated.pk not in found
+        assert set(found) == {unconsulted.pk, consulted.pk} and migrated.pk not in found and reasoned.pk not in found
         assert "without a consultation" in found[unconsulted.pk]
         assert "1 concern raised in its consultation had no answer" in found[consulted.pk]
         asks.answer(concern, world["staff"], "We will phase it.")

@@ -405,7 +405,9 @@ class TestCrossBody:
         assert response.json()["source"] == "entered"
         generated = f.MeasurementFactory(measure=measure, region=None, month=dt.date(2019, 5, 1), source="generated")
         response = world["nhse_api"].patch(
-            f"{API}/measurements/{generated.pk}/", {"value": 91.5, "source": "published"}, format="json"
+            f"{API}/measurements/{generated.pk}/",
+            {"value": 91.5, "source": "published", "reason": "Revised"},
+            format="json",
         )
         assert response.status_code == 200
         generated.refresh_from_db()

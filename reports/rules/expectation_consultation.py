@@ -5,7 +5,8 @@ expectation agreed through the portal should have been out to consultation
 with the providers, commissioners or local systems it applies to, and every
 concern they raised should have had an answer before the bodies agreed it.
 Expectations agreed before the portal kept consultations (no agreement date)
-are not judged.
+are not judged, nor those agreed without one with the reason recorded why none
+was needed (programmes/asks.py asks for it).
 """
 
 from django.db.models import Count, Q
@@ -21,7 +22,7 @@ def check(context):
     agreed = (
         Expectation.objects.filter(stage=Expectation.Stage.AGREED, agreed_on__isnull=False)
         .annotate(unanswered=Count("responses", filter=unanswered))
-        .filter(Q(consultation_closes__isnull=True) | Q(unanswered__gt=0))
+        .filter(Q(consultation_closes__isnull=True, no_consultation_reason="") | Q(unanswered__gt=0))
         .select_related("programme", "measure", "region")
         .order_by("pk")
     )
