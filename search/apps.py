@@ -8,6 +8,12 @@ class SearchConfig(AppConfig):
     name = "search"
 
     def ready(self):
-        from . import documents
+        # What this app tells the core: see nhs_joint/registry.py.
+        from nhs_joint.registry import registry
+
+        from . import api, documents
 
         documents.connect_signals()
+        registry.api_paths.append(("search/", api.SearchView, "api-search"))
+        # A partner's search finds only their own organisation's consulted and agreed asks (search/views.py).
+        registry.open_to_partners("search", "api-search")

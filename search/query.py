@@ -5,7 +5,9 @@ documents' indexed vector, ranked as a person expects:
 2. then records with every typed word in their title or code (weight A);
 3. then those with them in what they belong to (B);
 4. then those with them in their own text (C);
-5. then those found only through a near spelling of a word, each band in order of PostgreSQL's ts_rank.
+5. then those found only through a near spelling of a word;
+
+each band ordered by what a person most likely means (KIND_PRIOR) and PostgreSQL's ts_rank.
 
 Archived records (and closed organisations, retired regions, withdrawn expectations) only when asked.
 A partner finds only their own organisation's (or local system's) consulted and agreed asks.
@@ -31,18 +33,36 @@ from .words import tsquery, units
 NEAR_SIMILARITY = 0.4  # how near a title word must be to a misspelt word (pg_trgm similarity, 0 to 1)
 NEAR_WORDS = 2  # title words read for each misspelt word
 MAX_QUERY = 200
+# Within a band, what a person most likely means by a name they share: the region before the trusts named
+# after it, the programme before the posts and findings that name it. Less than a band's step of 1.
+KIND_PRIOR = {
+    "region": 0.4,
+    "programme": 0.35,
+    "local-system": 0.3,
+    "measure": 0.3,
+    "person": 0.25,
+    "workstream": 0.2,
+    "consultation": 0.2,
+    "expectation": 0.15,
+    "organisation": 0.15,
+    "appointment": 0.1,
+    "finding": 0.0,
+}
 
-# The typed words that are no word of any title, each with the title words nearest to it: one query.
-NEAR_SQL = """
-SELECT typed, near.word
-FROM unnest(%s::text[]) AS typed
-CROSS JOIN LATERAL (
-    SELECT word FROM search_searchword
-    WHERE word %% typed AND similarity(word, typed) >= %s
-    ORDER BY similarity(word, typed) DESC, word LIMIT %s
-) AS near
-WHERE NOT EXISTS (SELECT 1 FROM search_searchword known WHERE known.word = typed)
-"""
+# A typed word that is no word of any title, with the title words nearest to it (one part per typed word, the
+# word written into it as a parameter, so that the planner reads the trigram index for it).
+NEAR_PART = """(SELECT %s::text AS typed, word FROM search_searchword
+    WHERE word %% %s AND similarity(word, %s) >= %s
+      AND NOT EXISTS (SELECT 1 FROM search_searchword known WHERE known.word = %s)
+    ORDER BY similarity(word, %s) DESC, word LIMIT %s)"""
+
+
+def near_sql(typed):
+    """One query for the nearest title words of every typed word: (sql, params)."""
+    sql = " UNION ALL ".join([NEAR_PART] * len(typed))
+    params = [value for word in typed for value in (word, word, word, NEAR_SIMILARITY, word, word, NEAR_WORDS)]
+    return sql, params
+
 
 START, STOP = "\ue000", "\ue001"  # marks around matched words in a headline, escaped before they become <mark>
 HEADLINE_OPTIONS = f"StartSel={START}, StopSel={STOP}, HighlightAll=true"
@@ -54,7 +74,7 @@ def _near_spellings(query_units):
     if not typed:
         return
     with connection.cursor() as cursor:
-        cursor.execute(NEAR_SQL, [typed, NEAR_SIMILARITY, NEAR_WORDS])
+        cursor.execute(*near_sql(typed))
         near = {}
         for word, nearest in cursor.fetchall():
             near.setdefault(word, []).append(nearest)
@@ -122,9 +142,17 @@ class Search:
             default=Value(0.0),
             output_field=FloatField(),
         )
+        prior = Case(
+            *[When(kind=kind, then=Value(weight)) for kind, weight in KIND_PRIOR.items()],
+            default=Value(0.0),
+            output_field=FloatField(),
+        )
+        # ts_rank (0 to 1) divided by 1 + the log of the document's length: a short title that is all match
+        # (a region's name) before a long one that mentions it.
+        rank = Rank(F("vector"), query, Value(1)) / Value(2.0)
         return (
             documents.alias(title_lower=Lower("title"), code_lower=Lower("code"))
-            .annotate(score=exact + band + Rank(F("vector"), query))
+            .annotate(score=exact + band + prior + rank)
             .order_by("-score", "title", "pk")
         )
 
