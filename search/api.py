@@ -37,6 +37,8 @@ class SearchView(APIView):
         responses={200: ResultSerializer(many=True)},
     )
     def get(self, request):
+        if "q" not in request.query_params:
+            raise serializers.ValidationError({"q": ["Give q: the words to search for."]})
         try:
             query = read(request.query_params, request.user)
         except BadSearch as problem:
