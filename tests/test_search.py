@@ -114,6 +114,14 @@ def test_an_exact_title_or_code_comes_first_and_archived_records_only_when_asked
     api = api_client(staff)
     assert api.get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["title"] == "London Commissioning Region"
     assert api.get("/api/v1/search/", {"q": "priya raman"}).json()["results"][0]["kind"] == "person"
+    # A workstream titled exactly as typed comes before a programme (likelier meant) with the word in its title.
+    frailty = Programme.objects.get(title="Getting it right first time")
+    f.ProgrammeFactory(title="Frailty and falls: frailty first", bodies=[frailty.bodies.first()])
+    f.WorkstreamFactory(programme=frailty, title="Frailty", body=frailty.bodies.first())
+    assert [r["title"] for r in api.get("/api/v1/search/", {"q": "frailty"}).json()["results"][:2]] == [
+        "Frailty",
+        "Frailty and falls: frailty first",
+    ]
     programme = Programme.objects.get(title="Getting it right first time")
     programme.archive()
     titles = [r["title"] for r in api.get("/api/v1/search/", {"q": "GIRFT"}).json()["results"]]
@@ -193,15 +201,26 @@ def test_a_partner_finds_only_their_own_asks_in_every_kind(client, found):
     assert own and all(int(r["key"]) in theirs for r in own)
 
 
-def test_abbreviations_and_spellings_work_both_ways(client, staff, nhse):
+def test_abbreviations_spellings_and_hyphens_work_both_ways(client, staff, nhse):
     programme = f.ProgrammeFactory(title="Assessment of need", bodies=[nhse])
     chc = f.WorkstreamFactory(programme=programme, title="CHC assessments in hospital", body=nhse)
     written_out = f.WorkstreamFactory(programme=programme, title="NHS continuing healthcare reviews", body=nhse)
-    paediatric = f.WorkstreamFactory(programme=programme, title="Paediatric critical care", body=nhse)
-    organized = f.WorkstreamFactory(programme=programme, title="Organized screening", body=nhse)
+    # Spelt in the text, not the title: no title word is near enough to be read for the typed word.
+    paediatric = f.WorkstreamFactory(
+        programme=programme, title="Critical care", description="Paediatric beds", body=nhse
+    )
+    organized = f.WorkstreamFactory(programme=programme, title="Screening", description="Organized by GPs", body=nhse)
+
+    hyphen = f.WorkstreamFactory(programme=programme, title="Clinic letters", description="Sent by e-mail", body=nhse)
+    joined = f.WorkstreamFactory(
+        programme=programme, title="Outpatient letters", description="Sent by email", body=nhse
+    )
 
     def found_titles(typed):
         return {d.title for d in Search(typed).results()}
+
+    for typed in ("email", "e-mail", "e mail", "E-Mail"):
+        assert {hyphen.title, joined.title} <= found_titles(typed), typed
 
     assert {chc.title, written_out.title} <= found_titles("CHC")
     assert {chc.title, written_out.title} <= found_titles("continuing healthcare")
