@@ -215,8 +215,11 @@ KINDS = [
 KIND_OF_SOURCE = {kind.source: kind for kind in KINDS}
 KIND_OF_MODEL = {kind.model: kind for kind in KINDS}
 # The kinds the search shows (an expectation in consultation is a consultation), in the page's order.
-KIND_LABELS = {kind.name: kind.label for kind in KINDS}
-KIND_LABELS = {**dict(list(KIND_LABELS.items())[:3]), "consultation": "Consultations", **KIND_LABELS}
+KIND_LABELS = {}
+for _kind in KINDS:
+    KIND_LABELS[_kind.name] = _kind.label
+    if _kind.model is Expectation:
+        KIND_LABELS["consultation"] = "Consultations"
 KIND_MODEL = {kind.name: kind.model for kind in KINDS} | {"consultation": Expectation}
 
 
@@ -387,6 +390,8 @@ def _deleted(sender, instance, **kwargs):
             cursor.execute(
                 "DELETE FROM search_searchdocument WHERE source = %s AND record_id = %s", [kind.source, instance.pk]
             )
+    elif sender is AppointmentShare:  # gone: its appointment is found by the bodies that still share it
+        refresh(Appointment, [instance.appointment_id])
     elif sender in PARTS:
         refresh(sender, [instance.pk])
 

@@ -315,3 +315,22 @@ def test_the_search_reads_its_indexes(many_documents):
         near_plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_word_trgm" in near_plan, near_plan
     assert {d.title for d in Search("telehaelth").results()} == {d.title for d in search.results()}
+
+
+def test_an_appointment_is_found_by_the_person_the_post_and_the_bodies_sharing_it(nhse, nhsi):
+    person = f.PersonFactory(name="Ada Lovelace")
+    post = f.AppointmentFactory(person=person, title="Analytics lead")
+    f.AppointmentShareFactory(appointment=post, body=nhse, fte_percent=50)
+    share = f.AppointmentShareFactory(appointment=post, body=nhsi, fte_percent=50)
+
+    def posts(typed):
+        return {d.title for d in Search(typed, kind="appointment").results()}
+
+    assert posts("lovelace analytics") == {"Ada Lovelace: Analytics lead"}
+    assert posts("improvement") == {"Ada Lovelace: Analytics lead"}
+    assert {d.title for d in Search("analytics", kind="person").results()} == {"Ada Lovelace"}  # by the post
+    share.delete()
+    assert posts("improvement") == set()
+    person.name = "Ada King"
+    person.save()
+    assert posts("king analytics") == {"Ada King: Analytics lead"}
