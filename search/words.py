@@ -133,6 +133,11 @@ def units(text):
         alternatives = [[concept_token(term)]]
         if not any("&" in w for w in typed):  # "A&E" as words would be "a" and "e": the concept says it
             alternatives.append(typed)
+        # Its full form too: the same records (their documents hold the concept), and the words to mark.
+        expansion = wording.concepts().expansions.get(term, "")
+        full_form = [w for w in WORD.findall(expansion.lower()) if "&" not in w]
+        if full_form and full_form != typed:
+            alternatives.append(full_form)
         result.append(Unit(alternatives))
         covered.update(typed)
     ends_open = not text[-1:].isspace()
