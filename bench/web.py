@@ -64,8 +64,33 @@ SCALE_TARGETS = [
     ("workstreams API list (50 rows)", "/api/v1/workstreams/", "token", 0.15),
     ("measurements API list (50 rows)", "/api/v1/measurements/", "token", 0.15),
     ("workstreams API search", "/api/v1/workstreams/?q=discharge", "token", 0.05),
+    # One address after another, each a different word (SEARCH_WORDS): run with PAGE_CACHE_SECONDS=0, so that
+    # no drawing is kept and each request is drawn, as a first drawing is.
+    ("search over 200 words", "/search/?q={word}", "session", 0.04),
+    ("search API over 200 words", "/api/v1/search/?q={word}", "token", 0.04),
     ("bare Django view, again", "/bench/ok", None, None),
 ]
+
+
+def search_words():
+    """200 different things people search for: the scale data's words and NHS abbreviations, some as typed."""
+    import csv
+
+    import scale as scale_data
+
+    words = list(scale_data.VOCABULARY[:120])
+    with open(ROOT / "data" / "glossary" / "nhs_abbreviations.csv", newline="", encoding="utf-8") as handle:
+        rows = list(csv.reader(handle))[1:]
+    words += [row[0] for row in rows if row[0].isalnum()][:60]
+    words += [w[: max(4, len(w) - 2)] for w in scale_data.VOCABULARY[120:140]]  # the last word as it is typed
+    return list(dict.fromkeys(words))[:200]
+
+
+def lua_paths(paths):
+    """A wrk script that asks for each of ``paths`` in turn."""
+    quoted = ",".join('"' + p.replace("\\", "").replace('"', "") + '"' for p in paths)
+    return f"paths = {{{quoted}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n"
+
 
 SIGN_IN = """
 from django.contrib.auth.models import Group
@@ -107,6 +132,7 @@ def prepare_scale(scale, keep):
     else:
         scale_data.fresh_database(DATABASE, env=ENV)
         scale_data.generate(scale, database=DATABASE)
+    manage("rebuild_search")  # the scale data is written in bulk, past the search's signals
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", SIGN_IN],
         cwd=ROOT,
@@ -188,6 +214,14 @@ def wrk(url, headers, seconds, connections):
     command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
     for header in headers:
         command += ["-H", header]
+    if "{word}" in url:  # each request another word
+        from urllib.parse import quote
+
+        base, path = url.split("/", 3)[2], "/" + url.split("/", 3)[3]
+        script = Path(f"/tmp/bench-web-{os.getpid()}.lua")
+        script.write_text(lua_paths([path.replace("{word}", quote(w)) for w in search_words()]))
+        command += ["-s", str(script)]
+        url = f"http://{base}/"
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -257,7 +291,10 @@ def main():
             "token": [f"Authorization: Token {token}"],
         }
         # Check every address answers 200 before timing it, and weigh it.
-        weights = {path: page_weight(base + path, headers[kind]) for _, path, kind, _ in targets}
+        weights = {
+            path: page_weight(base + path.replace("{word}", search_words()[0]), headers[kind])
+            for _, path, kind, _ in targets
+        }
         results = []
         for label, path, kind, bar in targets:
             wrk(base + path, headers[kind], 3, args.connections)  # warm up every worker

@@ -22,6 +22,7 @@ urlpatterns = [
     path("", include("jobs.urls")),
     path("", include("notifications.urls")),
     path("", include("collaboration.urls")),
+    path("", include("search.urls")),
 ]
 # The API: imported after the apps' pages (some register their API routes as their URLs load), tried first.
 urlpatterns.insert(4, path("api/", include("nhs_joint.api_urls")))

@@ -28,6 +28,7 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-nhs_joint.settings.base
 .venv/bin/python manage.py import_ods data/ods/etr.csv --kind trusts
 .venv/bin/python manage.py import_ods data/ods/eccg.csv --kind ccgs
 .venv/bin/python manage.py seed_demo
+.venv/bin/python manage.py rebuild_search
 
 mkdir -p .local
 children=()

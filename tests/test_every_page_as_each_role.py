@@ -172,6 +172,7 @@ def every_page():
         reverse("region-detail", args=[region.ods_code]),
         reverse("region-measure-chart", args=[region.ods_code, measure.code]),
         reverse("glossary"),
+        reverse("search") + "?q=london",
         reverse("service-status"),
         reverse("password_change"),
         reverse("your-tokens"),

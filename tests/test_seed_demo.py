@@ -206,7 +206,14 @@ def run_sh_setup_steps():
             args = shlex.split(line)[2:]
             if args[0] not in {"collectstatic"}:
                 steps.append(args)
-    assert [s[0] for s in steps] == ["migrate", "load_reference", "import_ods", "import_ods", "seed_demo"]
+    assert [s[0] for s in steps] == [
+        "migrate",
+        "load_reference",
+        "import_ods",
+        "import_ods",
+        "seed_demo",
+        "rebuild_search",
+    ]
     return steps
 
 

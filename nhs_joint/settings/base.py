@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "jobs",
     "notifications",
     "collaboration",
+    "search",
 ]
 
 MIDDLEWARE = [
@@ -419,6 +420,8 @@ CELERY_BEAT_SCHEDULE = {
     "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
     "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=7, minute=0)},
     "notifications-resend-unsent": {"task": "notifications.resend_unsent", "schedule": 600.0},
+    # The search's documents written again: catches up writes that send no signal (bulk imports, raw SQL).
+    "search-rebuild-nightly": {"task": "search.rebuild", "schedule": crontab(hour=3, minute=0)},
 }
 
 # Sign-in, API tokens, lockouts and write throttling, NHS identity: nhs_joint/settings/identity.py.
