@@ -23,7 +23,7 @@ from django.utils import timezone
 from nhs_joint.registry import registry
 
 from . import workflow
-from .models import Finding, FindingDecision, ReportRun, fingerprint_of
+from .models import Finding, FindingDecision, ReportRun, SimilarRecord, fingerprint_of
 from .rules import Context, rules_of
 
 log = logging.getLogger(__name__)
@@ -164,6 +164,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
             if locked.status != ReportRun.Status.RUNNING or locked.worker != worker:
                 raise RunAlreadyFinished(locked.status)
             Finding.objects.bulk_create(findings, batch_size=1000)
+            _keep_similar_records(run, context.similar_records)
             cases = workflow.update_cases(run, findings)
             locked.status = ReportRun.Status.SUCCEEDED
             locked.finished = timezone.now()
@@ -173,6 +174,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
                 "suppressed": sum(f.suppressed for f in findings),
                 "by_rule": counts,
                 "cases": cases,
+                **context.figures,
             }
             locked.save(update_fields=["status", "finished", "progress", "counts"])
         return run_id
@@ -184,6 +186,17 @@ def execute(run_id, worker=None, retry_database_errors=False):
             raise  # the run stays as it is: the task puts it back in the queue and tries again
         fail(run_id, f"The report stopped with an error: {error.__class__.__name__}: {error}. No findings were saved.")
         raise
+
+
+def _keep_similar_records(run, similar):
+    """Each record's closest records elsewhere, as this run found them, in place of an earlier run's."""
+    if not similar:
+        return
+    for row in similar:
+        row.run = run
+    kinds = {row.record_type for row in similar}
+    SimilarRecord.objects.filter(record_type__in=kinds).exclude(run=run).delete()
+    SimilarRecord.objects.bulk_create(similar, batch_size=5000)
 
 
 def fail(run_id, reason):
@@ -244,6 +257,7 @@ def _findings(run, found):
                 score=item.score,
                 records=item.records,
                 shared_terms=list(item.shared_terms),
+                pairs=list(item.pairs),
                 fingerprint=fingerprint,
                 records_state=state,
                 suppressed=(fingerprint, state) in decided,
