@@ -50,7 +50,8 @@ BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbo
 CLOSEST_KEPT = 2  # a record's closest neighbours that may be the same work (a group of three); the rest are chance
 CANDIDATE_FLOOR = 0.05  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
-FEATURES = ("cosine", "rare_cosine", "lift", "names", "rare_terms", "length")
+# The evidence the match model weighs (measured and compared in docs/duplication.md).
+FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms")
 
 
 def neighbours_per_record():
@@ -258,29 +259,35 @@ def _rowwise(matrix_a, matrix_b):
     return np.asarray(matrix_a.multiply(matrix_b).sum(axis=1), dtype=np.float64).ravel()
 
 
-def pair_features(index, neighbours, left, right, scores=None):
-    """The evidence on each pair of rows, one row of FEATURES each (see the module's docstring)."""
-    if not len(left):
-        return np.zeros((0, len(FEATURES)))
+def evidence(index, neighbours, left, right, scores=None):
+    """{name: array} of every measure of evidence on each pair of rows (see the module's docstring)."""
     scores = cosines(index, left, right) if scores is None else np.asarray(scores, dtype=np.float64)
-    n = len(index.ids)
-    term_rarity = rarity(index.document_frequency, n)
-    rare_columns = sparse.diags((term_rarity >= RARE).astype(np.float32))
-    rare = index.matrix @ rare_columns  # the weights of the rare terms only
-    present = (rare != 0).astype(np.float64) @ sparse.diags(term_rarity)  # each rare term's rarity, if used
+    term_rarity = rarity(index.document_frequency, len(index.ids))
+    used = (index.matrix != 0).astype(np.float64) @ sparse.diags(term_rarity)  # each term's rarity, where used
+    rare = index.matrix @ sparse.diags((term_rarity >= RARE).astype(np.float32))  # the rare terms' weights
     names = _name_matrix(index)
     level = neighbours.chance_level()
     sizes = np.diff(index.matrix.indptr)
-    return np.column_stack(
-        [
-            scores,
-            _rowwise(rare[left], rare[right]),
-            scores - np.maximum(level[left], level[right]),
-            np.minimum(3.0, _rowwise(names[left], names[right] != 0)),
-            np.minimum(6.0, _rowwise(present[left], present[right] != 0)),
-            np.log1p(np.minimum(sizes[left], sizes[right])),
-        ]
-    )
+    shared_rarities = used[left].multiply(used[right] != 0)
+    return {
+        "cosine": scores,
+        "rare_cosine": _rowwise(rare[left], rare[right]),
+        "lift": scores - np.maximum(level[left], level[right]),
+        "names": np.minimum(3.0, _rowwise(names[left], names[right] != 0)),
+        "shared_rarity": np.asarray(shared_rarities.sum(axis=1)).ravel(),
+        "rare_terms": np.minimum(
+            6.0, np.asarray(shared_rarities.multiply(shared_rarities >= RARE).sum(axis=1)).ravel()
+        ),
+        "length": np.log1p(np.minimum(sizes[left], sizes[right])),
+    }
+
+
+def pair_features(index, neighbours, left, right, scores=None):
+    """The FEATURES of each pair of rows, one row each: the evidence the match model weighs."""
+    if not len(left):
+        return np.zeros((0, len(FEATURES)))
+    measured = evidence(index, neighbours, left, right, scores)
+    return np.column_stack([measured[name] for name in FEATURES])
 
 
 @dataclass

@@ -38,13 +38,15 @@ def current_judgements(record_type, index):
 
 def evidence_in_words(index, pair):
     """What made a pair's probability, as an analyst reads it."""
-    cosine, _, lift, _, rare_terms, _ = pair.features.tolist()
-    parts = [f"similarity {cosine:.2f}", f"{lift:+.2f} against each one's chance neighbours"]
+    measured = dict(zip(duplication.FEATURES, pair.features.tolist()))
+    parts = [f"similarity {pair.cosine:.2f}"]
+    if "lift" in measured:
+        parts.append(f"{measured['lift']:+.2f} against each one's chance neighbours")
     names = duplication.shared_names(index, index.row(pair.a), index.row(pair.b))
     if names:
         parts.append("both name " + ", ".join(_name_as_written(index, pair.a, name) for name in names[:4]))
-    if rare_terms:
-        parts.append(f"rare terms in common weigh {rare_terms:.1f}")
+    if measured.get("shared_rarity"):
+        parts.append(f"what they share weighs {measured['shared_rarity']:.1f} by its rarity in the store")
     return "; ".join(parts)
 
 
