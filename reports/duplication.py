@@ -588,6 +588,17 @@ def programme_text(title, summary, description):
     return title, f"{summary}. {description}"
 
 
+def current_fingerprints(record_type, ids):
+    """{id: text_fingerprint} of the wording of workstreams or programmes as it is now, in one query."""
+    from programmes.models import Programme, Workstream
+
+    if record_type == "workstream":
+        rows = Workstream.objects.filter(pk__in=ids).values_list("pk", "title", "description")
+        return {pk: text_fingerprint(title, description) for pk, title, description in rows}
+    rows = Programme.objects.filter(pk__in=ids).values_list("pk", "title", "summary", "description")
+    return {pk: text_fingerprint(*programme_text(*rest)) for pk, *rest in rows}
+
+
 def programme_index():
     from programmes.models import Programme
 

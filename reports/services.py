@@ -23,7 +23,7 @@ from django.utils import timezone
 from nhs_joint.registry import registry
 
 from . import workflow
-from .models import Finding, FindingDecision, ReportRun, SimilarRecord, fingerprint_of
+from .models import Finding, FindingDecision, PairJudgement, ReportRun, SimilarRecord, fingerprint_of
 from .rules import Context, rules_of
 
 log = logging.getLogger(__name__)
@@ -283,6 +283,59 @@ def decide(finding, user, reason):
         Finding.objects.filter(pk=finding.pk).update(suppressed=True)
         workflow.decided(finding, user, reason)
     return decision
+
+
+class JudgementRefused(ValueError):
+    """A judgement that cannot be kept, with the field it is about."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def judge_pair(finding, user, first, second, verdict):
+    """Keep a reviewer's judgement of one pair of a duplicate-work finding, on the two texts as they are now.
+
+    “Not the same work” keeps the pair out of later runs until one of the two texts changes; “same work”
+    keeps it in; both teach the next run's match model (reports/duplication.py). Raises JudgementRefused,
+    naming the field, for a pair the finding does not name or a verdict that is not one of the three.
+    """
+    from .duplication import current_fingerprints
+
+    if verdict not in PairJudgement.Verdict.values:
+        raise JudgementRefused("verdict", "Choose same work, not the same work or not sure.")
+    first, second = sorted((first, second))
+    pair = next((p for p in finding.pairs or [] if (p["a"], p["b"]) == (first, second)), None)
+    if pair is None:
+        raise JudgementRefused("pair", "This finding does not name that pair of records.")
+    texts = current_fingerprints(pair["type"], [first, second])
+    if len(texts) != 2:
+        raise JudgementRefused("pair", "One of the two records no longer exists.")
+    return PairJudgement.objects.create(
+        record_type=pair["type"],
+        first_id=first,
+        second_id=second,
+        first_text=texts[first],
+        second_text=texts[second],
+        verdict=verdict,
+        probability=pair["probability"],
+        decided_by=user,
+        finding=finding,
+    )
+
+
+def latest_judgements(finding):
+    """{(first id, second id): PairJudgement} of the latest judgement of each pair the finding names."""
+    pairs = [(p["type"], p["a"], p["b"]) for p in finding.pairs or []]
+    if not pairs:
+        return {}
+    about = Q()
+    for record_type, first, second in pairs:
+        about |= Q(record_type=record_type, first_id=first, second_id=second)
+    latest = {}
+    for judgement in PairJudgement.objects.filter(about).select_related("decided_by").order_by("decided_at", "pk"):
+        latest[(judgement.first_id, judgement.second_id)] = judgement
+    return latest
 
 
 def open_findings():
