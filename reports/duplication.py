@@ -9,12 +9,14 @@
    records are multiplied by the rows of their group (exact cosines, no
    projection) and each record keeps its DUPLICATE_WORK_NEIGHBOURS closest
    records of other programmes.
-3. Evidence (pair_features): the cosine; the part of it that comes from
-   terms rare in the store; how far it stands above each record's chance
-   neighbours (those beyond its two closest); the named initiatives and
-   services both name (acronyms such as LeDeR or ARRS, capitalised names such as "Discharge
-   Medicines Service"), weighted by how rare they are in the store; the rare
-   terms both use; and how much the shorter text says.
+3. Evidence (FEATURES, measured by evidence): the cosine; its lift, how far
+   it stands above each record's chance neighbours (those beyond its two
+   closest: in a store of common words every record has close neighbours by
+   chance); and what the two share weighted by how rare each shared term is in
+   the store (rarity 0 for a term every record uses, 1 for one only these two
+   use), in all and for the rare terms alone. Other measures (the named
+   initiatives both name, the cosine of rare terms, containment, length) are
+   measured too and were no help on the labelled sets (docs/duplication.md).
 4. A match probability (MatchModel): logistic regression over that evidence,
    fitted on the labelled pairs shipped in data/duplication/labelled_pairs.json
    and, at each run, refitted with the judgements reviewers have given ("same
@@ -268,26 +270,30 @@ def evidence(index, neighbours, left, right, scores=None):
     names = _name_matrix(index)
     level = neighbours.chance_level()
     sizes = np.diff(index.matrix.indptr)
-    shared_rarities = used[left].multiply(used[right] != 0)
+    shared_rarities = used[left].multiply(used[right] != 0)  # the rarity of each term both use
+    total = np.asarray(used.sum(axis=1)).ravel()
+    shared_total = np.asarray(shared_rarities.sum(axis=1)).ravel()
     return {
         "cosine": scores,
-        "rare_cosine": _rowwise(rare[left], rare[right]),
         "lift": scores - np.maximum(level[left], level[right]),
+        "shared_rarity": shared_total,
+        "rare_terms": np.minimum(6.0, _rowwise(shared_rarities, shared_rarities >= RARE)),
+        # Measured and not used by the model (docs/duplication.md): no gain on the labelled sets.
+        "rare_cosine": _rowwise(rare[left], rare[right]),
         "names": np.minimum(3.0, _rowwise(names[left], names[right] != 0)),
-        "shared_rarity": np.asarray(shared_rarities.sum(axis=1)).ravel(),
-        "rare_terms": np.minimum(
-            6.0, np.asarray(shared_rarities.multiply(shared_rarities >= RARE).sum(axis=1)).ravel()
-        ),
+        "containment": shared_total / np.maximum(np.minimum(total[left], total[right]), 1e-9),
+        "overlap": shared_total / np.maximum(np.maximum(total[left], total[right]), 1e-9),
         "length": np.log1p(np.minimum(sizes[left], sizes[right])),
     }
 
 
-def pair_features(index, neighbours, left, right, scores=None):
-    """The FEATURES of each pair of rows, one row each: the evidence the match model weighs."""
+def pair_features(index, neighbours, left, right, scores=None, features=None):
+    """The FEATURES (or ``features``) of each pair of rows, one row each: the evidence the model weighs."""
+    features = features or FEATURES
     if not len(left):
-        return np.zeros((0, len(FEATURES)))
+        return np.zeros((0, len(features)))
     measured = evidence(index, neighbours, left, right, scores)
-    return np.column_stack([measured[name] for name in FEATURES])
+    return np.column_stack([measured[name] for name in features])
 
 
 @dataclass

@@ -47,8 +47,13 @@ def staff(nhse):
     return f.UserFactory(role="Staff", bodies=[nhse], first_name="Sam", last_name="Staff")
 
 
-def workstream(nhse, title, description, programme=None):
-    programme = programme or f.ProgrammeFactory(title=f"Programme of {title}", bodies=[nhse], accountable_body=nhse)
+PROGRAMMES = ["Urgent care", "Seven day services", "Ageing well", "Cancer", "Workforce", "Stroke", "Primary care"]
+
+
+def workstream(nhse, title, description, programme_title="Screening"):
+    programme = f.ProgrammeFactory(
+        title=programme_title, summary="", description="", bodies=[nhse], accountable_body=nhse
+    )
     return f.WorkstreamFactory(
         programme=programme,
         title=title,
@@ -62,8 +67,9 @@ def workstream(nhse, title, description, programme=None):
 @pytest.fixture
 def store(nhse):
     """Three write-ups of one piece of work in three programmes, and other work."""
-    same = [workstream(nhse, *text) for text in DISCHARGE]
-    others = [workstream(nhse, *text) for text in OTHER_WORK]
+    titles = iter(PROGRAMMES)
+    same = [workstream(nhse, *text, next(titles)) for text in DISCHARGE]
+    others = [workstream(nhse, *text, next(titles)) for text in OTHER_WORK]
     return same, others
 
 
