@@ -8,7 +8,9 @@ is compared when the report next runs (every night, or when someone asks).
 
 from django.db.models import Subquery
 from django.template.loader import render_to_string
+from drf_spectacular.utils import extend_schema
 from markupsafe import Markup
+from rest_framework import serializers
 from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
@@ -85,6 +87,23 @@ def page_version(user):
     return sql, [ReportRun.Kind.DUPLICATION, ReportRun.Status.SUCCEEDED]
 
 
+class SimilarSerializer(serializers.Serializer):
+    type = serializers.CharField(help_text="workstream or programme")
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    programme = serializers.CharField(allow_null=True, help_text="A workstream's programme; null for a programme.")
+    similarity = serializers.FloatField(help_text="0 to 1: the cosine of the two texts' terms.")
+    probability = serializers.FloatField(help_text="0 to 1: the report's estimate that they are the same work.")
+    band = serializers.CharField()
+
+
+class SimilarWorkSerializer(serializers.Serializer):
+    type = serializers.CharField()
+    id = serializers.IntegerField()
+    label = serializers.CharField()
+    results = SimilarSerializer(many=True)
+
+
 class SimilarWorkView(APIView):
     """GET: a workstream's or programme's closest records in other programmes, with their similarity (0 to 1,
     the cosine of their terms) and the probability that they are the same work, as the latest duplication
@@ -93,6 +112,7 @@ class SimilarWorkView(APIView):
     record_type = "workstream"
     lookup = "pk"
 
+    @extend_schema(responses=SimilarWorkSerializer, summary="Similar work elsewhere")
     def get(self, request, key):
         resource = registry.resource_for(self.record_type)
         record = resource.model.objects.filter(**{self.lookup: key}).first()

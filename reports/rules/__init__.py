@@ -23,7 +23,7 @@ from nhs_joint.db import current_q
 class Context:
     today: dt.date = field(default_factory=timezone.localdate)
     # What a rule finds besides findings, written with the run's findings: each record's closest records
-    # elsewhere (SimilarRecord rows, unsaved) and figures for the run's counts ({name: figures}).
+    # elsewhere (reports.services._keep_similar_records) and figures for the run's counts ({name: figures}).
     similar_records: list = field(default_factory=list)
     figures: dict = field(default_factory=dict)
 

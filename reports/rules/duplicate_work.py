@@ -14,7 +14,7 @@ again while both texts are unchanged.
 
 from programmes.models import Programme, Workstream
 from reports import duplication
-from reports.models import PairJudgement, SimilarRecord
+from reports.models import PairJudgement
 
 from . import FindingData, ref, rule
 
@@ -119,15 +119,9 @@ def _unique(refs):
 
 
 def _similar_rows(record_type, closest):
+    """(record_type, record_id, other_id, rank, cosine, probability) of each record's closest records."""
     return [
-        SimilarRecord(
-            record_type=record_type,
-            record_id=record_id,
-            other_id=other,
-            rank=rank,
-            cosine=round(min(cosine, 1.0), 3),
-            probability=round(probability, 3),
-        )
+        (record_type, record_id, other, rank, round(min(cosine, 1.0), 3), round(probability, 3))
         for record_id, found in closest.items()
         for rank, (other, cosine, probability) in enumerate(found)
     ]
