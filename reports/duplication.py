@@ -50,7 +50,8 @@ from .wording import STOP_WORDS, label, stem, terms
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 CLOSEST_KEPT = 2  # a record's closest neighbours that may be the same work (a group of three); the rest are chance
-CANDIDATE_FLOOR = 0.05  # below this cosine two records share nothing worth scoring
+CANDIDATE_FLOOR = 0.05
+DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
 # The evidence the match model weighs (measured and compared in docs/duplication.md).
 FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms")
@@ -167,14 +168,29 @@ def _keep_best(rows, columns, scores, out_rows, out_scores):
         out_scores[row, : len(order)] = merged_scores[order]
 
 
+def _rows_to_multiply(members):
+    """(rows, their transpose) of a group: dense when the group uses few distinct terms (every product is
+    then non-zero, and BLAS multiplies dense rows many times faster), sparse otherwise. Exact either way."""
+    used = np.unique(members.indices)
+    if len(used) <= DENSE_COLUMNS:
+        dense = np.ascontiguousarray(members[:, used].toarray(), dtype=np.float32)
+        return dense, np.ascontiguousarray(dense.T)
+    return members, members.T.tocsr()
+
+
+def _dense(block):
+    return block.toarray() if sparse.issparse(block) else block
+
+
 def nearest(index, k, groups=None, owners=None):
     """The Neighbours of every record: its k closest records by exact cosine, within its groups.
 
     ``groups`` (lists of row numbers) limit the search to records that may be compared at all (those that
     share an audience); without it every record is compared with every other. ``owners`` (one value per
     row: the programme) leave out records of the same owner, which may repeat its own words. The sparse
-    rows of a block of records are multiplied by the rows of their group at once, and each row's k best
-    are taken with a partial sort: exact, nothing is projected or sampled.
+    rows of a block of records are multiplied by the rows of their group at once (dense rows where the
+    group uses few terms), and each row's k best are taken with a partial sort: exact, nothing is
+    projected or sampled.
     """
     n = len(index.ids)
     out_rows = np.full((n, k), -1, dtype=np.int64)
@@ -183,11 +199,11 @@ def nearest(index, k, groups=None, owners=None):
         group = np.asarray(group, dtype=np.int64)
         if len(group) < 2:
             continue
-        members = index.matrix[group]
-        members_t = members.T.tocsr()
+        members, members_t = _rows_to_multiply(index.matrix[group])
         for start in range(0, len(group), BLOCK_ROWS):
             # Unit rows: the products are the cosines (kept at most 1 against float rounding).
-            block = np.minimum((members[start : start + BLOCK_ROWS] @ members_t).toarray(), 1.0)
+            block = _dense(members[start : start + BLOCK_ROWS] @ members_t)
+            np.minimum(block, 1.0, out=block)
             local = np.arange(block.shape[0])
             block[local, start + local] = -1  # not its own neighbour
             if owners is not None:
