@@ -101,6 +101,9 @@ class Index:
     def row(self, record_id):
         return self._rows[record_id]
 
+    def __contains__(self, record_id):
+        return record_id in self._rows
+
     def __post_init__(self):
         self._rows = {record_id: i for i, record_id in enumerate(self.ids)}
         self.term_of = [None] * len(self.vocabulary)
@@ -383,7 +386,7 @@ def model_for(index, neighbours, judged):
     judgement predicted by a model fitted without it, for the latest LEAVE_ONE_OUT_LIMIT)."""
     shipped = match_model()
     known = [(a, b, verdict == "same") for (a, b), verdict in judged.items() if verdict in ("same", "not_same")]
-    known = [(a, b, same) for a, b, same in known if a in index._rows and b in index._rows]
+    known = [(a, b, same) for a, b, same in known if a in index and b in index]
     if not known:
         return shipped, {"judgements": 0}
     left = np.array([index.row(a) for a, _, _ in known])

@@ -28,7 +28,7 @@ def current_judgements(record_type, index):
         latest[(judgement.first_id, judgement.second_id)] = judgement
     current = {}
     for (a, b), judgement in latest.items():
-        if a not in index._rows or b not in index._rows:
+        if a not in index or b not in index:
             continue
         texts = (index.fingerprints[index.row(a)], index.fingerprints[index.row(b)])
         if texts == (judgement.first_text, judgement.second_text):
