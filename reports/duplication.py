@@ -159,16 +159,20 @@ class Neighbours:
         return beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(self.scores), dtype=np.float32)
 
 
-def _keep_best(rows, columns, scores, out_rows, out_scores):
-    """Merge a block's candidates into each row's kept list, best first (ties: the lower row number)."""
-    k = out_rows.shape[1]
-    for row in np.unique(rows):
-        mine = rows == row
-        merged_rows = np.concatenate([out_rows[row][out_rows[row] >= 0], columns[mine]])
-        merged_scores = np.concatenate([out_scores[row][out_rows[row] >= 0], scores[mine]])
-        order = np.lexsort((merged_rows, -merged_scores))[:k]
-        out_rows[row, : len(order)] = merged_rows[order]
-        out_scores[row, : len(order)] = merged_scores[order]
+def _best_of_each(n, k, rows, columns, scores):
+    """Neighbours from candidate (row, column, score) arrays: each row's k best, best first (ties: the lower
+    column), each column once (a record in two audiences meets some records twice)."""
+    pairs, first = np.unique(np.stack([rows, columns], axis=1), axis=0, return_index=True)
+    rows, columns, scores = pairs[:, 0], pairs[:, 1], scores[first]
+    order = np.lexsort((columns, -scores, rows))
+    rows, columns, scores = rows[order], columns[order], scores[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = rank < k
+    out_rows = np.full((n, k), -1, dtype=np.int64)
+    out_scores = np.zeros((n, k), dtype=np.float32)
+    out_rows[rows[keep], rank[keep]] = columns[keep]
+    out_scores[rows[keep], rank[keep]] = scores[keep]
+    return Neighbours(out_rows, out_scores)
 
 
 def _rows_to_multiply(members):
@@ -196,8 +200,7 @@ def nearest(index, k, groups=None, owners=None):
     projected or sampled.
     """
     n = len(index.ids)
-    out_rows = np.full((n, k), -1, dtype=np.int64)
-    out_scores = np.zeros((n, k), dtype=np.float32)
+    found_rows, found_columns, found_scores = [], [], []
     for group in groups if groups is not None else [np.arange(n)]:
         group = np.asarray(group, dtype=np.int64)
         if len(group) < 2:
@@ -216,9 +219,12 @@ def nearest(index, k, groups=None, owners=None):
             top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted] if wanted > 0 else block[:, :0]
             scores = np.take_along_axis(block, top, axis=1)
             keep = scores > 0
-            rows = np.repeat(group[start + local], top.shape[1]).reshape(top.shape)[keep]
-            _keep_best(rows, group[top[keep]], scores[keep], out_rows, out_scores)
-    return Neighbours(out_rows, out_scores)
+            found_rows.append(np.repeat(group[start + local], top.shape[1]).reshape(top.shape)[keep])
+            found_columns.append(group[top[keep]])
+            found_scores.append(scores[keep])
+    if not found_rows:
+        return Neighbours(np.full((n, k), -1, dtype=np.int64), np.zeros((n, k), dtype=np.float32))
+    return _best_of_each(n, k, *(np.concatenate(parts) for parts in (found_rows, found_columns, found_scores)))
 
 
 def candidate_pairs(neighbours, minimum=CANDIDATE_FLOOR):
