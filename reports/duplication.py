@@ -51,6 +51,9 @@ KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concep
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 CLOSEST_KEPT = 2  # a record's closest neighbours that may be the same work (a group of three); the rest are chance
 CANDIDATE_FLOOR = 0.05
+# Fewer distinct terms than this (a programme with a title and no description) cannot tell the same work
+# from the same topic: such a record is not reported, nor shown as similar.
+MIN_TERMS = 5
 DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
 # The evidence the match model weighs (measured and compared in docs/duplication.md).
@@ -426,8 +429,11 @@ class Pair:
 
 
 def scored_candidates(index, neighbours, model):
-    """[Pair] of every candidate pair, with its probability."""
+    """[Pair] of every candidate pair of records that each have MIN_TERMS distinct terms, with its probability."""
     left, right, scores = candidate_pairs(neighbours)
+    sizes = np.diff(index.matrix.indptr)
+    enough = (sizes[left] >= MIN_TERMS) & (sizes[right] >= MIN_TERMS)
+    left, right, scores = left[enough], right[enough], scores[enough]
     features = pair_features(index, neighbours, left, right, scores)
     probabilities = model.probability(features) if len(left) else np.zeros(0)
     ids = index.ids
