@@ -1,76 +1,332 @@
-"""How well the duplicate-work rule finds the same work in different words, on the development set.
+"""How well the duplicate-work engine finds the same work, on labelled sets, measured without tuning on them.
 
-    .venv/bin/python bench/duplication_quality.py
+    .venv/bin/python bench/duplication_quality.py [--corpus data/duplication-real/corpus.json]
+        [--dev tests/reports/data/duplication-dev.json] [--write-labelled-pairs]
 
-Creates a database of its own (DATABASE_TEST_NAME, default test_duplication_quality; PostgreSQL from
-DATABASE_URL as the tests use it), loads tests/reports/data/duplication-dev.json through the models
-(tests/reports/devset.py), runs the duplication report as a worker does (reports.services.execute on a
-ReportRun), and prints precision, recall per tier, F1, the near misses reported (there must be none), the
-pairs missed and the pairs reported that are not in the set, with the thresholds in force.
+Three labelled sets:
+- the real-text corpus (texts[{key, title, description, ...}], same_work[[k, k]], groups[[k, k, ...]],
+  near_misses[{pair, why}]): every text is its own programme, all may be compared;
+- the hand-written development set (programmes, workstreams with audiences, regions and dates,
+  positive_pairs, near_misses): compared as the report compares workstreams (a shared audience,
+  another programme, overlapping regions and dates);
+- the demonstration data (programmes/demo.py): short one-line descriptions, one pair the same work.
+
+For each set the engine (reports/duplication.py) builds the index, finds each record's nearest records
+exactly, and measures the evidence on every candidate pair. The match model is then fitted and tested
+three ways, and precision and recall of the reported pairs (probability >= DUPLICATE_WORK_POSSIBLE) and
+the precision of the "likely" band (>= DUPLICATE_WORK_LIKELY) are printed for each:
+- other sets: fitted on the other sets' labelled pairs only, tested on this one;
+- grouped 5-fold: fitted on the other sets and this set with the records of one fold left out (a labelled
+  group of the same work stays in one fold), tested on the pairs that touch that fold's records;
+- shipped: fitted on every set, as the portal ships it (in sample: an upper bound, not a result);
+and, for comparison, the closest-match rule the report used before the match model.
+--features names the evidence to weigh (default: reports.duplication.FEATURES), to compare others.
+A pair counts as reported when the engine reports it; "group pairs" count every pair of records that one
+group finding names (the engine's groups: complete linkage of the reported pairs).
+
+--write-labelled-pairs writes the evidence and labels of both sets' candidate pairs to
+data/duplication/labelled_pairs.json, which the portal fits its model on.
 """
 
+import argparse
+import datetime as dt
+import json
 import os
 import sys
-import time
+from itertools import combinations
 from pathlib import Path
+
+import numpy as np
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 os.environ.setdefault("DJANGO_SETTINGS_MODULE", "nhs_joint.settings.test")
-os.environ.setdefault("DATABASE_TEST_NAME", "test_duplication_quality")
+
+
+FOLDS = 5
+
+
+class LabelledSet:
+    """A labelled set as the engine sees it: texts, what may be compared, and the true pairs."""
+
+    def __init__(self, name, texts, groups, owners, truth, near_misses, comparable):
+        self.name, self.texts, self.groups, self.owners = name, texts, groups, owners
+        self.truth, self.near_misses, self.comparable = truth, near_misses, comparable
+
+
+def all_pairs(groups):
+    return {frozenset(pair) for group in groups for pair in combinations(group, 2)}
+
+
+def corpus_set(path):
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    texts = [(t["key"], t["title"], t["description"]) for t in data["texts"]]
+    truth = {frozenset(p) for p in data.get("same_work", [])} | all_pairs(data.get("groups", []))
+    near = {frozenset(n["pair"]) for n in data.get("near_misses", [])}
+    owners = np.arange(len(texts))
+    return LabelledSet("real-text corpus", texts, None, owners, truth, near, lambda a, b: True)
+
+
+def _overlap(a, b):
+    regions = not a["regions"] or not b["regions"] or set(a["regions"]) & set(b["regions"])
+    return bool(regions) and a["start"] <= b["end"] and b["start"] <= a["end"]
+
+
+def development_set(path):
+    data = json.loads(Path(path).read_text(encoding="utf-8"))
+    workstreams = data["workstreams"]
+    texts = [(w["key"], w["title"], w["description"]) for w in workstreams]
+    audiences = {}
+    for row, w in enumerate(workstreams):
+        for audience in w["audiences"]:
+            audiences.setdefault(audience, []).append(row)
+    owners = np.array([int(w["programme"][1:]) for w in workstreams])
+    by_key = {w["key"]: w for w in workstreams}
+    truth = {frozenset(p) for p in data["positive_pairs"]}
+    near = {frozenset(n["pair"]) for n in data["near_misses"]}
+    groups = [audiences[a] for a in sorted(audiences)]
+    return LabelledSet(
+        "development set", texts, groups, owners, truth, near, lambda a, b: _overlap(by_key[a], by_key[b])
+    )
+
+
+def demonstration_set():
+    """The demonstration data (programmes/demo.py, seed_demo): 100 one-line workstreams in which only the
+    two "Discharge to assess" workstreams are the same work (planted); every other pair is different work."""
+    from programmes.demo import WORKSTREAMS
+
+    texts, owners, audiences, regions = [], [], {}, {}
+    programmes = {slug: n for n, slug in enumerate(dict.fromkeys(w[0] for w in WORKSTREAMS))}
+    for row, (slug, title, description, _, audience_list, region_codes) in enumerate(WORKSTREAMS):
+        key = f"{slug}/{title}"
+        texts.append((key, title, description))
+        owners.append(programmes[slug])
+        regions[key] = set(region_codes or ())
+        for audience in audience_list:
+            audiences.setdefault(str(audience), []).append(row)
+    truth = {
+        frozenset(
+            (
+                "urgent-emergency-care/Discharge to assess",
+                "seven-day-services/Discharge to assess over seven days",
+            )
+        )
+    }
+    return LabelledSet(
+        "demonstration data",
+        texts,
+        [audiences[a] for a in sorted(audiences)],
+        np.array(owners),
+        truth,
+        set(),
+        lambda a, b: not regions[a] or not regions[b] or bool(regions[a] & regions[b]),
+    )
+
+
+class Measured:
+    """A set's candidate pairs with their evidence and labels (after the blocking rules)."""
+
+    def __init__(self, labelled, features=None):
+        from reports import duplication
+
+        self.set = labelled
+        index = duplication.build_index(labelled.texts)
+        neighbours = duplication.nearest(index, duplication.neighbours_per_record(), labelled.groups, labelled.owners)
+        left, right, scores = duplication.candidate_pairs(neighbours)
+        keys = index.ids
+        keep = [labelled.comparable(keys[a], keys[b]) for a, b in zip(left.tolist(), right.tolist())]
+        left, right, scores = left[keep], right[keep], scores[keep]
+        self.pairs = [frozenset((keys[a], keys[b])) for a, b in zip(left.tolist(), right.tolist())]
+        self.features = duplication.pair_features(index, neighbours, left, right, scores, features)
+        self.cosines = np.asarray(scores, dtype=float)
+        sizes = np.diff(index.matrix.indptr)
+        self.sizes = [(int(sizes[a]), int(sizes[b])) for a, b in zip(left.tolist(), right.tolist())]
+        self.labels = np.array([pair in labelled.truth for pair in self.pairs], dtype=float)
+        self.missing = labelled.truth - set(self.pairs)  # true pairs the candidate search never offered
+
+    def folds(self):
+        """A fold number per record: the records of one labelled group share a fold."""
+        parent = {key: key for key, *_ in self.set.texts}
+
+        def root(key):
+            while parent[key] != key:
+                key = parent[key]
+            return key
+
+        for a, b in sorted(sorted(p) for p in self.set.truth):
+            low, high = sorted((root(a), root(b)))
+            parent[high] = low  # each group's root is its first key: the folds do not depend on set order
+        roots = sorted({root(key) for key in parent})
+        fold_of_root = {r: n % FOLDS for n, r in enumerate(roots)}
+        return {key: fold_of_root[root(key)] for key in parent}
+
+
+def _groups(measured, probabilities):
+    """The engine's groups of the reported pairs (a pair that was no candidate counts as probability 0)."""
+    from reports.duplication import Pair, groups_of, possible_threshold
+
+    known = {pair: float(p) for pair, p in zip(measured.pairs, probabilities)}
+    reported = [Pair(*sorted(pair), 0.0, p, None) for pair, p in known.items() if p >= possible_threshold()]
+    return groups_of(reported, lambda a, b: known.get(frozenset((a, b)), 0.0))
+
+
+def score(measured, probabilities):
+    """Precision, recall, the likely band's precision, and the near misses reported, of one set."""
+    from reports.duplication import likely_threshold, possible_threshold
+
+    truth = measured.set.truth
+    reported = {p for p, prob in zip(measured.pairs, probabilities) if prob >= possible_threshold()}
+    likely = {p for p, prob in zip(measured.pairs, probabilities) if prob >= likely_threshold()}
+    grouped = set()
+    for group in _groups(measured, probabilities):
+        grouped |= {frozenset(pair) for pair in combinations(group, 2)}
+
+    def precision(found):
+        return len(found & truth) / len(found) if found else 1.0
+
+    return {
+        "reported": len(reported),
+        "true": len(reported & truth),
+        "precision": precision(reported),
+        "recall": len(reported & truth) / len(truth),
+        "likely": len(likely),
+        "likely_precision": precision(likely),
+        "likely_recall": len(likely & truth) / len(truth),
+        "group_pairs": len(grouped),
+        "group_precision": precision(grouped),
+        "group_recall": len(grouped & truth) / len(truth),
+        "near_misses": sorted(sorted(p) for p in reported & measured.set.near_misses),
+        "false": sorted(sorted(p) for p in reported - truth),
+        "missed": sorted(sorted(p) for p in truth - reported),
+    }
+
+
+def closest_match_rule(measured, high=0.6, low=0.2, min_terms=18):
+    """The rule before the match model: a cosine of 0.6, or each the other's closest comparable record with a
+    cosine of 0.2 and 18 distinct terms each (DUPLICATE_WORK_THRESHOLD, ..._MUTUAL_THRESHOLD, ..._MIN_TERMS)."""
+    best = {}
+    for pair, cosine in zip(measured.pairs, measured.cosines):
+        for one in pair:
+            if cosine > best.get(one, (-1, None))[0]:
+                best[one] = (cosine, pair)
+    reported = []
+    for pair, cosine, sizes in zip(measured.pairs, measured.cosines, measured.sizes):
+        mutual = all(best[one][1] == pair for one in pair) and min(sizes) >= min_terms
+        reported.append(1.0 if cosine >= high or (mutual and cosine >= low) else 0.0)
+    return np.array(reported)
+
+
+def other_sets(test, others):
+    from reports.duplication import MatchModel
+
+    model = MatchModel.fit(np.vstack([m.features for m in others]), np.concatenate([m.labels for m in others]))
+    return model.probability(test.features)
+
+
+def grouped_folds(measured, others):
+    """Each fold predicted by a model fitted on the other folds and the other sets."""
+    from reports.duplication import MatchModel
+
+    fold_of = measured.folds()
+    pair_folds = [{fold_of[k] for k in pair} for pair in measured.pairs]
+    probabilities = np.zeros(len(measured.pairs))
+    for fold in range(FOLDS):
+        test = np.array([fold in folds for folds in pair_folds])
+        features = np.vstack([measured.features[~test], *[m.features for m in others]])
+        labels = np.concatenate([measured.labels[~test], *[m.labels for m in others]])
+        model = MatchModel.fit(features, labels)
+        probabilities[test] = model.probability(measured.features[test])
+    return probabilities
+
+
+def shipped(measured, sets):
+    from reports.duplication import MatchModel
+
+    model = MatchModel.fit(np.vstack([m.features for m in sets]), np.concatenate([m.labels for m in sets]))
+    return model.probability(measured.features)
+
+
+def show(name, result):
+    print(
+        f"  {name:<28} reported {result['reported']:>3} ({result['true']} true): precision {result['precision']:.2f} "
+        f"recall {result['recall']:.2f} | likely {result['likely']} precision {result['likely_precision']:.2f} "
+        f"recall {result['likely_recall']:.2f} | group pairs {result['group_pairs']} precision "
+        f"{result['group_precision']:.2f} recall {result['group_recall']:.2f} | near misses {len(result['near_misses'])}"
+    )
+
+
+def write_labelled_pairs(sets, path):
+    from reports.duplication import FEATURES
+
+    rows, labels, sources = [], [], []
+    for measured in sets:
+        rows += [[round(float(v), 5) for v in row] for row in measured.features]
+        labels += [int(v) for v in measured.labels]
+        sources += [measured.set.name] * len(measured.pairs)
+    data = {
+        "about": "Evidence (reports.duplication.FEATURES) and labels (1: the same work) of every candidate pair of "
+        "the labelled sets, written by bench/duplication_quality.py --write-labelled-pairs on "
+        f"{dt.date.today():%-d %B %Y}. The portal fits its match model on these and reviewers' judgements.",
+        "features": list(FEATURES),
+        "sets": {name: sources.count(name) for name in dict.fromkeys(sources)},
+        "rows": rows,
+        "labels": labels,
+    }
+    Path(path).write_text(json.dumps(data, separators=(",", ":")) + "\n", encoding="utf-8")
+    print(f"wrote {len(rows)} labelled pairs ({sum(labels)} the same work) to {path}")
 
 
 def main():
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--corpus", default=str(ROOT / "data" / "duplication-real" / "corpus.json"))
+    parser.add_argument("--dev", default=str(ROOT / "tests" / "reports" / "data" / "duplication-dev.json"))
+    parser.add_argument("--write-labelled-pairs", action="store_true")
+    parser.add_argument("--verbose", action="store_true", help="list the false and missed pairs")
+    parser.add_argument(
+        "--features", help="the evidence the model weighs, comma-separated (reports.duplication.evidence's names)"
+    )
+    args = parser.parse_args()
     import django
 
     django.setup()
     from django.conf import settings
-    from django.db import connection
-    from django.test.utils import setup_test_environment
 
-    setup_test_environment()
-    old_name = connection.creation.create_test_db(verbosity=0, autoclobber=True, keepdb=False)
-    try:
-        from reports import services
-        from reports.models import ReportRun
-        from tests.reports import devset
+    from reports.duplication import FEATURES
 
-        data = devset.cases()
-        keys = devset.load(data)
-        run = ReportRun.objects.create(kind="duplication")
-        started = time.perf_counter()
-        services.execute(run.pk)
-        seconds = time.perf_counter() - started
-        run.refresh_from_db()
-        if run.status != "succeeded":
-            raise SystemExit(f"the report failed: {run.error}")
-        result = devset.score(data, devset.reported_pairs(run, keys))
-    finally:
-        connection.creation.destroy_test_db(old_name, verbosity=0)
-    tiers = result["recall_by_tier"]
+    features = tuple(args.features.split(",")) if args.features else None
+    sets = [Measured(development_set(args.dev), features), Measured(demonstration_set(), features)]
+    if Path(args.corpus).exists():
+        sets.insert(0, Measured(corpus_set(args.corpus), features))
+    else:
+        print(f"no corpus at {args.corpus}: the development set only")
     print(
-        f"development set: {len(data['workstreams'])} workstreams, {len(data['positive_pairs'])} pairs to find, "
-        f"{len(data['near_misses'])} near misses"
+        f"DUPLICATE_WORK_POSSIBLE {settings.DUPLICATE_WORK_POSSIBLE}, DUPLICATE_WORK_LIKELY "
+        f"{settings.DUPLICATE_WORK_LIKELY}, DUPLICATE_WORK_NEIGHBOURS {settings.DUPLICATE_WORK_NEIGHBOURS}"
     )
-    print(
-        f"thresholds: DUPLICATE_WORK_THRESHOLD {settings.DUPLICATE_WORK_THRESHOLD}, "
-        f"DUPLICATE_WORK_MUTUAL_THRESHOLD {settings.DUPLICATE_WORK_MUTUAL_THRESHOLD}, "
-        f"DUPLICATE_WORK_MUTUAL_MIN_TERMS {settings.DUPLICATE_WORK_MUTUAL_MIN_TERMS}, "
-        f"DUPLICATE_WORK_NEIGHBOURS {settings.DUPLICATE_WORK_NEIGHBOURS}"
-    )
-    print(f"reported {result['found']} workstream pairs, {result['true']} of them in the set")
-    print(f"precision {result['precision']:.3f}  recall {result['recall']:.3f}  F1 {result['f1']:.3f}")
-    print("recall by tier: " + ", ".join(f"{tier} {value:.3f}" for tier, value in tiers.items()))
-    print(f"near misses reported: {result['near_misses_reported'] or 'none'}")
-    print(f"missed: {['/'.join(p) for p in result['missed']] or 'none'}")
-    print(f"reported, not in the set: {['/'.join(p) for p in result['false_pairs']] or 'none'}")
-    print(f"duplication report: {seconds:.2f} s")
-    print("| precision | recall | easy | medium | hard | F1 | near misses reported |")
-    print("|---:|---:|---:|---:|---:|---:|---:|")
-    print(
-        f"| {result['precision']:.2f} | {result['recall']:.2f} | {tiers['easy']:.2f} | {tiers['medium']:.2f} | "
-        f"{tiers['hard']:.2f} | {result['f1']:.2f} | {len(result['near_misses_reported'])} |"
-    )
+    for measured in sets:
+        labelled = measured.set
+        print(
+            f"{labelled.name}: {len(labelled.texts)} texts, {len(labelled.truth)} true pairs, "
+            f"{len(measured.pairs)} candidate pairs, true pairs never offered as candidates: {len(measured.missing)}"
+        )
+        others = [m for m in sets if m is not measured]
+        print(f"  features: {', '.join(features or FEATURES)}")
+        methods = [("closest-match rule (before)", closest_match_rule(measured))]
+        methods.append(("other sets", other_sets(measured, others)))
+        if len(labelled.truth) >= FOLDS:
+            methods.append(("grouped 5-fold", grouped_folds(measured, others)))
+        methods.append(("shipped (in sample)", shipped(measured, sets)))
+        for name, probabilities in methods:
+            result = score(measured, probabilities)
+            show(name, result)
+            if args.verbose:
+                print(f"    false: {result['false']}\n    missed: {result['missed']}")
+    if args.write_labelled_pairs:
+        from reports.duplication import LABELLED_PAIRS
+
+        if features and features != FEATURES:
+            raise SystemExit("the labelled pairs the portal ships are measured on reports.duplication.FEATURES")
+        write_labelled_pairs(sets, LABELLED_PAIRS)
 
 
 if __name__ == "__main__":

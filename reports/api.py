@@ -17,7 +17,7 @@ from nhs_joint.api import (
 )
 
 from . import filters, services, workflow
-from .models import Finding, FindingCase, FindingDecision, ReportRun
+from .models import Finding, FindingCase, FindingDecision, PairJudgement, ReportRun
 
 
 class ReportsUnavailable(exceptions.APIException):
@@ -79,10 +79,34 @@ class FindingSerializer(PortalModelSerializer):
             "score",
             "records",
             "shared_terms",
+            "pairs",
             "fingerprint",
             "suppressed",
         ]
         read_only_fields = fields
+
+
+class PairJudgementSerializer(PortalModelSerializer):
+    decided_by = serializers.SlugRelatedField(slug_field="username", read_only=True)
+    first = serializers.IntegerField(write_only=True, help_text="The id of one record of a pair the finding names.")
+    second = serializers.IntegerField(write_only=True, help_text="The id of the other record.")
+    probability = serializers.FloatField(read_only=True, allow_null=True)
+
+    class Meta:
+        model = PairJudgement
+        fields = [
+            "id",
+            "record_type",
+            "first",
+            "second",
+            "first_id",
+            "second_id",
+            "verdict",
+            "probability",
+            "decided_by",
+            "decided_at",
+        ]
+        read_only_fields = ["id", "record_type", "first_id", "second_id", "probability", "decided_by", "decided_at"]
 
 
 class DecisionSerializer(PortalModelSerializer):
@@ -214,6 +238,40 @@ class FindingViewSet(SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
     @action(detail=True, methods=["get"], filterset_class=None, pagination_class=None, serializer_class=CaseSerializer)
     def case(self, request, pk=None):
         return Response(CaseSerializer(workflow.case_for(self.get_object())).data)
+
+    @extend_schema(
+        methods=["get"],
+        responses={200: PairJudgementSerializer(many=True)},
+        summary="The latest judgement of each pair a duplicate-work finding names",
+    )
+    @extend_schema(
+        methods=["post"],
+        request=PairJudgementSerializer,
+        responses={201: PairJudgementSerializer},
+        summary="Judge one pair of a duplicate-work finding: same, not_same or not_sure",
+        description="“not_same” keeps the pair out of later runs until one of the two texts changes; every "
+        "judgement teaches the next run's scoring.",
+    )
+    @action(
+        detail=True,
+        methods=["get", "post"],
+        filterset_class=None,
+        pagination_class=None,
+        serializer_class=PairJudgementSerializer,
+    )
+    def judgements(self, request, pk=None):
+        if request.method == "GET":
+            latest = services.latest_judgements(self.get_object())
+            return Response(PairJudgementSerializer(list(latest.values()), many=True).data)
+        finding = self._acting(request)
+        serializer = PairJudgementSerializer(data=request.data)
+        serializer.is_valid(raise_exception=True)
+        data = serializer.validated_data
+        try:
+            judgement = services.judge_pair(finding, request.user, data["first"], data["second"], data["verdict"])
+        except services.JudgementRefused as refusal:
+            raise serializers.ValidationError({refusal.field: [str(refusal)]}) from None
+        return Response(PairJudgementSerializer(judgement).data, status=status.HTTP_201_CREATED)
 
     @extend_schema(
         request=AssignSerializer,

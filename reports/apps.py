@@ -9,7 +9,7 @@ class ReportsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, glossary, services
+        from . import api, glossary, services, similar
         from .rules import rule_name
 
         registry.add_navigation("Reports", "/reports/", 80)
@@ -19,3 +19,11 @@ class ReportsConfig(AppConfig):
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")
         registry.add_api("findings", api.FindingViewSet, "finding")
         registry.record_flags.append(services.open_consistency_flags)
+        # The panel reads the closest records kept by the latest duplication run: the pages' version covers them.
+        registry.add_detail_panel(
+            "similar-work", similar.similar_panel, 40, models=(similar.SimilarRecord, similar.ReportRun)
+        )
+        registry.api_paths.append(("workstreams/<int:key>/similar/", similar.SimilarWorkView, "api-workstream-similar"))
+        registry.api_paths.append(
+            ("programmes/<slug:key>/similar/", similar.SimilarProgrammesView, "api-programme-similar")
+        )

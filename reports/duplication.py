@@ -1,75 +1,94 @@
-"""The duplication engine: work that means the same, found through the terms it is about, never by comparing every pair.
+"""The duplication engine: records that describe the same work, with a calibrated probability that they do.
 
-Each record's wording becomes a bag of terms (reports/wording.py: British
-spelling, stems, numbers and units written one way, NHS abbreviations and
-their full forms as one concept, ordinary synonyms as one concept). Every term
-is weighted by TF-IDF over the whole store (a term most records use, such as
-"care", counts for little; "thrombectomy" counts for much; NHS concepts and
-numbers count a little less than words, as they repeat what the words say),
-and each record becomes a unit vector of those weights (a sparse row of a
-matrix). The cosine of two rows, 0 to 1, is the score: the
-share of what the two texts are about that they have in common.
+1. Wording made comparable (reports/wording.py): British spelling, stems,
+   numbers and units written one way, NHS abbreviations and their full forms
+   as one concept, ordinary synonyms as one concept. Each record is a unit row
+   of TF-IDF weights over the store (build_index).
+2. Exact candidate search (nearest): within each group of records that may be
+   compared (workstreams sharing an audience), the sparse rows of a block of
+   records are multiplied by the rows of their group (exact cosines, no
+   projection) and each record keeps its DUPLICATE_WORK_NEIGHBOURS closest
+   records of other programmes.
+3. Evidence (FEATURES, measured by evidence): the cosine; its lift, how far
+   it stands above each record's chance neighbours (those beyond its two
+   closest: in a store of common words every record has close neighbours by
+   chance); and what the two share weighted by how rare each shared term is in
+   the store (rarity 0 for a term every record uses, 1 for one only these two
+   use), in all and for the rare terms alone. Other measures (the named
+   initiatives both name, the cosine of rare terms, containment, length) are
+   measured too and were no help on the labelled sets (docs/duplication.md).
+4. A match probability (MatchModel): logistic regression over that evidence,
+   fitted on the labelled pairs shipped in data/duplication/labelled_pairs.json
+   and, at each run, refitted with the judgements reviewers have given ("same
+   work", "not the same work"). Pairs from DUPLICATE_WORK_POSSIBLE are
+   reported; from DUPLICATE_WORK_LIKELY they are "likely".
+5. Blocking in one PostgreSQL query (different programmes, a shared audience,
+   overlapping regions and dates), then groups: records whose every pair
+   reaches DUPLICATE_WORK_POSSIBLE (complete linkage) are one finding naming
+   them all.
 
-Candidates are each record's nearest neighbours among the records that share
-an audience with it and belong to another programme: the rows, made dense and
-short (a random projection of the terms when there are many), are multiplied
-by the rows of their audience a block at a time (BLAS), each record's best
-candidates are kept and scored exactly, and each record keeps its
-DUPLICATE_WORK_NEIGHBOURS closest records that reach the lower of the two
-thresholds below. No pair is
-compared in Python; the one part that grows with the square of the records
-is that multiplication, a few seconds for 20,000 workstreams.
-
-The candidates then go to PostgreSQL in one query, which keeps the pairs from
-different programmes that share an audience, overlap in regions (a record
-with no region covers all England; otherwise they must share a region) and
-overlap in time. A pair is a finding when its score reaches
-DUPLICATE_WORK_THRESHOLD, or when the two are each other's closest match
-among the records they may be compared with, each has
-DUPLICATE_WORK_MUTUAL_MIN_TERMS distinct terms and the score reaches
-DUPLICATE_WORK_MUTUAL_THRESHOLD (see scored_pairs). Findings list the
-concepts the two texts share. Programmes are compared the same way on title,
-summary and description, on DUPLICATE_WORK_THRESHOLD alone.
-
-All of this runs in the Celery worker, inside the report's task: no page or
-API request builds the index.
+All of this runs in the Celery worker, inside the report's task. No page or
+API request builds the index: each record's closest records are kept with the
+run (reports.models.SimilarRecord) for the "Similar work elsewhere" panels.
 """
 
+import hashlib
+import json
 import math
-from collections import defaultdict
-from dataclasses import dataclass
+import re
+from collections import Counter, defaultdict
+from dataclasses import dataclass, field
+from pathlib import Path
 
 import numpy as np
 from django.conf import settings
 from django.db import connection
 from scipy import sparse
 
-from .wording import label, stem, terms
+from .wording import STOP_WORDS, label, stem, terms
 
-TITLE_WEIGHT = (
-    1  # the title is read with the description, once (counted twice, same-theme titles pulled near misses up)
-)
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
-PROJECTED_DIMENSIONS = 256  # dense rows of the neighbour search (see _dense)
-EXACT_DIMENSIONS = 512  # up to this many distinct terms the dense rows are exact
-SAMPLE_COLUMNS = 1024  # columns sampled to find each row's cut-off (see _top_columns)
-
-
-def threshold():
-    return float(settings.DUPLICATE_WORK_THRESHOLD)
-
-
-def mutual_threshold():
-    return float(settings.DUPLICATE_WORK_MUTUAL_THRESHOLD)
-
-
-def mutual_min_terms():
-    return int(settings.DUPLICATE_WORK_MUTUAL_MIN_TERMS)
+CLOSEST_KEPT = 2  # a record's closest neighbours that may be the same work (a group of three); the rest are chance
+CANDIDATE_FLOOR = 0.05
+# Fewer distinct terms than this (a programme with a title and no description) cannot tell the same work
+# from the same topic: such a record is not reported, nor shown as similar.
+MIN_TERMS = 5
+DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
+LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
+# The evidence the match model weighs (measured and compared in docs/duplication.md).
+FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms")
 
 
 def neighbours_per_record():
     return int(settings.DUPLICATE_WORK_NEIGHBOURS)
+
+
+def possible_threshold():
+    return float(settings.DUPLICATE_WORK_POSSIBLE)
+
+
+def likely_threshold():
+    return float(settings.DUPLICATE_WORK_LIKELY)
+
+
+# Named initiatives and services: an acronym with two capitals or more ("LeDeR", "ARRS", "STOMP"), or two or
+# more capitalised words in a row ("Discharge Medicines Service", "Getting It Right First Time").
+ACRONYM = re.compile(r"\b[A-Za-z]*[A-Z][A-Za-z]*[A-Z][A-Za-z]*\b")
+CAPITALISED_RUN = re.compile(r"\b[A-Z][a-z]+(?:[ -](?:(?:of|and|for|the|to|in|on|at|a|an|with)[ -])*[A-Z][A-Za-z]+)+")
+
+
+def names_in(text):
+    """{key: as written} of the named initiatives and services a text names ("leder": "LeDeR",
+    "discharg medicin servic": "Discharge Medicines Service")."""
+    found = {}
+    for match in ACRONYM.findall(text):
+        found.setdefault(match.lower(), match)
+    for match in CAPITALISED_RUN.findall(text):
+        words = [w for w in re.split(r"[ -]", match) if w.lower() not in STOP_WORDS]
+        if len(words) >= 2:
+            found.setdefault(" ".join(stem(w.lower()) for w in words), " ".join(words))
+    return found
 
 
 @dataclass
@@ -78,30 +97,39 @@ class Index:
     matrix: object  # scipy CSR, one unit row per record
     vocabulary: dict  # term -> column
     terms: list  # Terms per record (for explaining a finding)
+    name_text: list = field(default_factory=list)  # {name: as written} of the named initiatives, per record
+    document_frequency: object = None  # records that use each column's term
+    fingerprints: list = field(default_factory=list)  # text_fingerprint of each record's wording
 
     def row(self, record_id):
         return self._rows[record_id]
+
+    def __contains__(self, record_id):
+        return record_id in self._rows
 
     def __post_init__(self):
         self._rows = {record_id: i for i, record_id in enumerate(self.ids)}
         self.term_of = [None] * len(self.vocabulary)
         for term, column in self.vocabulary.items():
             self.term_of[column] = term
+        self.names = [set(named) for named in self.name_text]
+        self.name_frequency = Counter(name for names in self.names for name in names)
 
 
 def build_index(records):
     """An Index of [(id, title, text)]: TF-IDF of each record's terms, rows of unit length."""
-    ids, bags, all_terms = [], [], []
+    ids, bags, all_terms, names, fingerprints = [], [], [], [], []
     for record_id, title, text in records:
+        fingerprints.append(text_fingerprint(title, text))
         title_terms = terms(title)
         body_terms = terms(text)
         counts = defaultdict(float, body_terms.counts)
         for term, count in title_terms.counts.items():
-            counts[term] += TITLE_WEIGHT * count
-        surface = {**title_terms.surface, **body_terms.surface}
+            counts[term] += count
         ids.append(record_id)
         bags.append(counts)
-        all_terms.append(surface)
+        all_terms.append({**title_terms.surface, **body_terms.surface})
+        names.append(names_in(f"{title}. {text}"))
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, bag in enumerate(bags):
@@ -112,99 +140,349 @@ def build_index(records):
             values.append((1.0 + math.log(count)) * KIND_WEIGHTS[term.split(":", 1)[0]])
     shape = (len(ids), max(len(vocabulary), 1))
     matrix = sparse.csr_matrix((np.array(values, dtype=np.float32), (rows, cols)), shape=shape)
-    document_frequency = np.bincount(np.array(cols, dtype=np.int64), minlength=shape[1]) if cols else np.zeros(1)
+    document_frequency = np.bincount(np.array(cols, dtype=np.int64), minlength=shape[1])
     idf = (np.log((1 + len(ids)) / (1 + document_frequency)) + 1).astype(np.float32)
     matrix = matrix @ sparse.diags(idf)
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1
     matrix = sparse.diags(1 / norms).astype(np.float32) @ matrix
-    return Index(ids, matrix.tocsr(), vocabulary, all_terms)
+    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints)
 
 
-def _dense(matrix):
-    """Each record as a short dense row whose dot products are the cosines (exactly, or within a few hundredths).
+@dataclass
+class Neighbours:
+    """Each record's closest records that it may be compared with, best first (row numbers, -1 for none)."""
 
-    With few distinct terms the rows are used as they are. With more, they are projected onto
-    PROJECTED_DIMENSIONS random directions (a fixed seed: the same store gives the same candidates), which
-    keeps every cosine within about 1/sqrt(PROJECTED_DIMENSIONS) of the true one; candidates are then
-    scored exactly.
-    """
-    if matrix.shape[1] <= EXACT_DIMENSIONS:
-        return np.ascontiguousarray(matrix.toarray(), dtype=np.float32)
-    rng = np.random.default_rng(2018)
-    signs = rng.choice(np.array([-1.0, 1.0], dtype=np.float32), size=(matrix.shape[1], PROJECTED_DIMENSIONS))
-    return np.ascontiguousarray(matrix @ (signs / np.sqrt(PROJECTED_DIMENSIONS)), dtype=np.float32)
+    rows: np.ndarray  # (records, k)
+    scores: np.ndarray  # (records, k) exact cosines, 0 where there is no neighbour
+
+    def chance_level(self):
+        """Per record, the mean cosine of its neighbours beyond the closest CLOSEST_KEPT: what chance gives it."""
+        beyond = self.scores[:, CLOSEST_KEPT:]
+        return beyond.mean(axis=1) if beyond.shape[1] else np.zeros(len(self.scores), dtype=np.float32)
 
 
-def exact_scores(index, left, right):
-    """The exact cosine of each pair of rows (arrays of row numbers)."""
-    if not len(left):
-        return np.zeros(0, dtype=np.float32)
-    return np.asarray(index.matrix[left].multiply(index.matrix[right]).sum(axis=1), dtype=np.float32).ravel()
+def _best_of_each(n, k, rows, columns, scores):
+    """Neighbours from candidate (row, column, score) arrays: each row's k best, best first (ties: the lower
+    column), each column once (a record in two audiences meets some records twice)."""
+    pairs, first = np.unique(np.stack([rows, columns], axis=1), axis=0, return_index=True)
+    rows, columns, scores = pairs[:, 0], pairs[:, 1], scores[first]
+    order = np.lexsort((columns, -scores, rows))
+    rows, columns, scores = rows[order], columns[order], scores[order]
+    rank = np.arange(len(rows)) - np.searchsorted(rows, rows)
+    keep = rank < k
+    out_rows = np.full((n, k), -1, dtype=np.int64)
+    out_scores = np.zeros((n, k), dtype=np.float32)
+    out_rows[rows[keep], rank[keep]] = columns[keep]
+    out_scores[rows[keep], rank[keep]] = scores[keep]
+    return Neighbours(out_rows, out_scores)
 
 
-def _top_columns(block, wanted, rng):
-    """(rows, columns) of at least each row's ``wanted`` largest values (all of them where fewer stand out).
-
-    Sorting every row of a wide block costs more than the multiplication that made it, so each row's
-    cut-off is read from a sample of its columns (with a margin of four), and the columns at or above it
-    are taken in one vectorised comparison.
-    """
-    width = block.shape[1]
-    if width <= 2 * SAMPLE_COLUMNS:
-        top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted]
-        return np.repeat(np.arange(block.shape[0]), wanted), top.ravel()
-    sample = block[:, rng.choice(width, SAMPLE_COLUMNS, replace=False)]
-    rank = min(SAMPLE_COLUMNS - 1, int(np.ceil(4 * wanted * SAMPLE_COLUMNS / width)))
-    cut = np.partition(sample, SAMPLE_COLUMNS - 1 - rank, axis=1)[:, SAMPLE_COLUMNS - 1 - rank]
-    return np.nonzero(block >= cut[:, None])
+def _rows_to_multiply(members):
+    """(rows, their transpose) of a group: dense when the group uses few distinct terms (every product is
+    then non-zero, and BLAS multiplies dense rows many times faster), sparse otherwise. Exact either way."""
+    used = np.unique(members.indices)
+    if len(used) <= DENSE_COLUMNS:
+        dense = np.ascontiguousarray(members[:, used].toarray(), dtype=np.float32)
+        return dense, np.ascontiguousarray(dense.T)
+    return members, members.T.tocsr()
 
 
-def nearest_pairs(index, minimum, k, groups=None, owners=None):
-    """{(id, id): score} of each record's k nearest records whose score reaches minimum (id order within a pair).
+def _dense(block):
+    return block.toarray() if sparse.issparse(block) else block
+
+
+def nearest(index, k, groups=None, owners=None):
+    """The Neighbours of every record: its k closest records by exact cosine, within its groups.
 
     ``groups`` (lists of row numbers) limit the search to records that may be compared at all (those that
     share an audience); without it every record is compared with every other. ``owners`` (one value per
-    row: the programme) leave out pairs of one owner, which may repeat its own words. The dense rows of a block
-    of records are multiplied by the rows of their group at once (BLAS), each record's best candidates are
-    kept and scored exactly from the sparse rows.
+    row: the programme) leave out records of the same owner, which may repeat its own words. The sparse
+    rows of a block of records are multiplied by the rows of their group at once (dense rows where the
+    group uses few terms), and each row's k best are taken with a partial sort: exact, nothing is
+    projected or sampled.
     """
-    ids = np.array(index.ids)
-    if len(ids) < 2:
-        return {}  # nothing to compare
-    dense = _dense(index.matrix)
-    exact = index.matrix.shape[1] <= EXACT_DIMENSIONS  # the dense products are the scores themselves
-    rng = np.random.default_rng(2018)
-    found = {}
-    for group in groups if groups is not None else [np.arange(len(ids))]:
+    n = len(index.ids)
+    found_rows, found_columns, found_scores = [], [], []
+    for group in groups if groups is not None else [np.arange(n)]:
         group = np.asarray(group, dtype=np.int64)
-        n = len(group)
-        if n < 2:
+        if len(group) < 2:
             continue
-        wanted = min(2 * k, n - 1)
-        members = dense[group]
-        for start in range(0, n, BLOCK_ROWS):
-            block = members[start : start + BLOCK_ROWS] @ members.T
-            rows = np.arange(block.shape[0])
-            block[rows, start + rows] = -np.inf  # not its own neighbour
+        members, members_t = _rows_to_multiply(index.matrix[group])
+        for start in range(0, len(group), BLOCK_ROWS):
+            # Unit rows: the products are the cosines (kept at most 1 against float rounding).
+            block = _dense(members[start : start + BLOCK_ROWS] @ members_t)
+            np.minimum(block, 1.0, out=block)
+            local = np.arange(block.shape[0])
+            block[local, start + local] = -1  # not its own neighbour
             if owners is not None:
                 mine = owners[group]
-                block[mine[start : start + BLOCK_ROWS, None] == mine[None, :]] = -np.inf
-            local_rows, local_columns = _top_columns(block, wanted, rng)
-            left, right = group[start + local_rows], group[local_columns]
-            near = block[local_rows, local_columns]
-            scores = near if exact else exact_scores(index, left, right)
-            keep = np.isfinite(near) & (scores >= minimum)
-            left, right, scores = left[keep], right[keep], scores[keep]
-            # Of each record's candidates, its k best by the exact score.
-            order = np.lexsort((-scores, left))
-            left, right, scores = left[order], right[order], scores[order]
-            rank = np.arange(len(left)) - np.searchsorted(left, left)
-            keep = rank < k
-            for i, j, score in zip(ids[left[keep]].tolist(), ids[right[keep]].tolist(), scores[keep].tolist()):
-                pair = (i, j) if i < j else (j, i)
-                found[pair] = min(1.0, max(found.get(pair, 0.0), score))
-    return found
+                block[mine[start : start + BLOCK_ROWS, None] == mine[None, :]] = -1
+            wanted = min(k, block.shape[1] - 1)
+            top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted] if wanted > 0 else block[:, :0]
+            scores = np.take_along_axis(block, top, axis=1)
+            keep = scores > 0
+            found_rows.append(np.repeat(group[start + local], top.shape[1]).reshape(top.shape)[keep])
+            found_columns.append(group[top[keep]])
+            found_scores.append(scores[keep])
+    if not found_rows:
+        return Neighbours(np.full((n, k), -1, dtype=np.int64), np.zeros((n, k), dtype=np.float32))
+    return _best_of_each(n, k, *(np.concatenate(parts) for parts in (found_rows, found_columns, found_scores)))
+
+
+def candidate_pairs(neighbours, minimum=CANDIDATE_FLOOR):
+    """(left, right, cosine) arrays of the distinct row pairs in anyone's list, left < right, cosine >= minimum."""
+    n, k = neighbours.rows.shape
+    left = np.repeat(np.arange(n), k)
+    right = neighbours.rows.ravel()
+    scores = neighbours.scores.ravel()
+    keep = (right >= 0) & (scores >= minimum)
+    left, right, scores = left[keep], right[keep], scores[keep]
+    low, high = np.minimum(left, right), np.maximum(left, right)
+    pairs, first = np.unique(np.stack([low, high], axis=1), axis=0, return_index=True)
+    return pairs[:, 0], pairs[:, 1], scores[first]
+
+
+def cosines(index, left, right):
+    """The exact cosine of each pair of rows (arrays of row numbers)."""
+    if not len(left):
+        return np.zeros(0, dtype=np.float32)
+    products = index.matrix[left].multiply(index.matrix[right]).sum(axis=1)
+    return np.minimum(np.asarray(products, dtype=np.float32).ravel(), 1.0)
+
+
+def rarity(frequency, records):
+    """How rare a term or name used by ``frequency`` of ``records`` records is: 0 (every record) to 1 (two).
+
+    Works on numbers or arrays. A rarity of 0.5 or more means fewer than about the square root of the
+    records use it, at any size of store.
+    """
+    frequency = np.maximum(np.asarray(frequency, dtype=np.float64), 2)
+    return np.maximum(0.0, 1.0 - np.log(frequency / 2) / math.log(max(records, 3) / 2))
+
+
+RARE = 0.5  # the rarity from which a shared term is telling
+
+
+def shared_names(index, a_row, b_row):
+    """The named initiatives both records name, rarest first."""
+    shared = index.names[a_row] & index.names[b_row]
+    n = len(index.ids)
+    return sorted(shared, key=lambda name: (-float(rarity(index.name_frequency[name], n)), name))
+
+
+def _name_matrix(index):
+    """(records x names) sparse matrix whose entries are each name's rarity."""
+    columns = {name: c for c, name in enumerate(sorted(index.name_frequency))}
+    rows, cols = [], []
+    for row, names in enumerate(index.names):
+        for name in names:
+            rows.append(row)
+            cols.append(columns[name])
+    weights = rarity([index.name_frequency[name] for name in sorted(columns)], len(index.ids))
+    shape = (len(index.ids), max(len(columns), 1))
+    return sparse.csr_matrix((weights[cols] if cols else np.zeros(0), (rows, cols)), shape=shape)
+
+
+def _rowwise(matrix_a, matrix_b):
+    """The dot product of each row of one sparse matrix with the same row of another."""
+    return np.asarray(matrix_a.multiply(matrix_b).sum(axis=1), dtype=np.float64).ravel()
+
+
+def evidence(index, neighbours, left, right, scores=None):
+    """{name: array} of every measure of evidence on each pair of rows (see the module's docstring)."""
+    scores = cosines(index, left, right) if scores is None else np.asarray(scores, dtype=np.float64)
+    term_rarity = rarity(index.document_frequency, len(index.ids))
+    used = (index.matrix != 0).astype(np.float64) @ sparse.diags(term_rarity)  # each term's rarity, where used
+    rare = index.matrix @ sparse.diags((term_rarity >= RARE).astype(np.float32))  # the rare terms' weights
+    names = _name_matrix(index)
+    level = neighbours.chance_level()
+    sizes = np.diff(index.matrix.indptr)
+    shared_rarities = used[left].multiply(used[right] != 0)  # the rarity of each term both use
+    total = np.asarray(used.sum(axis=1)).ravel()
+    shared_total = np.asarray(shared_rarities.sum(axis=1)).ravel()
+    return {
+        "cosine": scores,
+        "lift": scores - np.maximum(level[left], level[right]),
+        "shared_rarity": shared_total,
+        "rare_terms": np.minimum(6.0, _rowwise(shared_rarities, shared_rarities >= RARE)),
+        # Measured and not used by the model (docs/duplication.md): no gain on the labelled sets.
+        "rare_cosine": _rowwise(rare[left], rare[right]),
+        "names": np.minimum(3.0, _rowwise(names[left], names[right] != 0)),
+        "containment": shared_total / np.maximum(np.minimum(total[left], total[right]), 1e-9),
+        "overlap": shared_total / np.maximum(np.maximum(total[left], total[right]), 1e-9),
+        "length": np.log1p(np.minimum(sizes[left], sizes[right])),
+    }
+
+
+def pair_features(index, neighbours, left, right, scores=None, features=None):
+    """The FEATURES (or ``features``) of each pair of rows, one row each: the evidence the model weighs."""
+    features = features or FEATURES
+    if not len(left):
+        return np.zeros((0, len(features)))
+    measured = evidence(index, neighbours, left, right, scores)
+    return np.column_stack([measured[name] for name in features])
+
+
+@dataclass
+class MatchModel:
+    """Logistic regression over standardised evidence: the probability that two records are the same work."""
+
+    mean: np.ndarray
+    scale: np.ndarray
+    coefficients: np.ndarray
+    intercept: float
+
+    def probability(self, features):
+        z = (np.asarray(features, dtype=np.float64) - self.mean) / self.scale
+        return 1 / (1 + np.exp(-(z @ self.coefficients + self.intercept)))
+
+    @classmethod
+    def fit(cls, features, labels, weights=None, penalty=1.0, steps=50):
+        """Fitted by Newton's method with an L2 penalty (deterministic: the same data gives the same model)."""
+        x = np.asarray(features, dtype=np.float64)
+        y = np.asarray(labels, dtype=np.float64)
+        w = np.ones(len(y)) if weights is None else np.asarray(weights, dtype=np.float64)
+        mean, scale = x.mean(axis=0), x.std(axis=0)
+        scale[scale == 0] = 1
+        z = np.hstack([(x - mean) / scale, np.ones((len(x), 1))])
+        beta = np.zeros(z.shape[1])
+        ridge = penalty * np.eye(z.shape[1])
+        ridge[-1, -1] = 0  # the intercept is not penalised
+        for _ in range(steps):
+            p = 1 / (1 + np.exp(-(z @ beta)))
+            gradient = z.T @ (w * (p - y)) + ridge @ beta
+            hessian = (z * (w * p * (1 - p))[:, None]).T @ z + ridge
+            step = np.linalg.solve(hessian, gradient)
+            beta -= step
+            if np.abs(step).max() < 1e-8:
+                break
+        return cls(mean, scale, beta[:-1], float(beta[-1]))
+
+
+def labelled_pairs():
+    """(features, labels) shipped with the portal: pairs of real and hand-written texts, labelled by people."""
+    data = json.loads(LABELLED_PAIRS.read_text(encoding="utf-8"))
+    assert data["features"] == list(FEATURES), "labelled pairs were measured on other features"
+    return np.array(data["rows"], dtype=np.float64), np.array(data["labels"], dtype=np.float64)
+
+
+JUDGEMENT_WEIGHT = 3.0  # a reviewer's judgement on this store counts for three shipped examples
+
+
+def match_model(judged_features=None, judged_labels=None):
+    """The model fitted on the shipped labelled pairs and any judgements reviewers gave on this store."""
+    features, labels = labelled_pairs()
+    weights = np.ones(len(labels))
+    if judged_features is not None and len(judged_labels):
+        features = np.vstack([features, judged_features])
+        labels = np.concatenate([labels, judged_labels])
+        weights = np.concatenate([weights, np.full(len(judged_labels), JUDGEMENT_WEIGHT)])
+    return MatchModel.fit(features, labels, weights)
+
+
+LEAVE_ONE_OUT_LIMIT = 200  # the latest judgements whose agreement is measured one left out at a time
+
+
+def _agreement(probabilities, labels):
+    """The share of judgements the model agrees with (reported or not, against same work or not)."""
+    return round(float(np.mean((np.asarray(probabilities) >= possible_threshold()) == (np.asarray(labels) == 1))), 3)
+
+
+def model_for(index, neighbours, judged):
+    """(MatchModel, figures): the model fitted on the shipped pairs and this store's judgements, and how far
+    the model agrees with those judgements before (shipped pairs only) and after learning from them (each
+    judgement predicted by a model fitted without it, for the latest LEAVE_ONE_OUT_LIMIT)."""
+    shipped = match_model()
+    known = [(a, b, verdict == "same") for (a, b), verdict in judged.items() if verdict in ("same", "not_same")]
+    known = [(a, b, same) for a, b, same in known if a in index and b in index]
+    if not known:
+        return shipped, {"judgements": 0}
+    left = np.array([index.row(a) for a, _, _ in known])
+    right = np.array([index.row(b) for _, b, _ in known])
+    features = pair_features(index, neighbours, left, right)
+    labels = np.array([float(same) for _, _, same in known])
+    held_out = []
+    for i in range(max(0, len(labels) - LEAVE_ONE_OUT_LIMIT), len(labels)):
+        others = np.arange(len(labels)) != i
+        held_out.append(match_model(features[others], labels[others]).probability(features[i : i + 1])[0])
+    return match_model(features, labels), {
+        "judgements": len(labels),
+        "agreement_before": _agreement(shipped.probability(features), labels),
+        "agreement_after": _agreement(held_out, labels[len(labels) - len(held_out) :]),
+    }
+
+
+@dataclass
+class Pair:
+    """Two records (ids, the lower first) with their cosine, probability and evidence."""
+
+    a: int
+    b: int
+    cosine: float
+    probability: float
+    features: np.ndarray
+
+    @property
+    def band(self):
+        return "likely" if self.probability >= likely_threshold() else "possible"
+
+
+def scored_candidates(index, neighbours, model):
+    """[Pair] of every candidate pair of records that each have MIN_TERMS distinct terms, with its probability."""
+    left, right, scores = candidate_pairs(neighbours)
+    sizes = np.diff(index.matrix.indptr)
+    enough = (sizes[left] >= MIN_TERMS) & (sizes[right] >= MIN_TERMS)
+    left, right, scores = left[enough], right[enough], scores[enough]
+    features = pair_features(index, neighbours, left, right, scores)
+    probabilities = model.probability(features) if len(left) else np.zeros(0)
+    ids = index.ids
+    return [
+        Pair(*sorted((ids[a], ids[b])), float(s), float(p), f)
+        for a, b, s, p, f in zip(left.tolist(), right.tolist(), scores.tolist(), probabilities.tolist(), features)
+    ]
+
+
+def probabilities_of(index, neighbours, model, scored, judged=None):
+    """A function giving the probability of any two records (ids) being the same work: as scored, as judged
+    (1 or 0), or measured on demand for a pair that was not a candidate."""
+    known = {(pair.a, pair.b): pair.probability for pair in scored}
+    for pair, verdict in (judged or {}).items():
+        if verdict in ("same", "not_same"):
+            known[pair] = 1.0 if verdict == "same" else 0.0
+
+    def probability(a, b):
+        key = (min(a, b), max(a, b))
+        if key not in known:
+            rows = np.array([index.row(key[0])]), np.array([index.row(key[1])])
+            known[key] = float(model.probability(pair_features(index, neighbours, *rows))[0])
+        return known[key]
+
+    return probability
+
+
+def groups_of(pairs, probability):
+    """The groups of records that describe one piece of work, each a sorted list of ids, largest first.
+
+    Complete linkage, strongest pair first: two groups become one when every pair across them reaches
+    DUPLICATE_WORK_POSSIBLE (``probability`` of two ids), so that A like B and B like C does not make A like
+    C. A reported pair whose groups cannot join is a group of its own.
+    """
+    possible = possible_threshold()
+    group_of = {}
+    apart = []
+    for pair in sorted(pairs, key=lambda p: (-p.probability, p.a, p.b)):
+        first, second = group_of.get(pair.a, frozenset([pair.a])), group_of.get(pair.b, frozenset([pair.b]))
+        if first == second:
+            continue
+        if all(probability(x, y) >= possible for x in first for y in second):
+            merged = first | second
+            for record_id in merged:
+                group_of[record_id] = merged
+        else:
+            apart.append(frozenset([pair.a, pair.b]))
+    groups = set(group_of.values()) | {pair for pair in apart if not any(pair <= g for g in group_of.values())}
+    return sorted((sorted(group) for group in groups), key=lambda group: (-len(group), group))
 
 
 def shared_concepts(index, a, b, limit=12):
@@ -282,50 +560,60 @@ def blocked(sql, pairs):
         return {(a, b) for a, b in cursor.fetchall()}
 
 
-def scored_pairs(sql, index, mutual=True, groups=None, owners=None):
-    """[(id, id, score, closest)] of the pairs that pass the blocking rules and are reported, best first.
+def reported_pairs(sql, scored, judged=None):
+    """[Pair] of the scored pairs that are reported, most probable first: those that pass the blocking rules
+    and reach DUPLICATE_WORK_POSSIBLE, or that a reviewer judged the same work; never one judged not the same
+    work while both texts are as they were judged (``judged``: {(id, id): verdict}, already limited to
+    judgements on the texts as they are)."""
+    judged = judged or {}
+    possible = possible_threshold()
+    pairs = [
+        pair
+        for pair in scored
+        if judged.get((pair.a, pair.b)) != "not_same"
+        and (pair.probability >= possible or judged.get((pair.a, pair.b)) == "same")
+    ]
+    kept = blocked(sql, [(pair.a, pair.b) for pair in pairs])
+    return sorted((p for p in pairs if (p.a, p.b) in kept), key=lambda p: (-p.probability, p.a, p.b))
 
-    A pair is reported when its score reaches DUPLICATE_WORK_THRESHOLD, or, with mutual, when each record
-    is the other's closest match among the records it may be compared with (another programme, a shared
-    audience, regions and dates) and the score reaches DUPLICATE_WORK_MUTUAL_THRESHOLD. Two teams who
-    write up one piece of work in their own words share fewer words than two copies do, but each write-up
-    is still nearer the other than anything else in the store; work on the same theme that differs is
-    usually nearer to something else. The second reason needs both records to say enough
-    (DUPLICATE_WORK_MUTUAL_MIN_TERMS distinct terms each): a one-line description is somebody's closest
-    match by chance as often as not. ``closest`` says which of the two reasons applies.
-    """
-    high = threshold()
-    low = min(high, mutual_threshold()) if mutual else high
-    enough = mutual_min_terms()
-    sizes = np.diff(index.matrix.indptr)  # distinct terms of each record
-    scores = nearest_pairs(index, low, neighbours_per_record(), groups, owners)
-    kept = blocked(sql, scores)
-    best = {}
-    for a, b in kept:
-        score = scores[(a, b)]
-        for one, other in ((a, b), (b, a)):
-            if one not in best or (score, -other) > (best[one][0], -best[one][1]):
-                best[one] = (score, other)
-    reported = []
-    for a, b in kept:
-        score = scores[(a, b)]
-        closest = (
-            mutual and best[a][1] == b and best[b][1] == a and min(sizes[index.row(a)], sizes[index.row(b)]) >= enough
-        )
-        if score >= high or (closest and score >= low):
-            reported.append((a, b, score, closest))
-    return sorted(reported, key=lambda p: (-p[2], p[0], p[1]))
+
+def closest_elsewhere(index, neighbours, scored, shown):
+    """{id: [(other id, cosine, probability)]} of each record's ``shown`` closest records it may be compared
+    with (other programmes, a shared audience), closest first."""
+    by_pair = {(pair.a, pair.b): pair for pair in scored}
+    out = {}
+    for row, record_id in enumerate(index.ids):
+        closest = []
+        for other, score in zip(neighbours.rows[row].tolist(), neighbours.scores[row].tolist()):
+            if other < 0 or len(closest) >= shown:
+                break
+            other_id = index.ids[other]
+            pair = by_pair.get((min(record_id, other_id), max(record_id, other_id)))
+            if pair is not None:
+                closest.append((other_id, score, pair.probability))
+        out[record_id] = closest
+    return out
+
+
+def text_fingerprint(title, text):
+    """A digest of the wording that was compared: a judgement holds while both texts keep theirs."""
+    return hashlib.sha256(f"{title}\n{text}".encode()).hexdigest()
+
+
+def workstream_texts():
+    """[(id, title, text)] of every workstream, with each row's audiences and programme."""
+    from programmes.models import Workstream
+
+    rows = Workstream.objects.values_list("pk", "title", "description", "audiences", "programme_id").order_by("pk")
+    return list(rows.iterator(chunk_size=5000))
 
 
 def workstream_index():
     """(Index, groups, programmes): the workstreams' index, the rows of each audience (only those may be
     compared) and each row's programme (two workstreams of one programme are never duplicates)."""
-    from programmes.models import Workstream
-
-    rows = Workstream.objects.values_list("pk", "title", "description", "audiences", "programme_id").order_by("pk")
     audiences = defaultdict(list)
     texts, programmes = [], []
-    for row, (pk, title, description, audience_list, programme) in enumerate(rows.iterator(chunk_size=5000)):
+    for row, (pk, title, description, audience_list, programme) in enumerate(workstream_texts()):
         texts.append((pk, title, description))
         programmes.append(programme)
         for audience in audience_list:
@@ -333,21 +621,23 @@ def workstream_index():
     return build_index(texts), [audiences[a] for a in sorted(audiences)], np.array(programmes, dtype=np.int64)
 
 
+def programme_text(title, summary, description):
+    return title, f"{summary}. {description}"
+
+
+def current_fingerprints(record_type, ids):
+    """{id: text_fingerprint} of the wording of workstreams or programmes as it is now, in one query."""
+    from programmes.models import Programme, Workstream
+
+    if record_type == "workstream":
+        rows = Workstream.objects.filter(pk__in=ids).values_list("pk", "title", "description")
+        return {pk: text_fingerprint(title, description) for pk, title, description in rows}
+    rows = Programme.objects.filter(pk__in=ids).values_list("pk", "title", "summary", "description")
+    return {pk: text_fingerprint(*programme_text(*rest)) for pk, *rest in rows}
+
+
 def programme_index():
     from programmes.models import Programme
 
     texts = Programme.objects.exclude(status="closed").values_list("pk", "title", "summary", "description")
-    return build_index(
-        (pk, title, f"{summary}. {description}") for pk, title, summary, description in texts.order_by("pk")
-    )
-
-
-def similar_workstreams():
-    """(index, [(id, id, score)]) of workstream pairs that describe the same work."""
-    index, groups, programmes = workstream_index()
-    return index, scored_pairs(WORKSTREAM_BLOCKING, index, groups=groups, owners=programmes)
-
-
-def similar_programmes():
-    index = programme_index()
-    return index, scored_pairs(PROGRAMME_BLOCKING, index, mutual=False)
+    return build_index((pk, *programme_text(*rest)) for pk, *rest in texts.order_by("pk"))

@@ -82,6 +82,11 @@ class Finding(PortalRecord, models.Model):
     score = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
     records = models.JSONField(default=list, help_text="[{type, id, key, label}] of the records it is about.")
     shared_terms = models.JSONField(default=list, blank=True, help_text="Words two similar records share.")
+    pairs = models.JSONField(
+        default=list,
+        blank=True,
+        help_text="Duplicate work: [{type, a, b, probability, band, cosine, evidence}] of each pair found.",
+    )
     fingerprint = models.CharField(max_length=64)
     records_state = models.CharField(max_length=64, help_text="A digest of the records' versions when found.")
     suppressed = models.BooleanField(default=False, help_text="Decided “not a problem” and not changed since.")
@@ -220,3 +225,62 @@ class FindingCase(models.Model):
     @property
     def is_active(self):
         return self.state in self.ACTIVE
+
+
+class PairJudgement(models.Model):
+    """A reviewer's judgement of whether two records describe the same work, on their texts as they were.
+
+    The duplicate-work rule reads the latest judgement of each pair: “not the same work” keeps the pair out
+    of later runs while both texts are unchanged (a change to either brings it back), “same work” keeps
+    it in; both are labelled examples that the next run's match model is fitted on with the shipped ones.
+    """
+
+    class Verdict(models.TextChoices):
+        SAME = "same", "Same work"
+        NOT_SAME = "not_same", "Not the same work"
+        NOT_SURE = "not_sure", "Not sure"
+
+    record_type = models.CharField(max_length=20, help_text="workstream or programme")
+    first_id = models.BigIntegerField(help_text="The lower id of the two.")
+    second_id = models.BigIntegerField()
+    first_text = models.CharField(max_length=64, help_text="A digest of the first record's wording when judged.")
+    second_text = models.CharField(max_length=64)
+    verdict = models.CharField(max_length=10, choices=Verdict.choices)
+    probability = models.DecimalField(max_digits=4, decimal_places=3, null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.PROTECT, related_name="pair_judgements")
+    decided_at = models.DateTimeField(auto_now_add=True)
+    finding = models.ForeignKey(
+        Finding, on_delete=models.SET_NULL, null=True, blank=True, related_name="pair_judgements"
+    )
+
+    history = HistoricalRecords()
+
+    class Meta:
+        ordering = ["-decided_at", "-pk"]
+        indexes = [models.Index(fields=["record_type", "first_id", "second_id"])]
+        constraints = [
+            models.CheckConstraint(condition=models.Q(first_id__lt=models.F("second_id")), name="pair_judgement_order")
+        ]
+
+    def __str__(self):
+        return f"{self.get_verdict_display()}: {self.record_type} {self.first_id} and {self.second_id}"
+
+
+class SimilarRecord(models.Model):
+    """One of a record's closest records in other programmes, as a duplication run found them (the
+    “Similar work elsewhere” panels read these: no page builds the index)."""
+
+    run = models.ForeignKey(ReportRun, on_delete=models.CASCADE, related_name="similar_records")
+    record_type = models.CharField(max_length=20, help_text="workstream or programme")
+    record_id = models.BigIntegerField()
+    other_id = models.BigIntegerField()
+    rank = models.PositiveSmallIntegerField()
+    cosine = models.DecimalField(max_digits=4, decimal_places=3)
+    probability = models.DecimalField(max_digits=4, decimal_places=3)
+
+    class Meta:
+        ordering = ["run", "record_type", "record_id", "rank"]
+        indexes = [models.Index(fields=["record_type", "record_id", "run"])]
+
+    def __str__(self):
+        return f"{self.record_type} {self.record_id}: {self.other_id} ({self.cosine})"

@@ -16,14 +16,15 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, transaction
+from django.db import InterfaceError, OperationalError, connection, transaction
 from django.db.models import Max, Q
 from django.utils import timezone
+from psycopg2.extras import execute_values
 
 from nhs_joint.registry import registry
 
 from . import workflow
-from .models import Finding, FindingDecision, ReportRun, fingerprint_of
+from .models import Finding, FindingDecision, PairJudgement, ReportRun, SimilarRecord, fingerprint_of
 from .rules import Context, rules_of
 
 log = logging.getLogger(__name__)
@@ -164,6 +165,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
             if locked.status != ReportRun.Status.RUNNING or locked.worker != worker:
                 raise RunAlreadyFinished(locked.status)
             Finding.objects.bulk_create(findings, batch_size=1000)
+            _keep_similar_records(run, context.similar_records)
             cases = workflow.update_cases(run, findings)
             locked.status = ReportRun.Status.SUCCEEDED
             locked.finished = timezone.now()
@@ -173,6 +175,7 @@ def execute(run_id, worker=None, retry_database_errors=False):
                 "suppressed": sum(f.suppressed for f in findings),
                 "by_rule": counts,
                 "cases": cases,
+                **context.figures,
             }
             locked.save(update_fields=["status", "finished", "progress", "counts"])
         return run_id
@@ -184,6 +187,26 @@ def execute(run_id, worker=None, retry_database_errors=False):
             raise  # the run stays as it is: the task puts it back in the queue and tries again
         fail(run_id, f"The report stopped with an error: {error.__class__.__name__}: {error}. No findings were saved.")
         raise
+
+
+def _keep_similar_records(run, similar):
+    """Each record's closest records elsewhere, as this run found them, in place of an earlier run's.
+
+    ``similar``: (record_type, record_id, other_id, rank, cosine, probability) tuples, written with one
+    multi-row INSERT per 5,000 (about 100,000 rows at England scale: model instances would cost seconds).
+    """
+    if not similar:
+        return
+    kinds = sorted({row[0] for row in similar})
+    SimilarRecord.objects.filter(record_type__in=kinds).exclude(run=run).delete()
+    table = connection.ops.quote_name(SimilarRecord._meta.db_table)
+    with connection.cursor() as cursor:
+        execute_values(
+            cursor.cursor,
+            f"INSERT INTO {table} (run_id, record_type, record_id, other_id, rank, cosine, probability) VALUES %s",
+            [(run.pk, *row) for row in similar],
+            page_size=5000,
+        )
 
 
 def fail(run_id, reason):
@@ -244,6 +267,7 @@ def _findings(run, found):
                 score=item.score,
                 records=item.records,
                 shared_terms=list(item.shared_terms),
+                pairs=list(item.pairs),
                 fingerprint=fingerprint,
                 records_state=state,
                 suppressed=(fingerprint, state) in decided,
@@ -269,6 +293,59 @@ def decide(finding, user, reason):
         Finding.objects.filter(pk=finding.pk).update(suppressed=True)
         workflow.decided(finding, user, reason)
     return decision
+
+
+class JudgementRefused(ValueError):
+    """A judgement that cannot be kept, with the field it is about."""
+
+    def __init__(self, field, message):
+        super().__init__(message)
+        self.field = field
+
+
+def judge_pair(finding, user, first, second, verdict):
+    """Keep a reviewer's judgement of one pair of a duplicate-work finding, on the two texts as they are now.
+
+    “Not the same work” keeps the pair out of later runs until one of the two texts changes; “same work”
+    keeps it in; both teach the next run's match model (reports/duplication.py). Raises JudgementRefused,
+    naming the field, for a pair the finding does not name or a verdict that is not one of the three.
+    """
+    from .duplication import current_fingerprints
+
+    if verdict not in PairJudgement.Verdict.values:
+        raise JudgementRefused("verdict", "Choose same work, not the same work or not sure.")
+    first, second = sorted((first, second))
+    pair = next((p for p in finding.pairs or [] if (p["a"], p["b"]) == (first, second)), None)
+    if pair is None:
+        raise JudgementRefused("pair", "This finding does not name that pair of records.")
+    texts = current_fingerprints(pair["type"], [first, second])
+    if len(texts) != 2:
+        raise JudgementRefused("pair", "One of the two records no longer exists.")
+    return PairJudgement.objects.create(
+        record_type=pair["type"],
+        first_id=first,
+        second_id=second,
+        first_text=texts[first],
+        second_text=texts[second],
+        verdict=verdict,
+        probability=pair["probability"],
+        decided_by=user,
+        finding=finding,
+    )
+
+
+def latest_judgements(finding):
+    """{(first id, second id): PairJudgement} of the latest judgement of each pair the finding names."""
+    pairs = [(p["type"], p["a"], p["b"]) for p in finding.pairs or []]
+    if not pairs:
+        return {}
+    about = Q()
+    for record_type, first, second in pairs:
+        about |= Q(record_type=record_type, first_id=first, second_id=second)
+    latest = {}
+    for judgement in PairJudgement.objects.filter(about).select_related("decided_by").order_by("decided_at", "pk"):
+        latest[(judgement.first_id, judgement.second_id)] = judgement
+    return latest
 
 
 def open_findings():

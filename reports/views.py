@@ -18,7 +18,7 @@ from nhs_joint.registry import registry
 from nhs_joint.tables import Column
 
 from . import filters, services, workflow
-from .models import Finding, FindingCase, FindingDecision, ReportRun
+from .models import Finding, FindingCase, FindingDecision, PairJudgement, ReportRun
 from .rules import all_rules
 
 
@@ -71,9 +71,26 @@ def run_summary(run):
     return [(label, fields[key]) for key, label in RUN_SUMMARY]
 
 
+MODEL_OF = {"workstream": "Workstreams", "programme": "Programmes"}
+
+
+def teaching_figures(run, user):
+    """For Administrators, on a duplication run's page: how many judgements reviewers had given when it ran,
+    and how often the duplicate-work model agreed with them before it learnt from them and after (each
+    judgement predicted by a model fitted without it)."""
+    if not getattr(user, "is_administrator", False):
+        return []
+    figures = (run.counts or {}).get("duplicate_work_model", {})
+    return [{"records": MODEL_OF.get(kind, kind), **values} for kind, values in sorted(figures.items(), reverse=True)]
+
+
 def run_detail(run, request):
     fields = run_fields(run)
-    return {**progress_context(run), "run_summary": [(key, label, fields[key]) for key, label in RUN_SUMMARY]}
+    return {
+        **progress_context(run),
+        "run_summary": [(key, label, fields[key]) for key, label in RUN_SUMMARY],
+        "teaching": teaching_figures(run, request.user),
+    }
 
 
 reports = Resource(
@@ -168,10 +185,53 @@ class StateForm(Form):
         return data
 
 
-def finding_detail(finding, request, assign_form=None, state_form=None):
+class JudgementForm(Form):
+    """One pair of a duplicate-work finding judged: the same work, not the same work, or not sure."""
+
+    first = forms.IntegerField(widget=forms.HiddenInput)
+    second = forms.IntegerField(widget=forms.HiddenInput)
+    verdict = forms.ChoiceField(
+        label="Are these the same work?",
+        widget=forms.RadioSelect,
+        choices=PairJudgement.Verdict.choices,
+        error_messages={"required": "Choose same work, not the same work or not sure."},
+        help_text="“Not the same work” keeps this pair out of later reports until one of the two texts changes. "
+        "Every judgement teaches the next run's scoring. Your name is kept with it.",
+    )
+
+
+def _pair_ids(first, second):
+    """Each pair's form has fields of its own ids on a page of several."""
+    return f"pair-{first}-{second}-%s"
+
+
+def judged_pairs(finding, records, judgement_form=None):
+    """Each pair of a duplicate-work finding with its records' names, evidence, latest judgement and form."""
+    names = {(r["type"], r["id"]): r["label"] for r in records}
+    latest = services.latest_judgements(finding)
+    out = []
+    for pair in finding.pairs or []:
+        key = (pair["a"], pair["b"])
+        form = judgement_form
+        if form is None or (form.data.get("first"), form.data.get("second")) != tuple(str(i) for i in key):
+            form = JudgementForm(initial={"first": pair["a"], "second": pair["b"]}, auto_id=_pair_ids(*key))
+        out.append(
+            {
+                **pair,
+                "first_label": names.get((pair["type"], pair["a"]), pair["a"]),
+                "second_label": names.get((pair["type"], pair["b"]), pair["b"]),
+                "judgement": latest.get(key),
+                "form": form,
+            }
+        )
+    return out
+
+
+def finding_detail(finding, request, assign_form=None, state_form=None, judgement_form=None):
     case = workflow.case_for(finding)
     can_act = bool(permissions.can_decide_findings(request.user, finding))
     return {
+        "pairs": judged_pairs(finding, finding.records, judgement_form),
         "record_url": record_url,
         "decision_form": DecisionForm(),
         "can_decide": can_act and not finding.suppressed,
@@ -314,6 +374,27 @@ class ChangeState(View):
         return _finding_page(request, finding, state_form=form)
 
 
+class Judge(View):
+    """A reviewer's judgement of one pair of a duplicate-work finding."""
+
+    http_method_names = ["post"]
+
+    def post(self, request, pk):
+        finding = get_object_or_404(Finding.objects.select_related("run", "region"), pk=pk)
+        permissions.can_decide_findings(request.user, finding).enforce()
+        form = JudgementForm(request.POST, auto_id=_pair_ids(request.POST.get("first"), request.POST.get("second")))
+        if form.is_valid():
+            data = form.cleaned_data
+            try:
+                judgement = services.judge_pair(finding, request.user, data["first"], data["second"], data["verdict"])
+            except services.JudgementRefused as refusal:
+                form.add_error("verdict" if refusal.field == "verdict" else None, str(refusal))
+            else:
+                messages.success(request, f"Recorded: {judgement.get_verdict_display().lower()}.")
+                return HttpResponseRedirect(finding.get_absolute_url())
+        return _finding_page(request, finding, judgement_form=form)
+
+
 class Decide(View):
     http_method_names = ["post"]
 
@@ -345,6 +426,7 @@ findings.extra_urls = [
     path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision"),
     path("findings/<int:pk>/assign/", Assign.as_view(), name="finding-assign"),
     path("findings/<int:pk>/state/", ChangeState.as_view(), name="finding-state"),
+    path("findings/<int:pk>/judgement/", Judge.as_view(), name="finding-judgement"),
 ]
 reports.list_forms = lambda user: (
     [

@@ -110,7 +110,7 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
         "DEMO_DATA_ALLOWED": "false",
         "SPC_RUN_LENGTH": "9",
         "HEADLINE_MEASURES": "ae-4hr",
-        "DUPLICATE_WORK_THRESHOLD": "0.9",
+        "DUPLICATE_WORK_POSSIBLE": "0.9",
         "REPORTS_QUEUE": "elsewhere",
         "REPORT_STALE_AFTER": "5",
         "REPORT_RULE_DELAY": "2",
@@ -122,7 +122,7 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
     probe = (
         "from django.conf import settings as s; import os; "
         "print(s.DEBUG, s.CELERY_TASK_ALWAYS_EAGER, s.DEMO_DATA_ALLOWED, s.SPC_RUN_LENGTH, len(s.HEADLINE_MEASURES), "
-        "s.DUPLICATE_WORK_THRESHOLD, s.REPORTS_QUEUE, s.REPORT_STALE_AFTER, s.REPORT_RULE_DELAY, "
+        "s.DUPLICATE_WORK_POSSIBLE, s.REPORTS_QUEUE, s.REPORT_STALE_AFTER, s.REPORT_RULE_DELAY, "
         "'localhost' in s.ALLOWED_HOSTS, os.environ.get('SPC_RUN_LENGTH'), s.OIDC_ENABLED, s.AXES_FAILURE_LIMIT, "
         "s.API_TOKEN_DAYS, s.API_WRITE_RATE)"
     )
@@ -139,7 +139,7 @@ def test_the_test_settings_ignore_behaviour_exported_by_the_caller(tmp_path):
         "True",
         "7",
         "4",
-        "0.6",
+        "0.5",
         "celery",
         "120",
         "0",

@@ -364,15 +364,12 @@ DEMO_DATA_ALLOWED = env.bool("DEMO_DATA_ALLOWED", default=True)
 # Statistical process control: the points in a run or a trend that make a special cause.
 SPC_RUN_LENGTH = env.int("SPC_RUN_LENGTH", default=7)
 
-# Reports, duplicate-work (reports/duplication.py; calibrated on the development set, docs/duplication.md):
-# the similarity (0 to 1, cosine of the TF-IDF of their terms) from which two workstreams or programmes count
-# as duplicated work; the lower similarity that is enough when two workstreams are each other's closest match
-# and each says enough (at least DUPLICATE_WORK_MUTUAL_MIN_TERMS distinct terms); and how many nearest
-# neighbours of each record are looked at.
-DUPLICATE_WORK_THRESHOLD = env.float("DUPLICATE_WORK_THRESHOLD", default=0.6)
-DUPLICATE_WORK_MUTUAL_THRESHOLD = env.float("DUPLICATE_WORK_MUTUAL_THRESHOLD", default=0.2)
-DUPLICATE_WORK_MUTUAL_MIN_TERMS = env.int("DUPLICATE_WORK_MUTUAL_MIN_TERMS", default=18)
-DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=5)
+# Reports, duplicate-work (reports/duplication.py, docs/duplication.md): the match probability (0 to 1) from
+# which two workstreams or programmes are reported as possibly the same work, the probability from which
+# they are "likely" the same work, and how many closest records of each record are looked at.
+DUPLICATE_WORK_POSSIBLE = env.float("DUPLICATE_WORK_POSSIBLE", default=0.5)
+DUPLICATE_WORK_LIKELY = env.float("DUPLICATE_WORK_LIKELY", default=0.8)
+DUPLICATE_WORK_NEIGHBOURS = env.int("DUPLICATE_WORK_NEIGHBOURS", default=10)
 # Report jobs: time limits (seconds) and how long a silent worker is trusted before its run is marked failed.
 REPORT_SOFT_TIME_LIMIT = env.int("REPORT_SOFT_TIME_LIMIT", default=600)
 REPORT_TIME_LIMIT = env.int("REPORT_TIME_LIMIT", default=660)

@@ -22,6 +22,10 @@ from nhs_joint.db import current_q
 @dataclass
 class Context:
     today: dt.date = field(default_factory=timezone.localdate)
+    # What a rule finds besides findings, written with the run's findings: each record's closest records
+    # elsewhere (reports.services._keep_similar_records) and figures for the run's counts ({name: figures}).
+    similar_records: list = field(default_factory=list)
+    figures: dict = field(default_factory=dict)
 
 
 @dataclass
@@ -31,6 +35,7 @@ class FindingData:
     region_id: int | None = None
     score: float | None = None
     shared_terms: list = field(default_factory=list)
+    pairs: list = field(default_factory=list)  # duplicate work: each pair found, with its probability
     rule: str = ""  # stamped by the engine from the rule's declaration
     severity: str = ""  # likewise
 

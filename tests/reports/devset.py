@@ -7,6 +7,7 @@ the duplication report as a worker does (reports.services.execute on a ReportRun
 import datetime as dt
 import json
 import re
+from itertools import combinations
 from pathlib import Path
 
 from organisations.models import NationalBody
@@ -65,12 +66,12 @@ def load(data):
 
 
 def reported_pairs(run, keys):
-    """{frozenset of two keys} of the run's duplicate-work findings that name two workstreams of the set."""
+    """{frozenset of two keys}: every two workstreams of the set that one duplicate-work finding names (a
+    finding about a group of three names three pairs)."""
     pairs = set()
     for finding in run.findings.filter(rule="duplicate-work"):
-        named = [keys[r["id"]] for r in finding.records if r["type"] == "workstream" and r["id"] in keys]
-        if len(named) == 2:
-            pairs.add(frozenset(named))
+        named = sorted(keys[r["id"]] for r in finding.records if r["type"] == "workstream" and r["id"] in keys)
+        pairs |= {frozenset(pair) for pair in combinations(named, 2)}
     return pairs
 
 

@@ -490,6 +490,12 @@ class TestRuns:
             report = execute(kind)
             assert report.status == "succeeded", report.error
             found += list(report.findings.all())
+        # One finding that is not planted, measured and kept on purpose: the match model (fitted on longer
+        # texts) reads two one-line workstreams about financial control totals as likely the same work
+        # (docs/duplication.md); a reviewer's "not the same work" keeps it out of later runs.
+        known = [x for x in found if x.rule == "duplicate-work" and "“Control totals”" in x.message]
+        assert len(known) == 1 and "“System control totals”" in known[0].message
+        found = [x for x in found if x not in known]
         assert sorted(x.rule for x in found) == sorted(p["rule"] for p in PLANTED)
         declared = all_rules()
         assert all(x.severity == declared[x.rule].severity for x in found)  # stamped from the declaration

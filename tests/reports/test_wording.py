@@ -67,7 +67,8 @@ def test_scores_are_between_0_and_1_and_the_same_text_scores_1():
             (4, "Bowel cancer screening", "Extend the screening age range to 50."),
         ]
     )
-    pairs = duplication.nearest_pairs(index, 0.0, 3)
+    left, right, scores = duplication.candidate_pairs(duplication.nearest(index, 3), minimum=0.0)
+    pairs = {(index.ids[a], index.ids[b]): s for a, b, s in zip(left.tolist(), right.tolist(), scores.tolist())}
     assert pairs[(1, 3)] == pytest.approx(1.0, abs=1e-5)
     assert pairs[(1, 2)] > pairs.get((1, 4), 0.0)
     assert all(0 <= score <= 1 for score in pairs.values())
