@@ -15,7 +15,6 @@ import contextlib
 import os
 import signal
 import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -29,10 +28,9 @@ from reports.models import ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
-from tests.test_database_outage import MAKE_SESSION, eventually, get
+from tests.test_database_outage import MAKE_SESSION, eventually, get, manage, start_gunicorn
 from tests.test_trust import answers_within
 
-ROOT = Path(__file__).resolve().parents[1]
 GUARD = 5  # seconds: the client gives up after this
 
 
@@ -94,45 +92,10 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
             {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
         )
         postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
-        migrate = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert migrate.returncode == 0, migrate.stderr
-        made = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", MAKE_TOKEN],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert made.returncode == 0, made.stderr
-        cookie, token = made.stdout.strip().splitlines()[-2:]
+        manage(env, "migrate", "--noinput", timeout=600)
+        cookie, token = manage(env, "shell", "-c", MAKE_TOKEN).strip().splitlines()[-2:]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "nhs_joint.wsgi",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--workers",
-                "1",
-                "--timeout",
-                "60",
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        web = start_gunicorn(web_port, env, log)
         base = f"http://127.0.0.1:{web_port}"
         page, api = f"{base}/programmes/", f"{base}/api/v1/programmes/"
         headers = {"Authorization": f"Token {token}"}

@@ -61,6 +61,38 @@ def eventually(call, wanted, tries=60):
     return answer
 
 
+def manage(env, *args, timeout=120):
+    """``manage.py args`` of the portal in a process of its own with ``env``; its output once it has ended."""
+    done = subprocess.run(
+        [sys.executable, "manage.py", *args], cwd=ROOT, env=env, capture_output=True, text=True, timeout=timeout
+    )
+    assert done.returncode == 0, done.stderr
+    return done.stdout
+
+
+def start_gunicorn(port, env, log):
+    """The portal under gunicorn (one worker) on 127.0.0.1:``port``, writing to ``log``."""
+    return subprocess.Popen(
+        [
+            sys.executable,
+            "-m",
+            "gunicorn",
+            "nhs_joint.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            "1",
+            "--timeout",
+            "60",
+            "--no-control-socket",
+        ],
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+
+
 @pytest.mark.slow
 def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path):
     db_port, web_port = free_port(), free_port()
@@ -79,45 +111,10 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         bootstrap.services(
             {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
         )
-        migrate = subprocess.run(
-            [sys.executable, "manage.py", "migrate", "--noinput"],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=600,
-        )
-        assert migrate.returncode == 0, migrate.stderr
-        made = subprocess.run(
-            [sys.executable, "manage.py", "shell", "-c", MAKE_SESSION],
-            cwd=ROOT,
-            env=env,
-            capture_output=True,
-            text=True,
-            timeout=120,
-        )
-        assert made.returncode == 0, made.stderr
-        cookie = made.stdout.strip().splitlines()[-1]
+        manage(env, "migrate", "--noinput", timeout=600)
+        cookie = manage(env, "shell", "-c", MAKE_SESSION).strip().splitlines()[-1]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
-        web = subprocess.Popen(
-            [
-                sys.executable,
-                "-m",
-                "gunicorn",
-                "nhs_joint.wsgi",
-                "--bind",
-                f"127.0.0.1:{web_port}",
-                "--workers",
-                "1",
-                "--timeout",
-                "60",
-                "--no-control-socket",
-            ],
-            cwd=ROOT,
-            env=env,
-            stdout=log,
-            stderr=subprocess.STDOUT,
-        )
+        web = start_gunicorn(web_port, env, log)
         page = f"http://127.0.0.1:{web_port}/programmes/"
 
         status, _, html = eventually(lambda: get(page, cookie), 200)
