@@ -12,8 +12,6 @@ of them a finding names; and the pairs findings name that are not planted.
 """
 
 import argparse
-import json
-import subprocess
 import sys
 from pathlib import Path
 
@@ -57,16 +55,7 @@ print("RESULT " + json.dumps({
 
 
 def run_report():
-    output = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", RUN],
-        cwd=ROOT,
-        env=scale.ENV,
-        check=True,
-        capture_output=True,
-        text=True,
-    ).stdout
-    line = next(line for line in output.splitlines() if line.startswith("RESULT "))
-    return json.loads(line[len("RESULT ") :])
+    return scale.shell_result(RUN)
 
 
 def main():

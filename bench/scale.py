@@ -453,9 +453,10 @@ print("RESULT " + json.dumps(out))
 """
 
 
-def time_reports():
+def shell_result(script):
+    """What ``script``, run by manage.py shell against this run's database, prints after "RESULT " (JSON)."""
     output = subprocess.run(
-        [sys.executable, "manage.py", "shell", "-c", TIMER],
+        [sys.executable, "manage.py", "shell", "-c", script],
         cwd=ROOT,
         env=ENV,
         check=True,
@@ -464,6 +465,10 @@ def time_reports():
     ).stdout
     line = next(line for line in output.splitlines() if line.startswith("RESULT "))
     return json.loads(line[len("RESULT ") :])
+
+
+def time_reports():
+    return shell_result(TIMER)
 
 
 def cpu():
