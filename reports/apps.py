@@ -23,7 +23,7 @@ class ReportsConfig(AppConfig):
         registry.add_detail_panel(
             "similar-work", similar.similar_panel, 40, models=(similar.SimilarRecord, similar.ReportRun)
         )
-        registry.api_paths.append(("workstreams/<int:key>/similar/", similar.SimilarWorkView, "api-workstream-similar"))
+        registry.api_paths.append(("workstreams/<int:id>/similar/", similar.SimilarWorkView, "api-workstream-similar"))
         registry.api_paths.append(
-            ("programmes/<slug:key>/similar/", similar.SimilarProgrammesView, "api-programme-similar")
+            ("programmes/<slug:slug>/similar/", similar.SimilarProgrammesView, "api-programme-similar")
         )

@@ -105,9 +105,11 @@ class SimilarWorkView(APIView):
 
     record_type = "workstream"
     lookup = "pk"
+    lookup_url_kwarg = "id"  # named as the record's own address names it (/workstreams/{id}/, /programmes/{slug}/)
 
     @extend_schema(responses=SimilarWorkSerializer, summary="Similar work elsewhere")
-    def get(self, request, key):
+    def get(self, request, **kwargs):
+        key = kwargs[self.lookup_url_kwarg]
         resource = registry.resource_for(self.record_type)
         record = resource.model.objects.filter(**{self.lookup: key}).first()
         if record is None:
@@ -130,3 +132,4 @@ class SimilarWorkView(APIView):
 class SimilarProgrammesView(SimilarWorkView):
     record_type = "programme"
     lookup = "slug"
+    lookup_url_kwarg = "slug"
