@@ -3,6 +3,7 @@
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.http import urlencode
+from django.views.decorators.http import require_safe
 
 from nhs_joint import conditional
 from organisations.models import Organisation
@@ -20,6 +21,7 @@ PAGE_SIZE = 20
 PAGE_MODELS = (SearchDocument, SearchWord, Expectation, Organisation, LocalHealthSystem)
 
 
+@require_safe
 def search(request):
     return conditional.respond(request, PAGE_MODELS, lambda: draw(request))
 

@@ -520,6 +520,9 @@ class TestPartnersSeeOnlyTheirOwn:
             "consultation-detail": 200,
             "api-organisation-expectations": 200,
             "partner-home": 302,
+            # The search finds only their own organisation's consulted and agreed asks (tests/test_search.py).
+            "search": 200,
+            "api-search": 200,
         }
         secrets = ["Hillside private concern", "A secret draft", "Open finding", "Hillside NHS Trust"]
         tried = set()
