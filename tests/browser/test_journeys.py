@@ -58,7 +58,7 @@ def test_staff_find_edit_and_see_history(new_page, world):
     assert_accessible(page, "programme list")
 
     # Find it by search and filter.
-    page.get_by_label("Search").fill("emergency")
+    page.get_by_role("textbox", name="Search", exact=True).fill("emergency")  # the list's box, not the header's
     page.get_by_label("Active", exact=True).check()
     page.get_by_role("button", name="Apply filters").click()
     expect(page.locator(".portal-count")).to_contain_text("Showing 1 to 1 of 1")
