@@ -28,7 +28,7 @@ from reports.models import ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
-from tests.test_database_outage import MAKE_SESSION, eventually, get, manage, start_gunicorn
+from tests.test_database_outage import MAKE_SESSION, eventually, get, manage, start_gunicorn, stop_gunicorn
 from tests.test_trust import answers_within
 
 GUARD = 5  # seconds: the client gives up after this
@@ -144,14 +144,7 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
         status, _, html = eventually(lambda: get(page, cookie), 200)
         assert status == 200 and "Sign out" in html
     finally:
-        if web is not None:
-            web.send_signal(signal.SIGTERM)
-            try:
-                web.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                web.kill()
-        if log is not None:
-            log.close()
+        stop_gunicorn(web, log)
         if not bootstrap.stop_local_postgres(server) and postmaster is not None:
             # Its folder is gone (pytest removes old temporary folders, another run's too): stop it by its id.
             with contextlib.suppress(ProcessLookupError):

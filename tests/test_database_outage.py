@@ -93,6 +93,18 @@ def start_gunicorn(port, env, log):
     )
 
 
+def stop_gunicorn(web, log):
+    """Stops what ``start_gunicorn`` started (either may be None, when the test ended before it), and its log."""
+    if web is not None:
+        web.send_signal(signal.SIGTERM)
+        try:
+            web.wait(timeout=30)
+        except subprocess.TimeoutExpired:
+            web.kill()
+    if log is not None:
+        log.close()
+
+
 @pytest.mark.slow
 def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path):
     db_port, web_port = free_port(), free_port()
@@ -138,12 +150,5 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         status, _, html = eventually(lambda: get(page, cookie), 200)
         assert status == 200 and "Sign out" in html
     finally:
-        if web is not None:
-            web.send_signal(signal.SIGTERM)
-            try:
-                web.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                web.kill()
-        if log is not None:
-            log.close()
+        stop_gunicorn(web, log)
         bootstrap.stop_local_postgres(server)
