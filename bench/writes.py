@@ -33,17 +33,6 @@ SAVES = 1000
 MONTHS = 125  # 10 measures x 8 areas (England and the seven regions) x 125 months = 10,000 figures
 
 
-def fresh_database():
-    import psycopg2
-
-    admin = psycopg2.connect(f"{BASE_URL}/postgres")
-    admin.autocommit = True
-    with admin.cursor() as cursor:
-        cursor.execute(f"DROP DATABASE IF EXISTS {DATABASE} WITH (FORCE)")
-        cursor.execute(f"CREATE DATABASE {DATABASE}")
-    admin.close()
-
-
 def set_versions(on):
     """Turns the versions' triggers on or off on every table."""
     from django.db import connection
@@ -97,14 +86,12 @@ def main():
     parser.add_argument("--rounds", type=int, default=3)
     args = parser.parse_args()
 
-    fresh_database()
+    import scale  # bench/scale.py: this run's own database, from the migrations and the reference data
+
+    scale.fresh_database(DATABASE, env=dict(os.environ))
     import django
 
     django.setup()
-    from django.core.management import call_command
-
-    call_command("migrate", "--noinput", verbosity=0)
-    call_command("load_reference", stdout=io.StringIO())
     from tests.factories import ProgrammeFactory
 
     programme = ProgrammeFactory(title="Urgent and emergency care")
