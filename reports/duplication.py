@@ -45,6 +45,7 @@ from django.conf import settings
 from django.db import connection
 from scipy import sparse
 
+from . import markers as where_when
 from .wording import STOP_WORDS, label, stem, terms
 
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
@@ -57,7 +58,7 @@ MIN_TERMS = 5
 DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
 # The evidence the match model weighs (measured and compared in docs/duplication.md).
-FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms")
+FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms", "margin", "where_differs", "years_differ", "phases_differ")
 
 
 def neighbours_per_record():
@@ -100,6 +101,7 @@ class Index:
     name_text: list = field(default_factory=list)  # {name: as written} of the named initiatives, per record
     document_frequency: object = None  # records that use each column's term
     fingerprints: list = field(default_factory=list)  # text_fingerprint of each record's wording
+    markers: list = field(default_factory=list)  # where_when.Markers of each record: places, years, phases
 
     def row(self, record_id):
         return self._rows[record_id]
@@ -118,7 +120,7 @@ class Index:
 
 def build_index(records):
     """An Index of [(id, title, text)]: TF-IDF of each record's terms, rows of unit length."""
-    ids, bags, all_terms, names, fingerprints = [], [], [], [], []
+    ids, bags, all_terms, names, fingerprints, found = [], [], [], [], [], []
     for record_id, title, text in records:
         fingerprints.append(text_fingerprint(title, text))
         title_terms = terms(title)
@@ -130,6 +132,7 @@ def build_index(records):
         bags.append(counts)
         all_terms.append({**title_terms.surface, **body_terms.surface})
         names.append(names_in(f"{title}. {text}"))
+        found.append(where_when.markers_of(f"{title}. {text}"))
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, bag in enumerate(bags):
@@ -146,7 +149,7 @@ def build_index(records):
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1
     matrix = sparse.diags(1 / norms).astype(np.float32) @ matrix
-    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints)
+    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints, found)
 
 
 @dataclass
@@ -312,7 +315,47 @@ def evidence(index, neighbours, left, right, scores=None):
         "containment": shared_total / np.maximum(np.minimum(total[left], total[right]), 1e-9),
         "overlap": shared_total / np.maximum(np.maximum(total[left], total[right]), 1e-9),
         "length": np.log1p(np.minimum(sizes[left], sizes[right])),
+        **_where_and_when(index, left, right),
+        **_standing(neighbours, left, right, scores),
     }
+
+
+def _standing(neighbours, left, right, scores):
+    """How a pair stands among each record's neighbours: the margin of its cosine over the better of the two
+    records' best other neighbours ("margin": one of the two has nothing closer; a group of three leaves the
+    others a margin), over both ("margin_to_both"), and the worse of the two ranks (0: each is the other's
+    closest)."""
+    k = neighbours.rows.shape[1]
+    rows_left, rows_right = neighbours.rows[left], neighbours.rows[right]
+    other_left = np.where(rows_left == right[:, None], 0, neighbours.scores[left]).max(axis=1) if k else 0
+    other_right = np.where(rows_right == left[:, None], 0, neighbours.scores[right]).max(axis=1) if k else 0
+    rank_left = np.where((rows_left == right[:, None]).any(axis=1), (rows_left == right[:, None]).argmax(axis=1), k)
+    rank_right = np.where((rows_right == left[:, None]).any(axis=1), (rows_right == left[:, None]).argmax(axis=1), k)
+    return {
+        "margin": scores - np.minimum(other_left, other_right),
+        "margin_to_both": scores - np.maximum(other_left, other_right),
+        "rank": np.log1p(np.maximum(rank_left, rank_right)),
+    }
+
+
+def _where_and_when(index, left, right):
+    """Evidence against from what two texts name (reports/markers.py): different places or organisations
+    (two trusts' own schemes of one kind), different years (successive frameworks), different phases (phase 1
+    and phase 2). Each is 1 when both texts name some and none in common, else 0."""
+    out = {name: np.zeros(len(left)) for name in ("where_differs", "years_differ", "phases_differ")}
+    if not index.markers or not len(left):
+        return out
+    for name, sets in (
+        ("where_differs", [m.where for m in index.markers]),
+        ("years_differ", [m.years for m in index.markers]),
+        ("phases_differ", [m.phases for m in index.markers]),
+    ):
+        named = np.array([bool(found) for found in sets])
+        both = np.flatnonzero(named[left] & named[right])  # most pairs name nothing: only these are compared
+        compare = where_when.phases_differ if name == "phases_differ" else where_when.differ
+        for i, a, b in zip(both.tolist(), left[both].tolist(), right[both].tolist()):
+            out[name][i] = compare(sets[a], sets[b])
+    return out
 
 
 def pair_features(index, neighbours, left, right, scores=None, features=None):
