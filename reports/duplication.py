@@ -8,14 +8,17 @@
    compared (workstreams sharing an audience), the sparse rows of a block of
    records are multiplied by the rows of their group (exact cosines, no
    projection) and each record keeps its DUPLICATE_WORK_NEIGHBOURS closest
-   records of other programmes.
+   records of other programmes (taken exactly from each row's best chunks).
 3. Evidence (FEATURES, measured by evidence): the cosine; its lift, how far
    it stands above each record's chance neighbours (those beyond its two
    closest: in a store of common words every record has close neighbours by
    chance); and what the two share weighted by how rare each shared term is in
    the store (rarity 0 for a term every record uses, 1 for one only these two
-   use), in all and for the rare terms alone. Other measures (the named
-   initiatives both name, the cosine of rare terms, containment, length) are
+   use), in all and for the rare terms alone; the margin of the cosine over
+   the better of the two records' best other neighbours; and, against, what
+   the two texts name (reports/markers.py): different places or NHS bodies,
+   different years, different phases. Other measures (the named initiatives
+   both name, the cosine of rare terms, containment, length, ranks) are
    measured too and were no help on the labelled sets (docs/duplication.md).
 4. A match probability (MatchModel): logistic regression over that evidence,
    fitted on the labelled pairs shipped in data/duplication/labelled_pairs.json
