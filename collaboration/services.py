@@ -76,7 +76,7 @@ def takes(kinds, record):
 
 
 def display_name(user):
-    return (user.get_full_name() or user.username) if user is not None else "Someone"
+    return str(user) if user is not None else "Someone"
 
 
 # Records ---------------------------------------------------------------------------------------------------

@@ -303,7 +303,7 @@ def _who(record):
     user = getattr(record, "history_user", None)
     if user is None:
         return "The system"
-    return user.get_full_name() or user.get_username()
+    return str(user)
 
 
 def _is_long(field, old, new):

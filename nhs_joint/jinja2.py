@@ -220,7 +220,7 @@ def _open_to_partners(href):
 def account_items(request):
     user = request.user
     return [
-        {"text": user.get_full_name() or user.username, "icon": True},
+        {"text": str(user), "icon": True},
         *(entry for item in registry.account_items if (entry := item(request))),
         {"text": "Change password", "href": reverse("password_change")},
         {"text": "Your API tokens", "href": reverse("your-tokens")},

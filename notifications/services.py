@@ -190,7 +190,7 @@ def mentioned(text):
 
 
 def person(user):
-    return (user.get_full_name() or user.username) if user else "The portal"
+    return str(user) if user else "The portal"
 
 
 def comment_posted(comment, record, author):

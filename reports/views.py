@@ -107,9 +107,7 @@ reports = Resource(
         Column(
             "requested_by",
             "By",
-            getter=lambda r: (
-                (r.requested_by.get_full_name() or r.requested_by.username) if r.requested_by else "Nightly schedule"
-            ),
+            getter=lambda r: str(r.requested_by) if r.requested_by else "Nightly schedule",
         ),
         Column("findings", getter=lambda r: (r.counts or {}).get("findings", ""), numeric=True),
     ],
@@ -159,7 +157,6 @@ class AssignForm(Form):
     def __init__(self, *args, finding, **kwargs):
         super().__init__(*args, **kwargs)
         self.fields["assignee"].queryset = workflow.assignable_people(finding)
-        self.fields["assignee"].label_from_instance = lambda u: u.get_full_name() or u.username
 
 
 class StateForm(Form):
@@ -346,7 +343,7 @@ class Assign(View):
             except workflow.WorkflowError as refusal:
                 form.add_error(refusal.field, str(refusal))
             else:
-                messages.success(request, f"Given to {case.assignee.get_full_name() or case.assignee.username}.")
+                messages.success(request, f"Given to {case.assignee}.")
                 return HttpResponseRedirect(finding.get_absolute_url())
         return _finding_page(request, finding, assign_form=form)
 
