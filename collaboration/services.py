@@ -16,7 +16,6 @@ from dataclasses import dataclass
 import filetype
 from django.apps import apps
 from django.conf import settings
-from django.contrib.contenttypes.models import ContentType
 from django.core.exceptions import ValidationError
 from django.core.files.storage import storages
 from django.db import transaction
@@ -29,6 +28,7 @@ from django.utils.text import get_valid_filename
 
 from nhs_joint import archive
 from nhs_joint.permissions import ALLOWED, Decision
+from nhs_joint.records import record_key
 from nhs_joint.registry import registry
 from nhs_joint.signals import comment_posted
 
@@ -109,10 +109,6 @@ def record_of(item, user=None):
         resource.check_view(user)
     record = model._base_manager.filter(pk=item.record_id).first()
     return record, resource
-
-
-def record_key(record):
-    return ContentType.objects.get_for_model(record, for_concrete_model=False), record.pk
 
 
 # Comments --------------------------------------------------------------------------------------------------

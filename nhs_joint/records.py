@@ -1,6 +1,14 @@
 """What every kind of record the portal shows has in common, declared once."""
 
+from django.contrib.contenttypes.models import ContentType
+
 from .registry import registry
+
+
+def record_key(record):
+    """(content type, id): how a record is named by the rows that point at any kind of record (comments,
+    attachments, watches, notifications)."""
+    return ContentType.objects.get_for_model(record), record.pk
 
 
 class PortalRecord:

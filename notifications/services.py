@@ -26,6 +26,7 @@ from django.template.loader import render_to_string
 from django.utils import timezone
 
 from nhs_joint import permissions
+from nhs_joint.records import record_key
 
 from .models import Notification, Preference, Watch
 
@@ -44,9 +45,9 @@ def target_of(record):
 
 
 def key_of(record):
-    """(content type id, id) of the watched record."""
-    record = target_of(record)
-    return ContentType.objects.get_for_model(record).pk, record.pk
+    """(content type id, id) of the watched record: the key of watchers() and of the notifications' records."""
+    content_type, pk = record_key(target_of(record))
+    return content_type.pk, pk
 
 
 def record_url(record):
