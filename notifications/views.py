@@ -4,6 +4,7 @@ from django import forms
 from django.contrib import messages
 from django.contrib.auth.decorators import login_not_required
 from django.contrib.contenttypes.models import ContentType
+from django.core.exceptions import ObjectDoesNotExist
 from django.core.paginator import Paginator
 from django.http import Http404, HttpResponseRedirect
 from django.shortcuts import render
@@ -64,12 +65,8 @@ def record_for(type_name, pk, user):
         if ct.model_class() is None or not hasattr(ct.model_class(), "get_absolute_url"):
             return None  # only records with a page of their own are watched
         record = ct.get_object_for_this_type(pk=int(pk))
-    except (ValueError, TypeError, ContentType.DoesNotExist, LookupError, OverflowError):
-        return None
-    except Exception as error:  # the model's own DoesNotExist
-        if error.__class__.__name__ == "DoesNotExist":
-            return None
-        raise
+    except (ValueError, TypeError, ObjectDoesNotExist, LookupError, OverflowError):
+        return None  # ObjectDoesNotExist: the content type's, or the record's own DoesNotExist
     return record if permissions.can_see(user, record) else None
 
 
