@@ -15,6 +15,8 @@ from django.http import JsonResponse
 from django.shortcuts import render
 from django.utils import timezone
 
+from nhs_joint.dates import format_date
+
 
 def locked_until(request, credentials=None):
     """When the lockout that refused this request ends."""
@@ -34,7 +36,7 @@ def time_of_day(moment):
     local = timezone.localtime(moment)
     text = f"{local.hour % 12 or 12}:{local.minute:02d}{'am' if local.hour < 12 else 'pm'}"
     if local.date() != timezone.localdate():
-        text += f" on {local.day} {local:%B}"
+        text += f" on {format_date(local, 'j F')}"
     return text
 
 

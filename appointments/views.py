@@ -1,6 +1,7 @@
 from django.db.models import Prefetch
 
 from nhs_joint.api import Api
+from nhs_joint.dates import format_date
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, section
 
@@ -41,8 +42,8 @@ appointments = Resource(
         ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()} if a.programme else None),
         ("Shares", shares_text(a)),
         ("Joint appointment", "Yes, shared by both bodies" if a.is_joint else "No"),
-        ("Start date", f"{a.start_date:%-d %B %Y}"),
-        ("End date", f"{a.end_date:%-d %B %Y}" if a.end_date else None),
+        ("Start date", format_date(a.start_date)),
+        ("End date", format_date(a.end_date) if a.end_date else None),
     ],
     intro="Posts held by people for one body or, jointly, for both.",
     api=Api(

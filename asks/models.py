@@ -12,6 +12,7 @@ from django.db.models import Q
 
 from measures.models import Comparator, Measure, ProgrammeMeasure
 from nhs_joint.archive import Archivable, LiveManager
+from nhs_joint.dates import format_date
 from nhs_joint.db import check_dates_in_order, end_not_before_start, kept_history
 from nhs_joint.permissions import Decision, can_edit_by_bodies
 from nhs_joint.records import PortalRecord
@@ -260,4 +261,6 @@ class MeasureAgreement(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        return f"{self.organisation or self.local_system} agreed {self.programme_measure} on {self.agreed_on:%-d %B %Y}"
+        return (
+            f"{self.organisation or self.local_system} agreed {self.programme_measure} on {format_date(self.agreed_on)}"
+        )

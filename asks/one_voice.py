@@ -23,6 +23,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from nhs_joint import permissions
+from nhs_joint.dates import format_date
 from nhs_joint.exports import stream_csv
 from nhs_joint.pdf import render_pdf
 from organisations.models import NationalBody, Organisation
@@ -275,7 +276,7 @@ class StaffStep(View):
         if self.step == "consult":
             closes = parse_date(request.POST.get("closes"))
             asks.open_consultation(expectation, closes)
-            return f"The consultation is open until {closes:%-d %B %Y}.", reverse(
+            return f"The consultation is open until {format_date(closes)}.", reverse(
                 "consultation-detail", args=[expectation.pk]
             )
         if self.step == "agree":

@@ -16,6 +16,7 @@ from django.db.models import Q
 from django.utils import timezone
 
 from measures.models import Measurement, ProgrammeMeasure
+from nhs_joint.dates import format_date
 from nhs_joint.registry import registry
 from organisations.models import Organisation
 from programmes.models import Audience
@@ -281,7 +282,7 @@ def agree(expectation, user, summary="", no_consultation_reason="", today=None):
         raise Refused(f"This expectation is {expectation.get_stage_display().lower()} already.")
     if expectation.stage == Expectation.Stage.CONSULTATION and is_open(expectation, today):
         raise Refused(
-            f"The consultation closes on {expectation.consultation_closes:%-d %B %Y}: agree it after it closes."
+            f"The consultation closes on {format_date(expectation.consultation_closes)}: agree it after it closes."
         )
     if expectation.stage == Expectation.Stage.DRAFT and not (
         no_consultation_reason or expectation.no_consultation_reason

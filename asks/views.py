@@ -2,6 +2,7 @@ from django.db.models import Prefetch
 
 from measures.views import measure_sections, programme_measure_sections
 from nhs_joint.api import Api
+from nhs_joint.dates import format_date
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to, section
 from programmes.views import programme_sections
@@ -18,7 +19,7 @@ programme_measure_sections.add(
         "Agreed with",
         [
             Column("organisation", getter=lambda a: a.organisation or a.local_system),
-            Column("agreed_on", "Agreed", getter=lambda a: f"{a.agreed_on:%-d %B %Y}"),
+            Column("agreed_on", "Agreed", getter=lambda a: format_date(a.agreed_on)),
         ],
         list(pm.agreements.select_related("organisation", "local_system")),
         empty="No organisation or local health system has agreed it in a consultation yet.",
@@ -92,8 +93,8 @@ expectations = Resource(
         ("Area", str(e.region) if e.region else "All England"),
         ("Measure", {"text": e.measure.name, "href": e.measure.get_absolute_url()}),
         ("Asks for", f"{e.get_comparator_display()} {e.target:f}"),
-        ("From", f"{e.start_date:%-d %B %Y}"),
-        ("Due", f"{e.due_date:%-d %B %Y}"),
+        ("From", format_date(e.start_date)),
+        ("Due", format_date(e.due_date)),
         ("Wording", e.wording),
     ],
     intro="What the programmes ask of providers, commissioners and local health systems.",

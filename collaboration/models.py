@@ -10,6 +10,8 @@ from django.contrib.contenttypes.models import ContentType
 from django.db import models
 from simple_history.models import HistoricalRecords
 
+from nhs_joint.dates import format_date
+
 COMMENT_MAX_CHARS = 5000
 
 
@@ -35,7 +37,7 @@ class Comment(models.Model):
         indexes = [models.Index(fields=["record_type", "record_id", "created_at"], name="comment_on_record")]
 
     def __str__(self):
-        return f"Comment by {self.author} on {self.created_at:%d %b %Y %H:%M}"
+        return f"Comment by {self.author} on {format_date(self.created_at, 'd M Y H:i')}"
 
     @property
     def is_hidden(self):

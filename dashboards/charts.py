@@ -15,6 +15,7 @@ import math
 
 from markupsafe import Markup, escape
 
+from nhs_joint.dates import format_date, format_month
 from regions.spc import SpcResult
 
 COLOURS = {"common": "#768692", "improvement": "#005eb8", "concern": "#ed8b00", "neither": "#330072"}
@@ -102,7 +103,7 @@ def summary(result: SpcResult, unit=""):
     latest = result.latest
     months = len(result.points)
     text = (
-        f"Latest value {_fmt(latest.value)}{suffix} in {latest.month:%B %Y}; "
+        f"Latest value {_fmt(latest.value)}{suffix} in {format_month(latest.month)}; "
         f"{months} {'month' if months == 1 else 'months'} shown."
     )
     if result.has_limits:
@@ -263,7 +264,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 f'<line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{bottom}" y2="{bottom + 4}" '
                 f'stroke="{SECONDARY}" stroke-width="1"/>'
                 f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle" font-size="{FONT_SIZE}" '
-                f'fill="{SECONDARY}">{point.month:%b %Y}</text>'
+                f'fill="{SECONDARY}">{format_date(point.month, "M Y")}</text>'
             )
     parts.append("</g>")
 
@@ -308,7 +309,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
     parts.append('<g class="spc-points">')
     for index, point in enumerate(result.points):
-        tip = f"<title>{escape(f'{point.month:%B %Y}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
+        tip = f"<title>{escape(f'{format_month(point.month)}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
         parts.append(
             _point_mark(
                 SHAPES[point.variation],
@@ -382,8 +383,8 @@ def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
     first, latest = points[0], points[-1]
     label = (
         f"{title}: {len(points)} {'month' if len(points) == 1 else 'months'}, "
-        f"from {_fmt(first.value)}{suffix} in {first.month:%B %Y} to {_fmt(latest.value)}{suffix} "
-        f"in {latest.month:%B %Y}"
+        f"from {_fmt(first.value)}{suffix} in {format_month(first.month)} to {_fmt(latest.value)}{suffix} "
+        f"in {format_month(latest.month)}"
     )
     pad = 4
     values = [p.value for p in points]

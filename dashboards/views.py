@@ -14,6 +14,7 @@ from django.utils.text import slugify
 from appointments.models import Appointment, AppointmentShare
 from measures.models import Measure, ProgrammeMeasure
 from nhs_joint import conditional
+from nhs_joint.dates import format_date
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
@@ -65,8 +66,8 @@ regions = Resource(
         ("ODS code", r.ods_code),
         ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
         ("Regional Director", director_text(r)),
-        ("From", f"{r.effective_from:%-d %B %Y}" if r.effective_from else None),
-        ("To", f"{r.effective_to:%-d %B %Y}" if r.effective_to else None),
+        ("From", format_date(r.effective_from) if r.effective_from else None),
+        ("To", format_date(r.effective_to) if r.effective_to else None),
         ("Notes", r.notes),
     ],
     intro="The seven integrated regions, each led by one Regional Director working for both bodies, "

@@ -2,6 +2,7 @@ import datetime as dt
 
 from django import forms
 
+from nhs_joint.dates import format_month
 from nhs_joint.forms import Form, NHSMonthField, PortalModelForm
 from programmes.forms import ProgrammeChildForm
 
@@ -77,7 +78,7 @@ class MeasurementEntryForm(PortalModelForm):
             if held is not None:
                 self.add_error(
                     "month",
-                    f"There is already a measurement for {region or 'England'} in {month:%B %Y} "
+                    f"There is already a measurement for {region or 'England'} in {format_month(month)} "
                     f"({held.value:f}, {held.get_source_display().lower()}).",
                 )
         return cleaned
@@ -119,7 +120,9 @@ class MeasurementCorrectionForm(PortalModelForm):
         )
         self.fields[
             "value"
-        ].help_text = f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
+        ].help_text = (
+            f"{measure.name} for {self.instance.region or 'England'} in {format_month(self.instance.month)}, {unit}."
+        )
 
     def clean_reason(self):
         reason = " ".join(self.cleaned_data["reason"].split())

@@ -11,6 +11,7 @@ from django.db import models
 from django.db.models import Q
 
 from nhs_joint.archive import Archivable, LiveManager
+from nhs_joint.dates import format_month
 from nhs_joint.db import kept_history
 from nhs_joint.records import PortalRecord
 from programmes.models import Programme
@@ -145,7 +146,7 @@ class Measurement(PortalRecord, models.Model):
 
     def __str__(self):
         value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
-        return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
+        return f"{self.measure.name}, {self.region or 'England'}, {format_month(self.month)}: {value}"
 
     @property
     def is_generated(self):

@@ -9,6 +9,7 @@ from django.views import View
 
 from nhs_joint import history, permissions
 from nhs_joint.api import Api
+from nhs_joint.dates import format_date, format_month
 from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, Sections, link_to, names, section
@@ -43,7 +44,7 @@ def latest_measurements(measure, request):
         "latest",
         "Latest measurements",
         [
-            Column("month", getter=lambda m: f"{m.month:%B %Y}", link=True),
+            Column("month", getter=lambda m: format_month(m.month), link=True),
             Column("region", getter=lambda m: m.region or "England"),
             Column("value", numeric=True),
             Column("source"),
@@ -52,7 +53,7 @@ def latest_measurements(measure, request):
                     Column(
                         "correct",
                         "Correct a figure",
-                        getter=lambda m: f"Correct {m.region or 'England'}, {m.month:%b %Y}",
+                        getter=lambda m: f"Correct {m.region or 'England'}, {format_date(m.month, 'M Y')}",
                         link=lambda m: reverse("measurement-edit", args=[m.pk]),
                     )
                 ]
@@ -143,7 +144,7 @@ programme_measures = Resource(
         ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
         ("Target", f"{pm.target:f}"),
-        ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
+        ("Agreed on", format_date(pm.agreed_on)),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
     api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
@@ -190,7 +191,7 @@ measurements = Resource(
     columns=[
         Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
         Column("region", getter=lambda m: m.region or "England", order="region"),
-        Column("month", getter=lambda m: f"{m.month:%B %Y}", order="month", export=lambda m: m.month.isoformat()),
+        Column("month", getter=lambda m: format_month(m.month), order="month", export=lambda m: m.month.isoformat()),
         Column("value", numeric=True, order="value"),
         Column("source"),
     ],
@@ -202,7 +203,7 @@ measurements = Resource(
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
         ("Region", str(m.region) if m.region else "England"),
-        ("Month", f"{m.month:%B %Y}"),
+        ("Month", format_month(m.month)),
         ("Value", f"{m.value:f}"),
         ("Source", m.get_source_display()),
     ],
@@ -236,7 +237,7 @@ class MeasurementEntryPage(View):
         with transaction.atomic():
             saved = form.save()
         messages.success(
-            request, f"Measurement saved: {saved.region or 'England'}, {saved.month:%B %Y}, {saved.value:f}."
+            request, f"Measurement saved: {saved.region or 'England'}, {format_month(saved.month)}, {saved.value:f}."
         )
         return HttpResponseRedirect(self.measure.get_absolute_url())
 
@@ -327,7 +328,7 @@ def correct_figure(request, key):
         held = held.filter(region__ods_code=region_code)
     pk = held.values_list("pk", flat=True).first()
     if pk is None:
-        raise Http404(f"No figure of {measure.name} is held for {region_code or 'England'} in {month:%B %Y}.")
+        raise Http404(f"No figure of {measure.name} is held for {region_code or 'England'} in {format_month(month)}.")
     return HttpResponseRedirect(reverse("measurement-edit", args=[pk]))
 
 

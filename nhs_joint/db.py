@@ -37,16 +37,15 @@ def percentage(model_name, field):
 def check_dates_in_order(obj, start="start_date", end="end_date", start_label=None, end_label=None):
     """Model validation behind ``end_not_before_start``: the message goes on the end date's field."""
     from django.core.exceptions import ValidationError
-    from django.utils import formats
+
+    from .dates import format_date
 
     first, last = getattr(obj, start), getattr(obj, end)
     if first and last and last < first:
         end_label = end_label or obj._meta.get_field(end).verbose_name
         start_label = start_label or obj._meta.get_field(start).verbose_name
         raise ValidationError(
-            {
-                end: f"The {end_label} must be the same as or after the {start_label} ({formats.date_format(first, 'j F Y')})."
-            }
+            {end: f"The {end_label} must be the same as or after the {start_label} ({format_date(first)})."}
         )
 
 

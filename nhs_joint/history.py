@@ -15,7 +15,7 @@ Functions others may call:
 - ``describe_history(model, records, before, join_saves=True)``: entries for history records, newest first.
 - ``describe(record, previous, model)``: one entry.
 - ``entries_since(obj, version)``: what others changed after the version a form was opened at.
-- ``format_value(field, value)``, ``format_date(value)``, ``format_datetime(value)``: values in words.
+- ``format_value(field, value)``: values in words (dates and times by nhs_joint.dates).
 - ``word_diff(old, new)`` and ``word_diff_html(ops)``: a word-level difference, as data or as HTML.
 - ``field_label(model, name)``: a field's label as forms show it.
 - ``entry_as_json(entry)``: an entry as the API gives it.
@@ -36,9 +36,10 @@ from decimal import Decimal, InvalidOperation
 from django.core.exceptions import FieldDoesNotExist
 from django.db import models
 from django.urls import NoReverseMatch
-from django.utils import formats, timezone
 from django.utils.text import capfirst
 from markupsafe import Markup, escape
+
+from .dates import format_date, format_datetime
 
 ARCHIVED_FIELD = "archived_at"  # a nullable date and time: empty while the record is live
 LONG_TEXT = 80  # characters: a longer text is shown as a word-level difference
@@ -52,39 +53,6 @@ KIND_LABELS = {
     "deleted": "Deleted",
 }
 HISTORY_TYPES = {"+": "created", "~": "changed", "-": "deleted"}
-
-
-# Dates and times as NHS pages write them.
-
-
-def format_date(value):
-    """1 April 2018."""
-    if value is None or value == "":
-        return ""
-    if isinstance(value, dt.datetime):
-        value = timezone.localtime(value) if timezone.is_aware(value) else value
-        value = value.date()
-    return formats.date_format(value, "j F Y")
-
-
-def format_time(value):
-    """2:48pm, 9am, midday, midnight (the NHS style for times)."""
-    if value.hour == 0 and value.minute == 0:
-        return "midnight"
-    if value.hour == 12 and value.minute == 0:
-        return "midday"
-    hour = value.hour % 12 or 12
-    suffix = "am" if value.hour < 12 else "pm"
-    return f"{hour}{suffix}" if value.minute == 0 else f"{hour}:{value.minute:02d}{suffix}"
-
-
-def format_datetime(value):
-    """29 November 2026 at 2:48pm, in the portal's time zone."""
-    if value is None or value == "":
-        return ""
-    if timezone.is_aware(value):
-        value = timezone.localtime(value)
-    return f"{format_date(value)} at {format_time(value)}"
 
 
 def format_number(value):

@@ -10,12 +10,11 @@ from django.contrib.messages import get_messages
 from django.core.exceptions import EmptyResultSet
 from django.templatetags.static import static
 from django.urls import Resolver404, resolve, reverse
-from django.utils import formats, timezone
 from jinja2 import ChainableUndefined, ChoiceLoader, Environment, FileSystemLoader
 from markupsafe import Markup
 
+from .dates import format_date, format_datetime
 from .forms import error_list, field_kind, hint_html
-from .history import format_datetime
 from .registry import registry
 from .suggest import chosen_choices, records_of, remote_source
 from .words import article, count, plural, shorten, with_article
@@ -29,11 +28,7 @@ def url(name, *args, **kwargs):
 
 def date(value, fmt="j F Y"):
     """A date as NHS pages write it: 1 April 2018."""
-    if value is None or value == "":
-        return ""
-    if hasattr(value, "tzinfo") and value.tzinfo is not None:
-        value = timezone.localtime(value)
-    return formats.date_format(value, fmt)
+    return format_date(value, fmt)
 
 
 def datetime(value):

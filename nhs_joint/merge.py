@@ -26,6 +26,7 @@ from django import forms
 from django.core import signing
 from django.http import QueryDict
 
+from .dates import format_date
 from .forms import DayMonthYearWidget
 
 ORIGINAL_FIELD = "_original"
@@ -128,7 +129,7 @@ def shown(bound_field) -> str:
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.date):
-        return f"{value.day} {value:%B %Y}"
+        return format_date(value)
     return str(value)
 
 

@@ -1,3 +1,4 @@
+from nhs_joint.dates import format_date
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, link_to
 
@@ -30,8 +31,8 @@ organisations = Resource(
             {"text": str(o.local_system), "href": o.local_system.get_absolute_url()} if o.local_system else None,
         ),
         ("Postcode", o.postcode),
-        ("Opened", f"{o.opened:%-d %B %Y}" if o.opened else None),
-        ("Closed", f"{o.closed:%-d %B %Y}" if o.closed else "Open"),
+        ("Opened", format_date(o.opened) if o.opened else None),
+        ("Closed", format_date(o.closed) if o.closed else "Open"),
     ],
     intro="NHS trusts, foundation trusts and clinical commissioning groups, from NHS Digital's "
     "Organisation Data Service.",

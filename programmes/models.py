@@ -5,6 +5,7 @@ from django.db.models import Q
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
+from nhs_joint.dates import format_date
 from nhs_joint.db import check_dates_in_order, end_not_before_start
 from nhs_joint.permissions import can_edit_delivery
 from nhs_joint.records import PortalRecord
@@ -167,7 +168,7 @@ class BoardApproval(PortalRecord, models.Model):
         return [self.body] if self.body_id else super().editing_bodies()
 
     def __str__(self):
-        return f"{self.body.code} Board: {self.get_decision_display()} ({self.date:%-d %B %Y})"
+        return f"{self.body.code} Board: {self.get_decision_display()} ({format_date(self.date)})"
 
     def clean(self):
         super().clean()

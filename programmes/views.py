@@ -2,6 +2,7 @@ from django.db.models import Prefetch
 
 from nhs_joint import permissions
 from nhs_joint.api import Api
+from nhs_joint.dates import format_date
 from nhs_joint.generic import Resource
 from nhs_joint.tables import Column, Sections, link_to, names, section
 
@@ -73,7 +74,9 @@ def programme_summary(p):
         ("Status", p.get_status_display()),
         (
             "Dates",
-            f"{p.start_date:%-d %B %Y} to {p.end_date:%-d %B %Y}" if p.end_date else f"From {p.start_date:%-d %B %Y}",
+            f"{format_date(p.start_date)} to {format_date(p.end_date)}"
+            if p.end_date
+            else f"From {format_date(p.start_date)}",
         ),
         (
             "Senior responsible owner",
@@ -140,8 +143,8 @@ workstreams = Resource(
         ("Owning body", w.body.name),
         ("Audiences", ", ".join(w.get_audience_labels())),
         ("Regions", ", ".join(str(r) for r in w.regions.all()) or "Not regional"),
-        ("Start date", f"{w.start_date:%-d %B %Y}"),
-        ("End date", f"{w.end_date:%-d %B %Y}" if w.end_date else None),
+        ("Start date", format_date(w.start_date)),
+        ("End date", format_date(w.end_date) if w.end_date else None),
         ("Description", w.description),
     ],
     api=Api(doc="The pieces of work of each programme.", extra_kwargs={"audiences": {"required": True}}),
@@ -165,7 +168,7 @@ board_approvals = Resource(
         ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()}),
         ("Board", a.body.name),
         ("Decision", a.get_decision_display()),
-        ("Date", f"{a.date:%-d %B %Y}"),
+        ("Date", format_date(a.date)),
         ("Minute reference", a.minute_reference),
     ],
     api=Api(doc="Decisions of each body's Board on programmes."),

@@ -21,6 +21,7 @@ from django.db.models import Max, Q
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
+from nhs_joint.dates import format_date
 from nhs_joint.registry import registry
 
 from . import workflow
@@ -88,7 +89,7 @@ def reap_stale_runs(now=None):
     for run in stale:
         reason = (
             f"The worker running this report ({run.worker or 'unknown'}) stopped answering: no sign of life since "
-            f"{timezone.localtime(run.heartbeat):%-d %B %Y %H:%M:%S}. No findings were saved; run the report again."
+            f"{format_date(run.heartbeat, 'j F Y H:i:s')}. No findings were saved; run the report again."
         )
         count += ReportRun.objects.filter(pk=run.pk, status=ReportRun.Status.RUNNING, heartbeat__lt=cutoff).update(
             status=ReportRun.Status.FAILED, error=reason, finished=now
@@ -101,7 +102,7 @@ def reap_stale_runs(now=None):
     for run in ReportRun.objects.filter(waited_too_long):
         reason = (
             f"No worker started this report: it waited in the queue from "
-            f"{timezone.localtime(run.heartbeat or run.created):%-d %B %Y %H:%M:%S}. No findings were saved; "
+            f"{format_date(run.heartbeat or run.created, 'j F Y H:i:s')}. No findings were saved; "
             "run the report again."
         )
         count += ReportRun.objects.filter(waited_too_long, pk=run.pk).update(

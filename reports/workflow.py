@@ -11,6 +11,7 @@ from django.db import transaction
 from django.utils import timezone
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
+from nhs_joint.dates import format_date
 from nhs_joint.registry import registry
 from notifications import services as notices
 from notifications.models import Notification
@@ -88,7 +89,7 @@ def assign(finding, assignee, due_date, by):
         case.save()
         notices.watch(by, case, automatic=True)
         notices.watch(assignee, case, automatic=True)
-        due = f", due {due_date:%-d %B %Y}" if due_date else ""
+        due = f", due {format_date(due_date)}" if due_date else ""
         notices.notify(
             [
                 Notification(

@@ -16,6 +16,7 @@ from dataclasses import dataclass, field
 
 from django.utils import timezone
 
+from nhs_joint.dates import format_month
 from nhs_joint.db import current_q
 
 
@@ -53,7 +54,7 @@ def current(prefix="", on=None):
 
 def months_of(start, end):
     """The months from ``start`` to ``end`` in words: "April 2018 to March 2019", or "April 2018" for one month."""
-    first, last = f"{start:%B %Y}", f"{end:%B %Y}"
+    first, last = format_month(start), format_month(end)
     return first if first == last else f"{first} to {last}"
 
 

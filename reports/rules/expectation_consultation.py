@@ -12,6 +12,7 @@ was needed (asks/services.py asks for it).
 from django.db.models import Count, Q
 
 from asks.models import Expectation, ExpectationResponse
+from nhs_joint.dates import format_date
 
 from . import FindingData, ref, rule
 
@@ -35,7 +36,7 @@ def check(context):
         yield FindingData(
             f"{expectation.programme} agreed “{expectation.measure.name}” {expectation.comparator} "
             f"{expectation.target.normalize():f} for {expectation.get_audience_display().lower()} "
-            f"({expectation.region or 'all England'}) on {expectation.agreed_on:%-d %B %Y} {why}.",
+            f"({expectation.region or 'all England'}) on {format_date(expectation.agreed_on)} {why}.",
             [ref(expectation, "expectation"), ref(expectation.programme), ref(expectation.measure)],
             region_id=expectation.region_id,
         )

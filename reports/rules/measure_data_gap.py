@@ -19,6 +19,7 @@ from django.db.models import Max
 
 from asks.models import Expectation
 from measures.models import Measurement, ProgrammeMeasure
+from nhs_joint.dates import format_month
 from programmes.models import Programme
 from regions.models import Region
 
@@ -92,7 +93,7 @@ def check(context):
                 continue
             area = regions.get(area_id)
             since = (
-                f"its last figure there is for {area_last:%B %Y}"
+                f"its last figure there is for {format_month(area_last)}"
                 if area_last
                 else "an expectation asks for it there, but it has never been reported there"
             )
