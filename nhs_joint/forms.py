@@ -124,41 +124,54 @@ def _customised(field, key):
 def name_the_field(form):
     """Give each field's messages its label, as the NHS.UK error message guidance asks: "Enter the title"."""
     for name, field in form.fields.items():
-        if (
-            isinstance(field, forms.ModelChoiceField)
-            and type(field.widget) is forms.Select
-            and field.queryset is not None  # a form may give the choices once it knows its record
-            and field.queryset.model._meta.label_lower in registry.autocomplete_models
-        ):
-            field.widget.attrs["data-module"] = "autocomplete"  # type to narrow the list (static/portal)
-        if getattr(field, "empty_label", None) == "---------":
-            field.empty_label = "Not chosen"
-        elif (
-            isinstance(field, forms.ChoiceField)
-            and not isinstance(field, forms.ModelChoiceField)
-            and any(value == "" and text == "---------" for value, text in field.choices)
-        ):
-            # A model field's blank choice is Django's "---------": say it in words.
-            field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
-        label = _message_label(field, name)
-        if label is None:  # "Why is this not a problem?": the form must say what to enter
-            if not _customised(field, "required"):
-                field.error_messages["required"] = "Enter your answer."
-            label = "answer"
-        elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
-            if not _customised(field, "required"):
-                field.error_messages["required"] = f"Select the {label}."
-            field.error_messages["invalid_choice"] = f"Select {with_article(label)} from the list."
-        elif not _customised(field, "required"):
-            field.error_messages["required"] = f"Enter the {label}."
-        if getattr(field, "max_length", None) and not _customised(field, "max_length"):
-            field.error_messages["max_length"] = f"The {label} must be {field.max_length:,} characters or fewer."
-        if isinstance(field, forms.DecimalField):
-            field.error_messages["invalid"] = f"The {label} must be a number."
-        if isinstance(field, NHSMonthField):
-            field.error_messages["invalid"] = f"The {label} must be a real month, for example 4 2018."
-        if isinstance(field, NHSDateField):
-            field.error_messages["invalid"] = f"The {label} must be a real date, for example 1 4 2018."
+        _offer_autocomplete(field)
+        _word_the_blank_choice(field)
+        _word_the_messages(field, name)
+
+
+def _offer_autocomplete(field):
+    if (
+        isinstance(field, forms.ModelChoiceField)
+        and type(field.widget) is forms.Select
+        and field.queryset is not None  # a form may give the choices once it knows its record
+        and field.queryset.model._meta.label_lower in registry.autocomplete_models
+    ):
+        field.widget.attrs["data-module"] = "autocomplete"  # type to narrow the list (static/portal)
+
+
+def _word_the_blank_choice(field):
+    if getattr(field, "empty_label", None) == "---------":
+        field.empty_label = "Not chosen"
+    elif (
+        isinstance(field, forms.ChoiceField)
+        and not isinstance(field, forms.ModelChoiceField)
+        and any(value == "" and text == "---------" for value, text in field.choices)
+    ):
+        # A model field's blank choice is Django's "---------": say it in words.
+        field.choices = [("", "Not chosen") if value == "" else (value, text) for value, text in field.choices]
+
+
+def _word_the_messages(field, name):
+    """Each message names the field by its label: "Enter the title", "Select the region"."""
+    label = _message_label(field, name)
+    if label is None:  # "Why is this not a problem?": the form must say what to enter
+        if not _customised(field, "required"):
+            field.error_messages["required"] = "Enter your answer."
+        label = "answer"
+    elif isinstance(field, (forms.ChoiceField, forms.ModelChoiceField, forms.ModelMultipleChoiceField)):
+        if not _customised(field, "required"):
+            field.error_messages["required"] = f"Select the {label}."
+        field.error_messages["invalid_choice"] = f"Select {with_article(label)} from the list."
+    elif not _customised(field, "required"):
+        field.error_messages["required"] = f"Enter the {label}."
+    if getattr(field, "max_length", None) and not _customised(field, "max_length"):
+        field.error_messages["max_length"] = f"The {label} must be {field.max_length:,} characters or fewer."
+    if isinstance(field, forms.DecimalField):
+        field.error_messages["invalid"] = f"The {label} must be a number."
+    if isinstance(field, NHSMonthField):
+        field.error_messages["invalid"] = f"The {label} must be a real month, for example 4 2018."
+    if isinstance(field, NHSDateField):
+        field.error_messages["invalid"] = f"The {label} must be a real date, for example 1 4 2018."
 
 
 class PortalModelForm(forms.ModelForm):

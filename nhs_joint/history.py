@@ -89,12 +89,7 @@ def format_value(field, value, related=None):
     if value is None or value == "" or value == []:
         return ""
     if field.is_relation and (field.many_to_one or field.one_to_one):
-        record = (related or {}).get(value)
-        if record is None:
-            if related is None:
-                return str(value)
-            return f"{capfirst(str(field.related_model._meta.verbose_name))} {value} (since deleted)"
-        return str(record)
+        return _related_record_in_words(field, value, related)
     if isinstance(value, (list, tuple)):
         base = getattr(field, "base_field", None)
         parts = [(_choice_label(base, item) if base is not None else None) or str(item) for item in value]
@@ -104,6 +99,21 @@ def format_value(field, value, related=None):
         return label
     if isinstance(field, models.BooleanField) or isinstance(value, bool):
         return "Yes" if value else "No"
+    return _plain_value_in_words(value)
+
+
+def _related_record_in_words(field, value, related):
+    """The related record's name; its id when the records were not read; "… (since deleted)" when gone."""
+    record = (related or {}).get(value)
+    if record is not None:
+        return str(record)
+    if related is None:
+        return str(value)
+    return f"{capfirst(str(field.related_model._meta.verbose_name))} {value} (since deleted)"
+
+
+def _plain_value_in_words(value):
+    """A date, time, number or structure that no field's choices or relation word differently."""
     if isinstance(value, dt.datetime):
         return format_datetime(value)
     if isinstance(value, dt.date):
@@ -338,12 +348,7 @@ def describe_history(model, records, before=None, join_saves=True):
 
     # Group the steps of each save: [newest index, ..., oldest index].
     own = [_raw_changes(r, previous_of(i), fields, m2m_fields, m2m_sets) for i, r in enumerate(records)]
-    groups = []
-    for index, record in enumerate(records):
-        if join_saves and groups and _saved_together(records[groups[-1][-1]], record, own[groups[-1][-1]]):
-            groups[-1].append(index)
-        else:
-            groups.append([index])
+    groups = _group_saves(records, own, join_saves)
 
     # The changes of each save, collecting the related records they name.
     wanted = {}
@@ -357,46 +362,57 @@ def describe_history(model, records, before=None, join_saves=True):
             changes = _raw_changes(record, first, fields, m2m_fields, m2m_sets)
         else:
             changes = _raw_changes(record, previous_of(group[-1]), fields, m2m_fields, m2m_sets)
-        for what, field, old, new in changes:
-            if what == "set":
-                wanted.setdefault(field.related_model, set()).update(old | new)
-            elif field.is_relation:
-                wanted.setdefault(field.related_model, set()).update({old, new})
+        _want_related(changes, wanted)
         raw.append((record, first.history_type, changes))
 
     related = _load_related(wanted)
+    return [_entry(record, history_type, changes, related) for record, history_type, changes in raw]
 
-    entries = []
-    for record, history_type, changes in raw:
-        kind = HISTORY_TYPES.get(history_type, "changed")
-        described = []
-        for what, field, old, new in changes:
-            if field.name == ARCHIVED_FIELD:
-                if old is None and new is not None:
-                    kind = "archived"
-                    continue
-                if old is not None and new is None:
-                    kind = "restored"
-                    continue
-            if what == "set":
-                described.append(_set_change(field, old, new, related.get(field.related_model, {})))
-            else:
-                described.append(
-                    _value_change(field, old, new, related.get(field.related_model) if field.is_relation else None)
-                )
-        described.sort(key=lambda c: c["order"])
-        entries.append(
-            {
-                "id": record.history_id,
-                "when": record.history_date,
-                "who": _who(record),
-                "kind": kind,
-                "kind_label": KIND_LABELS[kind],
-                "reason": record.history_change_reason or "",
-                "changes": described,
-            }
-        )
-    return entries
+
+def _group_saves(records, own, join_saves):
+    """The steps of each save together: [[newest index, …, oldest index], …] (see ``_saved_together``)."""
+    groups = []
+    for index, record in enumerate(records):
+        if join_saves and groups and _saved_together(records[groups[-1][-1]], record, own[groups[-1][-1]]):
+            groups[-1].append(index)
+        else:
+            groups.append([index])
+    return groups
+
+
+def _want_related(changes, wanted):
+    """Add the ids of the related records that ``changes`` name to ``wanted`` ({model: {id, …}})."""
+    for what, field, old, new in changes:
+        if what == "set":
+            wanted.setdefault(field.related_model, set()).update(old | new)
+        elif field.is_relation:
+            wanted.setdefault(field.related_model, set()).update({old, new})
+
+
+def _entry(record, history_type, changes, related):
+    """One entry (see the module's docstring); archiving and restoring are the entry's kind, not a change."""
+    kind = HISTORY_TYPES.get(history_type, "changed")
+    described = []
+    for what, field, old, new in changes:
+        if field.name == ARCHIVED_FIELD and (old is None) != (new is None):
+            kind = "archived" if old is None else "restored"
+            continue
+        if what == "set":
+            described.append(_set_change(field, old, new, related.get(field.related_model, {})))
+        else:
+            described.append(
+                _value_change(field, old, new, related.get(field.related_model) if field.is_relation else None)
+            )
+    described.sort(key=lambda c: c["order"])
+    return {
+        "id": record.history_id,
+        "when": record.history_date,
+        "who": _who(record),
+        "kind": kind,
+        "kind_label": KIND_LABELS[kind],
+        "reason": record.history_change_reason or "",
+        "changes": described,
+    }
 
 
 def _field_order(field):
