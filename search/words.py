@@ -125,6 +125,22 @@ def units(text):
     if not tokens:
         return []
     found = wording.terms(" ".join(_abbreviations_written_as_in_glossary(tokens)))
+    result, covered = _concept_units(found)
+    ends_open = not text[-1:].isspace()
+    index = 0
+    while index < len(tokens):
+        lower = tokens[index].lower()
+        if lower in covered or lower.replace("&", "") == "":
+            index += 1
+            continue
+        unit, index = _word_unit(tokens, index, ends_open)
+        result.append(unit)
+    return result
+
+
+def _concept_units(found):
+    """A Unit for each glossary concept the query names (its token, the words typed, its full form), and
+    the words those concepts cover."""
     covered, result = set(), []
     for term, words in found.surface.items():
         if not term.startswith("nhs:"):
@@ -140,33 +156,30 @@ def units(text):
             alternatives.append(full_form)
         result.append(Unit(alternatives))
         covered.update(typed)
-    ends_open = not text[-1:].isspace()
-    index = 0
-    while index < len(tokens):
-        token = tokens[index]
-        lower = token.lower()
-        last = index == len(tokens) - 1
-        if lower in covered or lower.replace("&", "") == "":
-            index += 1
-            continue
-        parts = [p for p in re.split(r"[-&]", lower) if p]
-        if len(parts) == 1 and len(lower) == 1 and not last and LETTERS.fullmatch(lower):
-            # "e rostering": a letter typed apart from the word it belongs to.
-            parts = [lower, tokens[index + 1].lower()]
-            index += 1
-            last = index == len(tokens) - 1
-        alternatives = []
-        if len(parts) > 1:
-            alternatives += [parts, ["".join(parts)]]
-        else:
-            alternatives.append(parts)
-            british = wording.british(parts[0])
-            if british != parts[0]:
-                alternatives.append([british])
-        may_be_misspelt = len(parts) == 1 and LETTERS.fullmatch(parts[0]) and len(parts[0]) >= 4
-        result.append(Unit(alternatives, prefix=last and ends_open, typed=parts[0] if may_be_misspelt else ""))
+    return result, covered
+
+
+def _word_unit(tokens, index, ends_open):
+    """The Unit of the word ``tokens[index]`` (with the next one, for a letter typed apart from its word),
+    and the index of the word after it."""
+    lower = tokens[index].lower()
+    last = index == len(tokens) - 1
+    parts = [p for p in re.split(r"[-&]", lower) if p]
+    if len(parts) == 1 and len(lower) == 1 and not last and LETTERS.fullmatch(lower):
+        # "e rostering": a letter typed apart from the word it belongs to.
+        parts = [lower, tokens[index + 1].lower()]
         index += 1
-    return result
+        last = index == len(tokens) - 1
+    alternatives = []
+    if len(parts) > 1:
+        alternatives += [parts, ["".join(parts)]]
+    else:
+        alternatives.append(parts)
+        british = wording.british(parts[0])
+        if british != parts[0]:
+            alternatives.append([british])
+    may_be_misspelt = len(parts) == 1 and LETTERS.fullmatch(parts[0]) and len(parts[0]) >= 4
+    return Unit(alternatives, prefix=last and ends_open, typed=parts[0] if may_be_misspelt else ""), index + 1
 
 
 def tsquery(query_units, weight=""):
