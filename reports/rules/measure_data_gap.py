@@ -39,7 +39,19 @@ def _names(programmes):
 
 @rule("measure-data-gap", kind="consistency", severity="low", name="Gap in a measure's data")
 def check(context):
-    agreed = defaultdict(list)  # measure id: the active programmes that agreed it, by title
+    measures, agreed = _agreed_measures()
+    if not measures:
+        return
+    regions = {r.pk: r for r in Region.objects.active().order_by("ods_code")}
+    last_by_area = _last_figures(measures)
+    named = _named_regions(measures)
+    for measure in sorted(measures.values(), key=lambda m: m.code):
+        yield from _gaps(measure, agreed[measure.pk], regions, last_by_area[measure.pk], named[measure.pk])
+
+
+def _agreed_measures():
+    """{measure id: measure} agreed by an active programme, and {measure id: those programmes, by title}."""
+    agreed = defaultdict(list)
     measures = {}
     for agreement in (
         ProgrammeMeasure.objects.filter(programme__status=Programme.Status.ACTIVE)
@@ -48,10 +60,11 @@ def check(context):
     ):
         measures[agreement.measure_id] = agreement.measure
         agreed[agreement.measure_id].append(agreement.programme)
-    if not measures:
-        return
-    regions = {r.pk: r for r in Region.objects.active().order_by("ods_code")}
-    # Each area's latest figure for each measure: who has reported it, and until when.
+    return measures, agreed
+
+
+def _last_figures(measures):
+    """Each area's latest figure for each measure: who has reported it, and until when."""
     last_by_area = defaultdict(dict)
     for measure_id, region_id, last in (
         Measurement.objects.filter(measure_id__in=measures)
@@ -60,7 +73,11 @@ def check(context):
         .order_by()
     ):
         last_by_area[measure_id][region_id] = last
-    # Expectations on the measure that name a region: that region is asked for it, reported or not.
+    return last_by_area
+
+
+def _named_regions(measures):
+    """Expectations on the measure that name a region: that region is asked for it, reported or not."""
     named = defaultdict(list)
     for measure_id, region_id, starts, due in (
         Expectation.objects.filter(measure_id__in=measures, region__isnull=False)
@@ -68,38 +85,39 @@ def check(context):
         .order_by()
     ):
         named[measure_id].append((region_id, starts, due))
+    return named
 
-    for measure in sorted(measures.values(), key=lambda m: m.code):
-        programmes = agreed[measure.pk]
-        by = f"agreed by {_names(programmes)}"
-        records = [ref(measure)] + [ref(p) for p in programmes]
-        reported = last_by_area[measure.pk]
-        if not reported:
-            yield FindingData(
-                f"“{measure.name}” is {by}, but has no figures at all.",
-                records,
-            )
+
+def _gaps(measure, programmes, regions, reported, named):
+    """The findings of one measure: no figures at all, or an expected area without its latest months."""
+    by = f"agreed by {_names(programmes)}"
+    records = [ref(measure)] + [ref(p) for p in programmes]
+    if not reported:
+        yield FindingData(
+            f"“{measure.name}” is {by}, but has no figures at all.",
+            records,
+        )
+        return
+    last = max(reported.values())
+    start = _three_months_back(last)
+    end = (last + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)  # the last day of the last month
+    asked = {region_id for region_id, starts, due in named if starts <= end and due >= start}
+    expected = [region_id for region_id in regions if region_id in reported or region_id in asked]
+    if None in reported:
+        expected.insert(0, None)
+    for area_id in expected:
+        area_last = reported.get(area_id)
+        if area_last is not None and area_last >= start:
             continue
-        last = max(reported.values())
-        start = _three_months_back(last)
-        end = (last + dt.timedelta(days=31)).replace(day=1) - dt.timedelta(days=1)  # the last day of the last month
-        asked = {region_id for region_id, starts, due in named[measure.pk] if starts <= end and due >= start}
-        expected = [region_id for region_id in regions if region_id in reported or region_id in asked]
-        if None in reported:
-            expected.insert(0, None)
-        for area_id in expected:
-            area_last = reported.get(area_id)
-            if area_last is not None and area_last >= start:
-                continue
-            area = regions.get(area_id)
-            since = (
-                f"its last figure there is for {format_month(area_last)}"
-                if area_last
-                else "an expectation asks for it there, but it has never been reported there"
-            )
-            yield FindingData(
-                f"“{measure.name}” ({by}) has no figure for {area or 'England'} in its latest three months "
-                f"({months_of(start, last)}): {since}.",
-                records + ([ref(area)] if area else []),
-                region_id=area_id,
-            )
+        area = regions.get(area_id)
+        since = (
+            f"its last figure there is for {format_month(area_last)}"
+            if area_last
+            else "an expectation asks for it there, but it has never been reported there"
+        )
+        yield FindingData(
+            f"“{measure.name}” ({by}) has no figure for {area or 'England'} in its latest three months "
+            f"({months_of(start, last)}): {since}.",
+            records + ([ref(area)] if area else []),
+            region_id=area_id,
+        )
