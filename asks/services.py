@@ -278,35 +278,12 @@ def agree(expectation, user, summary="", no_consultation_reason="", today=None):
     today = today or timezone.localdate()
     summary = (summary or "").strip()
     no_consultation_reason = (no_consultation_reason or "").strip()
-    if expectation.stage not in (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION):
-        raise Refused(f"This expectation is {expectation.get_stage_display().lower()} already.")
-    if expectation.stage == Expectation.Stage.CONSULTATION and is_open(expectation, today):
-        raise Refused(
-            f"The consultation closes on {format_date(expectation.consultation_closes)}: agree it after it closes."
-        )
-    if expectation.stage == Expectation.Stage.DRAFT and not (
-        no_consultation_reason or expectation.no_consultation_reason
-    ):
-        raise Refused(
-            "Open a consultation with the organisations it applies to, or say why no consultation is needed.",
-            "no_consultation_reason",
-        )
+    _check_stage_for_agreement(expectation, no_consultation_reason, today)
     bodies = list(expectation.programme.bodies.order_by("name"))
     agreed = set(expectation.agreed_by.values_list("pk", flat=True))
-    yours = [body for body in bodies if body.pk in user.body_ids]
-    if not yours:
-        raise Refused("Only staff of the bodies that run the programme agree its expectations.")
-    new = [body for body in yours if body.pk not in agreed]
-    if not new:
-        raise Refused(f"{' and '.join(body.name for body in yours)} agreed this expectation already.")
+    new = _bodies_agreeing_now(bodies, agreed, user)
     responses = list(expectation.responses.all())
-    if responses and not (summary or expectation.responses_summary):
-        raise Refused("Summarise the responses to the consultation.", "summary")
-    for name, text in (("summary", summary), ("no_consultation_reason", no_consultation_reason)):
-        if len(text) > MAX_TEXT:
-            raise Refused(
-                f"The {'summary' if name == 'summary' else 'reason'} must be {MAX_TEXT:,} characters or fewer.", name
-            )
+    _check_agreement_texts(expectation, responses, summary, no_consultation_reason)
     waiting = [body for body in bodies if body.pk not in agreed | {body.pk for body in new}]
     with transaction.atomic():
         if summary:
@@ -320,22 +297,65 @@ def agree(expectation, user, summary="", no_consultation_reason="", today=None):
         expectation.agreed_by.add(*new)
         if waiting:
             return waiting
-        if expectation.supersedes_id:
-            old = Expectation.objects.select_for_update().get(pk=expectation.supersedes_id)
-            old.stage = Expectation.Stage.WITHDRAWN
-            old.save()
-        measure = ProgrammeMeasure.objects.filter(programme=expectation.programme, measure=expectation.measure).first()
-        if measure is not None:
-            for response in responses:
-                if response.position == ExpectationResponse.Position.AGREE:
-                    MeasureAgreement.objects.create(
-                        programme_measure=measure,
-                        organisation_id=response.organisation_id,
-                        local_system_id=response.local_system_id,
-                        agreed_on=timezone.localdate(response.responded_at),
-                        expectation=expectation,
-                    )
+        _put_agreed_expectation_in_force(expectation, responses)
     return []
+
+
+def _check_stage_for_agreement(expectation, no_consultation_reason, today):
+    """Agreement comes after the consultation has closed, or for a draft with the reason none was needed."""
+    if expectation.stage not in (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION):
+        raise Refused(f"This expectation is {expectation.get_stage_display().lower()} already.")
+    if expectation.stage == Expectation.Stage.CONSULTATION and is_open(expectation, today):
+        raise Refused(
+            f"The consultation closes on {format_date(expectation.consultation_closes)}: agree it after it closes."
+        )
+    if expectation.stage == Expectation.Stage.DRAFT and not (
+        no_consultation_reason or expectation.no_consultation_reason
+    ):
+        raise Refused(
+            "Open a consultation with the organisations it applies to, or say why no consultation is needed.",
+            "no_consultation_reason",
+        )
+
+
+def _bodies_agreeing_now(bodies, agreed, user):
+    """The user's own bodies among the programme's that have not agreed yet: never the other body's."""
+    yours = [body for body in bodies if body.pk in user.body_ids]
+    if not yours:
+        raise Refused("Only staff of the bodies that run the programme agree its expectations.")
+    new = [body for body in yours if body.pk not in agreed]
+    if not new:
+        raise Refused(f"{' and '.join(body.name for body in yours)} agreed this expectation already.")
+    return new
+
+
+def _check_agreement_texts(expectation, responses, summary, no_consultation_reason):
+    if responses and not (summary or expectation.responses_summary):
+        raise Refused("Summarise the responses to the consultation.", "summary")
+    for name, text in (("summary", summary), ("no_consultation_reason", no_consultation_reason)):
+        if len(text) > MAX_TEXT:
+            raise Refused(
+                f"The {'summary' if name == 'summary' else 'reason'} must be {MAX_TEXT:,} characters or fewer.", name
+            )
+
+
+def _put_agreed_expectation_in_force(expectation, responses):
+    """The version it supersedes is withdrawn; those that agreed in the consultation agree the measure."""
+    if expectation.supersedes_id:
+        old = Expectation.objects.select_for_update().get(pk=expectation.supersedes_id)
+        old.stage = Expectation.Stage.WITHDRAWN
+        old.save()
+    measure = ProgrammeMeasure.objects.filter(programme=expectation.programme, measure=expectation.measure).first()
+    if measure is not None:
+        for response in responses:
+            if response.position == ExpectationResponse.Position.AGREE:
+                MeasureAgreement.objects.create(
+                    programme_measure=measure,
+                    organisation_id=response.organisation_id,
+                    local_system_id=response.local_system_id,
+                    agreed_on=timezone.localdate(response.responded_at),
+                    expectation=expectation,
+                )
 
 
 def withdraw(expectation):
