@@ -114,22 +114,7 @@ def read_measurements(stream, name="the file"):
     """
     errors = []
     reader = csv.reader(_text_lines(stream, errors, name))
-    try:
-        header = next(reader, None)
-    except csv.Error as exc:
-        raise MeasurementFileError([f"{name}: line {reader.line_num or 1}: {_describe(exc)}"]) from None
-    if errors:
-        raise MeasurementFileError(errors)
-    if header is None:
-        raise MeasurementFileError(
-            [f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."]
-        )
-    columns = [column.strip().lower().removesuffix("_code") for column in header]
-    if columns[: len(COLUMNS)] != list(COLUMNS) or any(columns[len(COLUMNS) :]):
-        raise MeasurementFileError(
-            [f"{name}: line 1: the header must be “{','.join(COLUMNS)}”, not “{','.join(header)}”."]
-        )
-
+    _read_header(reader, errors, name)
     measures = {m.code: m for m in Measure.objects.all()}
     regions = {r.ods_code: r for r in Region.objects.all()}
     rows, seen = [], {}
@@ -143,34 +128,7 @@ def read_measurements(stream, name="the file"):
             if len(record) != len(COLUMNS):
                 errors.append(f"{where}: {len(record)} fields, expected {len(COLUMNS)} ({', '.join(COLUMNS)}).")
                 continue
-            code, region_code, month_text, value_text = (cell.strip() for cell in record)
-            problems = []
-            measure = measures.get(code)
-            if measure is None:
-                problems.append(f"measure: no measure has the code “{code}”")
-            region = None
-            if region_code.upper() not in ENGLAND:
-                region = regions.get(region_code.upper())
-                if region is None:
-                    problems.append(f"region: no region has the ODS code “{region_code}” (leave it empty for England)")
-            try:
-                month = parse_month(month_text)
-            except ValueError as exc:
-                month = None
-                problems.append(f"month: “{month_text}” is not a month ({exc})")
-            try:
-                value = Decimal(value_text)
-                if not value.is_finite():
-                    raise InvalidOperation
-            except InvalidOperation:
-                value = None
-                problems.append(f"value: “{value_text}” is not a number")
-            if measure is not None and value is not None:
-                try:
-                    measure.check_value(value, "value")
-                    Measurement._meta.get_field("value").clean(value, None)
-                except ValidationError as exc:
-                    problems.append("value: " + " ".join(_messages(exc)))
+            (measure, region, month, value), problems = _read_row(record, measures, regions)
             if problems:
                 errors.extend(f"{where}, {problem}." for problem in problems)
                 continue
@@ -187,6 +145,63 @@ def read_measurements(stream, name="the file"):
     if not rows:
         raise MeasurementFileError([f"{name} has a header but no measurements."])
     return rows
+
+
+def _read_header(reader, errors, name):
+    """Read the header row; refuse a file that is empty, undecodable there, or headed otherwise."""
+    try:
+        header = next(reader, None)
+    except csv.Error as exc:
+        raise MeasurementFileError([f"{name}: line {reader.line_num or 1}: {_describe(exc)}"]) from None
+    if errors:
+        raise MeasurementFileError(errors)
+    if header is None:
+        raise MeasurementFileError(
+            [f"{name} is empty: it needs a header row ({', '.join(COLUMNS)}) and then one line per month."]
+        )
+    columns = [column.strip().lower().removesuffix("_code") for column in header]
+    if columns[: len(COLUMNS)] != list(COLUMNS) or any(columns[len(COLUMNS) :]):
+        raise MeasurementFileError(
+            [f"{name}: line 1: the header must be “{','.join(COLUMNS)}”, not “{','.join(header)}”."]
+        )
+
+
+def _read_row(record, measures, regions):
+    """A line's (measure, region, month, value), and its problems, each naming its field."""
+    code, region_code, month_text, value_text = (cell.strip() for cell in record)
+    problems = []
+    measure = measures.get(code)
+    if measure is None:
+        problems.append(f"measure: no measure has the code “{code}”")
+    region = None
+    if region_code.upper() not in ENGLAND:
+        region = regions.get(region_code.upper())
+        if region is None:
+            problems.append(f"region: no region has the ODS code “{region_code}” (leave it empty for England)")
+    try:
+        month = parse_month(month_text)
+    except ValueError as exc:
+        month = None
+        problems.append(f"month: “{month_text}” is not a month ({exc})")
+    value = _read_value(value_text, measure, problems)
+    return (measure, region, month, value), problems
+
+
+def _read_value(value_text, measure, problems):
+    try:
+        value = Decimal(value_text)
+        if not value.is_finite():
+            raise InvalidOperation
+    except InvalidOperation:
+        problems.append(f"value: “{value_text}” is not a number")
+        return None
+    if measure is not None:
+        try:
+            measure.check_value(value, "value")
+            Measurement._meta.get_field("value").clean(value, None)
+        except ValidationError as exc:
+            problems.append("value: " + " ".join(_messages(exc)))
+    return value
 
 
 def import_measurements(stream, name="the file", user=None, source=Measurement.Source.IMPORTED):
