@@ -340,55 +340,16 @@ def _recognise(records, name, kind):
     Returns the records to read line by line (without an ODS header row, which is accepted).
     """
     expected = f"an ODS file of {ASKED[kind]}, which has {LAYOUT}"
-    line, first = records[0]
-    if _is_header(first):
-        if len(first) in ACCEPTED_FIELD_COUNTS and "code" in first[0].lower() and "name" in first[1].lower():
-            records = records[1:]  # the ODS layout with its column names: the same fields
-            if not records:
-                raise OdsFileError([f"{name}: the file has a header row and no organisations."])
-        else:
-            raise OdsFileError(
-                [f"{name}, line {line}: a header row with {len(first)} columns ({_shown(first)}): not {expected}."]
-            )
-    counts = Counter(len(cells) for _, cells in records)
-    if not any(count in ACCEPTED_FIELD_COUNTS for count in counts):
-        line, cells = records[0]
-        if len(records) == 1:
-            raise OdsFileError([f"{name}, line {line}: {len(cells)} fields, expected 27 (or 24 in older releases)."])
-        usual, times = counts.most_common(1)[0]
-        raise OdsFileError(
-            [
-                f"{name}, line {line}: {len(cells)} fields, and no line has 27 or 24 "
-                f"({times} of the {len(records)} lines have {usual}): not {expected}."
-            ]
-        )
+    records = _without_header(records, name, expected)
+    _check_field_counts(records, name, expected)
     laid_out = [(line, cells) for line, cells in records if len(cells) in ACCEPTED_FIELD_COUNTS]
     codes = [(line, cells[0].strip()) for line, cells in laid_out]
     matching = {
         key: [(line, code) for line, code in codes if kind_.pattern.match(code)] for key, kind_ in CODE_KINDS.items()
     }
-    with_roles = [(line, cells[13].strip()) for line, cells in laid_out if ROLE_CODES.match(cells[13].strip())]
     looks_like, evidence = None, ""
     if len(matching[kind]) * 2 <= len(codes):
-        # Most codes are not of the kind asked for: say what the file is, by its codes, or else by the
-        # sub-type (an ODS role) that only CCG files have in field 14.
-        best = max(matching, key=lambda key: len(matching[key]))
-        if len(matching[best]) * 2 > len(codes):
-            looks_like = best
-            ((line, code),) = matching[best][:1]
-            evidence = (
-                f"{len(matching[best])} of its {len(codes)} codes are {CODE_KINDS[best].codes}: "
-                f"line {line}, field 1 (organisation code) “{code}”"
-            )
-        elif kind != "ccgs" and len(with_roles) * 2 > len(laid_out):
-            looks_like = "ccgs"
-            ((line, role),) = with_roles[:1]
-            evidence = (
-                f"{len(with_roles)} of its {len(laid_out)} lines have an ODS role in field 14 (sub-type), as CCG "
-                f"files do: line {line}, field 14 “{role}”"
-            )
-        else:
-            looks_like = ""
+        looks_like, evidence = _what_it_looks_like(kind, laid_out, codes, matching)
     if looks_like:
         advice = (
             f"import it with --kind {looks_like}" if looks_like in KINDS else "the portal does not import such files"
@@ -405,6 +366,57 @@ def _recognise(records, name, kind):
             ]
         )
     return records
+
+
+def _without_header(records, name, expected):
+    """The records without an ODS header row (accepted); any other header row is refused."""
+    line, first = records[0]
+    if _is_header(first):
+        if len(first) in ACCEPTED_FIELD_COUNTS and "code" in first[0].lower() and "name" in first[1].lower():
+            records = records[1:]  # the ODS layout with its column names: the same fields
+            if not records:
+                raise OdsFileError([f"{name}: the file has a header row and no organisations."])
+        else:
+            raise OdsFileError(
+                [f"{name}, line {line}: a header row with {len(first)} columns ({_shown(first)}): not {expected}."]
+            )
+    return records
+
+
+def _check_field_counts(records, name, expected):
+    """Refuse a file none of whose lines has the fields of an ODS file."""
+    counts = Counter(len(cells) for _, cells in records)
+    if not any(count in ACCEPTED_FIELD_COUNTS for count in counts):
+        line, cells = records[0]
+        if len(records) == 1:
+            raise OdsFileError([f"{name}, line {line}: {len(cells)} fields, expected 27 (or 24 in older releases)."])
+        usual, times = counts.most_common(1)[0]
+        raise OdsFileError(
+            [
+                f"{name}, line {line}: {len(cells)} fields, and no line has 27 or 24 "
+                f"({times} of the {len(records)} lines have {usual}): not {expected}."
+            ]
+        )
+
+
+def _what_it_looks_like(kind, laid_out, codes, matching):
+    """Most codes are not of the kind asked for: say what the file is, by its codes, or else by the sub-type
+    (an ODS role) that only CCG files have in field 14. ("", "") when it looks like nothing known."""
+    with_roles = [(line, cells[13].strip()) for line, cells in laid_out if ROLE_CODES.match(cells[13].strip())]
+    best = max(matching, key=lambda key: len(matching[key]))
+    if len(matching[best]) * 2 > len(codes):
+        ((line, code),) = matching[best][:1]
+        return best, (
+            f"{len(matching[best])} of its {len(codes)} codes are {CODE_KINDS[best].codes}: "
+            f"line {line}, field 1 (organisation code) “{code}”"
+        )
+    if kind != "ccgs" and len(with_roles) * 2 > len(laid_out):
+        ((line, role),) = with_roles[:1]
+        return "ccgs", (
+            f"{len(with_roles)} of its {len(laid_out)} lines have an ODS role in field 14 (sub-type), as CCG "
+            f"files do: line {line}, field 14 “{role}”"
+        )
+    return "", ""
 
 
 # The longest name and postcode an organisation (or region) keeps: a longer one is a damaged or wrong file.
@@ -438,28 +450,7 @@ def read_ods(path, kind="trusts"):
             )
             continue
         code, org_name, region_code, geography = cells[0], cells[1], cells[2], cells[3]
-        for number, value, limit in ((2, org_name, NAME_LENGTH), (10, cells[9], POSTCODE_LENGTH)):
-            if len(value) > limit:
-                errors.append(
-                    f"{where}, field {number} ({ODS_FIELDS.get(number, 'field')}): {len(value)} characters, "
-                    f"longer than the {limit} the portal keeps."
-                )
-        if not CODE.match(code):
-            errors.append(f"{where}, field 1 (organisation code): “{code}” is not an ODS organisation code.")
-        elif not code_kind.pattern.match(code):
-            other = next((k.codes for k in CODE_KINDS.values() if k.pattern.match(code)), None)
-            errors.append(
-                f"{where}, field 1 (organisation code): “{code}” is not one of the {code_kind.codes}"
-                + (f"; it looks like one of the {other}." if other else ".")
-            )
-        if not org_name:
-            errors.append(f"{where}, field 2 (name): the name is empty.")
-        if region_code and not GROUPING.match(region_code):
-            errors.append(f"{where}, field 3 (national grouping): “{region_code}” is not an ODS code.")
-        if geography and not GROUPING.match(geography):
-            errors.append(f"{where}, field 4 (high level health geography): “{geography}” is not an ODS code.")
-        if kind == "ccgs" and cells[13] and not ROLE_CODES.match(cells[13]):
-            errors.append(f"{where}, field 14 (sub-type): “{cells[13]}” is not an ODS role code such as RO98.")
+        _check_ods_fields(cells, where, kind, code_kind, errors)
         opened = _date(cells[10], where, 11, errors)
         closed = _date(cells[11], where, 12, errors)
         if opened and closed and closed < opened:
@@ -473,6 +464,33 @@ def read_ods(path, kind="trusts"):
     if errors:
         raise OdsFileError(errors)
     return rows
+
+
+def _check_ods_fields(cells, where, kind, code_kind, errors):
+    """Add to ``errors`` each field of a line (lengths, codes, name, groupings, sub-type) that is wrong."""
+    code, org_name, region_code, geography = cells[0], cells[1], cells[2], cells[3]
+    for number, value, limit in ((2, org_name, NAME_LENGTH), (10, cells[9], POSTCODE_LENGTH)):
+        if len(value) > limit:
+            errors.append(
+                f"{where}, field {number} ({ODS_FIELDS.get(number, 'field')}): {len(value)} characters, "
+                f"longer than the {limit} the portal keeps."
+            )
+    if not CODE.match(code):
+        errors.append(f"{where}, field 1 (organisation code): “{code}” is not an ODS organisation code.")
+    elif not code_kind.pattern.match(code):
+        other = next((k.codes for k in CODE_KINDS.values() if k.pattern.match(code)), None)
+        errors.append(
+            f"{where}, field 1 (organisation code): “{code}” is not one of the {code_kind.codes}"
+            + (f"; it looks like one of the {other}." if other else ".")
+        )
+    if not org_name:
+        errors.append(f"{where}, field 2 (name): the name is empty.")
+    if region_code and not GROUPING.match(region_code):
+        errors.append(f"{where}, field 3 (national grouping): “{region_code}” is not an ODS code.")
+    if geography and not GROUPING.match(geography):
+        errors.append(f"{where}, field 4 (high level health geography): “{geography}” is not an ODS code.")
+    if kind == "ccgs" and cells[13] and not ROLE_CODES.match(cells[13]):
+        errors.append(f"{where}, field 14 (sub-type): “{cells[13]}” is not an ODS role code such as RO98.")
 
 
 def kind_of(row, kind):
@@ -502,9 +520,7 @@ def import_ods(path, kind):
         }
         for row in rows:
             region = regions.get(row.region_code) or offices.get(row.geography_code)
-            system = systems.get(row.geography_code)
-            if system is not None and region is not None and system.region_id != region.pk:
-                system = None  # the file's region wins; a system of another region is not linked
+            system = _system_in_region(systems.get(row.geography_code), region)
             values = {
                 "name": readable_name(row.name),
                 "kind": kind_of(row, kind),
@@ -527,19 +543,31 @@ def import_ods(path, kind):
                 if getattr(obj, f"{name}_id" if name in ("region", "local_system") else name)
                 != (value.pk if name in ("region", "local_system") and value is not None else value)
             ]
-            if changed:
-                for name in changed:
-                    setattr(obj, name, values[name])
-                obj.save(update_fields=changed)
-                result.updated += 1
-            else:
-                result.unchanged += 1
+            _save_changes(obj, values, changed, result)
     return result
+
+
+def _save_changes(obj, values, changed, result):
+    """Save the ``changed`` fields of ``obj`` from ``values``, counting it as updated or unchanged."""
+    if changed:
+        for name in changed:
+            setattr(obj, name, values[name])
+        obj.save(update_fields=changed)
+        result.updated += 1
+    else:
+        result.unchanged += 1
 
 
 def _unique_slug(name, code, taken):
     slug = slugify(name) or code.lower()
     return slug if slug not in taken else f"{slug}-{code.lower()}"
+
+
+def _system_in_region(system, region):
+    """The file's region wins; a system of another region is not linked."""
+    if system is not None and region is not None and system.region_id != region.pk:
+        return None
+    return system
 
 
 def _import_regions(rows, name):
@@ -550,42 +578,10 @@ def _import_regions(rows, name):
     one of the seven joint regions, for older files. Every local office names its region in field 3.
     """
     known = {r.ods_code: r for r in Region.objects.all()}
-    in_file = {row.code for row in rows if row.code.startswith("Y")}
-    errors = []
-    for row in rows:
-        if row.code.startswith("Q") and row.region_code not in known and row.region_code not in in_file:
-            errors.append(
-                f"{name}, line {row.line}, field 3 (national grouping): "
-                + (
-                    f"“{row.region_code}” is not a region the portal knows nor one in this file."
-                    if row.region_code
-                    else "the local office names no region."
-                )
-            )
-    if errors:
-        raise OdsFileError(errors)
+    _check_offices_name_regions(rows, known, name)
     result = RegionsImportResult()
     with transaction.atomic():
-        taken = set(Region.objects.values_list("slug", flat=True))
-        for row in rows:
-            if not row.code.startswith("Y"):
-                continue
-            if row.code in known:
-                result.regions_kept += 1
-                continue
-            readable = readable_name(row.name)
-            slug = _unique_slug(readable, row.code, taken)
-            taken.add(slug)
-            known[row.code] = Region.objects.create(
-                ods_code=row.code,
-                name=readable,
-                slug=slug,
-                active=row.code in JOINT_REGIONS,
-                effective_from=row.opened,
-                effective_to=row.closed,
-                notes=f"from the ODS file {name}",
-            )
-            result.regions_created += 1
+        _create_regions(rows, known, name, result)
         existing = {
             o.ods_code: o for o in LocalOffice.objects.select_for_update().filter(ods_code__in=[r.code for r in rows])
         }
@@ -608,11 +604,47 @@ def _import_regions(rows, name):
                 for field, value in values.items()
                 if (obj.region_id != value.pk if field == "region" else getattr(obj, field) != value)
             ]
-            if changed:
-                for field in changed:
-                    setattr(obj, field, values[field])
-                obj.save(update_fields=changed)
-                result.updated += 1
-            else:
-                result.unchanged += 1
+            _save_changes(obj, values, changed, result)
     return result
+
+
+def _check_offices_name_regions(rows, known, name):
+    """Every local office names a region the portal knows or the file adds."""
+    in_file = {row.code for row in rows if row.code.startswith("Y")}
+    errors = []
+    for row in rows:
+        if row.code.startswith("Q") and row.region_code not in known and row.region_code not in in_file:
+            errors.append(
+                f"{name}, line {row.line}, field 3 (national grouping): "
+                + (
+                    f"“{row.region_code}” is not a region the portal knows nor one in this file."
+                    if row.region_code
+                    else "the local office names no region."
+                )
+            )
+    if errors:
+        raise OdsFileError(errors)
+
+
+def _create_regions(rows, known, name, result):
+    """Add the file's regions the portal does not have to ``known``; those it has are kept as they are."""
+    taken = set(Region.objects.values_list("slug", flat=True))
+    for row in rows:
+        if not row.code.startswith("Y"):
+            continue
+        if row.code in known:
+            result.regions_kept += 1
+            continue
+        readable = readable_name(row.name)
+        slug = _unique_slug(readable, row.code, taken)
+        taken.add(slug)
+        known[row.code] = Region.objects.create(
+            ods_code=row.code,
+            name=readable,
+            slug=slug,
+            active=row.code in JOINT_REGIONS,
+            effective_from=row.opened,
+            effective_to=row.closed,
+            notes=f"from the ODS file {name}",
+        )
+        result.regions_created += 1
