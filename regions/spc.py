@@ -272,23 +272,8 @@ def analyse(
     Fewer than two points (in the series or the baseline) give no moving-range
     mean, no limits and no icons, every point common cause, and ``note`` says why.
     """
-    if direction in ("", None):
-        direction = None
-    elif direction not in DIRECTIONS:
-        raise ValueError(f"The direction must be 'higher', 'lower' or None, not {direction!r}.")
-    if target_comparator in ("", None):
-        target_comparator = None
-    elif target_comparator not in COMPARATORS:
-        raise ValueError(f"The target comparator must be '>=', '<=' or None, not {target_comparator!r}.")
-    if baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 2):
-        raise ValueError(f"The baseline needs at least two points (K ≥ 2), not {baseline!r}.")
-    if isinstance(run_length, bool) or not isinstance(run_length, int) or run_length < 2:
-        raise ValueError(f"A run or a trend needs at least two points (N ≥ 2), not {run_length!r}.")
-
-    ordered = sorted(points, key=lambda p: p[0])
-    for (before, _), (month, _) in zip(ordered, ordered[1:]):
-        if month == before:
-            raise ValueError(f"Two values for {month.isoformat()}: a series has one value a month.")
+    direction, target_comparator = _checked_arguments(direction, target_comparator, baseline, run_length)
+    ordered = _one_value_a_month(points)
     values = [_exact(value, month) for month, value in ordered]
     exact_target = None if target is None else _exact(target)
     if exact_target is not None and target_comparator is None and direction is not None:
@@ -316,13 +301,7 @@ def analyse(
         result.note = TOO_FEW
         return result
 
-    base_ranges = ranges[: k - 1]
-    mean_range = sum(base_ranges) / len(base_ranges)
-    if screen_moving_ranges and mean_range > 0:
-        # Never empty: not every range can lie at or above 3.267 times their mean, when that mean is above 0.
-        kept = [r for r in base_ranges if r < SCREEN_FACTOR * mean_range]
-        result.screened_out = len(base_ranges) - len(kept)
-        mean_range = sum(kept) / len(kept)
+    mean_range = _mean_moving_range(result, ranges[: k - 1], screen_moving_ranges)
     spread, near = LIMIT_FACTOR * mean_range, TWO_SIGMA_FACTOR * mean_range
     limits = {"upper": mean + spread, "lower": mean - spread, "upper_two": mean + near, "lower_two": mean - near}
     result.mean_moving_range = float(mean_range)
@@ -330,17 +309,7 @@ def analyse(
     result.upper_limit, result.lower_limit = float(limits["upper"]), float(limits["lower"])
     result.upper_two_sigma, result.lower_two_sigma = float(limits["upper_two"]), float(limits["lower_two"])
 
-    causes = classify(values, mean, limits, run_length)
-    good = {"higher": HIGH, "lower": LOW}.get(direction)
-    for point, (cause, side) in zip(result.points, causes):
-        point.special_cause, point.side = cause, side
-        if cause is None:
-            point.variation = "common"
-        elif good is None:
-            point.variation = "neither"
-        else:
-            point.variation = "improvement" if side == good else "concern"
-
+    _mark_variation(result.points, classify(values, mean, limits, run_length), direction)
     latest = result.points[-1]
     result.variation_icon = (
         "common_cause" if latest.special_cause is None else f"special_cause_{latest.variation}_{latest.side}"
@@ -353,6 +322,56 @@ def analyse(
     return result
 
 
+def _checked_arguments(direction, target_comparator, baseline, run_length):
+    """The direction and the comparator ("" read as None); a ValueError for any argument out of range."""
+    if direction in ("", None):
+        direction = None
+    elif direction not in DIRECTIONS:
+        raise ValueError(f"The direction must be 'higher', 'lower' or None, not {direction!r}.")
+    if target_comparator in ("", None):
+        target_comparator = None
+    elif target_comparator not in COMPARATORS:
+        raise ValueError(f"The target comparator must be '>=', '<=' or None, not {target_comparator!r}.")
+    if baseline is not None and (isinstance(baseline, bool) or not isinstance(baseline, int) or baseline < 2):
+        raise ValueError(f"The baseline needs at least two points (K ≥ 2), not {baseline!r}.")
+    if isinstance(run_length, bool) or not isinstance(run_length, int) or run_length < 2:
+        raise ValueError(f"A run or a trend needs at least two points (N ≥ 2), not {run_length!r}.")
+    return direction, target_comparator
+
+
+def _one_value_a_month(points):
+    """The points sorted by month; a ValueError when a month has two."""
+    ordered = sorted(points, key=lambda p: p[0])
+    for (before, _), (month, _) in zip(ordered, ordered[1:]):
+        if month == before:
+            raise ValueError(f"Two values for {month.isoformat()}: a series has one value a month.")
+    return ordered
+
+
+def _mean_moving_range(result, base_ranges, screen_moving_ranges):
+    """The baseline's mean moving range, screened of ranges at or above 3.267 × their mean when asked."""
+    mean_range = sum(base_ranges) / len(base_ranges)
+    if screen_moving_ranges and mean_range > 0:
+        # Never empty: not every range can lie at or above 3.267 times their mean, when that mean is above 0.
+        kept = [r for r in base_ranges if r < SCREEN_FACTOR * mean_range]
+        result.screened_out = len(base_ranges) - len(kept)
+        mean_range = sum(kept) / len(kept)
+    return mean_range
+
+
+def _mark_variation(points, causes, direction):
+    """Each point's special cause, side and variation (common, improvement, concern or neither)."""
+    good = {"higher": HIGH, "lower": LOW}.get(direction)
+    for point, (cause, side) in zip(points, causes):
+        point.special_cause, point.side = cause, side
+        if cause is None:
+            point.variation = "common"
+        elif good is None:
+            point.variation = "neither"
+        else:
+            point.variation = "improvement" if side == good else "concern"
+
+
 def classify(values, mean, limits, run_length):
     """Each value's (special cause, side), or (None, None), by the rules in priority order.
 
@@ -363,19 +382,32 @@ def classify(values, mean, limits, run_length):
     is beyond the two-sigma line and counts for the two-of-three rule.
     """
     causes = [(None, None)] * len(values)
+    sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
+    rules = (
+        _outside_limits(values, limits),
+        _trends(values, run_length),
+        _two_of_three(values, sides, limits),
+        _runs(sides, run_length),
+    )
+    for marks in rules:
+        for index, cause, side in marks:
+            # Rules run in priority order: a point keeps the first cause it meets.
+            if causes[index][0] is None:
+                causes[index] = (cause, side)
+    return causes
 
-    def mark(index, cause, side):
-        # Rules run in priority order: a point keeps the first cause it meets.
-        if causes[index][0] is None:
-            causes[index] = (cause, side)
 
-    # 1. Outside a process limit.
+def _outside_limits(values, limits):
+    """1. Outside a process limit: (index, cause, side) of each point."""
     for i, value in enumerate(values):
         if value > limits["upper"]:
-            mark(i, OUTSIDE, HIGH)
+            yield i, OUTSIDE, HIGH
         elif value < limits["lower"]:
-            mark(i, OUTSIDE, LOW)
-    # 2. A trend: N points, each step up (or each step down); an equal step breaks it.
+            yield i, OUTSIDE, LOW
+
+
+def _trends(values, run_length):
+    """2. A trend: N points, each step up (or each step down); an equal step breaks it."""
     steps = [HIGH if b > a else LOW if b < a else None for a, b in zip(values, values[1:])]
     trend = [None] * len(values)
     for start, stop, side in _stretches(steps):
@@ -384,9 +416,11 @@ def classify(values, mean, limits, run_length):
                 trend[i] = side  # a point ending one trend and starting the next takes the later one
     for i, side in enumerate(trend):
         if side is not None:
-            mark(i, TREND, side)
-    # 3. Two (or three) of three consecutive points on one side of the mean, beyond its two-sigma line.
-    sides = [HIGH if v > mean else LOW if v < mean else None for v in values]
+            yield i, TREND, side
+
+
+def _two_of_three(values, sides, limits):
+    """3. Two (or three) of three consecutive points on one side of the mean, beyond its two-sigma line."""
     near = [limits["upper_two"] < v <= limits["upper"] or limits["lower"] <= v < limits["lower_two"] for v in values]
     for start in range(max(len(values) - 2, 0)):
         window = range(start, start + 3)
@@ -396,13 +430,15 @@ def classify(values, mean, limits, run_length):
         flagged = [i for i in window if near[i]]
         if len(flagged) >= 2:
             for i in flagged:
-                mark(i, TWO_OF_THREE, side)
-    # 4. A run: N points on one side of the mean; a point on the mean breaks it.
+                yield i, TWO_OF_THREE, side
+
+
+def _runs(sides, run_length):
+    """4. A run: N points on one side of the mean; a point on the mean breaks it."""
     for start, stop, side in _stretches(sides):
         if stop - start >= run_length:
             for i in range(start, stop):
-                mark(i, RUN, side)
-    return causes
+                yield i, RUN, side
 
 
 def _stretches(sides):
