@@ -467,16 +467,40 @@ def terms(text, overlapping=True):
     """
     table = concepts()
     stems, originals, as_written = _tokens(text)
-    counts, surface = defaultdict(float), {}
-    # Abbreviations keep their capitals ("CHC", "LeDeR"); a capital that only starts a sentence does not.
-    cased = {w.lower(): w for w in as_written if w[1:] != w[1:].lower()}
+    found = _FoundTerms(as_written)
+    covered, expansions = _read_phrases(table, stems, originals, as_written, overlapping, found)
+    for stem_, original, done in zip(stems, originals, covered):
+        if done or stem_ in STOP_STEMS or original in STOP_WORDS or (len(stem_) < 2 and not stem_.isdigit()):
+            continue
+        found.add(f"w:{stem_}", original)
+    _read_numbers_with_units(stems, originals, found)
+    for expansion in expansions:
+        # An abbreviation also says what its full form says ("CIP": a cost improvement, a saving).
+        for term, count in terms(expansion, overlapping=True).counts.items():
+            if not term.startswith("w:"):
+                found.counts[term] += EXPANSION_WEIGHT * count
+    return Terms(dict(found.counts), found.surface)
 
-    def add(term, words, weight=1.0):
-        counts[term] += weight
-        if term not in surface:
+
+class _FoundTerms:
+    """The terms found so far: each one's count, and the words that first said it."""
+
+    def __init__(self, as_written):
+        self.counts, self.surface = defaultdict(float), {}
+        # Abbreviations keep their capitals ("CHC", "LeDeR"); a capital that only starts a sentence does not.
+        self.cased = {w.lower(): w for w in as_written if w[1:] != w[1:].lower()}
+
+    def add(self, term, words, weight=1.0):
+        self.counts[term] += weight
+        if term not in self.surface:
             # The words as the text wrote them ("CHC", not "chc"); lower case where the text has both.
-            surface[term] = " ".join(cased.get(w, w) for w in words.split(" ")) if cased else words
+            cased = self.cased
+            self.surface[term] = " ".join(cased.get(w, w) for w in words.split(" ")) if cased else words
 
+
+def _read_phrases(table, stems, originals, as_written, overlapping, found):
+    """Add the glossary's phrases and abbreviations; return which tokens a phrase covers, and the full forms
+    of the abbreviations read."""
     covered = [False] * len(stems)
     expansions = []
     skip_until = 0
@@ -485,42 +509,43 @@ def terms(text, overlapping=True):
             continue  # inside a longer phrase already read
         longest = max(table.starts.get(stems[i], 0), table.starts.get(originals[i], 0))
         for length in range(min(longest, len(stems) - i), 0, -1):
-            found = set(table.phrases.get(tuple(stems[i : i + length]), ()))
-            for written, concepts_ in table.abbreviations.get(tuple(originals[i : i + length]), {}).items():
-                # An abbreviation counts as written in capitals (or as the glossary writes it): "IT", not "it".
-                if all(w in as_written or w.upper() in as_written for w in written):
-                    found |= concepts_
-                    if EXPAND_ABBREVIATIONS and len(concepts_) == 1:
-                        expansions.append(table.expansions[next(iter(concepts_))])
-            if found:
+            concepts_here = set(table.phrases.get(tuple(stems[i : i + length]), ()))
+            concepts_here |= _abbreviations(table, originals[i : i + length], as_written, expansions)
+            if concepts_here:
                 words = " ".join(originals[i : i + length])
-                for concept in found:
-                    add(concept, words)
+                for concept in concepts_here:
+                    found.add(concept, words)
                 if length > 1 and REPLACE_PHRASES:
                     covered[i : i + length] = [True] * length
                 if not overlapping:
                     skip_until = i + length
                     break
-    for stem_, original, done in zip(stems, originals, covered):
-        if done or stem_ in STOP_STEMS or original in STOP_WORDS or (len(stem_) < 2 and not stem_.isdigit()):
-            continue
-        add(f"w:{stem_}", original)
-    # Numbers with their unit ("28 day", "95 percent"), and the same time in other units.
+    return covered, expansions
+
+
+def _abbreviations(table, originals, as_written, expansions):
+    """The concepts of the abbreviations these words are, adding their full forms to ``expansions``."""
+    found = set()
+    for written, concepts_ in table.abbreviations.get(tuple(originals), {}).items():
+        # An abbreviation counts as written in capitals (or as the glossary writes it): "IT", not "it".
+        if all(w in as_written or w.upper() in as_written for w in written):
+            found |= concepts_
+            if EXPAND_ABBREVIATIONS and len(concepts_) == 1:
+                expansions.append(table.expansions[next(iter(concepts_))])
+    return found
+
+
+def _read_numbers_with_units(stems, originals, found):
+    """Numbers with their unit ("28 day", "95 percent"), and the same time in other units."""
     for index in range(len(stems) - 1):
         number, unit = stems[index], originals[index + 1]
         if number.isdigit() and (unit in UNITS or unit == "percent"):
             unit = UNITS.get(unit, unit)
             words = f"{originals[index]} {originals[index + 1]}"
-            add(f"n:{number} {unit}", words)
+            found.add(f"n:{number} {unit}", words)
             if unit in CONVERSIONS:
                 other, factor = CONVERSIONS[unit]
-                add(f"n:{int(number) * factor} {other}", words)
-    for expansion in expansions:
-        # An abbreviation also says what its full form says ("CIP": a cost improvement, a saving).
-        for term, count in terms(expansion, overlapping=True).counts.items():
-            if not term.startswith("w:"):
-                counts[term] += EXPANSION_WEIGHT * count
-    return Terms(dict(counts), surface)
+                found.add(f"n:{int(number) * factor} {other}", words)
 
 
 def label(term):
