@@ -171,7 +171,6 @@ def _spread_labels(labels, bottom):
 
 def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc"):
     """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary)."""
-    suffix = unit_suffix(unit)
     ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
@@ -187,24 +186,41 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         )
         return Markup("".join(parts))
 
-    left, right = MARGIN["left"], width - MARGIN["right"]
-    top, bottom = MARGIN["top"], height - MARGIN["bottom"]
-    count = len(result.points)
-    values = [p.value for p in result.points]
-    extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
-    low, high = min(extremes), max(extremes)
-    pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
-    ticks, step = _ticks(low - pad, high + pad)
-    y_low, y_high = ticks[0], ticks[-1]
+    plot = _Plot(result, width, height)
+    parts += _badges(result, plot.left)
+    parts += _y_axis(plot, unit)
+    parts += _x_axis(plot, result)
+    parts += _level_lines(plot, result)
+    parts += _baseline_mark(plot, result)
+    parts += _series(plot, result, unit_suffix(unit))
+    parts.append("</svg>")
+    return Markup("".join(parts))
 
-    def x(index):
-        return left + (right - left) * (index / (count - 1) if count > 1 else 0.5)
 
-    def y(value):
-        return bottom - (bottom - top) * (value - y_low) / ((y_high - y_low) or 1)
+class _Plot:
+    """Where the plot lies in the chart, its value axis' ticks, and a month's x and a value's y in it."""
 
-    # The badges of the two icons, above the plot.
-    badge_x = left
+    def __init__(self, result, width, height):
+        self.left, self.right = MARGIN["left"], width - MARGIN["right"]
+        self.top, self.bottom = MARGIN["top"], height - MARGIN["bottom"]
+        self.count = len(result.points)
+        values = [p.value for p in result.points]
+        extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
+        low, high = min(extremes), max(extremes)
+        pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
+        self.ticks, self.step = _ticks(low - pad, high + pad)
+        self.y_low, self.y_high = self.ticks[0], self.ticks[-1]
+
+    def x(self, index):
+        return self.left + (self.right - self.left) * (index / (self.count - 1) if self.count > 1 else 0.5)
+
+    def y(self, value):
+        return self.bottom - (self.bottom - self.top) * (value - self.y_low) / ((self.y_high - self.y_low) or 1)
+
+
+def _badges(result, badge_x):
+    """The badges of the two icons, above the plot."""
+    parts = []
     if result.variation_icon:
         colour = VARIATION_BADGE_COLOURS[result.latest.variation]
         letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
@@ -233,31 +249,39 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 f"spc-assurance spc-{result.assurance_icon}",
             )
         )
+    return parts
 
-    # The y axis: gridlines, tick values and the unit.
-    parts.append('<g class="spc-y-axis">')
-    for tick in ticks:
+
+def _y_axis(plot, unit):
+    """The y axis: gridlines, tick values and the unit."""
+    left, right, y = plot.left, plot.right, plot.y
+    parts = ['<g class="spc-y-axis">']
+    for tick in plot.ticks:
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
             f'stroke-width="1"/>'
             f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" '
-            f'fill="{SECONDARY}">{_tick_label(tick, step)}</text>'
+            f'fill="{SECONDARY}">{_tick_label(tick, plot.step)}</text>'
         )
     axis_title = _axis_title(unit)
     if axis_title:
-        middle = (top + bottom) / 2
+        middle = (plot.top + plot.bottom) / 2
         parts.append(
             f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
             f'font-size="{FONT_SIZE}" fill="{SECONDARY}">{escape(axis_title)}</text>'
         )
     parts.append("</g>")
+    return parts
 
-    # The x axis: the months, a label every few (usually six) months.
-    every = _month_step(count, right - left)
-    parts.append(
+
+def _x_axis(plot, result):
+    """The x axis: the months, a label every few (usually six) months."""
+    left, right, bottom, x = plot.left, plot.right, plot.bottom, plot.x
+    every = _month_step(plot.count, right - left)
+    parts = [
         f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
         f'stroke="{SECONDARY}" stroke-width="1"/>'
-    )
+    ]
     for index, point in enumerate(result.points):
         if index % every == 0:
             parts.append(
@@ -267,8 +291,12 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 f'fill="{SECONDARY}">{format_date(point.month, "M Y")}</text>'
             )
     parts.append("</g>")
+    return parts
 
-    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right.
+
+def _level_lines(plot, result):
+    """The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right."""
+    left, right = plot.left, plot.right
     lines = []
     if result.has_limits:
         for value, name in ((result.upper_limit, "Upper"), (result.lower_limit, "Lower")):
@@ -278,9 +306,9 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     if result.target is not None:
         symbol = {">=": "≥ ", "<=": "≤ "}.get(result.target_comparator, "")
         lines.append((result.target, TARGET_COLOUR, f"Target {symbol}{_fmt(result.target)}", "10 3 2 3", "spc-target"))
-    labels = []
+    parts, labels = [], []
     for value, colour, label, dash, cls in lines:
-        yy = y(value)
+        yy = plot.y(value)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width_attr = "2" if cls == "spc-target" else "1.5"
         parts.append(
@@ -288,26 +316,35 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
             f'stroke-width="{width_attr}"{dash_attr}/>'
         )
         labels.append((yy, colour, label, cls))
-    for yy, colour, label, cls in _spread_labels(labels, bottom):
+    for yy, colour, label, cls in _spread_labels(labels, plot.bottom):
         parts.append(
             f'<text class="spc-line-label {cls.split()[-1]}-label" x="{right + 6}" y="{yy + 4:.1f}" '
             f'font-size="{FONT_SIZE}" fill="{colour}">{escape(label)}</text>'
         )
+    return parts
 
-    # Where the baseline ends, when the mean and limits come from the first months only.
-    if result.has_limits and result.baseline < count:
-        bx = (x(result.baseline - 1) + x(result.baseline)) / 2
-        parts.append(
-            f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{bottom}" '
-            f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
-            f'<text x="{bx - 4:.1f}" y="{top + 10}" text-anchor="end" '
-            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">Baseline</text></g>'
-        )
 
-    # The series and its points, shaped and coloured by classification.
+def _baseline_mark(plot, result):
+    """Where the baseline ends, when the mean and limits come from the first months only."""
+    if not (result.has_limits and result.baseline < plot.count):
+        return []
+    bx = (plot.x(result.baseline - 1) + plot.x(result.baseline)) / 2
+    return [
+        f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{plot.top}" y2="{plot.bottom}" '
+        f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
+        f'<text x="{bx - 4:.1f}" y="{plot.top + 10}" text-anchor="end" '
+        f'font-size="{FONT_SIZE}" fill="{SECONDARY}">Baseline</text></g>'
+    ]
+
+
+def _series(plot, result, suffix):
+    """The series and its points, shaped and coloured by classification."""
+    x, y = plot.x, plot.y
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(result.points))
-    parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
-    parts.append('<g class="spc-points">')
+    parts = [
+        f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>',
+        '<g class="spc-points">',
+    ]
     for index, point in enumerate(result.points):
         tip = f"<title>{escape(f'{format_month(point.month)}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
         parts.append(
@@ -321,8 +358,8 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 point.side,
             )
         )
-    parts.append("</g></svg>")
-    return Markup("".join(parts))
+    parts.append("</g>")
+    return parts
 
 
 class DrawnOnce:
