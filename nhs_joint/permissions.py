@@ -1,6 +1,6 @@
 """Who may do what: one place that every view, form and API endpoint asks.
 
-The rules are those of DESIGN "Users and what they do":
+The rules are those of docs/architecture.md, "Users and what they do":
 - every signed-in user reads everything;
 - Staff and Regional directors create and edit programme records of the bodies
   they belong to (joint records: either body's staff); records that belong to

@@ -1,7 +1,7 @@
 """Who may do what, as a matrix: every API operation and every page of every kind of record, for every role
 and both bodies, reading, writing and deleting.
 
-The expectations are the rules of DESIGN "Users and what they do", written here as a table (``may_change``)
+The expectations are the rules of docs/architecture.md, "Users and what they do", written here as a table (``may_change``)
 rather than asked of nhs_joint.permissions, so that the code is checked against the rules and not against
 itself. The operations are found, not listed: the API's from its OpenAPI schema, the pages from the page
 resources in the registry, so a resource added later is walked too. The records are made once for the module
