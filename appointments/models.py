@@ -6,7 +6,6 @@ from django.contrib.postgres.fields import RangeOperators
 from django.core.exceptions import ValidationError
 from django.db import models
 from django.db.models import Q
-from django.utils import timezone
 from simple_history.models import HistoricalRecords
 
 from nhs_joint.archive import Archivable, LiveManager
@@ -155,11 +154,6 @@ class Appointment(PortalRecord, Archivable):
     @property
     def is_joint(self):
         return len({share.body_id for share in self.shares.all()}) > 1
-
-    @property
-    def is_current(self):
-        today = timezone.localdate()
-        return self.start_date <= today and (self.end_date is None or self.end_date >= today)
 
     def clean(self):
         super().clean()

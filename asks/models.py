@@ -136,10 +136,6 @@ class Expectation(PortalRecord, Archivable):
 
         return partner_may_see(user, self)
 
-    @property
-    def is_in_force(self):
-        return self.stage == self.Stage.AGREED
-
     def __str__(self):
         area = self.region or "England"
         target = f"{Decimal(str(self.target)).normalize():f}" if self.target is not None else ""
@@ -209,10 +205,6 @@ class ExpectationResponse(PortalRecord, models.Model):
     @property
     def responder(self):
         return self.organisation or self.local_system
-
-    @property
-    def is_unanswered_concern(self):
-        return self.position == self.Position.CONCERNS and not self.answer
 
     def __str__(self):
         return f"{self.responder}: {self.get_position_display()} ({self.expectation})"
