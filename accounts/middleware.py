@@ -68,7 +68,7 @@ class PartnerAllowListMiddleware:
             return None
         if name == "home" and registry.partner_home:
             return redirect(reverse(registry.partner_home))
-        if is_api:
+        if is_api and name not in BROWSER_PAGES:
             return JsonResponse({"detail": PARTNER_REFUSAL}, status=403)
         raise PermissionDenied(PARTNER_REFUSAL)
 
@@ -85,4 +85,6 @@ ALWAYS_OPEN = {
     "your-token-revoke",
     "api-token",
 }
+# Pages under /api/ that a browser opens: refused with the portal's page, not JSON.
+BROWSER_PAGES = {"api-docs"}
 PARTNER_REFUSAL = "Partners can see only what is asked of their own organisation and its consultations."
