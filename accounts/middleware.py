@@ -2,7 +2,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from nhs_joint.registry import registry
@@ -68,7 +68,11 @@ class PartnerAllowListMiddleware:
             return None
         if name == "home" and registry.partner_home:
             return redirect(reverse(registry.partner_home))
-        if is_api and name not in BROWSER_PAGES:
+        if name in BROWSER_PAGES:  # under /api/, but a page: the portal's own 403 page, not JSON
+            return render(
+                request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": PARTNER_REFUSAL}, status=403
+            )
+        if is_api:
             return JsonResponse({"detail": PARTNER_REFUSAL}, status=403)
         raise PermissionDenied(PARTNER_REFUSAL)
 
