@@ -11,6 +11,7 @@ from django.template.loader import render_to_string
 from django.urls import path, re_path, reverse
 from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.http import require_safe
 
 from accounts.services import people_who_cannot_sign_in
 from appointments.models import Appointment, AppointmentShare
@@ -241,6 +242,7 @@ regions.extra_urls = [
 ]
 
 
+@require_safe
 def home(request):
     """The home page by role, each starting with what needs them next: a Regional director lands on their
     region's dashboard, Staff on My work, an Administrator on the people who cannot sign in, a Partner on
