@@ -11,9 +11,10 @@ import datetime as dt
 from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
+from asks.models import Expectation, ExpectationResponse
 from nhs_joint.registry import registry
 from notifications.models import Notification, Preference
-from programmes.models import Expectation, ExpectationResponse, RegionalDelivery
+from programmes.models import RegionalDelivery
 from reports.models import FindingCase
 
 from . import services as dashboards

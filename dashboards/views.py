@@ -15,14 +15,16 @@ from django.views.decorators.http import require_safe
 
 from accounts.services import people_who_cannot_sign_in
 from appointments.models import Appointment, AppointmentShare
+from asks.models import Expectation, ExpectationResponse
+from asks.services import consultations_for
+from measures.models import Measure, ProgrammeMeasure
 from nhs_joint import conditional
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
 from nhs_joint.registry import registry
 from nhs_joint.tables import Column
-from programmes.asks import consultations_for
-from programmes.models import Expectation, ExpectationResponse, Measure, Programme, ProgrammeMeasure
+from programmes.models import Programme
 from regions import filters
 from regions.models import Region
 from reports.models import FindingCase, FindingDecision

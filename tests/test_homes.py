@@ -15,10 +15,11 @@ from django.core.management import call_command
 from django.utils import timezone
 
 from accounts.models import User
+from asks.models import Expectation, ExpectationResponse
 from notifications import services as notices
 from organisations.models import Organisation
 from organisations.services import import_ods
-from programmes.models import Expectation, ExpectationResponse, Programme, RegionalDelivery
+from programmes.models import Programme, RegionalDelivery
 from reports import services as report_services
 from reports import workflow
 from reports.models import Finding, FindingCase, ReportRun
