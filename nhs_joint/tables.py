@@ -16,6 +16,8 @@ from .dates import format_date, format_datetime
 def _display(value):
     if value is None or value == "":
         return ""
+    if hasattr(value, "__html__"):  # markup a column draws itself (a tag with its icon): kept as it is
+        return value
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):
