@@ -3,6 +3,7 @@
 #   scripts/test.sh            (extra arguments go to pytest, e.g. scripts/test.sh tests/test_pages.py -x)
 #   scripts/test.sh --quick    the fast loop: leaves out the slow and the browser tests
 #   scripts/test.sh --lint     first ruff (lint and format) and the import layers (.importlinter), as CI does
+#   TEST_WORKERS=1 scripts/test.sh ...   one pytest process instead of one per core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -25,8 +26,16 @@ if [ ! -x .venv/bin/python ]; then
     echo "test: creating the virtual environment in .venv"
     "$PYTHON" -m venv .venv
 fi
-echo "test: installing the requirements"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+# pip runs only when the requirements have changed since they were last installed into this .venv (the digest
+# of the requirements files is kept in .venv/requirements.sha256).
+requirements_digest="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+if [ "$(cat .venv/requirements.sha256 2>/dev/null)" != "$requirements_digest" ]; then
+    echo "test: installing the requirements"
+    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    echo "$requirements_digest" > .venv/requirements.sha256
+else
+    echo "test: the requirements are installed already"
+fi
 
 # axe-core, injected into pages by the browser tests, and oidc-provider, the OpenID Connect provider the
 # sign-in tests run on 127.0.0.1 (from the npm registry, pinned by package-lock.json).
@@ -66,7 +75,14 @@ if [ "$lint" = true ]; then
 fi
 
 eval "$(.venv/bin/python scripts/bootstrap.py services --tests)"
+# One pytest worker per core (pytest-xdist; TEST_WORKERS=1 for one process), each on its own copy of one
+# migrated template database (tests/databases.py); the browser tests, and the other tests that serve the
+# portal from a live server, each run one after another on one worker (tests/conftest.py). The 25 slowest
+# tests are listed at the end.
+workers="${TEST_WORKERS:-auto}"
+parallel=(-n "$workers" --dist loadgroup)
+[ "$workers" = 1 ] && parallel=(-p no:xdist)
 if [ "$quick" = true ]; then
-    exec .venv/bin/pytest -m "not slow and not browser" "$@"
+    exec .venv/bin/pytest "${parallel[@]}" --durations=25 -m "not slow and not browser" "$@"
 fi
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest "${parallel[@]}" --durations=25 "$@"
