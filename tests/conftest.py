@@ -37,7 +37,10 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
     yield
     TransactionTestCase._fixture_teardown = django_teardown
     with django_db_blocker.unblock():
-        teardown_databases(old_config, verbosity=request.config.option.verbose)
+        try:
+            teardown_databases(old_config, verbosity=request.config.option.verbose)
+        except Exception as error:  # as pytest-django's own: a database left behind is dropped by the next run
+            request.node.warn(pytest.PytestWarning(f"the test database was not dropped: {error!r}"))
 
 
 @pytest.fixture
