@@ -22,17 +22,37 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
     echo "test: the tests need Python 3.11 or newer ($PYTHON is older); set PYTHON=/path/to/python3.11" >&2
     exit 1
 fi
+# pip runs only when the requirements have changed since they were last installed into the environment (the
+# digest of the requirements files is kept in .venv/requirements.sha256). A copy of the repository without .venv
+# (a clean clone, as CI makes) uses the environment kept for these requirements in TEST_VENV_CACHE (by default
+# ~/.cache/nhs-joint-portal/venv-<digest>), made there the first time; TEST_VENV_CACHE=none makes .venv itself.
+requirements_digest="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+install_requirements() {
+    echo "test: installing the requirements into $1"
+    "$1/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    echo "$requirements_digest" > "$1/requirements.sha256"
+}
+venv_cache="${TEST_VENV_CACHE:-$HOME/.cache/nhs-joint-portal}"
+if [ ! -e .venv ] && [ "$venv_cache" != none ]; then
+    kept="$venv_cache/venv-${requirements_digest:0:16}"
+    mkdir -p "$venv_cache"
+    (
+        flock 9  # another run making the same environment: wait for it
+        if [ "$(cat "$kept/requirements.sha256" 2>/dev/null)" != "$requirements_digest" ]; then
+            rm -rf "$kept"
+            "$PYTHON" -m venv "$kept"
+            install_requirements "$kept"
+        fi
+    ) 9>"$kept.lock"
+    ln -s "$kept" .venv
+    echo "test: using the environment kept for these requirements ($kept)"
+fi
 if [ ! -x .venv/bin/python ]; then
     echo "test: creating the virtual environment in .venv"
     "$PYTHON" -m venv .venv
 fi
-# pip runs only when the requirements have changed since they were last installed into this .venv (the digest
-# of the requirements files is kept in .venv/requirements.sha256).
-requirements_digest="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
 if [ "$(cat .venv/requirements.sha256 2>/dev/null)" != "$requirements_digest" ]; then
-    echo "test: installing the requirements"
-    .venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
-    echo "$requirements_digest" > .venv/requirements.sha256
+    install_requirements .venv
 else
     echo "test: the requirements are installed already"
 fi
