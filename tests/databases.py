@@ -25,7 +25,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
 # What a migration may read: the project's files, except these folders and hidden ones (.git, .venv, .local).
-NOT_READ_BY_MIGRATIONS = {"node_modules", "tests", "bench", "docs", "scripts", "static", "templates", "__pycache__", "staticfiles"}
+NOT_READ_BY_MIGRATIONS = {
+    "node_modules",
+    "tests",
+    "bench",
+    "docs",
+    "scripts",
+    "static",
+    "templates",
+    "__pycache__",
+    "staticfiles",
+}
 BASELINE_SCHEMA = "test_migrated_rows"
 
 
