@@ -154,6 +154,23 @@ def test_the_page_groups_by_kind_with_counts_filters_to_one_kind_and_marks_the_w
     assert len(RESULT_LINK.findall(client.get("/search/", {"q": "stp", "page": 2}).content.decode())) == 20
 
 
+def test_beyond_the_caps_the_page_says_more_than_and_offers_the_best(client, found, staff, monkeypatch):
+    from search import query
+
+    client.force_login(staff)
+    monkeypatch.setattr(query, "COUNT_CAP", 5)
+    monkeypatch.setattr(query, "CANDIDATES", 10)
+    html = client.get("/search/", {"q": "london"}).content.decode()
+    assert "Organisations (more than 5)" in html and "Regions (1)" in html
+    assert re.search(r"Showing 1 to 10 of more than \d+ results", html), html
+    assert "The best 10 are shown" in html
+    assert RESULT_LINK.findall(html)[:1] == ["/regions/Y56/"]  # the best is among the candidates ranked
+    # A word in more titles than are ranked: an exact title still comes first.
+    assert api_client(staff).get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["key"] == "Y56"
+    trusts = api_client(staff).get("/api/v1/search/", {"q": "trust", "kind": "organisation"}).json()
+    assert trusts["count"] == 10 and len(trusts["results"]) == 10
+
+
 def test_bad_input_is_named_never_a_500(client, found, staff):
     client.force_login(staff)
     api = api_client(staff)
@@ -302,13 +319,33 @@ def many_documents(db):
         cursor.execute("ANALYZE search_searchword")
 
 
+def explained(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def test_the_search_reads_its_indexes(many_documents):
     search = Search("telehealth")
     plan = search.results()[:20].explain()
-    assert "search_document_vector" in plan, plan
+    # The candidates: an exact title or code, the titles' words, then (fewer than enough titles) the vector.
+    for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
+        assert index in plan, plan
+    assert "Bitmap Index Scan on search_document_vector " in plan + " ", plan
     assert "Seq Scan on search_searchdocument" not in plan, plan
-    counts_plan = search._matching().order_by().values("kind").explain()
-    assert "search_document_vector" in counts_plan, counts_plan
+    # Each kind counted up to its cap, from the vector's index for that kind.
+    counts_plan = explained(*search.counts_sql())
+    assert "search_document_vector_workstream" in counts_plan, counts_plan
+    assert "search_document_vector_region" in counts_plan, counts_plan
+    assert "Seq Scan on search_searchdocument" not in counts_plan, counts_plan
+    # A word in every title: only CANDIDATES of them are ranked, and the vector is not read past the titles.
+    common = Search("workstream")
+    analysed = common.results()[:20].explain(analyze=True)
+    assert re.search(r"CTE titled_all\n\s*->  .*rows=200 loops=1", analysed), analysed  # read no further
+    assert re.search(r"Index Scan using search_searchdocument_pkey .*rows=200 loops=1", analysed), analysed
+    assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", analysed), analysed  # the candidates, by id
+    assert re.search(r"CTE anywhere\n\s*->  .* Scan on search_searchdocument .*\(never executed\)", analysed), analysed
+    assert common.counts() == {"workstream": 101}  # counted no further than its cap
     with connection.cursor() as cursor:
         sql, params = near_sql(["telehaelth", "acuet"])
         cursor.execute("EXPLAIN " + sql, params)
