@@ -10,8 +10,8 @@ from organisations.models import Organisation
 from programmes.models import Expectation
 from regions.models import LocalHealthSystem
 
-from .models import SearchDocument, SearchWord
 from . import query as searching
+from .models import SearchDocument, SearchWord
 from .results import BadSearch, kind_label, read, url_of
 
 PAGE_SIZE = 20
@@ -60,7 +60,9 @@ def draw(request):
             }
             for document in documents
         ]
-    total = number(sum(min(n, searching.COUNT_CAP) for n in counts.values()), any(n > searching.COUNT_CAP for n in counts.values()))
+    total = number(
+        sum(min(n, searching.COUNT_CAP) for n in counts.values()), any(n > searching.COUNT_CAP for n in counts.values())
+    )
     counts_shown = {kind: number(n) for kind, n in counts.items()}
     typed = request.GET.get("q", "") if "q" not in errors else ""
     chosen = request.GET.get("kind", "") if "kind" not in errors else ""
