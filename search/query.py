@@ -27,17 +27,23 @@ import copy
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import BooleanField, FloatField
+from django.db.models import BooleanField, F, FloatField, Q
 from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from markupsafe import Markup
 
+from nhs_joint.filters import Matches, Rank, TsQuery
 from programmes.asks import PARTNER_STAGES, applies_q
 from programmes.models import Expectation
 
-from .documents import KIND_LABELS
+from .documents import KIND_LABELS, KIND_OF_MODEL
 from .models import SearchDocument
 from .words import tsquery, units
+
+# Kinds whose documents do not cover every record of their model (only open findings have one): their
+# lists match what was typed, read the same way, against their own vector.
+PARTLY_DOCUMENTED = {"finding"}
+KIND_NAMES_SHARED = {"expectation"}  # an expectation's document is an expectation's or a consultation's
 
 NEAR_SIMILARITY = 0.4  # how near a title word must be to a misspelt word (pg_trgm similarity, 0 to 1)
 NEAR_WORDS = 2  # title words read for each misspelt word
@@ -132,8 +138,8 @@ class Search:
                 return None
             theirs = Expectation.objects.filter(applies_q(target), stage__in=PARTNER_STAGES).values("pk")
             theirs_sql, theirs_params = theirs.query.sql_with_params()
-            conditions.append(f"source = 'programmes.expectation' AND record_id IN ({theirs_sql})")
-            params += theirs_params
+            conditions.append(f"source = %s AND record_id IN ({theirs_sql})")
+            params += [Expectation._meta.label_lower, *theirs_params]
         if self.is_empty:
             return None
         return " AND ".join(conditions) or "TRUE", params
@@ -254,3 +260,31 @@ def marked(headline):
     """A headline's text escaped, then its marks made <mark> elements: nothing a record says becomes HTML."""
     text = str(escape(headline or ""))
     return Markup(text.replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+def matching_records(queryset, text, vector):
+    """Which records of ``queryset`` the search box finds for ``text``, and how to rank them: every list's
+    ``q``, the API lists' and the suggestions of long lists (nhs_joint.filters.PortalFilterSet.search) come
+    here.
+
+    What was typed is read as the search reads it (abbreviations both ways, spellings, stems, hyphens, near
+    spellings: ``Search``). A kind with a document per record is matched by its documents, as on the search
+    page (a workstream is found by its programme, regions and bodies too): ``id IN (their record_id)``, read
+    from the index of that kind's documents. Any other is matched by ``vector``, the list's own (stored or
+    computed). Either is ranked by the list's own vector, so a record with the words in its own text comes
+    before one found only by what it belongs to, with no second look-up per record.
+
+    Returns (condition, ranking), or None when nothing typed is a word.
+    """
+    search = Search(text)
+    if search.is_empty:
+        return None
+    query = TsQuery(tsquery(search.units))
+    rank = Rank(vector, query)
+    kind = KIND_OF_MODEL.get(queryset.model)
+    if kind is None or kind.name in PARTLY_DOCUMENTED:
+        return Q(Matches(vector, query)), rank
+    documents = SearchDocument.objects.filter(source=kind.source)
+    if kind.name not in KIND_NAMES_SHARED:
+        documents = documents.filter(kind=kind.name)  # that kind's own index
+    return Q(pk__in=documents.filter(Matches(F("vector"), query)).values("record_id")), rank

@@ -3,9 +3,11 @@ demonstration data, through the page and the API; a partner finds only their own
 edits; the search reads its indexes in a fixed number of queries."""
 
 import io
+import json
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -169,6 +171,66 @@ def test_beyond_the_caps_the_page_says_more_than_and_offers_the_best(client, fou
     assert api_client(staff).get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["key"] == "Y56"
     trusts = api_client(staff).get("/api/v1/search/", {"q": "trust", "kind": "organisation"}).json()
     assert trusts["count"] == 10 and len(trusts["results"]) == 10
+
+
+# (what a person types, a list, the record's title) for each list with a q: what /search/ finds first, the
+# list's own q, its API list's q and (for long lists) its suggestions find too.
+LIST_QUERIES = [
+    ("UEC", "programme", "Urgent and emergency care, winter and A&E performance"),
+    ("emergency department", "programme", "Urgent and emergency care, winter and A&E performance"),
+    ("girft", "programme", "Getting it right first time"),
+    ("matenity", "programme", "Maternity transformation (Better Births)"),
+    ("IAPT", "workstream", "Talking therapies expansion"),
+    ("ICS", "workstream", "Integrated care system accelerator"),
+    ("dischrage", "workstream", "Discharge to assess"),
+    ("erostering", "workstream", "Rota and e-rostering"),
+    ("e rostering", "workstream", "Rota and e-rostering"),
+    ("winter plans", "workstream", "Winter planning and escalation"),
+    ("A&E", "measure", "A&E attendances seen within 4 hours"),
+    ("talking therapies", "measure", "Talking therapies: first treatment within 6 weeks"),
+    ("raman", "person", "Priya Raman"),
+    ("regional director london", "appointment", "Priya Raman: Regional Director, London"),
+    ("Leeds Teaching", "organisation", "Leeds Teaching Hospitals NHS Trust"),
+    ("RR8", "organisation", "Leeds Teaching Hospitals NHS Trust"),
+]
+LISTS = {  # kind: (the list page, its API list, its suggestions or None)
+    "programme": ("/programmes/", "/api/v1/programmes/", "/suggest/programmes.programme/?key=slug&q="),
+    "workstream": ("/workstreams/", "/api/v1/workstreams/", None),
+    "measure": ("/measures/", "/api/v1/measures/", "/suggest/{measure}/?key=code&q="),
+    "person": ("/people/", "/api/v1/people/", "/suggest/appointments.person/?key=pk&q="),
+    "appointment": ("/appointments/", "/api/v1/appointments/", "/suggest/appointments.appointment/?key=pk&q="),
+    "organisation": ("/organisations/", "/api/v1/organisations/", "/suggest/organisations.organisation/?key=pk&q="),
+}
+
+
+def test_each_list_its_api_and_its_suggestions_find_what_the_search_finds(client, found, staff):
+    from search.documents import KIND_MODEL
+
+    client.force_login(staff)
+    api = api_client(staff)
+    misses = []
+    for typed, kind, title in LIST_QUERIES:
+        page, listed, suggested = LISTS[kind]
+        first_three = [r["title"] for r in api.get("/api/v1/search/", {"q": typed}).json()["results"][:3]]
+        assert title in first_three, (typed, first_three)  # what the search finds, as the test above says
+        html = unescape(client.get(page, {"q": typed}).content.decode())
+        if title not in html:
+            misses.append(f"{page}?q={typed}")
+        response = api.get(listed, {"q": typed})
+        assert response.status_code == 200, (listed, response.status_code)
+        if title not in json.dumps(response.json(), ensure_ascii=False):
+            misses.append(f"{listed}?q={typed}")
+        if suggested:
+            url = suggested.format(measure=KIND_MODEL["measure"]._meta.label_lower) + quote(typed)
+            labels = [r["label"] for r in client.get(url).json()]
+            if not any(title in label for label in labels):
+                misses.append(f"{url}: {labels}")
+    assert not misses, "\n".join(misses)
+    # A place finds the work done there: London's workstreams by the region they belong to.
+    html = client.get("/workstreams/", {"q": "London"}).content.decode()
+    assert "No workstreams match" not in html
+    london = Workstream.objects.filter(regions__ods_code="Y56").values_list("title", flat=True)
+    assert any(escape(title) in html for title in london), html
 
 
 def test_bad_input_is_named_never_a_500(client, found, staff):
