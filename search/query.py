@@ -51,6 +51,7 @@ MAX_QUERY = 200
 TABLE = SearchDocument._meta.db_table
 CANDIDATES = 200  # documents read for ranking from the titles' index, and as many from the whole vector's
 COUNT_CAP = 100  # each kind counted up to here; beyond, "more than 100"
+TITLES_READ = 600  # documents with the words in their title read to choose the CANDIDATES likeliest
 # Within a band, what a person most likely means by a name they share: the region before the trusts named
 # after it, the programme before the posts and findings that name it. Less than a band's step of 1.
 KIND_PRIOR = {
@@ -176,27 +177,44 @@ class Search:
         return {kind: found[kind] for kind in KIND_LABELS if found.get(kind)}
 
     def candidates_sql(self):
-        """The ids of the documents worth ranking (sql, params): those titled or coded exactly as typed; up to
-        CANDIDATES with the words in their title or code; and, when those are fewer, as many more with the
-        words anywhere (read only then: a title's match outranks any other, so with CANDIDATES of them nothing
-        else would be shown). A title's words are the vector's too: what matches the title matches the vector.
-        (The last part's condition is PostgreSQL's one-time filter: when false, nothing under it runs.)"""
+        """The ids of the documents worth ranking (sql, params): those titled or coded exactly as typed; the
+        CANDIDATES likeliest of those with the words in their title or code (of the first TITLES_READ of them,
+        those of the kinds a person most likely means, then the shortest titles: what ``score_sql`` ranks
+        first); and, when those are fewer, as many more with the words anywhere (read only then: a title's
+        match outranks any other, so with CANDIDATES of them nothing else would be shown). A title's words
+        are the vector's too: what matches the title matches the vector. (The last part's condition is
+        PostgreSQL's one-time filter: when false, nothing under it runs.)"""
         (anywhere, params), (titled, titled_params) = (
             self._matching(self.kind),
             self._matching(self.kind, "title_vector"),
         )
         typed = self.text.lower()
+        priors = " ".join("WHEN %s THEN %s" for _ in KIND_PRIOR)
+        prior_params = [value for kind, weight in KIND_PRIOR.items() for value in (kind, weight)]
         # The CTEs are planned for all their rows (so a rare word reads the index, never a scan stopped at a
         # LIMIT that a rare word never reaches) and run only as far as their rows are read.
         sql = (
-            f"WITH titled_all AS MATERIALIZED (SELECT id FROM {TABLE} WHERE {titled}), "
-            "titled AS MATERIALIZED (SELECT id FROM titled_all LIMIT %s), "
+            f"WITH titled_all AS MATERIALIZED (SELECT id, kind, length(title) AS length FROM {TABLE} WHERE {titled}), "
+            "titled AS MATERIALIZED (SELECT id FROM (SELECT * FROM titled_all LIMIT %s) first_read"
+            f" ORDER BY CASE kind {priors} ELSE 0.0 END DESC, length LIMIT %s), "
             f"anywhere AS MATERIALIZED (SELECT id FROM {TABLE} WHERE {anywhere}) "
             f"(SELECT id FROM {TABLE} WHERE {anywhere} AND (lower(title) = %s OR lower(code) = %s) LIMIT %s) "
             "UNION SELECT id FROM titled "
             "UNION (SELECT id FROM anywhere WHERE (SELECT count(*) FROM titled) < %s LIMIT %s)"
         )
-        return sql, [*titled_params, CANDIDATES, *params, *params, typed, typed, CANDIDATES, CANDIDATES, CANDIDATES]
+        return sql, [
+            *titled_params,
+            TITLES_READ,
+            *prior_params,
+            CANDIDATES,
+            *params,
+            *params,
+            typed,
+            typed,
+            CANDIDATES,
+            CANDIDATES,
+            CANDIDATES,
+        ]
 
     def score_sql(self):
         """A document's score (sql, params): 10 for an exact title or code, then its band (3 title, 2 what it
