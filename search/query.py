@@ -32,9 +32,9 @@ from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from markupsafe import Markup
 
+from asks.models import Expectation
+from asks.services import PARTNER_STAGES, applies_q
 from nhs_joint.filters import Matches, Rank, TsQuery
-from programmes.asks import PARTNER_STAGES, applies_q
-from programmes.models import Expectation
 
 from .documents import KIND_LABELS, KIND_OF_MODEL
 from .models import SearchDocument

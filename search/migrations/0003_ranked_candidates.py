@@ -30,7 +30,7 @@ def index_name(kind):
 
 
 class Migration(migrations.Migration):
-    dependencies = [("search", "0001_initial")]
+    dependencies = [("search", "0002_moved_sources")]
 
     operations = [
         migrations.RunSQL(
