@@ -302,7 +302,8 @@ def matching_records(queryset, text, vector):
     kind = KIND_OF_MODEL.get(queryset.model)
     if kind is None or kind.name in PARTLY_DOCUMENTED:
         return Q(Matches(vector, query)), rank
-    documents = SearchDocument.objects.filter(source=kind.source)
-    if kind.name not in KIND_NAMES_SHARED:
-        documents = documents.filter(kind=kind.name)  # that kind's own index
+    if kind.name in KIND_NAMES_SHARED:
+        documents = SearchDocument.objects.filter(source=kind.source)
+    else:
+        documents = SearchDocument.objects.filter(kind=kind.name)  # that kind's own index, and only its source
     return Q(pk__in=documents.filter(Matches(F("vector"), query)).values("record_id")), rank
