@@ -11,7 +11,7 @@ class SearchConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, documents, query
+        from . import api, documents, models, query
 
         documents.connect_signals()
         registry.api_paths.append(("search/", api.SearchView, "api-search"))
@@ -19,3 +19,4 @@ class SearchConfig(AppConfig):
         registry.open_to_partners("search", "api-search")
         # Every list's q, the API lists' and the suggestions of long lists match as the search does.
         registry.text_search = query.matching_records
+        registry.text_search_models += [models.SearchDocument, models.SearchWord]

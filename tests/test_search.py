@@ -49,7 +49,7 @@ QUERIES = [
     ("midlands", "region", "Midlands Commissioning Region"),
     ("Priya Raman", "person", "Priya Raman"),
     ("raman", "person", "Priya Raman"),
-    ("regional director london", "appointment", "Priya Raman"),  # a list shows the person and the post apart
+    ("regional director london", "appointment", "Priya Raman: Regional Director, London"),
     ("Leeds Teaching", "organisation", "Leeds Teaching Hospitals NHS Trust"),
     ("RR8", "organisation", "Leeds Teaching Hospitals NHS Trust"),
     ("sheffield teaching hospitals", "organisation", "Sheffield Teaching Hospitals NHS Foundation Trust"),
