@@ -14,7 +14,10 @@ class DashboardsConfig(AppConfig):
 
         from . import api, charts
 
-        registry.add_navigation("Regions", "/regions/", 70)
+        # What each role uses most comes first (the header shows as many as fit, the rest under "More").
+        registry.add_navigation("My work", "/my-work/", 1, role=("Staff", "Regional director"))
+        registry.add_navigation("Regions", "/regions/", 34)
+        registry.open_to_partners("home")  # a partner's home: their open consultations, then their asks
         registry.add_api("regions", api.RegionViewSet, "region")
         registry.template_globals.update(
             spc_svg=charts.render_svg,
