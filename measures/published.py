@@ -336,3 +336,61 @@ def read_published(stream, layouts, name="the file"):
     if not result.lines:
         raise PublishedFileError([f"{name} has the published header but no providers' lines."])
     return result
+
+
+@dataclass(frozen=True)
+class Provider:
+    """Where a provider's figures are counted: its organisation and the local health system and region it is in."""
+
+    organisation: object
+    local_system: object = None
+    region: object = None
+
+
+ENGLAND = ("england", None)
+
+
+@dataclass
+class Sums:
+    """Each area's (numerator, denominator) per month, summed from providers' counts; ``unknown`` lists the lines of
+    providers the portal does not know, counted into England only."""
+
+    figures: dict = field(default_factory=dict)  # ((level, area), month) -> [numerator, denominator]
+    unknown: list = field(default_factory=list)  # (file name, line, ODS code, name)
+
+    def add(self, area, month, numerator, denominator):
+        figure = self.figures.setdefault((area, month), [0, 0])
+        figure[0] += numerator
+        figure[1] += denominator
+
+
+def sum_by_area(files, providers):
+    """Exact sums of every provider's numerator and denominator, for the provider's organisation, local health
+    system and region (from ``providers``: ODS code -> ``Provider``) and England: never an average of rates.
+
+    A provider the portal does not know is counted into England only. A provider and month given by two files is
+    refused, naming both."""
+    sums = Sums()
+    seen, errors = {}, []
+    for parsed in files:
+        for line in parsed.lines:
+            key = (line.ods_code, line.month)
+            if key in seen:
+                errors.append(
+                    f"{parsed.name}: line {line.line}: {line.ods_code} for {line.month:%B %Y} is also in {seen[key]}."
+                )
+                continue
+            seen[key] = f"{parsed.name}, line {line.line}"
+            sums.add(ENGLAND, line.month, line.numerator, line.denominator)
+            provider = providers.get(line.ods_code)
+            if provider is None:
+                sums.unknown.append((parsed.name, line.line, line.ods_code, line.name))
+                continue
+            sums.add(("organisation", provider.organisation), line.month, line.numerator, line.denominator)
+            if provider.local_system is not None:
+                sums.add(("local_system", provider.local_system), line.month, line.numerator, line.denominator)
+            if provider.region is not None:
+                sums.add(("region", provider.region), line.month, line.numerator, line.denominator)
+    if errors:
+        raise PublishedFileError(errors)
+    return sums

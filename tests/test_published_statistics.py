@@ -222,3 +222,37 @@ def test_counts_as_published(text, value):
 def test_what_is_not_a_count(text):
     with pytest.raises(ValueError):
         parse_count(text)
+
+
+def test_areas_are_exact_sums_of_their_providers_counts_and_an_unknown_provider_counts_into_england_only():
+    march = [
+        provider(CURRENT, "MSitAE-MARCH-2019", "R1H", "BARTS", ("900", "0", "100"), ("100", "0", "0")),
+        provider(CURRENT, "MSitAE-MARCH-2019", "RF4", "BHR", ("10", "0", "0"), ("5", "0", "0")),
+        provider(CURRENT, "MSitAE-MARCH-2019", "NLO01", "A WALK-IN CENTRE", ("90", "0", "0"), ("0", "0", "0")),
+    ]
+    parsed = read_published(written(CURRENT, march), LAYOUTS.values(), "March.csv")
+    providers = {
+        "R1H": published.Provider(organisation=1, local_system=10, region=100),
+        "RF4": published.Provider(organisation=2, local_system=11, region=100),
+    }
+    sums = published.sum_by_area([parsed], providers)
+    month = dt.date(2019, 3, 1)
+    assert sums.figures == {
+        (published.ENGLAND, month): [900 + 5 + 90, 1000 + 10 + 90],
+        (("organisation", 1), month): [900, 1000],
+        (("local_system", 10), month): [900, 1000],
+        (("region", 100), month): [905, 1010],
+        (("organisation", 2), month): [5, 10],
+        (("local_system", 11), month): [5, 10],
+    }
+    # The average of the two trusts' rates (90% and 50%) would be 70%; the region's figure is 905 of 1,010.
+    assert sums.unknown == [("March.csv", 4, "NLO01", "A WALK-IN CENTRE")]
+
+
+def test_a_provider_and_month_in_two_files_is_refused_naming_both():
+    march = [provider(CURRENT, "MSitAE-MARCH-2019", "R1H", "BARTS", ("10", "0", "0"), ("1", "0", "0"))]
+    first = read_published(written(CURRENT, march), LAYOUTS.values(), "a.csv")
+    second = read_published(written(CURRENT, march), LAYOUTS.values(), "b.csv")
+    with pytest.raises(PublishedFileError) as refused:
+        published.sum_by_area([first, second], {})
+    assert refused.value.errors == ["b.csv: line 2: R1H for March 2019 is also in a.csv, line 2."]
