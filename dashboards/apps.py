@@ -11,10 +11,13 @@ class DashboardsConfig(AppConfig):
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
+        from programmes.models import Measurement, ProgrammeMeasure
 
-        from . import api, charts
+        from . import api, areas, charts
 
         registry.add_navigation("Regions", "/regions/", 70)
+        # An organisation's and a local health system's page: each agreed measure's chart of its own figures.
+        registry.add_detail_panel("figures", areas.figures_panel, 30, models=(Measurement, ProgrammeMeasure))
         registry.add_api("regions", api.RegionViewSet, "region")
         registry.template_globals.update(
             spc_svg=charts.render_svg,

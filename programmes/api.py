@@ -215,6 +215,17 @@ class MeasurementRules(ModelRulesSerializer):
         "change a figure, and kept in its history.",
     )
 
+    organisation = serializers.SlugRelatedField(
+        slug_field="ods_code",
+        read_only=True,
+        help_text="The organisation's ODS code, for an organisation's own figure (from published statistics).",
+    )
+    local_system = serializers.SlugRelatedField(
+        slug_field="ods_code",
+        read_only=True,
+        help_text="The local health system's ODS code, for a system's own figure (from published statistics).",
+    )
+
     class Meta:
         # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
         # one cannot be passed off as published or imported.

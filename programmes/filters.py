@@ -3,6 +3,7 @@ import re
 
 import django_filters
 from django import forms
+from django.core.validators import RegexValidator
 from drf_spectacular.utils import extend_schema_field
 
 from nhs_joint.db import current_q
@@ -224,6 +225,10 @@ class OdsCodeFilter(django_filters.CharFilter):
 
     def __init__(self, *args, **kwargs):
         kwargs.setdefault("max_length", 10)
+        kwargs.setdefault(
+            "validators",
+            [RegexValidator(r"^[A-Za-z0-9]{3,10}$", "Enter an ODS code: 3 to 10 letters and digits, like R1H.")],
+        )
         super().__init__(*args, **kwargs)
 
     def filter(self, qs, value):

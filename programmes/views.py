@@ -484,6 +484,7 @@ measurements = Resource(
         "local health system's own with ``?organisation=<ODS code>`` or ``?local_system=<ODS code>``. A rate from "
         "published statistics gives its numerator and denominator, of which the value is made.",
         serializer=api.MeasurementRules,
+        queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
         fields=[
             "id",
             "measure",
