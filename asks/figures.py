@@ -11,8 +11,8 @@ from decimal import Decimal
 
 from django.conf import settings
 
+from measures.models import Comparator, Measurement
 from organisations.models import Organisation
-from programmes.models import Comparator, Measurement
 from regions import spc
 
 MONTHS = 60  # the latest five years of each measure make the icons

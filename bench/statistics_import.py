@@ -29,7 +29,7 @@ LIMITS = {"one month": 2.0, "the same month again": 2.0, "36 months": 30.0}
 
 
 def empty():
-    from programmes.models import Measurement  # measures.models once the measures code is moved
+    from measures.models import Measurement
 
     Measurement.history.all().delete()
     Measurement.every_level.all().delete()

@@ -10,8 +10,8 @@ class DashboardsConfig(AppConfig):
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.
+        from measures.models import Measurement, ProgrammeMeasure
         from nhs_joint.registry import registry
-        from programmes.models import Measurement, ProgrammeMeasure
 
         from . import api, areas, charts
 

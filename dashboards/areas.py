@@ -10,8 +10,8 @@ from collections import defaultdict
 from django.template.loader import render_to_string
 from markupsafe import Markup
 
+from measures.models import Measurement
 from organisations.models import Organisation
-from programmes.models import Measurement
 from regions.models import LocalHealthSystem
 
 from .services import Chart, _spc_key, agreed_measures, analyse_many

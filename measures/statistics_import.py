@@ -18,9 +18,9 @@ from simple_history.utils import bulk_create_with_history, bulk_update_with_hist
 
 from nhs_joint.words import count
 from organisations.models import Organisation
-from programmes.models import Measure, Measurement  # measures.models once the measures code is moved
 
 from .layouts import LAYOUTS
+from .models import Measure, Measurement
 from .published import ENGLAND, Provider, PublishedFileError, read_published, recognise, sum_by_area
 
 THOUSANDTH = Decimal("0.001")

@@ -4,8 +4,8 @@ import datetime as dt
 
 import pytest
 
+from measures.models import Measurement
 from measures.statistics_import import import_statistics
-from programmes.models import Measurement
 from tests import factories as f
 from tests.test_api import client_for
 from tests.test_statistics_import import london, march  # noqa: F401 - the fixture

@@ -14,9 +14,9 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
+from measures.models import Measurement
 from measures.statistics_import import import_statistics
 from organisations.services import import_ods
-from programmes.models import Measurement
 from tests import factories as f
 from tests.test_edits_kept import form_data
 from tests.test_published_statistics import CURRENT, EARLIER, provider, written

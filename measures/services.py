@@ -19,11 +19,11 @@ from django.db import IntegrityError, transaction
 from simple_history.utils import bulk_create_with_history, bulk_update_with_history
 
 from jobs import services as jobs
-from measures import statistics_import as statistics
 from nhs_joint.imports import RefusedFile
 from nhs_joint.words import count
 from regions.models import Region
 
+from . import statistics_import as statistics
 from .models import Measure, Measurement
 
 COLUMNS = ("measure", "region", "month", "value")

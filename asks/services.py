@@ -15,12 +15,14 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
-from asks import figures
+from measures.models import Measurement, ProgrammeMeasure
 from nhs_joint.registry import registry
 from organisations.models import Organisation
+from programmes.models import Audience
 from regions.models import LocalHealthSystem
 
-from .models import Audience, Expectation, ExpectationResponse, MeasureAgreement, Measurement, ProgrammeMeasure
+from . import figures
+from .models import Expectation, ExpectationResponse, MeasureAgreement
 
 PROVIDER_KINDS = {
     Organisation.Kind.NHS_TRUST,
