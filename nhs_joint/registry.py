@@ -16,7 +16,7 @@ class NavItem:
     text: str
     href: str
     order: int
-    role: str | None = None  # a role that must be held to see it; None for everyone signed in
+    role: str | tuple[str, ...] | None = None  # a role (or one of the roles) that must be held to see it; None for all
 
 
 @dataclass(frozen=True)

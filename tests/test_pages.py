@@ -377,9 +377,10 @@ class TestUserManagement:
             },
         )
         assert response.status_code == 302
-        response = client.get("/")  # a Regional director's home is My work
-        assert response.status_code == 200 and "<h1>My work</h1>" in response.content.decode()
-        assert f'href="/regions/{region.ods_code}/"' in response.content.decode()
+        response = client.get("/")  # a Regional director's home is their region's dashboard
+        assert response.status_code == 302 and response["Location"] == f"/regions/{region.ods_code}/"
+        page = client.get(response["Location"]).content.decode()
+        assert f"<h1>{region}</h1>" in page and f"What needs you in {region}" in page
 
     def test_regional_director_needs_a_region(self, client, nhse):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))

@@ -215,3 +215,38 @@ def test_the_periodic_resend_queues_what_is_still_unsent(world, mail, worker, se
     assert tasks.resend_unsent() == 1
     wait_for(lambda: mail.messages, what="the re-sent email")
     assert mail.messages[0]["Subject"].strip() == "Left unsent"
+
+
+def test_a_comment_on_a_finding_reaches_the_person_who_gave_it_and_the_one_who_holds_it(world, mail, worker, nhse):
+    """Both act on the finding, so a comment asks them to act: each is emailed at once. The commenter
+    watches the finding from then on; a mere watcher hears of it in the digest."""
+    from collaboration.services import post_comment
+
+    mail.start()
+    finding, staff, director = world["finding"], world["staff"], world["director"]
+    onlooker = f.UserFactory(username="only.watching", role="Staff", bodies=[nhse])
+    notices.watch(onlooker, finding)
+    workflow.assign(finding, director, None, staff)  # the assignee's email
+    wait_for(lambda: mail.messages, what="the assignment's email")
+    commenter = f.UserFactory(username="pat.colleague", role="Staff", bodies=[nhse], first_name="Pat")
+    post_comment(finding, director, "The shares are being corrected with HR this week.")
+    wait_for(lambda: len(mail.messages) >= 2, what="the comment's email to the person who gave the finding")
+    post_comment(finding, commenter, "HR confirmed the 10% gap.")
+    wait_for(lambda: len(mail.messages) >= 4, what="the second comment's emails")
+    time.sleep(2)  # nothing else follows
+    sent = [(m["To"], m["Subject"].strip()) for m in mail.messages]
+    assert sent[1] == ("sam.staff@example.nhs.uk", f"Jo commented on {finding}"), worker.output()
+    assert sorted(sent[2:]) == [
+        ("jo.director@example.nhs.uk", f"Pat commented on {finding}"),
+        ("sam.staff@example.nhs.uk", f"Pat commented on {finding}"),
+    ]
+    assert len(mail.messages) == 4, sent
+    assert notices.is_watching(commenter, finding)
+    told = Notification.objects.filter(kind="comment").values_list("user__username", "delivery")
+    assert sorted(told) == [
+        ("jo.director", "immediate"),
+        ("only.watching", "digest"),
+        ("only.watching", "digest"),
+        ("sam.staff", "immediate"),
+        ("sam.staff", "immediate"),
+    ]
