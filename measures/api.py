@@ -115,11 +115,13 @@ class MeasurementRules(ModelRulesSerializer):
     organisation = serializers.SlugRelatedField(
         slug_field="ods_code",
         read_only=True,
+        allow_null=True,
         help_text="The organisation's ODS code, for an organisation's own figure (from published statistics).",
     )
     local_system = serializers.SlugRelatedField(
         slug_field="ods_code",
         read_only=True,
+        allow_null=True,
         help_text="The local health system's ODS code, for a system's own figure (from published statistics).",
     )
 
