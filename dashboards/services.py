@@ -95,7 +95,8 @@ def latest_points(measures, region, months, *, regions=None):
     limit = "LIMIT %s" if months else ""
     series = f"""
         SELECT month, value FROM programmes_measurement
-        WHERE measure_id = m.id AND {{area}} ORDER BY month DESC {limit}
+        WHERE measure_id = m.id AND {{area}} AND organisation_id IS NULL AND local_system_id IS NULL
+        ORDER BY month DESC {limit}
     """
     parts, params = [], []
     # Two branches, each an index scan per series: "region_id IS NOT DISTINCT FROM" would not use the index.
