@@ -204,7 +204,7 @@ class TestBoundedDashboard:
         html = client.get("/regions/Y56/").content.decode()
         for m in range(INLINE_CHARTS + 3):
             assert f"/regions/Y56/measures/m{m}/?months=24" in html
-        assert html.count('class="portal-spc"') == INLINE_CHARTS
+        assert html.count('class="portal-spc-full"') == INLINE_CHARTS  # each also drawn compact, for phones
         assert "latest 24 months" in html
 
     def test_the_window_is_a_bounded_choice(self, client, world):
@@ -229,7 +229,7 @@ class TestBoundedDashboard:
         add_measures(world, 1, 40)
         client.force_login(world["staff"])
         html = client.get("/regions/Y56/measures/m0/?months=all").content.decode()
-        assert "40 months shown" in html and html.count('class="portal-spc"') == 1
+        assert "40 months shown" in html and html.count('class="portal-spc-full"') == 1
         assert client.get("/regions/Y56/measures/m0/?months=12").status_code == 200
         assert client.get("/regions/Y56/measures/m0/?months=13").status_code == 400
         assert client.get("/regions/Y56/measures/nope/").status_code == 404
