@@ -120,6 +120,25 @@ def code_faults(text, pairs):
     return faults
 
 
+def plural_nouns():
+    """The plurals the pages count: every kind of record's, and the other things counted in words."""
+    nouns = {str(resource.verbose_name_plural) for resource in registry.declared_resources()}
+    nouns |= {"findings", "open findings", "months", "results", "measures", "notifications", "asks", "expectations"}
+    return nouns
+
+
+ONE_OF_MANY = re.compile(
+    r"(?<![\d,.])1 (" + "|".join(sorted(map(re.escape, plural_nouns()), key=len, reverse=True)) + r")\b"
+)
+
+
+def grammar_faults(text):
+    """A count that disagrees with its noun: "1 programmes", "these 1"."""
+    faults = [match.group(0) for match in ONE_OF_MANY.finditer(text)]
+    faults += [match.group(0) for match in re.finditer(r"\bthese 1\b", text)]
+    return faults
+
+
 def problems_of(url, response, pairs):
     """What is wrong with one page, in words (empty when nothing is)."""
     html = response.content.decode()
@@ -137,6 +156,7 @@ def problems_of(url, response, pairs):
         if match:
             found.append(f"{name} shown: …{text[max(0, match.start() - 60) : match.end() + 30]}…")
     found += [f"article: {fault!r}" for fault in article_faults(text)]
+    found += [f"a count and its noun disagree: {fault!r}" for fault in grammar_faults(text)]
     found += code_faults(text, pairs)
     return [f"{url}: {problem}" for problem in found]
 
