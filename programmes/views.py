@@ -94,7 +94,6 @@ def programme_summary(p):
             {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None,
         ),
         ("Description", p.description),
-        ("Version", p.version),
     ]
 
 

@@ -611,9 +611,13 @@ class TestAdministratorLinksPartners:
         client.force_login(UserFactory(role=Role.ADMINISTRATOR, bodies=[nhse]))
         base = {"username": "pat", "first_name": "Pat", "last_name": "Lee", "email": "pat@example.nhs.uk"}
         response = client.post("/users/new/", {**base, "role": Role.PARTNER, "organisation": "NOPE1"})
-        assert (
-            response.status_code in (200, 400) and "Enter the ODS code of an organisation" in response.content.decode()
-        )
+        assert response.status_code == 400 and "Select an organisation from the list" in response.content.decode()
+        # The organisation is chosen by name: a list that narrows as the Administrator types, never a code to type.
+        form = client.get("/users/new/").content.decode()
+        assert re.search(r'<select[^>]*name="organisation"[^>]*data-module="autocomplete"', form) or re.search(
+            r'<select[^>]*data-module="autocomplete"[^>]*name="organisation"', form
+        ), form
+        assert "Organisation (ODS code)" not in form
         response = client.post(
             "/users/new/", {**base, "role": Role.PARTNER, "bodies": [nhse.pk], "organisation": "RJ1"}
         )
@@ -625,3 +629,6 @@ class TestAdministratorLinksPartners:
         assert response.status_code == 302, response.content.decode()[:2000]
         pat = User.objects.get(username="pat")
         assert pat.organisation == trust and pat.is_partner and not pat.bodies.exists()
+        # The partner's page names their organisation, not the bodies and region a Partner does not have.
+        page = client.get(f"/users/{pat.pk}/").content.decode()
+        assert f"{trust.name} (RJ1)" in page and "No body" not in page and "No region" not in page
