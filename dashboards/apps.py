@@ -11,11 +11,14 @@ class DashboardsConfig(AppConfig):
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
+        from regions.models import Region
 
-        from . import api, charts
+        from . import api, charts, panels
 
         registry.add_navigation("Regions", "/regions/", 70)
         registry.add_api("regions", api.RegionViewSet, "region")
+        # A measure's page: its England chart, each region's a link away, any month's figure to correct.
+        registry.add_detail_panel("measure-charts", panels.measure_charts_panel, 5, models=[Region])
         registry.template_globals.update(
             spc_svg=charts.render_svg,
             spc_summary=charts.summary,
