@@ -286,8 +286,8 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     if result.mean is not None:
         lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}", "", "spc-mean"))
     if result.target is not None:
-        symbol = {">=": "≥ ", "<=": "≤ "}.get(result.target_comparator, "")
-        lines.append((result.target, TARGET_COLOUR, f"Target {symbol}{_fmt(result.target)}", "10 3 2 3", "spc-target"))
+        # The comparator is in the caption's words ("Target at least 95%"): the label has room for the figure only.
+        lines.append((result.target, TARGET_COLOUR, f"Target {_fmt(result.target)}{suffix}", "10 3 2 3", "spc-target"))
     labels = []
     for value, colour, label, dash, cls in lines:
         yy = y(value)

@@ -158,8 +158,13 @@ def figure(value, unit="", places=None):
 
 def comparison(comparator, value, unit="", places=None):
     """A target or standard in words: "at least 95%", "at most 18 minutes"; the figure alone without a
-    comparator; never the symbols ">=" or "<="."""
-    shown = figure(value, unit, places)
+    comparator; never the symbols ">=" or "<=". Rounded to ``places`` but without trailing zeros: a target of
+    95 is "at least 95%" for a measure written to one decimal place."""
+    number = _decimal(value)
+    if number is not None and places is not None:
+        number = round(number, int(places))
+        places = max(0, -number.normalize().as_tuple().exponent)
+    shown = figure(number if number is not None else value, unit, places)
     words = COMPARATORS.get(str(comparator or ""), "")
     return f"{words} {shown}".strip() if shown else ""
 

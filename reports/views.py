@@ -127,7 +127,7 @@ def finding_summary(f):
         ("Finding", f.message),  # in full: the heading may be shortened
         ("Rule", {"text": f.rule_name, "href": reverse("glossary") + f"#rule-{f.rule}"}),
         ("Severity", f.get_severity_display()),
-        ("Region", str(f.region) if f.region else "All England"),
+        ("Region", str(f.region) if f.region else "England"),
         ("Score", f"{f.score:.2f}" if f.score is not None else None),
         ("In common", "; ".join(f.shared_terms) if f.shared_terms else None),
         ("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}),

@@ -133,6 +133,26 @@ ONE_OF_MANY = re.compile(
 )
 
 
+# What a board paper would never print: comparators as symbols, a measure's stored decimals ("95.00",
+# "87.500": two or more decimals ending in a zero), a figure of a measure without its unit.
+SYMBOLS = re.compile(r"[<>]=|[≥≤]")
+STORED_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+0(?![\d.])")
+BARE_FIGURE = re.compile(
+    r"(?:Latest figure for [^:]{1,60}:|Target:?|National standard:?|at least|at most) (\d[\d,]*(?:\.\d+)?)"
+    r"(?![\d.,]|%| minutes?\b| per 1,000)"
+)
+
+
+def figure_faults(text):
+    """Symbols, stored decimals and figures without their unit, each with where it was found."""
+    faults = []
+    for name, pattern in (("a comparator as a symbol", SYMBOLS), ("a stored decimal", STORED_DECIMAL)):
+        faults += [f"{name}: …{text[max(0, m.start() - 50) : m.end() + 20]}…" for m in pattern.finditer(text)]
+    for match in BARE_FIGURE.finditer(text):
+        faults.append(f"a figure without its unit: …{text[max(0, match.start() - 30) : match.end() + 20]}…")
+    return faults[:5]
+
+
 def grammar_faults(text):
     """A count that disagrees with its noun: "1 programmes", "these 1"."""
     faults = [match.group(0) for match in ONE_OF_MANY.finditer(text)]
@@ -158,6 +178,7 @@ def problems_of(url, response, pairs):
             found.append(f"{name} shown: …{text[max(0, match.start() - 60) : match.end() + 30]}…")
     found += [f"article: {fault!r}" for fault in article_faults(text)]
     found += [f"a count and its noun disagree: {fault!r}" for fault in grammar_faults(text)]
+    found += figure_faults(text)
     found += code_faults(text, pairs)
     return [f"{url}: {problem}" for problem in found]
 
@@ -250,3 +271,36 @@ def test_the_error_pages_name_themselves_too():
     for response in responses:
         problems = problems_of(str(response.status_code), response, set())
         assert not problems, problems
+
+
+def pdf_text(data):
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_csv_files_and_pdfs_speak_in_words_too(client, world):
+    """The lists' CSV files, what is asked of a trust (CSV and letter) and a region's board pack, read back:
+    no comparator as a symbol, no stored decimal, no figure without its unit, no "1 programmes"."""
+    client.force_login(User.objects.get(username="staff.demo"))
+    trust = Organisation.objects.filter(kind__in=["nhs_trust", "foundation_trust"], region__isnull=False).first()
+    region = Region.objects.active().order_by("ods_code").first()
+    problems, read = [], 0
+    csv_urls = [resource.list_url() + "?export=csv" for resource in registry.declared_resources()]
+    csv_urls.append(f"/organisations/{trust.ods_code}/asks/?export=csv")
+    for url in csv_urls:
+        response = client.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/csv"):
+            continue
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = " ".join(body.decode("utf-8-sig").replace(",", " , ").split())
+        read += 1
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+    for url in (f"/organisations/{trust.ods_code}/asks/letter.pdf", f"/regions/{region.ods_code}/board-pack.pdf"):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
+        text = " ".join(pdf_text(response.content).split())
+        read += 1
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+    assert read > 10
+    assert not problems, "\n".join(problems)

@@ -139,6 +139,8 @@ def test_a_figure_is_written_with_its_unit_and_its_measures_decimal_places(value
 def test_a_target_says_its_comparator_in_words():
     assert comparison(">=", "95.00", "percent") == "at least 95%"
     assert comparison("<=", 18, "minutes", 0) == "at most 18 minutes"
+    assert comparison(">=", "95.00", "percent", 1) == "at least 95%"  # no trailing zeros in a target
+    assert comparison(">=", "93.456", "percent", 1) == "at least 93.5%"
     assert comparison("", 5, "count") == "5"
     assert comparison(">=", None, "percent") == ""
 
@@ -404,7 +406,7 @@ def test_the_overview_says_when_no_report_has_run(client, nhse):
     ReportRun.objects.update(status=ReportRun.Status.SUCCEEDED)
     html = client.get(reverse("region-overview")).content.decode()
     assert "No report has run yet" not in html
-    assert re.search(r"have \d+ open findings? that concern England", html)
+    assert re.search(r"have (1 open finding that concerns|\d+ open findings that concern) England", html)
 
 
 # Hints.
