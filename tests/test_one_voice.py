@@ -176,9 +176,26 @@ class TestWhatIsAsked:
         expected = Expectation.objects.filter(pk__in=expected_for(trust, 2019, {"draft", "consultation", "agreed"}))
         assert expected.exists()
         for expectation in expected:
-            assert f"{expectation.get_comparator_display()} {expectation.target.normalize():f}" in flat
+            assert expectation.measure.target_words(expectation.comparator, expectation.target) in flat
+        assert ">=" not in flat and "<=" not in flat
+        # The 95% and the 90% A&E asks are flagged as conflicting, naming who asks what.
+        assert "These asks conflict:" in flat, flat
+        conflict = flat[flat.index("These asks conflict:") :][:400]
+        assert "at least 95%" in conflict and "at least 90%" in conflict, conflict
+        assert "have asks that conflict" in flat or "has asks that conflict" in flat
+        # Signed, with a contact, from the settings.
+        assert settings.LETTER_SIGNATORY in flat and settings.LETTER_CONTACT in flat
         pages = subprocess.run(["pdfinfo", "-"], input=response.content, capture_output=True, check=True).stdout
         assert re.search(rb"Pages:\s+1\b", pages), pages
+
+    def test_the_letter_carries_the_nhs_logo(self, client, seeded, monkeypatch):
+        from asks import one_voice
+
+        drawn = []
+        monkeypatch.setattr(one_voice, "render_pdf", lambda html, css="": drawn.append(html) or b"%PDF-")
+        client.force_login(seeded["staff"])
+        client.get(f"/organisations/{seeded['trust'].ods_code}/asks/letter.pdf?year=2019")
+        assert '<svg class="nhs-logo"' in drawn[0] and 'fill="#005eb8"' in drawn[0]
 
     def test_a_year_that_is_not_a_year_is_refused_naming_the_field(self, client, nhse):
         trust = f.OrganisationFactory()
