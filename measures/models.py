@@ -47,6 +47,7 @@ class Measure(PortalRecord, Archivable):
     # written without trailing zeros ("at least 95%"), never with more decimals than this.
     decimal_places = models.PositiveSmallIntegerField(
         default=1,
+        db_default=1,  # also for rows written without the ORM (bulk loads, raw SQL)
         validators=[MaxValueValidator(3)],
         help_text="How many decimal places its figures are written with: 1 for 87.5%, 0 for 18 minutes.",
     )
