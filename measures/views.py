@@ -147,7 +147,7 @@ programme_measures = Resource(
     summary=lambda pm: [
         ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
-        ("Target", f"{pm.target:f}"),
+        ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
         ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
@@ -208,7 +208,7 @@ measurements = Resource(
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
         ("Region", str(m.region) if m.region else "England"),
         ("Month", f"{m.month:%B %Y}"),
-        ("Value", f"{m.value:f}"),
+        ("Value", m.measure.figure(m.value)),
         ("Source", m.get_source_display()),
     ],
     api=Api(

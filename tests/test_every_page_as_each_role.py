@@ -136,11 +136,12 @@ ONE_OF_MANY = re.compile(
 # What a board paper would never print: comparators as symbols, a measure's stored decimals ("95.00",
 # "87.500": two or more decimals ending in a zero), a figure of a measure without its unit.
 SYMBOLS = re.compile(r"[<>]=|[≥≤]")
-STORED_DECIMAL = re.compile(r"(?<![\d.])\d+\.\d+0(?![\d.])")
-BARE_FIGURE = re.compile(
-    r"(?:Latest figure for [^:]{1,60}:|Target:?|National standard:?|at least|at most) (\d[\d,]*(?:\.\d+)?)"
-    r"(?![\d.,]|%| minutes?\b| per 1,000)"
+MEASURE_WORDS = (
+    r"(?:Latest figure for [^:]{1,60}:|[Ll]atest|Value|Target:?|[Ss]tandard:?|at least|at most|Mean|Upper|Lower)"
 )
+STORED_DECIMAL = re.compile(MEASURE_WORDS + r" (\d+\.\d+0)(?![\d.])|(?<![\d.])\d+\.\d+0(?=%)")
+# A figure after those words with neither its unit nor a noun after it ("at least 8 characters" is words).
+BARE_FIGURE = re.compile(MEASURE_WORDS + r" (\d[\d,]*(?:\.\d+)?)(?!\d|[.,]\d|%| [A-Za-z(])")
 
 
 def figure_faults(text):
