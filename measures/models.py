@@ -170,7 +170,7 @@ class Measurement(PortalRecord, models.Model):
         ]
 
     def __str__(self):
-        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        value = self.measure.figure(self.value) if self.value is not None else ""
         return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
 
     @property
