@@ -80,8 +80,10 @@ def natural_order(queryset):
     """The queryset in the order people expect of names: text compared without regard to case ("Seven day
     services" before "STP and integrated care"), whether the order is the model's own or chosen on the page.
 
-    Each text field of the order is compared in lower case (then the rest of the order, and the key, break
-    ties); other orderings (dates, numbers, expressions such as a search's rank) are kept as they are.
+    Each text field of the record itself in the order is compared in lower case (then the rest of the order,
+    and the key, break ties); other orderings (dates, numbers, expressions such as a search's rank) and fields
+    of related records are kept as they are, so that a long list ordered by a related record (measurements by
+    measure) is still read in index order at England scale.
     """
     from django.db.models.functions import Lower
 
@@ -91,11 +93,14 @@ def natural_order(queryset):
         return queryset
     natural = []
     for item in order:
-        if isinstance(item, str) and item.lstrip("-") != "pk" and _text_field(queryset.model, item.lstrip("-")):
-            lower = Lower(item.lstrip("-"))
+        name = item.lstrip("-") if isinstance(item, str) else ""
+        if name and "__" not in name and name != "pk" and _text_field(queryset.model, name):
+            lower = Lower(name)
             natural.append(lower.desc() if item.startswith("-") else lower.asc())
         else:
             natural.append(item)
+    if natural == order:  # nothing compared as text: the order (and its indexes) as it was
+        return queryset
     return queryset.order_by(*natural, "pk")
 
 
