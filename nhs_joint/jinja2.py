@@ -24,7 +24,6 @@ from .words import (
     count,
     download_as_csv,
     figure,
-    in_place,
     measure_figure,
     measure_target,
     none_found,
@@ -194,7 +193,6 @@ def environment(**options):
         showing=showing,
         download_as_csv=download_as_csv,
         none_found=none_found,
-        in_place=in_place,
         # Figures with their units, and targets in words ("at least 95%"): never ">=" nor a stored decimal.
         figure=figure,
         comparison=comparison,

@@ -102,15 +102,6 @@ def none_found(plural_form, filtered, archived=False):
     return f"There are no {plural_form} yet"
 
 
-# Where a record applies: a region, or England as a whole.
-ENGLAND = "England"
-
-
-def in_place(region=None):
-    """ "in London", or "in England" for what applies to the whole country (never "in all England")."""
-    return f"in {region}" if region else f"in {ENGLAND}"
-
-
 def last_signed_in(moment, shown=None):
     """When someone last signed in (``shown``, else the moment itself), or "Never" for someone who never has."""
     if moment is None:
