@@ -284,11 +284,15 @@ def test_csv_files_and_pdfs_speak_in_words_too(client, world):
     """The lists' CSV files, what is asked of a trust (CSV and letter) and a region's board pack, read back:
     no comparator as a symbol, no stored decimal, no figure without its unit, no "1 programmes"."""
     client.force_login(User.objects.get(username="staff.demo"))
-    trust = Organisation.objects.filter(kind__in=["nhs_trust", "foundation_trust"], region__isnull=False).first()
+    # What is asked of an organisation, or of a local health system where no organisation is loaded.
+    target = Organisation.objects.filter(region__isnull=False).first()
+    kind = "organisations"
+    if target is None:
+        target, kind = LocalHealthSystem.objects.order_by("ods_code").first(), "local-systems"
     region = Region.objects.active().order_by("ods_code").first()
     problems, read = [], 0
     csv_urls = [resource.list_url() + "?export=csv" for resource in registry.declared_resources()]
-    csv_urls.append(f"/organisations/{trust.ods_code}/asks/?export=csv")
+    csv_urls.append(f"/{kind}/{target.ods_code}/asks/?export=csv")
     for url in csv_urls:
         response = client.get(url)
         if response.status_code != 200 or not response["Content-Type"].startswith("text/csv"):
@@ -297,7 +301,7 @@ def test_csv_files_and_pdfs_speak_in_words_too(client, world):
         text = " ".join(body.decode("utf-8-sig").replace(",", " , ").split())
         read += 1
         problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
-    for url in (f"/organisations/{trust.ods_code}/asks/letter.pdf", f"/regions/{region.ods_code}/board-pack.pdf"):
+    for url in (f"/{kind}/{target.ods_code}/asks/letter.pdf", f"/regions/{region.ods_code}/board-pack.pdf"):
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
         text = " ".join(pdf_text(response.content).split())
