@@ -158,6 +158,13 @@ def _months_param(months):
     return "all" if months is None else str(months)
 
 
+def pack_file_stem(region):
+    """The start of a pack's file name, from the region's own name: "london-region" for London,
+    "london-commissioning-region" (never "…-region-region") for a region whose name says it is one."""
+    stem = slugify(str(region)) or region.ods_code.lower()
+    return stem if stem.endswith("region") else f"{stem}-region"
+
+
 class RegionPack(RegionDashboard):
     """A region's Board pack as a PDF: director, the summary of every measure, then each measure's chart.
 
@@ -178,7 +185,7 @@ class RegionPack(RegionDashboard):
             document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
             cache.set(key, document, dashboards.PACK_CACHE_SECONDS)
         response = HttpResponse(document, content_type="application/pdf")
-        name = f"{slugify(region.name) or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
+        name = f"{pack_file_stem(region)}-board-pack-{context['made']:%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response

@@ -6,6 +6,7 @@ every app, so that the rules of the pages (permissions, error summaries,
 concurrent edits, exports, query counts) live in one place.
 """
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
@@ -28,6 +29,7 @@ from django.views import View
 from . import archive, conditional, exports, failures, history, merge, permissions
 from .api import Api, viewset_for
 from .concurrency import version_of
+from .db import natural_order
 from .exports import export_table
 from .forms import PortalModelForm
 from .registry import registry
@@ -271,7 +273,7 @@ def list_queryset(resource, query, user, request=None):
     queryset = filterset.qs if filterset.is_valid() else base.none()
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
-    return queryset, filterset
+    return natural_order(queryset), filterset
 
 
 def filters_applied(filterset, query):
@@ -377,6 +379,9 @@ class EditPage(ResourceView):
             # Lock the row, then read it: two saves cannot both merge into the same version.
             list(self.resource.model._base_manager.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
             obj = self.get_object(key)
+            # The record as stored, for the page's heading: checking the form puts its values on ``obj``, and
+            # a heading must not show a value that was not saved.
+            stored = copy.copy(obj)
             current = version_of(obj)
             submitted_version = request.POST.get(VERSION_FIELD, "")
             outcome = merge.merge(
@@ -386,7 +391,7 @@ class EditPage(ResourceView):
             if outcome.conflicts:
                 return self.render(
                     self.make_form(obj, data=outcome.data),
-                    obj,
+                    stored,
                     version=current,
                     original=original,
                     conflict={
@@ -407,7 +412,7 @@ class EditPage(ResourceView):
                 )
             form = self.make_form(obj, data=outcome.data)
             if not form.is_valid():
-                return self.render(form, obj, version=current, original=original, status=400)
+                return self.render(form, stored, version=current, original=original, status=400)
             if outcome.nothing_changed:
                 messages.info(request, f"Nothing changed: “{obj}” was left as it was.")
                 return HttpResponseRedirect(obj.get_absolute_url())

@@ -18,7 +18,20 @@ from .forms import error_list, field_kind, hint_html
 from .history import format_datetime
 from .registry import registry
 from .suggest import chosen_choices, records_of, remote_source
-from .words import article, count, plural, shorten, with_article
+from .words import (
+    article,
+    comparison,
+    count,
+    download_as_csv,
+    figure,
+    measure_figure,
+    measure_target,
+    none_found,
+    plural,
+    shorten,
+    showing,
+    with_article,
+)
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -177,6 +190,15 @@ def environment(**options):
         rag_class=rag_class,
         remote_source=remote_source,
         chosen_choices=chosen_choices,
+        # The words module's list wording (nhs_joint/words.py): counts, downloads and empty states.
+        showing=showing,
+        download_as_csv=download_as_csv,
+        none_found=none_found,
+        # Figures with their units, and targets in words ("at least 95%"): never ">=" nor a stored decimal.
+        figure=figure,
+        comparison=comparison,
+        measure_figure=measure_figure,
+        measure_target=measure_target,
     )
     env.globals.update(registry.template_globals)  # what the apps' templates need (charts, …)
     env.filters.update(

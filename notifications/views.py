@@ -16,7 +16,7 @@ from django.views import View
 from django.views.decorators.csrf import csrf_exempt
 from django.views.decorators.http import require_safe
 
-from nhs_joint import permissions
+from nhs_joint import permissions, words
 from nhs_joint.forms import Form
 
 from . import services
@@ -125,7 +125,7 @@ class Mark(View):
                 return HttpResponseRedirect(reverse("notifications"))
         count = services.mark(request.user, ids, read=read)
         if ids is None:
-            messages.success(request, f"{count} notification{'s' if count != 1 else ''} marked as read.")
+            messages.success(request, f"{words.count(count, 'notification')} marked as read.")
         return HttpResponseRedirect(_safe_next(request, reverse("notifications")))
 
 
