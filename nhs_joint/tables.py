@@ -99,9 +99,10 @@ class Table:
     def cells(self, row):
         return [column.cell(row) for column in self.columns]
 
-    def body_html(self, headers=None):
+    def body_html(self, headers=None, numeric=True):
         """Every row as the NHS.UK responsive table draws it (``<tr>`` … ``</tr>``), as one piece of HTML: on a
-        small screen each row is a card, each value labelled with its column's header."""
+        small screen each row is a card, each value labelled with its column's header. ``numeric``: numbers'
+        cells aligned as numbers (the lists; a record's sections leave them as text)."""
         headers = headers if headers is not None else self.headers()
         labels = [
             f'<span class="nhsuk-table-responsive__heading" aria-hidden="true">{escape(h["text"])} </span>'
@@ -112,7 +113,7 @@ class Table:
             parts.append('<tr class="nhsuk-table__row" role="row">')
             for label, cell in zip(labels, self.cells(row), strict=True):
                 classes = "nhsuk-table__cell"
-                if cell.numeric:
+                if numeric and cell.numeric:
                     classes += " nhsuk-table__cell--numeric"
                 if cell.nowrap:
                     classes += " portal-nowrap"

@@ -180,3 +180,49 @@ def test_the_overview_is_drawn_once_for_everyone_and_again_when_its_data_changes
     RegionalDelivery.objects.filter(region=london).update(rag="red")
     html = get(client, "/regions/")[0]
     assert "Red 1" in html and "Amber 1" not in html
+
+
+def test_every_api_list_gives_what_drf_gives(nhse, nhsi, london):
+    """The planned list serializer (nhs_joint/api.py) against DRF's own, on records of every kind."""
+    from rest_framework import serializers
+    from rest_framework.test import APIRequestFactory
+
+    from nhs_joint.api import PlannedListSerializer
+
+    programme = f.ProgrammeFactory(title="Urgent <care>", bodies=[nhse, nhsi], accountable_body=nhse, end_date=None)
+    f.WorkstreamFactory(programme=programme, body=nhse, regions=[london], end_date=dt.date(2027, 3, 31))
+    f.WorkstreamFactory(programme=programme, body=nhsi, regions=[])
+    measure = f.MeasureFactory(standard=None)
+    f.ExpectationFactory(programme=programme, issued_by=nhse, region=london, measure=measure)
+    f.ExpectationFactory(programme=programme, issued_by=nhsi, region=None)
+    f.ProgrammeMeasureFactory(programme=programme, measure=measure)
+    f.MeasurementFactory(measure=measure, region=london, month=dt.date(2024, 1, 1), value=87.5)
+    f.MeasurementFactory(measure=measure, region=None, month=dt.date(2024, 2, 1), value=90)
+    f.BoardApprovalFactory(programme=programme, body=nhse)
+    f.ProgrammeRiskFactory(programme=programme)
+    joint = f.AppointmentFactory(region=london)
+    f.AppointmentShareFactory(appointment=joint, body=nhse, fte_percent=50)
+    f.AppointmentShareFactory(appointment=joint, body=nhsi, fte_percent=50)
+    f.OrganisationFactory(region=london)
+    f.LocalHealthSystemFactory(region=london)
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    request = APIRequestFactory().get("/api/v1/")
+    request.user = staff
+    compared = 0
+    for route in registry.api_routes:
+        viewset = route.viewset
+        serializer_class = getattr(viewset, "serializer_class", None)
+        queryset = getattr(viewset, "queryset", None)
+        if serializer_class is None or queryset is None:
+            continue
+        meta = getattr(serializer_class, "Meta", None)
+        if getattr(meta, "list_serializer_class", None) is not PlannedListSerializer:
+            continue
+        rows = list(queryset.all())
+        context = {"request": request, "view": None, "format": None}
+        planned = serializer_class(rows, many=True, context=context).data
+        plain = serializers.ListSerializer(rows, child=serializer_class(context=context), context=context).data
+        assert [dict(row) for row in planned] == [dict(row) for row in plain], route.prefix
+        assert [list(row) for row in planned] == [list(row) for row in plain], route.prefix  # the fields' order
+        compared += bool(rows)
+    assert compared >= 8
