@@ -7,7 +7,7 @@ It builds a database of its own (BENCH_DATABASE, else nhs_joint_bench_writes; dr
 migrations and the reference data, then alternates the two settings ``--rounds`` times and prints the
 median of each, and the difference. A save here is what a person's edit writes: a programme's title changed
 and saved through the ORM, its history entry included, each in its own transaction (as each request is).
-The import is programmes.services.import_measurements of one file of 10,000 new figures (10 measures, 8
+The import is measures.services.import_measurements of one file of 10,000 new figures (10 measures, 8
 areas, 125 months), in one transaction, as the import page and job run it.
 
 What it does not show: a busy write path with many writers at once. Two transactions that commit changes to
@@ -56,7 +56,7 @@ def time_saves(programme):
 
 
 def import_file():
-    from programmes.models import Measure
+    from measures.models import Measure
     from regions.models import Region
 
     areas = [""] + list(Region.objects.active().values_list("ods_code", flat=True))
@@ -69,8 +69,8 @@ def import_file():
 
 
 def time_import(text):
-    from programmes.models import Measurement
-    from programmes.services import import_measurements
+    from measures.models import Measurement
+    from measures.services import import_measurements
 
     Measurement.history.all().delete()
     Measurement.objects.all().delete()

@@ -40,7 +40,7 @@ COMMENT_EDIT_MINUTES = 15
 COMMENTABLE = (
     ("programmes", "programme"),
     ("programmes", "workstream"),
-    ("programmes", "expectation"),
+    ("asks", "expectation"),
     ("appointments", "appointment"),
     ("reports", "finding"),
 )

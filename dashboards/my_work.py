@@ -10,9 +10,10 @@ import datetime as dt
 from django.db.models import Count, F, Q
 from django.utils import timezone
 
+from asks.models import Expectation
 from nhs_joint.registry import registry
 from notifications.models import Notification, Preference
-from programmes.models import Expectation, RegionalDelivery
+from programmes.models import RegionalDelivery
 from reports.models import FindingCase
 
 from . import services as dashboards

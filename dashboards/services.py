@@ -29,8 +29,10 @@ from django.db.models import Count, Prefetch, Q
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
+from asks.models import Expectation
+from measures.models import Measure, ProgrammeMeasure
 from nhs_joint.db import current_q
-from programmes.models import Expectation, Measure, Programme, ProgrammeMeasure, RegionalDelivery
+from programmes.models import Programme, RegionalDelivery
 from regions import spc
 from regions.models import Region
 from reports.models import ReportRun

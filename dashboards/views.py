@@ -12,12 +12,13 @@ from django.urls import path, re_path
 from django.utils.text import slugify
 
 from appointments.models import Appointment, AppointmentShare
+from measures.models import Measure, ProgrammeMeasure
 from nhs_joint import conditional, parts
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
 from nhs_joint.tables import Column
-from programmes.models import Measure, Programme, ProgrammeMeasure
+from programmes.models import Programme
 from regions import filters
 from regions.models import Region
 from reports.models import FindingCase, FindingDecision

@@ -60,3 +60,24 @@ def current_q(on=None, prefix="", start="start_date", end="end_date"):
     return Q(**{f"{prefix}{start}__lte": on}) & (
         Q(**{f"{prefix}{end}__isnull": True}) | Q(**{f"{prefix}{end}__gte": on})
     )
+
+
+def kept_history(old_app, **options):
+    """simple-history's records for a model that moved to another app, in the tables it had before the move.
+
+    A model given ``db_table = "<old_app>_<model>"`` keeps its table; this keeps its history's tables too: the
+    historical table and, for each of ``m2m_fields``, the historical table of that relation.
+    """
+    from simple_history.models import HistoricalRecords
+
+    class KeptHistoricalRecords(HistoricalRecords):
+        def contribute_to_class(self, cls, name):
+            self.table_name = f"{old_app}_historical{cls._meta.model_name}"
+            super().contribute_to_class(cls, name)
+
+        def get_meta_options_m2m(self, through_model):
+            meta = super().get_meta_options_m2m(through_model)
+            meta["db_table"] = f"{old_app}_{self.get_history_model_name(through_model).lower()}"
+            return meta
+
+    return KeptHistoricalRecords(**options)

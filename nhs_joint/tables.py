@@ -167,3 +167,26 @@ def link_to(attr):
 def section(id, title, columns, rows, empty="None recorded."):
     """A table of related records on a detail page."""
     return {"id": id, "title": title, "table": Table(columns, rows), "rows": rows, "empty": empty}
+
+
+class Sections:
+    """A detail page's sections, in order, that the app of the record and the apps above it add to.
+
+    A programme's page shows its expectations and agreed measures, but programmes know nothing of asks or
+    measures: those apps add their sections here. ``add(order, make, *prefetch)``: ``make(obj, request)``
+    gives a ``section``; ``prefetch`` are the lookups (or ``Prefetch``) it reads, for the detail queryset.
+    Called as a resource's ``detail_context``.
+    """
+
+    def __init__(self):
+        self.parts = []
+
+    def add(self, order, make, *prefetch):
+        self.parts.append((order, make, prefetch))
+        self.parts.sort(key=lambda part: part[0])
+
+    def prefetches(self):
+        return [lookup for _, _, prefetch in self.parts for lookup in prefetch]
+
+    def __call__(self, obj, request):
+        return {"sections": [make(obj, request) for _, make, _ in self.parts]}

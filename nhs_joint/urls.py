@@ -14,6 +14,8 @@ urlpatterns = [
     path("admin/", admin.site.urls),
     path("", include("accounts.urls")),
     path("", include("programmes.urls")),
+    path("", include("measures.urls")),
+    path("", include("asks.urls")),
     path("", include("appointments.urls")),
     path("", include("organisations.urls")),
     path("", include("regions.urls")),

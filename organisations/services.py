@@ -158,7 +158,7 @@ def load_reference(data=DATA):
                 tally,
                 "local health systems",
             )
-        # What other apps load on top (the measures: programmes/reference.py), in the same transaction.
+        # What other apps load on top (the measures: measures/reference.py), in the same transaction.
         for loader in registry.reference_loaders:
             loader(data, tally)
     return tally

@@ -40,7 +40,7 @@ local_systems = Resource(
         ("Region", {"text": str(s.region), "href": s.region.get_absolute_url()}),
     ],
     detail_context=local_system_detail,
-    reads=("programmes.Programme", "programmes.Measure"),  # what is asked of the system (its asks' link)
+    reads=("programmes.Programme", "measures.Measure"),  # what is asked of the system (its asks' link)
     intro="Sustainability and transformation partnerships (STPs): the local health systems of 2018–19.",
 )
 

@@ -274,8 +274,8 @@ findings = Resource(
         "organisations.NationalBody",
         "programmes.Programme",
         "programmes.Workstream",
-        "programmes.Expectation",
-        "programmes.Measure",
+        "asks.Expectation",
+        "measures.Measure",
         "regions.Region",
     ),
 )

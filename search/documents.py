@@ -22,9 +22,11 @@ from django.db import connection, transaction
 from django.db.models.signals import m2m_changed, post_delete, post_save
 
 from appointments.models import Appointment, AppointmentShare, Person
+from asks.models import Expectation
+from measures.models import Measure
 from nhs_joint.registry import registry
 from organisations.models import NationalBody, Organisation
-from programmes.models import Audience, Expectation, Measure, Programme, Workstream
+from programmes.models import Audience, Programme, Workstream
 from regions.models import LocalHealthSystem, Region
 from reports.models import Finding, ReportRun
 from reports.services import open_findings

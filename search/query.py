@@ -22,9 +22,9 @@ from django.db.models.functions import Lower
 from django.utils.html import escape
 from markupsafe import Markup
 
+from asks.models import Expectation
+from asks.services import PARTNER_STAGES, applies_q
 from nhs_joint.filters import Matches, Rank, TsQuery
-from programmes.asks import PARTNER_STAGES, applies_q
-from programmes.models import Expectation
 
 from .documents import KIND_LABELS
 from .models import SearchDocument
@@ -113,7 +113,7 @@ class Search:
             if target is None:
                 return documents.none()
             theirs = Expectation.objects.filter(applies_q(target), stage__in=PARTNER_STAGES).values("pk")
-            documents = documents.filter(source="programmes.expectation", record_id__in=theirs)
+            documents = documents.filter(source="asks.expectation", record_id__in=theirs)
         if self.is_empty:
             return documents.none()
         return documents.filter(Matches(F("vector"), TsQuery(tsquery(self.units))))

@@ -5,9 +5,9 @@ from django.shortcuts import render
 from django.utils.http import urlencode
 from django.views.decorators.http import require_safe
 
+from asks.models import Expectation
 from nhs_joint import conditional
 from organisations.models import Organisation
-from programmes.models import Expectation
 from regions.models import LocalHealthSystem
 
 from .models import SearchDocument, SearchWord

@@ -7,18 +7,10 @@ from django.contrib.auth.models import Group
 
 from accounts.models import User
 from appointments.models import Appointment, AppointmentShare, Person
+from asks.models import Expectation
+from measures.models import Measure, Measurement, ProgrammeMeasure
 from organisations.models import NationalBody, Organisation, StatutoryDuty
-from programmes.models import (
-    BoardApproval,
-    Expectation,
-    Measure,
-    Measurement,
-    Programme,
-    ProgrammeMeasure,
-    ProgrammeRisk,
-    RegionalDelivery,
-    Workstream,
-)
+from programmes.models import BoardApproval, Programme, ProgrammeRisk, RegionalDelivery, Workstream
 from regions.models import LocalHealthSystem, Region
 
 

@@ -8,7 +8,9 @@ from rest_framework.test import APIClient
 
 from accounts.models import ApiToken
 from appointments.models import Appointment, AppointmentShare
-from programmes.models import Expectation, Measure, Measurement, Programme, RegionalDelivery
+from asks.models import Expectation
+from measures.models import Measure, Measurement
+from programmes.models import Programme, RegionalDelivery
 from tests import factories as f
 from tests.factories import token_for
 
@@ -71,7 +73,8 @@ def rows():
     return {
         m._meta.label: m.objects.count()
         for m in apps.get_models(include_auto_created=True)
-        if m._meta.app_label in ("programmes", "appointments", "organisations", "regions", "reports")
+        if m._meta.app_label
+        in ("programmes", "measures", "asks", "appointments", "organisations", "regions", "reports")
     }
 
 

@@ -6,7 +6,7 @@ import pytest
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
-from programmes.models import Measure, Measurement, ProgrammeMeasure
+from measures.models import Measure, Measurement, ProgrammeMeasure
 from tests import factories as f
 from tests.test_dashboards import add_measures, make_world
 

@@ -8,8 +8,9 @@ from django.core.exceptions import ValidationError
 from django.db import IntegrityError, transaction
 
 from appointments.models import Appointment, AppointmentShare, check_shares
+from measures.models import Measurement
 from organisations.models import NationalBody
-from programmes.models import Measurement, check_accountability
+from programmes.models import check_accountability
 from tests.factories import (
     AppointmentFactory,
     AppointmentShareFactory,

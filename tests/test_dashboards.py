@@ -7,7 +7,7 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
 from appointments.models import Appointment
-from programmes.models import Measure, Measurement, ProgrammeMeasure
+from measures.models import Measure, Measurement, ProgrammeMeasure
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -7,7 +7,8 @@ import pytest
 from rest_framework.test import APIClient
 
 from appointments.models import Person
-from programmes.models import Measure, Programme, Workstream
+from measures.models import Measure
+from programmes.models import Programme, Workstream
 from reports.rules import Context, all_rules
 from tests import factories as f
 

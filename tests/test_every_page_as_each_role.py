@@ -19,12 +19,13 @@ from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
 from accounts.models import User
+from measures.models import Measure
 from nhs_joint import failures, generic
 from nhs_joint.registry import registry
 from nhs_joint.words import article
 from organisations.models import Organisation
 from programmes import demo
-from programmes.models import Measure, Programme, theme_name
+from programmes.models import Programme, theme_name
 from regions.models import LocalHealthSystem, Region
 from reports import services
 from reports.models import Finding, ReportRun

@@ -9,8 +9,9 @@ from django.db import connection
 from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
+from measures.models import Measure
 from nhs_joint import history
-from programmes.models import Measure, Programme
+from programmes.models import Programme
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

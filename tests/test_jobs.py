@@ -16,7 +16,7 @@ from django.core.files.uploadedfile import SimpleUploadedFile
 
 from jobs import services
 from jobs.models import Job, JobChunk
-from programmes.models import Measurement
+from measures.models import Measurement
 from tests import factories as f
 from tests.test_trust import answers_within, redis_away  # noqa: F401 (a fixture)
 

@@ -6,7 +6,7 @@ from decimal import Decimal
 import pytest
 from django.test import Client
 
-from programmes.models import Measurement
+from measures.models import Measurement
 from tests import factories as f
 from tests.test_edits_kept import form_data
 
@@ -171,7 +171,7 @@ class TestImportTemplate:
     def test_the_template_downloads_and_imports_cleanly(self, client, staff, figure):
         from django.core.files.uploadedfile import SimpleUploadedFile
 
-        from programmes import services
+        from measures import services
 
         f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
         client.force_login(staff)
@@ -203,7 +203,7 @@ class TestImportTemplate:
         assert saved.history.get().history_change_reason == "Imported from measurements-template.csv"
 
     def test_the_example_uses_the_measures_standard_and_england_without_regions(self):
-        from programmes import services
+        from measures import services
 
         f.MeasureFactory(code="a-first", unit="percent", standard=95)
         assert services.template_rows(dt.date(2024, 1, 15)) == [

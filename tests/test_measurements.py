@@ -8,8 +8,8 @@ import pytest
 from django.core.files.uploadedfile import SimpleUploadedFile
 from django.core.management import CommandError, call_command
 
-from programmes.models import Measurement
-from programmes.services import MeasurementFileError, import_measurements
+from measures.models import Measurement
+from measures.services import MeasurementFileError, import_measurements
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

@@ -18,10 +18,10 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework.test import APIClient
 
 from accounts.models import Role, User
+from asks import services as asks
+from asks.models import Expectation, ExpectationResponse, MeasureAgreement
 from organisations.models import NationalBody, Organisation
 from organisations.services import import_ods
-from programmes import asks
-from programmes.models import Expectation, ExpectationResponse, MeasureAgreement
 from reports import services as report_services
 from reports.models import ReportRun
 from reports.rules import Context, all_rules

@@ -14,11 +14,11 @@ from django.db import connection, transaction
 from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
+from measures.services import import_measurements
 from nhs_joint import conditional
 from nhs_joint.registry import registry
 from organisations.models import NationalBody
 from programmes.models import Programme, Workstream
-from programmes.services import import_measurements
 from regions.models import Region
 from reports import services
 from reports.models import Finding, ReportRun

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from django.core.management import CommandError, call_command
 
+from measures.models import Measure
 from organisations.models import NationalBody, Organisation, StatutoryDuty
 from organisations.services import OdsFileError, import_ods, readable_name
-from programmes.models import Measure
 from regions.models import LocalHealthSystem, LocalOffice, Region
 
 pytestmark = pytest.mark.django_db

@@ -15,9 +15,10 @@ from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from accounts.models import Role
+from asks.models import Expectation
 from organisations.models import NationalBody, Organisation
 from organisations.services import import_ods
-from programmes.models import Expectation, Programme, Workstream
+from programmes.models import Programme, Workstream
 from search.documents import KIND_LABELS
 from search.models import SearchDocument
 from search.query import Search, near_sql

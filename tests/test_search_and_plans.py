@@ -10,10 +10,12 @@ from django.db import connection
 from django.http import QueryDict
 from rest_framework.test import APIClient
 
+from measures.filters import MeasurementFilterSet
+from measures.views import measurements
 from nhs_joint import generic
 from nhs_joint.filters import prefix_query
-from programmes.filters import MeasurementFilterSet, WorkstreamFilterSet
-from programmes.views import measurements, workstreams
+from programmes.filters import WorkstreamFilterSet
+from programmes.views import workstreams
 from tests import factories as f
 
 pytestmark = pytest.mark.django_db

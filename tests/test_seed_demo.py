@@ -12,20 +12,14 @@ from django.core.management import CommandError, call_command
 from django.db.models import Max, Q
 
 from appointments.models import Appointment
+from asks.models import Expectation
+from measures.models import Measurement, ProgrammeMeasure
 from programmes.demo import PLANTED, last_complete_month
-from programmes.models import (
-    BoardApproval,
-    Expectation,
-    Measurement,
-    Programme,
-    ProgrammeMeasure,
-    RegionalDelivery,
-    Workstream,
-)
+from programmes.models import BoardApproval, Programme, RegionalDelivery, Workstream
 from regions.models import Region
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
-PORTAL_APPS = ("accounts", "organisations", "regions", "programmes", "appointments")
+PORTAL_APPS = ("accounts", "organisations", "regions", "programmes", "measures", "asks", "appointments")
 
 
 def seed_demo():
@@ -224,7 +218,7 @@ def run_setup():
 
 def test_running_the_setup_again_leaves_every_edit_in_place():
     from appointments.models import AppointmentShare, Person
-    from programmes.models import Measure
+    from measures.models import Measure
 
     run_setup()
     london = Region.objects.get(ods_code="Y56")

@@ -16,7 +16,8 @@ from django.db.backends.base.base import BaseDatabaseWrapper
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
-from programmes.models import BoardApproval, Measurement, Workstream
+from measures.models import Measurement
+from programmes.models import BoardApproval, Workstream
 from reports.models import FindingDecision, ReportRun
 from tests import factories as f
 
@@ -502,7 +503,7 @@ class TestImportLines:
     def test_an_undecodable_byte_is_blamed_on_its_own_line(self, ae, bad_line):
         import io
 
-        from programmes.services import MeasurementFileError, import_measurements
+        from measures.services import MeasurementFileError, import_measurements
 
         with pytest.raises(MeasurementFileError) as raised:
             import_measurements(io.BytesIO(measurement_file(800, bad_line)), "f.csv")
@@ -522,7 +523,7 @@ class TestImportLines:
     def test_a_value_over_two_lines_does_not_shift_the_lines_after_it(self, ae):
         import io
 
-        from programmes.services import MeasurementFileError, import_measurements
+        from measures.services import MeasurementFileError, import_measurements
 
         text = 'measure,region,month,value\nae-4hr,"Y\n56",2019-04,50\nae-4hr,Y56,2019-05,lots\n'
         with pytest.raises(MeasurementFileError) as raised:

@@ -14,10 +14,11 @@ from rest_framework.test import APIClient
 
 from accounts.middleware import ALWAYS_OPEN, PARTNER_REFUSAL
 from accounts.models import ApiToken, Role
+from asks.models import Expectation
 from collaboration.models import Comment
+from measures.models import ProgrammeMeasure
 from nhs_joint.concurrency import version_of
 from nhs_joint.registry import registry
-from programmes.models import Expectation, ProgrammeMeasure
 from reports.models import ReportRun
 from tests import factories as f
 from tests.routes import fill, schema_operations, url_name
@@ -335,7 +336,8 @@ class TestTheApiHonoursTheRecordsRules:
         }
 
     def test_what_a_page_never_deletes_the_api_does_not_delete(self, records):
-        from programmes.models import Measurement, RegionalDelivery
+        from measures.models import Measurement
+        from programmes.models import RegionalDelivery
 
         for api, url, kept in (
             (records["staff_api"], f"{API}/measurements/{records['figure'].pk}/", "a wrong figure is corrected"),

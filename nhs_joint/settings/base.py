@@ -53,6 +53,8 @@ INSTALLED_APPS = [
     "regions",
     "dashboards",
     "programmes",
+    "measures",
+    "asks",
     "appointments",
     "reports",
     "jobs",

@@ -9,8 +9,8 @@ names the months they share.
 
 from django.db.models import F, Q
 
+from asks.models import Expectation
 from nhs_joint.archive import live_q
-from programmes.models import Expectation
 
 from . import FindingData, months_of, overlap_of, ref, rule
 

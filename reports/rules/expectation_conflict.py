@@ -12,8 +12,8 @@ The finding names the months the two asks share.
 
 from django.db.models import F, Q
 
+from asks.models import Expectation
 from nhs_joint.archive import live_q
-from programmes.models import Expectation
 
 from . import FindingData, months_of, overlap_of, ref, rule
 

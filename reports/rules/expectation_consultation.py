@@ -6,12 +6,12 @@ with the providers, commissioners or local systems it applies to, and every
 concern they raised should have had an answer before the bodies agreed it.
 Expectations agreed before the portal kept consultations (no agreement date)
 are not judged, nor those agreed without one with the reason recorded why none
-was needed (programmes/asks.py asks for it).
+was needed (asks/services.py asks for it).
 """
 
 from django.db.models import Count, Q
 
-from programmes.models import Expectation, ExpectationResponse
+from asks.models import Expectation, ExpectationResponse
 
 from . import FindingData, ref, rule
 

@@ -17,7 +17,9 @@ from collections import defaultdict
 
 from django.db.models import Max
 
-from programmes.models import Expectation, Measurement, Programme, ProgrammeMeasure
+from asks.models import Expectation
+from measures.models import Measurement, ProgrammeMeasure
+from programmes.models import Programme
 from regions.models import Region
 
 from . import FindingData, months_of, ref, rule

@@ -5,7 +5,7 @@ import datetime as dt
 import pytest
 from playwright.sync_api import expect
 
-from programmes.models import ExpectationResponse
+from asks.models import ExpectationResponse
 from tests import factories as f
 
 from .conftest import assert_accessible, sign_in

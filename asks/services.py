@@ -15,11 +15,13 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from measures.models import Measurement, ProgrammeMeasure
 from nhs_joint.registry import registry
 from organisations.models import Organisation
+from programmes.models import Audience
 from regions.models import LocalHealthSystem
 
-from .models import Audience, Expectation, ExpectationResponse, MeasureAgreement, Measurement, ProgrammeMeasure
+from .models import Expectation, ExpectationResponse, MeasureAgreement
 
 PROVIDER_KINDS = {
     Organisation.Kind.NHS_TRUST,

@@ -1,6 +1,6 @@
-"""The programmes' reference data: the measures of success, loaded by ``load_reference``.
+"""The measures' reference data: the measures of success, loaded by ``load_reference``.
 
-Registered in ``ProgrammesConfig.ready()``; organisations' ``load_reference`` runs it after the
+Registered in ``MeasuresConfig.ready()``; organisations' ``load_reference`` runs it after the
 bodies, regions and STPs, in the same transaction.
 """
 

@@ -2,7 +2,7 @@
 
 from django.core.management.base import BaseCommand, CommandError
 
-from programmes.services import MeasurementFileError, import_measurements
+from measures.services import MeasurementFileError, import_measurements
 
 
 class Command(BaseCommand):

@@ -28,7 +28,7 @@ from nhs_joint.pdf import render_pdf
 from organisations.models import NationalBody, Organisation
 from regions.models import LocalHealthSystem
 
-from . import asks
+from . import services as asks
 from .models import Expectation, ExpectationResponse
 
 KINDS = {"organisation": Organisation, "local-system": LocalHealthSystem}
@@ -118,7 +118,7 @@ class AsksPage(View):
         years = range(min(year, 2018), max(year, this_year + 1) + 1)
         return render(
             request,
-            "programmes/asks.jinja",
+            "asks/asks.jinja",
             {
                 "page_title": f"What is asked of {target} in {result.label}",
                 "target": target,
@@ -150,7 +150,7 @@ class AsksLetter(View):
             return HttpResponse(error, status=400, content_type="text/plain; charset=utf-8")
         result = asks.asks_of(target, year, request.user)
         html = render_to_string(
-            "programmes/asks_letter.jinja",
+            "asks/asks_letter.jinja",
             {"target": target, "result": result, "bodies": both_bodies(), "today": timezone.localdate()},
         )
         response = HttpResponse(render_pdf(html, LETTER_CSS), content_type="application/pdf")
@@ -165,7 +165,7 @@ class PartnerHome(View):
         target = request.user.partner_of if request.user.is_partner else None
         if target is None:
             if request.user.is_partner:
-                return render(request, "programmes/partner_unlinked.jinja", {"page_title": "Your account"})
+                return render(request, "asks/partner_unlinked.jinja", {"page_title": "Your account"})
             return HttpResponseRedirect("/")
         return HttpResponseRedirect(asks_url(target))
 
@@ -177,7 +177,7 @@ class ConsultationList(View):
         items = list(asks.consultations_for(request.user)[:200])
         return render(
             request,
-            "programmes/consultations.jinja",
+            "asks/consultations.jinja",
             {
                 "page_title": "Consultations" if not request.user.is_partner else "Consultations and agreed measures",
                 "items": items,
@@ -223,7 +223,7 @@ class ConsultationPage(View):
         agreed = list(expectation.agreed_by.order_by("name")) if not user.is_partner else []
         return render(
             request,
-            "programmes/consultation.jinja",
+            "asks/consultation.jinja",
             {
                 "page_title": f"{expectation.measure.name}: {expectation.get_audience_display().lower()}",
                 "expectation": expectation,
@@ -408,7 +408,7 @@ def asks_panel(request, record, resource):
     count = asks.expectations_for(record, year, request.user).count()
     return Markup(
         render_to_string(
-            "programmes/asks_panel.jinja",
+            "asks/asks_panel.jinja",
             {"target": record, "count": count, "label": asks.year_label(year), "href": asks_url(record)},
             request=request,
         )
@@ -421,7 +421,7 @@ def consultation_panel(request, record, resource):
         return ""
     return Markup(
         render_to_string(
-            "programmes/consultation_panel.jinja",
+            "asks/consultation_panel.jinja",
             {
                 "expectation": record,
                 "can_manage": bool(permissions.can_decide_for(request.user, record)),

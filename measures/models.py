@@ -1,0 +1,157 @@
+"""Measures of success, the programmes' agreed measures and the monthly measurements.
+
+Moved from programmes/: each model keeps its table (``db_table``, and its history's tables through
+``kept_history``), so the move changed no table (migrations/0001_initial.py).
+"""
+
+from decimal import Decimal
+
+from django.core.exceptions import ValidationError
+from django.db import models
+from django.db.models import Q
+
+from nhs_joint.archive import Archivable, LiveManager
+from nhs_joint.db import kept_history
+from nhs_joint.records import PortalRecord
+from programmes.models import Programme
+
+
+class Comparator(models.TextChoices):
+    AT_LEAST = ">=", "at least"
+    AT_MOST = "<=", "at most"
+
+
+class Measure(PortalRecord, Archivable):
+    """A measure of success agreed with the organisations affected, such as the A&E 4-hour standard."""
+
+    class Direction(models.TextChoices):
+        HIGHER = "higher", "Higher is better"
+        LOWER = "lower", "Lower is better"
+
+    class Unit(models.TextChoices):
+        PERCENT = "percent", "Percent"
+        MINUTES = "minutes", "Minutes"
+        COUNT = "count", "Count"
+
+    api_key = ("code", "measure code")
+    code = models.SlugField(max_length=50, unique=True)
+    name = models.CharField(max_length=200)
+    unit = models.CharField(max_length=20, choices=Unit.choices)
+    direction = models.CharField(max_length=10, choices=Direction.choices)
+    standard = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
+    comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
+
+    history = kept_history("programmes")
+    objects = LiveManager()
+    all_objects = models.Manager()
+
+    class Meta:
+        db_table = "programmes_measure"  # kept from before the move (module docstring)
+        ordering = ["code"]
+        constraints = [
+            models.CheckConstraint(
+                condition=~Q(unit="percent") | Q(standard__isnull=True) | Q(standard__gte=0, standard__lte=100),
+                name="measure_percent_standard_between_0_and_100",
+                violation_error_message="A percentage standard must lie between 0 and 100.",
+            )
+        ]
+
+    def __str__(self):
+        return self.name
+
+    def natural_key(self):
+        return (self.code,)
+
+    def check_value(self, value, field):
+        """Raise a ValidationError on ``field`` when ``value`` is not a possible value of this measure."""
+        if value is None:
+            return
+        if self.unit == self.Unit.PERCENT and not (Decimal(0) <= Decimal(value) <= Decimal(100)):
+            raise ValidationError({field: f"{self.name} is a percentage: the value must lie between 0 and 100."})
+        if Decimal(value) < 0:
+            raise ValidationError({field: "The value must not be negative."})
+
+
+class ProgrammeMeasure(PortalRecord, models.Model):
+    """How the success of a programme is measured, as agreed by the bodies."""
+
+    parent_field = "programme"  # edited by those who edit its programme (nhs_joint.records)
+    # Each body records only its own agreement, and a measure agreed by one is not changed by the other's
+    # staff under that agreement (nhs_joint.permissions.can_change_agreement).
+    agreement_field = "agreed_by"
+    programme = models.ForeignKey(Programme, on_delete=models.CASCADE, related_name="programme_measures")
+    measure = models.ForeignKey(Measure, on_delete=models.PROTECT, related_name="programme_measures")
+    target = models.DecimalField(max_digits=10, decimal_places=2)
+    agreed_on = models.DateField()
+    agreed_by = models.ManyToManyField(
+        "organisations.NationalBody", related_name="agreed_measures", db_table="programmes_programmemeasure_agreed_by"
+    )
+
+    history = kept_history("programmes", m2m_fields=[agreed_by])
+    objects = LiveManager("programme", "measure")
+    all_objects = models.Manager()
+
+    class Meta:
+        db_table = "programmes_programmemeasure"  # kept from before the move (module docstring)
+        ordering = ["programme__title", "measure__code"]
+        constraints = [models.UniqueConstraint(fields=["programme", "measure"], name="programme_measure_unique")]
+
+    def __str__(self):
+        return f"{self.programme}: {self.measure.name}"
+
+    def clean(self):
+        super().clean()
+        if self.measure_id:
+            self.measure.check_value(self.target, "target")
+
+
+class Measurement(PortalRecord, models.Model):
+    """One month's value of a measure, for a region or (no region) for England."""
+
+    class Source(models.TextChoices):
+        PUBLISHED = "published", "Published statistics"
+        ENTERED = "entered", "Entered in the portal"
+        IMPORTED = "imported", "Imported from a file"
+        GENERATED = "generated", "Generated for demonstration"
+
+    measure = models.ForeignKey(Measure, on_delete=models.CASCADE, related_name="measurements")
+    region = models.ForeignKey(
+        "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    month = models.DateField(help_text="The first day of the month.")
+    value = models.DecimalField(max_digits=12, decimal_places=3)
+    source = models.CharField(max_length=20, choices=Source.choices, default=Source.ENTERED)
+
+    history = kept_history("programmes")
+
+    class Meta:
+        db_table = "programmes_measurement"  # kept from before the move (module docstring)
+        ordering = ["measure__code", "region__name", "month"]
+        # (measure, region, month) is indexed by its unique constraint: a measure's series, a region's filter.
+        indexes = [models.Index(fields=["region", "month"], name="measurement_region_month")]
+        constraints = [
+            models.UniqueConstraint(
+                fields=["measure", "region", "month"],
+                nulls_distinct=False,
+                name="measurement_one_per_measure_region_month",
+                violation_error_message="There is already a measurement of this measure for this region and month.",
+            ),
+            models.CheckConstraint(
+                condition=Q(month__day=1),
+                name="measurement_month_is_first_day",
+                violation_error_message="The month must be given as its first day.",
+            ),
+        ]
+
+    def __str__(self):
+        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
+
+    @property
+    def is_generated(self):
+        return self.source == self.Source.GENERATED
+
+    def clean(self):
+        super().clean()
+        if self.measure_id:
+            self.measure.check_value(self.value, "value")

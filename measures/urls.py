@@ -1,0 +1,3 @@
+from .views import RESOURCES
+
+urlpatterns = [pattern for resource in RESOURCES for pattern in resource.urls()]
