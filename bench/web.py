@@ -444,12 +444,13 @@ def start_server(workers, env):
         env=env,
     )
     base = f"http://127.0.0.1:{port}"
-    for _ in range(150):
+    deadline = time.monotonic() + 120  # a loaded machine starts gunicorn slowly
+    while time.monotonic() < deadline:
         try:
-            urllib.request.urlopen(f"{base}/bench/ok", timeout=1)
+            urllib.request.urlopen(f"{base}/bench/ok", timeout=5)
             break
         except OSError:
-            time.sleep(0.2)
+            time.sleep(0.5)
     return server, base
 
 
