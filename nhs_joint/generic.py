@@ -50,7 +50,7 @@ class CappedPaginator(Paginator):
     counted one is still offered. The count's order is dropped: it does not change how many.
     """
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, version=None):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
         super().__init__(object_list, per_page)
         self.limit = max(cap, page * per_page)
         self.capped = False

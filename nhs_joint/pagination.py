@@ -18,7 +18,7 @@ class EstimatingPaginator(DjangoPaginator):
     """Counts exactly up to ``cap``: ``SELECT count(*) FROM (… LIMIT cap + 1)``. Beyond it, the count is the
     planner's estimate of the rows (never less than the rows up to the page asked for), and ``exact`` is False."""
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, version=None):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
         super().__init__(object_list, per_page)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.exact = True
