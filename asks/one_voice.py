@@ -8,6 +8,7 @@ to them in ``apps.py``; each of those checks again that the organisation is thei
 
 import datetime as dt
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -36,7 +37,7 @@ KINDS = {"organisation": Organisation, "local-system": LocalHealthSystem}
 CSV_HEADER = [
     "Measure",
     "Asks for",
-    "Target",
+    "Target (number)",
     "From",
     "Due",
     "Stage",
@@ -46,6 +47,11 @@ CSV_HEADER = [
     "Latest figure for the region",
     "Latest figure month",
     "Open consistency findings",
+    "Own latest figure",
+    "Own latest figure month",
+    "Variation",
+    "Assurance",
+    "Met by the own latest figure",
 ]
 
 LETTER_CSS = """
@@ -58,6 +64,12 @@ th, td { text-align: left; padding: 0.8mm 1mm; vertical-align: top; }
 tr.first td { border-top: 0.5pt solid #aeb7bd; }
 th { border-bottom: 0.8pt solid #212b32; }
 .note { font-size: 7pt; color: #4c6272; }
+.own { font-size: 7.5pt; }
+.not-met { color: #d5281b; }
+.letterhead { display: flex; justify-content: space-between; align-items: flex-start; margin: 0 0 3mm 0; }
+.nhs-logo { height: 12mm; width: 30mm; }
+.conflict { border-left: 1.2mm solid #d5281b; padding: 0.5mm 0 0.5mm 2mm; margin: 1mm 0; font-size: 7.5pt; }
+.signature { margin-top: 5mm; }
 """
 
 
@@ -88,7 +100,8 @@ def asks_rows(result):
         for expectation, flags in group.rows:
             yield [
                 group.measure.name,
-                expectation.get_comparator_display(),
+                # For people the ask in words ("at least 95%"); the target alone as a number, for sums.
+                group.measure.target_words(expectation.comparator, expectation.target),
                 f"{expectation.target.normalize():f}",
                 expectation.start_date.isoformat(),
                 expectation.due_date.isoformat(),
@@ -96,10 +109,25 @@ def asks_rows(result):
                 expectation.programme.title,
                 expectation.issued_by.name,
                 str(expectation.region or "England"),
-                f"{latest.value.normalize():f}" if latest else "",
+                group.measure.figure(latest.value) if latest else "",
                 f"{latest.month:%Y-%m}" if latest else "",
                 " | ".join(flag["text"] for flag in flags),
+                *own_columns(group.own, expectation),
             ]
+
+
+def own_columns(own, expectation):
+    """The organisation's own latest figure, its icons in words, and whether it meets the ask (yes, no, or empty)."""
+    if own is None:
+        return ["", "", "", "", ""]
+    met = own.meets(expectation)
+    return [
+        f"{own.value.normalize():f}",
+        f"{own.month:%Y-%m}",
+        own.result.variation_short,
+        own.result.assurance_short,
+        "" if met is None else ("yes" if met else "no"),
+    ]
 
 
 class AsksPage(View):
@@ -152,7 +180,15 @@ class AsksLetter(View):
         result = asks.asks_of(target, year, request.user)
         html = render_to_string(
             "asks/asks_letter.jinja",
-            {"target": target, "result": result, "bodies": both_bodies(), "today": timezone.localdate()},
+            {
+                "target": target,
+                "result": result,
+                "bodies": both_bodies(),
+                "today": timezone.localdate(),
+                "signatory": settings.LETTER_SIGNATORY,
+                "signatory_role": settings.LETTER_SIGNATORY_ROLE,
+                "contact": settings.LETTER_CONTACT,
+            },
         )
         response = HttpResponse(render_pdf(html, LETTER_CSS), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="asks-{target.ods_code}-{year}.pdf"'

@@ -16,6 +16,7 @@ import math
 from markupsafe import Markup, escape
 
 from nhs_joint.dates import format_date, format_month
+from nhs_joint.words import count as counted
 from regions.spc import SpcResult
 
 COLOURS = {"common": "#768692", "improvement": "#005eb8", "concern": "#ed8b00", "neither": "#330072"}
@@ -27,9 +28,13 @@ VARIATION_BADGE_COLOURS = {**COLOURS, "common": "#4c6272"}
 ASSURANCE_COLOURS = {"pass": "#005eb8", "fail": "#ed8b00", "hit_and_miss": "#4c6272"}
 # Dark letters on the orange, which white text would not contrast with.
 LETTER_COLOURS = {"#ed8b00": TEXT}
-MARGIN = {"left": 64, "right": 104, "top": 44, "bottom": 40}
-FONT_SIZE = 11
-LABEL_GAP = 12  # the least vertical distance between two line labels
+MARGIN = {"left": 64, "right": 112, "top": 44, "bottom": 40}
+# Text is never drawn below 12px on a screen. The full chart (640 wide) is shown only where its box is at least
+# 577px wide (from 641px screens, portal.css), so 14 units are at least 12.6px; smaller screens get the compact
+# chart (300 wide, shown at 288px and up), whose 13 units are at least 12.5px.
+FONT_SIZE = 14
+LABEL_GAP = 15  # the least vertical distance between two line labels
+COMPACT = {"width": 300, "height": 240, "font_size": 13, "margin": {"left": 48, "right": 12, "top": 16, "bottom": 36}}
 
 
 def unit_suffix(unit):
@@ -40,6 +45,8 @@ def unit_suffix(unit):
         return "%"
     if lower in ("", "count", "number"):
         return ""
+    if lower.startswith("rate per "):
+        return " " + lower.removeprefix("rate ")
     return f" {lower}"
 
 
@@ -103,8 +110,7 @@ def summary(result: SpcResult, unit=""):
     latest = result.latest
     months = len(result.points)
     text = (
-        f"Latest value {_fmt(latest.value)}{suffix} in {format_month(latest.month)}; "
-        f"{months} {'month' if months == 1 else 'months'} shown."
+        f"Latest value {_fmt(latest.value)}{suffix} in {format_month(latest.month)}; {counted(months, 'month')} shown."
     )
     if result.has_limits:
         text += (
@@ -150,9 +156,9 @@ def _badge(x, y, colour, letter, short, label, cls):
     return (
         f'<g class="spc-badge {cls}"><title>{escape(label)}</title>'
         f'<circle cx="{x + 11}" cy="{y}" r="11" fill="{colour}"/>'
-        f'<text x="{x + 11}" y="{y + 4.5}" text-anchor="middle" font-size="13" font-weight="bold" '
+        f'<text x="{x + 11}" y="{y + 5}" text-anchor="middle" font-size="15" font-weight="bold" '
         f'fill="{letter_colour}">{escape(letter)}</text>'
-        f'<text x="{x + 27}" y="{y + 4}" font-size="{FONT_SIZE}" fill="{TEXT}">{escape(short)}</text></g>'
+        f'<text x="{x + 27}" y="{y + 5}" font-size="{FONT_SIZE}" fill="{TEXT}">{escape(short)}</text></g>'
     )
 
 
@@ -169,8 +175,18 @@ def _spread_labels(labels, bottom):
     return placed
 
 
-def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc"):
-    """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary)."""
+def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc", compact=False):
+    """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary).
+
+    ``compact`` draws the small screens' chart: narrower, with the same lines and points but no icon badges
+    and no labels at the lines' ends (the caption under the chart gives them in words), so that its text stays
+    legible where the full chart would shrink it.
+    """
+    if compact:
+        width, height = COMPACT["width"], COMPACT["height"]
+    font_size = COMPACT["font_size"] if compact else FONT_SIZE
+    margin = COMPACT["margin"] if compact else MARGIN
+    suffix = unit_suffix(unit)
     ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
     parts = [
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
@@ -186,42 +202,25 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         )
         return Markup("".join(parts))
 
-    plot = _Plot(result, width, height)
-    parts += _badges(result, plot.left)
-    parts += _y_axis(plot, unit)
-    parts += _x_axis(plot, result)
-    parts += _level_lines(plot, result)
-    parts += _baseline_mark(plot, result)
-    parts += _series(plot, result, unit_suffix(unit))
-    parts.append("</svg>")
-    return Markup("".join(parts))
+    left, right = margin["left"], width - margin["right"]
+    top, bottom = margin["top"], height - margin["bottom"]
+    count = len(result.points)
+    values = [p.value for p in result.points]
+    extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
+    low, high = min(extremes), max(extremes)
+    pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
+    ticks, step = _ticks(low - pad, high + pad)
+    y_low, y_high = ticks[0], ticks[-1]
 
+    def x(index):
+        return left + (right - left) * (index / (count - 1) if count > 1 else 0.5)
 
-class _Plot:
-    """Where the plot lies in the chart, its value axis' ticks, and a month's x and a value's y in it."""
+    def y(value):
+        return bottom - (bottom - top) * (value - y_low) / ((y_high - y_low) or 1)
 
-    def __init__(self, result, width, height):
-        self.left, self.right = MARGIN["left"], width - MARGIN["right"]
-        self.top, self.bottom = MARGIN["top"], height - MARGIN["bottom"]
-        self.count = len(result.points)
-        values = [p.value for p in result.points]
-        extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
-        low, high = min(extremes), max(extremes)
-        pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
-        self.ticks, self.step = _ticks(low - pad, high + pad)
-        self.y_low, self.y_high = self.ticks[0], self.ticks[-1]
-
-    def x(self, index):
-        return self.left + (self.right - self.left) * (index / (self.count - 1) if self.count > 1 else 0.5)
-
-    def y(self, value):
-        return self.bottom - (self.bottom - self.top) * (value - self.y_low) / ((self.y_high - self.y_low) or 1)
-
-
-def _badges(result, badge_x):
-    """The badges of the two icons, above the plot."""
-    parts = []
-    if result.variation_icon:
+    # The badges of the two icons, above the plot.
+    badge_x = left
+    if result.variation_icon and not compact:
         colour = VARIATION_BADGE_COLOURS[result.latest.variation]
         letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
         parts.append(
@@ -235,8 +234,8 @@ def _badges(result, badge_x):
                 f"spc-variation spc-{result.variation_icon}",
             )
         )
-        badge_x += 27 + len(f"Variation: {result.variation_short}") * 6.2 + 24
-    if result.assurance_icon:
+        badge_x += 27 + len(f"Variation: {result.variation_short}") * FONT_SIZE * 0.56 + 24
+    if result.assurance_icon and not compact:
         letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
         parts.append(
             _badge(
@@ -249,66 +248,58 @@ def _badges(result, badge_x):
                 f"spc-assurance spc-{result.assurance_icon}",
             )
         )
-    return parts
 
-
-def _y_axis(plot, unit):
-    """The y axis: gridlines, tick values and the unit."""
-    left, right, y = plot.left, plot.right, plot.y
-    parts = ['<g class="spc-y-axis">']
-    for tick in plot.ticks:
+    # The y axis: gridlines, tick values and the unit.
+    parts.append('<g class="spc-y-axis">')
+    for tick in ticks:
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
             f'stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" '
-            f'fill="{SECONDARY}">{_tick_label(tick, plot.step)}</text>'
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{font_size}" '
+            f'fill="{SECONDARY}">{_tick_label(tick, step)}</text>'
         )
     axis_title = _axis_title(unit)
     if axis_title:
-        middle = (plot.top + plot.bottom) / 2
+        middle = (top + bottom) / 2
         parts.append(
             f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
-            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">{escape(axis_title)}</text>'
+            f'font-size="{font_size}" fill="{SECONDARY}">{escape(axis_title)}</text>'
         )
     parts.append("</g>")
-    return parts
 
-
-def _x_axis(plot, result):
-    """The x axis: the months, a label every few (usually six) months."""
-    left, right, bottom, x = plot.left, plot.right, plot.bottom, plot.x
-    every = _month_step(plot.count, right - left)
-    parts = [
+    # The x axis: the months, a label every few (usually six) months.
+    every = _month_step(count, right - left, least=font_size * 6.5)
+    parts.append(
         f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
         f'stroke="{SECONDARY}" stroke-width="1"/>'
-    ]
+    )
     for index, point in enumerate(result.points):
         if index % every == 0:
             parts.append(
                 f'<line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{bottom}" y2="{bottom + 4}" '
                 f'stroke="{SECONDARY}" stroke-width="1"/>'
-                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle" font-size="{FONT_SIZE}" '
+                f'<text x="{x(index):.1f}" y="{bottom + 20}" text-anchor="middle" font-size="{font_size}" '
                 f'fill="{SECONDARY}">{format_date(point.month, "M Y")}</text>'
             )
     parts.append("</g>")
-    return parts
 
-
-def _level_lines(plot, result):
-    """The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right."""
-    left, right = plot.left, plot.right
+    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right with its
+    # figure and a short unit ("Mean 86.7%", "Mean 7.2 min"), to fit beside the plot.
+    short = {"%": "%", " minutes": " min", " per 1,000": "/1,000"}.get(suffix, suffix)
     lines = []
     if result.has_limits:
         for value, name in ((result.upper_limit, "Upper"), (result.lower_limit, "Lower")):
-            lines.append((value, LIMIT_COLOUR, f"{name} {_fmt(value)}", "6 4", f"spc-limit spc-{name.lower()}-limit"))
+            lines.append(
+                (value, LIMIT_COLOUR, f"{name} {_fmt(value)}{short}", "6 4", f"spc-limit spc-{name.lower()}-limit")
+            )
     if result.mean is not None:
-        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}", "", "spc-mean"))
+        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}{short}", "", "spc-mean"))
     if result.target is not None:
-        symbol = {">=": "≥ ", "<=": "≤ "}.get(result.target_comparator, "")
-        lines.append((result.target, TARGET_COLOUR, f"Target {symbol}{_fmt(result.target)}", "10 3 2 3", "spc-target"))
-    parts, labels = [], []
+        # The comparator is in the caption's words ("Target at least 95%"): the label has room for the figure only.
+        lines.append((result.target, TARGET_COLOUR, f"Target {_fmt(result.target)}{short}", "10 3 2 3", "spc-target"))
+    labels = []
     for value, colour, label, dash, cls in lines:
-        yy = plot.y(value)
+        yy = y(value)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width_attr = "2" if cls == "spc-target" else "1.5"
         parts.append(
@@ -316,35 +307,26 @@ def _level_lines(plot, result):
             f'stroke-width="{width_attr}"{dash_attr}/>'
         )
         labels.append((yy, colour, label, cls))
-    for yy, colour, label, cls in _spread_labels(labels, plot.bottom):
+    for yy, colour, label, cls in [] if compact else _spread_labels(labels, bottom):
         parts.append(
             f'<text class="spc-line-label {cls.split()[-1]}-label" x="{right + 6}" y="{yy + 4:.1f}" '
-            f'font-size="{FONT_SIZE}" fill="{colour}">{escape(label)}</text>'
+            f'font-size="{font_size}" fill="{colour}">{escape(label)}</text>'
         )
-    return parts
 
+    # Where the baseline ends, when the mean and limits come from the first months only.
+    if result.has_limits and result.baseline < count and not compact:
+        bx = (x(result.baseline - 1) + x(result.baseline)) / 2
+        parts.append(
+            f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{bottom}" '
+            f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
+            f'<text x="{bx - 4:.1f}" y="{top + 10}" text-anchor="end" '
+            f'font-size="{font_size}" fill="{SECONDARY}">Baseline</text></g>'
+        )
 
-def _baseline_mark(plot, result):
-    """Where the baseline ends, when the mean and limits come from the first months only."""
-    if not (result.has_limits and result.baseline < plot.count):
-        return []
-    bx = (plot.x(result.baseline - 1) + plot.x(result.baseline)) / 2
-    return [
-        f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{plot.top}" y2="{plot.bottom}" '
-        f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
-        f'<text x="{bx - 4:.1f}" y="{plot.top + 10}" text-anchor="end" '
-        f'font-size="{FONT_SIZE}" fill="{SECONDARY}">Baseline</text></g>'
-    ]
-
-
-def _series(plot, result, suffix):
-    """The series and its points, shaped and coloured by classification."""
-    x, y = plot.x, plot.y
+    # The series and its points, shaped and coloured by classification.
     path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(result.points))
-    parts = [
-        f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>',
-        '<g class="spc-points">',
-    ]
+    parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
+    parts.append('<g class="spc-points">')
     for index, point in enumerate(result.points):
         tip = f"<title>{escape(f'{format_month(point.month)}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
         parts.append(
@@ -358,8 +340,8 @@ def _series(plot, result, suffix):
                 point.side,
             )
         )
-    parts.append("</g>")
-    return parts
+    parts.append("</g></svg>")
+    return Markup("".join(parts))
 
 
 class DrawnOnce:
@@ -419,7 +401,7 @@ def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
         return Markup("")
     first, latest = points[0], points[-1]
     label = (
-        f"{title}: {len(points)} {'month' if len(points) == 1 else 'months'}, "
+        f"{title}: {counted(len(points), 'month')}, "
         f"from {_fmt(first.value)}{suffix} in {format_month(first.month)} to {_fmt(latest.value)}{suffix} "
         f"in {format_month(latest.month)}"
     )

@@ -20,11 +20,13 @@ class MeasureForm(PortalModelForm):
         "concern.",
         "standard": "The national standard, if there is one. For example, 95 for 95%.",
         "comparator": "Whether the measure must be at least or at most the standard.",
+        "decimal_places": "How many decimals its figures are written with on pages, letters and packs: 1 for "
+        "87.5%, 0 for 18 minutes. Targets are written without trailing zeros: at least 95%.",
     }
 
     class Meta:
         model = Measure
-        fields = ["code", "name", "unit", "direction", "standard", "comparator"]
+        fields = ["code", "name", "unit", "direction", "standard", "comparator", "decimal_places"]
         widgets = {"direction": forms.RadioSelect, "unit": forms.RadioSelect}
 
 
@@ -121,7 +123,7 @@ class MeasurementCorrectionForm(PortalModelForm):
         self.fields[
             "value"
         ].help_text = (
-            f"{measure.name} for {self.instance.region or 'England'} in {format_month(self.instance.month)}, {unit}."
+            f"{measure.name} for {self.instance.area or 'England'} in {format_month(self.instance.month)}, {unit}."
         )
 
     def clean_reason(self):
@@ -132,13 +134,15 @@ class MeasurementCorrectionForm(PortalModelForm):
 
     def clean_value(self):
         value = self.cleaned_data["value"]
-        held = Measurement.objects.filter(pk=self.instance.pk).values_list("value", flat=True).first()
+        held = Measurement.every_level.filter(pk=self.instance.pk).values_list("value", flat=True).first()
         if value is not None and held is not None and value == held:
             raise forms.ValidationError(f"Enter a value different from the one held ({held.normalize():f}).")
         return value
 
     def save(self, commit=True):
         self.instance.source = Measurement.Source.ENTERED
+        # A person's value is no longer the published counts' quotient: the counts go with it.
+        self.instance.numerator = self.instance.denominator = None
         self.instance._change_reason = self.cleaned_data["reason"]
         return super().save(commit)
 

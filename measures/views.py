@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
 
-from nhs_joint import history, permissions
+from nhs_joint import history, permissions, words
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date, format_month
 from nhs_joint.failures import service_unavailable
@@ -26,7 +26,7 @@ programme_sections.add(
         "Agreed measures",
         [
             Column("measure", link=link_to("measure")),
-            Column("target"),
+            Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target)),
             Column("agreed_on", "Agreed"),
             Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
         ],
@@ -44,9 +44,9 @@ def latest_measurements(measure, request):
         "latest",
         "Latest measurements",
         [
-            Column("month", getter=lambda m: format_month(m.month), link=True),
-            Column("region", getter=lambda m: m.region or "England"),
-            Column("value", numeric=True),
+            # The link says which figure it opens ("London, November 2026"), not a bare month.
+            Column("month", "Figure", getter=lambda m: f"{m.region or 'England'}, {format_month(m.month)}", link=True),
+            Column("value", getter=lambda m: measure.figure(m.value), numeric=True),
             Column("source"),
             *(
                 [
@@ -74,7 +74,11 @@ measure_sections.add(
     lambda measure, request: section(
         "agreed",
         "Programmes measured by it",
-        [Column("programme", link=link_to("programme")), Column("target"), Column("agreed_on", "Agreed")],
+        [
+            Column("programme", link=link_to("programme")),
+            Column("target", getter=lambda pm: measure.target_words(measure.comparator, pm.target)),
+            Column("agreed_on", "Agreed"),
+        ],
         list(measure.programme_measures.all()),
     ),
     Prefetch("programme_measures", ProgrammeMeasure.objects.select_related("programme")),
@@ -111,14 +115,15 @@ measures = Resource(
         Column("code", order="code"),
         Column("unit", order="unit"),
         Column("direction"),
-        Column("standard", getter=lambda m: f"{m.comparator} {m.standard:f}" if m.standard is not None else ""),
+        Column("standard", getter=lambda m: m.standard_words if m.standard is not None else ""),
     ],
     form=forms.MeasureForm,
     summary=lambda m: [
         ("Code", m.code),
         ("Unit", m.get_unit_display()),
         ("Direction", m.get_direction_display()),
-        ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
+        ("National standard", m.standard_words),
+        ("Figures written", f"to {words.count(m.decimal_places, 'decimal place')}, for example {m.figure(87.5)}"),
     ],
     detail_context=measure_detail,
     api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
@@ -135,7 +140,7 @@ programme_measures = Resource(
     columns=[
         Column("programme", order="programme", link=link_to("programme")),
         Column("measure", order="measure", link=True),
-        Column("target", numeric=True),
+        Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target), numeric=True),
         Column("agreed_on", "Agreed", order="agreed_on"),
         Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
     ],
@@ -143,7 +148,7 @@ programme_measures = Resource(
     summary=lambda pm: [
         ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
-        ("Target", f"{pm.target:f}"),
+        ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
         ("Agreed on", format_date(pm.agreed_on)),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
@@ -182,17 +187,26 @@ def measurement_changes(measurement):
     )
 
 
+def area_summary(m):
+    if m.organisation_id:
+        return ("Organisation", {"text": str(m.organisation), "href": m.organisation.get_absolute_url()})
+    if m.local_system_id:
+        return ("Local health system", {"text": str(m.local_system), "href": m.local_system.get_absolute_url()})
+    return ("Region", str(m.region) if m.region else "England")
+
+
 measurements = Resource(
     model=Measurement,
     name="measurement",
     prefix="measurements",
-    queryset=lambda: Measurement.objects.select_related("measure", "region"),
+    # Every level: the filters give regions' and England's figures unless an organisation or a system is asked for.
+    queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
     filterset=filters.MeasurementFilterSet,
     columns=[
         Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
-        Column("region", getter=lambda m: m.region or "England", order="region"),
+        Column("region", getter=lambda m: m.area or "England", order="region"),
         Column("month", getter=lambda m: format_month(m.month), order="month", export=lambda m: m.month.isoformat()),
-        Column("value", numeric=True, order="value"),
+        Column("value", getter=lambda m: m.measure.figure(m.value), numeric=True, order="value"),
         Column("source"),
     ],
     form=forms.MeasurementCorrectionForm,
@@ -202,16 +216,38 @@ measurements = Resource(
     detail_context=lambda m, request: {"sections": [measurement_changes(m)]},
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
-        ("Region", str(m.region) if m.region else "England"),
+        area_summary(m),
         ("Month", format_month(m.month)),
-        ("Value", f"{m.value:f}"),
+        ("Value", m.measure.figure(m.value)),
+        *(
+            [("Made of", f"{m.numerator:,} of {m.denominator:,}")]
+            if m.numerator is not None and m.denominator is not None
+            else []
+        ),
         ("Source", m.get_source_display()),
     ],
     api=Api(
-        doc="Monthly values of each measure, by region or for England.",
+        doc="Monthly values of each measure, by region or for England (``?region=ENG``); an organisation's or a "
+        "local health system's own with ``?organisation=<ODS code>`` or ``?local_system=<ODS code>``. A rate from "
+        "published statistics gives its numerator and denominator, of which the value is made.",
         serializer=api.MeasurementRules,
-        fields=["id", "measure", "region", "month", "value", "source", "reason"],
-        extra_kwargs={"region": {"help_text": "Null for England."}},
+        queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
+        fields=[
+            "id",
+            "measure",
+            "region",
+            "organisation",
+            "local_system",
+            "month",
+            "value",
+            "numerator",
+            "denominator",
+            "source",
+            "reason",
+        ],
+        extra_kwargs={
+            "region": {"help_text": "Null for England, and for an organisation's or a local health system's figure."}
+        },
     ),
 )
 
@@ -258,6 +294,23 @@ class MeasurementEntryPage(View):
         )
 
 
+def statistics_result(request, name, result):
+    """What an import of a published statistics file did: its figures, the providers the portal does not know
+    (counted into England only) and the figures staff corrected, which it kept."""
+    return render(
+        request,
+        "measures/statistics_result.jinja",
+        {
+            "page_title": f"“{name}” imported",
+            "result": result,
+            "breadcrumbs": [
+                {"text": "Home", "href": "/"},
+                {"text": "Measurements", "href": reverse("measurement-list")},
+            ],
+        },
+    )
+
+
 class MeasurementImportPage(View):
     """Import measurements from a CSV file: all of it, or nothing with a message per bad line."""
 
@@ -282,8 +335,10 @@ class MeasurementImportPage(View):
             return HttpResponseRedirect(job.get_absolute_url())
         try:
             result = services.import_measurements_file(form.cleaned_data["file"], user=request.user)
-        except services.MeasurementFileError as exc:
+        except (services.MeasurementFileError, services.statistics.PublishedFileError) as exc:
             return self.render(form, errors=exc.errors, status=400)
+        if isinstance(result, services.statistics.StatisticsResult):
+            return statistics_result(request, form.cleaned_data["file"].name, result)
         messages.success(request, f"“{form.cleaned_data['file'].name}” imported: {result}")
         return HttpResponseRedirect(reverse("measurement-list"))
 

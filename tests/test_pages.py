@@ -191,6 +191,12 @@ class TestPermissions:
         joint = f.ProgrammeFactory(bodies=[nhse, nhsi], accountable_body=nhse)
         client.force_login(f.UserFactory(role="Staff", bodies=[nhsi]))
         assert client.get(f"/programmes/{joint.slug}/edit/").status_code == 200
+        # Staff of NHS Improvement save it, and it reads back changed.
+        response = client.post(f"/programmes/{joint.slug}/edit/", programme_post(joint, title="Winter, jointly"))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        joint.refresh_from_db()
+        assert joint.title == "Winter, jointly"
+        assert "Winter, jointly" in client.get(response["Location"]).content.decode()
 
     def test_user_without_an_editing_role_cannot_edit(self, client, nhse, programme):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))

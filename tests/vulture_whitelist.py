@@ -15,3 +15,5 @@ _.format_suffix  # collaboration/api.py: DRF's BaseContentNegotiation.select_ren
 _.file_size  # collaboration/uploads.py: Django's FileUploadHandler.file_complete(file_size)
 _.memo  # nhs_joint/filters.py, regions/filters.py: Python's copy protocol, __deepcopy__(memo)
 _.files  # nhs_joint/forms.py, regions/filters.py: Django's Widget.value_from_datadict / value_omitted_from_data
+
+_.script_prefix  # nhs_joint/generic.py: _detail_url_halves keys its lru_cache by the prefix reverse() reads

@@ -20,6 +20,9 @@ from accounts.models import User
 from tests import factories as f
 from tests.browser.conftest import assert_accessible
 
+# The provider is a Node.js process started for the test.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = ROOT / "tests" / "oidc_provider.js"
 CLIENT_ID, CLIENT_SECRET = "joint-working-portal", "a-client-secret-for-the-tests-only"
