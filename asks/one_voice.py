@@ -6,10 +6,8 @@ the registry (a detail panel, and URLs under theirs declared here). Partners rea
 to them in ``apps.py``; each of those checks again that the organisation is theirs.
 """
 
-import datetime as dt
-
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -24,6 +22,7 @@ from rest_framework.views import APIView
 
 from nhs_joint import permissions
 from nhs_joint.exports import stream_csv
+from nhs_joint.forms import NHSDateField
 from nhs_joint.pdf import render_pdf
 from organisations.models import NationalBody, Organisation
 from regions.models import LocalHealthSystem
@@ -241,6 +240,7 @@ class ConsultationPage(View):
                 ],
                 "errors": errors or {},
                 "values": request.POST if errors else {},
+                "today": timezone.localdate(),
                 "positions": ExpectationResponse.Position.choices,
                 "breadcrumbs": [
                     {"text": "Home", "href": "/"},
@@ -273,7 +273,7 @@ class StaffStep(View):
 
     def take(self, request, expectation):
         if self.step == "consult":
-            closes = parse_date(request.POST.get("closes"))
+            closes = closing_date(request.POST)
             asks.open_consultation(expectation, closes)
             return f"The consultation is open until {closes:%-d %B %Y}.", reverse(
                 "consultation-detail", args=[expectation.pk]
@@ -303,13 +303,14 @@ def agreement_message(waiting):
     return f"Your agreement is recorded. It is agreed once {names} {'agree' if len(waiting) > 1 else 'agrees'} too."
 
 
-def parse_date(value):
-    if not value:
-        return None
+def closing_date(data):
+    """The closing date from the NHS.UK date input (closes-day, closes-month, closes-year), or None if none was
+    given; a date that is not whole or not real is refused, naming the field."""
+    field = NHSDateField(label="Closing date", required=False)
     try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise asks.Refused("Enter the closing date as a real date, like 2019-06-30.", "closes") from None
+        return field.clean(field.widget.value_from_datadict(data, {}, "closes"))
+    except ValidationError as error:
+        raise asks.Refused(" ".join(error.messages), "closes") from None
 
 
 class AnswerResponse(View):
@@ -427,6 +428,8 @@ def consultation_panel(request, record, resource):
                 "can_manage": bool(permissions.can_decide_for(request.user, record)),
                 "responses": record.responses.count(),
                 "today": timezone.localdate(),
+                "errors": {},
+                "values": {},
             },
             request=request,
         )
@@ -467,4 +470,6 @@ PARTNER_URL_NAMES = (
     "consultation-detail",
     "api-organisation-expectations",
     "api-local-system-expectations",
+    "api-consultations",
+    "api-consultation-responses",
 )

@@ -21,3 +21,5 @@ class NotificationsConfig(AppConfig):
         registry.add_api("notifications", api.NotificationViewSet, "notification")
         registry.add_api("watches", api.WatchViewSet, "watch")
         registry.api_paths.append(("notification-preference/", api.PreferenceView, "api-notification-preference"))
+        # A person's own notifications and email preference: partners' too (told of consultations for them).
+        registry.open_to_partners("notifications", "notifications-mark", "notification-settings")
