@@ -41,4 +41,5 @@ class AsksConfig(AppConfig):
             "consultation", one_voice.consultation_panel, 10, models=(Expectation, ExpectationResponse)
         )
         registry.open_to_partners(*one_voice.PARTNER_URL_NAMES)
+        registry.add_my_work_section("my-consultations", one_voice.my_consultations, 20)
         registry.partner_home = "partner-home"

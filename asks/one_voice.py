@@ -114,6 +114,7 @@ class AsksPage(View):
         if request.GET.get("export") == "csv" and not error:
             return stream_csv(f"asks-{target.ods_code}-{year}.csv", CSV_HEADER, asks_rows(result))
         this_year = asks.financial_year_of(timezone.localdate())
+        open_consultations, answered = asks.open_consultations_for(target)
         years = range(min(year, 2018), max(year, this_year + 1) + 1)
         return render(
             request,
@@ -127,6 +128,9 @@ class AsksPage(View):
                 "years": [(y, asks.year_label(y)) for y in years],
                 "audience": asks.audience_of(target),
                 "is_partner": request.user.is_partner,
+                "open_consultations": open_consultations,
+                "answered": answered,
+                "today": timezone.localdate(),
                 "csv_url": f"{asks_url(target)}?year={year}&export=csv",
                 "letter_url": f"{asks_url(target, 'asks-letter')}?year={year}",
                 "breadcrumbs": [{"text": "Home", "href": "/"}]
@@ -431,6 +435,19 @@ def consultation_panel(request, record, resource):
                 "errors": {},
                 "values": {},
             },
+            request=request,
+        )
+    )
+
+
+def my_consultations(request):
+    """My work: the responses to the consultations the person wrote (staff; registered in apps.py)."""
+    if request.user.is_partner:
+        return ""
+    return Markup(
+        render_to_string(
+            "asks/my_consultations.jinja",
+            {"responses": asks.responses_to_consultations_of(request.user)},
             request=request,
         )
     )

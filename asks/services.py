@@ -205,6 +205,33 @@ def responses_seen_by(user, expectation):
     return responses
 
 
+def open_consultations_for(target, today=None):
+    """(the consultations open for ``target`` now, soonest to close first; the ids of those it answered), in one
+    query."""
+    from django.db.models import Exists, OuterRef
+
+    today = today or timezone.localdate()
+    own = Q(local_system=target) if isinstance(target, LocalHealthSystem) else Q(organisation=target)
+    rows = list(
+        Expectation.objects.filter(
+            applies_q(target), stage=Expectation.Stage.CONSULTATION, consultation_closes__gte=today
+        )
+        .annotate(answered=Exists(ExpectationResponse.objects.filter(own, expectation=OuterRef("pk"))))
+        .select_related("measure", "region")
+        .order_by("consultation_closes", "pk")[:MAX_CONSULTATIONS]
+    )
+    return rows, {e.pk for e in rows if e.answered}
+
+
+def responses_to_consultations_of(user, limit=25):
+    """The latest responses to the consultations ``user`` wrote, newest first (one query)."""
+    return list(
+        ExpectationResponse.objects.filter(expectation__in=Expectation.objects.filter(written_by(user)))
+        .select_related("expectation__measure", "expectation__region", "organisation", "local_system")
+        .order_by("-responded_at", "-pk")[:limit]
+    )
+
+
 def is_open(expectation, today=None):
     today = today or timezone.localdate()
     return (
