@@ -161,3 +161,49 @@ class TestPartnersNotifications:
         page = client.get("/notifications/").content.decode()
         assert "A&amp;E within four hours" in page and "Someone else's notice" not in page
         assert ExpectationResponse.objects.count() == 0
+
+
+class TestQueryCounts:
+    def test_the_consultations_api_and_my_work_cost_the_same_for_2_consultations_as_for_6(self, client, world):
+        from django.db import connection
+        from django.test.utils import CaptureQueriesContext
+        from rest_framework.test import APIClient
+
+        author, partner = world["author"], world["partners"][0]
+
+        def add(n):
+            for i in range(n):
+                ask = f.ExpectationFactory.build(
+                    programme=world["draft"].programme,
+                    issued_by=world["draft"].issued_by,
+                    measure=world["draft"].measure,
+                    region=world["draft"].region,
+                    target=90 + i,
+                    due_date=dt.date(2100, 3, 31),
+                )
+                ask._history_user = author
+                ask.save()
+                asks.open_consultation(ask, timezone.localdate() + dt.timedelta(days=10 + i))
+                asks.respond(ask, partner, "concerns", f"Concern {i}")
+
+        def cost():
+            counts = []
+            for user, url in ((partner, "/api/v1/consultations/"), (author, "/api/v1/consultations/")):
+                api = APIClient()
+                api.force_authenticate(type(user).objects.get(pk=user.pk))  # its roles read afresh, as each request
+                with CaptureQueriesContext(connection) as queries:
+                    assert api.get(url).status_code == 200
+                counts.append(len(queries))
+            client.force_login(author)
+            client.get("/my-work/")
+            with CaptureQueriesContext(connection) as queries:
+                page = client.get("/my-work/").content.decode()
+            counts.append(len(queries))
+            return counts, page.count('id="my-consultation-response-')
+
+        add(2)
+        few, shown = cost()
+        assert shown == 2
+        add(4)
+        many, shown = cost()
+        assert shown == 6 and many == few, (few, many)

@@ -523,6 +523,12 @@ class TestPartnersSeeOnlyTheirOwn:
             # The search finds only their own organisation's consulted and agreed asks (tests/test_search.py).
             "search": 200,
             "api-search": 200,
+            # Their own consultations and responses (tests/test_consultation_loop.py), and their own notifications.
+            "api-consultations": 200,
+            "api-consultation-responses": 405,
+            "notifications": 200,
+            "notifications-mark": 405,
+            "notification-settings": 200,
         }
         secrets = ["Hillside private concern", "A secret draft", "Open finding", "Hillside NHS Trust"]
         tried = set()
