@@ -8,14 +8,17 @@
    compared (workstreams sharing an audience), the sparse rows of a block of
    records are multiplied by the rows of their group (exact cosines, no
    projection) and each record keeps its DUPLICATE_WORK_NEIGHBOURS closest
-   records of other programmes.
+   records of other programmes (taken exactly from each row's best chunks).
 3. Evidence (FEATURES, measured by evidence): the cosine; its lift, how far
    it stands above each record's chance neighbours (those beyond its two
    closest: in a store of common words every record has close neighbours by
    chance); and what the two share weighted by how rare each shared term is in
    the store (rarity 0 for a term every record uses, 1 for one only these two
-   use), in all and for the rare terms alone. Other measures (the named
-   initiatives both name, the cosine of rare terms, containment, length) are
+   use), in all and for the rare terms alone; the margin of the cosine over
+   the better of the two records' best other neighbours; and, against, what
+   the two texts name (reports/markers.py): different places or NHS bodies,
+   different years, different phases. Other measures (the named initiatives
+   both name, the cosine of rare terms, containment, length, ranks) are
    measured too and were no help on the labelled sets (docs/duplication.md).
 4. A match probability (MatchModel): logistic regression over that evidence,
    fitted on the labelled pairs shipped in data/duplication/labelled_pairs.json
@@ -45,9 +48,11 @@ from django.conf import settings
 from django.db import connection
 from scipy import sparse
 
+from . import markers as where_when
 from .wording import STOP_WORDS, label, stem, terms
 
 KIND_WEIGHTS = {"w": 1.0, "nhs": 0.7, "syn": 1.0, "n": 0.5}  # words, NHS concepts, synonym concepts, numbers
+TOP_CHUNK = 64  # columns per chunk when each row's best are taken (_top_columns)
 BLOCK_ROWS = 1000  # rows multiplied at a time: bounds the memory of the neighbour search (1000 x records)
 CLOSEST_KEPT = 2  # a record's closest neighbours that may be the same work (a group of three); the rest are chance
 CANDIDATE_FLOOR = 0.05
@@ -57,7 +62,7 @@ MIN_TERMS = 5
 DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
 # The evidence the match model weighs (measured and compared in docs/duplication.md).
-FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms")
+FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms", "margin", "where_differs", "years_differ", "phases_differ")
 
 
 def neighbours_per_record():
@@ -100,6 +105,7 @@ class Index:
     name_text: list = field(default_factory=list)  # {name: as written} of the named initiatives, per record
     document_frequency: object = None  # records that use each column's term
     fingerprints: list = field(default_factory=list)  # text_fingerprint of each record's wording
+    markers: list = field(default_factory=list)  # where_when.Markers of each record: places, years, phases
 
     def row(self, record_id):
         return self._rows[record_id]
@@ -118,7 +124,7 @@ class Index:
 
 def build_index(records):
     """An Index of [(id, title, text)]: TF-IDF of each record's terms, rows of unit length."""
-    ids, bags, all_terms, names, fingerprints = [], [], [], [], []
+    ids, bags, all_terms, names, fingerprints, found = [], [], [], [], [], []
     for record_id, title, text in records:
         fingerprints.append(text_fingerprint(title, text))
         title_terms = terms(title)
@@ -130,6 +136,7 @@ def build_index(records):
         bags.append(counts)
         all_terms.append({**title_terms.surface, **body_terms.surface})
         names.append(names_in(f"{title}. {text}"))
+        found.append(where_when.markers_of(f"{title}. {text}"))
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, bag in enumerate(bags):
@@ -146,7 +153,7 @@ def build_index(records):
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1
     matrix = sparse.diags(1 / norms).astype(np.float32) @ matrix
-    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints)
+    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints, found)
 
 
 @dataclass
@@ -192,6 +199,43 @@ def _dense(block):
     return block.toarray() if sparse.issparse(block) else block
 
 
+def _top_columns(block, k):
+    """The column positions of each row's k largest values (in no order). Exact, and cheaper than a partial
+    sort of whole rows: each row is cut into chunks of TOP_CHUNK columns, the k chunks with the largest
+    maxima are kept, and the k largest of their values are taken. Every one of a row's k largest values lies
+    in those chunks (a value in another chunk is at most the k-th largest chunk maximum, so at least k kept
+    values are as large), give or take values exactly equal to the k-th largest."""
+    rows, columns = block.shape
+    if columns <= 4 * k * TOP_CHUNK:
+        return np.argpartition(block, columns - k, axis=1)[:, columns - k :]
+    chunks = -(-columns // TOP_CHUNK)
+    padded = np.full((rows, chunks * TOP_CHUNK), -np.inf, dtype=block.dtype)
+    padded[:, :columns] = block
+    maxima = padded.reshape(rows, chunks, TOP_CHUNK).max(axis=2)
+    best = np.argpartition(maxima, chunks - k, axis=1)[:, chunks - k :]  # (rows, k) chunk numbers
+    candidates = (best[:, :, None] * TOP_CHUNK + np.arange(TOP_CHUNK)).reshape(rows, -1)
+    values = np.take_along_axis(padded, candidates, axis=1)
+    top = np.argpartition(values, values.shape[1] - k, axis=1)[:, values.shape[1] - k :]
+    return np.take_along_axis(candidates, top, axis=1)
+
+
+def _same_owner(owners):
+    """A function giving, for the rows start:stop of a group, (row, column) positions of the records of the
+    same owner, without comparing every pair (a programme has few records in a group)."""
+    order = np.argsort(owners, kind="stable")
+    ordered = owners[order]
+
+    def positions(start, stop):
+        mine = owners[start:stop]
+        low, high = np.searchsorted(ordered, mine, "left"), np.searchsorted(ordered, mine, "right")
+        counts = high - low
+        rows = np.repeat(np.arange(len(mine)), counts)
+        offsets = np.arange(counts.sum()) - np.repeat(np.cumsum(counts) - counts, counts)
+        return rows, order[np.repeat(low, counts) + offsets]
+
+    return positions
+
+
 def nearest(index, k, groups=None, owners=None):
     """The Neighbours of every record: its k closest records by exact cosine, within its groups.
 
@@ -199,8 +243,8 @@ def nearest(index, k, groups=None, owners=None):
     share an audience); without it every record is compared with every other. ``owners`` (one value per
     row: the programme) leave out records of the same owner, which may repeat its own words. The sparse
     rows of a block of records are multiplied by the rows of their group at once (dense rows where the
-    group uses few terms), and each row's k best are taken with a partial sort: exact, nothing is
-    projected or sampled.
+    group uses few terms), and each row's k best are taken exactly (_top_columns): nothing is projected or
+    sampled.
     """
     n = len(index.ids)
     found_rows, found_columns, found_scores = [], [], []
@@ -209,17 +253,17 @@ def nearest(index, k, groups=None, owners=None):
         if len(group) < 2:
             continue
         members, members_t = _rows_to_multiply(index.matrix[group])
+        same_owner = _same_owner(owners[group]) if owners is not None else None
         for start in range(0, len(group), BLOCK_ROWS):
             # Unit rows: the products are the cosines (kept at most 1 against float rounding).
             block = _dense(members[start : start + BLOCK_ROWS] @ members_t)
             np.minimum(block, 1.0, out=block)
             local = np.arange(block.shape[0])
             block[local, start + local] = -1  # not its own neighbour
-            if owners is not None:
-                mine = owners[group]
-                block[mine[start : start + BLOCK_ROWS, None] == mine[None, :]] = -1
+            if same_owner is not None:
+                block[same_owner(start, start + block.shape[0])] = -1
             wanted = min(k, block.shape[1] - 1)
-            top = np.argpartition(-block, wanted - 1, axis=1)[:, :wanted] if wanted > 0 else block[:, :0]
+            top = _top_columns(block, wanted) if wanted > 0 else np.zeros((block.shape[0], 0), dtype=np.int64)
             scores = np.take_along_axis(block, top, axis=1)
             keep = scores > 0
             found_rows.append(np.repeat(group[start + local], top.shape[1]).reshape(top.shape)[keep])
@@ -312,7 +356,47 @@ def evidence(index, neighbours, left, right, scores=None):
         "containment": shared_total / np.maximum(np.minimum(total[left], total[right]), 1e-9),
         "overlap": shared_total / np.maximum(np.maximum(total[left], total[right]), 1e-9),
         "length": np.log1p(np.minimum(sizes[left], sizes[right])),
+        **_where_and_when(index, left, right),
+        **_standing(neighbours, left, right, scores),
     }
+
+
+def _standing(neighbours, left, right, scores):
+    """How a pair stands among each record's neighbours: the margin of its cosine over the better of the two
+    records' best other neighbours ("margin": one of the two has nothing closer; a group of three leaves the
+    others a margin), over both ("margin_to_both"), and the worse of the two ranks (0: each is the other's
+    closest)."""
+    k = neighbours.rows.shape[1]
+    rows_left, rows_right = neighbours.rows[left], neighbours.rows[right]
+    other_left = np.where(rows_left == right[:, None], 0, neighbours.scores[left]).max(axis=1) if k else 0
+    other_right = np.where(rows_right == left[:, None], 0, neighbours.scores[right]).max(axis=1) if k else 0
+    rank_left = np.where((rows_left == right[:, None]).any(axis=1), (rows_left == right[:, None]).argmax(axis=1), k)
+    rank_right = np.where((rows_right == left[:, None]).any(axis=1), (rows_right == left[:, None]).argmax(axis=1), k)
+    return {
+        "margin": scores - np.minimum(other_left, other_right),
+        "margin_to_both": scores - np.maximum(other_left, other_right),
+        "rank": np.log1p(np.maximum(rank_left, rank_right)),
+    }
+
+
+def _where_and_when(index, left, right):
+    """Evidence against from what two texts name (reports/markers.py): different places or organisations
+    (two trusts' own schemes of one kind), different years (successive frameworks), different phases (phase 1
+    and phase 2). Each is 1 when both texts name some and none in common, else 0."""
+    out = {name: np.zeros(len(left)) for name in ("where_differs", "years_differ", "phases_differ")}
+    if not index.markers or not len(left):
+        return out
+    for name, sets in (
+        ("where_differs", [m.where for m in index.markers]),
+        ("years_differ", [m.years for m in index.markers]),
+        ("phases_differ", [m.phases for m in index.markers]),
+    ):
+        named = np.array([bool(found) for found in sets])
+        both = np.flatnonzero(named[left] & named[right])  # most pairs name nothing: only these are compared
+        compare = where_when.phases_differ if name == "phases_differ" else where_when.differ
+        for i, a, b in zip(both.tolist(), left[both].tolist(), right[both].tolist()):
+            out[name][i] = compare(sets[a], sets[b])
+    return out
 
 
 def pair_features(index, neighbours, left, right, scores=None, features=None):

@@ -47,7 +47,27 @@ def evidence_in_words(index, pair):
         parts.append("both name " + ", ".join(_name_as_written(index, pair.a, name) for name in names[:4]))
     if measured.get("shared_rarity"):
         parts.append(f"what they share weighs {measured['shared_rarity']:.1f} by its rarity in the store")
+    first, second = (index.markers[index.row(record_id)] for record_id in (pair.a, pair.b))
+    if measured.get("where_differs"):
+        parts.append(f"they name different places or bodies ({_listed(first.where)}; {_listed(second.where)})")
+    if measured.get("years_differ"):
+        parts.append(f"different years ({_years(first.years)}; {_years(second.years)})")
+    if measured.get("phases_differ"):
+        parts.append(f"different phases ({_phases(first.phases)}; {_phases(second.phases)})")
     return "; ".join(parts)
+
+
+def _listed(names, limit=3):
+    return ", ".join(name.title() for name in sorted(names)[:limit])
+
+
+def _years(years):
+    years = sorted(years)
+    return str(years[0]) if len(years) == 1 else f"{years[0]}–{years[-1]}"
+
+
+def _phases(phases):
+    return ", ".join(f"{word} {number}" for word, number in sorted(phases))
 
 
 def _name_as_written(index, record_id, name):
