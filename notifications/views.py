@@ -14,6 +14,7 @@ from django.utils.http import url_has_allowed_host_and_scheme
 from django.utils.safestring import mark_safe
 from django.views import View
 from django.views.decorators.csrf import csrf_exempt
+from django.views.decorators.http import require_safe
 
 from nhs_joint import permissions
 from nhs_joint.forms import Form
@@ -91,6 +92,7 @@ class WatchToggle(View):
         return HttpResponseRedirect(_safe_next(request))
 
 
+@require_safe  # a list to read: marking is notifications/mark/
 def notification_list(request):
     mine = Notification.objects.filter(user=request.user).select_related("actor").order_by("-created", "-pk")
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))
