@@ -11,5 +11,7 @@ class AccountsConfig(AppConfig):
 
         from . import api, authentication  # noqa: F401  (authentication registers the API's session scheme)
 
-        registry.add_navigation("Users", "/users/", 90, role="Administrator")
+        registry.add_navigation("Users", "/users/", 2, role="Administrator")
+        # The help pages in every page's footer: partners read them too (the API documentation is not theirs).
+        registry.open_to_partners("glossary", "service-status")
         registry.api_paths.append(("auth/token/", api.TokenView, "api-token"))

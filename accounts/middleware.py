@@ -2,7 +2,7 @@ from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLogi
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import JsonResponse
-from django.shortcuts import redirect
+from django.shortcuts import redirect, render
 from django.urls import reverse
 
 from nhs_joint.registry import registry
@@ -68,6 +68,10 @@ class PartnerAllowListMiddleware:
             return None
         if name == "home" and registry.partner_home:
             return redirect(reverse(registry.partner_home))
+        if name in BROWSER_PAGES:  # under /api/, but a page: the portal's own 403 page, not JSON
+            return render(
+                request, "errors/403.jinja", {"page_title": "You cannot do this", "reason": PARTNER_REFUSAL}, status=403
+            )
         if is_api:
             return JsonResponse({"detail": PARTNER_REFUSAL}, status=403)
         raise PermissionDenied(PARTNER_REFUSAL)
@@ -85,4 +89,6 @@ ALWAYS_OPEN = {
     "your-token-revoke",
     "api-token",
 }
+# Pages under /api/ that a browser opens: refused with the portal's page, not JSON.
+BROWSER_PAGES = {"api-docs"}
 PARTNER_REFUSAL = "Partners can see only what is asked of their own organisation and its consultations."

@@ -1,8 +1,15 @@
 """Account changes made by Administrators, each recorded in the user's history."""
 
+import datetime
 import secrets
 
+from axes.models import AccessAttempt
+from django.conf import settings
+from django.contrib.auth import get_user_model
 from django.db import transaction
+from django.db.models import Count, Max, Q, Sum
+from django.db.models.functions import Lower
+from django.utils import timezone
 
 WORDS = (
     "amber",
@@ -88,3 +95,40 @@ def set_active(user, active, by):
     user._history_user = by
     user._change_reason = "Reactivated" if active else "Deactivated"
     user.save(update_fields=["is_active"])
+
+
+def people_who_cannot_sign_in(rows=25, now=None):
+    """The active accounts whose people cannot get in now, each with why: sign-in paused after failed attempts
+    (django-axes, until when), a one-time password not yet changed (they must choose their own first), or no
+    role (signed in, they can do nothing). A fixed number of queries; at most ``rows`` listed, and the total.
+    """
+    now = now or timezone.now()
+    cool_off = settings.AXES_COOLOFF_TIME
+    cool_off = cool_off if isinstance(cool_off, datetime.timedelta) else datetime.timedelta(hours=cool_off)
+    paused = {
+        username.lower(): last + cool_off
+        for username, last in AccessAttempt.objects.filter(attempt_time__gt=now - cool_off)
+        .exclude(username__isnull=True)
+        .values("username")
+        .annotate(failures=Sum("failures_since_start"), last=Max("attempt_time"))
+        .filter(failures__gte=settings.AXES_FAILURE_LIMIT)
+        .values_list("username", "last")
+    }
+    User = get_user_model()
+    blocked = (
+        User.objects.filter(is_active=True)
+        .annotate(role_count=Count("groups"), username_lower=Lower("username"))
+        .filter(Q(must_change_password=True) | Q(role_count=0) | Q(username_lower__in=list(paused)[:1000]))
+    )
+    people = []
+    for user in blocked.order_by("last_name", "first_name", "username")[:rows]:
+        reasons = []
+        until = paused.get(user.username.lower())
+        if until is not None:
+            reasons.append(("locked", until))
+        if user.must_change_password:
+            reasons.append(("one_time_password", None))
+        if not user.role_count:
+            reasons.append(("no_role", None))
+        people.append((user, reasons))
+    return people, blocked.count()

@@ -44,6 +44,11 @@ CSV_HEADER = [
     "Latest figure for the region",
     "Latest figure month",
     "Open consistency findings",
+    "Own latest figure",
+    "Own latest figure month",
+    "Variation",
+    "Assurance",
+    "Met by the own latest figure",
 ]
 
 LETTER_CSS = """
@@ -56,6 +61,8 @@ th, td { text-align: left; padding: 0.8mm 1mm; vertical-align: top; }
 tr.first td { border-top: 0.5pt solid #aeb7bd; }
 th { border-bottom: 0.8pt solid #212b32; }
 .note { font-size: 7pt; color: #4c6272; }
+.own { font-size: 7.5pt; }
+.not-met { color: #d5281b; }
 """
 
 
@@ -97,7 +104,22 @@ def asks_rows(result):
                 f"{latest.value.normalize():f}" if latest else "",
                 f"{latest.month:%Y-%m}" if latest else "",
                 " | ".join(flag["text"] for flag in flags),
+                *own_columns(group.own, expectation),
             ]
+
+
+def own_columns(own, expectation):
+    """The organisation's own latest figure, its icons in words, and whether it meets the ask (yes, no, or empty)."""
+    if own is None:
+        return ["", "", "", "", ""]
+    met = own.meets(expectation)
+    return [
+        f"{own.value.normalize():f}",
+        f"{own.month:%Y-%m}",
+        own.result.variation_short,
+        own.result.assurance_short,
+        "" if met is None else ("yes" if met else "no"),
+    ]
 
 
 class AsksPage(View):

@@ -24,6 +24,7 @@ from organisations.models import Organisation
 from programmes.models import Audience
 from regions.models import LocalHealthSystem
 
+from . import figures
 from .models import Expectation, ExpectationResponse, MeasureAgreement
 
 PROVIDER_KINDS = {
@@ -109,6 +110,7 @@ class MeasureGroup:
     measure: object
     latest: object  # the latest Measurement for the target's region (else England) up to the year's end, or None
     rows: list = field(default_factory=list)  # [(expectation, [flag, …])]
+    own: object = None  # the target's own latest figure and its icons (asks/figures.py), or None
 
 
 @dataclass
@@ -135,12 +137,13 @@ def asks_of(target, year, user):
     if expectations and not getattr(user, "is_partner", False):
         flags = registry.flags_for("expectation", [e.pk for e in expectations])
     latest = latest_figures({e.measure_id for e in expectations}, target.region_id, year_bounds(year)[1])
+    own = figures.own_figures(target, {e.measure_id: e.measure for e in expectations}, year_bounds(year)[1])
     groups = {}
     for expectation in expectations:
         group = groups.get(expectation.measure_id)
         if group is None:
             group = groups[expectation.measure_id] = MeasureGroup(
-                expectation.measure, latest.get(expectation.measure_id)
+                expectation.measure, latest.get(expectation.measure_id), own=own.get(expectation.measure_id)
             )
         group.rows.append((expectation, flags.get(expectation.pk, [])))
     return Asks(target, year, list(groups.values()), sum(1 for e in expectations if flags.get(e.pk)))

@@ -2,6 +2,11 @@
 
     .venv/bin/python bench/web.py [--seconds 15] [--connections 8] [--rows 200]
     .venv/bin/python bench/web.py --scale 1 [--keep] [--write docs/performance-web.md]
+    .venv/bin/python bench/web.py --scale 1 --keep --only search --baseline /work/main
+
+``--only`` keeps the addresses whose label matches (and the bare view, first and last); ``--baseline`` serves
+another checkout of the portal (the code before a change) beside this one, on the same database, and times
+each address on both in turn, so that before and after are measured in one run under the same load.
 
 It builds a database of its own (``--database``, or BENCH_DATABASE, else
 nhs_joint_bench; dropped first), with ``--rows`` programmes or, with ``--scale``,
@@ -234,6 +239,27 @@ def wrk(url, headers, seconds, connections):
     return rps, errors, p50, p99
 
 
+def serve(root, workers):
+    """gunicorn serving the checkout at ``root`` on a free loopback port: (process, base address)."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "nhs_joint.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=root,
+        env=ENV,
+    )
+    return server, f"http://127.0.0.1:{port}"
+
+
 def page_weight(url, headers):
     request = urllib.request.Request(url, headers=dict(h.split(": ", 1) for h in headers))
     with urllib.request.urlopen(request, timeout=60) as response:
@@ -250,6 +276,8 @@ def main():
     parser.add_argument("--scale", type=float, help="bench/scale.py's England-scale data at this scale (1: full)")
     parser.add_argument("--keep", action="store_true", help="with --scale: reuse the data a previous run left")
     parser.add_argument("--write", help="also write the results, as Markdown, to this file")
+    parser.add_argument("--only", help="only the addresses whose label matches this regular expression")
+    parser.add_argument("--baseline", help="another checkout of the portal, timed beside this one (before/after)")
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is needed (Debian: apt-get install wrk)")
@@ -260,51 +288,53 @@ def main():
     else:
         session, token = prepare(args.rows)
         targets = TARGETS
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "nhs_joint.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(args.workers),
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=ENV,
-    )
-    base = f"http://127.0.0.1:{port}"
+    load_before = os.getloadavg()[0]
+    if args.only:
+        targets = [t for t in targets if t[1] == "/bench/ok" or re.search(args.only, t[0])]
+    servers = {"": serve(ROOT, args.workers)}
+    if args.baseline:
+        servers[" (baseline)"] = serve(Path(args.baseline).resolve(), args.workers)
+        targets = [t for target in targets for t in ([target] if target[1] == "/bench/ok" else [target, target])]
     try:
-        for _ in range(100):
-            try:
-                urllib.request.urlopen(f"{base}/bench/ok", timeout=1)
-                break
-            except OSError:
-                time.sleep(0.2)
+        for _, base in servers.values():
+            for _ in range(100):
+                try:
+                    urllib.request.urlopen(f"{base}/bench/ok", timeout=1)
+                    break
+                except OSError:
+                    time.sleep(0.2)
         headers = {
             None: [],
             # A browser sends its CSRF secret too, from the first page it was given.
             "session": [f"Cookie: sessionid={session}; csrftoken={CSRF_SECRET}"],
             "token": [f"Authorization: Token {token}"],
         }
+        base = servers[""][1]
         # Check every address answers 200 before timing it, and weigh it.
         weights = {
             path: page_weight(base + path.replace("{word}", search_words()[0]), headers[kind])
             for _, path, kind, _ in targets
         }
         results = []
+        seen = set()
         for label, path, kind, bar in targets:
+            # With a baseline, each address is timed on this checkout, then on the baseline.
+            suffix = " (baseline)" if (label, path) in seen and path != "/bench/ok" else ""
+            seen.add((label, path))
+            base = servers[suffix][1]
             wrk(base + path, headers[kind], 3, args.connections)  # warm up every worker
             rps, errors, p50, p99 = wrk(base + path, headers[kind], args.seconds, args.connections)
-            results.append((label, path, rps, errors, p50, p99, weights[path], bar))
-            print(f"{label}: {rps:,.1f}/s p50 {p50} p99 {p99} {weights[path]:,} bytes, {errors} errors", flush=True)
+            results.append((label + suffix, path, rps, errors, p50, p99, weights[path], bar))
+            print(
+                f"{label}{suffix}: {rps:,.1f}/s p50 {p50} p99 {p99} {weights[path]:,} bytes, {errors} errors",
+                flush=True,
+            )
     finally:
-        server.terminate()
-        server.wait(timeout=30)
+        for server, _ in servers.values():
+            server.terminate()
+            server.wait(timeout=30)
 
+    load_after = os.getloadavg()[0]
     # The bare view, measured first (and, at scale, again last): each ratio is to their mean.
     bare_runs = [r[2] for r in results if r[1] == "/bench/ok"]
     bare = sum(bare_runs) / len(bare_runs)
@@ -319,7 +349,8 @@ def main():
         f"Machine: {platform.machine()}, {os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}, "
         f"gunicorn {args.workers} sync workers, wrk 2 threads {args.connections} connections "
         f"{args.seconds}s per address on the same machine; {data}. Ratios are to the mean of the bare view's "
-        f"runs ({', '.join(f'{r:,.0f}' for r in bare_runs)} requests/s).",
+        f"runs ({', '.join(f'{r:,.0f}' for r in bare_runs)} requests/s). Load average (1 minute) at the start "
+        f"and the end: {load_before:.1f}, {load_after:.1f}.",
         "",
         "| address | requests/s | median | p99 | ratio to the bare view | bar | page | errors |",
         "|---|---:|---:|---:|---:|---:|---:|---:|",

@@ -10,11 +10,17 @@ class DashboardsConfig(AppConfig):
 
     def ready(self):
         # What this app tells the core: see nhs_joint/registry.py.
+        from measures.models import Measurement, ProgrammeMeasure
         from nhs_joint.registry import registry
 
-        from . import api, charts
+        from . import api, areas, charts
 
-        registry.add_navigation("Regions", "/regions/", 70)
+        # What each role uses most comes first (the header shows as many as fit, the rest under "More").
+        registry.add_navigation("My work", "/my-work/", 1, role=("Staff", "Regional director"))
+        registry.add_navigation("Regions", "/regions/", 34)
+        registry.open_to_partners("home")  # a partner's home: their open consultations, then their asks
+        # An organisation's and a local health system's page: each agreed measure's chart of its own figures.
+        registry.add_detail_panel("figures", areas.figures_panel, 30, models=(Measurement, ProgrammeMeasure))
         registry.add_api("regions", api.RegionViewSet, "region")
         registry.template_globals.update(
             spc_svg=charts.render_svg,

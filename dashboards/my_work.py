@@ -1,16 +1,17 @@
-"""My work: the home page of Staff and Regional directors, gathered in a fixed number of queries.
+"""My work: the home page of Staff (and the work part of the other roles' homes), in a fixed number of queries.
 
-What is given to me (and overdue), what changed in the records I watch since my last visit, my region's
-delivery (RAG) and the measures that need attention there, the expectations due in the next 90 days of
-my bodies' programmes, and the sections other apps add through the registry (saved views).
+The findings I hold or gave (overdue first), the consultations I wrote with responses waiting for an answer,
+what changed in the records I watch since my last visit, my region's delivery (RAG) and the measures that
+need attention there, the expectations due in the next 90 days of my bodies' programmes, and the sections
+other apps add through the registry (saved views).
 """
 
 import datetime as dt
 
-from django.db.models import Count, F, Q
+from django.db.models import Case, Count, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 
-from asks.models import Expectation
+from asks.models import Expectation, ExpectationResponse
 from nhs_joint.registry import registry
 from notifications.models import Notification, Preference
 from programmes.models import RegionalDelivery
@@ -19,6 +20,8 @@ from reports.models import FindingCase
 from . import services as dashboards
 
 DUE_WITHIN_DAYS = 90
+# What the work sections read, beyond a dashboard's own tables (nhs_joint/conditional.py): for a page's version.
+READS = frozenset({FindingCase, Expectation, Expectation.history.model, ExpectationResponse, RegionalDelivery})
 LIST_ROWS = dashboards.LIST_ROWS
 CHANGE_KINDS = (
     Notification.Kind.CHANGE,
@@ -56,7 +59,60 @@ def _changed(user, since):
 
 def _attention(region):
     """The region's measures with a special cause of concern or failing their target (worst first)."""
-    charts = dashboards.charts_for(dashboards.agreed_measures(region), region)
+    return needing_a_look(dashboards.charts_for(dashboards.agreed_measures(region), region))
+
+
+def findings_held_or_given(user, today, rows=LIST_ROWS):
+    """The active findings a person holds or gave to someone: overdue first, then the soonest due, then those
+    with no due date; with how many there are and how many are overdue."""
+    mine = FindingCase.objects.filter(Q(assignee=user) | Q(assigned_by=user), state__in=FindingCase.ACTIVE)
+    overdue_first = Case(When(due_date__lt=today, then=Value(0)), default=Value(1), output_field=IntegerField())
+    listed = list(
+        mine.select_related("assignee", "assigned_by", "region").order_by(
+            overdue_first, F("due_date").asc(nulls_last=True), "pk"
+        )[:rows]
+    )
+    counts = mine.aggregate(
+        total=Count("pk"),
+        overdue=Count("pk", filter=Q(due_date__lt=today)),
+        held=Count("pk", filter=Q(assignee=user)),
+    )
+    for case in listed:
+        case.overdue = case.due_date is not None and case.due_date < today
+        case.held = case.assignee_id == user.pk
+    return listed, counts
+
+
+def consultations_answered(user, rows=LIST_ROWS):
+    """The expectations a person wrote (created) that are in consultation, or closed and not yet agreed, with
+    responses nobody has answered yet: the newest response first."""
+    written = Expectation.history.filter(history_user=user, history_type="+").values("id")
+    waiting = Q(responses__answer="")
+    found = (
+        Expectation.objects.filter(pk__in=written, stage=Expectation.Stage.CONSULTATION)
+        .annotate(
+            waiting=Count("responses", filter=waiting),
+            concerns=Count("responses", filter=waiting & ~Q(responses__position="agree")),
+            latest=Max("responses__responded_at", filter=waiting),
+        )
+        .filter(waiting__gt=0)
+        .select_related("programme", "measure")
+        .order_by("-latest", "pk")
+    )
+    return list(found[:rows])
+
+
+def red_programmes(region, rows=LIST_ROWS):
+    """A region's programmes whose delivery is red."""
+    return list(
+        RegionalDelivery.objects.filter(region=region, rag=RegionalDelivery.Rag.RED)
+        .select_related("programme", "lead")
+        .order_by("programme__title")[:rows]
+    )
+
+
+def needing_a_look(charts):
+    """Of a region's measures' charts, those with a special cause of concern or failing their target."""
     needing = [
         chart
         for chart in charts
@@ -71,21 +127,7 @@ def gather(request, now=None):
     now = now or timezone.now()
     today = timezone.localdate(now)
     since = _last_visit(user, now)
-    active = FindingCase.objects.filter(state__in=FindingCase.ACTIVE)
-    mine = active.filter(assignee=user)
-    assigned = list(
-        mine.select_related("region", "assigned_by").order_by(F("due_date").asc(nulls_last=True), "pk")[:LIST_ROWS]
-    )
-    counts = mine.aggregate(total=Count("pk"), overdue=Count("pk", filter=Q(due_date__lt=today)))
-    # Overdue findings I gave to others, or of my region: the ones to chase.
-    chase = Q(assigned_by=user) & ~Q(assignee=user)
-    if user.region_id:
-        chase |= Q(region_id=user.region_id) & ~Q(assignee=user)
-    overdue = list(
-        active.filter(chase, due_date__lt=today)
-        .select_related("assignee", "region")
-        .order_by("due_date", "pk")[:LIST_ROWS]
-    )
+    cases, counts = findings_held_or_given(user, today)
     region = user.region if user.region_id else None
     rag, attention = [], []
     if region is not None:
@@ -107,10 +149,11 @@ def gather(request, now=None):
     return {
         "today": today,
         "since": since,
-        "assigned": assigned,
-        "assigned_count": counts["total"],
-        "assigned_overdue": counts["overdue"],
-        "overdue": overdue,
+        "cases": cases,
+        "case_count": counts["total"],
+        "case_overdue": counts["overdue"],
+        "case_held": counts["held"],
+        "consultations": consultations_answered(user),
         "changed": _changed(user, since),
         "region": region,
         "rag": rag,
@@ -118,5 +161,6 @@ def gather(request, now=None):
         "expectations": list(due[:LIST_ROWS]),
         "due_within_days": DUE_WITHIN_DAYS,
         "list_rows": LIST_ROWS,
+        "can_edit": user.is_editor,
         "sections": [html for section in registry.my_work_sections if (html := section.render(request))],
     }

@@ -25,7 +25,8 @@ from dataclasses import dataclass, field
 from django.conf import settings
 from django.core.cache import cache
 from django.db import connection
-from django.db.models import Count, Prefetch, Q
+from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
 from appointments.models import Appointment, AppointmentShare
@@ -35,8 +36,8 @@ from nhs_joint.db import current_q
 from programmes.models import Programme, RegionalDelivery
 from regions import spc
 from regions.models import Region
-from reports.models import ReportRun
-from reports.services import open_findings
+from reports.models import Finding, ReportRun
+from reports.services import by_severity, open_findings
 
 
 def current_appointments(on=None):
@@ -94,7 +95,8 @@ def latest_points(measures, region, months, *, regions=None):
     limit = "LIMIT %s" if months else ""
     series = f"""
         SELECT month, value FROM programmes_measurement
-        WHERE measure_id = m.id AND {{area}} ORDER BY month DESC {limit}
+        WHERE measure_id = m.id AND {{area}} AND organisation_id IS NULL AND local_system_id IS NULL
+        ORDER BY month DESC {limit}
     """
     parts, params = [], []
     # Two branches, each an index scan per series: "region_id IS NOT DISTINCT FROM" would not use the index.
@@ -208,6 +210,47 @@ def agreed_measures(region=None):
     return list(Measure.objects.filter(pk__in=agreed.values("measure_id")).order_by("code"))
 
 
+def red_first():
+    """An ordering expression for regional deliveries: red, then amber, then green (as the RAG choices run)."""
+    return Case(
+        *(When(rag=value, then=Value(rank)) for rank, value in enumerate(RegionalDelivery.Rag.values)),
+        default=Value(len(RegionalDelivery.Rag.values)),
+        output_field=IntegerField(),
+    )
+
+
+# England-wide findings that name one of these records concern the region too.
+REGION_RECORDS = (
+    ("expectation", "expectations"),
+    ("programme", "programmes"),
+    ("appointment", "appointments"),
+)
+
+
+def findings_of(region, expectations):
+    """The open findings about a region: its own, and the England-wide ones that name one of its records (an
+    expectation that applies there, a programme delivered there, a post in the region, the region itself)."""
+    records = {
+        "expectations": expectations.values("pk"),
+        "programmes": RegionalDelivery.objects.filter(region=region).values("programme_id"),
+        "appointments": Appointment.objects.filter(region=region).values("pk"),
+    }
+    table = connection.ops.quote_name(Finding._meta.db_table)
+    conditions, params = [], []
+    for kind, name in REGION_RECORDS:
+        sql, inner = records[name].query.sql_with_params()
+        conditions.append(f"(item->>'type' = %s AND (item->>'id')::bigint IN ({sql}))")
+        params += [kind, *inner]
+    conditions.append("(item->>'type' = 'region' AND (item->>'id')::bigint = %s)")
+    params.append(region.pk)
+    names_one = RawSQL(
+        f"EXISTS (SELECT 1 FROM jsonb_array_elements({table}.records) AS item WHERE {' OR '.join(conditions)})",
+        params,
+        output_field=BooleanField(),
+    )
+    return open_findings().filter(Q(region=region) | Q(region__isnull=True) & Q(names_one))
+
+
 def region_dashboard(region, months=DEFAULT_MONTHS):
     """Everything the dashboard shows, in a number of queries that grows with neither the data nor ``months``."""
     today = timezone.localdate()
@@ -221,8 +264,9 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     deliveries = list(
         RegionalDelivery.objects.filter(region=region)
         .select_related("programme", "lead")
-        .order_by("rag", "programme__title")[:LIST_ROWS]
+        .order_by(red_first(), "programme__title")[:LIST_ROWS]
     )
+    leads = {d.lead_id for d in deliveries}
     current = Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
     expectation_count = current.count()
     expectations = list(
@@ -230,9 +274,9 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
             "measure__code", "audience", "programme__title"
         )[:LIST_ROWS]
     )
-    open_in_region = open_findings().filter(region=region)
+    open_in_region = findings_of(region, current)
     finding_count = open_in_region.count()
-    findings = list(open_in_region.order_by("rule", "-score", "pk")[:LIST_ROWS])
+    findings = list(by_severity(open_in_region.select_related("region"))[:LIST_ROWS])
     measures = agreed_measures(region)
     charts = charts_for(measures, region, months=months)
     shown = sorted(charts, key=attention)[:INLINE_CHARTS]
@@ -242,6 +286,8 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
         "joint_appointments": joint_appointments,
         "joint_count": joint_count,
         "deliveries": deliveries,
+        # One lead for every programme shown is said once, above the table, not on every row.
+        "one_lead": deliveries[0].lead if len(leads) == 1 and len(deliveries) > 1 else None,
         "delivery_count": sum(rag.values()),
         "rag": [(choice, label, rag.get(choice, 0)) for choice, label in RegionalDelivery.Rag.choices],
         "expectations": expectations,

@@ -5,24 +5,31 @@ from pathlib import Path
 from django.conf import settings
 from django.core.cache import cache
 from django.db.models import Count, Prefetch
-from django.http import Http404, HttpResponse
+from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import render
 from django.template.loader import render_to_string
-from django.urls import path, re_path
+from django.urls import path, re_path, reverse
+from django.utils import timezone
 from django.utils.text import slugify
+from django.views.decorators.http import require_safe
 
+from accounts.services import people_who_cannot_sign_in
 from appointments.models import Appointment, AppointmentShare
+from asks.models import Expectation, ExpectationResponse
+from asks.services import consultations_for
 from measures.models import Measure, ProgrammeMeasure
 from nhs_joint import conditional
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
+from nhs_joint.registry import registry
 from nhs_joint.tables import Column
 from programmes.models import Programme
 from regions import filters
 from regions.models import Region
 from reports.models import FindingCase, FindingDecision
 
+from . import my_work as work
 from . import services as dashboards
 from .my_work import gather as gather_my_work
 
@@ -106,11 +113,10 @@ class RegionDashboard(DetailPage):
     def get(self, request, key):
         region = region_or_404(key)
         months, valid = dashboards.months_choice(request.GET.get("months"))
-        return conditional.respond(
-            request,
-            _dashboard_models(),
-            lambda: self.draw_dashboard(request, region, months, valid),
-        )
+        models = _dashboard_models()
+        if _directs(request.user, region):
+            models |= work.READS
+        return conditional.respond(request, models, lambda: self.draw_dashboard(request, region, months, valid))
 
     def draw_dashboard(self, request, region, months, valid):
         context = dashboards.region_dashboard(region, months=months)
@@ -123,7 +129,29 @@ class RegionDashboard(DetailPage):
             months_error=None if valid else f"Choose months from {_months_words(dashboards.MONTH_CHOICES)}.",
             months_param=_months_param(months),
         )
+        if _directs(request.user, region):
+            context["needs_you"] = needs_you(request.user, region, context["charts"])
         return render(request, "regions/dashboard.jinja", context, status=200 if valid else 400)
+
+
+def _directs(user, region):
+    """Whether ``user`` is a Regional director of ``region`` (their home is its dashboard)."""
+    return user.is_regional_director and user.region_id == region.pk
+
+
+def needs_you(user, region, charts):
+    """What comes first on a Regional director's home (their region's dashboard): the region's red programmes and
+    the measures needing a look, then their own work."""
+    today = timezone.localdate()
+    cases, counts = work.findings_held_or_given(user, today)
+    return {
+        "red": work.red_programmes(region),
+        "attention": work.needing_a_look(charts),
+        "cases": cases,
+        "case_count": counts["total"],
+        "case_overdue": counts["overdue"],
+        "consultations": work.consultations_answered(user),
+    }
 
 
 def _months_param(months):
@@ -216,11 +244,20 @@ regions.extra_urls = [
 ]
 
 
+@require_safe
 def home(request):
-    """The home page by role: Staff and Regional directors land on My work; others see the programmes."""
+    """The home page by role, each starting with what needs them next: a Regional director lands on their
+    region's dashboard, Staff on My work, an Administrator on the people who cannot sign in, a Partner on
+    their open consultations."""
     user = request.user
+    if user.is_partner:
+        return partner_home(request)
+    if user.is_regional_director and user.region_id:
+        return HttpResponseRedirect(reverse("region-detail", args=[user.region.ods_code]))
     if user.is_editor:
         return my_work(request)
+    if user.is_administrator:
+        return administrator_home(request)
     mine = (
         Programme.objects.filter(bodies__in=user.body_ids)
         .distinct()
@@ -240,6 +277,51 @@ def my_work(request):
     context = gather_my_work(request)
     context.update(page_title="My work", breadcrumbs=None)
     return render(request, "dashboards/my_work.jinja", context)
+
+
+def administrator_home(request):
+    """An Administrator's home: the people who cannot sign in, and why, then their own work."""
+    people, blocked = people_who_cannot_sign_in(rows=dashboards.LIST_ROWS)
+    context = gather_my_work(request)
+    context.update(page_title="Home", breadcrumbs=None, people=people, blocked=blocked, work_heading_level=3)
+    return render(request, "dashboards/administrator_home.jinja", context)
+
+
+def partner_home(request):
+    """A Partner's home: the consultations open to their organisation with the days left to respond (the call
+    to action), then what is asked of them."""
+    user = request.user
+    target = user.partner_of
+    if target is None:  # not yet linked to an organisation: the page that says so
+        return HttpResponseRedirect(reverse(registry.partner_home))
+    system = target._meta.model_name == "localhealthsystem"
+    today = timezone.localdate()
+    open_now = list(
+        consultations_for(user)
+        .filter(stage=Expectation.Stage.CONSULTATION, consultation_closes__gte=today)
+        .order_by("consultation_closes", "pk")[: dashboards.LIST_ROWS]
+    )
+    ours = ExpectationResponse.objects.filter(
+        expectation__in=open_now, **{"local_system" if system else "organisation": target}
+    )
+    answered = {r.expectation_id: r for r in ours.order_by("responded_at")} if open_now else {}
+    for expectation in open_now:
+        expectation.days_left = (expectation.consultation_closes - today).days
+        expectation.our_response = answered.get(expectation.pk)
+    kind = "local-system" if system else "organisation"
+    return render(
+        request,
+        "dashboards/partner_home.jinja",
+        {
+            "page_title": "Home",
+            "target": target,
+            "consultations": open_now,
+            "waiting": sum(1 for e in open_now if e.our_response is None),
+            "asks_url": reverse(f"{kind}-asks", args=[target.ods_code]),
+            "letter_url": reverse(f"{kind}-asks-letter", args=[target.ods_code]),
+            "today": today,
+        },
+    )
 
 
 RESOURCES = [regions]

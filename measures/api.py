@@ -112,10 +112,25 @@ class MeasurementRules(ModelRulesSerializer):
         "change a figure, and kept in its history.",
     )
 
+    organisation = serializers.SlugRelatedField(
+        slug_field="ods_code",
+        read_only=True,
+        allow_null=True,
+        help_text="The organisation's ODS code, for an organisation's own figure (from published statistics).",
+    )
+    local_system = serializers.SlugRelatedField(
+        slug_field="ods_code",
+        read_only=True,
+        allow_null=True,
+        help_text="The local health system's ODS code, for a system's own figure (from published statistics).",
+    )
+
     class Meta:
         # Where a figure comes from is the portal's to say: a person's figure is "entered", so a generated
         # one cannot be passed off as published or imported.
-        read_only_fields = ["source"]
+        # An organisation's or a local health system's figure, and a rate's counts, come from published
+        # statistics (import_statistics); a person corrects a figure's value.
+        read_only_fields = ["source", "organisation", "local_system", "numerator", "denominator"]
         validators = []  # the model's own rules (Measurement.full_clean) say it better, naming the fields
 
     def validate_month(self, month):
@@ -139,6 +154,12 @@ class MeasurementRules(ModelRulesSerializer):
         reason = validated_data.pop("reason", "")
         changed = any(getattr(instance, name) != value for name, value in validated_data.items())
         if changed:
-            validated_data = {**validated_data, "source": Measurement.Source.ENTERED}
+            # A person's value is no longer the published counts' quotient: the counts go with it.
+            validated_data = {
+                **validated_data,
+                "source": Measurement.Source.ENTERED,
+                "numerator": None,
+                "denominator": None,
+            }
             instance._change_reason = reason
         return super().update(instance, validated_data)

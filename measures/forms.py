@@ -119,7 +119,7 @@ class MeasurementCorrectionForm(PortalModelForm):
         )
         self.fields[
             "value"
-        ].help_text = f"{measure.name} for {self.instance.region or 'England'} in {self.instance.month:%B %Y}, {unit}."
+        ].help_text = f"{measure.name} for {self.instance.area or 'England'} in {self.instance.month:%B %Y}, {unit}."
 
     def clean_reason(self):
         reason = " ".join(self.cleaned_data["reason"].split())
@@ -129,13 +129,15 @@ class MeasurementCorrectionForm(PortalModelForm):
 
     def clean_value(self):
         value = self.cleaned_data["value"]
-        held = Measurement.objects.filter(pk=self.instance.pk).values_list("value", flat=True).first()
+        held = Measurement.every_level.filter(pk=self.instance.pk).values_list("value", flat=True).first()
         if value is not None and held is not None and value == held:
             raise forms.ValidationError(f"Enter a value different from the one held ({held.normalize():f}).")
         return value
 
     def save(self, commit=True):
         self.instance.source = Measurement.Source.ENTERED
+        # A person's value is no longer the published counts' quotient: the counts go with it.
+        self.instance.numerator = self.instance.denominator = None
         self.instance._change_reason = self.cleaned_data["reason"]
         return super().save(commit)
 

@@ -105,8 +105,20 @@ class ProgrammeMeasure(PortalRecord, models.Model):
             self.measure.check_value(self.target, "target")
 
 
+class AreaFigures(models.Manager):
+    """Regions' and England's figures only: what the dashboards, the reports and every page about regions read.
+
+    An organisation's or a local health system's figures (from published statistics) are read through
+    ``Measurement.every_level``, by the pages and API that name an organisation or a local system."""
+
+    def get_queryset(self):
+        return super().get_queryset().filter(organisation__isnull=True, local_system__isnull=True)
+
+
 class Measurement(PortalRecord, models.Model):
-    """One month's value of a measure, for a region or (no region) for England."""
+    """One month's value of a measure, for an organisation, a local health system, a region or (none of them)
+    England. A rate from published statistics keeps its numerator and denominator, and its value is derived from
+    them, so that every figure above an organisation is an exact sum (measures/statistics_import.py)."""
 
     class Source(models.TextChoices):
         PUBLISHED = "published", "Published statistics"
@@ -118,34 +130,98 @@ class Measurement(PortalRecord, models.Model):
     region = models.ForeignKey(
         "regions.Region", on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
     )
+    organisation = models.ForeignKey(
+        "organisations.Organisation", on_delete=models.PROTECT, null=True, blank=True, related_name="measurements"
+    )
+    local_system = models.ForeignKey(
+        "regions.LocalHealthSystem",
+        on_delete=models.PROTECT,
+        null=True,
+        blank=True,
+        related_name="measurements",
+        verbose_name="local health system",
+    )
     month = models.DateField(help_text="The first day of the month.")
     value = models.DecimalField(max_digits=12, decimal_places=3)
+    numerator = models.BigIntegerField(
+        null=True, blank=True, help_text="The count the value is made of, for a rate from published statistics."
+    )
+    denominator = models.BigIntegerField(
+        null=True, blank=True, help_text="The count the numerator is out of, for a rate from published statistics."
+    )
     source = models.CharField(max_length=20, choices=Source.choices, default=Source.ENTERED)
 
+    objects = AreaFigures()
+    every_level = models.Manager()
     history = kept_history("programmes")
 
     class Meta:
         db_table = "programmes_measurement"  # kept from before the move (module docstring)
+        base_manager_name = "every_level"
         ordering = ["measure__code", "region__name", "month"]
-        # (measure, region, month) is indexed by its unique constraint: a measure's series, a region's filter.
-        indexes = [models.Index(fields=["region", "month"], name="measurement_region_month")]
+        # (measure, region, month) is indexed by the region unique constraint: a measure's series, a region's filter.
+        indexes = [
+            models.Index(fields=["region", "month"], name="measurement_region_month"),
+            models.Index(
+                fields=["organisation", "measure", "month"],
+                condition=Q(organisation__isnull=False),
+                name="measurement_organisation",
+            ),
+            models.Index(
+                fields=["local_system", "measure", "month"],
+                condition=Q(local_system__isnull=False),
+                name="measurement_local_system",
+            ),
+        ]
         constraints = [
             models.UniqueConstraint(
                 fields=["measure", "region", "month"],
+                condition=Q(organisation__isnull=True, local_system__isnull=True),
                 nulls_distinct=False,
                 name="measurement_one_per_measure_region_month",
                 violation_error_message="There is already a measurement of this measure for this region and month.",
+            ),
+            models.UniqueConstraint(
+                fields=["measure", "organisation", "month"],
+                condition=Q(organisation__isnull=False),
+                name="measurement_one_per_measure_organisation_month",
+                violation_error_message="There is already a measurement of this measure for this organisation and month.",
+            ),
+            models.UniqueConstraint(
+                fields=["measure", "local_system", "month"],
+                condition=Q(local_system__isnull=False),
+                name="measurement_one_per_measure_local_system_month",
+                violation_error_message="There is already a measurement of this measure for this local health system and month.",
             ),
             models.CheckConstraint(
                 condition=Q(month__day=1),
                 name="measurement_month_is_first_day",
                 violation_error_message="The month must be given as its first day.",
             ),
+            models.CheckConstraint(
+                condition=(
+                    Q(organisation__isnull=True, local_system__isnull=True)
+                    | Q(organisation__isnull=False, local_system__isnull=True, region__isnull=True)
+                    | Q(organisation__isnull=True, local_system__isnull=False, region__isnull=True)
+                ),
+                name="measurement_one_area",
+                violation_error_message="A figure is of one area: an organisation, a local health system, a region or England.",
+            ),
+            models.CheckConstraint(
+                condition=Q(numerator__isnull=True, denominator__isnull=True) | Q(numerator__gte=0, denominator__gt=0),
+                name="measurement_numerator_with_denominator",
+                violation_error_message="A numerator is given with its denominator, which is more than 0.",
+            ),
         ]
+
+    @property
+    def area(self):
+        """The organisation, local health system or region the figure is of; None for England."""
+        return self.organisation or self.local_system or self.region
 
     def __str__(self):
         value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
-        return f"{self.measure.name}, {self.region or 'England'}, {self.month:%B %Y}: {value}"
+        return f"{self.measure.name}, {self.area or 'England'}, {self.month:%B %Y}: {value}"
 
     @property
     def is_generated(self):

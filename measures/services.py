@@ -23,6 +23,7 @@ from nhs_joint.imports import RefusedFile
 from nhs_joint.words import count
 from regions.models import Region
 
+from . import statistics_import as statistics
 from .models import Measure, Measurement
 
 COLUMNS = ("measure", "region", "month", "value")
@@ -249,8 +250,13 @@ def _write(rows, user, source, reason=None):
 
 
 def import_measurements_file(uploaded, user=None):
-    """An uploaded file (bytes, UTF-8 with or without a byte order mark), read line by line."""
+    """An uploaded file (bytes, UTF-8 with or without a byte order mark), read line by line: the portal's own
+    layout, or a published statistics file (its header row says which; measures/statistics_import.py)."""
     uploaded.seek(0)
+    head = uploaded.read(statistics.HEAD_BYTES)
+    uploaded.seek(0)
+    if statistics.is_published(head):
+        return statistics.import_statistics([(uploaded.name, uploaded)], user=user)
     return import_measurements(uploaded, uploaded.name, user=user)
 
 
@@ -259,9 +265,14 @@ def import_measurements_job(job, progress):
     """A measurements file too large to import within one request, imported by a worker: all of it, or nothing."""
     name = job.params.get("name", "the file")
     progress(5)
+    stream = jobs.input_file(job)
     try:
-        result = import_measurements(jobs.input_file(job), name, user=job.owner)
-    except MeasurementFileError as exc:
+        if statistics.is_published(stream.getvalue()[: statistics.HEAD_BYTES]):
+            result = statistics.import_statistics([(name, stream)], user=job.owner)
+            result = " ".join([str(result), *result.unknown_lines()[:5], *result.kept_figures()[:5]])
+        else:
+            result = import_measurements(stream, name, user=job.owner)
+    except (MeasurementFileError, statistics.PublishedFileError) as exc:
         raise jobs.Refused(f"“{name}” was not imported; nothing was saved.", exc.errors) from None
     job.message = f"“{name}” imported: {result}"
 

@@ -181,15 +181,24 @@ def measurement_changes(measurement):
     )
 
 
+def area_summary(m):
+    if m.organisation_id:
+        return ("Organisation", {"text": str(m.organisation), "href": m.organisation.get_absolute_url()})
+    if m.local_system_id:
+        return ("Local health system", {"text": str(m.local_system), "href": m.local_system.get_absolute_url()})
+    return ("Region", str(m.region) if m.region else "England")
+
+
 measurements = Resource(
     model=Measurement,
     name="measurement",
     prefix="measurements",
-    queryset=lambda: Measurement.objects.select_related("measure", "region"),
+    # Every level: the filters give regions' and England's figures unless an organisation or a system is asked for.
+    queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
     filterset=filters.MeasurementFilterSet,
     columns=[
         Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
-        Column("region", getter=lambda m: m.region or "England", order="region"),
+        Column("region", getter=lambda m: m.area or "England", order="region"),
         Column("month", getter=lambda m: f"{m.month:%B %Y}", order="month", export=lambda m: m.month.isoformat()),
         Column("value", numeric=True, order="value"),
         Column("source"),
@@ -201,16 +210,38 @@ measurements = Resource(
     detail_context=lambda m, request: {"sections": [measurement_changes(m)]},
     summary=lambda m: [
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
-        ("Region", str(m.region) if m.region else "England"),
+        area_summary(m),
         ("Month", f"{m.month:%B %Y}"),
         ("Value", f"{m.value:f}"),
+        *(
+            [("Made of", f"{m.numerator:,} of {m.denominator:,}")]
+            if m.numerator is not None and m.denominator is not None
+            else []
+        ),
         ("Source", m.get_source_display()),
     ],
     api=Api(
-        doc="Monthly values of each measure, by region or for England.",
+        doc="Monthly values of each measure, by region or for England (``?region=ENG``); an organisation's or a "
+        "local health system's own with ``?organisation=<ODS code>`` or ``?local_system=<ODS code>``. A rate from "
+        "published statistics gives its numerator and denominator, of which the value is made.",
         serializer=api.MeasurementRules,
-        fields=["id", "measure", "region", "month", "value", "source", "reason"],
-        extra_kwargs={"region": {"help_text": "Null for England."}},
+        queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
+        fields=[
+            "id",
+            "measure",
+            "region",
+            "organisation",
+            "local_system",
+            "month",
+            "value",
+            "numerator",
+            "denominator",
+            "source",
+            "reason",
+        ],
+        extra_kwargs={
+            "region": {"help_text": "Null for England, and for an organisation's or a local health system's figure."}
+        },
     ),
 )
 
@@ -257,6 +288,23 @@ class MeasurementEntryPage(View):
         )
 
 
+def statistics_result(request, name, result):
+    """What an import of a published statistics file did: its figures, the providers the portal does not know
+    (counted into England only) and the figures staff corrected, which it kept."""
+    return render(
+        request,
+        "measures/statistics_result.jinja",
+        {
+            "page_title": f"“{name}” imported",
+            "result": result,
+            "breadcrumbs": [
+                {"text": "Home", "href": "/"},
+                {"text": "Measurements", "href": reverse("measurement-list")},
+            ],
+        },
+    )
+
+
 class MeasurementImportPage(View):
     """Import measurements from a CSV file: all of it, or nothing with a message per bad line."""
 
@@ -281,8 +329,10 @@ class MeasurementImportPage(View):
             return HttpResponseRedirect(job.get_absolute_url())
         try:
             result = services.import_measurements_file(form.cleaned_data["file"], user=request.user)
-        except services.MeasurementFileError as exc:
+        except (services.MeasurementFileError, services.statistics.PublishedFileError) as exc:
             return self.render(form, errors=exc.errors, status=400)
+        if isinstance(result, services.statistics.StatisticsResult):
+            return statistics_result(request, form.cleaned_data["file"].name, result)
         messages.success(request, f"“{form.cleaned_data['file'].name}” imported: {result}")
         return HttpResponseRedirect(reverse("measurement-list"))
 

@@ -8,6 +8,8 @@ from django.contrib.postgres.search import SearchVector, SearchVectorField
 from django.db.models import BooleanField, Expression, F, FloatField, Func, Q, Value
 from django.utils.choices import BaseChoiceIterator
 
+from .registry import registry
+
 CONFIG = "english"
 MAX_SEARCH_WORDS = 12
 MAX_WORD_LENGTH = 60
@@ -193,13 +195,15 @@ class RelatedMultipleChoiceFilter(django_filters.ModelMultipleChoiceFilter):
 
 
 class PortalFilterSet(django_filters.FilterSet):
-    """Adds ``q``: PostgreSQL full-text search over ``search_fields``, and exact codes.
+    """Adds ``q``: PostgreSQL full-text search, read as the search box reads it, and exact codes.
 
-    ``search_fields`` are searched as English text (stemmed: "commission" finds
-    "commissioning"), and the last word as the start of a word, so a list narrows
-    as people type; matches come best first unless another order is chosen.
-    ``code_fields`` are matched as the start of a code, so an ODS code, slug or
-    email finds its record.
+    What was typed is matched by ``registry.text_search`` (search.query.matching_records: abbreviations
+    both ways, British and American spellings, stems, hyphens, near spellings; a kind the search keeps a
+    document of is found by that document, as on the search page, so a workstream by its programme and
+    regions); without it, by the words alone against ``search_fields``. The last word also matches as the
+    start of a word, so a list narrows as people type; matches come best first unless another order is
+    chosen. ``code_fields`` are matched as the start of a code, so an ODS code, slug or email finds its
+    record.
 
     ``search_vector`` names a stored, indexed column holding the vector of the
     ``search_fields`` (a generated column of the model's table, made in a migration):
@@ -249,13 +253,17 @@ class PortalFilterSet(django_filters.FilterSet):
         value = value.strip()
         if not value:
             return queryset
-        text = prefix_query(value)
+        vector = self.search_vector_expression()
+        if registry.text_search is not None:
+            matched = registry.text_search(queryset, value, vector)
+        else:
+            text = prefix_query(value)
+            matched = None if text is None else (Q(Matches(vector, TsQuery(text))), Rank(vector, TsQuery(text)))
         match = Q()
-        if text is not None:
-            vector, query = self.search_vector_expression(), TsQuery(text)
-            match = Q(Matches(vector, query))
+        if matched is not None:
+            match, rank = matched
             # Best matches first; an ordering chosen on the page (applied after) replaces this.
-            queryset = queryset.order_by(Rank(vector, query).desc(), F("pk").asc())
+            queryset = queryset.order_by(rank.desc(), F("pk").asc())
         for field in self.code_fields:
             match |= Q(**{f"{field}__istartswith": value})
         if not match:

@@ -117,9 +117,10 @@ class Resource:
     def page_models(self):
         """What this kind's pages and API lists are drawn from, for their version (nhs_joint/conditional.py):
         the record, what refers to it and what it refers to, what it declares it ``reads``, and the panels
-        drawn under every record."""
+        drawn under every record, and what a list's q reads (``registry.text_search_models``)."""
         models = conditional.related_models(self.model, detail=True)
         models |= {apps.get_model(model) if isinstance(model, str) else model for model in self.reads}
+        models |= set(registry.text_search_models)  # what a list's q reads (its search documents)
         return models | {model for panel in registry.detail_panels for model in panel.models}
 
     def check_view(self, user):

@@ -173,6 +173,7 @@ def environment(**options):
         error_list=error_list,
         hint_html=hint_html,
         account_items=account_items,
+        footer_items=footer_items,
         rag_class=rag_class,
         remote_source=remote_source,
         chosen_choices=chosen_choices,
@@ -200,7 +201,8 @@ def nav_items(request):
     items = []
     partner = getattr(user, "is_partner", False)
     for item in registry.nav_items():
-        if item.role and not user.has_role(item.role):
+        roles = (item.role,) if isinstance(item.role, str) else item.role or ()
+        if roles and not any(user.has_role(role) for role in roles):
             continue
         if partner and item.role is None and not _open_to_partners(item.href):
             continue  # a partner is shown only the pages open to them
@@ -208,6 +210,20 @@ def nav_items(request):
             {"text": item.text, "href": item.href, "current": path == item.href, "active": path.startswith(item.href)}
         )
     return items
+
+
+FOOTER_LINKS = (("service-status", "Service status"), ("glossary", "Glossary"), ("api-docs", "API documentation"))
+
+
+def footer_items(request):
+    """The footer's links: to a partner, only those open to them (every link shown answers 200)."""
+    user = getattr(request, "user", None)
+    partner = getattr(user, "is_partner", False) and user.is_authenticated
+    return [
+        {"href": reverse(name), "text": text}
+        for name, text in FOOTER_LINKS
+        if not partner or name in registry.partner_url_names
+    ]
 
 
 def _open_to_partners(href):

@@ -16,7 +16,7 @@ class NavItem:
     text: str
     href: str
     order: int
-    role: str | None = None  # a role that must be held to see it; None for everyone signed in
+    role: str | tuple[str, ...] | None = None  # a role (or one of the roles) that must be held to see it; None for all
 
 
 @dataclass(frozen=True)
@@ -95,6 +95,10 @@ class Registry:
     # Models ("app.model") chosen in forms from a list that narrows as people type (static/portal/autocomplete.js).
     autocomplete_models: set = field(default_factory=set)
     glossary: list[GlossarySection] = field(default_factory=list)  # the sections of /glossary/
+    # (queryset, text, vector) -> (Q, ranking) or None: how a list's ``q`` matches (search.query.matching_records,
+    # the search box's own reading of what was typed); unset, nhs_joint.filters matches the words alone.
+    text_search: Callable | None = None
+    text_search_models: list = field(default_factory=list)  # what it reads: every list's version covers them
     _urls_loaded: bool = False
     _by_type: dict = field(default_factory=dict)
 

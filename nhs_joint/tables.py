@@ -18,6 +18,8 @@ MONTHS = (None, "Jan", "Feb", "Mar", "Apr", "May", "Jun", "Jul", "Aug", "Sep", "
 def _display(value):
     if value is None or value == "":
         return ""
+    if hasattr(value, "__html__"):  # markup a column draws itself (a tag with its icon): kept as it is
+        return value
     if isinstance(value, bool):
         return "Yes" if value else "No"
     if isinstance(value, dt.datetime):

@@ -15,11 +15,13 @@ class NotificationsConfig(AppConfig):
         from .models import Watch
 
         receivers.connect()
+        # Everyone's own notifications, partners' too (they are told only of what they may see).
+        registry.open_to_partners(
+            "notifications", "notifications-mark", "notification-settings", "notification-email-link"
+        )
         registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch])
         registry.add_account_item(views.account_item)
         registry.page_versions.append(services.unread_version)
         registry.add_api("notifications", api.NotificationViewSet, "notification")
         registry.add_api("watches", api.WatchViewSet, "watch")
         registry.api_paths.append(("notification-preference/", api.PreferenceView, "api-notification-preference"))
-        # A person's own notifications and email preference: partners' too (told of consultations for them).
-        registry.open_to_partners("notifications", "notifications-mark", "notification-settings")

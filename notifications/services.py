@@ -107,10 +107,13 @@ def watchers(keys):
 # Notifying ----------------------------------------------------------------------------------------
 
 
-def delivery_for(kind, email):
+def delivery_for(kind, email, urgent=False):
+    """When a notification is emailed: at once when it asks its person to act (its kind is urgent, or it is
+    marked ``urgent``: a comment on a finding they hold or gave) and they want those at once; else in the
+    daily digest, or never."""
     if email == Preference.Email.NONE:
         return Notification.Delivery.NONE
-    if email == Preference.Email.IMMEDIATE and kind in Notification.URGENT:
+    if email == Preference.Email.IMMEDIATE and (urgent or kind in Notification.URGENT):
         return Notification.Delivery.IMMEDIATE
     return Notification.Delivery.DIGEST
 
@@ -136,7 +139,9 @@ def notify(notifications, records=()):
             continue  # nobody is told of what they did themselves
         if n.content_type_id is not None and not permissions.can_see(user, about.get((n.content_type_id, n.object_id))):
             continue
-        n.delivery = delivery_for(n.kind, chosen.get(n.user_id, Preference.Email.IMMEDIATE))
+        n.delivery = delivery_for(
+            n.kind, chosen.get(n.user_id, Preference.Email.IMMEDIATE), urgent=getattr(n, "urgent", False)
+        )
         n.text = n.text[:500]
         n.url = n.url[:500]
         kept.append(n)
@@ -160,21 +165,21 @@ def _records_of(notifications, records):
     return found
 
 
-def notify_watchers(record, kind, text, actor=None, exclude=()):
-    """Tell everyone watching ``record`` (but ``actor`` and ``exclude``)."""
+def notify_watchers(record, kind, text, actor=None, exclude=(), also=(), urgent=()):
+    """Tell everyone watching ``record`` and the people ``also`` (but ``actor`` and ``exclude``); those in
+    ``urgent`` are emailed at once if they want what asks them to act at once."""
     target = target_of(record)
     key = key_of(target)
     url = record_url(record)
-    users = watchers([key]).get(key, set()) - {getattr(actor, "pk", None), *exclude}
-    return notify(
-        (
-            Notification(
-                user_id=user_id, kind=kind, text=text, url=url, actor=actor, content_type_id=key[0], object_id=key[1]
-            )
-            for user_id in sorted(users)
-        ),
-        records=[target],
-    )
+    users = (watchers([key]).get(key, set()) | set(also)) - {getattr(actor, "pk", None), *exclude}
+    rows = []
+    for user_id in sorted(users):
+        row = Notification(
+            user_id=user_id, kind=kind, text=text, url=url, actor=actor, content_type_id=key[0], object_id=key[1]
+        )
+        row.urgent = user_id in urgent
+        rows.append(row)
+    return notify(rows, records=[target])
 
 
 def mentioned(text):
@@ -193,10 +198,18 @@ def person(user):
     return (user.get_full_name() or user.username) if user else "The portal"
 
 
+def acting_people(record):
+    """The people a record says must act on it (a finding's: who holds it and who gave it), as user ids."""
+    acting = getattr(target_of(record), "acting_people", None)
+    return set(acting()) if callable(acting) else set()
+
+
 def comment_posted(comment, record, author):
-    """A comment: the people it mentions are told at once, the record's watchers in their digest."""
+    """A comment: the people it mentions, and those who hold or gave the finding it is on, are told at once;
+    the record's other watchers in their digest. Commenting makes its author a watcher of the record."""
     text = getattr(comment, "text", "") or ""
     key = key_of(record)
+    watch(author, record, automatic=True)
     url = record_url(record)
     people = [u for u in mentioned(text) if u.pk != author.pk]
     notify(
@@ -214,12 +227,15 @@ def comment_posted(comment, record, author):
         ),
         records=[target_of(record)],
     )
+    acting = acting_people(record)
     notify_watchers(
         record,
         Notification.Kind.COMMENT,
         f"{person(author)} commented on {record}",
         actor=author,
         exclude={u.pk for u in people},
+        also=acting,
+        urgent=acting,
     )
 
 

@@ -92,7 +92,7 @@ class WatchToggle(View):
         return HttpResponseRedirect(_safe_next(request))
 
 
-@require_safe  # a list to read: marking is notifications/mark/
+@require_safe
 def notification_list(request):
     mine = Notification.objects.filter(user=request.user).select_related("actor").order_by("-created", "-pk")
     page = Paginator(mine, PAGE_SIZE).get_page(request.GET.get("page"))

@@ -2,7 +2,8 @@
 
 Built on the reference data (load_reference) and data/seed/programmes.csv. The
 people are fictional; the monthly measurements are generated (their source says
-so, and the portal labels them). One problem is planted for each rule of the
+so, and the portal labels them), except A&E's, which are NHS England's published
+figures of every trust, April 2016 to March 2019 (data/statistics/ae). One problem is planted for each rule of the
 reports (PLANTED below, and docs/demo-data.md); everything else is meant to be
 fine by every rule.
 
@@ -29,6 +30,7 @@ from appointments.models import Appointment, AppointmentShare, Person
 
 # The demonstration data set seeds the asks and measures too (.importlinter lets this module alone import them).
 from asks.models import Expectation
+from measures import statistics_import
 from measures.models import Measure, Measurement, ProgrammeMeasure
 from organisations.models import NationalBody, StatutoryDuty
 from organisations.services import Tally, put_record
@@ -1234,10 +1236,33 @@ def generated_value(rng, code, region_offset, index, month, measure):
     return Decimal(f"{value:.1f}")
 
 
+PUBLISHED = {
+    "ae-4hr": ("ae", Path(settings.BASE_DIR) / "data" / "statistics" / "ae")
+}  # real figures, imported as published
+
+
+def seed_published(seeding):
+    """The real published figures (data/statistics/, sources in data/README.md), through the importer: every
+    trust's, local health system's, region's and England's. A figure a person corrected is kept."""
+    for layout, folder in PUBLISHED.values():
+        paths = sorted(folder.glob("*.csv.gz"))
+        streams = [(path.name, path.open("rb")) for path in paths]
+        try:
+            result = statistics_import.import_statistics(streams, layout)
+        finally:
+            for _, stream in streams:
+                stream.close()
+        for outcome in ("created", "updated", "unchanged"):
+            seeding.tally.counts[("measurements", outcome)] += getattr(result, outcome)
+        seeding.tally.counts[("measurements", "unchanged")] += len(result.kept)  # corrected by staff: kept
+
+
 def seed_measurements(measures, regions, today, seeding):
-    """Monthly generated figures for every agreed measure, per active region and for England."""
+    """Monthly generated figures for every agreed measure without published figures, per active region and for
+    England; the published ones (``PUBLISHED``) are imported as published."""
+    seed_published(seeding)
     last = last_complete_month(today)
-    agreed = sorted({code for _, code, _ in AGREED})
+    agreed = sorted({code for _, code, _ in AGREED} - set(PUBLISHED))
     areas = [None] + [regions[c] for c in sorted(regions)]
     held = set(Measurement.objects.filter(measure__code__in=agreed).values_list("measure_id", "region_id", "month"))
     to_create = []

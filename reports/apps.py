@@ -12,8 +12,8 @@ class ReportsConfig(AppConfig):
         from . import api, glossary, services, similar
         from .rules import rule_name
 
-        registry.add_navigation("Reports", "/reports/", 80)
-        registry.add_navigation("Findings", "/findings/", 85)
+        registry.add_navigation("Findings", "/findings/", 32)
+        registry.add_navigation("Reports", "/reports/", 36)
         registry.template_globals["rule_name"] = rule_name
         registry.add_glossary("Reports and their rules", glossary.entries, 40)
         registry.add_api("report-runs", api.ReportRunViewSet, "report-run")

@@ -34,7 +34,7 @@ class FindingFilterSet(PortalFilterSet):
     region_scope = region_scope_filter()
     suppressed = django_filters.BooleanFilter(label="Decided “not a problem”")
     ordering = django_filters.OrderingFilter(
-        fields=(("rule", "rule"), ("severity", "severity"), ("score", "score"), ("region__name", "region"))
+        fields=(("rule", "rule"), ("severity_rank", "severity"), ("score", "score"), ("region__name", "region"))
     )
 
     class Meta:

@@ -226,6 +226,11 @@ class FindingCase(models.Model):
     def is_active(self):
         return self.state in self.ACTIVE
 
+    def acting_people(self):
+        """Who acts on the problem: the person holding it and the person who gave it to them. A comment on
+        it asks them to act, so they hear of it at once (notifications.services.comment_posted)."""
+        return {pk for pk in (self.assignee_id, self.assigned_by_id) if pk}
+
 
 class PairJudgement(models.Model):
     """A reviewer's judgement of whether two records describe the same work, on their texts as they were.

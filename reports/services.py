@@ -17,7 +17,7 @@ from datetime import timedelta
 
 from django.conf import settings
 from django.db import InterfaceError, OperationalError, connection, transaction
-from django.db.models import Max, Q
+from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 from psycopg2.extras import execute_values
 
@@ -346,6 +346,20 @@ def latest_judgements(finding):
     for judgement in PairJudgement.objects.filter(about).select_related("decided_by").order_by("decided_at", "pk"):
         latest[(judgement.first_id, judgement.second_id)] = judgement
     return latest
+
+
+def severity_rank():
+    """An ordering expression: high severity first, then medium, then low (as the pages list findings)."""
+    return Case(
+        *(When(severity=value, then=Value(rank)) for rank, value in enumerate(Finding.Severity.values)),
+        default=Value(len(Finding.Severity.values)),
+        output_field=IntegerField(),
+    )
+
+
+def by_severity(findings):
+    """Findings most severe first, then by rule and the surest first."""
+    return findings.order_by(severity_rank(), "rule", F("score").desc(nulls_last=True), "pk")
 
 
 def open_findings():

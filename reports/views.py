@@ -2,12 +2,15 @@
 
 from django import forms
 from django.contrib import messages
+from django.db.models import F
 from django.http import HttpResponseRedirect, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, path, reverse
 from django.utils import timezone
 from django.views import View
+from markupsafe import Markup
 
 from nhs_joint import permissions
 from nhs_joint.failures import service_unavailable
@@ -34,9 +37,19 @@ def record_url(record):
         return None
 
 
+def severity_tag(finding):
+    """A finding's severity as the design system's tag with its icon (templates/jinja2/reports/severity.jinja)."""
+    template = engines["jinja2"].env.get_template("reports/severity.jinja")
+    return Markup(template.module.severity_tag(finding))
+
+
 def progress_context(run):
     findings = (
-        list(run.findings.select_related("region").order_by("suppressed", "rule", "-score", "pk"))
+        list(
+            run.findings.select_related("region").order_by(
+                "suppressed", services.severity_rank(), "rule", F("score").desc(nulls_last=True), "pk"
+            )
+        )
         if run.status == ReportRun.Status.SUCCEEDED
         else []
     )
@@ -123,16 +136,19 @@ reports = Resource(
 
 
 def finding_summary(f):
-    return [
-        ("Finding", f.message),  # in full: the heading may be shortened
+    """What a finding is (its heading gives the message in full). Its one state is its case's progress, under
+    “Acting on it”; a score and the terms in common are shown only for the rules that give them."""
+    rows = [
         ("Rule", {"text": f.rule_name, "href": reverse("glossary") + f"#rule-{f.rule}"}),
-        ("Severity", f.get_severity_display()),
+        ("Severity", {"text": severity_tag(f)}),
         ("Region", str(f.region) if f.region else "All England"),
-        ("Score", f"{f.score:.2f}" if f.score is not None else None),
-        ("In common", "; ".join(f.shared_terms) if f.shared_terms else None),
-        ("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}),
-        ("Status", "Decided “not a problem”" if f.suppressed else "Open"),
     ]
+    if f.score is not None:
+        rows.append(("Score", f"{f.score:.2f}"))
+    if f.shared_terms:
+        rows.append(("In common", "; ".join(f.shared_terms)))
+    rows.append(("Report run", {"text": f"Run {f.run_id}", "href": reverse("report-detail", args=[f.run_id])}))
+    return rows
 
 
 class DecisionForm(Form):
@@ -249,11 +265,13 @@ findings = Resource(
     model=Finding,
     name="finding",
     prefix="findings",
-    queryset=lambda: Finding.objects.select_related("region", "run"),
+    queryset=lambda: services.by_severity(
+        Finding.objects.select_related("region", "run").annotate(severity_rank=services.severity_rank())
+    ),
     filterset=filters.FindingFilterSet,
     columns=[
+        Column("severity", getter=severity_tag, export=lambda f: f.get_severity_display(), order="severity"),
         Column("rule", getter=lambda f: f.rule_name, export=lambda f: f.rule, order="rule"),
-        Column("severity", order="severity"),
         Column("region", getter=lambda f: f.region or "All England", order="region"),
         Column("message", "Finding", link=True),
         Column("score", getter=lambda f: f"{f.score:.2f}" if f.score is not None else "", numeric=True, order="score"),

@@ -3,6 +3,7 @@
 #   scripts/test.sh            (extra arguments go to pytest, e.g. scripts/test.sh tests/test_pages.py -x)
 #   scripts/test.sh --quick    the fast loop: leaves out the slow and the browser tests
 #   scripts/test.sh --lint     first ruff (lint and format) and the import layers (.importlinter), as CI does
+#   TEST_WORKERS=1 scripts/test.sh ...   one pytest process instead of one per core
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -21,12 +22,40 @@ if ! "$PYTHON" -c 'import sys; sys.exit(sys.version_info[:2] < (3, 11))'; then
     echo "test: the tests need Python 3.11 or newer ($PYTHON is older); set PYTHON=/path/to/python3.11" >&2
     exit 1
 fi
+# pip runs only when the requirements have changed since they were last installed into the environment (the
+# digest of the requirements files is kept in .venv/requirements.sha256). A copy of the repository without .venv
+# (a clean clone, as CI makes) uses the environment kept for these requirements in TEST_VENV_CACHE (by default
+# ~/.cache/nhs-joint-portal/venv-<digest>), made there the first time; TEST_VENV_CACHE=none makes .venv itself.
+requirements_digest="$(cat requirements.txt requirements-dev.txt | sha256sum | cut -d' ' -f1)"
+install_requirements() {
+    echo "test: installing the requirements into $1"
+    "$1/bin/python" -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+    echo "$requirements_digest" > "$1/requirements.sha256"
+}
+venv_cache="${TEST_VENV_CACHE:-$HOME/.cache/nhs-joint-portal}"
+if [ ! -e .venv ] && [ "$venv_cache" != none ]; then
+    kept="$venv_cache/venv-${requirements_digest:0:16}"
+    mkdir -p "$venv_cache"
+    (
+        flock 9  # another run making the same environment: wait for it
+        if [ "$(cat "$kept/requirements.sha256" 2>/dev/null)" != "$requirements_digest" ]; then
+            rm -rf "$kept"
+            "$PYTHON" -m venv "$kept"
+            install_requirements "$kept"
+        fi
+    ) 9>"$kept.lock"
+    ln -s "$kept" .venv
+    echo "test: using the environment kept for these requirements ($kept)"
+fi
 if [ ! -x .venv/bin/python ]; then
     echo "test: creating the virtual environment in .venv"
     "$PYTHON" -m venv .venv
 fi
-echo "test: installing the requirements"
-.venv/bin/python -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
+if [ "$(cat .venv/requirements.sha256 2>/dev/null)" != "$requirements_digest" ]; then
+    install_requirements .venv
+else
+    echo "test: the requirements are installed already"
+fi
 
 # axe-core, injected into pages by the browser tests, and oidc-provider, the OpenID Connect provider the
 # sign-in tests run on 127.0.0.1 (from the npm registry, pinned by package-lock.json).
@@ -66,7 +95,14 @@ if [ "$lint" = true ]; then
 fi
 
 eval "$(.venv/bin/python scripts/bootstrap.py services --tests)"
+# One pytest worker per core (pytest-xdist; TEST_WORKERS=1 for one process), each on its own copy of one
+# migrated template database (tests/databases.py); the browser tests, and the other tests that serve the
+# portal from a live server, each run one after another on one worker (tests/conftest.py). The 25 slowest
+# tests are listed at the end.
+workers="${TEST_WORKERS:-auto}"
+parallel=(-n "$workers" --dist loadgroup)
+[ "$workers" = 1 ] && parallel=(-p no:xdist)
 if [ "$quick" = true ]; then
-    exec .venv/bin/pytest -m "not slow and not browser" "$@"
+    exec .venv/bin/pytest "${parallel[@]}" --durations=25 -m "not slow and not browser" "$@"
 fi
-exec .venv/bin/pytest "$@"
+exec .venv/bin/pytest "${parallel[@]}" --durations=25 "$@"

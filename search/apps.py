@@ -11,9 +11,12 @@ class SearchConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from nhs_joint.registry import registry
 
-        from . import api, documents
+        from . import api, documents, models, query
 
         documents.connect_signals()
         registry.api_paths.append(("search/", api.SearchView, "api-search"))
         # A partner's search finds only their own organisation's consulted and agreed asks (search/views.py).
         registry.open_to_partners("search", "api-search")
+        # Every list's q, the API lists' and the suggestions of long lists match as the search does.
+        registry.text_search = query.matching_records
+        registry.text_search_models += [models.SearchDocument, models.SearchWord]

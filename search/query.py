@@ -9,6 +9,16 @@ documents' indexed vector, ranked as a person expects:
 
 each band ordered by what a person most likely means (KIND_PRIOR) and PostgreSQL's ts_rank.
 
+A common word matches thousands of documents, and ranking or counting them all costs more than the page, so:
+
+- only the best candidates are ranked: an exact title or code (read from their indexes), then up to
+  ``CANDIDATES`` documents with the words in their title or code (``title_vector``'s index) and, when
+  those are fewer, as many more with them anywhere (the vector's index); the page and the API offer
+  those, best first;
+- each kind is counted up to ``COUNT_CAP`` (from the vector's index for that kind), "more than" beyond;
+- the SQL is written once per search, not built row by row or kind by kind through the ORM (compiling
+  eleven querysets cost more than running them).
+
 Archived records (and closed organisations, retired regions, withdrawn expectations) only when asked.
 A partner finds only their own organisation's (or local system's) consulted and agreed asks.
 """
@@ -17,8 +27,8 @@ import copy
 from dataclasses import dataclass
 
 from django.db import connection
-from django.db.models import Case, Count, F, FloatField, Q, Value, When
-from django.db.models.functions import Lower
+from django.db.models import BooleanField, F, FloatField, Q
+from django.db.models.expressions import RawSQL
 from django.utils.html import escape
 from markupsafe import Markup
 
@@ -26,13 +36,22 @@ from asks.models import Expectation
 from asks.services import PARTNER_STAGES, applies_q
 from nhs_joint.filters import Matches, Rank, TsQuery
 
-from .documents import KIND_LABELS
+from .documents import KIND_LABELS, KIND_OF_MODEL
 from .models import SearchDocument
 from .words import tsquery, units
+
+# Kinds whose documents do not cover every record of their model (only open findings have one): their
+# lists match what was typed, read the same way, against their own vector.
+PARTLY_DOCUMENTED = {"finding"}
+KIND_NAMES_SHARED = {"expectation"}  # an expectation's document is an expectation's or a consultation's
 
 NEAR_SIMILARITY = 0.4  # how near a title word must be to a misspelt word (pg_trgm similarity, 0 to 1)
 NEAR_WORDS = 2  # title words read for each misspelt word
 MAX_QUERY = 200
+TABLE = SearchDocument._meta.db_table
+CANDIDATES = 200  # documents read for ranking from the titles' index, and as many from the whole vector's
+COUNT_CAP = 100  # each kind counted up to here; beyond, "more than 100"
+TITLES_READ = 600  # documents with the words in their title read to choose the CANDIDATES likeliest
 # Within a band, what a person most likely means by a name they share: the region before the trusts named
 # after it, the programme before the posts and findings that name it. Less than a band's step of 1.
 KIND_PRIOR = {
@@ -104,55 +123,133 @@ class Search:
     def is_empty(self):
         return not self.units
 
-    def _matching(self):
-        documents = SearchDocument.objects.all()
+    def _searched(self, kind=""):
+        """The documents this search may find, matched or not, as an SQL condition and its parameters (None
+        when there are none): of ``kind`` if given, live ones unless archived ones are asked for, and for a
+        partner only their own asks."""
+        conditions, params = [], []
+        if kind:
+            conditions.append("kind = %s")
+            params.append(kind)
         if not self.archived:
-            documents = documents.filter(archived=False)
+            conditions.append("NOT archived")
         if getattr(self.user, "is_partner", False):
             target = self.user.partner_of
             if target is None:
-                return documents.none()
+                return None
             theirs = Expectation.objects.filter(applies_q(target), stage__in=PARTNER_STAGES).values("pk")
-            documents = documents.filter(source="asks.expectation", record_id__in=theirs)
+            theirs_sql, theirs_params = theirs.query.sql_with_params()
+            conditions.append(f"source = %s AND record_id IN ({theirs_sql})")
+            params += [Expectation._meta.label_lower, *theirs_params]
         if self.is_empty:
-            return documents.none()
-        return documents.filter(Matches(F("vector"), TsQuery(tsquery(self.units))))
+            return None
+        return " AND ".join(conditions) or "TRUE", params
+
+    def _matching(self, kind="", vector="vector"):
+        """The documents of ``kind`` (else any) whose ``vector`` (or ``title_vector``) matches: (sql, params)
+        of a condition, or None."""
+        searched = self._searched(kind)
+        if searched is None:
+            return None
+        sql, params = searched
+        return f"{sql} AND {vector} @@ to_tsquery('english'::regconfig, %s)", [*params, tsquery(self.units)]
+
+    def counts_sql(self):
+        """The counts' query (sql, params), each kind counted up to COUNT_CAP + 1 from its own index, or None."""
+        parts, params = [], []
+        for kind in KIND_LABELS:
+            matching = self._matching(kind)
+            if matching is None:
+                return None
+            parts.append(f"(SELECT %s, count(*) FROM (SELECT 1 FROM {TABLE} WHERE {matching[0]} LIMIT %s) found)")
+            params += [kind, *matching[1], COUNT_CAP + 1]
+        return " UNION ALL ".join(parts), params
 
     def counts(self):
-        """{kind: number of matches}, in the page's order of kinds: one query."""
-        found = dict(self._matching().order_by().values_list("kind").annotate(n=Count("pk")))
+        """{kind: number of matches, or COUNT_CAP + 1 for more than COUNT_CAP}, in the page's order of kinds:
+        one query (whichever kind is chosen)."""
+        query = self.counts_sql()
+        if query is None:
+            return {}
+        with connection.cursor() as cursor:
+            cursor.execute(*query)
+            found = dict(cursor.fetchall())
         return {kind: found[kind] for kind in KIND_LABELS if found.get(kind)}
 
-    def results(self):
-        """The matching documents, best first, with their ``score`` (a queryset: slice it for a page)."""
-        query = TsQuery(tsquery(self.units))
+    def candidates_sql(self):
+        """The ids of the documents worth ranking (sql, params): those titled or coded exactly as typed; the
+        CANDIDATES likeliest of those with the words in their title or code (of the first TITLES_READ of them,
+        those of the kinds a person most likely means, then the shortest titles: what ``score_sql`` ranks
+        first); and, when those are fewer, as many more with the words anywhere (read only then: a title's
+        match outranks any other, so with CANDIDATES of them nothing else would be shown). A title's words
+        are the vector's too: what matches the title matches the vector. (The last part's condition is
+        PostgreSQL's one-time filter: when false, nothing under it runs.)"""
+        (anywhere, params), (titled, titled_params) = (
+            self._matching(self.kind),
+            self._matching(self.kind, "title_vector"),
+        )
         typed = self.text.lower()
-        documents = self._matching()
-        if self.kind:
-            documents = documents.filter(kind=self.kind)
-        exact = Case(
-            When(Q(code_lower=typed) | Q(title_lower=typed), then=Value(10.0)),
-            default=Value(0.0),
-            output_field=FloatField(),
+        priors = " ".join("WHEN %s THEN %s" for _ in KIND_PRIOR)
+        prior_params = [value for kind, weight in KIND_PRIOR.items() for value in (kind, weight)]
+        # The CTEs are planned for all their rows (so a rare word reads the index, never a scan stopped at a
+        # LIMIT that a rare word never reaches) and run only as far as their rows are read.
+        sql = (
+            f"WITH titled_all AS MATERIALIZED (SELECT id, kind, length(title) AS length FROM {TABLE} WHERE {titled}), "
+            "titled AS MATERIALIZED (SELECT id FROM (SELECT * FROM titled_all LIMIT %s) first_read"
+            f" ORDER BY CASE kind {priors} ELSE 0.0 END DESC, length LIMIT %s), "
+            f"anywhere AS MATERIALIZED (SELECT id FROM {TABLE} WHERE {anywhere}) "
+            f"(SELECT id FROM {TABLE} WHERE {anywhere} AND (lower(title) = %s OR lower(code) = %s) LIMIT %s) "
+            "UNION SELECT id FROM titled "
+            "UNION (SELECT id FROM anywhere WHERE (SELECT count(*) FROM titled) < %s LIMIT %s)"
         )
-        band = Case(
-            When(Matches(F("vector"), TsQuery(tsquery(self.typed_units, "A"))), then=Value(3.0)),
-            When(Matches(F("vector"), TsQuery(tsquery(self.typed_units, "AB"))), then=Value(2.0)),
-            When(Matches(F("vector"), TsQuery(tsquery(self.typed_units))), then=Value(1.0)),
-            default=Value(0.0),
-            output_field=FloatField(),
+        return sql, [
+            *titled_params,
+            TITLES_READ,
+            *prior_params,
+            CANDIDATES,
+            *params,
+            *params,
+            typed,
+            typed,
+            CANDIDATES,
+            CANDIDATES,
+            CANDIDATES,
+        ]
+
+    def score_sql(self):
+        """A document's score (sql, params): 10 for an exact title or code, then its band (3 title, 2 what it
+        belongs to, 1 its text, 0 a near spelling only), what a person most likely means by its kind, and half
+        its ts_rank (0 to 1, divided by 1 + the log of its length: a short title that is all match, such as a
+        region's name, before a long one that mentions it)."""
+        typed = self.text.lower()
+        query = "to_tsquery('english'::regconfig, %s)"
+        priors = " ".join("WHEN %s THEN %s" for _ in KIND_PRIOR)
+        sql = (
+            "CASE WHEN lower(code) = %s OR lower(title) = %s THEN 10.0 ELSE 0.0 END"
+            f" + CASE WHEN vector @@ {query} THEN 3.0 WHEN vector @@ {query} THEN 2.0"
+            f" WHEN vector @@ {query} THEN 1.0 ELSE 0.0 END"
+            f" + CASE kind {priors} ELSE 0.0 END"
+            f" + ts_rank(vector, {query}, 1) / 2.0"
         )
-        prior = Case(
-            *[When(kind=kind, then=Value(weight)) for kind, weight in KIND_PRIOR.items()],
-            default=Value(0.0),
-            output_field=FloatField(),
-        )
-        # ts_rank (0 to 1) divided by 1 + the log of the document's length: a short title that is all match
-        # (a region's name) before a long one that mentions it.
-        rank = Rank(F("vector"), query, Value(1)) / Value(2.0)
+        params = [
+            typed,
+            typed,
+            tsquery(self.typed_units, "A"),
+            tsquery(self.typed_units, "AB"),
+            tsquery(self.typed_units),
+            *[value for kind, weight in KIND_PRIOR.items() for value in (kind, weight)],
+            tsquery(self.units),
+        ]
+        return sql, params
+
+    def results(self):
+        """The best candidates among the matching documents (``candidates_sql``), best first, with their
+        ``score`` (a queryset: slice it for a page)."""
+        if self._searched() is None:
+            return SearchDocument.objects.none()
         return (
-            documents.alias(title_lower=Lower("title"), code_lower=Lower("code"))
-            .annotate(score=exact + band + prior + rank)
+            SearchDocument.objects.filter(candidate_ids(*self.candidates_sql()))
+            .annotate(score=RawSQL(*self.score_sql(), output_field=FloatField()))
             .order_by("-score", "title", "pk")
         )
 
@@ -171,7 +268,42 @@ class Search:
             return {pk: (marked(title), marked(belongs)) for pk, title, belongs in cursor.fetchall()}
 
 
+def candidate_ids(sql, params):
+    """``id = ANY(ARRAY(…))``: the candidates' ids are worked out first, then each document read by its id (the
+    planner cannot misjudge how many there are and scan the table instead)."""
+    return RawSQL(f"{TABLE}.id = ANY(ARRAY({sql}))", params, output_field=BooleanField())
+
+
 def marked(headline):
     """A headline's text escaped, then its marks made <mark> elements: nothing a record says becomes HTML."""
     text = str(escape(headline or ""))
     return Markup(text.replace(START, "<mark>").replace(STOP, "</mark>"))
+
+
+def matching_records(queryset, text, vector):
+    """Which records of ``queryset`` the search box finds for ``text``, and how to rank them: every list's
+    ``q``, the API lists' and the suggestions of long lists (nhs_joint.filters.PortalFilterSet.search) come
+    here.
+
+    What was typed is read as the search reads it (abbreviations both ways, spellings, stems, hyphens, near
+    spellings: ``Search``). A kind with a document per record is matched by its documents, as on the search
+    page (a workstream is found by its programme, regions and bodies too): ``id IN (their record_id)``, read
+    from the index of that kind's documents. Any other is matched by ``vector``, the list's own (stored or
+    computed). Either is ranked by the list's own vector, so a record with the words in its own text comes
+    before one found only by what it belongs to, with no second look-up per record.
+
+    Returns (condition, ranking), or None when nothing typed is a word.
+    """
+    search = Search(text)
+    if search.is_empty:
+        return None
+    query = TsQuery(tsquery(search.units))
+    rank = Rank(vector, query)
+    kind = KIND_OF_MODEL.get(queryset.model)
+    if kind is None or kind.name in PARTLY_DOCUMENTED:
+        return Q(Matches(vector, query)), rank
+    if kind.name in KIND_NAMES_SHARED:
+        documents = SearchDocument.objects.filter(source=kind.source)
+    else:
+        documents = SearchDocument.objects.filter(kind=kind.name)  # that kind's own index, and only its source
+    return Q(pk__in=documents.filter(Matches(F("vector"), query)).values("record_id")), rank

@@ -10,6 +10,7 @@ from nhs_joint import conditional
 from organisations.models import Organisation
 from regions.models import LocalHealthSystem
 
+from . import query as searching
 from .models import SearchDocument, SearchWord
 from .results import BadSearch, kind_label, read, url_of
 
@@ -26,8 +27,15 @@ def search(request):
     return conditional.respond(request, PAGE_MODELS, lambda: draw(request))
 
 
+def number(n, capped=False):
+    """A count as the page says it: beyond the cap (query.counts), "more than 100"."""
+    if n > searching.COUNT_CAP and not capped:
+        return f"more than {searching.COUNT_CAP:,}"
+    return f"more than {n:,}" if capped else f"{n:,}"
+
+
 def draw(request):
-    errors, found, counts, page = {}, [], {}, None
+    errors, found, counts, page, paginator, found_count_raw = {}, [], {}, None, None, 0
     try:
         query = read(request.GET, request.user)
     except BadSearch as problem:
@@ -35,8 +43,10 @@ def draw(request):
         query = None
     if query is not None and not query.is_empty:
         counts = query.counts()
+        found_count_raw = counts.get(query.kind, 0) if query.kind else sum(counts.values())
         paginator = Paginator(query.results(), PAGE_SIZE)
-        paginator.count = counts.get(query.kind, 0) if query.kind else sum(counts.values())  # counted already
+        # Counted already; and no more than the candidates ranked (query.results), which are at least as many.
+        paginator.count = min(found_count_raw, searching.CANDIDATES)
         page = paginator.get_page(request.GET.get("page"))
         documents = list(page.object_list)
         marks = query.highlighted(documents)
@@ -50,6 +60,10 @@ def draw(request):
             }
             for document in documents
         ]
+    total = number(
+        sum(min(n, searching.COUNT_CAP) for n in counts.values()), any(n > searching.COUNT_CAP for n in counts.values())
+    )
+    counts_shown = {kind: number(n) for kind, n in counts.items()}
     typed = request.GET.get("q", "") if "q" not in errors else ""
     chosen = request.GET.get("kind", "") if "kind" not in errors else ""
 
@@ -70,8 +84,11 @@ def draw(request):
             "errors": errors,
             "error_list": [{"text": message, "href": "#search-q"} for message in errors.values()],
             "found": found,
-            "counts": [(kind, kind_label(kind), n, link(kind=kind, page="")) for kind, n in counts.items()],
-            "total": sum(counts.values()),
+            "counts": [(kind, kind_label(kind), counts_shown[kind], link(kind=kind, page="")) for kind in counts],
+            "total": total,
+            "found_count": counts_shown.get(chosen, total) if chosen else total,
+            "shown_count": paginator.count if page else 0,
+            "best_only": bool(page) and found_count_raw > searching.CANDIDATES,
             "all_link": link(kind="", page=""),
             "page": page,
             "page_links": {

@@ -1,5 +1,47 @@
 import pytest
 
+from tests import databases
+
+
+def pytest_collection_modifyitems(config, items):
+    """Under pytest-xdist (`--dist loadgroup`), the tests that drive Chromium run one after another on one
+    worker, and so do the other tests that serve the portal from a live server: they take the machine's
+    cores, ports and time limits for themselves. The rest are shared out between the workers."""
+    for item in items:
+        if item.get_closest_marker("browser") or item.path.parent.name == "browser":
+            item.add_marker(pytest.mark.xdist_group("browser"))
+        elif "live_server" in getattr(item, "fixturenames", ()):
+            item.add_marker(pytest.mark.xdist_group("live-server"))
+
+
+@pytest.fixture(scope="session")
+def django_db_setup(request, django_test_environment, django_db_blocker, django_db_modify_db_settings):
+    """The test database: a copy of the run's migrated template (tests/databases.py), not a migration each."""
+    from django.db import connections
+    from django.test import TransactionTestCase
+    from django.test.utils import teardown_databases
+
+    run_id = getattr(request.config, "workerinput", {}).get("testrunuid")
+    with django_db_blocker.unblock():
+        old_config = databases.set_up_from_template(
+            run_id, rebuild=request.config.getvalue("create_db"), verbosity=request.config.option.verbose
+        )
+        databases.remember_migrated_state(connections["default"])
+    django_teardown = TransactionTestCase._fixture_teardown
+
+    def back_to_migrated(self):
+        for alias in self._databases_names(include_mirrors=False):
+            databases.restore_migrated_state(connections[alias])
+
+    TransactionTestCase._fixture_teardown = back_to_migrated
+    yield
+    TransactionTestCase._fixture_teardown = django_teardown
+    with django_db_blocker.unblock():
+        try:
+            teardown_databases(old_config, verbosity=request.config.option.verbose)
+        except Exception as error:  # as pytest-django's own: a database left behind is dropped by the next run
+            request.node.warn(pytest.PytestWarning(f"the test database was not dropped: {error!r}"))
+
 
 @pytest.fixture
 def nhse(db):

@@ -14,7 +14,7 @@ import pytest
 
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 TIMEOUT = 20  # seconds: a guard against a request that hangs, not a measurement
 
 

@@ -169,6 +169,7 @@ def every_page():
     measure = Measure.objects.order_by("code").first()
     pages += [
         "/",
+        reverse("my-work"),
         reverse("region-overview"),
         reverse("region-detail", args=[region.ods_code]),
         reverse("region-measure-chart", args=[region.ods_code, measure.code]),

@@ -53,9 +53,10 @@ def uncovered(client, url, user):
     version (it is drawn every time)."""
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
-    assert response.status_code in (200, 400, 403), (url, response.status_code)
+    # The home sends a Regional director on to their region's dashboard, which is walked in its own right.
+    assert response.status_code in (200, 400, 403) or (url, response.status_code) == ("/", 302), (url, response)
     covered = getattr(response, "version_tables", None)
-    if covered is None or response.status_code == 403:
+    if covered is None or response.status_code in (302, 403):
         return None
     covered = set(covered)
     for part in registry.page_versions:

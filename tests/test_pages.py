@@ -191,6 +191,12 @@ class TestPermissions:
         joint = f.ProgrammeFactory(bodies=[nhse, nhsi], accountable_body=nhse)
         client.force_login(f.UserFactory(role="Staff", bodies=[nhsi]))
         assert client.get(f"/programmes/{joint.slug}/edit/").status_code == 200
+        # Staff of NHS Improvement save it, and it reads back changed.
+        response = client.post(f"/programmes/{joint.slug}/edit/", programme_post(joint, title="Winter, jointly"))
+        assert response.status_code == 302, response.content.decode()[:2000]
+        joint.refresh_from_db()
+        assert joint.title == "Winter, jointly"
+        assert "Winter, jointly" in client.get(response["Location"]).content.decode()
 
     def test_user_without_an_editing_role_cannot_edit(self, client, nhse, programme):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
@@ -377,9 +383,10 @@ class TestUserManagement:
             },
         )
         assert response.status_code == 302
-        response = client.get("/")  # a Regional director's home is My work
-        assert response.status_code == 200 and "<h1>My work</h1>" in response.content.decode()
-        assert f'href="/regions/{region.ods_code}/"' in response.content.decode()
+        response = client.get("/")  # a Regional director's home is their region's dashboard
+        assert response.status_code == 302 and response["Location"] == f"/regions/{region.ods_code}/"
+        page = client.get(response["Location"]).content.decode()
+        assert f"<h1>{region}</h1>" in page and f"What needs you in {region}" in page
 
     def test_regional_director_needs_a_region(self, client, nhse):
         client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))

@@ -4,8 +4,9 @@ edits; the search reads its indexes in a fixed number of queries."""
 
 import io
 import re
-from html import unescape
+from html import escape, unescape
 from pathlib import Path
+from urllib.parse import quote
 
 import pytest
 from django.conf import settings
@@ -21,7 +22,7 @@ from organisations.services import import_ods
 from programmes.models import Programme, Workstream
 from search.documents import KIND_LABELS
 from search.models import SearchDocument
-from search.query import Search, near_sql
+from search.query import TITLES_READ, Search, near_sql
 from tests import factories as f
 from tests.test_every_page_as_each_role import world as world  # a fixture
 
@@ -153,6 +154,85 @@ def test_the_page_groups_by_kind_with_counts_filters_to_one_kind_and_marks_the_w
     page_one = client.get("/search/", {"q": "stp"}).content.decode()
     assert len(RESULT_LINK.findall(page_one)) == 20 and "?q=stp&amp;page=2" in page_one
     assert len(RESULT_LINK.findall(client.get("/search/", {"q": "stp", "page": 2}).content.decode())) == 20
+
+
+def test_beyond_the_caps_the_page_says_more_than_and_offers_the_best(client, found, staff, monkeypatch):
+    from search import query
+
+    client.force_login(staff)
+    monkeypatch.setattr(query, "COUNT_CAP", 5)
+    monkeypatch.setattr(query, "CANDIDATES", 10)
+    html = client.get("/search/", {"q": "london"}).content.decode()
+    assert "Organisations (more than 5)" in html and "Regions (1)" in html
+    assert re.search(r"Showing 1 to 10 of more than \d+ results", html), html
+    assert "The best 10 are shown" in html
+    assert RESULT_LINK.findall(html)[:1] == ["/regions/Y56/"]  # the best is among the candidates ranked
+    # A word in more titles than are ranked: an exact title still comes first.
+    assert api_client(staff).get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["key"] == "Y56"
+    trusts = api_client(staff).get("/api/v1/search/", {"q": "trust", "kind": "organisation"}).json()
+    assert trusts["count"] == 10 and len(trusts["results"]) == 10
+
+
+# (what a person types, a list, the record's title) for each list with a q: what /search/ finds first, the
+# list's own q, its API list's q and (for long lists) its suggestions find too.
+LIST_QUERIES = [
+    ("UEC", "programme", "Urgent and emergency care, winter and A&E performance"),
+    ("emergency department", "programme", "Urgent and emergency care, winter and A&E performance"),
+    ("girft", "programme", "Getting it right first time"),
+    ("matenity", "programme", "Maternity transformation (Better Births)"),
+    ("IAPT", "workstream", "Talking therapies expansion"),
+    ("ICS", "workstream", "Integrated care system accelerator"),
+    ("dischrage", "workstream", "Discharge to assess"),
+    ("erostering", "workstream", "Rota and e-rostering"),
+    ("e rostering", "workstream", "Rota and e-rostering"),
+    ("winter plans", "workstream", "Winter planning and escalation"),
+    ("A&E", "measure", "A&E attendances seen within 4 hours"),
+    ("talking therapies", "measure", "Talking therapies: first treatment within 6 weeks"),
+    ("raman", "person", "Priya Raman"),
+    ("regional director london", "appointment", "Priya Raman"),  # a list shows the person and the post apart
+    ("Leeds Teaching", "organisation", "Leeds Teaching Hospitals NHS Trust"),
+    ("RR8", "organisation", "Leeds Teaching Hospitals NHS Trust"),
+]
+LISTS = {  # kind: (the list page, its API list, its suggestions or None)
+    "programme": ("/programmes/", "/api/v1/programmes/", "/suggest/programmes.programme/?key=slug&q="),
+    "workstream": ("/workstreams/", "/api/v1/workstreams/", None),
+    "measure": ("/measures/", "/api/v1/measures/", "/suggest/{measure}/?key=code&q="),
+    "person": ("/people/", "/api/v1/people/", "/suggest/appointments.person/?key=pk&q="),
+    "appointment": ("/appointments/", "/api/v1/appointments/", "/suggest/appointments.appointment/?key=pk&q="),
+    "organisation": ("/organisations/", "/api/v1/organisations/", "/suggest/organisations.organisation/?key=pk&q="),
+}
+
+
+def test_each_list_its_api_and_its_suggestions_find_what_the_search_finds(client, found, staff):
+    from search.documents import KIND_MODEL
+
+    client.force_login(staff)
+    api = api_client(staff)
+    misses = []
+    for typed, kind, title in LIST_QUERIES:
+        page, listed, suggested = LISTS[kind]
+        first_three = [r["title"] for r in api.get("/api/v1/search/", {"q": typed}).json()["results"][:3]]
+        assert any(title in found for found in first_three), (typed, first_three)  # what the search finds
+        html = unescape(client.get(page, {"q": typed}).content.decode())
+        if title not in html:
+            misses.append(f"{page}?q={typed}")
+        response = api.get(listed, {"q": typed})
+        assert response.status_code == 200, (listed, response.status_code)
+        key = SearchDocument.objects.filter(kind=kind, title__contains=title).values_list("key", flat=True)[0]
+        keys = {str(value) for record in response.json()["results"] for value in record.values()}
+        if key not in keys:  # the record, by its key (a slug, an ODS code, a measure's code, an id)
+            misses.append(f"{listed}?q={typed}")
+        if suggested:
+            url = suggested.format(measure=KIND_MODEL["measure"]._meta.label_lower) + quote(typed)
+            labels = [r["label"] for r in client.get(url).json()]
+            if not any(title in label for label in labels):
+                misses.append(f"{url}: {labels}")
+    assert not misses, "\n".join(misses)
+    # A place finds the work done there: London's workstreams by the region they belong to.
+    html = client.get("/workstreams/", {"q": "London"}).content.decode()
+    assert "No workstreams match" not in html
+    london = Workstream.objects.filter(regions__ods_code="Y56").values_list("title", flat=True)
+    assert any(escape(title) in html for title in london), html
 
 
 def test_bad_input_is_named_never_a_500(client, found, staff):
@@ -303,13 +383,34 @@ def many_documents(db):
         cursor.execute("ANALYZE search_searchword")
 
 
+def explained(sql, params):
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN " + sql, params)
+        return "\n".join(row[0] for row in cursor.fetchall())
+
+
 def test_the_search_reads_its_indexes(many_documents):
     search = Search("telehealth")
     plan = search.results()[:20].explain()
-    assert "search_document_vector" in plan, plan
+    # The candidates: an exact title or code, the titles' words, then (fewer than enough titles) the vector.
+    for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
+        assert index in plan, plan
+    assert "Bitmap Index Scan on search_document_vector " in plan + " ", plan
     assert "Seq Scan on search_searchdocument" not in plan, plan
-    counts_plan = search._matching().order_by().values("kind").explain()
-    assert "search_document_vector" in counts_plan, counts_plan
+    # Each kind counted up to its cap, from the vector's index for that kind.
+    counts_plan = explained(*search.counts_sql())
+    assert "search_document_vector_workstream" in counts_plan, counts_plan
+    assert "search_document_vector_region" in counts_plan, counts_plan
+    assert "Seq Scan on search_searchdocument" not in counts_plan, counts_plan
+    # A word in every title: only CANDIDATES of them are ranked, and the vector is not read past the titles.
+    common = Search("workstream")
+    analysed = common.results()[:20].explain(analyze=True)
+    read = rf"CTE titled_all\n\s*->  .*rows={TITLES_READ} loops=1"  # no further than the titles read
+    assert re.search(read, analysed), analysed
+    assert re.search(r"Index Scan using search_searchdocument_pkey .*rows=200 loops=1", analysed), analysed
+    assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", analysed), analysed  # the candidates, by id
+    assert re.search(r"CTE anywhere\n\s*->  .* Scan on search_searchdocument .*\(never executed\)", analysed), analysed
+    assert common.counts() == {"workstream": 101}  # counted no further than its cap
     with connection.cursor() as cursor:
         sql, params = near_sql(["telehaelth", "acuet"])
         cursor.execute("EXPLAIN " + sql, params)

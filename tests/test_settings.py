@@ -58,6 +58,7 @@ def test_production_refuses_to_start_without_a_secret_key():
     assert "DJANGO_SECRET_KEY" in result.stderr
 
 
+@pytest.mark.slow
 @pytest.mark.parametrize("debug, expected", [(None, "False"), ("true", "True"), ("false", "False")])
 def test_debug_is_off_unless_asked_for(debug, expected):
     env = {"DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base"}
@@ -71,6 +72,7 @@ def test_connections_are_kept_between_requests(settings):
     assert settings.DATABASES["default"]["CONN_MAX_AGE"] > 0
 
 
+@pytest.mark.slow
 def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
     """The manifest storage of the base and production settings refuses a stylesheet naming a missing file."""
     result = run_manage(

@@ -15,7 +15,7 @@ import requests
 from accounts.models import User
 from tests import factories as f
 
-pytestmark = pytest.mark.django_db(transaction=True)
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 PASSWORD = "correct horse battery staple"
 GUESSES = 50
 

@@ -50,12 +50,10 @@ def region(db):
     return midlands
 
 
-def test_a_regional_director_reaches_their_region_from_my_work_and_reads_a_chart_as_a_table(new_page, region):
+def test_a_regional_director_lands_on_their_region_and_reads_a_chart_as_a_table(new_page, region):
     page = new_page()
     sign_in(page, "dele.director")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My work")  # their home
-    page.get_by_role("link", name="Midlands dashboard").click()
-    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
+    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))  # their home: their region's dashboard
     expect(page.get_by_role("heading", level=1)).to_have_text("Midlands")
     expect(page.locator("#director ~ dl")).to_contain_text("Dele Adeyemi")
     expect(page.locator("#director ~ dl")).to_contain_text("Joint")
@@ -95,10 +93,7 @@ def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_print
     page = new_page()
     page.set_viewport_size({"width": 375, "height": 740})  # a phone
     sign_in(page, "dele.director")
-    expect(page.get_by_role("heading", level=1)).to_have_text("My work")  # their home
-    assert page.evaluate("document.documentElement.scrollWidth") <= 375
-    page.get_by_role("link", name="Midlands dashboard").click()
-    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))
+    expect(page).to_have_url(re.compile(r"/regions/Y60/$"))  # their home: their region's dashboard
     summary = page.get_by_role("table", name=re.compile("^Every agreed measure"))
     expect(summary).to_be_visible()
     expect(

@@ -103,6 +103,7 @@ def open_run_page(new_page, run):
         "request",
         lambda request: asked.append(request.url) if request.url.endswith(f"/reports/{run.pk}/progress/") else None,
     )
+    page.clock.install()  # the page's timers, moved on by the test when it means to skip a wait
     page.goto(f"/reports/{run.pk}/")
     page.evaluate("window.portalNotReloaded = true")
     return page, asked
@@ -152,7 +153,8 @@ def test_the_run_page_follows_the_run_and_stops_asking_when_it_ends(new_page, ru
     # Then it stops asking.
     seen = len(asked)
     assert seen >= 2
-    page.wait_for_timeout(5_000)
+    page.clock.run_for(60_000)  # a minute of the page's timers, at once
+    page.evaluate("0")  # a round trip: any request those timers made has been reported
     assert len(asked) == seen, asked
     assert_accessible(page, "finished run")
 
@@ -177,5 +179,6 @@ def test_a_failed_run_is_shown_and_no_longer_asked_about(new_page, run_world):
     expect(page.locator("#run-progress")).to_contain_text("The report failed")
     assert page.evaluate("window.portalNotReloaded") is True
     seen = len(asked)
-    page.wait_for_timeout(5_000)
+    page.clock.run_for(60_000)  # a minute of the page's timers, at once
+    page.evaluate("0")  # a round trip: any request those timers made has been reported
     assert len(asked) == seen

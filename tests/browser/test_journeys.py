@@ -182,9 +182,9 @@ def test_administrator_creates_a_regional_director_who_lands_on_their_region(new
     director.get_by_label("New password", exact=True).fill("midlands-director-2019")
     director.get_by_label("Confirm new password").fill("midlands-director-2019")
     director.get_by_role("button", name="Change password").click()
-    expect(director).to_have_url(re.compile(r"/$"))
-    expect(director.get_by_role("heading", level=1)).to_have_text("My work")  # a director's home
-    expect(director.get_by_role("link", name="Midlands dashboard")).to_be_visible()
+    expect(director).to_have_url(re.compile(r"/regions/Y60/$"))  # a director's home: their region's page
+    expect(director.get_by_role("heading", level=1)).to_have_text("Midlands")
+    expect(director.get_by_role("heading", name="What needs you in Midlands")).to_be_visible()
     assert User.objects.get(username="lee.director").must_change_password is False
     assert_accessible(director, "regional page")
 

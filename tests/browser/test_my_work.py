@@ -1,4 +1,4 @@
-"""A Regional director works a finding from My work; the person who gave it to them is told."""
+"""A Regional director works a finding from My work (their home shows it too); the person who gave it is told."""
 
 import datetime as dt
 import re
@@ -10,7 +10,7 @@ from playwright.sync_api import expect
 from reports import services, workflow
 from reports.models import Finding, FindingCase, ReportRun
 from tests import factories as f
-from tests.browser.conftest import assert_accessible, sign_in
+from tests.browser.conftest import assert_accessible, follow_header_link, sign_in
 
 pytestmark = [pytest.mark.browser, pytest.mark.slow, pytest.mark.django_db(transaction=True)]
 
@@ -41,8 +41,11 @@ def test_a_director_follows_an_assigned_finding_from_my_work_and_the_assigner_is
     finding = world["finding"]
     director = new_page()
     sign_in(director, "jo.director")
-    expect(director.get_by_role("heading", level=1)).to_have_text("My work")
+    expect(director.get_by_role("heading", level=1)).to_have_text("London")  # their home: their region's page
+    expect(director.locator("#findings-held ~ table").first).to_contain_text(finding.message)  # their work
     expect(director.locator("header")).to_contain_text("Notifications (1 unread)")  # the assignment
+    follow_header_link(director, "My work")
+    expect(director.get_by_role("heading", level=1)).to_have_text("My work")
     assert_accessible(director, "My work")
     director.get_by_role("link", name=finding.message).click()
     expect(director).to_have_url(re.compile(rf"/findings/{finding.pk}/$"))
@@ -73,6 +76,7 @@ def test_my_work_fits_a_phone(new_page, world):
     page = new_page()
     page.set_viewport_size({"width": 375, "height": 812})
     sign_in(page, "jo.director")
+    page.goto("/my-work/")
     expect(page.get_by_role("heading", level=1)).to_have_text("My work")
     assert page.evaluate("document.documentElement.scrollWidth") <= 375
     assert_accessible(page, "My work on a phone")

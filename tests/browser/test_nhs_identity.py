@@ -20,6 +20,9 @@ from accounts.models import User
 from tests import factories as f
 from tests.browser.conftest import assert_accessible
 
+# The provider is a Node.js process started for the test.
+pytestmark = [pytest.mark.browser, pytest.mark.slow]
+
 ROOT = Path(__file__).resolve().parents[2]
 PROVIDER = ROOT / "tests" / "oidc_provider.js"
 CLIENT_ID, CLIENT_SECRET = "joint-working-portal", "a-client-secret-for-the-tests-only"
@@ -142,7 +145,7 @@ def test_the_sign_in_page_offers_nhs_identity(new_page, nhs_identity):
 def test_a_known_email_signs_in_to_the_account_with_its_role(sign_in_with_nhs_identity, jo):
     users = User.objects.count()
     page = sign_in_with_nhs_identity("jo.director@EXAMPLE.nhs.uk")  # matched whatever the case
-    page.get_by_role("heading", name="My work").wait_for()  # a Regional director's home: My work
+    page.get_by_role("heading", name="East of England", level=1).wait_for()  # a Regional director's home: their region
     assert "Jo Director" in page.locator("header").inner_text()
     jo.refresh_from_db()
     assert jo.last_login is not None and jo.roles == {"Regional director"} and not jo.has_usable_password()
@@ -159,7 +162,7 @@ def test_a_known_email_signs_in_to_the_account_with_its_role(sign_in_with_nhs_id
         assert answer.status == 200
     # Signing in again, from another browser, finds the same account.
     again = sign_in_with_nhs_identity("Jo.Director@example.nhs.uk")
-    again.get_by_role("heading", name="My work").wait_for()
+    again.get_by_role("heading", name="East of England", level=1).wait_for()
 
 
 def test_an_unknown_email_is_told_to_ask_an_administrator_and_gets_no_account(sign_in_with_nhs_identity, jo):

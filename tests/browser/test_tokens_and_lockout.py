@@ -2,9 +2,13 @@
 
 import re
 
+import pytest
+
 from accounts.models import ApiToken
 from tests import factories as f
 from tests.browser.conftest import assert_accessible, sign_in
+
+pytestmark = pytest.mark.browser
 
 
 def test_your_api_tokens_are_listed_and_revoked_by_keyboard(new_page, live_server):

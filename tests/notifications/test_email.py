@@ -75,6 +75,17 @@ def worker(settings, mail):
     )
     yield started
     started.kill()
+    print(f"--- Celery worker ---\n{started.output()}")  # shown with the test's output when it fails
+
+
+def caught_up(worker):
+    """Wait until the worker has done every task queued for it so far: a task sent after them comes back done
+    (one worker, one process, its queue taken in order)."""
+    from django.conf import settings
+
+    from nhs_joint.celery import app
+
+    app.send_task("celery.backend_cleanup", queue=settings.NOTIFICATIONS_QUEUE).get(timeout=90)
 
 
 def wait_for(check, timeout=90, what="it"):
@@ -116,7 +127,7 @@ def test_an_assignment_sends_one_email_to_the_assignee(world, mail, worker):
     finding = world["finding"]
     workflow.assign(finding, world["director"], None, world["staff"])
     wait_for(lambda: mail.messages, what="the email")
-    time.sleep(2)  # nothing else follows
+    caught_up(worker)  # nothing else follows
     assert len(mail.messages) == 1, worker.output()
     message = mail.messages[0]
     assert message["To"] == "jo.director@example.nhs.uk"
@@ -146,7 +157,7 @@ def test_preferences_none_and_daily_send_nothing_at_once(world, mail, worker, nh
         assert Notification.objects.get(user=person, kind="assigned").delivery != "immediate"
     workflow.assign(world["finding"], world["director"], None, world["staff"])  # the one who wants it at once
     wait_for(lambda: mail.messages, what="the director's email")
-    time.sleep(2)
+    caught_up(worker)  # nothing else follows
     assert [m["To"] for m in mail.messages] == ["jo.director@example.nhs.uk"], worker.output()
     assert case.assignee == daily
 
@@ -168,7 +179,7 @@ def test_the_daily_digest_gathers_a_days_events_into_one_email_per_person(world,
     assert not Notification.objects.filter(delivery="immediate").exists()
     tasks.send_digests.apply_async(queue=worker_queue(worker))
     wait_for(lambda: len(mail.messages) >= 2, what="the digests")
-    time.sleep(2)
+    caught_up(worker)  # nothing else follows
     by_person = {m["To"]: m for m in mail.messages}
     assert len(mail.messages) == 2 and set(by_person) == {"sam.staff@example.nhs.uk", "daily.mail@example.nhs.uk"}
     staff_text, _ = text_and_html(by_person["sam.staff@example.nhs.uk"])
@@ -202,7 +213,7 @@ def test_a_failed_delivery_is_retried_and_the_notification_is_never_lost(world, 
         lambda: Notification.objects.filter(pk=notification.pk, sent__isnull=False).first(), what="the delivery"
     )
     assert delivered.attempts >= 2 and delivered.last_error == ""
-    time.sleep(1)
+    caught_up(worker)  # nothing else follows
     assert len(mail.messages) == 1 and mail.messages[0]["To"] == "jo.director@example.nhs.uk"
 
 
@@ -215,3 +226,38 @@ def test_the_periodic_resend_queues_what_is_still_unsent(world, mail, worker, se
     assert tasks.resend_unsent() == 1
     wait_for(lambda: mail.messages, what="the re-sent email")
     assert mail.messages[0]["Subject"].strip() == "Left unsent"
+
+
+def test_a_comment_on_a_finding_reaches_the_person_who_gave_it_and_the_one_who_holds_it(world, mail, worker, nhse):
+    """Both act on the finding, so a comment asks them to act: each is emailed at once. The commenter
+    watches the finding from then on; a mere watcher hears of it in the digest."""
+    from collaboration.services import post_comment
+
+    mail.start()
+    finding, staff, director = world["finding"], world["staff"], world["director"]
+    onlooker = f.UserFactory(username="only.watching", role="Staff", bodies=[nhse])
+    notices.watch(onlooker, finding)
+    workflow.assign(finding, director, None, staff)  # the assignee's email
+    wait_for(lambda: mail.messages, what="the assignment's email")
+    commenter = f.UserFactory(username="pat.colleague", role="Staff", bodies=[nhse], first_name="Pat")
+    post_comment(finding, director, "The shares are being corrected with HR this week.")
+    wait_for(lambda: len(mail.messages) >= 2, what="the comment's email to the person who gave the finding")
+    post_comment(finding, commenter, "HR confirmed the 10% gap.")
+    wait_for(lambda: len(mail.messages) >= 4, what="the second comment's emails")
+    time.sleep(2)  # nothing else follows
+    sent = [(m["To"], m["Subject"].strip()) for m in mail.messages]
+    assert sent[1] == ("sam.staff@example.nhs.uk", f"Jo commented on {finding}"), worker.output()
+    assert sorted(sent[2:]) == [
+        ("jo.director@example.nhs.uk", f"Pat commented on {finding}"),
+        ("sam.staff@example.nhs.uk", f"Pat commented on {finding}"),
+    ]
+    assert len(mail.messages) == 4, sent
+    assert notices.is_watching(commenter, finding)
+    told = Notification.objects.filter(kind="comment").values_list("user__username", "delivery")
+    assert sorted(told) == [
+        ("jo.director", "immediate"),
+        ("only.watching", "digest"),
+        ("only.watching", "digest"),
+        ("sam.staff", "immediate"),
+        ("sam.staff", "immediate"),
+    ]

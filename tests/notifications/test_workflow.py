@@ -303,7 +303,7 @@ def count_queries(client, url):
 
 
 class TestMyWork:
-    def test_my_work_is_the_home_of_staff_and_directors_and_shows_their_work(self, client, world):
+    def test_my_work_is_the_home_of_staff_and_the_work_of_directors(self, client, world):
         finding = shares_finding(run())
         due = timezone.localdate() - dt.timedelta(days=1)
         workflow.assign(finding, world["director"], None, world["staff"])
@@ -316,16 +316,19 @@ class TestMyWork:
             programme=programme, issued_by=world["nhse"], due_date=timezone.localdate() + dt.timedelta(days=200)
         )
         client.force_login(world["director"])
-        page = client.get("/").content.decode()
+        assert client.get("/")["Location"] == "/regions/Y56/"  # a director's home: their region's dashboard
+        page = client.get("/regions/Y56/").content.decode()
+        assert "What needs you in London" in page and str(escape(finding.message)) in page and "Overdue" in page
+        page = client.get("/my-work/").content.decode()
         assert "<h1>My work</h1>" in page and str(escape(finding.message)) in page and "Overdue" in page
         assert "Delivery of programmes in London" in page
         assert page.count(", Winter: due") == 1  # only the one due within 90 days
         client.force_login(world["staff"])
         page = client.get("/").content.decode()
-        assert "Overdue findings to chase" in page and "given to Jo Director" in page
+        assert "<h1>My work</h1>" in page and "You gave it to Jo Director" in page and "1 overdue" in page
         admin = f.UserFactory(role="Administrator", bodies=[world["nhse"]])
         client.force_login(admin)
-        assert "Your programmes" in client.get("/").content.decode()
+        assert "People who cannot sign in" in client.get("/").content.decode()
 
     def test_changes_since_the_last_visit(self, client, world):
         programme = f.ProgrammeFactory(bodies=[world["nhse"]], title="Winter")

@@ -1,10 +1,12 @@
 """Report runs through a real Celery worker and the real Redis: requested by the API, read back; a worker killed."""
 
+import datetime as dt
 import io
 import os
 import signal
 import subprocess
 import sys
+import threading
 import time
 import uuid
 from pathlib import Path
@@ -12,6 +14,7 @@ from pathlib import Path
 import pytest
 from django.conf import settings
 from django.core.management import call_command
+from django.db.models import F
 from rest_framework.test import APIClient
 
 from reports import services
@@ -63,14 +66,23 @@ class Worker:
                 "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
             },
         )
+        # Read all the while, so that a worker that logs a lot never blocks on a full pipe, and what it said
+        # so far can be shown at any time.
+        self.reader = threading.Thread(target=self._read, daemon=True)
+        self.reader.start()
+
+    def _read(self):
+        for line in self.process.stdout:
+            self.log.write(line)
 
     def kill(self):
         if self.process.poll() is None:
             os.killpg(self.process.pid, signal.SIGKILL)
         self.process.wait(timeout=30)
+        self.reader.join(timeout=30)
 
     def output(self):
-        return self.process.stdout.read() if self.process.poll() is not None else ""
+        return self.log.getvalue()
 
 
 @pytest.fixture(autouse=True)
@@ -89,8 +101,10 @@ def queue(settings):
 def workers():
     started = []
     yield lambda queue, **env: started.append(Worker(queue, **env)) or started[-1]
-    for worker in started:
+    for number, worker in enumerate(started, 1):
         worker.kill()
+        # Shown with the test's output when it fails.
+        print(f"--- Celery worker {number} ---\n{worker.output()}")
 
 
 def wait_for(check, timeout=90, what="the run"):
@@ -133,8 +147,10 @@ def test_a_run_whose_worker_dies_is_marked_failed_and_the_next_run_succeeds(queu
     run = services.request_run("consistency")
     wait_for(lambda: ReportRun.objects.filter(pk=run.pk, status="running", progress__gt=0).exists(), what="progress")
     slow.kill()
+    # Its last sign of life is made older than REPORT_STALE_AFTER, as if that long had passed.
     settings.REPORT_STALE_AFTER = 2
-    time.sleep(2.5)
+    assert services.reap_stale_runs() == 0
+    ReportRun.objects.filter(pk=run.pk).update(heartbeat=F("heartbeat") - dt.timedelta(seconds=3))
     assert services.reap_stale_runs() == 1
     run.refresh_from_db()
     assert run.status == "failed" and "stopped answering" in run.error
