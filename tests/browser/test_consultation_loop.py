@@ -56,14 +56,17 @@ def test_staff_open_a_consultation_the_partner_answers_and_the_author_sees_it(ne
     assert_accessible(staff, "the consultation, open")
     assert Expectation.objects.get(pk=draft.pk).stage == "consultation"
 
-    # The partner lands on their asks, where the call to action says how long is left, and answers.
+    # The partner lands on their home, where the call to action says how long is left, and answers; their asks
+    # page lists it too.
     partner = new_page()
     sign_in(partner, "pat.partner")
-    call = partner.locator("#open-consultations")
-    expect(call).to_contain_text("Consultations open for your organisation")
+    call = partner.locator(f"#consultation-{draft.pk}")
     expect(call).to_contain_text("21 days left")
-    assert_accessible(partner, "the partner's asks with the call to action")
-    call.get_by_role("link", name="Respond to the consultation").click()
+    assert_accessible(partner, "the partner's home with the call to action")
+    partner.goto(f"/organisations/{world['trust'].ods_code}/asks/")
+    expect(partner.locator("#open-consultations")).to_contain_text("21 days left")
+    assert_accessible(partner, "the partner's asks with the open consultation")
+    partner.locator("#open-consultations").get_by_role("link", name="Respond to the consultation").click()
     partner.get_by_label("We have concerns").check()
     partner.get_by_label("Comment").fill(CONCERN)
     partner.get_by_role("button", name="Send response").click()
