@@ -56,18 +56,16 @@ class UserForm(PortalModelForm):
         ].help_text = "What they type to sign in: up to 150 letters, numbers and the characters @ . + - _ only."
         self.fields["email"].required = True
         self.fields["bodies"].required = False  # a Partner works for neither body: checked in clean()
-        # Organisations are thousands: the Administrator gives the ODS code, looked up when the form is sent.
+        # Organisations are thousands: chosen by name (or ODS code) from the suggestions as the Administrator
+        # types (nhs_joint/suggest.py); the form sends the ODS code.
         self.fields["organisation"] = forms.ModelChoiceField(
             queryset=Organisation.objects.all(),
             to_field_name="ods_code",
             required=False,
-            label="Organisation (ODS code)",
-            help_text="For a Partner: the ODS code of the trust or CCG they speak for, like RJ1.",
-            widget=forms.TextInput(attrs={"class": "nhsuk-input--width-10", "spellcheck": "false"}),
-            error_messages={"invalid_choice": "Enter the ODS code of an organisation, like RJ1."},
+            label="Organisation",
+            help_text="For a Partner: the trust or CCG they speak for. Type its name or ODS code to find it.",
+            error_messages={"invalid_choice": "Select an organisation from the list."},
         )
-        if self.instance.pk and self.instance.organisation_id:
-            self.initial["organisation"] = self.instance.organisation.ods_code
         self.fields["local_system"].empty_label = "Not linked"
         if self.instance.pk:
             roles = [r for r in Role.ALL if r in self.instance.roles]
@@ -75,9 +73,7 @@ class UserForm(PortalModelForm):
         from nhs_joint.forms import name_the_field
 
         name_the_field(self)
-        self.fields["organisation"].error_messages["invalid_choice"] = (
-            "Enter the ODS code of an organisation, like RJ1."
-        )
+        self.fields["organisation"].error_messages["invalid_choice"] = "Select an organisation from the list."
 
     def clean(self):
         cleaned = super().clean()

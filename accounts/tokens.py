@@ -5,6 +5,7 @@ from django.contrib import messages
 from django.shortcuts import get_object_or_404, redirect, render
 from django.views import View
 
+from nhs_joint import words
 from nhs_joint.permissions import can_manage_users
 
 from .models import ApiToken, User
@@ -75,5 +76,5 @@ class RevokeUserTokenView(View):
             tokens = tokens.filter(pk=token_pk)
             get_object_or_404(tokens)
         count, _ = tokens.delete()
-        messages.success(request, f"{count} API token{'s' if count != 1 else ''} of {user.username} revoked.")
+        messages.success(request, f"{words.count(count, 'API token')} of {user.username} revoked.")
         return redirect("user-detail", user.pk)

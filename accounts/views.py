@@ -11,6 +11,7 @@ from django.utils.decorators import method_decorator
 from django.views import View
 
 from nhs_joint.forms import name_the_field
+from nhs_joint.words import last_signed_in
 
 from .forms import PasswordChangeForm
 
@@ -109,21 +110,34 @@ def roles_text(user):
 
 
 def user_summary(u):
-    return [
+    """The rows of a user's page. A Partner works for neither body and has no region of the portal's own: their
+    page names the organisation or local health system they speak for instead."""
+    rows = [
         ("Username", u.username),
         ("Name", u.get_full_name()),
         ("Email", u.email),
         ("Role", roles_text(u)),
-        ("Bodies", " and ".join(b.name for b in u.bodies.all()) or "No body"),
-        ("Region", str(u.region) if u.region else "No region (national)"),
+    ]
+    if u.is_partner:
+        for label, record in (("Organisation", u.organisation), ("Local health system", u.local_system)):
+            if record is not None:
+                rows.append((label, {"text": f"{record.name} ({record.ods_code})", "href": record.get_absolute_url()}))
+        if u.partner_of is None:
+            rows.append(("Organisation", "Not linked to an organisation yet"))
+    else:
+        rows += [
+            ("Bodies", " and ".join(b.name for b in u.bodies.all()) or "No body"),
+            ("Region", str(u.region) if u.region else "No region (national)"),
+        ]
+    return rows + [
         ("Status", "Active" if u.is_active else "Deactivated"),
         ("Must change password at next sign-in", "Yes" if u.must_change_password else "No"),
-        ("Last signed in", u.last_login),
+        ("Last signed in", last_signed_in(u.last_login)),
     ]
 
 
 def _user_queryset():
-    return User.objects.select_related("region").prefetch_related("groups", "bodies")
+    return User.objects.select_related("region", "organisation", "local_system").prefetch_related("groups", "bodies")
 
 
 class OneTimePasswordView(View):

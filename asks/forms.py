@@ -10,7 +10,7 @@ class ExpectationForm(ProgrammeChildForm):
         "programme": "The programme that asks this.",
         "issued_by": "The body that asks it.",
         "audience": "Who is asked: providers, commissioners or local health systems.",
-        "region": "Leave empty if it is asked of all England.",
+        "region": "Leave empty if it is asked of England as a whole.",
         "measure": "The agreed measure the expectation is judged by.",
         "comparator": "Whether the measure must be at least or at most the target.",
         "target": "A number, in the measure's unit. For example, 95 for 95%.",
@@ -40,7 +40,7 @@ class ExpectationForm(ProgrammeChildForm):
         from regions.models import Region
 
         self.fields["region"].queryset = Region.objects.active()
-        self.fields["region"].empty_label = "All England"
+        self.fields["region"].empty_label = "England as a whole"
 
     def clean(self):
         cleaned = super().clean()

@@ -5,8 +5,6 @@ Moved from programmes/: each model keeps its table (``db_table``, and its histor
 ``kept_history``), so the move changed no table (migrations/0001_initial.py).
 """
 
-from decimal import Decimal
-
 from django.db import models
 from django.db.models import Q
 
@@ -145,9 +143,9 @@ class Expectation(PortalRecord, Archivable):
 
     def __str__(self):
         area = self.region or "England"
-        target = f"{Decimal(str(self.target)).normalize():f}" if self.target is not None else ""
+        target = self.measure.target_words(self.comparator, self.target) if self.target is not None else ""
         audience = self.get_audience_display().lower()
-        return f"{self.measure.name}: {self.get_comparator_display()} {target} for {audience} ({area})"
+        return f"{self.measure.name}: {target} for {audience} ({area})"
 
     def clean(self):
         super().clean()

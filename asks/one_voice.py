@@ -6,6 +6,7 @@ the registry (a detail panel, and URLs under theirs declared here). Partners rea
 to them in ``apps.py``; each of those checks again that the organisation is theirs.
 """
 
+from django.conf import settings
 from django.contrib import messages
 from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
@@ -34,7 +35,7 @@ KINDS = {"organisation": Organisation, "local-system": LocalHealthSystem}
 CSV_HEADER = [
     "Measure",
     "Asks for",
-    "Target",
+    "Target (number)",
     "From",
     "Due",
     "Stage",
@@ -63,6 +64,10 @@ th { border-bottom: 0.8pt solid #212b32; }
 .note { font-size: 7pt; color: #4c6272; }
 .own { font-size: 7.5pt; }
 .not-met { color: #d5281b; }
+.letterhead { display: flex; justify-content: space-between; align-items: flex-start; margin: 0 0 3mm 0; }
+.nhs-logo { height: 12mm; width: 30mm; }
+.conflict { border-left: 1.2mm solid #d5281b; padding: 0.5mm 0 0.5mm 2mm; margin: 1mm 0; font-size: 7.5pt; }
+.signature { margin-top: 5mm; }
 """
 
 
@@ -93,7 +98,8 @@ def asks_rows(result):
         for expectation, flags in group.rows:
             yield [
                 group.measure.name,
-                expectation.get_comparator_display(),
+                # For people the ask in words ("at least 95%"); the target alone as a number, for sums.
+                group.measure.target_words(expectation.comparator, expectation.target),
                 f"{expectation.target.normalize():f}",
                 expectation.start_date.isoformat(),
                 expectation.due_date.isoformat(),
@@ -101,7 +107,7 @@ def asks_rows(result):
                 expectation.programme.title,
                 expectation.issued_by.name,
                 str(expectation.region or "England"),
-                f"{latest.value.normalize():f}" if latest else "",
+                group.measure.figure(latest.value) if latest else "",
                 f"{latest.month:%Y-%m}" if latest else "",
                 " | ".join(flag["text"] for flag in flags),
                 *own_columns(group.own, expectation),
@@ -176,7 +182,15 @@ class AsksLetter(View):
         result = asks.asks_of(target, year, request.user)
         html = render_to_string(
             "asks/asks_letter.jinja",
-            {"target": target, "result": result, "bodies": both_bodies(), "today": timezone.localdate()},
+            {
+                "target": target,
+                "result": result,
+                "bodies": both_bodies(),
+                "today": timezone.localdate(),
+                "signatory": settings.LETTER_SIGNATORY,
+                "signatory_role": settings.LETTER_SIGNATORY_ROLE,
+                "contact": settings.LETTER_CONTACT,
+            },
         )
         response = HttpResponse(render_pdf(html, LETTER_CSS), content_type="application/pdf")
         response["Content-Disposition"] = f'inline; filename="asks-{target.ods_code}-{year}.pdf"'

@@ -112,6 +112,21 @@ class MeasureGroup:
     rows: list = field(default_factory=list)  # [(expectation, [flag, …])]
     own: object = None  # the target's own latest figure and its icons (asks/figures.py), or None
 
+    @property
+    def conflicts(self):
+        """The different targets asked on this measure, in words, one per target ("NHS Improvement asks at
+        least 90% (Urgent and emergency care)"), when the asks do not all agree; else empty. What a reader
+        must not be left to find: the 90% and the 95% A&E asks cannot both be the target."""
+        asked = {}
+        for expectation, _ in self.rows:
+            asked.setdefault((expectation.comparator, expectation.target.normalize()), expectation)
+        if len(asked) < 2:
+            return []
+        return [
+            f"{e.issued_by.name} asks {self.measure.target_words(e.comparator, e.target)} ({e.programme})"
+            for e in asked.values()
+        ]
+
 
 @dataclass
 class Asks:

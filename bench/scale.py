@@ -1,6 +1,12 @@
 """England-scale data and the cost of both reports at a quarter, half and full scale.
 
     .venv/bin/python bench/scale.py [--scales 0.25,0.5,1] [--write docs/performance.md]
+    .venv/bin/python bench/scale.py --scale 10 [--keep] [--write bench/results/scale-10.md]
+
+With ``--scale`` one scale is built (or, with ``--keep``, the data a previous run left is reused) and the
+report lists how long the data took to generate, the consistency and duplication runs' times and peak
+memory (each in a process of its own), and how long each web address of ``bench/web.py --rotate`` takes to
+draw in process on that data (median of a few different addresses each, the page cache off).
 
 Full scale: 7 regions, 2,000 programmes, 20,000 workstreams, 5,000
 appointments and 300,000 measurements (with deliveries, expectations, agreed
@@ -240,7 +246,19 @@ def generate(scale, seed=2019, database=None):
     n_appointments = int(5000 * scale)
     months = int(375 * scale)  # 100 measures x 8 areas x months = 300,000 at full scale
     connection = connect(database or DATABASE)
+    stages, stage_started = [], time.perf_counter()
+
+    def stage(name):
+        nonlocal stage_started
+        now = time.perf_counter()
+        stages.append((name, round(now - stage_started, 1)))
+        stage_started = now
+
     with connection, connection.cursor() as cursor:
+        # Written in bulk, consistent by construction: no row trigger per row (the foreign keys' deferred
+        # checks, queued per row until the commit, and the data versions' notes); the versions of the tables
+        # written are given once, at the commit, below.
+        cursor.execute("SET LOCAL session_replication_role = replica")
         bodies = ids(cursor, "SELECT code, id FROM organisations_nationalbody")
         duties = ids(cursor, "SELECT slug, body_id FROM organisations_statutoryduty")
         cursor.execute("SELECT id FROM regions_region WHERE active ORDER BY ods_code")
@@ -294,6 +312,7 @@ def generate(scale, seed=2019, database=None):
             [(p, b, "approved", s - dt.timedelta(days=14), "B1") for p, b, s in programmes],
         )
 
+        stage("programmes")
         # Workstreams: ten per programme; one in a hundred a near-copy of another programme's.
         rows, texts = [], []
         for p, b, start in programmes:
@@ -325,11 +344,13 @@ def generate(scale, seed=2019, database=None):
             page_size=5000,
         )
 
+        stage("workstreams")
         # Regional delivery for every active programme in every region.
         cursor.execute("""INSERT INTO programmes_regionaldelivery (programme_id, region_id, rag, note, updated)
             SELECT p.id, r.id, (ARRAY['red','amber','green'])[1 + (p.id + r.id) % 3], '', now()
             FROM programmes_programme p CROSS JOIN regions_region r WHERE p.status = 'active' AND r.active""")
 
+        stage("regional delivery")
         # Measures (100), measurements per active region and England, and agreed measures and expectations.
         execute_values(
             cursor,
@@ -349,6 +370,7 @@ def generate(scale, seed=2019, database=None):
             WHERE m.code LIKE 'scale-%%'""",
             [months],
         )
+        stage("measurements")
         execute_values(
             cursor,
             """INSERT INTO programmes_programmemeasure (programme_id, measure_id, target, agreed_on)
@@ -381,6 +403,7 @@ def generate(scale, seed=2019, database=None):
             page_size=2000,
         )
 
+        stage("agreed measures and expectations")
         # People and appointments, most joint, some single-body.
         execute_values(
             cursor,
@@ -420,7 +443,16 @@ def generate(scale, seed=2019, database=None):
             shares,
             page_size=5000,
         )
+        stage("people and appointments")
+        # The tables written get new versions at the commit, as the row triggers would have given them.
+        cursor.execute("SET LOCAL session_replication_role = origin")
+        cursor.execute(
+            "SELECT set_config('portal_versions.tables', %s, true); INSERT INTO portal_data_change DEFAULT VALUES",
+            [",".join(WRITTEN)],
+        )
+    with connection, connection.cursor() as cursor:
         cursor.execute("ANALYZE")
+        stage("analyse")
         counts = {}
         for table in (
             "programmes_programme",
@@ -431,7 +463,26 @@ def generate(scale, seed=2019, database=None):
             cursor.execute(f"SELECT count(*) FROM {table}")
             counts[table] = cursor.fetchone()[0]
     connection.close()
+    print("generated: " + ", ".join(f"{name} {seconds} s" for name, seconds in stages), flush=True)
     return counts
+
+
+# The tables generate() writes (their versions are given once, at its commit).
+WRITTEN = (
+    "programmes_programme",
+    "programmes_programme_bodies",
+    "programmes_boardapproval",
+    "programmes_workstream",
+    "programmes_workstream_regions",
+    "programmes_regionaldelivery",
+    "programmes_measure",
+    "programmes_measurement",
+    "programmes_programmemeasure",
+    "programmes_expectation",
+    "appointments_person",
+    "appointments_appointment",
+    "appointments_appointmentshare",
+)
 
 
 TIMER = """
@@ -441,7 +492,7 @@ from reports import services
 from reports.models import ReportRun
 give_statements_the_reports_time()  # as a worker's: the reports' statement limit, not a web request's
 out = {}
-for kind in ("consistency", "duplication"):
+for kind in KINDS:
     run = ReportRun.objects.create(kind=kind)
     start = time.perf_counter()
     services.execute(run.pk)
@@ -467,8 +518,26 @@ def shell_result(script):
     return json.loads(line[len("RESULT ") :])
 
 
-def time_reports():
-    return shell_result(TIMER)
+def time_reports(kinds=("consistency", "duplication")):
+    """Each report's time, status, findings and peak memory, all in one process (``kinds`` in turn)."""
+    return shell_result(f"KINDS = {tuple(kinds)!r}\n" + TIMER)
+
+
+def time_reports_apart(kinds=("consistency", "duplication")):
+    """Each report in a process of its own, so that each one's peak memory is its own."""
+    results = {}
+    for kind in kinds:
+        try:
+            results.update(time_reports([kind]))
+        except subprocess.CalledProcessError as error:  # killed (out of memory) or failed outside the run
+            results[kind] = {
+                "seconds": None,
+                "status": f"process ended: {error.returncode}",
+                "findings": {},
+                "error": (error.stderr or "")[-500:],
+                "peak_mb": None,
+            }
+    return results
 
 
 def cpu():
@@ -478,11 +547,137 @@ def cpu():
     return platform.processor() or "unknown CPU"
 
 
+def database_has_scale(scale):
+    """Whether this run's database already holds the data of ``scale`` (as --keep reuses it)."""
+    try:
+        connection = connect(DATABASE)
+    except psycopg2.OperationalError:
+        return False
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT count(*) FROM programmes_programme")
+            return cursor.fetchone()[0] == int(2000 * scale)
+    except psycopg2.Error:
+        return False
+    finally:
+        connection.close()
+
+
+def count_rows():
+    connection = connect(DATABASE)
+    with connection.cursor() as cursor:
+        counts = {}
+        for table in (
+            "programmes_programme",
+            "programmes_workstream",
+            "appointments_appointment",
+            "programmes_measurement",
+        ):
+            cursor.execute(f"SELECT count(*) FROM {table}")
+            counts[table] = cursor.fetchone()[0]
+    connection.close()
+    return counts
+
+
+def web_timings(requests=5):
+    """Each web address of bench/web.py --rotate drawn in process on this run's database: bench/profile_pages.py."""
+    env = {**ENV, "BENCH_DATABASE": DATABASE}
+    subprocess.run(
+        [sys.executable, "manage.py", "shell", "-c", SIGN_IN_FOR_TIMINGS],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+    )
+    output = subprocess.run(
+        [sys.executable, str(ROOT / "bench" / "profile_pages.py"), "--requests", str(requests), "--no-profile"],
+        cwd=ROOT,
+        env=env,
+        check=True,
+        capture_output=True,
+        text=True,
+    ).stdout
+    return [line for line in output.splitlines() if ": median " in line]
+
+
+SIGN_IN_FOR_TIMINGS = """
+from django.contrib.auth.models import Group
+from accounts.models import User
+from organisations.models import NationalBody
+user, _ = User.objects.get_or_create(username="bench.staff")
+user.groups.add(Group.objects.get(name="Staff"))
+user.bodies.set(NationalBody.objects.filter(code__in=["NHSE", "NHSI"]))
+"""
+
+
+def one_scale(args):
+    """--scale: one scale's data (kept with --keep), both reports apart, and the web addresses."""
+    import resource
+
+    scale = args.scale
+    started = time.perf_counter()
+    kept = args.keep and database_has_scale(scale)
+    migrated = 0.0
+    if not kept:
+        fresh_database()
+        migrated = time.perf_counter() - started
+        generate(scale)
+    built = time.perf_counter() - started
+    generate_peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss // 1024
+    counts = count_rows()
+    load = os.getloadavg()[0]
+    print(f"scale {scale}: {counts} {'kept' if kept else f'built in {built:.0f}s'}, load {load:.1f}", flush=True)
+    timings = time_reports_apart() if not args.no_reports else {}
+    for kind, result in timings.items():
+        print(f"{kind}: {result}", flush=True)
+    web = web_timings() if not args.no_web else []
+    lines = [
+        f"# bench/scale.py --scale {scale:g}, {dt.datetime.now(dt.UTC):%-d %B %Y %H:%M} UTC",
+        "",
+        f"{platform.machine()}, {os.cpu_count()} cores ({cpu()}), "
+        f"{round(os.sysconf('SC_PAGE_SIZE') * os.sysconf('SC_PHYS_PAGES') / 2**30)} GiB, PostgreSQL on the same "
+        f"machine, Python {platform.python_version()}; load average {load:.1f} when the data was ready (other work "
+        "shares the two cores).",
+        "",
+        "| step | time | peak memory | result |",
+        "|---|---:|---:|---|",
+        f"| data: {counts['programmes_programme']:,} programmes, {counts['programmes_workstream']:,} workstreams, "
+        f"{counts['appointments_appointment']:,} appointments, {counts['programmes_measurement']:,} measurements | "
+        + (
+            f"{built:.0f} s | {generate_peak} MB | generated ({migrated:.0f} s of it building the empty database "
+            "from the migrations) |"
+            if not kept
+            else "(kept from an earlier run) | | |"
+        ),
+    ]
+    for kind, result in timings.items():
+        seconds = "—" if result["seconds"] is None else f"{result['seconds']} s"
+        peak = "—" if result["peak_mb"] is None else f"{result['peak_mb']} MB"
+        found = ", ".join(f"{rule} {n}" for rule, n in sorted(result["findings"].items())) or result.get("error") or ""
+        lines.append(f"| {kind} report | {seconds} | {peak} | {result['status']}: {found} |")
+    if web:
+        lines += ["", "Each web address drawn in process (bench/profile_pages.py, page cache off):", ""]
+        lines += [f"- {line}" for line in web]
+    report = "\n".join(lines) + "\n"
+    print(report)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"scale-{scale:g}-{dt.datetime.now(dt.UTC):%Y-%m-%d-%H%M}.md").write_text(report)
+    if args.write:
+        Path(args.write).write_text(report)
+
+
 def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--scales", default="0.25,0.5,1")
+    parser.add_argument("--scale", type=float, help="one scale only, with the full report (10: ten times England)")
+    parser.add_argument("--keep", action="store_true", help="with --scale: reuse the data a previous run left")
+    parser.add_argument("--no-web", action="store_true", help="with --scale: leave out the web addresses")
+    parser.add_argument("--no-reports", action="store_true", help="with --scale: leave out the reports")
     parser.add_argument("--write", help="also write the results, as Markdown, to this file")
     args = parser.parse_args()
+    if args.scale:
+        return one_scale(args)
     results = []
     for scale in [float(s) for s in args.scales.split(",")]:
         fresh_database()

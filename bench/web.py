@@ -7,6 +7,14 @@
 ``--only`` keeps the addresses whose label matches (and the bare view, first and last); ``--baseline`` serves
 another checkout of the portal (the code before a change) beside this one, on the same database, and times
 each address on both in turn, so that before and after are measured in one run under the same load.
+    .venv/bin/python bench/web.py --scale 1 --keep --rotate [--seconds 10]
+
+With ``--rotate`` (at England scale) every target rotates through hundreds of different addresses (list pages 1
+to 400, 600 programmes' pages, 154 search words, 7 regions' dashboards over 4 windows), with
+PAGE_CACHE_SECONDS=0, so that every request is a first drawing, as a crowd's is; that is the figure this
+portal reports. Then a second server with the page cache on asks for one address of each target again and
+again: the cached figure, reported beside it and labelled so. The load average of the machine is printed
+with every figure (the benchmark shares two cores with whatever else runs).
 
 It builds a database of its own (``--database``, or BENCH_DATABASE, else
 nhs_joint_bench; dropped first), with ``--rows`` programmes or, with ``--scale``,
@@ -77,6 +85,61 @@ SCALE_TARGETS = [
 ]
 
 
+# --rotate: (label, address template, headers kind, bar); each template is filled by rotate_paths().
+ROTATE_TARGETS = [
+    ("bare Django view", "/bench/ok", None, None),
+    ("programmes list page", "/programmes/?page={page40}", "session", 0.06),
+    ("workstreams list page", "/workstreams/?page={page}", "session", 0.06),
+    ("workstreams search", "/workstreams/?q={word}", "session", 0.04),
+    ("workstreams of a region", "/workstreams/?region={region}&page={page20}", "session", 0.04),
+    ("programme page", "/programmes/{slug}/", "session", 0.04),
+    ("regional dashboard", "/regions/{region}/?months={months}", "session", 0.04),
+    ("national overview", "/regions/", "session", 0.06),
+    ("programmes API list", "/api/v1/programmes/?page={page40}", "token", 0.08),
+    ("workstreams API list", "/api/v1/workstreams/?page={page}", "token", 0.08),
+    ("measurements API list", "/api/v1/measurements/?page={page}", "token", 0.08),
+    ("workstreams API search", "/api/v1/workstreams/?q={word}", "token", 0.04),
+    ("bare Django view, again", "/bench/ok", None, None),
+]
+
+
+def rotate_paths(template, regions):
+    """Every address a --rotate target goes through, in a fixed shuffled order (no two neighbours alike)."""
+    import random
+
+    import scale as scale_data
+
+    if "{" not in template:
+        return [template]
+    values = {
+        "page": [{"page": n} for n in range(1, 401)],
+        "page40": [{"page40": n} for n in range(1, 41)],
+        "word": [{"word": w} for w in scale_data.VOCABULARY[:154]],
+        "slug": [{"slug": f"programme-{n}"} for n in range(0, 1800, 3)],  # 600 programmes
+        "months": [{"region": r, "months": m} for r in regions for m in (12, 24, 36, 60)],
+        "page20": [{"region": r, "page20": n} for r in regions for n in range(1, 21)],
+    }
+    key = next(k for k in ("months", "page20", "page40", "page", "word", "slug") if "{" + k + "}" in template)
+    paths = [template.format(**v) for v in values[key]]
+    random.Random(31).shuffle(paths)
+    return paths
+
+
+def regions_of_database():
+    import psycopg2
+
+    connection = psycopg2.connect(f"{BASE_URL}/{DATABASE}")
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT ods_code FROM regions_region WHERE active ORDER BY ods_code")
+        codes = [code for (code,) in cursor.fetchall()]
+    connection.close()
+    return codes
+
+
+def load_average():
+    return os.getloadavg()[0]
+
+
 def search_words():
     """200 different things people search for: the scale data's words and NHS abbreviations, some as typed."""
     import csv
@@ -92,9 +155,15 @@ def search_words():
 
 
 def lua_paths(paths):
-    """A wrk script that asks for each of ``paths`` in turn."""
+    """A wrk script that asks for each of ``paths`` in turn; each of wrk's threads starts at its own place."""
     quoted = ",".join('"' + p.replace("\\", "").replace('"', "") + '"' for p in paths)
-    return f"paths = {{{quoted}}}\ni = 0\nrequest = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n"
+    return (
+        f"paths = {{{quoted}}}\n"
+        "local threads = 0\n"
+        "function setup(thread)\n  threads = threads + 1\n  thread:set('id', threads)\nend\n"
+        "function init(args)\n  i = ((id or 1) - 1) * math.floor(#paths / 2)\nend\n"
+        "request = function()\n  i = i % #paths + 1\n  return wrk.format(nil, paths[i])\nend\n"
+    )
 
 
 SIGN_IN = """
@@ -215,18 +284,21 @@ def free_port():
         return probe.getsockname()[1]
 
 
-def wrk(url, headers, seconds, connections):
-    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency"]
+def wrk(url, headers, seconds, connections, paths=None):
+    """wrk against ``url``, or, with ``paths``, against each of them in turn: (requests/s, errors, p50, p99)."""
+    command = ["wrk", "-t2", f"-c{connections}", f"-d{seconds}s", "--latency", "--timeout", "10s"]
     for header in headers:
         command += ["-H", header]
-    if "{word}" in url:  # each request another word
+    if paths is None and "{word}" in url:  # each request another word
         from urllib.parse import quote
 
         base, path = url.split("/", 3)[2], "/" + url.split("/", 3)[3]
-        script = Path(f"/tmp/bench-web-{os.getpid()}.lua")
-        script.write_text(lua_paths([path.replace("{word}", quote(w)) for w in search_words()]))
-        command += ["-s", str(script)]
+        paths = [path.replace("{word}", quote(w)) for w in search_words()]
         url = f"http://{base}/"
+    if paths is not None:
+        script = Path(f"/tmp/bench-web-{os.getpid()}.lua")
+        script.write_text(lua_paths(paths))
+        command += ["-s", str(script)]
     output = subprocess.run(command + [url], capture_output=True, text=True, check=True).stdout
     rps = float(re.search(r"Requests/sec:\s+([\d.]+)", output).group(1))
     non_2xx = re.search(r"Non-2xx or 3xx responses: (\d+)", output)
@@ -276,11 +348,24 @@ def main():
     parser.add_argument("--scale", type=float, help="bench/scale.py's England-scale data at this scale (1: full)")
     parser.add_argument("--keep", action="store_true", help="with --scale: reuse the data a previous run left")
     parser.add_argument("--write", help="also write the results, as Markdown, to this file")
-    parser.add_argument("--only", help="only the addresses whose label matches this regular expression")
+    parser.add_argument(
+        "--only",
+        help="only the addresses whose label matches this regular expression (with --rotate: the targets whose label "
+        "contains one of these, a,b)",
+    )
     parser.add_argument("--baseline", help="another checkout of the portal, timed beside this one (before/after)")
+    parser.add_argument(
+        "--rotate",
+        action="store_true",
+        help="with --scale: rotate through hundreds of addresses per target with the page cache off",
+    )
     args = parser.parse_args()
     if not shutil.which("wrk"):
         sys.exit("bench: wrk is needed (Debian: apt-get install wrk)")
+    if args.rotate:
+        if not args.scale:
+            sys.exit("bench: --rotate needs --scale")
+        return rotate(args)
 
     if args.scale:
         session, token = prepare_scale(args.scale, args.keep)
@@ -369,6 +454,138 @@ def main():
     out = ROOT / "bench" / "results"
     out.mkdir(exist_ok=True)
     (out / f"web-{dt.date.today():%Y-%m-%d}.md").write_text(report)
+    if args.write:
+        Path(args.write).write_text(report)
+    return 1 if failed else 0
+
+
+def start_server(workers, env):
+    """gunicorn on a free loopback port with ``env``: (process, base address), once it answers."""
+    port = free_port()
+    server = subprocess.Popen(
+        [
+            str(Path(sys.executable).parent / "gunicorn"),
+            "nhs_joint.wsgi",
+            "--bind",
+            f"127.0.0.1:{port}",
+            "--workers",
+            str(workers),
+            "--no-control-socket",
+            "--log-level",
+            "warning",
+        ],
+        cwd=ROOT,
+        env=env,
+    )
+    base = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 120  # a loaded machine starts gunicorn slowly
+    while time.monotonic() < deadline:
+        try:
+            urllib.request.urlopen(f"{base}/bench/ok", timeout=5)
+            break
+        except OSError:
+            time.sleep(0.5)
+    return server, base
+
+
+def stop_server(server):
+    server.terminate()
+    server.wait(timeout=30)
+
+
+def _ms(text):
+    """wrk's latency (``12.34ms``, ``1.02s``, ``850.00us``) in milliseconds."""
+    number, unit = re.match(r"([\d.]+)(\w+)", text).groups()
+    return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
+
+
+def rotate(args):
+    """First drawings for a crowd: each target rotates through its addresses with the page cache off; then
+    the cached figure (one address again and again, the page cache on), beside it."""
+    from urllib.parse import quote
+
+    session, token = prepare_scale(args.scale, args.keep)
+    regions = regions_of_database()
+    headers = {
+        None: [],
+        "session": [f"Cookie: sessionid={session}; csrftoken={CSRF_SECRET}"],
+        "token": [f"Authorization: Token {token}"],
+    }
+    targets = ROTATE_TARGETS
+    if args.only:
+        wanted = args.only.split(",")
+        targets = [t for t in targets if t[3] is None or any(w in t[0] for w in wanted)]
+    paths = {label: [quote(p, safe="/?=&") for p in rotate_paths(t, regions)] for label, t, _, _ in targets}
+
+    results = {}
+    for mode, env in (("first", {**ENV, "PAGE_CACHE_SECONDS": "0"}), ("cached", {**ENV, "PAGE_CACHE_SECONDS": "300"})):
+        server, base = start_server(args.workers, env)
+        try:
+            for label, _template, kind, _bar in targets:
+                if mode == "first":
+                    # Every address answers 200 before any is timed (a sample: the first, the last, a third).
+                    sample = paths[label]
+                    weights = [
+                        page_weight(base + p, headers[kind]) for p in (sample[0], sample[len(sample) // 3], sample[-1])
+                    ]
+                    targets_paths = paths[label]
+                else:
+                    weights = [page_weight(base + paths[label][0], headers[kind])]
+                    targets_paths = [paths[label][0]]
+                seconds = args.seconds if mode == "first" else max(3, args.seconds // 2)
+                wrk(base + "/", headers[kind], 3, args.connections, paths=targets_paths)  # warm up every worker
+                load = load_average()
+                rps, errors, p50, p99 = wrk(base + "/", headers[kind], seconds, args.connections, paths=targets_paths)
+                load = (load + load_average()) / 2
+                results[(mode, label)] = (rps, errors, p50, p99, load, sum(weights) / len(weights))
+                print(
+                    f"{mode} {label}: {rps:,.1f}/s p50 {p50} p99 {p99} {errors} errors, "
+                    f"{len(targets_paths)} addresses, load {load:.1f}",
+                    flush=True,
+                )
+        finally:
+            stop_server(server)
+
+    def bare(mode):
+        runs = [results[(mode, label)][0] for label, t, _, _ in targets if t == "/bench/ok"]
+        return runs, sum(runs) / len(runs)
+
+    first_runs, first_bare = bare("first")
+    cached_runs, cached_bare = bare("cached")
+    lines = [
+        f"# First drawings for a crowd, {dt.datetime.now(dt.UTC):%-d %B %Y %H:%M} UTC",
+        "",
+        f"`bench/web.py --scale {args.scale:g} --rotate --seconds {args.seconds}` on {platform.machine()}, "
+        f"{os.cpu_count()} cores, {_cpu()}, Python {platform.python_version()}; gunicorn {args.workers} sync workers, "
+        f"wrk 2 threads {args.connections} connections on the same machine; bench/scale.py's data at scale "
+        f"{args.scale:g}. **First drawings**: `PAGE_CACHE_SECONDS=0`, each target rotating through its addresses "
+        f"(3 s of warm-up, then {args.seconds} s); ratios to the mean of the bare view's runs in the same server "
+        f"({', '.join(f'{r:,.0f}' for r in first_runs)} requests/s). **Cached** (labelled): the page cache on, one "
+        f"address of the target again and again ({max(3, args.seconds // 2)} s); ratios to that server's bare view "
+        f"({', '.join(f'{r:,.0f}' for r in cached_runs)} requests/s). Load: the machine's 1-minute load average "
+        "during each figure (two cores; other work shares them).",
+        "",
+        "| address | addresses | first drawings: req/s | p50 | p99 | **ratio** | bar | load | cached (one address): "
+        "ratio | page | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+    ]
+    failed = False
+    for label, template, _, bar in targets:
+        rps, errors, p50, p99, load, weight = results[("first", label)]
+        c_rps, c_errors, *_ = results[("cached", label)]
+        ratio = rps / first_bare
+        ok = bar is None or (ratio >= bar and _ms(p99) < 500 and errors == 0)
+        failed |= not ok
+        verdict = "" if bar is None else f"{bar:.2f} {'✓' if ratio >= bar else '✗'}"
+        lines.append(
+            f"| {label} `{template}` | {len(paths[label])} | {rps:,.0f} | {p50} | {p99} | **{ratio:.3f}** | {verdict} | "
+            f"{load:.1f} | {c_rps / cached_bare:.3f} | {weight / 1024:,.0f} KB | {errors + c_errors} |"
+        )
+    report = "\n".join(lines) + "\n"
+    print(report)
+    out = ROOT / "bench" / "results"
+    out.mkdir(exist_ok=True)
+    (out / f"web-rotate-{dt.datetime.now(dt.UTC):%Y-%m-%d-%H%M}.md").write_text(report)
     if args.write:
         Path(args.write).write_text(report)
     return 1 if failed else 0

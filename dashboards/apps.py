@@ -12,8 +12,9 @@ class DashboardsConfig(AppConfig):
         # What this app tells the core: see nhs_joint/registry.py.
         from measures.models import Measurement, ProgrammeMeasure
         from nhs_joint.registry import registry
+        from regions.models import Region
 
-        from . import api, areas, charts
+        from . import api, areas, charts, panels
 
         # What each role uses most comes first (the header shows as many as fit, the rest under "More").
         registry.add_navigation("My work", "/my-work/", 1, role=("Staff", "Regional director"))
@@ -22,6 +23,8 @@ class DashboardsConfig(AppConfig):
         # An organisation's and a local health system's page: each agreed measure's chart of its own figures.
         registry.add_detail_panel("figures", areas.figures_panel, 30, models=(Measurement, ProgrammeMeasure))
         registry.add_api("regions", api.RegionViewSet, "region")
+        # A measure's page: its England chart, each region's a link away, any month's figure to correct.
+        registry.add_detail_panel("measure-charts", panels.measure_charts_panel, 5, models=[Region])
         registry.template_globals.update(
             spc_svg=charts.render_svg,
             spc_summary=charts.summary,

@@ -15,6 +15,7 @@ import math
 
 from markupsafe import Markup, escape
 
+from nhs_joint.words import count as counted
 from regions.spc import SpcResult
 
 COLOURS = {"common": "#768692", "improvement": "#005eb8", "concern": "#ed8b00", "neither": "#330072"}
@@ -26,9 +27,13 @@ VARIATION_BADGE_COLOURS = {**COLOURS, "common": "#4c6272"}
 ASSURANCE_COLOURS = {"pass": "#005eb8", "fail": "#ed8b00", "hit_and_miss": "#4c6272"}
 # Dark letters on the orange, which white text would not contrast with.
 LETTER_COLOURS = {"#ed8b00": TEXT}
-MARGIN = {"left": 64, "right": 104, "top": 44, "bottom": 40}
-FONT_SIZE = 11
-LABEL_GAP = 12  # the least vertical distance between two line labels
+MARGIN = {"left": 64, "right": 112, "top": 44, "bottom": 40}
+# Text is never drawn below 12px on a screen. The full chart (640 wide) is shown only where its box is at least
+# 577px wide (from 641px screens, portal.css), so 14 units are at least 12.6px; smaller screens get the compact
+# chart (300 wide, shown at 288px and up), whose 13 units are at least 12.5px.
+FONT_SIZE = 14
+LABEL_GAP = 15  # the least vertical distance between two line labels
+COMPACT = {"width": 300, "height": 240, "font_size": 13, "margin": {"left": 48, "right": 12, "top": 16, "bottom": 36}}
 
 
 def unit_suffix(unit):
@@ -39,6 +44,8 @@ def unit_suffix(unit):
         return "%"
     if lower in ("", "count", "number"):
         return ""
+    if lower.startswith("rate per "):
+        return " " + lower.removeprefix("rate ")
     return f" {lower}"
 
 
@@ -101,10 +108,7 @@ def summary(result: SpcResult, unit=""):
         return "No data yet."
     latest = result.latest
     months = len(result.points)
-    text = (
-        f"Latest value {_fmt(latest.value)}{suffix} in {latest.month:%B %Y}; "
-        f"{months} {'month' if months == 1 else 'months'} shown."
-    )
+    text = f"Latest value {_fmt(latest.value)}{suffix} in {latest.month:%B %Y}; {counted(months, 'month')} shown."
     if result.has_limits:
         text += (
             f" Mean {_fmt(result.mean)}{suffix}, process limits {_fmt(result.lower_limit)}{suffix} "
@@ -149,9 +153,9 @@ def _badge(x, y, colour, letter, short, label, cls):
     return (
         f'<g class="spc-badge {cls}"><title>{escape(label)}</title>'
         f'<circle cx="{x + 11}" cy="{y}" r="11" fill="{colour}"/>'
-        f'<text x="{x + 11}" y="{y + 4.5}" text-anchor="middle" font-size="13" font-weight="bold" '
+        f'<text x="{x + 11}" y="{y + 5}" text-anchor="middle" font-size="15" font-weight="bold" '
         f'fill="{letter_colour}">{escape(letter)}</text>'
-        f'<text x="{x + 27}" y="{y + 4}" font-size="{FONT_SIZE}" fill="{TEXT}">{escape(short)}</text></g>'
+        f'<text x="{x + 27}" y="{y + 5}" font-size="{FONT_SIZE}" fill="{TEXT}">{escape(short)}</text></g>'
     )
 
 
@@ -168,8 +172,17 @@ def _spread_labels(labels, bottom):
     return placed
 
 
-def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc"):
-    """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary)."""
+def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc", compact=False):
+    """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary).
+
+    ``compact`` draws the small screens' chart: narrower, with the same lines and points but no icon badges
+    and no labels at the lines' ends (the caption under the chart gives them in words), so that its text stays
+    legible where the full chart would shrink it.
+    """
+    if compact:
+        width, height = COMPACT["width"], COMPACT["height"]
+    font_size = COMPACT["font_size"] if compact else FONT_SIZE
+    margin = COMPACT["margin"] if compact else MARGIN
     suffix = unit_suffix(unit)
     ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
     parts = [
@@ -186,8 +199,8 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         )
         return Markup("".join(parts))
 
-    left, right = MARGIN["left"], width - MARGIN["right"]
-    top, bottom = MARGIN["top"], height - MARGIN["bottom"]
+    left, right = margin["left"], width - margin["right"]
+    top, bottom = margin["top"], height - margin["bottom"]
     count = len(result.points)
     values = [p.value for p in result.points]
     extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
@@ -204,7 +217,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
 
     # The badges of the two icons, above the plot.
     badge_x = left
-    if result.variation_icon:
+    if result.variation_icon and not compact:
         colour = VARIATION_BADGE_COLOURS[result.latest.variation]
         letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
         parts.append(
@@ -218,8 +231,8 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 f"spc-variation spc-{result.variation_icon}",
             )
         )
-        badge_x += 27 + len(f"Variation: {result.variation_short}") * 6.2 + 24
-    if result.assurance_icon:
+        badge_x += 27 + len(f"Variation: {result.variation_short}") * FONT_SIZE * 0.56 + 24
+    if result.assurance_icon and not compact:
         letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
         parts.append(
             _badge(
@@ -239,7 +252,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         parts.append(
             f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
             f'stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{FONT_SIZE}" '
+            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{font_size}" '
             f'fill="{SECONDARY}">{_tick_label(tick, step)}</text>'
         )
     axis_title = _axis_title(unit)
@@ -247,12 +260,12 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         middle = (top + bottom) / 2
         parts.append(
             f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
-            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">{escape(axis_title)}</text>'
+            f'font-size="{font_size}" fill="{SECONDARY}">{escape(axis_title)}</text>'
         )
     parts.append("</g>")
 
     # The x axis: the months, a label every few (usually six) months.
-    every = _month_step(count, right - left)
+    every = _month_step(count, right - left, least=font_size * 6.5)
     parts.append(
         f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
         f'stroke="{SECONDARY}" stroke-width="1"/>'
@@ -262,21 +275,25 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
             parts.append(
                 f'<line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{bottom}" y2="{bottom + 4}" '
                 f'stroke="{SECONDARY}" stroke-width="1"/>'
-                f'<text x="{x(index):.1f}" y="{bottom + 18}" text-anchor="middle" font-size="{FONT_SIZE}" '
+                f'<text x="{x(index):.1f}" y="{bottom + 20}" text-anchor="middle" font-size="{font_size}" '
                 f'fill="{SECONDARY}">{point.month:%b %Y}</text>'
             )
     parts.append("</g>")
 
-    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right.
+    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right with its
+    # figure and a short unit ("Mean 86.7%", "Mean 7.2 min"), to fit beside the plot.
+    short = {"%": "%", " minutes": " min", " per 1,000": "/1,000"}.get(suffix, suffix)
     lines = []
     if result.has_limits:
         for value, name in ((result.upper_limit, "Upper"), (result.lower_limit, "Lower")):
-            lines.append((value, LIMIT_COLOUR, f"{name} {_fmt(value)}", "6 4", f"spc-limit spc-{name.lower()}-limit"))
+            lines.append(
+                (value, LIMIT_COLOUR, f"{name} {_fmt(value)}{short}", "6 4", f"spc-limit spc-{name.lower()}-limit")
+            )
     if result.mean is not None:
-        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}", "", "spc-mean"))
+        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}{short}", "", "spc-mean"))
     if result.target is not None:
-        symbol = {">=": "≥ ", "<=": "≤ "}.get(result.target_comparator, "")
-        lines.append((result.target, TARGET_COLOUR, f"Target {symbol}{_fmt(result.target)}", "10 3 2 3", "spc-target"))
+        # The comparator is in the caption's words ("Target at least 95%"): the label has room for the figure only.
+        lines.append((result.target, TARGET_COLOUR, f"Target {_fmt(result.target)}{short}", "10 3 2 3", "spc-target"))
     labels = []
     for value, colour, label, dash, cls in lines:
         yy = y(value)
@@ -287,20 +304,20 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
             f'stroke-width="{width_attr}"{dash_attr}/>'
         )
         labels.append((yy, colour, label, cls))
-    for yy, colour, label, cls in _spread_labels(labels, bottom):
+    for yy, colour, label, cls in [] if compact else _spread_labels(labels, bottom):
         parts.append(
             f'<text class="spc-line-label {cls.split()[-1]}-label" x="{right + 6}" y="{yy + 4:.1f}" '
-            f'font-size="{FONT_SIZE}" fill="{colour}">{escape(label)}</text>'
+            f'font-size="{font_size}" fill="{colour}">{escape(label)}</text>'
         )
 
     # Where the baseline ends, when the mean and limits come from the first months only.
-    if result.has_limits and result.baseline < count:
+    if result.has_limits and result.baseline < count and not compact:
         bx = (x(result.baseline - 1) + x(result.baseline)) / 2
         parts.append(
             f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{bottom}" '
             f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
             f'<text x="{bx - 4:.1f}" y="{top + 10}" text-anchor="end" '
-            f'font-size="{FONT_SIZE}" fill="{SECONDARY}">Baseline</text></g>'
+            f'font-size="{font_size}" fill="{SECONDARY}">Baseline</text></g>'
         )
 
     # The series and its points, shaped and coloured by classification.
@@ -381,7 +398,7 @@ def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
         return Markup("")
     first, latest = points[0], points[-1]
     label = (
-        f"{title}: {len(points)} {'month' if len(points) == 1 else 'months'}, "
+        f"{title}: {counted(len(points), 'month')}, "
         f"from {_fmt(first.value)}{suffix} in {first.month:%B %Y} to {_fmt(latest.value)}{suffix} "
         f"in {latest.month:%B %Y}"
     )

@@ -310,16 +310,28 @@ def region_pack(region, months=DEFAULT_MONTHS):
     """
     directors = list(current_appointments().filter(region=region, role=Appointment.Role.REGIONAL_DIRECTOR))
     measures = agreed_measures(region)
+    rag = dict(RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by())
+    # The open findings about the region, and those about England as a whole (which concern it too).
+    about = open_findings().filter(Q(region=region) | Q(region__isnull=True))
     return {
         "directors": directors,
         "director": directors[0] if len(directors) == 1 else None,
         "charts": charts_for(measures, region, months=months),
         "months": months,
         "made": timezone.localtime(),
+        "rag": [(choice, label, rag.get(choice, 0)) for choice, label in RegionalDelivery.Rag.choices],
+        "delivery_count": sum(rag.values()),
+        "findings": list(
+            about.select_related("region").order_by(SEVERITY_FIRST, "rule", "-score", "pk")[:PACK_FINDINGS]
+        ),
+        "finding_count": about.count(),
     }
 
 
-PACK_VERSION = 1  # raise when the pack's template or stylesheet changes what a pack shows
+# High severity first, then medium, then low.
+SEVERITY_FIRST = Case(When(severity="high", then=0), When(severity="medium", then=1), default=2)
+PACK_FINDINGS = 40  # the open findings a pack lists; the rest are counted, and a link away
+PACK_VERSION = 2  # raise when the pack's template or stylesheet changes what a pack shows
 PACK_CACHE_SECONDS = 24 * 60 * 60
 
 
@@ -337,6 +349,9 @@ def pack_key(region, pack):
         f"{pack['made']:%Y-%m-%d}",
         [(d.pk, d.person.name, d.title) for d in pack["directors"]],
         [(c.measure.code, c.measure.name, c.measure.unit, c.key) for c in pack["charts"]],
+        pack["rag"],
+        pack["finding_count"],
+        [(f.pk, f.message, f.severity) for f in pack["findings"]],
     )
     return "pack:v1:" + hashlib.sha256(repr(shown).encode()).hexdigest()[:40]
 

@@ -18,7 +18,7 @@ from appointments.models import Appointment, AppointmentShare
 from asks.models import Expectation, ExpectationResponse
 from asks.services import consultations_for
 from measures.models import Measure, ProgrammeMeasure
-from nhs_joint import conditional
+from nhs_joint import conditional, parts
 from nhs_joint.generic import DetailPage, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
@@ -119,18 +119,38 @@ class RegionDashboard(DetailPage):
         return conditional.respond(request, models, lambda: self.draw_dashboard(request, region, months, valid))
 
     def draw_dashboard(self, request, region, months, valid):
-        context = dashboards.region_dashboard(region, months=months)
-        context.update(
-            region=region,
-            page_title=f"{region} region",
-            breadcrumbs=[{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
-            can_edit_deliveries=bool(can_edit_delivery(request.user, region.pk, region)),
-            local_systems=list(region.local_systems.order_by("name")),
-            months_error=None if valid else f"Choose months from {_months_words(dashboards.MONTH_CHOICES)}.",
-            months_param=_months_param(months),
+        can_edit_deliveries = bool(can_edit_delivery(request.user, region.pk, region))
+
+        def draw_body():
+            context = dashboards.region_dashboard(region, months=months)
+            context.update(
+                region=region,
+                can_edit_deliveries=can_edit_deliveries,
+                local_systems=list(region.local_systems.order_by("name")),
+                months_error=None if valid else f"Choose months from {_months_words(dashboards.MONTH_CHOICES)}.",
+                months_param=_months_param(months),
+            )
+            return render_to_string("regions/dashboard_body.jinja", context)
+
+        # The same for everyone who may (or may not) update the region's delivery: drawn once per region, window
+        # and data version, and kept for the next person (nhs_joint/parts.py).
+        body = parts.shared(
+            "region-dashboard",
+            _dashboard_models(),
+            (region.pk, region.ods_code, months, valid, can_edit_deliveries),
+            draw_body,
         )
+        context = {
+            "drawn_body": body,
+            "region": region,
+            "page_title": f"{region} region",
+            "breadcrumbs": [{"text": "Home", "href": "/"}, {"text": "Regions", "href": "/regions/"}],
+        }
         if _directs(request.user, region):
-            context["needs_you"] = needs_you(request.user, region, context["charts"])
+            # What needs the region's own director is theirs alone, so it is drawn for them beside the shared part
+            # (the charts it reads are the dashboard's, read again for this one person).
+            charts = dashboards.region_dashboard(region, months=months)["charts"]
+            context["needs_you"] = needs_you(request.user, region, charts)
         return render(request, "regions/dashboard.jinja", context, status=200 if valid else 400)
 
 
@@ -158,6 +178,13 @@ def _months_param(months):
     return "all" if months is None else str(months)
 
 
+def pack_file_stem(region):
+    """The start of a pack's file name, from the region's own name: "london-region" for London,
+    "london-commissioning-region" (never "…-region-region") for a region whose name says it is one."""
+    stem = slugify(str(region)) or region.ods_code.lower()
+    return stem if stem.endswith("region") else f"{stem}-region"
+
+
 class RegionPack(RegionDashboard):
     """A region's Board pack as a PDF: director, the summary of every measure, then each measure's chart.
 
@@ -178,7 +205,7 @@ class RegionPack(RegionDashboard):
             document = render_pdf(html, PACK_STYLESHEET.read_text(encoding="utf-8"))
             cache.set(key, document, dashboards.PACK_CACHE_SECONDS)
         response = HttpResponse(document, content_type="application/pdf")
-        name = f"{slugify(region.name) or region.ods_code.lower()}-region-board-pack-{context['made']:%Y-%m-%d}.pdf"
+        name = f"{pack_file_stem(region)}-board-pack-{context['made']:%Y-%m-%d}.pdf"
         response["Content-Disposition"] = f'attachment; filename="{name}"'
         response["Cache-Control"] = "private, no-store"
         return response
@@ -220,8 +247,18 @@ class RegionMeasureChart(DetailPage):
 
 def national_overview(request):
     def draw():
-        context = dashboards.national_overview()
-        context.update(page_title="The seven regions", breadcrumbs=[{"text": "Home", "href": "/"}])
+        # The same for everyone: drawn once per data version and kept for the next person (nhs_joint/parts.py).
+        body = parts.shared(
+            "national-overview",
+            _dashboard_models(),
+            (),
+            lambda: render_to_string("regions/overview_body.jinja", dashboards.national_overview()),
+        )
+        context = {
+            "drawn_body": body,
+            "page_title": "The seven regions",
+            "breadcrumbs": [{"text": "Home", "href": "/"}],
+        }
         return render(request, "regions/overview.jinja", context)
 
     return conditional.respond(request, _dashboard_models(), draw)

@@ -19,11 +19,13 @@ class MeasureForm(PortalModelForm):
         "concern.",
         "standard": "The national standard, if there is one. For example, 95 for 95%.",
         "comparator": "Whether the measure must be at least or at most the standard.",
+        "decimal_places": "How many decimals its figures are written with on pages, letters and packs: 1 for "
+        "87.5%, 0 for 18 minutes. Targets are written without trailing zeros: at least 95%.",
     }
 
     class Meta:
         model = Measure
-        fields = ["code", "name", "unit", "direction", "standard", "comparator"]
+        fields = ["code", "name", "unit", "direction", "standard", "comparator", "decimal_places"]
         widgets = {"direction": forms.RadioSelect, "unit": forms.RadioSelect}
 
 

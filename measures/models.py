@@ -7,9 +7,11 @@ Moved from programmes/: each model keeps its table (``db_table``, and its histor
 from decimal import Decimal
 
 from django.core.exceptions import ValidationError
+from django.core.validators import MaxValueValidator
 from django.db import models
 from django.db.models import Q
 
+from nhs_joint import words
 from nhs_joint.archive import Archivable, LiveManager
 from nhs_joint.db import kept_history
 from nhs_joint.records import PortalRecord
@@ -32,6 +34,7 @@ class Measure(PortalRecord, Archivable):
         PERCENT = "percent", "Percent"
         MINUTES = "minutes", "Minutes"
         COUNT = "count", "Count"
+        RATE_PER_1000 = "rate_per_1000", "Rate per 1,000"
 
     api_key = ("code", "measure code")
     code = models.SlugField(max_length=50, unique=True)
@@ -40,6 +43,14 @@ class Measure(PortalRecord, Archivable):
     direction = models.CharField(max_length=10, choices=Direction.choices)
     standard = models.DecimalField(max_digits=10, decimal_places=2, null=True, blank=True)
     comparator = models.CharField(max_length=2, choices=Comparator.choices, blank=True)
+    # How many decimals its figures are written with: 87.5% (1), 18 minutes (0). Targets and standards are
+    # written without trailing zeros ("at least 95%"), never with more decimals than this.
+    decimal_places = models.PositiveSmallIntegerField(
+        default=1,
+        db_default=1,  # also for rows written without the ORM (bulk loads, raw SQL)
+        validators=[MaxValueValidator(3)],
+        help_text="How many decimal places its figures are written with: 1 for 87.5%, 0 for 18 minutes.",
+    )
 
     history = kept_history("programmes")
     objects = LiveManager()
@@ -61,6 +72,21 @@ class Measure(PortalRecord, Archivable):
 
     def natural_key(self):
         return (self.code,)
+
+    def figure(self, value):
+        """A figure of this measure in its unit and decimal places: "87.5%", "18 minutes", "4.2 per 1,000"."""
+        return words.figure(value, self.unit, self.decimal_places)
+
+    def target_words(self, comparator, value):
+        """A target or standard of this measure in words: "at least 95%"."""
+        return words.comparison(comparator, value, self.unit, self.decimal_places)
+
+    @property
+    def standard_words(self):
+        """The national standard in words ("at least 95%"), or "No national standard"."""
+        return (
+            self.target_words(self.comparator, self.standard) if self.standard is not None else "No national standard"
+        )
 
     def check_value(self, value, field):
         """Raise a ValidationError on ``field`` when ``value`` is not a possible value of this measure."""
@@ -220,7 +246,7 @@ class Measurement(PortalRecord, models.Model):
         return self.organisation or self.local_system or self.region
 
     def __str__(self):
-        value = f"{Decimal(str(self.value)).normalize():f}" if self.value is not None else ""
+        value = self.measure.figure(self.value) if self.value is not None else ""
         return f"{self.measure.name}, {self.area or 'England'}, {self.month:%B %Y}: {value}"
 
     @property

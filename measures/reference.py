@@ -23,6 +23,7 @@ def load_measures(data, tally):
                 "direction": row["direction"],
                 "standard": Decimal(row["standard"]) if row["standard"] else None,
                 "comparator": row["comparator"],
+                "decimal_places": int(row.get("decimal_places") or 1),
             },
             tally,
             "measures",

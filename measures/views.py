@@ -7,7 +7,7 @@ from django.shortcuts import render
 from django.urls import path, reverse
 from django.views import View
 
-from nhs_joint import history, permissions
+from nhs_joint import history, permissions, words
 from nhs_joint.api import Api
 from nhs_joint.failures import service_unavailable
 from nhs_joint.generic import Resource
@@ -25,7 +25,7 @@ programme_sections.add(
         "Agreed measures",
         [
             Column("measure", link=link_to("measure")),
-            Column("target"),
+            Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target)),
             Column("agreed_on", "Agreed"),
             Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
         ],
@@ -43,9 +43,9 @@ def latest_measurements(measure, request):
         "latest",
         "Latest measurements",
         [
-            Column("month", getter=lambda m: f"{m.month:%B %Y}", link=True),
-            Column("region", getter=lambda m: m.region or "England"),
-            Column("value", numeric=True),
+            # The link says which figure it opens ("London, November 2026"), not a bare month.
+            Column("month", "Figure", getter=lambda m: f"{m.region or 'England'}, {m.month:%B %Y}", link=True),
+            Column("value", getter=lambda m: measure.figure(m.value), numeric=True),
             Column("source"),
             *(
                 [
@@ -73,7 +73,11 @@ measure_sections.add(
     lambda measure, request: section(
         "agreed",
         "Programmes measured by it",
-        [Column("programme", link=link_to("programme")), Column("target"), Column("agreed_on", "Agreed")],
+        [
+            Column("programme", link=link_to("programme")),
+            Column("target", getter=lambda pm: measure.target_words(measure.comparator, pm.target)),
+            Column("agreed_on", "Agreed"),
+        ],
         list(measure.programme_measures.all()),
     ),
     Prefetch("programme_measures", ProgrammeMeasure.objects.select_related("programme")),
@@ -110,14 +114,15 @@ measures = Resource(
         Column("code", order="code"),
         Column("unit", order="unit"),
         Column("direction"),
-        Column("standard", getter=lambda m: f"{m.comparator} {m.standard:f}" if m.standard is not None else ""),
+        Column("standard", getter=lambda m: m.standard_words if m.standard is not None else ""),
     ],
     form=forms.MeasureForm,
     summary=lambda m: [
         ("Code", m.code),
         ("Unit", m.get_unit_display()),
         ("Direction", m.get_direction_display()),
-        ("National standard", f"{m.get_comparator_display()} {m.standard:f}" if m.standard is not None else None),
+        ("National standard", m.standard_words),
+        ("Figures written", f"to {words.count(m.decimal_places, 'decimal place')}, for example {m.figure(87.5)}"),
     ],
     detail_context=measure_detail,
     api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
@@ -134,7 +139,7 @@ programme_measures = Resource(
     columns=[
         Column("programme", order="programme", link=link_to("programme")),
         Column("measure", order="measure", link=True),
-        Column("target", numeric=True),
+        Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target), numeric=True),
         Column("agreed_on", "Agreed", order="agreed_on"),
         Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
     ],
@@ -142,7 +147,7 @@ programme_measures = Resource(
     summary=lambda pm: [
         ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
-        ("Target", f"{pm.target:f}"),
+        ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
         ("Agreed on", f"{pm.agreed_on:%-d %B %Y}"),
         ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
     ],
@@ -200,7 +205,7 @@ measurements = Resource(
         Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
         Column("region", getter=lambda m: m.area or "England", order="region"),
         Column("month", getter=lambda m: f"{m.month:%B %Y}", order="month", export=lambda m: m.month.isoformat()),
-        Column("value", numeric=True, order="value"),
+        Column("value", getter=lambda m: m.measure.figure(m.value), numeric=True, order="value"),
         Column("source"),
     ],
     form=forms.MeasurementCorrectionForm,
@@ -212,7 +217,7 @@ measurements = Resource(
         ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
         area_summary(m),
         ("Month", f"{m.month:%B %Y}"),
-        ("Value", f"{m.value:f}"),
+        ("Value", m.measure.figure(m.value)),
         *(
             [("Made of", f"{m.numerator:,} of {m.denominator:,}")]
             if m.numerator is not None and m.denominator is not None

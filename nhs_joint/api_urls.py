@@ -4,9 +4,9 @@ The resources are those the apps registered (nhs_joint/registry.py), each under 
 """
 
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerSplitView
 from rest_framework.routers import DefaultRouter
 
+from .api_docs import DocsView, SchemaView
 from .registry import registry
 from .views import api_docs
 
@@ -19,6 +19,6 @@ for route in registry.api_routes:
 urlpatterns = [path(f"v1/{prefix}", view.as_view(), name=name) for prefix, view, name in registry.api_paths]
 urlpatterns += [
     path("v1/", include((router.urls, "api"), namespace="api")),
-    path("schema/", SpectacularAPIView.as_view(), name="api-schema"),
-    path("docs/", api_docs(SpectacularSwaggerSplitView.as_view(url_name="api-schema")), name="api-docs"),
+    path("schema/", SchemaView.as_view(), name="api-schema"),
+    path("docs/", api_docs(DocsView.as_view(url_name="api-schema")), name="api-docs"),
 ]

@@ -21,6 +21,7 @@ messages to show, or that set a cookie or changed the session, is never kept.
 
 import hashlib
 import logging
+from contextvars import ContextVar
 from functools import lru_cache
 
 from django.conf import settings
@@ -88,16 +89,56 @@ VERSION_SQL = (
 )
 
 
-def data_version(models, request=None):
+class Drawing:
+    """What the page being drawn was read at: the tables of its version and their versions, and what the apps
+    added for the person asking (``registry.page_versions``: the header's unread count), read in the same query.
+
+    Parts of the page drawn for everyone (nhs_joint/parts.py), a list's kept order (nhs_joint/page_ids.py) and
+    the header's unread count use it rather than asking again."""
+
+    __slots__ = ("tables", "version", "parts", "user_id")
+
+    def __init__(self, tables, version, parts, user_id):
+        self.tables = frozenset(tables)
+        self.version = version
+        self.parts = parts
+        self.user_id = user_id
+
+    def version_of(self, models):
+        """The page's version where it covers every table ``models`` are read from (then it changes whenever
+        one of them does); else None."""
+        return self.version if self.tables.issuperset(tables_of(frozenset(models))) else None
+
+
+# The page being drawn in this thread (or task), while ``respond`` draws it.
+_drawing = ContextVar("portal_drawing", default=None)
+
+
+def drawing():
+    """The ``Drawing`` of the page being drawn, or None outside ``respond``."""
+    return _drawing.get()
+
+
+def person_part(part, user):
+    """What ``part`` (one of ``registry.page_versions``) gave for ``user`` in the page's version, or None."""
+    current = _drawing.get()
+    if current is None or user is None or current.user_id != user.pk:
+        return None
+    return current.parts.get(part)
+
+
+def data_version(models, request=None, _parts=None):
     """One query: the versions of the tables ``models`` are read from, then what the apps add for the person
     asking (``registry.page_versions``); None when it cannot be read, so that the page is drawn."""
     sql, params = f"SELECT ({VERSION_SQL})", [list(tables_of(frozenset(models)))]
     user = getattr(request, "user", None)
+    parts = []
     if user is not None and user.is_authenticated:
         for part in registry.page_versions:
             part_sql, part_params = part(user)
             sql += f", ({part_sql})"
             params.extend(part_params)
+            parts.append(part)
     if connection.in_atomic_block:
         # Inside a transaction that may have written (a test, a view that reads after its own save), the
         # versions of what it wrote are given now rather than at its commit, so that it reads its own writes.
@@ -109,6 +150,8 @@ def data_version(models, request=None):
     except DatabaseError:
         logger.warning("The data's version cannot be read; drawing the page.", exc_info=True)
         return None
+    if _parts is not None:
+        _parts.update(zip(parts, row[1:], strict=True))
     return (tuple(row[0]), *row[1:])
 
 
@@ -126,9 +169,11 @@ def etag_for(request, models, *extra):
     user = getattr(request, "user", None)
     if user is None or not user.is_authenticated:
         return None
-    version = data_version(models, request)
+    parts = {}
+    version = data_version(models, request, _parts=parts)
     if version is None:
         return None
+    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk)
     # The user's roles and bodies decide the navigation and the buttons a page offers.
     parts = (
         who(request),
@@ -171,7 +216,11 @@ def respond(request, models, draw, *extra):
         if kept is not None:
             return _from_kept(request, kept)
     secret = request.META.get("CSRF_COOKIE")  # the browser's, before the drawing may make one
-    response = draw()
+    token = _drawing.set(getattr(request, "portal_drawing", None))
+    try:
+        response = draw()
+    finally:
+        _drawing.reset(token)
     response.version_tables = tables_of(frozenset(models))  # what the tag covers (tests/test_page_versions.py)
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag

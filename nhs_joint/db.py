@@ -62,6 +62,48 @@ def current_q(on=None, prefix="", start="start_date", end="end_date"):
     )
 
 
+def _text_field(model, path):
+    """Whether ``path`` ("title", "programme__title") ends at a text field of ``model``."""
+    field = None
+    for part in path.split("__"):
+        if model is None:
+            return False
+        try:
+            field = model._meta.get_field(part)
+        except Exception:  # an annotation or a lookup: left as it is
+            return False
+        model = field.related_model
+    return isinstance(field, (models.CharField, models.TextField)) and not field.choices
+
+
+def natural_order(queryset):
+    """The queryset in the order people expect of names: text compared without regard to case ("Seven day
+    services" before "STP and integrated care"), whether the order is the model's own or chosen on the page.
+
+    Each text field of the record itself in the order is compared in lower case (then the rest of the order,
+    and the key, break ties); other orderings (dates, numbers, expressions such as a search's rank) and fields
+    of related records are kept as they are, so that a long list ordered by a related record (measurements by
+    measure) is still read in index order at England scale.
+    """
+    from django.db.models.functions import Lower
+
+    query = queryset.query
+    order = list(query.order_by) or (list(queryset.model._meta.ordering) if query.default_ordering else [])
+    if not order or not any(isinstance(item, str) for item in order):
+        return queryset
+    natural = []
+    for item in order:
+        name = item.lstrip("-") if isinstance(item, str) else ""
+        if name and "__" not in name and name != "pk" and _text_field(queryset.model, name):
+            lower = Lower(name)
+            natural.append(lower.desc() if item.startswith("-") else lower.asc())
+        else:
+            natural.append(item)
+    if natural == order:  # nothing compared as text: the order (and its indexes) as it was
+        return queryset
+    return queryset.order_by(*natural, "pk")
+
+
 def kept_history(old_app, **options):
     """simple-history's records for a model that moved to another app, in the tables it had before the move.
 

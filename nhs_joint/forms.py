@@ -194,8 +194,11 @@ class Form(forms.Form):
 
 
 def field_kind(field):
-    """How a template draws a field: input, textarea, select, radios, checkboxes, checkbox, password, date or month."""
+    """How a template draws a field: input, textarea, select, radios, checkboxes, checkbox, password, date, month or
+    hidden (a value the page carries, never shown as a field people could edit)."""
     widget = field.widget
+    if isinstance(widget, forms.HiddenInput):
+        return "hidden"
     if isinstance(field, NHSMonthField):
         return "month"
     if isinstance(field, NHSDateField):

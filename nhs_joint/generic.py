@@ -6,9 +6,12 @@ every app, so that the rules of the pages (permissions, error summaries,
 concurrent edits, exports, query counts) live in one place.
 """
 
+import copy
 import datetime as dt
 from collections.abc import Callable
 from dataclasses import dataclass, field
+from functools import lru_cache
+from urllib.parse import quote
 
 from django.apps import apps
 from django.conf import settings
@@ -20,14 +23,16 @@ from django.db.models import ProtectedError
 from django.forms import modelform_factory
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
-from django.urls import path, reverse
+from django.urls import NoReverseMatch, get_script_prefix, path, reverse
 from django.utils.functional import cached_property
+from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, conditional, exports, failures, history, merge, permissions
+from . import archive, conditional, exports, failures, history, merge, page_ids, permissions
 from .api import Api, viewset_for
 from .concurrency import version_of
+from .db import natural_order
 from .exports import export_table
 from .forms import PortalModelForm
 from .registry import registry
@@ -47,16 +52,47 @@ class CappedPaginator(Paginator):
     counted one is still offered. The count's order is dropped: it does not change how many.
     """
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
         super().__init__(object_list, per_page)
         self.limit = max(cap, page * per_page)
         self.capped = False
+        # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
+        self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
 
     @cached_property
     def count(self):
-        counted = self.object_list.order_by()[: self.limit + 1].count()
+        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None:
+            counted = self.object_list.order_by()[: self.limit + 1].count()
         self.capped = counted > self.limit
         return counted
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self.kept is not None and self.kept.covers(top):
+            return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
+        return super().page(number)
+
+
+# A key no record has, that each converter takes: where it stands in the reversed address, a record's key goes.
+_STAND_IN_KEYS = {"int": 917_364_285, "slug": "portal-stand-in-key", "str": "portal-stand-in-key"}
+
+
+@lru_cache(maxsize=512)
+def _detail_url_halves(name, converter, script_prefix):
+    """What comes before and after the key in the address of a ``name`` record's page, or None when the address
+    cannot be reversed with a stand-in key (a pattern narrower than its converter: the key is reversed each time)."""
+    stand_in = _STAND_IN_KEYS.get(converter)
+    if stand_in is None:
+        return None
+    try:
+        address = reverse(f"{name}-detail", args=[stand_in])
+    except NoReverseMatch:
+        return None
+    before, found, after = address.partition(str(stand_in))
+    return (before, after) if found and str(stand_in) not in after else None
 
 
 def _page_number(value):
@@ -152,8 +188,12 @@ class Resource:
         return reverse(f"{self.name}-list")
 
     def detail_url(self, key):
-        """The page of the record whose ``lookup`` field is ``key``."""
-        return reverse(f"{self.name}-detail", args=[key])
+        """The page of the record whose ``lookup`` field is ``key``: the address reversed once with a stand-in
+        key, then the key put in its place (a list links every row: reversing each costs more than its row)."""
+        halves = _detail_url_halves(self.name, self.lookup_converter, get_script_prefix())
+        if halves is None:
+            return reverse(f"{self.name}-detail", args=[key])
+        return f"{halves[0]}{quote(str(key), safe=RFC3986_SUBDELIMS + '/~:@')}{halves[1]}"
 
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
@@ -225,7 +265,14 @@ class ListPage(ResourceView):
                 return exports.background(request, resource, request.GET)
             return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
 
-        paginator = CappedPaginator(queryset, PAGE_SIZE, cap=COUNT_CAP, page=_page_number(request.GET.get("page")))
+        drawing = conditional.drawing()
+        paginator = CappedPaginator(
+            queryset,
+            PAGE_SIZE,
+            cap=COUNT_CAP,
+            page=_page_number(request.GET.get("page")),
+            version=drawing.version if drawing is not None else None,
+        )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
@@ -271,7 +318,7 @@ def list_queryset(resource, query, user, request=None):
     queryset = filterset.qs if filterset.is_valid() else base.none()
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
-    return queryset, filterset
+    return natural_order(queryset), filterset
 
 
 def filters_applied(filterset, query):
@@ -377,6 +424,9 @@ class EditPage(ResourceView):
             # Lock the row, then read it: two saves cannot both merge into the same version.
             list(self.resource.model._base_manager.select_for_update().filter(pk=obj.pk).order_by().values_list("pk"))
             obj = self.get_object(key)
+            # The record as stored, for the page's heading: checking the form puts its values on ``obj``, and
+            # a heading must not show a value that was not saved.
+            stored = copy.copy(obj)
             current = version_of(obj)
             submitted_version = request.POST.get(VERSION_FIELD, "")
             outcome = merge.merge(
@@ -386,7 +436,7 @@ class EditPage(ResourceView):
             if outcome.conflicts:
                 return self.render(
                     self.make_form(obj, data=outcome.data),
-                    obj,
+                    stored,
                     version=current,
                     original=original,
                     conflict={
@@ -407,7 +457,7 @@ class EditPage(ResourceView):
                 )
             form = self.make_form(obj, data=outcome.data)
             if not form.is_valid():
-                return self.render(form, obj, version=current, original=original, status=400)
+                return self.render(form, stored, version=current, original=original, status=400)
             if outcome.nothing_changed:
                 messages.info(request, f"Nothing changed: “{obj}” was left as it was.")
                 return HttpResponseRedirect(obj.get_absolute_url())

@@ -18,7 +18,20 @@ from .forms import error_list, field_kind, hint_html
 from .history import format_datetime
 from .registry import registry
 from .suggest import chosen_choices, records_of, remote_source
-from .words import article, count, plural, shorten, with_article
+from .words import (
+    article,
+    comparison,
+    count,
+    download_as_csv,
+    figure,
+    measure_figure,
+    measure_target,
+    none_found,
+    plural,
+    shorten,
+    showing,
+    with_article,
+)
 
 NHSUK_TEMPLATES = Path(nhsuk_frontend_jinja.__file__).parent / "templates"
 
@@ -128,9 +141,13 @@ class MacroCache:
         versions are: nhs_joint/conditional.py), or None for other choices and records without a history."""
         queryset = records_of(field)
         if queryset is not None:
-            from .conditional import data_version, related_models
+            from .conditional import data_version, drawing, related_models
 
-            return data_version(related_models(queryset.model))
+            models = related_models(queryset.model)
+            # The page's own version, read before it was drawn, where it covers the records' tables: no query.
+            current = drawing()
+            version = current.version_of(models) if current is not None else None
+            return version if version is not None else data_version(models)
         return None
 
     @staticmethod
@@ -177,6 +194,15 @@ def environment(**options):
         rag_class=rag_class,
         remote_source=remote_source,
         chosen_choices=chosen_choices,
+        # The words module's list wording (nhs_joint/words.py): counts, downloads and empty states.
+        showing=showing,
+        download_as_csv=download_as_csv,
+        none_found=none_found,
+        # Figures with their units, and targets in words ("at least 95%"): never ">=" nor a stored decimal.
+        figure=figure,
+        comparison=comparison,
+        measure_figure=measure_figure,
+        measure_target=measure_target,
     )
     env.globals.update(registry.template_globals)  # what the apps' templates need (charts, …)
     env.filters.update(

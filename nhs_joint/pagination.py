@@ -6,6 +6,8 @@ from django.utils.functional import cached_property
 from rest_framework import exceptions, pagination
 from rest_framework.response import Response
 
+from . import conditional, page_ids
+
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
@@ -16,17 +18,31 @@ class EstimatingPaginator(DjangoPaginator):
     """Counts exactly up to ``cap``: ``SELECT count(*) FROM (… LIMIT cap + 1)``. Beyond it, the count is the
     planner's estimate of the rows (never less than the rows up to the page asked for), and ``exact`` is False."""
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
         super().__init__(object_list, per_page)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.exact = True
+        # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
+        self.kept = None
+        if hasattr(object_list, "order_by") and page < 10**9:
+            self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
+
+    def page(self, number):
+        number = self.validate_number(number)
+        bottom = (number - 1) * self.per_page
+        top = min(bottom + self.per_page, self.count)
+        if self.kept is not None and self.kept.covers(top):
+            return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
+        return super().page(number)
 
     @cached_property
     def count(self):
         if not hasattr(self.object_list, "order_by"):  # a list, not a queryset
             return len(self.object_list)
         unordered = self.object_list.order_by()
-        counted = unordered[: self.limit + 1].count()
+        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None:
+            counted = unordered[: self.limit + 1].count()
         if counted <= self.limit:
             return counted
         self.exact = False
@@ -56,7 +72,13 @@ class Pagination(pagination.PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, queryset, page_size):
-        return EstimatingPaginator(queryset, page_size, page=getattr(self, "requested_page", 1))
+        drawing = conditional.drawing()
+        return EstimatingPaginator(
+            queryset,
+            page_size,
+            page=getattr(self, "requested_page", 1),
+            version=drawing.version if drawing is not None else None,
+        )
 
     def get_paginated_response(self, data):
         return Response(

@@ -1,14 +1,17 @@
 """Tables of records for list pages and CSV exports: one column definition serves both.
 
 Cells are computed in Python from prefetched data, so a page of 50 rows costs the
-same number of queries as a page of 5, and the template renders one loop with no
-per-row includes.
+same number of queries as a page of 5, and the rows of a list are written out here as
+HTML (``Table.body_html``), each value escaped once, rather than by the template cell by
+cell: a 50-row page has some 400 cells, and a template's per-cell tests and calls cost
+more than the page's queries.
 """
 
 import datetime as dt
 from decimal import Decimal
 
 from django.db.models import Manager
+from markupsafe import Markup, escape
 
 from .history import format_datetime
 
@@ -97,6 +100,34 @@ class Table:
 
     def cells(self, row):
         return [column.cell(row) for column in self.columns]
+
+    def body_html(self, headers=None, numeric=True):
+        """Every row as the NHS.UK responsive table draws it (``<tr>`` … ``</tr>``), as one piece of HTML: on a
+        small screen each row is a card, each value labelled with its column's header. ``numeric``: numbers'
+        cells aligned as numbers (the lists; a record's sections leave them as text)."""
+        headers = headers if headers is not None else self.headers()
+        labels = [
+            f'<span class="nhsuk-table-responsive__heading" aria-hidden="true">{escape(h["text"])} </span>'
+            for h in headers
+        ]
+        parts = []
+        for row in self.rows:
+            parts.append('<tr class="nhsuk-table__row" role="row">')
+            for label, cell in zip(labels, self.cells(row), strict=True):
+                classes = "nhsuk-table__cell"
+                if numeric and cell.numeric:
+                    classes += " nhsuk-table__cell--numeric"
+                if cell.nowrap:
+                    classes += " portal-nowrap"
+                text = escape(cell.text)
+                value = (
+                    f'<a class="nhsuk-link" href="{escape(cell.href)}">{text}</a>'
+                    if cell.href
+                    else f"<span>{text}</span>"
+                )
+                parts.append(f'<td role="cell" class="{classes}">{label}{value}</td>')
+            parts.append("</tr>\n")
+        return Markup("".join(parts))
 
     def headers(self):
         """Each column's header, with a sort link and its aria-sort state where it sorts."""

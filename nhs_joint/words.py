@@ -70,3 +70,101 @@ def shorten(text, limit=80, ellipsis="…"):
     space = cut.rfind(" ")
     cut = cut[:space] if space > 0 else cut[: limit - len(ellipsis)]
     return cut.rstrip(" ,;:.–-") + ellipsis
+
+
+def showing(start, end, total, noun, plural_form=None, more_than=None):
+    """What a list page shows, in words: "Showing 1 programme", "Showing 12 programmes", "Showing 1 to 25 of 130
+    programmes", or "Showing 1 to 25 of more than 10,000 programmes" where the count stops at ``more_than``."""
+    if more_than is not None:
+        return f"Showing {start:,} to {end:,} of more than {count(more_than, noun, plural_form)}"
+    if start <= 1 and end >= total:
+        return f"Showing {count(total, noun, plural_form)}"
+    return f"Showing {start:,} to {end:,} of {count(total, noun, plural_form)}"
+
+
+def download_as_csv(total, noun, plural_form=None, capped=False):
+    """The link text of a list's CSV download: "Download this programme as CSV", "Download these 12 programmes as
+    CSV", "Download them all as CSV" (where the count stops)."""
+    if capped:
+        return "Download them all as CSV"
+    if total == 1:
+        return f"Download this {noun} as CSV"
+    return f"Download these {count(total, noun, plural_form)} as CSV"
+
+
+def none_found(plural_form, filtered, archived=False):
+    """A list's empty state that matches what was asked: "No programmes match these filters" only when filters
+    are set; otherwise "There are no programmes yet" (or "There are no archived programmes")."""
+    if filtered:
+        return f"No {plural_form} match these filters"
+    if archived:
+        return f"There are no archived {plural_form}"
+    return f"There are no {plural_form} yet"
+
+
+def last_signed_in(moment, shown=None):
+    """When someone last signed in (``shown``, else the moment itself), or "Never" for someone who never has."""
+    if moment is None:
+        return "Never"
+    return moment if shown is None else shown
+
+
+# Figures with their units: "87.5%", "18 minutes", "1,234", "4.2 per 1,000". A measure's unit is one of these
+# codes (Measure.Unit); its decimal places say how many decimals its figures are written with.
+UNITS = {
+    "percent": ("{}%", "{}%"),
+    "minutes": ("{} minute", "{} minutes"),
+    "count": ("{}", "{}"),
+    "rate_per_1000": ("{} per 1,000", "{} per 1,000"),
+}
+COMPARATORS = {">=": "at least", "<=": "at most"}
+
+
+def _decimal(value):
+    from decimal import Decimal, InvalidOperation
+
+    try:
+        return Decimal(str(value))
+    except (InvalidOperation, ValueError):
+        return None
+
+
+def figure(value, unit="", places=None):
+    """A figure as people write it, with its unit: "87.5%", "18 minutes", "1 minute", "1,234", "4.2 per 1,000".
+
+    ``places`` is the measure's number of decimal places (the figure is rounded to it, and written with
+    exactly that many); without it the figure is written without trailing zeros ("95.00" as "95"). Empty for
+    no figure."""
+    if value is None or value == "":
+        return ""
+    number = _decimal(value)
+    if number is None:
+        return str(value)
+    if places is None:  # as many decimals as the figure has, trailing zeros left out
+        places = max(0, -number.normalize().as_tuple().exponent)
+    text = f"{round(number, int(places)):,.{int(places)}f}"
+    one, many = UNITS.get(str(unit or ""), ("{}", "{}"))
+    return (one if number == 1 else many).format(text)
+
+
+def comparison(comparator, value, unit="", places=None):
+    """A target or standard in words: "at least 95%", "at most 18 minutes"; the figure alone without a
+    comparator; never the symbols ">=" or "<=". Rounded to ``places`` but without trailing zeros: a target of
+    95 is "at least 95%" for a measure written to one decimal place."""
+    number = _decimal(value)
+    if number is not None and places is not None:
+        number = round(number, int(places))
+        places = max(0, -number.normalize().as_tuple().exponent)
+    shown = figure(number if number is not None else value, unit, places)
+    words = COMPARATORS.get(str(comparator or ""), "")
+    return f"{words} {shown}".strip() if shown else ""
+
+
+def measure_figure(value, measure):
+    """A figure of a measure, in its unit and decimal places: "87.5%"."""
+    return figure(value, measure.unit, getattr(measure, "decimal_places", None))
+
+
+def measure_target(comparator, value, measure):
+    """A target or standard of a measure in words: "at least 95%"."""
+    return comparison(comparator, value, measure.unit, getattr(measure, "decimal_places", None))

@@ -7,6 +7,7 @@ from nhs_joint.permissions import bodies_error, can_edit, can_save
 from organisations.models import NationalBody, StatutoryDuty
 
 from .models import Audience, BoardApproval, Programme, RegionalDelivery, Workstream
+from .themes import theme_choices, theme_name
 
 
 class ProgrammeForm(PortalModelForm):
@@ -14,8 +15,7 @@ class ProgrammeForm(PortalModelForm):
         "title": "The name people know the programme by, for example “Elective care and referral to treatment”.",
         "summary": "One or two sentences: what the programme is for.",
         "description": "What the programme does, for whom, and how. The duplication report compares these words.",
-        "theme": "A short label that groups programmes, in lower case with hyphens for spaces. Pages show the "
-        "theme's name; a new label is shown in words.",
+        "theme": "The theme the programme is grouped under on lists and reports.",
         "bodies": "Tick both if NHS England and NHS Improvement run it together.",
         "integration_stage": "How far the two bodies run it together. The glossary explains each stage.",
         "accountable_body": "The body the law holds to account for this work. It must be one of the bodies that "
@@ -30,6 +30,8 @@ class ProgrammeForm(PortalModelForm):
     bodies = forms.ModelMultipleChoiceField(
         queryset=NationalBody.objects.all(), widget=forms.CheckboxSelectMultiple, label="Bodies that run it"
     )
+    # Chosen from the themes' names (programmes/themes.py), never typed as a code.
+    theme = forms.ChoiceField(required=False, label="Theme")
 
     class Meta:
         model = Programme
@@ -55,6 +57,11 @@ class ProgrammeForm(PortalModelForm):
 
     def __init__(self, *args, **kwargs):
         super().__init__(*args, **kwargs)
+        choices = [("", "No theme"), *theme_choices()]
+        current = self.instance.theme
+        if current and current not in dict(choices):  # a theme no longer listed stays choosable on its programme
+            choices.append((current, theme_name(current)))
+        self.fields["theme"].choices = choices
         self.fields["duty"].queryset = StatutoryDuty.objects.select_related("body")
         self.fields["senior_responsible_owner"].queryset = Appointment.objects.select_related("person").filter(
             role__in=[Appointment.Role.NATIONAL_DIRECTOR, Appointment.Role.PROGRAMME_DIRECTOR]

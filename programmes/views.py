@@ -53,7 +53,9 @@ programme_sections.add(
             Column("rag", "RAG status"),
             Column("lead", "Lead"),
             Column("note"),
-            Column("updated", "Updated", link=True),
+            # The link says what it opens ("London's delivery record"), not a bare "Updated" date.
+            Column("updated", "Updated"),
+            Column("record", "Delivery record", getter=lambda d: f"{d.region}'s delivery record", link=True),
         ],
         list(programme.regional_deliveries.all()),
     ),
@@ -80,7 +82,6 @@ def programme_summary(p):
             {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None,
         ),
         ("Description", p.description),
-        ("Version", p.version),
     ]
 
 

@@ -141,7 +141,7 @@ def finding_summary(f):
     rows = [
         ("Rule", {"text": f.rule_name, "href": reverse("glossary") + f"#rule-{f.rule}"}),
         ("Severity", {"text": severity_tag(f)}),
-        ("Region", str(f.region) if f.region else "All England"),
+        ("Region", str(f.region) if f.region else "England"),
     ]
     if f.score is not None:
         rows.append(("Score", f"{f.score:.2f}"))

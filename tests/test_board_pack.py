@@ -79,6 +79,37 @@ class TestBoardPack:
         # Each measure's chart follows the summary, with its description in words.
         assert text.count("Latest value 84% in September 2020; 24 months shown.") == 3
 
+    def test_the_pack_has_each_measures_target_the_regions_rag_and_its_open_findings(self, client, world, tmp_path):
+        add_measures(world, 2, 24)
+        run = f.ReportRunFactory()
+        f.FindingFactory(run=run, region=world["london"], message="London's delivery of Winter has no joint lead.")
+        f.FindingFactory(run=run, region=None, severity="medium", message="The 95% and 90% A&E asks conflict.")
+        f.FindingFactory(run=run, region=f.RegionFactory(), message="A finding about another region only.")
+        client.force_login(world["staff"])
+        text = pdf_text(client.get("/regions/Y56/board-pack.pdf").content, tmp_path)
+        flat = " ".join(text.split())
+        for m in range(2):
+            line = next(row for row in text.splitlines() if row.strip().startswith(f"Measure {m} "))
+            assert "at least 90%" in line and "83%" in line, line  # month(23), March 2020: 80 + 23 % 5
+        assert "1 programme delivered here: 0 red, 1 amber, 0 green." in flat
+        assert "2 open findings of the latest reports concern London or England as a whole" in flat
+        assert "London's delivery of Winter has no joint lead." in flat and "A&E asks conflict" in flat
+        assert flat.index("no joint lead") < flat.index("A&E asks conflict")  # the most severe first
+        assert "another region only" not in flat
+        assert ">=" not in text and "90.00" not in text
+
+    def test_the_packs_file_is_named_from_the_regions_own_name(self):
+        from dashboards.views import pack_file_stem
+        from regions.models import Region
+
+        assert pack_file_stem(Region(name="London", ods_code="Y56")) == "london-region"
+        assert pack_file_stem(Region(name="London Commissioning Region", ods_code="Y56")) == (
+            "london-commissioning-region"
+        )
+        assert pack_file_stem(Region(name="London Commissioning Region", short_name="London", ods_code="Y56")) == (
+            "london-region"
+        )
+
     def test_the_months_chosen_apply_to_the_pack(self, client, world, tmp_path):
         add_measures(world, 1, 40)
         client.force_login(world["staff"])

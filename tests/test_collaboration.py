@@ -537,8 +537,13 @@ def test_a_view_is_saved_from_a_list_and_opened_by_another_person(client, staff,
 
 def test_a_saved_view_needs_a_name_and_a_real_list(client, staff):
     client.force_login(staff)
-    response = client.post("/saved-views/", {"name": "", "list_name": "programme", "query": ""})
-    assert response.status_code == 400 and "Enter a name for this view" in response.content.decode()
+    response = client.post("/saved-views/", {"name": "", "list_name": "programme", "query": "status=active"})
+    html = response.content.decode()
+    assert response.status_code == 400 and "Enter a name for this view" in html
+    # The list and its filters are carried, never offered as fields to edit.
+    assert "List name" not in html and ">Query<" not in html
+    assert '<input type="hidden" name="list_name" value="programme">' in html
+    assert '<input type="hidden" name="query" value="status=active">' in html
     response = client.post("/saved-views/", {"name": "X", "list_name": "nothing", "query": ""})
     assert response.status_code == 400
     assert not SavedView.objects.exists()

@@ -204,7 +204,7 @@ class TestBoundedDashboard:
         html = client.get("/regions/Y56/").content.decode()
         for m in range(INLINE_CHARTS + 3):
             assert f"/regions/Y56/measures/m{m}/?months=24" in html
-        assert html.count('class="portal-spc"') == INLINE_CHARTS
+        assert html.count('class="portal-spc-full"') == INLINE_CHARTS  # each also drawn compact, for phones
         assert "latest 24 months" in html
 
     def test_the_window_is_a_bounded_choice(self, client, world):
@@ -229,7 +229,7 @@ class TestBoundedDashboard:
         add_measures(world, 1, 40)
         client.force_login(world["staff"])
         html = client.get("/regions/Y56/measures/m0/?months=all").content.decode()
-        assert "40 months shown" in html and html.count('class="portal-spc"') == 1
+        assert "40 months shown" in html and html.count('class="portal-spc-full"') == 1
         assert client.get("/regions/Y56/measures/m0/?months=12").status_code == 200
         assert client.get("/regions/Y56/measures/m0/?months=13").status_code == 400
         assert client.get("/regions/Y56/measures/nope/").status_code == 404
@@ -264,3 +264,22 @@ class TestBoundedDashboard:
         html = client.get("/regions/Y56/").content.decode()
         assert len(calls) == first + 1  # only the changed measure, for the changed area
         assert "99%" in html or ">99<" in html or "99 " in html
+
+
+class TestMeasurePage:
+    def test_a_measures_page_shows_its_england_chart_links_each_regions_and_corrects_any_month(self, client, world):
+        add_measures(world, 1, 30)
+        north = f.RegionFactory(ods_code="Y54", name="North of England", short_name="North")
+        client.force_login(world["staff"])
+        html = client.get("/measures/m0/").content.decode()
+        assert 'id="england-chart"' in html and "Measure 0, England" in html
+        assert html.count('class="portal-spc-full"') == 1
+        for region in (world["london"], north):
+            link = f'href="/regions/{region.ods_code}/measures/m0/">Measure 0 in {region}</a>'
+            assert link in html, link
+        # Any month held can be corrected, not only the latest two: the first month is offered too.
+        form = html[html.index('id="correct"') :]
+        assert f'<option value="{month(0):%Y-%m}">{month(0):%B %Y}</option>' in form
+        assert f'<option value="{month(29):%Y-%m}">{month(29):%B %Y}</option>' in form
+        response = client.get("/measures/m0/correct/", {"region": "ENG", "month": f"{month(0):%Y-%m}"})
+        assert response.status_code == 302 and "/measurements/" in response["Location"]

@@ -83,7 +83,7 @@ def two_editors(client, me, other, url, **their_changes):
     mine = opened_form(signed_in(client, me), url)
     theirs_client = signed_in(Client(), other)
     theirs = opened_form(theirs_client, url)
-    theirs.update(their_changes or {"theme": "cancer-care"})
+    theirs.update(their_changes or {"theme": "quality"})
     assert theirs_client.post(url, theirs).status_code == 302
     return mine
 
@@ -99,7 +99,7 @@ class TestThreeWayMerge:
         response = client.post(url, mine)
         assert response.status_code == 302
         programme.refresh_from_db()
-        assert (programme.theme, programme.summary) == ("cancer-care", "Earlier diagnosis and faster treatment")
+        assert (programme.theme, programme.summary) == ("quality", "Earlier diagnosis and faster treatment")
         # My save changed only the summary: history shows no theme change by me.
         latest = programme.history.order_by("-history_id").first()
         changed = {c.field for c in latest.diff_against(latest.prev_record).changes}
@@ -112,19 +112,19 @@ class TestThreeWayMerge:
         mine = two_editors(client, staff, other, url)
         history_rows = programme.history.count()
 
-        mine["theme"] = "oncology"
+        mine["theme"] = "improvement"
         mine["summary"] = "My summary"
         response = client.post(url, mine)
         html = response.content.decode()
         assert response.status_code == 409
         assert "Which theme should be saved?" in html
-        assert "“oncology”" in html and "“cancer-care”" in html
+        assert "“Improvement”" in html and "“Quality”" in html  # the themes by name, not their codes
         assert programme.history.count() == history_rows  # nothing written
         programme.refresh_from_db()
-        assert (programme.theme, programme.summary) == ("cancer-care", "Earlier diagnosis")
+        assert (programme.theme, programme.summary) == ("quality", "Earlier diagnosis")
 
         again = form_data(html)
-        again.update(theme="oncology", summary="My summary")
+        again.update(theme="improvement", summary="My summary")
         # Sent back without a choice: asked again, still nothing written.
         response = client.post(url, again)
         assert response.status_code == 409 and "Select which theme to keep." in response.content.decode()
@@ -133,17 +133,17 @@ class TestThreeWayMerge:
         again["_keep_theme"] = "theirs"
         assert client.post(url, again).status_code == 302
         programme.refresh_from_db()
-        assert (programme.theme, programme.summary) == ("cancer-care", "My summary")
+        assert (programme.theme, programme.summary) == ("quality", "My summary")
 
     def test_choosing_your_own_value_saves_it(self, client, staff, other, programme):
         url = f"/programmes/{programme.slug}/edit/"
         mine = two_editors(client, staff, other, url)
-        mine["theme"] = "oncology"
+        mine["theme"] = "improvement"
         again = form_data(client.post(url, mine).content.decode())
-        again.update(theme="oncology", _keep_theme="mine")
+        again.update(theme="improvement", _keep_theme="mine")
         assert client.post(url, again).status_code == 302
         programme.refresh_from_db()
-        assert programme.theme == "oncology"
+        assert programme.theme == "improvement"
 
     def test_a_save_that_changes_nothing_writes_nothing_and_blocks_nobody(self, client, staff, other, programme):
         from django.test import Client
@@ -170,7 +170,7 @@ class TestThreeWayMerge:
         # Without the values it was opened with, a difference on a changed record must be chosen.
         assert response.status_code == 409 and "Which theme should be saved?" in response.content.decode()
         programme.refresh_from_db()
-        assert programme.theme == "cancer-care"
+        assert programme.theme == "quality"
 
     def test_shares_of_an_appointment_merge_like_any_field(self, client, staff, other, nhse, nhsi):
         appointment = f.AppointmentFactory(title="Director of Finance", role="other", start_date=dt.date(2019, 4, 1))
@@ -200,19 +200,19 @@ class TestApiEdits:
         assert response.status_code == 200
         programme.refresh_from_db()
         assert programme.history.count() == rows and programme.version == version
-        response = api.patch(f"/api/v1/programmes/{programme.slug}/", {"theme": "cancer-care"}, format="json")
+        response = api.patch(f"/api/v1/programmes/{programme.slug}/", {"theme": "quality"}, format="json")
         assert response.status_code == 200 and programme.history.count() == rows + 1
 
     def test_a_stale_if_match_is_still_refused(self, staff, other, programme):
         api, theirs = api_client(staff), api_client(other)
         etag = api.get(f"/api/v1/programmes/{programme.slug}/")["ETag"]
-        theirs.patch(f"/api/v1/programmes/{programme.slug}/", {"theme": "cancer-care"}, format="json")
+        theirs.patch(f"/api/v1/programmes/{programme.slug}/", {"theme": "quality"}, format="json")
         response = api.patch(
             f"/api/v1/programmes/{programme.slug}/", {"summary": "Mine"}, format="json", HTTP_IF_MATCH=etag
         )
         assert response.status_code == 412
         programme.refresh_from_db()
-        assert (programme.theme, programme.summary) == ("cancer-care", "Earlier diagnosis")
+        assert (programme.theme, programme.summary) == ("quality", "Earlier diagnosis")
 
 
 class TestArchive:
@@ -306,3 +306,17 @@ class TestApiArchive:
         restored = api.post(f"/api/v1/programmes/{programme.slug}/restore/")
         assert restored.status_code == 200 and restored.json()["archived_at"] is None
         assert Workstream.objects.count() == 1
+
+
+def test_a_form_refused_shows_the_stored_record_in_its_heading_not_the_unsaved_values(client, staff, programme):
+    url = f"/programmes/{programme.slug}/edit/"
+    client.force_login(staff)
+    mine = opened_form(client, url)
+    mine.update(title="Renamed but not saved", **{"end_date-day": "1", "end_date-month": "1", "end_date-year": "2017"})
+    response = client.post(url, mine)
+    html = response.content.decode()
+    assert response.status_code == 400
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
+    assert "Cancer" in heading and "Renamed" not in heading
+    assert "<title>Error: Edit programme: Cancer – " in html
+    assert 'value="Renamed but not saved"' in html  # what was entered is kept in the form

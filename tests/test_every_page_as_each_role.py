@@ -121,6 +121,46 @@ def code_faults(text, pairs):
     return faults
 
 
+def plural_nouns():
+    """The plurals the pages count: every kind of record's, and the other things counted in words."""
+    nouns = {str(resource.verbose_name_plural) for resource in registry.declared_resources()}
+    nouns |= {"findings", "open findings", "months", "results", "measures", "notifications", "asks", "expectations"}
+    return nouns
+
+
+ONE_OF_MANY = re.compile(
+    r"(?<![\d,.])1 (" + "|".join(sorted(map(re.escape, plural_nouns()), key=len, reverse=True)) + r")\b"
+)
+
+
+# What a board paper would never print: comparators as symbols, a measure's stored decimals ("95.00",
+# "87.500": two or more decimals ending in a zero), a figure of a measure without its unit.
+SYMBOLS = re.compile(r"[<>]=|[≥≤]")
+MEASURE_WORDS = (
+    r"(?:Latest figure for [^:]{1,60}:|[Ll]atest|Value|Target:?|[Ss]tandard:?|at least|at most|Mean|Upper|Lower)"
+)
+STORED_DECIMAL = re.compile(MEASURE_WORDS + r" (\d+\.\d+0)(?![\d.])|(?<![\d.])\d+\.\d+0(?=%)")
+# A figure after those words with neither its unit nor a noun after it ("at least 8 characters" is words).
+BARE_FIGURE = re.compile(MEASURE_WORDS + r" (\d[\d,]*(?:\.\d+)?)(?!\d|[.,]\d|%| [A-Za-z(])")
+
+
+def figure_faults(text):
+    """Symbols, stored decimals and figures without their unit, each with where it was found."""
+    faults = []
+    for name, pattern in (("a comparator as a symbol", SYMBOLS), ("a stored decimal", STORED_DECIMAL)):
+        faults += [f"{name}: …{text[max(0, m.start() - 50) : m.end() + 20]}…" for m in pattern.finditer(text)]
+    for match in BARE_FIGURE.finditer(text):
+        faults.append(f"a figure without its unit: …{text[max(0, match.start() - 30) : match.end() + 20]}…")
+    return faults[:5]
+
+
+def grammar_faults(text):
+    """A count that disagrees with its noun: "1 programmes", "these 1"."""
+    faults = [match.group(0) for match in ONE_OF_MANY.finditer(text)]
+    faults += [match.group(0) for match in re.finditer(r"\bthese 1\b", text)]
+    return faults
+
+
 def problems_of(url, response, pairs):
     """What is wrong with one page, in words (empty when nothing is)."""
     html = response.content.decode()
@@ -138,6 +178,8 @@ def problems_of(url, response, pairs):
         if match:
             found.append(f"{name} shown: …{text[max(0, match.start() - 60) : match.end() + 30]}…")
     found += [f"article: {fault!r}" for fault in article_faults(text)]
+    found += [f"a count and its noun disagree: {fault!r}" for fault in grammar_faults(text)]
+    found += figure_faults(text)
     found += code_faults(text, pairs)
     return [f"{url}: {problem}" for problem in found]
 
@@ -231,3 +273,40 @@ def test_the_error_pages_name_themselves_too():
     for response in responses:
         problems = problems_of(str(response.status_code), response, set())
         assert not problems, problems
+
+
+def pdf_text(data):
+    import subprocess
+
+    return subprocess.run(["pdftotext", "-", "-"], input=data, capture_output=True, check=True).stdout.decode()
+
+
+def test_csv_files_and_pdfs_speak_in_words_too(client, world):
+    """The lists' CSV files, what is asked of a trust (CSV and letter) and a region's board pack, read back:
+    no comparator as a symbol, no stored decimal, no figure without its unit, no "1 programmes"."""
+    client.force_login(User.objects.get(username="staff.demo"))
+    # What is asked of an organisation, or of a local health system where no organisation is loaded.
+    target = Organisation.objects.filter(region__isnull=False).first()
+    kind = "organisations"
+    if target is None:
+        target, kind = LocalHealthSystem.objects.order_by("ods_code").first(), "local-systems"
+    region = Region.objects.active().order_by("ods_code").first()
+    problems, read = [], 0
+    csv_urls = [resource.list_url() + "?export=csv" for resource in registry.declared_resources()]
+    csv_urls.append(f"/{kind}/{target.ods_code}/asks/?export=csv")
+    for url in csv_urls:
+        response = client.get(url)
+        if response.status_code != 200 or not response["Content-Type"].startswith("text/csv"):
+            continue
+        body = b"".join(response.streaming_content) if response.streaming else response.content
+        text = " ".join(body.decode("utf-8-sig").replace(",", " , ").split())
+        read += 1
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+    for url in (f"/{kind}/{target.ods_code}/asks/letter.pdf", f"/regions/{region.ods_code}/board-pack.pdf"):
+        response = client.get(url)
+        assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
+        text = " ".join(pdf_text(response.content).split())
+        read += 1
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+    assert read > 10
+    assert not problems, "\n".join(problems)

@@ -1,6 +1,7 @@
 """Correcting a monthly figure: a new value and a required reason, kept in the figure's history."""
 
 import datetime as dt
+import re
 from decimal import Decimal
 
 import pytest
@@ -83,6 +84,9 @@ def test_a_missing_reason_is_named_and_nothing_is_saved(client, staff, figure, r
     assert 'href="#reason"' in html or 'href="#id_reason"' in html  # the error summary links to the field
     figure.refresh_from_db()
     assert figure.value == Decimal("87.2") and figure.history.count() == before
+    # The heading names the figure as stored, in its unit, not the value typed and refused.
+    heading = re.search(r"<h1[^>]*>(.*?)</h1>", html, re.S).group(1)
+    assert "87.2%" in heading and "88.1" not in heading, heading
 
 
 def test_bad_values_are_named_and_nothing_is_saved(client, staff, figure):
@@ -221,7 +225,7 @@ def test_the_regions_chart_of_a_measure_leads_to_the_correction_of_a_month(clien
     client.force_login(staff)
     html = client.get(f"/regions/Y56/measures/{figure.measure.code}/").content.decode()
     assert 'action="/measures/ae-4hr/correct/"' in html
-    assert '<option value="2019-04">April 2019: 87.2</option>' in html
+    assert '<option value="2019-04">April 2019: 87.2%</option>' in html
     response = client.get("/measures/ae-4hr/correct/", {"region": "Y56", "month": "2019-04"})
     assert response.status_code == 302 and response["Location"] == edit_url(figure)
     for bad in ({"region": "Y56", "month": "2019-05"}, {"region": "Y99", "month": "2019-04"}, {"month": "abc"}, {}):

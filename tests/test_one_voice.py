@@ -177,9 +177,26 @@ class TestWhatIsAsked:
         expected = Expectation.objects.filter(pk__in=expected_for(trust, 2019, {"draft", "consultation", "agreed"}))
         assert expected.exists()
         for expectation in expected:
-            assert f"{expectation.get_comparator_display()} {expectation.target.normalize():f}" in flat
+            assert expectation.measure.target_words(expectation.comparator, expectation.target) in flat
+        assert ">=" not in flat and "<=" not in flat
+        # The 95% and the 90% A&E asks are flagged as conflicting, naming who asks what.
+        assert "These asks conflict:" in flat, flat
+        conflict = flat[flat.index("These asks conflict:") :][:400]
+        assert "at least 95%" in conflict and "at least 90%" in conflict, conflict
+        assert "have asks that conflict" in flat or "has asks that conflict" in flat
+        # Signed, with a contact, from the settings.
+        assert settings.LETTER_SIGNATORY in flat and settings.LETTER_CONTACT in flat
         pages = subprocess.run(["pdfinfo", "-"], input=response.content, capture_output=True, check=True).stdout
         assert re.search(rb"Pages:\s+1\b", pages), pages
+
+    def test_the_letter_carries_the_nhs_logo(self, client, seeded, monkeypatch):
+        from asks import one_voice
+
+        drawn = []
+        monkeypatch.setattr(one_voice, "render_pdf", lambda html, css="": drawn.append(html) or b"%PDF-")
+        client.force_login(seeded["staff"])
+        client.get(f"/organisations/{seeded['trust'].ods_code}/asks/letter.pdf?year=2019")
+        assert '<svg class="nhs-logo"' in drawn[0] and 'fill="#005eb8"' in drawn[0]
 
     def test_a_year_that_is_not_a_year_is_refused_naming_the_field(self, client, nhse):
         trust = f.OrganisationFactory()
@@ -619,9 +636,13 @@ class TestAdministratorLinksPartners:
         client.force_login(UserFactory(role=Role.ADMINISTRATOR, bodies=[nhse]))
         base = {"username": "pat", "first_name": "Pat", "last_name": "Lee", "email": "pat@example.nhs.uk"}
         response = client.post("/users/new/", {**base, "role": Role.PARTNER, "organisation": "NOPE1"})
-        assert (
-            response.status_code in (200, 400) and "Enter the ODS code of an organisation" in response.content.decode()
-        )
+        assert response.status_code == 400 and "Select an organisation from the list" in response.content.decode()
+        # The organisation is chosen by name: a list that narrows as the Administrator types, never a code to type.
+        form = client.get("/users/new/").content.decode()
+        assert re.search(r'<select[^>]*name="organisation"[^>]*data-module="autocomplete"', form) or re.search(
+            r'<select[^>]*data-module="autocomplete"[^>]*name="organisation"', form
+        ), form
+        assert "Organisation (ODS code)" not in form
         response = client.post(
             "/users/new/", {**base, "role": Role.PARTNER, "bodies": [nhse.pk], "organisation": "RJ1"}
         )
@@ -633,3 +654,6 @@ class TestAdministratorLinksPartners:
         assert response.status_code == 302, response.content.decode()[:2000]
         pat = User.objects.get(username="pat")
         assert pat.organisation == trust and pat.is_partner and not pat.bodies.exists()
+        # The partner's page names their organisation, not the bodies and region a Partner does not have.
+        page = client.get(f"/users/{pat.pk}/").content.decode()
+        assert f"{trust.name} (RJ1)" in page and "No body" not in page and "No region" not in page

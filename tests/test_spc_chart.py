@@ -84,7 +84,7 @@ class TestSvg:
         assert target.get("stroke-dasharray")
         assert target.get("stroke") not in {mean.get("stroke"), limits[0].get("stroke")}
         labels = texts(root)
-        assert {"Mean 11", "Upper 16.32", "Lower 5.68", "Target ≥ 12"} <= set(labels)
+        assert {"Mean 11%", "Upper 16.32%", "Lower 5.68%", "Target 12%"} <= set(labels)  # "at least" in the caption
 
     def test_no_target_no_target_line(self):
         root = parse(render_svg(analyse(months(STEADY), direction="higher"), title="t"))

@@ -15,7 +15,19 @@ from nhs_joint.forms import Form
 from nhs_joint.jinja2 import environment
 from nhs_joint.registry import registry
 from nhs_joint.tables import Column
-from nhs_joint.words import article, count, plural, shorten, with_article
+from nhs_joint.words import (
+    article,
+    comparison,
+    count,
+    download_as_csv,
+    figure,
+    last_signed_in,
+    none_found,
+    plural,
+    shorten,
+    showing,
+    with_article,
+)
 from reports.rules import all_rules, rule_name
 from tests import factories as f
 
@@ -89,6 +101,82 @@ def test_text_is_shortened_between_words_with_an_ellipsis():
     assert re.match(r"[\s,;:.]", text[len(short) - 1 :])  # cut where a word ended, never inside one
     assert shorten("Short enough", 80) == "Short enough"
     assert shorten("Averyveryverylongwordwithoutanyspaces", 10) == "Averyvery…"
+
+
+def test_a_list_says_what_it_shows_in_words_for_one_many_and_pages():
+    assert showing(1, 1, 1, "programme") == "Showing 1 programme"
+    assert showing(1, 12, 12, "programme") == "Showing 12 programmes"
+    assert showing(26, 50, 130, "programme") == "Showing 26 to 50 of 130 programmes"
+    assert showing(1, 25, 10_001, "finding", more_than=10_000) == "Showing 1 to 25 of more than 10,000 findings"
+    assert showing(1, 2, 2, "regional delivery", "regional deliveries") == "Showing 2 regional deliveries"
+    assert download_as_csv(1, "programme") == "Download this programme as CSV"
+    assert download_as_csv(12, "programme") == "Download these 12 programmes as CSV"
+    assert download_as_csv(10_001, "finding", capped=True) == "Download them all as CSV"
+    assert none_found("findings", filtered=1) == "No findings match these filters"
+    assert none_found("findings", filtered=0) == "There are no findings yet"
+    assert none_found("programmes", filtered=0, archived=True) == "There are no archived programmes"
+    assert last_signed_in(None) == "Never"
+
+
+@pytest.mark.parametrize(
+    "value, unit, places, expected",
+    [
+        ("95.00", "percent", None, "95%"),
+        ("87.500", "percent", 1, "87.5%"),
+        ("87.456", "percent", 1, "87.5%"),
+        ("90", "percent", 1, "90.0%"),
+        (18, "minutes", 0, "18 minutes"),
+        (1, "minutes", 0, "1 minute"),
+        (1234, "count", 0, "1,234"),
+        ("4.20", "rate_per_1000", None, "4.2 per 1,000"),
+        (None, "percent", 1, ""),
+    ],
+)
+def test_a_figure_is_written_with_its_unit_and_its_measures_decimal_places(value, unit, places, expected):
+    assert figure(value, unit, places) == expected
+
+
+def test_a_target_says_its_comparator_in_words():
+    assert comparison(">=", "95.00", "percent") == "at least 95%"
+    assert comparison("<=", 18, "minutes", 0) == "at most 18 minutes"
+    assert comparison(">=", "95.00", "percent", 1) == "at least 95%"  # no trailing zeros in a target
+    assert comparison(">=", "93.456", "percent", 1) == "at least 93.5%"
+    assert comparison("", 5, "count") == "5"
+    assert comparison(">=", None, "percent") == ""
+
+
+@pytest.mark.django_db
+def test_a_list_of_one_says_so_and_an_empty_list_blames_the_filters_only_when_there_are_some(client, nhse):
+    client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
+    html = client.get("/programmes/").content.decode()
+    assert "There are no programmes yet." in html and "match these filters" not in html
+    f.ProgrammeFactory(title="Seven day services", bodies=[nhse])
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get("/programmes/").content.decode()).split())
+    assert "Showing 1 programme." in text and "Download this programme as CSV" in text
+    assert "1 programmes" not in text and "these 1" not in text
+    html = client.get("/programmes/?q=nothing-like-this").content.decode()
+    assert "No programmes match these filters." in html
+
+
+@pytest.mark.django_db
+def test_names_are_listed_without_regard_to_case(client, nhse):
+    client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
+    for title in ("STP and integrated care", "Seven day services", "amber care"):
+        f.ProgrammeFactory(title=title, bodies=[nhse])
+    for query in ("", "?ordering=title"):
+        html = client.get(f"/programmes/{query}").content.decode()
+        found = [html.index(title) for title in ("amber care", "Seven day services", "STP and integrated care")]
+        assert found == sorted(found), query
+    html = client.get("/programmes/?ordering=-title").content.decode()
+    assert html.index("STP and integrated care") < html.index("Seven day services") < html.index("amber care")
+
+
+@pytest.mark.django_db
+def test_someone_who_never_signed_in_is_shown_as_never(client, nhse):
+    client.force_login(f.UserFactory(role="Administrator", bodies=[nhse]))
+    newcomer = f.UserFactory(role="Staff", bodies=[nhse], last_login=None)
+    text = " ".join(re.sub(r"<[^>]+>", " ", client.get(f"/users/{newcomer.pk}/").content.decode()).split())
+    assert "Last signed in Never" in text
 
 
 # Dates and times.
@@ -318,7 +406,7 @@ def test_the_overview_says_when_no_report_has_run(client, nhse):
     ReportRun.objects.update(status=ReportRun.Status.SUCCEEDED)
     html = client.get(reverse("region-overview")).content.decode()
     assert "No report has run yet" not in html
-    assert re.search(r"have \d+ open findings? that concern England", html)
+    assert re.search(r"have (1 open finding that concerns|\d+ open findings that concern) England", html)
 
 
 # Hints.

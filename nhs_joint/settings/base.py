@@ -87,6 +87,10 @@ ROOT_URLCONF = "nhs_joint.urls"
 WSGI_APPLICATION = "nhs_joint.wsgi.application"
 
 SERVICE_NAME = "NHS Joint Working Portal"
+# Who signs the letters the portal sends to organisations (what both bodies ask of them), and whom to contact.
+LETTER_SIGNATORY = env.str("LETTER_SIGNATORY", default="Director of Joint Working")
+LETTER_SIGNATORY_ROLE = env.str("LETTER_SIGNATORY_ROLE", default="On behalf of NHS England and NHS Improvement")
+LETTER_CONTACT = env.str("LETTER_CONTACT", default="joint.working@example.nhs.uk")
 
 TEMPLATES = [
     {

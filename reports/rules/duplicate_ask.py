@@ -48,7 +48,7 @@ def check(context):
         when = months_of(*overlap_of(a, b))
         yield FindingData(
             f"{a.programme} and {b.programme} both ask {a.get_audience_display().lower()} for “{a.measure.name}” "
-            f"{a.comparator} {a.target.normalize():f} in {a.region or 'all England'} for {when}: one ask would do.",
+            f"{a.measure.target_words(a.comparator, a.target)} in {a.region or 'England'} for {when}: one ask would do.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
             region_id=a.region_id,
             score=1.0,

@@ -45,9 +45,9 @@ def check(context):
         area = a.region or b.region
         when = months_of(*overlap_of(a, b))
         yield FindingData(
-            f"{a.get_audience_display()} are asked for “{a.measure.name}” {a.comparator} {a.target.normalize():f} by "
-            f"{a.programme} ({a.region or 'all England'}) and {b.comparator} {b.target.normalize():f} by {b.programme} "
-            f"({b.region or 'all England'}), both for {when}: two voices on one measure.",
+            f"{a.get_audience_display()} are asked for “{a.measure.name}” {a.measure.target_words(a.comparator, a.target)} "
+            f"by {a.programme} ({a.region or 'England'}) and {b.measure.target_words(b.comparator, b.target)} by "
+            f"{b.programme} ({b.region or 'England'}), both for {when}: two voices on one measure.",
             [ref(a, "expectation"), ref(b, "expectation"), ref(a.programme), ref(b.programme), ref(a.measure)],
             region_id=area.pk if area else None,
         )

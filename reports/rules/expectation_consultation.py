@@ -12,6 +12,7 @@ was needed (asks/services.py asks for it).
 from django.db.models import Count, Q
 
 from asks.models import Expectation, ExpectationResponse
+from nhs_joint import words
 
 from . import FindingData, ref, rule
 
@@ -31,11 +32,12 @@ def check(context):
             why = "without a consultation with the organisations it applies to"
         else:
             count = expectation.unanswered
-            why = f"while {count} concern{'s' if count != 1 else ''} raised in its consultation had no answer"
+            why = f"while {words.count(count, 'concern')} raised in its consultation had no answer"
         yield FindingData(
-            f"{expectation.programme} agreed “{expectation.measure.name}” {expectation.comparator} "
-            f"{expectation.target.normalize():f} for {expectation.get_audience_display().lower()} "
-            f"({expectation.region or 'all England'}) on {expectation.agreed_on:%-d %B %Y} {why}.",
+            f"{expectation.programme} agreed “{expectation.measure.name}” "
+            f"{expectation.measure.target_words(expectation.comparator, expectation.target)} for "
+            f"{expectation.get_audience_display().lower()} ({expectation.region or 'England'}) on "
+            f"{expectation.agreed_on:%-d %B %Y} {why}.",
             [ref(expectation, "expectation"), ref(expectation.programme), ref(expectation.measure)],
             region_id=expectation.region_id,
         )

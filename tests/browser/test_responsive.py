@@ -1,13 +1,20 @@
-"""Every page works on a phone (375 px) and on a desktop (1280 px): no sideways scrolling, and axe finds no
-serious or critical problem at either width.
+"""Every page works on every screen from a small phone to a wide desktop (320, 375, 768, 1280 and 1920 px).
+
+At each width (tests/browser/layout.js): the page never scrolls sideways; no box that scrolls sideways holds
+something wider than itself unless it shows its cue to scroll (a shadow and "Scroll sideways to see every
+column"); no text is drawn smaller than 12px, a chart's included; the header, the content and the footer are one
+width. At 375 and 1280 px axe finds no serious or critical problem, and on a phone the first result of every list
+is within the first screen after its filter button (the filters wait, closed, behind it).
 
 The pages are walked from the resources the apps declare (nhs_joint.registry), as tests/test_every_resource.py
-does: each kind of record's list, page, form, new-record form and history, then the dashboards. The records are
-the demonstration data (programmes/demo.py), whose long titles and full tables are what people see; a kind of
-record the demonstration lacks gets one from its factory. One browser page per width is reused.
+does: each kind of record's list, page, form, new-record form and history, then the dashboards and the pages
+around them. The records are the demonstration data (programmes/demo.py), seeded once, whose long titles and
+full tables are what people see; a kind of record the demonstration lacks gets one from its factory. One browser
+page per width is reused.
 """
 
 import io
+from pathlib import Path
 
 import pytest
 from django.contrib.auth.models import Group
@@ -23,7 +30,9 @@ from .conftest import PASSWORD, assert_accessible, sign_in
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
 
-WIDTHS = (375, 1280)
+WIDTHS = (320, 375, 768, 1280, 1920)
+AXE_WIDTHS = (375, 1280)
+LAYOUT = (Path(__file__).parent / "layout.js").read_text()
 
 
 def record_of(resource):
@@ -64,7 +73,13 @@ def pages_to_walk(user):
     measure = london.measurements.select_related("measure").order_by("pk").first().measure
     urls += ["/", reverse("region-overview"), f"/regions/{london.ods_code}/"]
     urls.append(reverse("region-measure-chart", kwargs={"key": london.ods_code, "code": measure.code}))
+    urls += [reverse(name) for name in ("my-work", "glossary", "service-status", "your-tokens", "api-docs")]
+    urls += [reverse("search") + "?q=london", "/notifications/", "/consultations/", "/measurements/import/"]
     return list(dict.fromkeys(urls))
+
+
+def list_pages():
+    return sorted({resource.list_url() for resource in registry.declared_resources()})
 
 
 @pytest.fixture
@@ -80,58 +95,61 @@ def demo(nhse, nhsi):
     return pages_to_walk(user)
 
 
-def overflow(page):
-    """How far the page scrolls sideways, and the widest elements that stick out past the window."""
+def first_result_after_the_filter_button(page):
+    """How far below the top of the list's filter button its first result (or its "no results" line) ends."""
     return page.evaluate(
         """() => {
-          const width = window.innerWidth;
-          const over = document.documentElement.scrollWidth - width;
-          const wide = [];
-          if (over > 0) {
-            for (const el of document.querySelectorAll('body *')) {
-              const box = el.getBoundingClientRect();
-              if (box.right > width + 1 && box.width > 0) {
-                wide.push(`${el.tagName.toLowerCase()}.${[...el.classList].join('.')} right=${Math.round(box.right)}`);
-              }
-            }
-          }
-          return {over, wide: wide.slice(0, 5)};
+          const button = document.querySelector('details[data-portal-filters] > summary');
+          const first = document.querySelector('.portal-list__results tbody tr')
+            || document.querySelector('.portal-list__results .portal-count');
+          if (!button || !first) return null;
+          return first.getBoundingClientRect().bottom - button.getBoundingClientRect().top;
         }"""
     )
 
 
-@pytest.mark.parametrize("width", WIDTHS)
-def test_no_page_scrolls_sideways_and_axe_finds_nothing_serious(browser, live_server, demo, width):
-    context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 900})
-    context.set_default_timeout(20_000)
-    page = context.new_page()
-    errors = []
-    page.on("console", lambda message: message.type == "error" and errors.append(f"{page.url}: {message.text}"))
-    page.on("pageerror", lambda error: errors.append(f"{page.url}: {error}"))
-    try:
-        sign_in(page, "every.page")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
-        problems = []
-        for url in demo:
-            response = page.goto(url)
-            if response.status != 200:
-                problems.append(f"{url}: answered {response.status}")
-                continue
-            sideways = overflow(page)
-            if sideways["over"] > 0:
-                problems.append(f"{url}: scrolls {sideways['over']} px sideways at {width} px: {sideways['wide']}")
-            try:
-                assert_accessible(page, f"{url} at {width} px")
-            except AssertionError as failure:
-                problems.append(str(failure))
-        assert len(demo) > 60, demo  # every kind of record's pages were walked, not a few
-        assert not problems, "\n".join(problems)
-        assert not errors, "\n".join(errors)  # no script failed, nor was refused by the CSP
-    finally:
-        context.close()
+def test_every_page_fits_every_screen_and_axe_finds_nothing_serious(browser, live_server, demo):
+    lists = list_pages()
+    assert len(demo) > 60, demo  # every kind of record's pages are walked, not a few
+    problems, errors = [], []
+    for width in WIDTHS:
+        context = browser.new_context(base_url=live_server.url, viewport={"width": width, "height": 800})
+        context.set_default_timeout(20_000)
+        page = context.new_page()
+        page.on(
+            "console", lambda message, p=page: message.type == "error" and errors.append(f"{p.url}: {message.text}")
+        )
+        page.on("pageerror", lambda error, p=page: errors.append(f"{p.url}: {error}"))
+        try:
+            sign_in(page, "every.page")
+            page.wait_for_url(lambda url: "/accounts/login/" not in url)
+            for url in demo:
+                response = page.goto(url)
+                if response.status != 200:
+                    problems.append(f"{url}: answered {response.status}")
+                    continue
+                page.wait_for_load_state("load")
+                problems += [f"{url} at {width} px: {problem}" for problem in page.evaluate(LAYOUT)]
+                # Swagger UI's own controls (nested buttons in its operation summaries) are the widget's, not
+                # the portal's: the API documentation page is walked for its layout, not by axe.
+                if width in AXE_WIDTHS and url != reverse("api-docs"):
+                    try:
+                        assert_accessible(page, f"{url} at {width} px")
+                    except AssertionError as failure:
+                        problems.append(str(failure))
+                if width == 375 and url in lists:
+                    below = first_result_after_the_filter_button(page)
+                    if below is None or below > 800:
+                        problems.append(f"{url} at 375 px: the first result ends {below} px below the filter button")
+        finally:
+            context.close()
+    assert not problems, "\n".join(problems)
+    assert not errors, "\n".join(errors)  # no script failed, nor was refused by the CSP
+    # On the same data (seeded once): the filters of a list, on a phone and on a desktop.
+    filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server)
 
 
-def test_list_filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server, demo):
+def filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server):
     """On a phone the results come first; the programme filter is a text box whose choices narrow."""
     context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800})
     context.set_default_timeout(20_000)

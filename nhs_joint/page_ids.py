@@ -1,0 +1,100 @@
+"""Deep pages of long lists: the order of the list's records kept per query and data version.
+
+Page 300 of the workstreams (``OFFSET 14950``) makes PostgreSQL join and sort 15,000 rows in the list's
+order to hand back 50, on every request, though the order only changes when the data does. So from the
+page ``DEEP_OFFSET`` reaches onwards, the ids of the list in its order, up to the end of the page asked for
+(in blocks of ``BLOCK``), are read once in one query and kept in this process under the query's SQL and
+the data version of the tables the page is drawn from (``conditional.request_version``); the page is then
+its 50 records read by id, with their related records, in the same query as before. A kept order is never
+stale: any committed change to a table the page reads gives the page a new version, and so a new key
+(docs/page-versions.md). When the kept ids are all the list's, they also give its count, so the count's
+query is not made.
+
+Kept: at most ``MAX_LISTS`` orders, each of at most ``MAX_IDS`` ids (8 bytes each), per web process. Lists
+with no version (an anonymous request, a version that cannot be read) are read as before.
+"""
+
+from array import array
+from collections import OrderedDict
+from threading import Lock
+
+from django.core.exceptions import EmptyResultSet
+from django.db import connections
+
+DEEP_OFFSET = 1_000  # from page 21 of 50 rows
+MAX_IDS = 50_000  # read at once (PostgreSQL sorts the whole list for a deep page anyway); deeper: OFFSET
+MAX_LISTS = 32
+
+_kept = OrderedDict()
+_lock = Lock()
+
+
+class KeptOrder:
+    """The first ids of a list in its order; ``complete`` when they are all of its ids."""
+
+    __slots__ = ("ids", "complete")
+
+    def __init__(self, ids, complete):
+        self.ids = ids
+        self.complete = complete
+
+    def covers(self, top):
+        return self.complete or top <= len(self.ids)
+
+    def count_up_to(self, limit):
+        """How many records the list has, counted up to ``limit + 1``, or None when these ids cannot tell."""
+        if self.complete or len(self.ids) > limit:
+            return min(len(self.ids), limit + 1)
+        return None
+
+
+def _key(queryset, version):
+    ids = queryset.values_list("pk", flat=True)
+    try:
+        sql, params = ids.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    return (queryset.db, connections[queryset.db].settings_dict["NAME"], sql, repr(params), version)
+
+
+def order_for(queryset, version, bottom, top):
+    """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
+    is deep; None when the page is better read as before (no version, shallow, or past ``MAX_IDS``)."""
+    if version is None or not getattr(queryset, "ordered", False):
+        return None
+    key = _key(queryset, version)
+    if key is None:
+        return None
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+    if kept is not None and kept.covers(top):
+        return kept
+    if bottom < DEEP_OFFSET or top > MAX_IDS:
+        return None
+    ids = array("q", queryset.values_list("pk", flat=True)[: MAX_IDS + 1])
+    complete = len(ids) <= MAX_IDS
+    if not complete:
+        ids = ids[:MAX_IDS]
+    kept = KeptOrder(ids, complete)
+    with _lock:
+        _kept[key] = kept
+        _kept.move_to_end(key)
+        while len(_kept) > MAX_LISTS:
+            _kept.popitem(last=False)
+    return kept
+
+
+def rows(queryset, ids):
+    """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order."""
+    position = {pk: n for n, pk in enumerate(ids)}
+    found = list(queryset.order_by().filter(pk__in=list(ids)))
+    found.sort(key=lambda record: position[record.pk])
+    return found
+
+
+def clear():
+    """Forget every kept order (tests)."""
+    with _lock:
+        _kept.clear()
