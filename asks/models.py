@@ -57,6 +57,10 @@ class Expectation(PortalRecord, Archivable):
     consultation_closes = models.DateField(
         "consultation closes", null=True, blank=True, help_text="The last day organisations can respond."
     )
+    # Set by the consultation's daily tasks (asks/tasks.py), each once: the partners who had not answered were
+    # reminded 7 days before it closed; its author was told it closed and is ready to agree.
+    consultation_reminded_at = models.DateTimeField(null=True, blank=True, editable=False)
+    consultation_closed_at = models.DateTimeField(null=True, blank=True, editable=False)
     agreed_on = models.DateField(null=True, blank=True)
     agreed_by = models.ManyToManyField(
         "organisations.NationalBody",

@@ -6,11 +6,9 @@ the registry (a detail panel, and URLs under theirs declared here). Partners rea
 to them in ``apps.py``; each of those checks again that the organisation is theirs.
 """
 
-import datetime as dt
-
 from django.conf import settings
 from django.contrib import messages
-from django.core.exceptions import PermissionDenied
+from django.core.exceptions import PermissionDenied, ValidationError
 from django.http import Http404, HttpResponse, HttpResponseRedirect
 from django.shortcuts import get_object_or_404, render
 from django.template.loader import render_to_string
@@ -26,6 +24,7 @@ from rest_framework.views import APIView
 from nhs_joint import permissions
 from nhs_joint.dates import format_date
 from nhs_joint.exports import stream_csv
+from nhs_joint.forms import NHSDateField
 from nhs_joint.pdf import render_pdf
 from organisations.models import NationalBody, Organisation
 from regions.models import LocalHealthSystem
@@ -144,6 +143,7 @@ class AsksPage(View):
         if request.GET.get("export") == "csv" and not error:
             return stream_csv(f"asks-{target.ods_code}-{year}.csv", CSV_HEADER, asks_rows(result))
         this_year = asks.financial_year_of(timezone.localdate())
+        open_consultations, answered = asks.open_consultations_for(target)
         years = range(min(year, 2018), max(year, this_year + 1) + 1)
         return render(
             request,
@@ -157,6 +157,9 @@ class AsksPage(View):
                 "years": [(y, asks.year_label(y)) for y in years],
                 "audience": asks.audience_of(target),
                 "is_partner": request.user.is_partner,
+                "open_consultations": open_consultations,
+                "answered": answered,
+                "today": timezone.localdate(),
                 "csv_url": f"{asks_url(target)}?year={year}&export=csv",
                 "letter_url": f"{asks_url(target, 'asks-letter')}?year={year}",
                 "breadcrumbs": [{"text": "Home", "href": "/"}]
@@ -278,6 +281,7 @@ class ConsultationPage(View):
                 ],
                 "errors": errors or {},
                 "values": request.POST if errors else {},
+                "today": timezone.localdate(),
                 "positions": ExpectationResponse.Position.choices,
                 "breadcrumbs": [
                     {"text": "Home", "href": "/"},
@@ -310,7 +314,7 @@ class StaffStep(View):
 
     def take(self, request, expectation):
         if self.step == "consult":
-            closes = parse_date(request.POST.get("closes"))
+            closes = closing_date(request.POST)
             asks.open_consultation(expectation, closes)
             return f"The consultation is open until {format_date(closes)}.", reverse(
                 "consultation-detail", args=[expectation.pk]
@@ -340,13 +344,14 @@ def agreement_message(waiting):
     return f"Your agreement is recorded. It is agreed once {names} {'agree' if len(waiting) > 1 else 'agrees'} too."
 
 
-def parse_date(value):
-    if not value:
-        return None
+def closing_date(data):
+    """The closing date from the NHS.UK date input (closes-day, closes-month, closes-year), or None if none was
+    given; a date that is not whole or not real is refused, naming the field."""
+    field = NHSDateField(label="Closing date", required=False)
     try:
-        return dt.date.fromisoformat(str(value)[:10])
-    except ValueError:
-        raise asks.Refused("Enter the closing date as a real date, like 2019-06-30.", "closes") from None
+        return field.clean(field.widget.value_from_datadict(data, {}, "closes"))
+    except ValidationError as error:
+        raise asks.Refused(" ".join(error.messages), "closes") from None
 
 
 class AnswerResponse(View):
@@ -464,7 +469,22 @@ def consultation_panel(request, record, resource):
                 "can_manage": bool(permissions.can_decide_for(request.user, record)),
                 "responses": record.responses.count(),
                 "today": timezone.localdate(),
+                "errors": {},
+                "values": {},
             },
+            request=request,
+        )
+    )
+
+
+def my_consultations(request):
+    """My work: the responses to the consultations the person wrote (staff; registered in apps.py)."""
+    if request.user.is_partner:
+        return ""
+    return Markup(
+        render_to_string(
+            "asks/my_consultations.jinja",
+            {"responses": asks.responses_to_consultations_of(request.user)},
             request=request,
         )
     )
@@ -504,4 +524,6 @@ PARTNER_URL_NAMES = (
     "consultation-detail",
     "api-organisation-expectations",
     "api-local-system-expectations",
+    "api-consultations",
+    "api-consultation-responses",
 )

@@ -15,9 +15,12 @@ from django.db import transaction
 from django.db.models import Q
 from django.utils import timezone
 
+from accounts.models import Role, User
 from measures.models import Measurement, ProgrammeMeasure
 from nhs_joint.dates import format_date
 from nhs_joint.registry import registry
+from notifications import services as notices
+from notifications.models import Notification
 from organisations.models import Organisation
 from programmes.models import Audience
 from regions.models import LocalHealthSystem
@@ -34,6 +37,8 @@ EARLIEST_YEAR, LATEST_YEAR = 2000, 2100  # the years the date selector takes
 STAFF_STAGES = (Expectation.Stage.DRAFT, Expectation.Stage.CONSULTATION, Expectation.Stage.AGREED)
 PARTNER_STAGES = (Expectation.Stage.CONSULTATION, Expectation.Stage.AGREED)
 MAX_TEXT = 5000
+MAX_CONSULTATIONS = 200  # the most a list of consultations shows
+REMIND_DAYS_BEFORE = 7  # partners who have not answered are reminded this many days before it closes
 
 
 def audience_of(target):
@@ -219,6 +224,33 @@ def responses_seen_by(user, expectation):
     return responses
 
 
+def open_consultations_for(target, today=None):
+    """(the consultations open for ``target`` now, soonest to close first; the ids of those it answered), in one
+    query."""
+    from django.db.models import Exists, OuterRef
+
+    today = today or timezone.localdate()
+    own = Q(local_system=target) if isinstance(target, LocalHealthSystem) else Q(organisation=target)
+    rows = list(
+        Expectation.objects.filter(
+            applies_q(target), stage=Expectation.Stage.CONSULTATION, consultation_closes__gte=today
+        )
+        .annotate(answered=Exists(ExpectationResponse.objects.filter(own, expectation=OuterRef("pk"))))
+        .select_related("measure", "region")
+        .order_by("consultation_closes", "pk")[:MAX_CONSULTATIONS]
+    )
+    return rows, {e.pk for e in rows if e.answered}
+
+
+def responses_to_consultations_of(user, limit=25):
+    """The latest responses to the consultations ``user`` wrote, newest first (one query)."""
+    return list(
+        ExpectationResponse.objects.filter(expectation__in=Expectation.objects.filter(written_by(user)))
+        .select_related("expectation__measure", "expectation__region", "organisation", "local_system")
+        .order_by("-responded_at", "-pk")[:limit]
+    )
+
+
 def is_open(expectation, today=None):
     today = today or timezone.localdate()
     return (
@@ -243,6 +275,11 @@ def open_consultation(expectation, closes, today=None):
     expectation.stage = Expectation.Stage.CONSULTATION
     expectation.consultation_closes = closes
     expectation.save()
+    tell_partners(
+        expectation,
+        f"{expectation.issued_by.name} asks your view on {expectation} by {closes:%-d %B %Y}: "
+        "a consultation is open for your organisation",
+    )
 
 
 def respond(expectation, user, position, comment, now=None):
@@ -258,7 +295,7 @@ def respond(expectation, user, position, comment, now=None):
     if len(comment) > MAX_TEXT:
         raise Refused(f"Your comment must be {MAX_TEXT:,} characters or fewer.", "comment")
     target = user.partner_of
-    return ExpectationResponse.objects.create(
+    response = ExpectationResponse.objects.create(
         expectation=expectation,
         organisation=target if isinstance(target, Organisation) else None,
         local_system=target if isinstance(target, LocalHealthSystem) else None,
@@ -267,6 +304,8 @@ def respond(expectation, user, position, comment, now=None):
         responded_by=user,
         responded_at=now,
     )
+    tell_author_and_watchers(expectation, response)
+    return response
 
 
 def answer(response, user, text, now=None):
@@ -400,3 +439,179 @@ def new_version(expectation):
         stage=Expectation.Stage.DRAFT,
         supersedes=expectation,
     )
+
+
+# Who hears of a consultation ------------------------------------------------------------------------------
+
+
+def author_of(expectation):
+    """The member of staff who wrote the expectation: whoever added it (its first recorded version), or None."""
+    first = expectation.history.filter(history_type="+").order_by("history_id").values_list("history_user_id")
+    row = first.first()
+    return row[0] if row else None
+
+
+def written_by(user):
+    """The expectations ``user`` wrote (added), as a Q."""
+    added = Expectation.history.filter(history_type="+", history_user=user).values("id")
+    return Q(pk__in=added)
+
+
+def partners_of(expectation):
+    """The active partners of every organisation and local health system the expectation applies to (by its
+    audience and area), as a queryset of people."""
+    partners = User.objects.filter(is_active=True, groups__name=Role.PARTNER)
+    area = Q() if expectation.region_id is None else Q(region_id=expectation.region_id)
+    if expectation.audience == Audience.LOCAL_SYSTEMS:
+        systems = LocalHealthSystem.objects.filter(area)
+        return partners.filter(local_system__in=systems).distinct()
+    kinds = PROVIDER_KINDS if expectation.audience == Audience.PROVIDERS else {Organisation.Kind.CCG}
+    organisations = Organisation.objects.filter(area, kind__in=kinds)
+    return partners.filter(organisation__in=organisations).distinct()
+
+
+def _about(expectation):
+    from django.contrib.contenttypes.models import ContentType
+
+    return ContentType.objects.get_for_model(Expectation).pk, expectation.pk
+
+
+def consultation_url(expectation):
+    from django.urls import reverse
+
+    return reverse("consultation-detail", args=[expectation.pk])
+
+
+def tell_partners(expectation, text, only_unanswered=False):
+    """Each partner the consultation is for is told (in the portal, and by email at once if they want that);
+    ``only_unanswered``: only those whose organisation or system has not responded yet."""
+    people = partners_of(expectation)
+    if only_unanswered:
+        answered = expectation.responses.all()
+        people = people.exclude(organisation__in=answered.filter(organisation__isnull=False).values("organisation"))
+        people = people.exclude(local_system__in=answered.filter(local_system__isnull=False).values("local_system"))
+    ct, pk = _about(expectation)
+    url = consultation_url(expectation)
+    return notices.notify(
+        (
+            Notification(
+                user_id=user_id,
+                kind=Notification.Kind.CONSULTATION,
+                text=text,
+                url=url,
+                content_type_id=ct,
+                object_id=pk,
+            )
+            for user_id in people.values_list("pk", flat=True).order_by("pk")
+        ),
+        records=[expectation],
+    )
+
+
+def tell_author_and_watchers(expectation, response):
+    """A response reaches the expectation's author and the programme's watchers at once, quoting its comment."""
+    said = "agrees" if response.position == ExpectationResponse.Position.AGREE else "has concerns"
+    quote = f": “{response.comment[:300]}”" if response.comment else "."
+    text = f"{response.responder} {said} about {expectation}{quote}"
+    ct, pk = _about(expectation)
+    key = notices.key_of(expectation.programme)
+    people = set(notices.watchers([key]).get(key, set()))
+    author = author_of(expectation)
+    if author is not None:
+        people.add(author)
+    return notices.notify(
+        (
+            Notification(
+                user_id=user_id,
+                kind=Notification.Kind.RESPONSE,
+                text=text,
+                url=consultation_url(expectation),
+                actor=response.responded_by,
+                content_type_id=ct,
+                object_id=pk,
+            )
+            for user_id in sorted(people)
+        ),
+        records=[expectation],
+    )
+
+
+def summary_of_responses(expectation):
+    """ "3 responses: 2 agree, 1 has concerns (Barts Health: “…”)", in words, for the author's notice."""
+    responses = list(expectation.responses.select_related("organisation", "local_system"))
+    if not responses:
+        return "No organisation responded."
+    agree = sum(1 for r in responses if r.position == ExpectationResponse.Position.AGREE)
+    concerns = [r for r in responses if r.position == ExpectationResponse.Position.CONCERNS]
+    text = (
+        f"{len(responses)} response{'s' if len(responses) != 1 else ''}: {agree} agree, {len(concerns)} with concerns"
+    )
+    if concerns:
+        text += " (" + "; ".join(f"{r.responder}: “{r.comment[:80]}”" for r in concerns[:3]) + ")"
+    return text + "."
+
+
+def remind_consultations(today=None):
+    """Once per consultation, 7 days before it closes: the partners whose organisation has not answered are
+    reminded. Returns how many consultations were reminded (a second run the same day reminds none)."""
+    today = today or timezone.localdate()
+    due = Expectation.objects.filter(
+        stage=Expectation.Stage.CONSULTATION,
+        consultation_reminded_at__isnull=True,
+        consultation_closes__gte=today,
+        consultation_closes__lte=today + dt.timedelta(days=REMIND_DAYS_BEFORE),
+    ).select_related("programme", "measure", "region", "issued_by")
+    count = 0
+    for expectation in due:
+        with transaction.atomic():
+            # Claimed by one run only: a second (or a concurrent) one finds it reminded.
+            claimed = Expectation.objects.filter(pk=expectation.pk, consultation_reminded_at__isnull=True).update(
+                consultation_reminded_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            tell_partners(
+                expectation,
+                f"Reminder: the consultation on {expectation} closes on {expectation.consultation_closes:%-d %B %Y} "
+                "and your organisation has not responded",
+                only_unanswered=True,
+            )
+            count += 1
+    return count
+
+
+def close_consultations(today=None):
+    """Each consultation whose closing date has passed closes itself, once: its author is told it is ready to
+    agree, with the responses summarised. Returns how many closed (a second run closes none)."""
+    today = today or timezone.localdate()
+    due = Expectation.objects.filter(
+        stage=Expectation.Stage.CONSULTATION, consultation_closed_at__isnull=True, consultation_closes__lt=today
+    ).select_related("programme", "measure", "region", "issued_by")
+    count = 0
+    for expectation in due:
+        with transaction.atomic():
+            claimed = Expectation.objects.filter(pk=expectation.pk, consultation_closed_at__isnull=True).update(
+                consultation_closed_at=timezone.now()
+            )
+            if not claimed:
+                continue
+            author = author_of(expectation)
+            if author is not None:
+                ct, pk = _about(expectation)
+                notices.notify(
+                    [
+                        Notification(
+                            user_id=author,
+                            kind=Notification.Kind.CONSULTATION,
+                            text=f"The consultation on {expectation} closed on "
+                            f"{expectation.consultation_closes:%-d %B %Y} and is ready to agree. "
+                            f"{summary_of_responses(expectation)}",
+                            url=consultation_url(expectation),
+                            content_type_id=ct,
+                            object_id=pk,
+                        )
+                    ],
+                    records=[expectation],
+                )
+            count += 1
+    return count

@@ -42,7 +42,10 @@ class Preference(models.Model):
     """How a person wants their notifications by email, and when they last opened My work."""
 
     class Email(models.TextChoices):
-        IMMEDIATE = "immediate", "At once for findings given to me and mentions, the rest in a daily digest"
+        IMMEDIATE = (
+            "immediate",
+            "At once for what asks me to act (findings given to me, mentions, consultations), the rest daily",
+        )
         DAILY = "daily", "Everything in a daily digest"
         NONE = "none", "No emails (notifications stay in the portal)"
 
@@ -66,13 +69,17 @@ class Notification(models.Model):
         CHANGE = "change", "Change"
         FINDING = "finding", "New finding"
         STATE = "state", "Finding progress"
+        CONSULTATION = "consultation", "Consultation for your organisation"
+        RESPONSE = "response", "Response to your consultation"
 
     class Delivery(models.TextChoices):
         IMMEDIATE = "immediate", "At once"
         DIGEST = "digest", "In the daily digest"
         NONE = "none", "Not emailed"
 
-    URGENT = (Kind.ASSIGNED, Kind.MENTIONED)  # emailed at once to people who want that
+    # Emailed at once to people who want that: what asks them to act (a consultation opened for their
+    # organisation, its reminder and its close are CONSULTATION; a response to one they wrote is RESPONSE).
+    URGENT = (Kind.ASSIGNED, Kind.MENTIONED, Kind.CONSULTATION, Kind.RESPONSE)
 
     user = models.ForeignKey(settings.AUTH_USER_MODEL, on_delete=models.CASCADE, related_name="notifications")
     kind = models.CharField(max_length=20, choices=Kind.choices)

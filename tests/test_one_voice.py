@@ -549,6 +549,9 @@ class TestPartnersSeeOnlyTheirOwn:
             # The search finds only their own organisation's consulted and agreed asks (tests/test_search.py).
             "search": 200,
             "api-search": 200,
+            # Their own consultations and responses (tests/test_consultation_loop.py).
+            "api-consultations": 200,
+            "api-consultation-responses": 405,
         }
         secrets = ["Hillside private concern", "A secret draft", "Open finding", "Hillside NHS Trust"]
         tried = set()

@@ -423,6 +423,10 @@ CELERY_BEAT_SCHEDULE = {
     "tidy-jobs": {"task": "jobs.tidy", "schedule": 3600.0},
     "notifications-daily-digest": {"task": "notifications.send_digests", "schedule": crontab(hour=7, minute=0)},
     "notifications-resend-unsent": {"task": "notifications.resend_unsent", "schedule": 600.0},
+    # Consultations (asks/tasks.py): closed once their closing date has passed, their author told; partners
+    # who have not answered reminded 7 days before. Each is done once, however often the tasks run.
+    "consultations-close": {"task": "asks.close_consultations", "schedule": crontab(hour=0, minute=15)},
+    "consultations-remind": {"task": "asks.remind_consultations", "schedule": crontab(hour=8, minute=0)},
     # The search's documents written again: catches up writes that send no signal (bulk imports, raw SQL).
     "search-rebuild-nightly": {"task": "search.rebuild", "schedule": crontab(hour=3, minute=0)},
 }
