@@ -277,7 +277,7 @@ def open_consultation(expectation, closes, today=None):
     expectation.save()
     tell_partners(
         expectation,
-        f"{expectation.issued_by.name} asks your view on {expectation} by {closes:%-d %B %Y}: "
+        f"{expectation.issued_by.name} asks your view on {expectation} by {format_date(closes)}: "
         "a consultation is open for your organisation",
     )
 
@@ -572,7 +572,7 @@ def remind_consultations(today=None):
                 continue
             tell_partners(
                 expectation,
-                f"Reminder: the consultation on {expectation} closes on {expectation.consultation_closes:%-d %B %Y} "
+                f"Reminder: the consultation on {expectation} closes on {format_date(expectation.consultation_closes)} "
                 "and your organisation has not responded",
                 only_unanswered=True,
             )
@@ -604,7 +604,7 @@ def close_consultations(today=None):
                             user_id=author,
                             kind=Notification.Kind.CONSULTATION,
                             text=f"The consultation on {expectation} closed on "
-                            f"{expectation.consultation_closes:%-d %B %Y} and is ready to agree. "
+                            f"{format_date(expectation.consultation_closes)} and is ready to agree. "
                             f"{summary_of_responses(expectation)}",
                             url=consultation_url(expectation),
                             content_type_id=ct,
