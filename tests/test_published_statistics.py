@@ -212,7 +212,7 @@ def test_what_is_not_a_period(text):
 
 
 @pytest.mark.parametrize(
-    "text, value", [("1234", 1234), ("1,234", 1234), (" 12,345,678 ", 12345678), ("7.0", 7), ("", 0), ("-", 0)]
+    "text, value", [("1234", 1234), ("1,234", 1234), (" 12,345,678 ", 12345678), (" 7.0", 7), ("", 0), ("-", 0)]
 )
 def test_counts_as_published(text, value):
     assert parse_count(text) == value
