@@ -77,7 +77,7 @@ def test_the_csv_gives_the_own_figure_icons_and_whether_each_ask_is_met(client, 
     response = client.get(f"/organisations/{asked.ods_code}/asks/?year=2018&export=csv")
     rows = list(csv.DictReader(io.StringIO(b"".join(response.streaming_content).decode("utf-8-sig"))))
     shown = [
-        (r["Target"], r["Own latest figure"], r["Own latest figure month"], r["Met by the own latest figure"])
+        (r["Target (number)"], r["Own latest figure"], r["Own latest figure month"], r["Met by the own latest figure"])
         for r in rows
     ]
     assert shown == [("95", "84", "2019-03", "no"), ("80", "84", "2019-03", "yes")]  # in the order they were made
