@@ -42,7 +42,8 @@ class TestSummaryFirst:
         assert html.count('class="portal-sparkline"') == 3
         # month(29) is September 2020, value 80 + 29 % 5 = 84
         assert 'aria-label="Measure 2: 24 months, from 81% in October 2018 to 84% in September 2020"' in html
-        assert "84% <span" in html and "(Sep 2020)" in html
+        # The summary writes the figure with the measure's decimal places.
+        assert "84.0% <span" in html and "(Sep 2020)" in html
         assert html.count('href="/regions/Y56/measures/m') >= 3
         assert '/regions/Y56/board-pack.pdf?months=24"' in html
 
@@ -75,7 +76,7 @@ class TestBoardPack:
         assert "The latest 24 months with figures" in text
         for m in range(3):
             line = next((row for row in text.splitlines() if row.strip().startswith(f"Measure {m} ")), "")
-            assert "84%" in line and "September 2020" in line, (m, line)
+            assert "84.0%" in line and "September 2020" in line, (m, line)
         # Each measure's chart follows the summary, with its description in words.
         assert text.count("Latest value 84% in September 2020; 24 months shown.") == 3
 
@@ -90,7 +91,7 @@ class TestBoardPack:
         flat = " ".join(text.split())
         for m in range(2):
             line = next(row for row in text.splitlines() if row.strip().startswith(f"Measure {m} "))
-            assert "at least 90%" in line and "83%" in line, line  # month(23), March 2020: 80 + 23 % 5
+            assert "at least 90%" in line and "83.0%" in line, line  # month(23), March 2020: 80 + 23 % 5
         assert "1 programme delivered here: 0 red, 1 amber, 0 green." in flat
         assert "2 open findings of the latest reports concern London or England as a whole" in flat
         assert "London's delivery of Winter has no joint lead." in flat and "A&E asks conflict" in flat
