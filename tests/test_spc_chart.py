@@ -190,7 +190,10 @@ class TestTableAlternative:
 
     def test_a_figure_with_the_chart_a_caption_and_a_table_of_every_point(self, signals):
         html = self.render(signals)
-        assert re.search(r'<figure class="portal-chart" id="chart-ae">\s*<svg ', html)
+        # The full chart, and the compact one phones get, both inside the figure.
+        assert re.search(r'<figure class="portal-chart" id="chart-ae">\s*<div class="portal-spc-full"><svg ', html)
+        assert '<div class="portal-spc-compact"><svg ' in html
+        assert html.index('<div class="portal-spc-compact">') < html.index("</figure>")
         assert '<figcaption class="nhsuk-body-s" id="chart-ae-caption">A&amp;E within 4 hours, London. Latest' in html
         assert html.index("</figure>") < html.index('<details class="nhsuk-details')
         assert "Show the data as a table" in html
