@@ -127,6 +127,9 @@ def service_status(request):
             "rows": rows,
             "all_working": all(row["working"] for row in rows),
             "checked_at": timezone.now(),
+            # Drawn like the failure pages (errors/static.jinja), so the page's nonce is given here as there:
+            # without it the design system's inline script is refused by the Content Security Policy.
+            "cspNonce": str(request.csp_nonce),
         },
     )
 

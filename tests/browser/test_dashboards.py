@@ -126,7 +126,7 @@ def test_a_director_corrects_a_months_figure_from_the_regions_chart_with_a_reaso
     page = new_page()
     sign_in(page, "dele.director")
     page.goto("/regions/Y60/measures/ae-4hr/")
-    page.get_by_label("Month", exact=True).select_option(label="September 2020: 90")
+    page.get_by_label("Month", exact=True).select_option(label="September 2020: 90.0%")  # figures carry their unit
     page.get_by_role("button", name="Correct this month's figure").click()
     expect(page).to_have_url(re.compile(r"/measurements/\d+/edit/$"))
     assert_accessible(page, "correcting a figure")

@@ -46,6 +46,8 @@ def test_the_glossary_and_status_pages_are_accessible(new_page, staff):
     assert_accessible(page, "glossary")
     page.goto("/status/")
     expect(page.get_by_role("heading", name="Service status")).to_be_visible()
+    # The design system's inline script ran (the page gave it its nonce): the Content Security Policy let it.
+    expect(page.locator("body")).to_have_class(re.compile(r"\bjs-enabled\b"))
     assert_accessible(page, "status")
 
 

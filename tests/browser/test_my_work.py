@@ -42,7 +42,7 @@ def test_a_director_follows_an_assigned_finding_from_my_work_and_the_assigner_is
     director = new_page()
     sign_in(director, "jo.director")
     expect(director.get_by_role("heading", level=1)).to_have_text("London")  # their home: their region's page
-    expect(director.locator("#findings-held ~ table").first).to_contain_text(finding.message)  # their work
+    expect(director.locator("#findings-held-table")).to_contain_text(finding.message)  # their work
     expect(director.locator("header")).to_contain_text("Notifications (1 unread)")  # the assignment
     follow_header_link(director, "My work")
     expect(director.get_by_role("heading", level=1)).to_have_text("My work")

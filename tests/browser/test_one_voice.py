@@ -36,6 +36,9 @@ def world(db):
 def test_a_partner_lands_on_their_asks_and_responds_by_keyboard(new_page, world):
     page = new_page()
     sign_in(page, "pat.partner")
+    # Their home is their organisation's page, a link away from what is asked of it.
+    expect(page.get_by_role("heading", level=1)).to_have_text("Riverside NHS Trust")
+    page.get_by_role("link", name="What is asked of Riverside NHS Trust", exact=True).click()
     expect(page.get_by_role("heading", level=1)).to_contain_text("What is asked of Riverside NHS Trust")
     expect(page.locator(f'tr[data-expectation="{world["ask"].pk}"]')).to_contain_text("at least 95")
     assert_accessible(page, "a partner's asks page")
