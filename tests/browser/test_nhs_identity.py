@@ -53,6 +53,7 @@ def nhs_identity(live_server, settings):
     callback = f"{live_server.url}/accounts/login/nhs-identity/callback/"
     process = subprocess.Popen(
         ["node", str(PROVIDER), str(port), CLIENT_ID, CLIENT_SECRET, callback],
+        stdin=subprocess.DEVNULL,
         stdout=subprocess.PIPE,
         stderr=subprocess.STDOUT,
         text=True,
@@ -60,8 +61,10 @@ def nhs_identity(live_server, settings):
     )
     try:
         output = []
-        for _ in range(100):  # bounded: at most 100 lines or 30 seconds of silence
-            ready, _, _ = select.select([process.stdout], [], [], 30)
+        # Bounded: at most 100 lines or 120 seconds of silence. Loading the provider's modules once took over 30
+        # seconds while the other test worker was copying a database (a full run, both cores busy).
+        for _ in range(100):
+            ready, _, _ = select.select([process.stdout], [], [], 120)
             line = process.stdout.readline() if ready else ""
             output.append(line)
             if line.strip() == "ready" or not line:
