@@ -56,8 +56,9 @@ ALL = READ_ONLY + WRITABLE + ["regional-deliveries", "report-runs"]
 # A person's own work on records (tests/notifications, tests/test_collaboration): not records of the portal's
 # data, so not walked by the generic list and write tests here; the schema must still document their errors.
 PERSONAL = ["watches", "notifications", "notification-preference", "comments", "attachments", "saved-views"]
-# Read across the resources (tests/test_search.py): not a resource itself, but its errors are documented too.
-ACROSS = ["search"]
+# Read across the resources (tests/test_search.py; the consultations open to a person, tests/test_consultation_loop.py
+# and tests/notifications/test_consultation_loop.py): not resources themselves, but their errors are documented too.
+ACROSS = ["search", "consultations"]
 KEYS = {"programmes": "slug", "measures": "code"}
 
 
