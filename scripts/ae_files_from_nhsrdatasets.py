@@ -24,36 +24,17 @@ from pathlib import Path
 
 ROOT = Path(__file__).resolve().parent.parent
 TYPES = ("1", "2", "other")
-EARLIER = {
-    "attendances": (
-        "Number of A&E attendances Type 1",
-        "Number of A&E attendances Type 2",
-        "Number of A&E attendances Other A&E Department",
-    ),
-    "breaches": (
-        "Number of attendances over 4hrs Type 1",
-        "Number of attendances over 4hrs Type 2",
-        "Number of attendances over 4hrs Other A&E Department",
-    ),
-    "admissions": (
-        "Emergency admissions via A&E - Type 1",
-        "Emergency admissions via A&E - Type 2",
-        "Emergency admissions via A&E - Other A&E department",
-    ),
-}
-CURRENT = {
-    "attendances": (
-        "A&E attendances Type 1",
-        "A&E attendances Type 2",
-        "A&E attendances Other A&E Department",
-    ),
-    "breaches": (
-        "Attendances over 4hrs Type 1",
-        "Attendances over 4hrs Type 2",
-        "Attendances over 4hrs Other Department",
-    ),
-    "admissions": EARLIER["admissions"],
-}
+sys.path.insert(0, str(ROOT))
+from measures.layouts import AE_MONTHLY  # noqa: E402  (the headers are declared once, where the portal reads them)
+
+_VERSIONS = {version.name: version.counts for version in AE_MONTHLY.versions}
+ADMISSIONS = (
+    "Emergency admissions via A&E - Type 1",
+    "Emergency admissions via A&E - Type 2",
+    "Emergency admissions via A&E - Other A&E department",
+)
+EARLIER = {**_VERSIONS["Number of A&E attendances …"], "admissions": ADMISSIONS}
+CURRENT = {**_VERSIONS["A&E attendances …"], "admissions": ADMISSIONS}
 CURRENT_FROM = dt.date(2018, 4, 1)
 
 
