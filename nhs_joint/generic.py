@@ -24,56 +24,23 @@ from django.forms import modelform_factory
 from django.http import Http404, HttpResponseRedirect, JsonResponse
 from django.shortcuts import render
 from django.urls import NoReverseMatch, get_script_prefix, path, reverse
-from django.utils.functional import cached_property
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import capfirst
 from django.views import View
 
-from . import archive, conditional, exports, failures, history, merge, page_ids, permissions
+from . import archive, conditional, exports, failures, history, merge, permissions
 from .api import Api, viewset_for
 from .concurrency import version_of
 from .db import natural_order
 from .exports import export_table
 from .forms import PortalModelForm
+from .pagination import COUNT_CAP, CappedPaginator
 from .registry import registry
 from .tables import Table
 from .words import with_article
 
 PAGE_SIZE = 50
 VERSION_FIELD = "_version"
-COUNT_CAP = 1000  # lists count exactly up to here; beyond, "more than 1,000" (a count costs more than the page)
-
-
-class CappedPaginator(Paginator):
-    """A paginator that counts rows only up to a cap (or the page asked for, if further).
-
-    ``SELECT count(*) FROM (… LIMIT cap + 1)``: exact below the cap, and otherwise
-    ``capped`` with the count one past the limit, so that the page after the last
-    counted one is still offered. The count's order is dropped: it does not change how many.
-    """
-
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
-        super().__init__(object_list, per_page)
-        self.limit = max(cap, page * per_page)
-        self.capped = False
-        # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
-        self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
-
-    @cached_property
-    def count(self):
-        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
-        if counted is None:
-            counted = self.object_list.order_by()[: self.limit + 1].count()
-        self.capped = counted > self.limit
-        return counted
-
-    def page(self, number):
-        number = self.validate_number(number)
-        bottom = (number - 1) * self.per_page
-        top = min(bottom + self.per_page, self.count)
-        if self.kept is not None and self.kept.covers(top):
-            return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
-        return super().page(number)
 
 
 # A key no record has, that each converter takes: where it stands in the reversed address, a record's key goes.

@@ -11,18 +11,22 @@ from . import conditional, page_ids
 WHOLE_NUMBER = re.compile(r"[0-9]{1,18}")
 
 
-COUNT_CAP = 1000  # counted exactly up to here; beyond, PostgreSQL's estimate (an exact count costs more than the page)
+COUNT_CAP = 1000  # counted exactly up to here (an exact count of a long list costs more than the page)
 
 
-class EstimatingPaginator(DjangoPaginator):
-    """Counts exactly up to ``cap``: ``SELECT count(*) FROM (… LIMIT cap + 1)``. Beyond it, the count is the
-    planner's estimate of the rows (never less than the rows up to the page asked for), and ``exact`` is False."""
+class CappedPaginator(DjangoPaginator):
+    """A paginator that counts rows only up to a cap (or the page asked for, if further).
+
+    ``SELECT count(*) FROM (… LIMIT cap + 1)``: exact below the cap, and otherwise ``capped``, with the count
+    one past the limit, so that the page after the last counted one is still offered (the pages say "more
+    than 1,000"). The count's order is dropped: it does not change how many. A deep page's records come by the
+    list's order kept for this data version (nhs_joint/page_ids.py).
+    """
 
     def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
         super().__init__(object_list, per_page)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
-        self.exact = True
-        # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
+        self.capped = False
         self.kept = None
         if hasattr(object_list, "order_by") and page < 10**9:
             self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
@@ -35,18 +39,37 @@ class EstimatingPaginator(DjangoPaginator):
             return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
         return super().page(number)
 
+    def counted(self):
+        """The rows up to one past the limit."""
+        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None:
+            counted = self.object_list.order_by()[: self.limit + 1].count()
+        return counted
+
     @cached_property
     def count(self):
         if not hasattr(self.object_list, "order_by"):  # a list, not a queryset
             return len(self.object_list)
-        unordered = self.object_list.order_by()
-        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
-        if counted is None:
-            counted = unordered[: self.limit + 1].count()
-        if counted <= self.limit:
-            return counted
-        self.exact = False
-        return max(counted, self.estimate(unordered))
+        counted = self.counted()
+        self.capped = counted > self.limit
+        return counted
+
+
+class EstimatingPaginator(CappedPaginator):
+    """The API's: beyond the cap the count is the planner's estimate of the rows (never less than the rows up to
+    the page asked for), and ``exact`` is False."""
+
+    @property
+    def exact(self):
+        return self.count is not None and not self.capped
+
+    @cached_property
+    def count(self):
+        if not hasattr(self.object_list, "order_by"):
+            return len(self.object_list)
+        counted = self.counted()
+        self.capped = counted > self.limit
+        return max(counted, self.estimate(self.object_list.order_by())) if self.capped else counted
 
     @staticmethod
     def estimate(queryset):
