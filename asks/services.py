@@ -551,6 +551,22 @@ def summary_of_responses(expectation):
     return text + "."
 
 
+def _claim_each(due, stamp, act):
+    """``act(expectation)`` for each consultation of ``due`` whose ``stamp`` field this run sets, each inside its
+    own transaction (a failure undoes that one's stamp too): claimed by one run only, so that a second (or a
+    concurrent) run finds it done and passes it by. Returns how many were acted on."""
+    count = 0
+    for expectation in due.select_related("programme", "measure", "region", "issued_by"):
+        with transaction.atomic():
+            claimed = Expectation.objects.filter(pk=expectation.pk, **{f"{stamp}__isnull": True}).update(
+                **{stamp: timezone.now()}
+            )
+            if claimed:
+                act(expectation)
+                count += 1
+    return count
+
+
 def remind_consultations(today=None):
     """Once per consultation, 7 days before it closes: the partners whose organisation has not answered are
     reminded. Returns how many consultations were reminded (a second run the same day reminds none)."""
@@ -560,24 +576,17 @@ def remind_consultations(today=None):
         consultation_reminded_at__isnull=True,
         consultation_closes__gte=today,
         consultation_closes__lte=today + dt.timedelta(days=REMIND_DAYS_BEFORE),
-    ).select_related("programme", "measure", "region", "issued_by")
-    count = 0
-    for expectation in due:
-        with transaction.atomic():
-            # Claimed by one run only: a second (or a concurrent) one finds it reminded.
-            claimed = Expectation.objects.filter(pk=expectation.pk, consultation_reminded_at__isnull=True).update(
-                consultation_reminded_at=timezone.now()
-            )
-            if not claimed:
-                continue
-            tell_partners(
-                expectation,
-                f"Reminder: the consultation on {expectation} closes on {format_date(expectation.consultation_closes)} "
-                "and your organisation has not responded",
-                only_unanswered=True,
-            )
-            count += 1
-    return count
+    )
+
+    def remind(expectation):
+        tell_partners(
+            expectation,
+            f"Reminder: the consultation on {expectation} closes on {format_date(expectation.consultation_closes)} "
+            "and your organisation has not responded",
+            only_unanswered=True,
+        )
+
+    return _claim_each(due, "consultation_reminded_at", remind)
 
 
 def close_consultations(today=None):
@@ -586,32 +595,26 @@ def close_consultations(today=None):
     today = today or timezone.localdate()
     due = Expectation.objects.filter(
         stage=Expectation.Stage.CONSULTATION, consultation_closed_at__isnull=True, consultation_closes__lt=today
-    ).select_related("programme", "measure", "region", "issued_by")
-    count = 0
-    for expectation in due:
-        with transaction.atomic():
-            claimed = Expectation.objects.filter(pk=expectation.pk, consultation_closed_at__isnull=True).update(
-                consultation_closed_at=timezone.now()
+    )
+
+    def close(expectation):
+        author = author_of(expectation)
+        if author is not None:
+            ct, pk = _about(expectation)
+            notices.notify(
+                [
+                    Notification(
+                        user_id=author,
+                        kind=Notification.Kind.CONSULTATION,
+                        text=f"The consultation on {expectation} closed on "
+                        f"{format_date(expectation.consultation_closes)} and is ready to agree. "
+                        f"{summary_of_responses(expectation)}",
+                        url=consultation_url(expectation),
+                        content_type_id=ct,
+                        object_id=pk,
+                    )
+                ],
+                records=[expectation],
             )
-            if not claimed:
-                continue
-            author = author_of(expectation)
-            if author is not None:
-                ct, pk = _about(expectation)
-                notices.notify(
-                    [
-                        Notification(
-                            user_id=author,
-                            kind=Notification.Kind.CONSULTATION,
-                            text=f"The consultation on {expectation} closed on "
-                            f"{format_date(expectation.consultation_closes)} and is ready to agree. "
-                            f"{summary_of_responses(expectation)}",
-                            url=consultation_url(expectation),
-                            content_type_id=ct,
-                            object_id=pk,
-                        )
-                    ],
-                    records=[expectation],
-                )
-            count += 1
-    return count
+
+    return _claim_each(due, "consultation_closed_at", close)
