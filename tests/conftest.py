@@ -43,6 +43,35 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             request.node.warn(pytest.PytestWarning(f"the test database was not dropped: {error!r}"))
 
 
+def shared_test_data(django_db_blocker, make):
+    """Rows made once for the tests of a module or class that only read them, as TestCase.setUpTestData does.
+
+    For a module-scoped fixture (`yield from shared_test_data(django_db_blocker, make)`): ``make()`` runs in a
+    transaction left open while the module's tests run, each test in a savepoint of it (pytest-django's `db`),
+    so what a test writes is rolled back after it as usual; the rows ``make`` made are rolled back after the
+    module's last test. Return keys from ``make``, not model instances, and read the records afresh in each
+    test (a function-scoped fixture), so that no test sees another's changes to an instance in memory. Only
+    for modules whose tests are not transactional (a transactional test empties the tables it writes).
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        kept = transaction.atomic()
+        kept.__enter__()
+        try:
+            made = make()
+        except BaseException:
+            transaction.set_rollback(True)
+            kept.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            kept.__exit__(None, None, None)
+
+
 @pytest.fixture
 def nhse(db):
     from tests.factories import NationalBodyFactory
