@@ -3,15 +3,31 @@ import pytest
 from tests import databases
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`), the tests that drive Chromium run one after another on one
     worker, and so do the other tests that serve the portal from a live server: they take the machine's
     cores, ports and time limits for themselves. The rest are shared out between the workers."""
     for item in items:
         if item.get_closest_marker("browser") or item.path.parent.name == "browser":
-            item.add_marker(pytest.mark.xdist_group("browser"))
+            group = "browser"
         elif "live_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("live-server"))
+            group = "live-server"
+        else:
+            continue
+        item.add_marker(pytest.mark.xdist_group(group))
+        if getattr(config.option, "loadgroup", False):  # set on each pytest-xdist worker under --dist loadgroup
+            name_the_group_in_the_test_id(item, group)
+
+
+def name_the_group_in_the_test_id(item, group):
+    """pytest-xdist's scheduler sends the tests whose ids end in the same `@group` to one worker. pytest-xdist
+    3.8 writes that ending into an attribute pytest 9 no longer reads (Item._nodeid), so every group was
+    silently ignored and its tests spread over both workers; it is written here where pytest 9 keeps the id."""
+    from _pytest.nodeid import NodeId
+
+    if not item.nodeid.endswith(f"@{group}"):
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 @pytest.fixture(scope="session")
