@@ -7,15 +7,20 @@ from tests import databases
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`), the tests that drive Chromium run one after another on one
     worker, and so do the other tests that serve the portal from a live server: they take the machine's
-    cores, ports and time limits for themselves. The rest are shared out between the workers."""
+    cores, ports and time limits for themselves. The rest are shared out between the workers. A module that
+    names its own group (the responsive walk, one long test) runs beside the others, on either worker."""
     for item in items:
-        if item.get_closest_marker("browser") or item.path.parent.name == "browser":
+        own = item.get_closest_marker("xdist_group")
+        if own:
+            group = own.args[0]
+        elif item.get_closest_marker("browser") or item.path.parent.name == "browser":
             group = "browser"
         elif "live_server" in getattr(item, "fixturenames", ()):
             group = "live-server"
         else:
             continue
-        item.add_marker(pytest.mark.xdist_group(group))
+        if not own:
+            item.add_marker(pytest.mark.xdist_group(group))
         if getattr(config.option, "loadgroup", False):  # set on each pytest-xdist worker under --dist loadgroup
             name_the_group_in_the_test_id(item, group)
 
