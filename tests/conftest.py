@@ -3,15 +3,36 @@ import pytest
 from tests import databases
 
 
+@pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
     """Under pytest-xdist (`--dist loadgroup`), the tests that drive Chromium run one after another on one
     worker, and so do the other tests that serve the portal from a live server: they take the machine's
-    cores, ports and time limits for themselves. The rest are shared out between the workers."""
+    cores, ports and time limits for themselves. The rest are shared out between the workers. A module that
+    names its own group (the responsive walk, one long test) runs beside the others, on either worker."""
     for item in items:
-        if item.get_closest_marker("browser") or item.path.parent.name == "browser":
-            item.add_marker(pytest.mark.xdist_group("browser"))
+        own = item.get_closest_marker("xdist_group")
+        if own:
+            group = own.args[0]
+        elif item.get_closest_marker("browser") or item.path.parent.name == "browser":
+            group = "browser"
         elif "live_server" in getattr(item, "fixturenames", ()):
-            item.add_marker(pytest.mark.xdist_group("live-server"))
+            group = "live-server"
+        else:
+            continue
+        if not own:
+            item.add_marker(pytest.mark.xdist_group(group))
+        if getattr(config.option, "loadgroup", False):  # set on each pytest-xdist worker under --dist loadgroup
+            name_the_group_in_the_test_id(item, group)
+
+
+def name_the_group_in_the_test_id(item, group):
+    """pytest-xdist's scheduler sends the tests whose ids end in the same `@group` to one worker. pytest-xdist
+    3.8 writes that ending into an attribute pytest 9 no longer reads (Item._nodeid), so every group was
+    silently ignored and its tests spread over both workers; it is written here where pytest 9 keeps the id."""
+    from _pytest.nodeid import NodeId
+
+    if not item.nodeid.endswith(f"@{group}"):
+        item._id = NodeId.parse(f"{item.nodeid}@{group}")
 
 
 @pytest.fixture(scope="session")
@@ -41,6 +62,35 @@ def django_db_setup(request, django_test_environment, django_db_blocker, django_
             teardown_databases(old_config, verbosity=request.config.option.verbose)
         except Exception as error:  # as pytest-django's own: a database left behind is dropped by the next run
             request.node.warn(pytest.PytestWarning(f"the test database was not dropped: {error!r}"))
+
+
+def shared_test_data(django_db_blocker, make):
+    """Rows made once for the tests of a module or class that only read them, as TestCase.setUpTestData does.
+
+    For a module-scoped fixture (`yield from shared_test_data(django_db_blocker, make)`): ``make()`` runs in a
+    transaction left open while the module's tests run, each test in a savepoint of it (pytest-django's `db`),
+    so what a test writes is rolled back after it as usual; the rows ``make`` made are rolled back after the
+    module's last test. Return keys from ``make``, not model instances, and read the records afresh in each
+    test (a function-scoped fixture), so that no test sees another's changes to an instance in memory. Only
+    for modules whose tests are not transactional (a transactional test empties the tables it writes).
+    """
+    from django.db import transaction
+
+    with django_db_blocker.unblock():
+        kept = transaction.atomic()
+        kept.__enter__()
+        try:
+            made = make()
+        except BaseException:
+            transaction.set_rollback(True)
+            kept.__exit__(None, None, None)
+            raise
+    try:
+        yield made
+    finally:
+        with django_db_blocker.unblock():
+            transaction.set_rollback(True)
+            kept.__exit__(None, None, None)
 
 
 @pytest.fixture

@@ -24,6 +24,7 @@ from reports import services as report_services
 from reports import workflow
 from reports.models import Finding, FindingCase, ReportRun
 from tests import factories as f
+from tests.conftest import shared_test_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -39,26 +40,37 @@ def run(kind):
     return report
 
 
-@pytest.fixture
-def demo(db):
+def seed():
     call_command("load_reference", stdout=io.StringIO())
     import_ods(DATA / "etr.csv", "trusts")
     import_ods(DATA / "eccg.csv", "ccgs")
     call_command("seed_demo", stdout=io.StringIO())
-    runs = {kind: run(kind) for kind in ("consistency", "duplication")}
+    runs = {kind: run(kind).pk for kind in ("consistency", "duplication")}
     trust = (
         Organisation.objects.filter(region__ods_code="Y56", kind__in=["nhs_trust", "foundation_trust"])
         .order_by("ods_code")
         .first()
     )
-    partner = f.UserFactory(username="pat.partner", role="Partner", organisation=trust, first_name="Pat")
+    f.UserFactory(username="pat.partner", role="Partner", organisation=trust, first_name="Pat")
+    return {"trust": trust.pk, "runs": runs}
+
+
+@pytest.fixture(scope="module")
+def seeded_once(django_db_setup, django_db_blocker):
+    """The demonstration data and both reports, made once (most of a minute) for the module's tests, which only
+    read them: what a test writes is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, seed)
+
+
+@pytest.fixture
+def demo(db, seeded_once):
     return {
         "staff": User.objects.get(username="staff.demo"),
         "director": User.objects.get(username="director.demo"),
         "admin": User.objects.get(username="admin.demo"),
-        "partner": partner,
-        "trust": trust,
-        "runs": runs,
+        "partner": User.objects.get(username="pat.partner"),
+        "trust": Organisation.objects.get(pk=seeded_once["trust"]),
+        "runs": {kind: ReportRun.objects.get(pk=pk) for kind, pk in seeded_once["runs"].items()},
     }
 
 
@@ -327,7 +339,7 @@ def check_the_london_dashboard_lists_red_first_the_england_wide_conflict_london_
     assert re.search(r"London \S.*? \d+ Red \d+ Amber \d+ Green \d+", overview)
 
 
-# Each test builds the demonstration data (about a minute), so the checks share it, a few to a test.
+# The demonstration data takes most of a minute to build: it is built once, and the checks share it.
 
 
 def test_every_link_in_the_header_navigation_and_footer_of_each_roles_home_answers_200(client, demo):

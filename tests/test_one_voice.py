@@ -26,6 +26,7 @@ from reports import services as report_services
 from reports.models import ReportRun
 from reports.rules import Context, all_rules
 from tests import factories as f
+from tests.conftest import shared_test_data
 
 pytestmark = pytest.mark.django_db
 ETR = Path(settings.BASE_DIR) / "data" / "ods" / "etr.csv"
@@ -71,8 +72,7 @@ def expected_for(target, year, stages):
     }
 
 
-@pytest.fixture
-def seeded(db):
+def seed():
     call_command("load_reference", stdout=io.StringIO())
     import_ods(ETR, "trusts")
     import_ods(ECCG, "ccgs")
@@ -80,8 +80,23 @@ def seeded(db):
     run_consistency()
     trust = Organisation.objects.filter(kind__in=["nhs_trust", "foundation_trust"], region__isnull=False).first()
     ccg = Organisation.objects.filter(kind="ccg", region__isnull=False).first()
-    staff = User.objects.get(username="staff.demo")
-    return {"trust": trust, "ccg": ccg, "staff": staff}
+    return {"trust": trust.pk, "ccg": ccg.pk}
+
+
+@pytest.fixture(scope="class")
+def seeded_once(django_db_setup, django_db_blocker):
+    """The reference data, both ODS files, the demonstration and a consistency run: made once for a class whose
+    tests only read them (each test's own writes are rolled back after it)."""
+    yield from shared_test_data(django_db_blocker, seed)
+
+
+@pytest.fixture
+def seeded(db, seeded_once):
+    return {
+        "trust": Organisation.objects.get(pk=seeded_once["trust"]),
+        "ccg": Organisation.objects.get(pk=seeded_once["ccg"]),
+        "staff": User.objects.get(username="staff.demo"),
+    }
 
 
 class TestWhatIsAsked:
@@ -198,6 +213,8 @@ class TestWhatIsAsked:
         client.get(f"/organisations/{seeded['trust'].ods_code}/asks/letter.pdf?year=2019")
         assert '<svg class="nhs-logo"' in drawn[0] and 'fill="#005eb8"' in drawn[0]
 
+
+class TestWhatIsAskedWithoutTheDemonstration:
     def test_a_year_that_is_not_a_year_is_refused_naming_the_field(self, client, nhse):
         trust = f.OrganisationFactory()
         client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))

@@ -28,7 +28,14 @@ from tests import factories
 
 from .conftest import PASSWORD, assert_accessible, sign_in
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.browser, pytest.mark.slow]
+pytestmark = [
+    pytest.mark.django_db(transaction=True),
+    pytest.mark.browser,
+    pytest.mark.slow,
+    # The walk is the longest browser test (minutes): in a group of its own it runs on one worker while the other
+    # browser tests run on the other, instead of after them (tests/conftest.py).
+    pytest.mark.xdist_group("browser-responsive"),
+]
 
 WIDTHS = (320, 375, 768, 1280, 1920)
 AXE_WIDTHS = (375, 1280)
