@@ -59,10 +59,15 @@ fi
 
 # axe-core, injected into pages by the browser tests, and oidc-provider, the OpenID Connect provider the
 # sign-in tests run on 127.0.0.1 (from the npm registry, pinned by package-lock.json).
+# npm runs only when package-lock.json has changed since node_modules was installed from it (its digest is kept in
+# node_modules/.package-lock.sha256: by content, not by date, so a fresh checkout beside an installed one does not
+# reinstall it).
+lock_digest="$(sha256sum package-lock.json | cut -d' ' -f1)"
 if [ ! -f node_modules/axe-core/axe.min.js ] || [ ! -f node_modules/oidc-provider/package.json ] \
-        || [ package-lock.json -nt node_modules/.package-lock.json ]; then
+        || [ "$(cat node_modules/.package-lock.sha256 2>/dev/null)" != "$lock_digest" ]; then
     echo "test: installing axe-core and oidc-provider"
     npm ci --no-audit --no-fund --silent
+    echo "$lock_digest" > node_modules/.package-lock.sha256
 fi
 
 # The browser tests drive Debian's Chromium; a browser download is never used.
@@ -97,7 +102,7 @@ fi
 eval "$(.venv/bin/python scripts/bootstrap.py services --tests)"
 # One pytest worker per core (pytest-xdist; TEST_WORKERS=1 for one process), each on its own copy of one
 # migrated template database (tests/databases.py); the browser tests, and the other tests that serve the
-# portal from a live server, each run one after another on one worker (tests/conftest.py). The 25 slowest
+# portal from a live server, run one module after another on each worker (tests/conftest.py). The 25 slowest
 # tests are listed at the end.
 workers="${TEST_WORKERS:-auto}"
 parallel=(-n "$workers" --dist loadgroup)

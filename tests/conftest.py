@@ -5,18 +5,19 @@ from tests import databases
 
 @pytest.hookimpl(tryfirst=True)  # before pytest-xdist's own hook reads the groups
 def pytest_collection_modifyitems(config, items):
-    """Under pytest-xdist (`--dist loadgroup`), the tests that drive Chromium run one after another on one
-    worker, and so do the other tests that serve the portal from a live server: they take the machine's
-    cores, ports and time limits for themselves. The rest are shared out between the workers. A module that
-    names its own group (the responsive walk, one long test) runs beside the others, on either worker."""
+    """Under pytest-xdist (`--dist loadgroup`), each module of the tests that drive Chromium, and each module of
+    the other tests that serve the portal from a live server, runs its tests one after another on one worker,
+    so that what the module sets up once (its seeded data, its server, its browser) is set up on one worker
+    only; two such modules may run at once, one on each worker. The other tests are shared out between the
+    workers test by test. A module that names its own group keeps it."""
     for item in items:
         own = item.get_closest_marker("xdist_group")
         if own:
             group = own.args[0]
         elif item.get_closest_marker("browser") or item.path.parent.name == "browser":
-            group = "browser"
+            group = f"browser-{item.path.stem}"
         elif "live_server" in getattr(item, "fixturenames", ()):
-            group = "live-server"
+            group = f"live-server-{item.path.stem}"
         else:
             continue
         if not own:

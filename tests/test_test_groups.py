@@ -1,5 +1,6 @@
 """The test groups of tests/conftest.py hold under pytest-xdist (`--dist loadgroup`, as scripts/test.sh runs):
-every test of a group runs on one worker, and a module that names its own group keeps it."""
+every test of a group (the browser tests of one module) runs on one worker, and a module that names its own
+group keeps it."""
 
 import os
 import re
@@ -40,5 +41,5 @@ def test_a_groups_tests_all_run_on_one_worker_and_an_own_group_is_kept(tmp_path)
     browser_workers = {worker for worker, name, group in ran if name.startswith("test_browser_")}
     assert len(browser_workers) == 1, result.stdout  # the group was not split between the workers
     groups = {name: group for worker, name, group in ran}
-    assert {groups[f"test_browser_{n}"] for n in range(8)} == {"@browser"}, result.stdout
+    assert {groups[f"test_browser_{n}"] for n in range(8)} == {"@browser-test_suite"}, result.stdout
     assert groups["test_walk"] == "@walk" and not groups["test_other_0"], result.stdout
