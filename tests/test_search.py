@@ -64,6 +64,25 @@ QUERIES = [
     ("cancer alliances", "workstream", "Cancer Alliance funding"),
     ("program", "programme", "Cancer programme and Cancer Alliances"),
     ("discharge to ass", "workstream", "Discharge to assess"),
+    # What is asked of whom, and what the reports found.
+    ("A&E providers", "expectation", "A&E attendances seen within 4 hours: at least 95% for providers (England)"),
+    ("four hour standard", "expectation", "A&E attendances seen within 4 hours: at least 95% for providers (England)"),
+    (
+        "ambulance category 1",
+        "expectation",
+        "Ambulance category 1 mean response: at most 7 minutes for providers (England)",
+    ),
+    ("RTT 18 weeks", "measure", "Incomplete referral to treatment pathways within 18 weeks"),
+    (
+        "conflicting asks",
+        "finding",
+        "Conflicting expectations: Providers are asked for “A&E attendances seen within 4 hours” at least 95% by…",
+    ),
+    (
+        "duplicate work",
+        "finding",
+        "Duplicate work: “Discharge to assess” (Urgent and emergency care, winter and A&E performance)…",
+    ),
 ]
 RESULT_LINK = re.compile(r'<h2 class="nhsuk-heading-s[^"]*"><a class="nhsuk-link" href="([^"]+)">')
 
