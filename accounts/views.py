@@ -114,8 +114,8 @@ def user_summary(u):
     page names the organisation or local health system they speak for instead."""
     rows = [
         ("Username", u.username),
-        ("Name", u.get_full_name()),
-        ("Email", u.email),
+        ("Name", u.get_full_name()),  # left out when none is recorded: the username names them
+        ("Email", u.email or "No email address recorded"),
         ("Role", roles_text(u)),
     ]
     if u.is_partner:

@@ -43,7 +43,7 @@ appointments = Resource(
         ("Shares", shares_text(a)),
         ("Joint appointment", "Yes, shared by both bodies" if a.is_joint else "No"),
         ("Start date", format_date(a.start_date)),
-        ("End date", format_date(a.end_date) if a.end_date else None),
+        ("End date", format_date(a.end_date) if a.end_date else "No end date"),
     ],
     intro="Posts held by people for one body or, jointly, for both.",
     api=Api(

@@ -14,6 +14,7 @@ from rest_framework.views import APIView
 
 from nhs_joint import permissions
 from nhs_joint.api import ModelRulesSerializer, TextField, refuse_unless
+from nhs_joint.pagination import Pagination
 
 from . import services as asks
 
@@ -175,7 +176,10 @@ def _is_theirs(user, response):
 
 class ConsultationListView(APIView):
     """The consultations: for a partner, those on (or agreed for) their own organisation or local health system,
-    with their own responses; for staff, every open consultation with every response."""
+    with their own responses; for staff, every open consultation with every response. Paginated as every API
+    list (``page``, ``page_size``): ``{"count", "count_exact", "next", "previous", "results"}``."""
+
+    pagination_class = Pagination
 
     @extend_schema(responses={200: ConsultationSerializer(many=True)})
     def get(self, request):
@@ -189,8 +193,12 @@ class ConsultationListView(APIView):
                 ExpectationResponse.objects.select_related("organisation", "local_system"),
                 to_attr="prefetched_responses",
             )
-        )[: asks.MAX_CONSULTATIONS]
-        return Response(ConsultationSerializer(_with_responses(request.user, list(rows)), many=True).data)
+        )
+        paginator = self.pagination_class()
+        page = paginator.paginate_queryset(rows, request, view=self)
+        return paginator.get_paginated_response(
+            ConsultationSerializer(_with_responses(request.user, list(page)), many=True).data
+        )
 
 
 class ConsultationResponsesView(APIView):

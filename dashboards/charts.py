@@ -15,6 +15,7 @@ import math
 
 from markupsafe import Markup, escape
 
+from nhs_joint import words
 from nhs_joint.dates import format_date, format_month
 from nhs_joint.words import count as counted
 from regions.spc import SpcResult
@@ -56,6 +57,25 @@ def _fmt(value):
         return f"{value:,.0f}"
     text = f"{value:.2f}".rstrip("0").rstrip(".")
     return "0" if text == "-0" else text
+
+
+def figure_text(value, places=None):
+    """A figure's number as the portal writes the measure's figures everywhere else (nhs_joint/words.py): to the
+    measure's decimal places, so that the chart and the row beside it agree ("84.0%" in both for a measure
+    written to one place). Without them (a chart of no measure), at most two decimals and no trailing zeros."""
+    if value is None:
+        return ""
+    if places is None:
+        return _fmt(value)
+    return words.figure(value, "", places)
+
+
+def target_text(value, places=None):
+    """A target's number as the portal writes targets (words.comparison, "at least 95%"): rounded to the
+    measure's decimal places, without trailing zeros."""
+    if places is None:
+        return _fmt(value)
+    return words.comparison("", value, "", places)
 
 
 def _ticks(low, high, count=5):
@@ -102,20 +122,22 @@ def _month_step(count, plot_width, least=80):
     return 60
 
 
-def summary(result: SpcResult, unit=""):
-    """A few sentences a screen reader hears for the chart: latest value, mean, limits, target and icons."""
+def summary(result: SpcResult, unit="", places=None):
+    """A few sentences a screen reader hears for the chart: latest value, mean, limits, target and icons; its
+    figures to the measure's decimal ``places`` where given (figure_text)."""
     suffix = unit_suffix(unit)
     if not result.points:
         return "No data yet."
     latest = result.latest
     months = len(result.points)
     text = (
-        f"Latest value {_fmt(latest.value)}{suffix} in {format_month(latest.month)}; {counted(months, 'month')} shown."
+        f"Latest value {figure_text(latest.value, places)}{suffix} in {format_month(latest.month)}; "
+        f"{counted(months, 'month')} shown."
     )
     if result.has_limits:
         text += (
-            f" Mean {_fmt(result.mean)}{suffix}, process limits {_fmt(result.lower_limit)}{suffix} "
-            f"to {_fmt(result.upper_limit)}{suffix}"
+            f" Mean {figure_text(result.mean, places)}{suffix}, process limits "
+            f"{figure_text(result.lower_limit, places)}{suffix} to {figure_text(result.upper_limit, places)}{suffix}"
         )
         if result.baseline < months:
             text += f", from the first {result.baseline} months"
@@ -123,7 +145,7 @@ def summary(result: SpcResult, unit=""):
     elif result.mean is not None:
         text += f" {result.note}"
     if result.target is not None:
-        text += f" Target {_comparator_words(result.target_comparator)}{_fmt(result.target)}{suffix}."
+        text += f" Target {_comparator_words(result.target_comparator)}{target_text(result.target, places)}{suffix}."
     if result.variation_label:
         text += f" {result.variation_label}."
     if result.assurance_label:
@@ -175,12 +197,12 @@ def _spread_labels(labels, bottom):
     return placed
 
 
-def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc", compact=False):
+def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc", compact=False, places=None):
     """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary).
 
     ``compact`` draws the small screens' chart: narrower, with the same lines and points but no icon badges
     and no labels at the lines' ends (the caption under the chart gives them in words), so that its text stays
-    legible where the full chart would shrink it.
+    legible where the full chart would shrink it. ``places``: the measure's decimal places (figure_text).
     """
     if compact:
         width, height = COMPACT["width"], COMPACT["height"]
@@ -192,7 +214,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
         f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
         f'role="img" aria-labelledby="{ids["title"]}" aria-describedby="{ids["desc"]}" focusable="false">',
         f'<title id="{ids["title"]}">{escape(title)}</title>',
-        f'<desc id="{ids["desc"]}">{escape(summary(result, unit))}</desc>',
+        f'<desc id="{ids["desc"]}">{escape(summary(result, unit, places))}</desc>',
         f'<rect x="0" y="0" width="{int(width)}" height="{int(height)}" fill="#ffffff"/>',
     ]
     if not result.points:
@@ -290,13 +312,27 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     if result.has_limits:
         for value, name in ((result.upper_limit, "Upper"), (result.lower_limit, "Lower")):
             lines.append(
-                (value, LIMIT_COLOUR, f"{name} {_fmt(value)}{short}", "6 4", f"spc-limit spc-{name.lower()}-limit")
+                (
+                    value,
+                    LIMIT_COLOUR,
+                    f"{name} {figure_text(value, places)}{short}",
+                    "6 4",
+                    f"spc-limit spc-{name.lower()}-limit",
+                )
             )
     if result.mean is not None:
-        lines.append((result.mean, MEAN_COLOUR, f"Mean {_fmt(result.mean)}{short}", "", "spc-mean"))
+        lines.append((result.mean, MEAN_COLOUR, f"Mean {figure_text(result.mean, places)}{short}", "", "spc-mean"))
     if result.target is not None:
         # The comparator is in the caption's words ("Target at least 95%"): the label has room for the figure only.
-        lines.append((result.target, TARGET_COLOUR, f"Target {_fmt(result.target)}{short}", "10 3 2 3", "spc-target"))
+        lines.append(
+            (
+                result.target,
+                TARGET_COLOUR,
+                f"Target {target_text(result.target, places)}{short}",
+                "10 3 2 3",
+                "spc-target",
+            )
+        )
     labels = []
     for value, colour, label, dash, cls in lines:
         yy = y(value)
@@ -328,7 +364,7 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
     parts.append('<g class="spc-points">')
     for index, point in enumerate(result.points):
-        tip = f"<title>{escape(f'{format_month(point.month)}: {_fmt(point.value)}{suffix}. {point.label}')}</title>"
+        tip = f"<title>{escape(f'{format_month(point.month)}: {figure_text(point.value, places)}{suffix}. {point.label}')}</title>"
         parts.append(
             _point_mark(
                 SHAPES[point.variation],
@@ -371,13 +407,16 @@ _drawn = DrawnOnce()
 
 
 def chart_html(env, chart, title, unit, chart_id):
-    """The spc_chart macro's HTML for a dashboard Chart (templates/jinja2/regions/spc_chart.jinja)."""
+    """The spc_chart macro's HTML for a dashboard Chart (templates/jinja2/regions/spc_chart.jinja), its figures
+    to its measure's decimal places."""
+    places = getattr(getattr(chart, "measure", None), "decimal_places", None)
+
+    def draw():
+        return env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id, places)
+
     if not chart.key:
-        return Markup(env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id))
-    return _drawn.get(
-        ("chart", chart.key, str(title), str(unit), chart_id),
-        lambda: env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id),
-    )
+        return Markup(draw())
+    return _drawn.get(("chart", chart.key, str(title), str(unit), chart_id, places), draw)
 
 
 def tag_html(env, macro, result):
@@ -388,7 +427,7 @@ def tag_html(env, macro, result):
     )
 
 
-def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
+def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32, places=None):
     """A measure's series as a small line with its latest point marked, for a summary row.
 
     An image named by its title and the first and latest figures; the row beside it gives the latest
@@ -402,7 +441,8 @@ def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32):
     first, latest = points[0], points[-1]
     label = (
         f"{title}: {counted(len(points), 'month')}, "
-        f"from {_fmt(first.value)}{suffix} in {format_month(first.month)} to {_fmt(latest.value)}{suffix} "
+        f"from {figure_text(first.value, places)}{suffix} in {format_month(first.month)} "
+        f"to {figure_text(latest.value, places)}{suffix} "
         f"in {format_month(latest.month)}"
     )
     pad = 4

@@ -72,7 +72,7 @@ regions = Resource(
     summary=lambda r: [
         ("ODS code", r.ods_code),
         ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
-        ("Regional Director", director_text(r)),
+        ("Regional Director", director_text(r) if r.active else None),  # a retired code has none
         ("From", format_date(r.effective_from) if r.effective_from else None),
         ("To", format_date(r.effective_to) if r.effective_to else None),
         ("Notes", r.notes),

@@ -150,7 +150,7 @@ programme_measures = Resource(
         ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
         ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
         ("Agreed on", format_date(pm.agreed_on)),
-        ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all())),
+        ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all()) or "No body recorded"),
     ],
     api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
     # The organisations and local systems that agreed it in a consultation, and when: added by asks/.
@@ -180,7 +180,10 @@ def measurement_changes(measurement):
             Column("when", getter=lambda r: history.format_datetime(r["when"])),
             Column("who", "By", getter=lambda r: r["who"]),
             Column("change", "Value", getter=lambda r: r["change"]),
-            Column("reason", getter=lambda r: r["reason"] or "Not given"),
+            # A figure recorded needs no reason; a change made without one says so.
+            Column(
+                "reason", getter=lambda r: r["reason"] or ("" if r["change"] == "Recorded" else "No reason recorded")
+            ),
         ],
         rows,
         empty="No changes recorded.",

@@ -344,9 +344,13 @@ class DetailPage(ResourceView):
 
 def in_words(rows):
     """A detail page's (label, value) rows with dates and times as people write them: 29 November 2026 at
-    2:48pm, never a stored timestamp."""
+    2:48pm, never a stored timestamp. A row without a value (None or empty) is left out: a field that does not
+    apply to the record is not shown, and one that applies but is empty is said in words by its summary
+    ("No end date", "Never", "None named"), never as "Not given"."""
     shown = []
     for label, value in rows:
+        if value is None or value == "" or (isinstance(value, dict) and not value.get("text")):
+            continue
         if isinstance(value, dt.datetime):
             value = history.format_datetime(value)
         elif isinstance(value, dt.date):

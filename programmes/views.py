@@ -65,14 +65,16 @@ programme_sections.add(
 
 
 def programme_summary(p):
+    """A programme's rows. A field left empty is left out (a summary, a theme, a description not written) or
+    said in words where it applies to every programme (no statutory duty, no senior responsible owner named)."""
     sro = p.senior_responsible_owner
     return [
         ("Summary", p.summary),
         ("Theme", p.theme_name),
         ("Bodies", " and ".join(b.name for b in p.bodies.all())),
         ("Integration stage", p.get_integration_stage_display()),
-        ("Accountable body", p.accountable_body.name if p.accountable_body else None),
-        ("Statutory duty", f"{p.duty.title} ({p.duty.legal_basis})" if p.duty else None),
+        ("Accountable body", p.accountable_body.name if p.accountable_body else "Not yet named"),
+        ("Statutory duty", f"{p.duty.title} ({p.duty.legal_basis})" if p.duty else "No statutory duty"),
         ("Status", p.get_status_display()),
         (
             "Dates",
@@ -82,7 +84,7 @@ def programme_summary(p):
         ),
         (
             "Senior responsible owner",
-            {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else None,
+            {"text": f"{sro.person.name}, {sro.title}", "href": sro.get_absolute_url()} if sro else "None named",
         ),
         ("Description", p.description),
     ]
@@ -145,7 +147,7 @@ workstreams = Resource(
         ("Audiences", ", ".join(w.get_audience_labels())),
         ("Regions", ", ".join(str(r) for r in w.regions.all()) or "Not regional"),
         ("Start date", format_date(w.start_date)),
-        ("End date", format_date(w.end_date) if w.end_date else None),
+        ("End date", format_date(w.end_date) if w.end_date else "No end date"),
         ("Description", w.description),
     ],
     api=Api(doc="The pieces of work of each programme.", extra_kwargs={"audiences": {"required": True}}),
@@ -170,7 +172,7 @@ board_approvals = Resource(
         ("Board", a.body.name),
         ("Decision", a.get_decision_display()),
         ("Date", format_date(a.date)),
-        ("Minute reference", a.minute_reference),
+        ("Minute reference", a.minute_reference or "Not recorded"),
     ],
     api=Api(doc="Decisions of each body's Board on programmes."),
 )
@@ -196,7 +198,7 @@ regional_deliveries = Resource(
         ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
         ("Region", {"text": str(d.region), "href": d.region.get_absolute_url()}),
         ("RAG status", d.get_rag_display()),
-        ("Lead", str(d.lead) if d.lead else None),
+        ("Lead", str(d.lead) if d.lead else "None named"),
         ("Note", d.note),
         ("Last updated", d.updated),
     ],
@@ -239,7 +241,7 @@ risks = Resource(
         ("Impact", r.get_impact_display()),
         ("Score", f"{r.score} out of 25"),
         ("Owner", {"text": r.owner.name, "href": r.owner.get_absolute_url()}),
-        ("Mitigation", r.mitigation),
+        ("Mitigation", r.mitigation or "None recorded"),
     ],
     intro="What could stop each programme succeeding, how likely and how bad it would be, and who owns it.",
     api=Api(),

@@ -29,6 +29,7 @@ export DJANGO_SETTINGS_MODULE="${DJANGO_SETTINGS_MODULE:-nhs_joint.settings.base
 .venv/bin/python manage.py import_ods data/ods/eccg.csv --kind ccgs
 .venv/bin/python manage.py seed_demo
 .venv/bin/python manage.py rebuild_search
+.venv/bin/python manage.py make_api_schema
 
 mkdir -p .local
 children=()

@@ -41,7 +41,8 @@ class TestSummaryFirst:
         assert html.index('id="measures"') < html.index('id="director"') < html.index('id="charts"')
         assert html.count('class="portal-sparkline"') == 3
         # month(29) is September 2020, value 80 + 29 % 5 = 84
-        assert 'aria-label="Measure 2: 24 months, from 81% in October 2018 to 84% in September 2020"' in html
+        # The sparkline writes its figures as the summary does, with the measure's decimal places.
+        assert 'aria-label="Measure 2: 24 months, from 81.0% in October 2018 to 84.0% in September 2020"' in html
         # The summary writes the figure with the measure's decimal places.
         assert "84.0% <span" in html and "(Sep 2020)" in html
         assert html.count('href="/regions/Y56/measures/m') >= 3
@@ -77,8 +78,8 @@ class TestBoardPack:
         for m in range(3):
             line = next((row for row in text.splitlines() if row.strip().startswith(f"Measure {m} ")), "")
             assert "84.0%" in line and "September 2020" in line, (m, line)
-        # Each measure's chart follows the summary, with its description in words.
-        assert text.count("Latest value 84% in September 2020; 24 months shown.") == 3
+        # Each measure's chart follows the summary, with its description in words (its figures written alike).
+        assert text.count("Latest value 84.0% in September 2020; 24 months shown.") == 3
 
     def test_the_pack_has_each_measures_target_the_regions_rag_and_its_open_findings(self, client, world, tmp_path):
         add_measures(world, 2, 24)
@@ -159,7 +160,7 @@ class TestBoardPack:
         latest.save()
         corrected = client.get("/regions/Y56/board-pack.pdf").content
         assert len(made) == 2
-        assert "77%" in pdf_text(corrected, tmp_path) and "77%" not in pdf_text(first, tmp_path)
+        assert "77.0%" in pdf_text(corrected, tmp_path) and "77.0%" not in pdf_text(first, tmp_path)
 
     def test_signing_in_is_needed(self, client, world):
         response = client.get("/regions/Y56/board-pack.pdf")

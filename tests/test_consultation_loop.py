@@ -207,3 +207,52 @@ class TestQueryCounts:
         add(4)
         many, shown = cost()
         assert shown == 6 and many == few, (few, many)
+
+
+class TestTheConsultationsList:
+    def test_it_is_paginated_as_every_api_list_and_documented_so(self, world):
+        from rest_framework.test import APIClient
+
+        author, partner = world["author"], world["partners"][0]
+        opened = []
+        for i in range(5):
+            ask = f.ExpectationFactory.build(
+                programme=world["draft"].programme,
+                issued_by=world["draft"].issued_by,
+                measure=world["draft"].measure,
+                region=world["draft"].region,
+                target=80 + i,
+                due_date=dt.date(2100, 3, 31),
+            )
+            ask._history_user = author
+            ask.save()
+            asks.open_consultation(ask, timezone.localdate() + dt.timedelta(days=10 + i))
+            opened.append(ask.pk)
+        asks.respond(Expectation.objects.get(pk=opened[0]), partner, "concerns", "Too soon for us")
+        for user in (author, partner):
+            api = APIClient()
+            api.force_authenticate(user)
+            whole = api.get("/api/v1/consultations/").json()
+            assert set(whole) == {"count", "count_exact", "next", "previous", "results"}, whole
+            assert whole["count"] == 5 and whole["count_exact"] and whole["next"] is None
+            assert sorted(c["id"] for c in whole["results"]) == sorted(opened)
+            first = api.get("/api/v1/consultations/", {"page_size": 2}).json()
+            assert [c["id"] for c in first["results"]] == [c["id"] for c in whole["results"][:2]]
+            assert "page=2" in first["next"] and first["previous"] is None
+            last = api.get("/api/v1/consultations/", {"page_size": 2, "page": 3}).json()
+            assert [c["id"] for c in last["results"]] == [whole["results"][4]["id"]] and last["next"] is None
+            assert api.get("/api/v1/consultations/", {"page_size": 2, "page": 4}).status_code == 404
+            for bad, name in (({"page": "first"}, "page"), ({"page_size": "501"}, "page_size")):
+                refused = api.get("/api/v1/consultations/", bad)
+                assert refused.status_code == 400 and name in refused.json(), refused.content
+        # Each with its responses: the partner's own, every one for staff.
+        api = APIClient()
+        api.force_authenticate(partner)
+        answered = next(c for c in api.get("/api/v1/consultations/").json()["results"] if c["id"] == opened[0])
+        assert [r["comment"] for r in answered["responses"]] == ["Too soon for us"]
+        # The schema says so: the page parameters and the paginated answer.
+        api.force_authenticate(author)
+        operation = api.get("/api/schema/?format=json").json()["paths"]["/api/v1/consultations/"]["get"]
+        assert {"page", "page_size"} <= {p["name"] for p in operation["parameters"]}
+        answer = operation["responses"]["200"]["content"]["application/json"]["schema"]["$ref"].rsplit("/", 1)[-1]
+        assert answer.startswith("Paginated"), answer

@@ -1,6 +1,8 @@
 """The regional dashboard and the national overview: what they show, and queries that do not grow with the data."""
 
 import datetime as dt
+import re
+from html import unescape
 
 import pytest
 from django.db import connection
@@ -283,3 +285,21 @@ class TestMeasurePage:
         assert f'<option value="{month(29):%Y-%m}">{month(29):%B %Y}</option>' in form
         response = client.get("/measures/m0/correct/", {"region": "ENG", "month": f"{month(0):%Y-%m}"})
         assert response.status_code == 302 and "/measurements/" in response["Location"]
+
+
+def test_a_figure_is_written_alike_in_its_row_its_chart_and_its_table(client, world):
+    """One way of writing a measure's figures: the dashboard's row, its sparkline, the chart's labels, points and
+    caption, the table under it and the measure's page all write 84 as "84.0%" for a measure written to one
+    decimal place; never "84%" beside "84.0%". Targets keep no trailing zeros ("at least 95%", "Target 95%")."""
+    measure = f.MeasureFactory(code="ae-4hr", name="A&E within 4 hours", decimal_places=1, standard=95)
+    f.ProgrammeMeasureFactory(programme=world["programme"], measure=measure, target=95)
+    for i in range(24):
+        f.MeasurementFactory(measure=measure, region=world["london"], month=month(i), value=84)
+        f.MeasurementFactory(measure=measure, region=None, month=month(i), value=84)
+    client.force_login(world["staff"])
+    for url in ("/regions/Y56/", "/regions/Y56/measures/ae-4hr/", "/measures/ae-4hr/"):
+        html = unescape(client.get(url).content.decode())
+        assert html.count('class="portal-spc-full"') == 1, url
+        written = re.findall(r"(?<![\d.,])84(?:\.\d+)?%", html)
+        assert len(written) > 5 and set(written) == {"84.0%"}, (url, sorted(set(written)))
+        assert "95.0%" not in html, url

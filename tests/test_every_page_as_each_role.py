@@ -1,8 +1,9 @@
 """Every page, as each role, names itself and speaks in words: a title, no stored codes without their names,
-no "None", no raw timestamps, no "a expectation", no HTML shown as text.
+no "None", no "Not given", no raw timestamps, no "a expectation", no HTML shown as text.
 
 The pages are found, not listed: every declared resource's list, detail, form and history pages (from the
-registry), plus the pages around them. The codes that must not appear alone are read from the data (every
+registry), the pages of its records that leave a field empty (one for each field that may be), plus the pages
+around them. The codes that must not appear alone are read from the data (every
 measure code, theme, rule code, ODS code and programme slug in the database), so a new record or rule is
 checked without anyone adding it here.
 """
@@ -15,6 +16,7 @@ from html.parser import HTMLParser
 import pytest
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
+from django.db import models
 from django.test import RequestFactory
 from django.urls import NoReverseMatch, reverse
 
@@ -78,6 +80,8 @@ ISO_TIME = re.compile(r"\d{4}-\d{2}-\d{2}[T ]\d{2}:\d{2}")
 RAW_TAG = re.compile(r"</?(?:ul|li|p|a|strong|em|br|span|div|code)\b[^>]*>")
 ARTICLE = re.compile(r"(?<![\w-])(a|an|A|An) ([A-Za-z][\w]*)")
 NONE = re.compile(r"(?<![\w-])None(?![\w-])(?!\s+[a-z])")  # not "None recorded", "None in post"
+# A field left empty is either left out (it does not apply) or said in words ("Never", "No end date").
+NOT_GIVEN = re.compile(r"\bNot given\b", re.I)
 
 
 def article_faults(text):
@@ -170,6 +174,7 @@ def problems_of(url, response, pairs):
         found.append(f"title {title!r}")
     for name, pattern in (
         ("“None”", NONE),
+        ("“Not given”", NOT_GIVEN),
         ("“---------”", re.compile("-{5,}")),
         ("a raw timestamp", ISO_TIME),
         ("HTML as text", RAW_TAG),
@@ -203,10 +208,35 @@ def record_pages(resource):
     return pages
 
 
+def empty_field_pages(resource):
+    """The pages of the first records that leave a field empty, one for each field that may be left empty (a
+    date not yet known, a note not written, no body agreeing yet): what the page says of an empty field."""
+    queryset = resource.queryset()
+    keys = []
+    for field in resource.model._meta.get_fields():
+        if field.auto_created or not (getattr(field, "null", False) or getattr(field, "blank", False)):
+            continue
+        if field.many_to_many:
+            empty = models.Q(**{f"{field.name}__isnull": True})
+        elif field.concrete and not field.primary_key:
+            empty = models.Q(**{f"{field.name}__isnull": True}) if field.null else models.Q()
+            if isinstance(field, (models.CharField, models.TextField)):
+                empty |= models.Q(**{field.name: ""})
+            if not empty:
+                continue
+        else:
+            continue
+        key = queryset.filter(empty).order_by("pk").values_list(resource.lookup, flat=True).first()
+        if key is not None:
+            keys.append(key)
+    return [resource.detail_url(key) for key in dict.fromkeys(keys)]
+
+
 def every_page():
     pages = []
     for resource in sorted(registry.declared_resources(), key=lambda r: r.name):
         pages += record_pages(resource)
+        pages += empty_field_pages(resource)
     region = Region.objects.active().order_by("ods_code").first()
     measure = Measure.objects.order_by("code").first()
     pages += [
@@ -275,6 +305,10 @@ def test_the_error_pages_name_themselves_too():
         assert not problems, problems
 
 
+def not_given(text):
+    return [f"“Not given”: …{text[max(0, m.start() - 60) : m.end() + 20]}…" for m in NOT_GIVEN.finditer(text)][:5]
+
+
 def pdf_text(data):
     import subprocess
 
@@ -283,7 +317,7 @@ def pdf_text(data):
 
 def test_csv_files_and_pdfs_speak_in_words_too(client, world):
     """The lists' CSV files, what is asked of a trust (CSV and letter) and a region's board pack, read back:
-    no comparator as a symbol, no stored decimal, no figure without its unit, no "1 programmes"."""
+    no comparator as a symbol, no stored decimal, no figure without its unit, no "1 programmes", no "Not given"."""
     client.force_login(User.objects.get(username="staff.demo"))
     # What is asked of an organisation, or of a local health system where no organisation is loaded.
     target = Organisation.objects.filter(region__isnull=False).first()
@@ -301,12 +335,12 @@ def test_csv_files_and_pdfs_speak_in_words_too(client, world):
         body = b"".join(response.streaming_content) if response.streaming else response.content
         text = " ".join(body.decode("utf-8-sig").replace(",", " , ").split())
         read += 1
-        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text) + not_given(text)]
     for url in (f"/{kind}/{target.ods_code}/asks/letter.pdf", f"/regions/{region.ods_code}/board-pack.pdf"):
         response = client.get(url)
         assert response.status_code == 200 and response["Content-Type"] == "application/pdf", url
         text = " ".join(pdf_text(response.content).split())
         read += 1
-        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text)]
+        problems += [f"{url}: {fault}" for fault in figure_faults(text) + grammar_faults(text) + not_given(text)]
     assert read > 10
     assert not problems, "\n".join(problems)

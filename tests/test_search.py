@@ -64,6 +64,25 @@ QUERIES = [
     ("cancer alliances", "workstream", "Cancer Alliance funding"),
     ("program", "programme", "Cancer programme and Cancer Alliances"),
     ("discharge to ass", "workstream", "Discharge to assess"),
+    # What is asked of whom, and what the reports found.
+    ("A&E providers", "expectation", "A&E attendances seen within 4 hours: at least 95% for providers (England)"),
+    ("four hour standard", "expectation", "A&E attendances seen within 4 hours: at least 95% for providers (England)"),
+    (
+        "ambulance category 1",
+        "expectation",
+        "Ambulance category 1 mean response: at most 7 minutes for providers (England)",
+    ),
+    ("RTT 18 weeks", "measure", "Incomplete referral to treatment pathways within 18 weeks"),
+    (
+        "conflicting asks",
+        "finding",
+        "Conflicting expectations: Providers are asked for “A&E attendances seen within 4 hours” at least 95% by…",
+    ),
+    (
+        "duplicate work",
+        "finding",
+        "Duplicate work: “Discharge to assess” (Urgent and emergency care, winter and A&E performance)…",
+    ),
 ]
 RESULT_LINK = re.compile(r'<h2 class="nhsuk-heading-s[^"]*"><a class="nhsuk-link" href="([^"]+)">')
 
@@ -417,6 +436,29 @@ def test_the_search_reads_its_indexes(many_documents):
         near_plan = "\n".join(row[0] for row in cursor.fetchall())
     assert "search_word_trgm" in near_plan, near_plan
     assert {d.title for d in Search("telehaelth").results()} == {d.title for d in search.results()}
+
+
+READS_SEARCH = re.compile(r'\b(?:FROM|JOIN)\s+"?search_search(?:document|word)\b', re.I)
+
+
+@pytest.mark.usefixtures("draw_every_time")
+def test_what_the_search_page_and_the_api_run_reads_the_indexes(client, many_documents, nhse):
+    """Every statement /search/ and /api/v1/search/ run that reads the documents or their words, explained on
+    England's number of them: read from their indexes (the words' trigram index for a typo), never scanned."""
+    staff = f.UserFactory(role=Role.STAFF, bodies=[nhse])
+    client.force_login(staff)
+    api = api_client(staff)
+    for typed in ("telehealth", "telehaelth", "acute telehealth"):
+        for where, get in (("page", client.get), ("API", api.get)):
+            url = "/search/" if where == "page" else "/api/v1/search/"
+            with CaptureQueriesContext(connection) as ran:
+                assert get(url, {"q": typed}).status_code == 200
+            searched = [query["sql"] for query in ran.captured_queries if READS_SEARCH.search(query["sql"])]
+            assert len(searched) >= 2, (where, typed, searched)  # the words near what was typed, the documents
+            for sql in searched:
+                plan = explained(sql, None)
+                assert "Seq Scan on search_search" not in plan, (where, typed, sql, plan)
+                assert "Index" in plan, (where, typed, sql, plan)
 
 
 def test_an_appointment_is_found_by_the_person_the_post_and_the_bodies_sharing_it(nhse, nhsi):

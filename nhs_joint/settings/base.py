@@ -237,6 +237,14 @@ CACHES = {
         "TIMEOUT": max(PAGE_CACHE_SECONDS, 1),
         "KEY_PREFIX": env.str("PAGE_CACHE_KEY_PREFIX", default="pages"),
     },
+    # The API's OpenAPI schema, kept under a digest of the code it is made from (nhs_joint/api_docs.py): made
+    # once per release, read back by every web process and after every restart. By default a folder of this
+    # machine; API_SCHEMA_CACHE_URL (such as redis://127.0.0.1:6379/3) shares it between machines. Each release's
+    # copy (about a megabyte) is dropped 30 days after it was made.
+    "schema": {
+        **env.cache_url("API_SCHEMA_CACHE_URL", default=f"filecache://{BASE_DIR}/.local/api-schema"),
+        "TIMEOUT": 30 * 24 * 3600,
+    },
 }
 
 CELERY_BROKER_URL = env.str("CELERY_BROKER_URL", default="redis://127.0.0.1:6379/0")

@@ -51,6 +51,7 @@ CLEARED_FROM_ENVIRONMENT = (
     "PAGE_CACHE_SECONDS",
     "PAGE_CACHE_URL",
     "PAGE_CACHE_KEY_PREFIX",
+    "API_SCHEMA_CACHE_URL",
     "AUTOCOMPLETE_INLINE_LIMIT",
     "API_TOKENS_PER_USER",
     "API_WRITE_RATE",
@@ -100,7 +101,7 @@ for _name in CLEARED_FROM_ENVIRONMENT:
 os.environ["DJANGO_READ_DOT_ENV"] = "false"
 
 from .base import *  # noqa: E402
-from .base import STORAGES  # noqa: E402
+from .base import CACHES, STORAGES  # noqa: E402
 
 # The manifest storage needs collectstatic before any page renders.
 STORAGES = {
@@ -113,6 +114,13 @@ atexit.register(shutil.rmtree, ATTACHMENTS_TEST_DIR, ignore_errors=True)
 STORAGES["attachments"] = {
     "BACKEND": "django.core.files.storage.FileSystemStorage",
     "OPTIONS": {"location": ATTACHMENTS_TEST_DIR, "base_url": "/no-public-address/"},
+}
+# The API schema made by a test run is kept in a folder of that run, removed when it ends.
+SCHEMA_TEST_DIR = tempfile.mkdtemp(prefix="portal-test-api-schema-")
+atexit.register(shutil.rmtree, SCHEMA_TEST_DIR, ignore_errors=True)
+CACHES = {
+    **CACHES,
+    "schema": {"BACKEND": "django.core.cache.backends.filebased.FileBasedCache", "LOCATION": SCHEMA_TEST_DIR},
 }
 # Fast hashing: tests create many users.
 PASSWORD_HASHERS = ["django.contrib.auth.hashers.MD5PasswordHasher"]

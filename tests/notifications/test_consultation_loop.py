@@ -128,8 +128,8 @@ def test_the_consultation_loop_through_the_api(world, mail, worker):  # noqa: F8
 
     # The partner's consultations list holds it; they answer with concerns (words needed, the field named).
     listed = partner_api.get("/api/v1/consultations/")
-    assert listed.status_code == 200 and [c["id"] for c in listed.json()] == [pk]
-    assert listed.json()[0]["closes"] == f"{closes}" and listed.json()[0]["responses"] == []
+    assert listed.status_code == 200 and [c["id"] for c in listed.json()["results"]] == [pk]
+    assert listed.json()["results"][0]["closes"] == f"{closes}" and listed.json()["results"][0]["responses"] == []
     respond = f"/api/v1/consultations/{pk}/responses/"
     for bad, field in (({"answer": "concerns"}, "comment"), ({"answer": "maybe"}, "answer"), ({}, "answer")):
         refused = partner_api.post(respond, bad, format="json")
@@ -150,7 +150,8 @@ def test_the_consultation_loop_through_the_api(world, mail, worker):  # noqa: F8
         assert CONCERN in notice.text and "Barts Health NHS Trust has concerns" in notice.text
         (email,) = to(mail, person.email)
         assert CONCERN in text_and_html(email)[0]
-    assert [c["responses"][0]["comment"] for c in staff_api.get("/api/v1/consultations/").json()] == [CONCERN]
+    listed = staff_api.get("/api/v1/consultations/").json()["results"]
+    assert [c["responses"][0]["comment"] for c in listed] == [CONCERN]
 
     # The closing date passes: the beat task, run through the worker, closes it and tells the author.
     Expectation.objects.filter(pk=pk).update(consultation_closes=timezone.localdate() - dt.timedelta(days=1))
