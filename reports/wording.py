@@ -443,6 +443,7 @@ class Terms:
 
     counts: dict
     surface: dict  # term -> the first words of the text that gave it
+    sequence: tuple = ()  # the stems of the text's content words in their order (its phrases are runs of them)
 
 
 def _tokens(text):
@@ -474,12 +475,17 @@ def terms(text, overlapping=True):
             continue
         found.add(f"w:{stem_}", original)
     _read_numbers_with_units(stems, originals, found)
+    sequence = tuple(
+        stem_
+        for stem_, original in zip(stems, originals)
+        if stem_ not in STOP_STEMS and original not in STOP_WORDS and (len(stem_) >= 2 or stem_.isdigit())
+    )
     for expansion in expansions:
         # An abbreviation also says what its full form says ("CIP": a cost improvement, a saving).
         for term, count in terms(expansion, overlapping=True).counts.items():
             if not term.startswith("w:"):
                 found.counts[term] += EXPANSION_WEIGHT * count
-    return Terms(dict(found.counts), found.surface)
+    return Terms(dict(found.counts), found.surface, sequence)
 
 
 class _FoundTerms:
