@@ -145,8 +145,8 @@ def build_index(records, phrases=False):
     title_bags, phrase_sets = [], []
     for record_id, title, text in records:
         fingerprints.append(text_fingerprint(title, text))
-        title_terms = terms(title)
-        body_terms = terms(text)
+        title_terms = terms(title, sequence=phrases)
+        body_terms = terms(text, sequence=phrases)
         counts = defaultdict(float, body_terms.counts)
         for term, count in title_terms.counts.items():
             counts[term] += count
@@ -161,7 +161,9 @@ def build_index(records, phrases=False):
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, bag in enumerate(bags):
-        for term, count in bag.items():
+        # In the order of the terms, not of their finding (which follows Python's set order, a different one
+        # in each process): the columns, and so every sum over them, are the same from run to run.
+        for term, count in sorted(bag.items()):
             rows.append(i)
             cols.append(vocabulary.setdefault(term, len(vocabulary)))
             # sublinear: saying a thing twice is not twice as much
@@ -199,7 +201,7 @@ def _phrase_matrix(phrase_sets):
     """(records x phrases) CSR of 1s, and how many records use each phrase."""
     vocabulary, rows, cols = {}, [], []
     for row, phrases in enumerate(phrase_sets):
-        for phrase in phrases:
+        for phrase in sorted(phrases):
             rows.append(row)
             cols.append(vocabulary.setdefault(phrase, len(vocabulary)))
     shape = (len(phrase_sets), max(len(vocabulary), 1))
@@ -211,7 +213,7 @@ def _title_matrix(title_bags, vocabulary, idf):
     """Unit rows of each title's own terms, weighted as the whole text's are."""
     rows, cols, values = [], [], []
     for row, bag in enumerate(title_bags):
-        for term, count in bag.items():
+        for term, count in sorted(bag.items()):
             rows.append(row)
             cols.append(vocabulary[term])
             values.append((1.0 + math.log(count)) * KIND_WEIGHTS[term.split(":", 1)[0]] * idf[vocabulary[term]])

@@ -459,7 +459,7 @@ EXPANSION_WEIGHT = 0.5
 REPLACE_PHRASES = True  # the words of a phrase that names a concept count through the concept only
 
 
-def terms(text, overlapping=True):
+def terms(text, overlapping=True, sequence=False):
     """The Terms of a piece of wording.
 
     Where phrases overlap, the longest one that starts first names the concept ("learning disability" is
@@ -475,11 +475,14 @@ def terms(text, overlapping=True):
             continue
         found.add(f"w:{stem_}", original)
     _read_numbers_with_units(stems, originals, found)
-    sequence = tuple(
-        stem_
-        for stem_, original in zip(stems, originals)
-        if stem_ not in STOP_STEMS and original not in STOP_WORDS and (len(stem_) >= 2 or stem_.isdigit())
-    )
+    if sequence:  # asked for phrases (the content stems in their order): not needed otherwise
+        sequence = tuple(
+            stem_
+            for stem_, original in zip(stems, originals)
+            if stem_ not in STOP_STEMS and original not in STOP_WORDS and (len(stem_) >= 2 or stem_.isdigit())
+        )
+    else:
+        sequence = ()
     for expansion in expansions:
         # An abbreviation also says what its full form says ("CIP": a cost improvement, a saving).
         for term, count in terms(expansion, overlapping=True).counts.items():
