@@ -21,6 +21,10 @@ the precision of the "likely" band (>= DUPLICATE_WORK_LIKELY) are printed for ea
 - shipped: fitted on every set, as the portal ships it (in sample: an upper bound, not a result);
 and, for comparison, the closest-match rule the report used before the match model.
 --features names the evidence to weigh (default: reports.duplication.FEATURES), to compare others.
+--learner compares other learners with the portal's logistic regression (MatchModel): "forest" (a random
+forest), "boosted" (histogram gradient boosting), each optionally calibrated within the training folds
+("forest-isotonic", "boosted-isotonic", "boosted-platt"). They need scikit-learn, which the portal does not
+use (docs/duplication.md: they did no better); install it in a venv of your own to compare.
 A pair counts as reported when the engine reports it; "group pairs" count every pair of records that one
 group finding names (the engine's groups: complete linkage of the reported pairs).
 
@@ -130,7 +134,9 @@ class Measured:
         from reports import duplication
 
         self.set = labelled
-        index = duplication.build_index(labelled.texts)
+        index = duplication.build_index(
+            labelled.texts, phrases=bool(set(features or ()) & set(duplication.PHRASE_FEATURES))
+        )
         neighbours = duplication.nearest(index, duplication.neighbours_per_record(), labelled.groups, labelled.owners)
         left, right, scores = duplication.candidate_pairs(neighbours)
         keys = index.ids
@@ -216,17 +222,59 @@ def closest_match_rule(measured, high=0.6, low=0.2, min_terms=18):
     return np.array(reported)
 
 
-def other_sets(test, others):
+def logistic(features, labels):
     from reports.duplication import MatchModel
 
-    model = MatchModel.fit(np.vstack([m.features for m in others]), np.concatenate([m.labels for m in others]))
+    return MatchModel.fit(features, labels)
+
+
+class _Fitted:
+    def __init__(self, classifier):
+        self.classifier = classifier
+
+    def probability(self, features):
+        return self.classifier.predict_proba(features)[:, 1]
+
+
+def sklearn_learner(name):
+    """A fit(features, labels) of one of scikit-learn's learners, deterministic (fixed random_state, one
+    thread), calibrated within the training data when the name says how (5 folds: isotonic or Platt)."""
+    from sklearn.calibration import CalibratedClassifierCV
+    from sklearn.ensemble import HistGradientBoostingClassifier, RandomForestClassifier
+
+    kind, _, calibration = name.partition("-")
+
+    def fit(features, labels):
+        if kind == "forest":
+            classifier = RandomForestClassifier(n_estimators=150, min_samples_leaf=10, random_state=0, n_jobs=1)
+        else:
+            classifier = HistGradientBoostingClassifier(
+                max_depth=3,
+                learning_rate=0.05,
+                max_iter=150,
+                min_samples_leaf=20,
+                l2_regularization=1.0,
+                early_stopping=False,
+                random_state=0,
+            )
+        if calibration:
+            method = {"isotonic": "isotonic", "platt": "sigmoid"}[calibration]
+            classifier = CalibratedClassifierCV(classifier, method=method, cv=5)
+        return _Fitted(classifier.fit(features, labels))
+
+    return fit
+
+
+FIT = logistic  # the learner compared (--learner)
+
+
+def other_sets(test, others):
+    model = FIT(np.vstack([m.features for m in others]), np.concatenate([m.labels for m in others]))
     return model.probability(test.features)
 
 
 def grouped_folds(measured, others):
     """Each fold predicted by a model fitted on the other folds and the other sets."""
-    from reports.duplication import MatchModel
-
     fold_of = measured.folds()
     pair_folds = [{fold_of[k] for k in pair} for pair in measured.pairs]
     probabilities = np.zeros(len(measured.pairs))
@@ -234,15 +282,13 @@ def grouped_folds(measured, others):
         test = np.array([fold in folds for folds in pair_folds])
         features = np.vstack([measured.features[~test], *[m.features for m in others]])
         labels = np.concatenate([measured.labels[~test], *[m.labels for m in others]])
-        model = MatchModel.fit(features, labels)
+        model = FIT(features, labels)
         probabilities[test] = model.probability(measured.features[test])
     return probabilities
 
 
 def shipped(measured, sets):
-    from reports.duplication import MatchModel
-
-    model = MatchModel.fit(np.vstack([m.features for m in sets]), np.concatenate([m.labels for m in sets]))
+    model = FIT(np.vstack([m.features for m in sets]), np.concatenate([m.labels for m in sets]))
     return model.probability(measured.features)
 
 
@@ -285,7 +331,16 @@ def main():
     parser.add_argument(
         "--features", help="the evidence the model weighs, comma-separated (reports.duplication.evidence's names)"
     )
+    parser.add_argument(
+        "--learner",
+        default="logistic",
+        choices=["logistic", "forest", "forest-isotonic", "boosted", "boosted-isotonic", "boosted-platt"],
+    )
     args = parser.parse_args()
+    global FIT
+    if args.learner != "logistic":
+        os.environ.setdefault("OMP_NUM_THREADS", "1")
+        FIT = sklearn_learner(args.learner)
     import django
 
     django.setup()
@@ -310,7 +365,7 @@ def main():
             f"{len(measured.pairs)} candidate pairs, true pairs never offered as candidates: {len(measured.missing)}"
         )
         others = [m for m in sets if m is not measured]
-        print(f"  features: {', '.join(features or FEATURES)}")
+        print(f"  features: {', '.join(features or FEATURES)}; learner: {args.learner}")
         methods = [("closest-match rule (before)", closest_match_rule(measured))]
         methods.append(("other sets", other_sets(measured, others)))
         if len(labelled.truth) >= FOLDS:

@@ -62,7 +62,20 @@ MIN_TERMS = 5
 DENSE_COLUMNS = 1024  # a group whose records use at most this many distinct terms is multiplied as dense rows  # below this cosine two records share nothing worth scoring
 LABELLED_PAIRS = Path(__file__).resolve().parents[1] / "data" / "duplication" / "labelled_pairs.json"
 # The evidence the match model weighs (measured and compared in docs/duplication.md).
-FEATURES = ("cosine", "lift", "shared_rarity", "rare_terms", "margin", "where_differs", "years_differ", "phases_differ")
+FEATURES = (
+    "cosine",
+    "lift",
+    "shared_rarity",
+    "rare_terms",
+    "margin",
+    "where_differs",
+    "years_differ",
+    "phases_differ",
+    "title_cosine",
+    "evaluation_differs",
+)
+# Measured and not used (docs/duplication.md): the phrases both texts use, which cost an index of phrases.
+PHRASE_FEATURES = ("shared_phrases", "rare_phrases")
 
 
 def neighbours_per_record():
@@ -106,6 +119,9 @@ class Index:
     document_frequency: object = None  # records that use each column's term
     fingerprints: list = field(default_factory=list)  # text_fingerprint of each record's wording
     markers: list = field(default_factory=list)  # where_when.Markers of each record: places, years, phases
+    phrases: object = None  # scipy CSR (records x phrases), 1 where a record uses a phrase (two content words)
+    phrase_frequency: object = None  # records that use each phrase
+    titles: object = None  # scipy CSR, one unit row of TF-IDF weights of each record's title alone
 
     def row(self, record_id):
         return self._rows[record_id]
@@ -122,25 +138,32 @@ class Index:
         self.name_frequency = Counter(name for names in self.names for name in names)
 
 
-def build_index(records):
-    """An Index of [(id, title, text)]: TF-IDF of each record's terms, rows of unit length."""
+def build_index(records, phrases=False):
+    """An Index of [(id, title, text)]: TF-IDF of each record's terms, rows of unit length (and, with
+    ``phrases``, which phrases each record uses, for the PHRASE_FEATURES)."""
     ids, bags, all_terms, names, fingerprints, found = [], [], [], [], [], []
+    title_bags, phrase_sets = [], []
     for record_id, title, text in records:
         fingerprints.append(text_fingerprint(title, text))
-        title_terms = terms(title)
-        body_terms = terms(text)
+        title_terms = terms(title, sequence=phrases)
+        body_terms = terms(text, sequence=phrases)
         counts = defaultdict(float, body_terms.counts)
         for term, count in title_terms.counts.items():
             counts[term] += count
         ids.append(record_id)
         bags.append(counts)
+        title_bags.append(title_terms.counts)
+        if phrases:
+            phrase_sets.append(_phrases(title_terms.sequence) | _phrases(body_terms.sequence))
         all_terms.append({**title_terms.surface, **body_terms.surface})
         names.append(names_in(f"{title}. {text}"))
         found.append(where_when.markers_of(f"{title}. {text}"))
     vocabulary = {}
     rows, cols, values = [], [], []
     for i, bag in enumerate(bags):
-        for term, count in bag.items():
+        # In the order of the terms, not of their finding (which follows Python's set order, a different one
+        # in each process): the columns, and so every sum over them, are the same from run to run.
+        for term, count in sorted(bag.items()):
             rows.append(i)
             cols.append(vocabulary.setdefault(term, len(vocabulary)))
             # sublinear: saying a thing twice is not twice as much
@@ -153,7 +176,53 @@ def build_index(records):
     norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
     norms[norms == 0] = 1
     matrix = sparse.diags(1 / norms).astype(np.float32) @ matrix
-    return Index(ids, matrix.tocsr(), vocabulary, all_terms, names, document_frequency, fingerprints, found)
+    phrase_matrix, phrase_frequency = _phrase_matrix(phrase_sets) if phrases else (None, None)
+    return Index(
+        ids,
+        matrix.tocsr(),
+        vocabulary,
+        all_terms,
+        names,
+        document_frequency,
+        fingerprints,
+        found,
+        phrase_matrix,
+        phrase_frequency,
+        _title_matrix(title_bags, vocabulary, idf),
+    )
+
+
+def _phrases(sequence):
+    """The phrases of a run of content stems: each two words in a row ("fall servic", "discharg medicin")."""
+    return {f"{a} {b}" for a, b in zip(sequence, sequence[1:])}
+
+
+def _phrase_matrix(phrase_sets):
+    """(records x phrases) CSR of 1s, and how many records use each phrase."""
+    vocabulary, rows, cols = {}, [], []
+    for row, phrases in enumerate(phrase_sets):
+        for phrase in sorted(phrases):
+            rows.append(row)
+            cols.append(vocabulary.setdefault(phrase, len(vocabulary)))
+    shape = (len(phrase_sets), max(len(vocabulary), 1))
+    matrix = sparse.csr_matrix((np.ones(len(rows), dtype=np.float32), (rows, cols)), shape=shape)
+    return matrix, np.bincount(np.array(cols, dtype=np.int64), minlength=shape[1])
+
+
+def _title_matrix(title_bags, vocabulary, idf):
+    """Unit rows of each title's own terms, weighted as the whole text's are."""
+    rows, cols, values = [], [], []
+    for row, bag in enumerate(title_bags):
+        for term, count in sorted(bag.items()):
+            rows.append(row)
+            cols.append(vocabulary[term])
+            values.append((1.0 + math.log(count)) * KIND_WEIGHTS[term.split(":", 1)[0]] * idf[vocabulary[term]])
+    matrix = sparse.csr_matrix(
+        (np.array(values, dtype=np.float32), (rows, cols)), shape=(len(title_bags), max(len(vocabulary), 1))
+    )
+    norms = np.sqrt(matrix.multiply(matrix).sum(axis=1)).A1
+    norms[norms == 0] = 1
+    return (sparse.diags(1 / norms).astype(np.float32) @ matrix).tocsr()
 
 
 @dataclass
@@ -358,6 +427,56 @@ def evidence(index, neighbours, left, right, scores=None):
         "length": np.log1p(np.minimum(sizes[left], sizes[right])),
         **_where_and_when(index, left, right),
         **_standing(neighbours, left, right, scores),
+        **_phrases_shared(index, left, right),
+        **_scope(index, left, right),
+        "title_cosine": np.minimum(1.0, _rowwise(index.titles[left], index.titles[right]))
+        if index.titles is not None
+        else np.zeros(len(left)),
+    }
+
+
+def _phrases_shared(index, left, right):
+    """The phrases (two content words in a row) both texts use, weighted by their rarity in the store: a
+    named service or programme is a phrase; two areas' services of one kind share words but fewer rare
+    phrases. "shared_phrases" sums the rarities (at most 6), "rare_phrases" counts the rare ones (at most 6)."""
+    if index.phrases is None or not len(left):
+        return {"shared_phrases": np.zeros(len(left)), "rare_phrases": np.zeros(len(left))}
+    weights = rarity(index.phrase_frequency, len(index.ids))
+    weighted = index.phrases @ sparse.diags(weights)
+    shared = weighted[left].multiply(index.phrases[right])
+    rare = shared >= RARE
+    return {
+        "shared_phrases": np.minimum(6.0, np.asarray(shared.sum(axis=1)).ravel()),
+        "rare_phrases": np.minimum(6.0, np.asarray(rare.sum(axis=1), dtype=np.float64).ravel()),
+    }
+
+
+def _scope(index, left, right):
+    """Whose work each text describes (reports/markers.py): "both_local", both speak as one body or of one
+    area (or name a place or body) and name no place or body in common (two areas' own schemes of one kind);
+    "scope_differs", one speaks of the nation only and the other of one body or area only (a national
+    programme and one place's delivery of it); "both_national", both speak of the nation only."""
+    if not index.markers or not len(left):
+        return {
+            name: np.zeros(len(left))
+            for name in ("both_local", "scope_differs", "both_national", "evaluation_differs", "extension_differs")
+        }
+    local = np.array([m.local for m in index.markers])
+    national = np.array([m.national for m in index.markers])
+    where = [m.where for m in index.markers]
+    shared_where = np.array([bool(where[a] & where[b]) for a, b in zip(left.tolist(), right.tolist())], dtype=bool)
+    national_only, local_only = national & ~local, local & ~national
+    evaluation = np.array([m.evaluation for m in index.markers])
+    extension = np.array([m.extension for m in index.markers])
+    return {
+        "both_local": (local[left] & local[right] & ~shared_where).astype(np.float64),
+        "scope_differs": ((national_only[left] & local_only[right]) | (local_only[left] & national_only[right])).astype(
+            np.float64
+        ),
+        "both_national": (national_only[left] & national_only[right]).astype(np.float64),
+        # One text speaks of a study or evaluation and the other does not; one of a pilot or an extension.
+        "evaluation_differs": (evaluation[left] != evaluation[right]).astype(np.float64),
+        "extension_differs": (extension[left] != extension[right]).astype(np.float64),
     }
 
 

@@ -249,18 +249,47 @@ _NUMBER = r"(\d{1,2}|" + "|".join(ORDINALS) + r")"
 PHASE = re.compile(rf"\b(?:{_NUMBER}(?:st|nd|rd|th)?\s)?({PHASE_WORDS})(?:\s{_NUMBER}\b)?", re.IGNORECASE)
 
 
+# Whose work a text describes. A national text speaks of England or the nation; a local one speaks as one
+# body ("the Trust", "our patients") or of its own area ("locally").
+NATIONAL_SCOPE = re.compile(
+    r"\b(?:England|English|[Nn]ational(?:ly)?|[Nn]ationwide|across the country|UK-wide|the whole country)\b"
+)
+LOCAL_VOICE = re.compile(
+    r"\b(?:(?:[Tt]he|[Oo]ur|[Tt]his) Trust(?:'s)?|[Oo]ur (?:patients|hospitals?|wards?|services?|teams?|staff|"
+    r"communit(?:y|ies)|area|region|borough|county|city|town|residents|population|local|practices?|clinics?|"
+    r"partners|system|place)|[Ll]ocally|in our)\b"
+)
+
+# What stage of a piece of work a text describes, where it says: a study or evaluation of the work, or a
+# pilot, an extension or an expansion of it (a later piece of work than its launch).
+EVALUATION = re.compile(r"\b(?:[Ee]valuat\w*|[Ss]tud(?:y|ies)|[Rr]esearch\w*|[Ff]indings|[Ii]nterim report)\b")
+EXTENSION = re.compile(
+    r"\b(?:[Ee]xpan(?:d|ds|ded|ding|sion)|[Ee]xten(?:d|ds|ded|ding|sion)|[Pp]ilot(?:s|ed|ing)?|"
+    r"[Rr]olled out to|[Nn]ext phase|[Nn]ow (?:also )?(?:available|offered|open) to)\b"
+)
+
+
 @dataclass(frozen=True)
 class Markers:
     places: frozenset  # place names, lower case
     organisations: frozenset  # organisations' names, lower case, without their kind of body
     years: frozenset  # ints
     phases: frozenset  # (word, number)
+    national: bool = False  # speaks of England or the nation
+    local_voice: bool = False  # speaks as one body or of its own area ("the Trust", "our patients", "locally")
+    evaluation: bool = False  # speaks of a study or evaluation
+    extension: bool = False  # speaks of a pilot, an extension or an expansion
 
     @property
     def where(self):
         """The places (less the nations: a national programme and one place's delivery of it may be the
         same work) and organisations named."""
         return (self.places - NATION_NAMES) | self.organisations
+
+    @property
+    def local(self):
+        """Speaks as one body or of one area, or names a place or body (other than a nation)."""
+        return self.local_voice or bool(self.where)
 
 
 def _number(text):
@@ -296,7 +325,16 @@ def markers_of(text):
                 phases.add((word.lower(), _number(after or before)))
     organisations = organisations_in(text) if any(kind in text for kind in ORGANISATION_KINDS) else ()
     years = years_in(text) if "19" in text or "20" in text else ()
-    return Markers(frozenset(places_in(text)), frozenset(organisations), frozenset(years), frozenset(phases))
+    return Markers(
+        frozenset(places_in(text)),
+        frozenset(organisations),
+        frozenset(years),
+        frozenset(phases),
+        bool(NATIONAL_SCOPE.search(text)),
+        bool(LOCAL_VOICE.search(text)),
+        bool(EVALUATION.search(text)),
+        bool(EXTENSION.search(text)),
+    )
 
 
 def differ(first, second):

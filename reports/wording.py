@@ -443,6 +443,7 @@ class Terms:
 
     counts: dict
     surface: dict  # term -> the first words of the text that gave it
+    sequence: tuple = ()  # the stems of the text's content words in their order (its phrases are runs of them)
 
 
 def _tokens(text):
@@ -458,7 +459,7 @@ EXPANSION_WEIGHT = 0.5
 REPLACE_PHRASES = True  # the words of a phrase that names a concept count through the concept only
 
 
-def terms(text, overlapping=True):
+def terms(text, overlapping=True, sequence=False):
     """The Terms of a piece of wording.
 
     Where phrases overlap, the longest one that starts first names the concept ("learning disability" is
@@ -474,12 +475,20 @@ def terms(text, overlapping=True):
             continue
         found.add(f"w:{stem_}", original)
     _read_numbers_with_units(stems, originals, found)
+    if sequence:  # asked for phrases (the content stems in their order): not needed otherwise
+        sequence = tuple(
+            stem_
+            for stem_, original in zip(stems, originals)
+            if stem_ not in STOP_STEMS and original not in STOP_WORDS and (len(stem_) >= 2 or stem_.isdigit())
+        )
+    else:
+        sequence = ()
     for expansion in expansions:
         # An abbreviation also says what its full form says ("CIP": a cost improvement, a saving).
         for term, count in terms(expansion, overlapping=True).counts.items():
             if not term.startswith("w:"):
                 found.counts[term] += EXPANSION_WEIGHT * count
-    return Terms(dict(found.counts), found.surface)
+    return Terms(dict(found.counts), found.surface, sequence)
 
 
 class _FoundTerms:

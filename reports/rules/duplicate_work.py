@@ -47,6 +47,8 @@ def evidence_in_words(index, pair):
         parts.append("both name " + ", ".join(_name_as_written(index, pair.a, name) for name in names[:4]))
     if measured.get("shared_rarity"):
         parts.append(f"what they share weighs {measured['shared_rarity']:.1f} by its rarity in the store")
+    if measured.get("title_cosine", 0) >= 0.5:
+        parts.append(f"titles alike ({measured['title_cosine']:.2f})")
     first, second = (index.markers[index.row(record_id)] for record_id in (pair.a, pair.b))
     if measured.get("where_differs"):
         parts.append(f"they name different places or bodies ({_listed(first.where)}; {_listed(second.where)})")
@@ -54,6 +56,8 @@ def evidence_in_words(index, pair):
         parts.append(f"different years ({_years(first.years)}; {_years(second.years)})")
     if measured.get("phases_differ"):
         parts.append(f"different phases ({_phases(first.phases)}; {_phases(second.phases)})")
+    if measured.get("evaluation_differs"):
+        parts.append("one speaks of a study or evaluation, the other does not")
     return "; ".join(parts)
 
 

@@ -86,3 +86,60 @@ def test_the_evidence_in_words_names_the_places_years_and_phases_that_differ():
     assert "different places or bodies (Hertfordshire, Watford, Watford General; Dudley, Russells Hall)" in words
     assert "different years (2019; 2021)" in words
     assert "different phases (phase 1; phase 2)" in words
+
+
+def test_whose_work_a_text_describes_national_or_one_bodys_own():
+    national = markers.markers_of("Every acute hospital in England is asked to run a frailty service, nationally.")
+    trust = markers.markers_of("The Trust opened its frailty unit for our patients last year.")
+    named = markers.markers_of(FRAILTY_DUDLEY[1])
+    assert (national.national, national.local) == (True, False)
+    assert (trust.national, trust.local_voice, trust.local) == (False, True, True)
+    assert (named.local_voice, named.local) == (False, True)  # names a hospital and a place, in no voice of its own
+
+
+def test_a_study_of_the_work_and_the_work_itself_differ():
+    work = ("Frailty service", FRAILTY_NATIONAL[1])
+    study = ("Frailty service evaluation", "An evaluation of the service found that " + FRAILTY_NATIONAL[1])
+    another_study = ("Frailty service research", "Research on the service found that " + FRAILTY_NATIONAL[1])
+    measured = _evidence(study, work, another_study)
+    assert measured["evaluation_differs"].tolist() == [1.0, 0.0]
+
+
+def test_the_titles_are_compared_on_their_own():
+    first = ("Discharge medicines service", "Pharmacists follow up people leaving hospital with new medicines.")
+    second = ("Discharge medicines service", "Community pharmacy support for patients after a hospital stay.")
+    third = ("Hospital pharmacy at home", "Pharmacists follow up people leaving hospital with new medicines.")
+    measured = _evidence(first, second, third)
+    assert measured["title_cosine"][0] > 0.99
+    assert measured["title_cosine"][1] < 0.01
+
+
+def test_shared_phrases_count_two_words_in_a_row_weighted_by_rarity():
+    texts = [
+        ("Falls service", "The community falls service offers strength and balance classes."),
+        ("Falls service", "Our community falls service runs strength and balance classes at home."),
+        ("Balance classes", "Balance and strength for older people at risk of a fall."),
+        ("Other work", "A service for community groups."),
+    ]
+    index = duplication.build_index([(n, *text) for n, text in enumerate(texts)], phrases=True)
+    measured = duplication.evidence(index, duplication.nearest(index, 2), np.array([0, 0]), np.array([1, 2]))
+    assert measured["rare_phrases"][0] >= 3  # "fall servic", "strength balanc", "balanc class"...
+    assert measured["rare_phrases"][1] == 0  # the same words, never in the same order
+    assert duplication.build_index([(0, *texts[0])]).phrases is None  # only built when asked
+
+
+def test_the_shipped_model_weighs_alike_titles_for_and_a_study_against_the_same_work():
+    weights = dict(zip(duplication.FEATURES, duplication.match_model().coefficients))
+    assert weights["title_cosine"] > 0
+    assert weights["evaluation_differs"] < 0
+
+
+def test_the_evidence_in_words_names_alike_titles_and_a_study():
+    from reports.rules.duplicate_work import evidence_in_words
+
+    study = ("Frailty service", "An evaluation of the service found that " + FRAILTY_NATIONAL[1])
+    index = duplication.build_index([(1, *FRAILTY_NATIONAL), (2, *study)])
+    features = duplication.pair_features(index, duplication.nearest(index, 1), np.array([0]), np.array([1]))[0]
+    words = evidence_in_words(index, duplication.Pair(1, 2, 0.9, 0.2, features))
+    assert "titles alike" in words
+    assert "one speaks of a study or evaluation, the other does not" in words
