@@ -56,12 +56,18 @@ class CappedPaginator(Paginator):
         super().__init__(object_list, per_page)
         self.limit = max(cap, page * per_page)
         self.capped = False
+        self.asked = page
+        self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
         self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
 
     @cached_property
     def count(self):
         counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None and self.kept is None:
+            bottom = (self.asked - 1) * self.per_page
+            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page)
+            counted = None if self.ranked is None else min(self.ranked.count, self.limit + 1)
         if counted is None:
             counted = self.object_list.order_by()[: self.limit + 1].count()
         self.capped = counted > self.limit
@@ -71,6 +77,8 @@ class CappedPaginator(Paginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
+        if self.ranked is not None and number == self.asked:
+            return self._get_page(self.ranked.rows, number, self)
         if self.kept is not None and self.kept.covers(top):
             return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
         return super().page(number)

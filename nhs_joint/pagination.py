@@ -22,6 +22,8 @@ class EstimatingPaginator(DjangoPaginator):
         super().__init__(object_list, per_page)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.exact = True
+        self.asked = page
+        self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         # A deep page's records by the list's order kept for this data version (nhs_joint/page_ids.py).
         self.kept = None
         if hasattr(object_list, "order_by") and page < 10**9:
@@ -31,6 +33,8 @@ class EstimatingPaginator(DjangoPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
+        if self.ranked is not None and number == self.asked:
+            return self._get_page(self.ranked.rows, number, self)
         if self.kept is not None and self.kept.covers(top):
             return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
         return super().page(number)
@@ -41,6 +45,10 @@ class EstimatingPaginator(DjangoPaginator):
             return len(self.object_list)
         unordered = self.object_list.order_by()
         counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None and self.kept is None and self.asked < 10**9:
+            bottom = (self.asked - 1) * self.per_page
+            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page)
+            counted = None if self.ranked is None else min(self.ranked.count, self.limit + 1)
         if counted is None:
             counted = unordered[: self.limit + 1].count()
         if counted <= self.limit:
