@@ -10,7 +10,8 @@ each address on both in turn, so that before and after are measured in one run u
     .venv/bin/python bench/web.py --scale 1 --keep --rotate [--seconds 10]
 
 With ``--rotate`` (at England scale) every target rotates through hundreds of different addresses (list pages 1
-to 400, 600 programmes' pages, 154 search words, 7 regions' dashboards over 4 windows), with
+to 400, 600 programmes' pages, 154 search words for the lists, 200 things typed into the search page, 7 regions'
+dashboards over 4 windows), with
 PAGE_CACHE_SECONDS=0, so that every request is a first drawing, as a crowd's is; that is the figure this
 portal reports. Then a second server with the page cache on asks for one address of each target again and
 again: the cached figure, reported beside it and labelled so. The load average of the machine is printed
@@ -99,6 +100,7 @@ ROTATE_TARGETS = [
     ("workstreams API list", "/api/v1/workstreams/?page={page}", "token", 0.08),
     ("measurements API list", "/api/v1/measurements/?page={page}", "token", 0.08),
     ("workstreams API search", "/api/v1/workstreams/?q={word}", "token", 0.04),
+    ("search page", "/search/?q={typed}", "session", 0.05),  # 200 different things typed (search_words)
     ("bare Django view, again", "/bench/ok", None, None),
 ]
 
@@ -115,11 +117,12 @@ def rotate_paths(template, regions):
         "page": [{"page": n} for n in range(1, 401)],
         "page40": [{"page40": n} for n in range(1, 41)],
         "word": [{"word": w} for w in scale_data.VOCABULARY[:154]],
+        "typed": [{"typed": w} for w in search_words()],
         "slug": [{"slug": f"programme-{n}"} for n in range(0, 1800, 3)],  # 600 programmes
         "months": [{"region": r, "months": m} for r in regions for m in (12, 24, 36, 60)],
         "page20": [{"region": r, "page20": n} for r in regions for n in range(1, 21)],
     }
-    key = next(k for k in ("months", "page20", "page40", "page", "word", "slug") if "{" + k + "}" in template)
+    key = next(k for k in ("months", "page20", "page40", "page", "word", "typed", "slug") if "{" + k + "}" in template)
     paths = [template.format(**v) for v in values[key]]
     random.Random(31).shuffle(paths)
     return paths

@@ -12,6 +12,11 @@ query is not made.
 
 Kept: at most ``MAX_LISTS`` orders, each of at most ``MAX_IDS`` ids (8 bytes each), per web process. Lists
 with no version (an anonymous request, a version that cannot be read) are read as before.
+
+A list ordered by a search's rank (``q``, best matches first) is a different case: PostgreSQL reads and ranks
+every match to find the first 50 (carrying each match's full row and its related records' through the sort),
+and the count read the matches again. Such a page's ids are chosen from the matches' ids and ranks, read once
+and counted in the same query, then its 50 records are read by id (``ranked_page``).
 """
 
 from array import array
@@ -20,10 +25,15 @@ from threading import Lock
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
+from django.db.models import F, OrderBy
+from django.db.models.sql.where import WhereNode
+
+from .filters import Rank
 
 DEEP_OFFSET = 1_000  # from page 21 of 50 rows
 MAX_IDS = 50_000  # read at once (PostgreSQL sorts the whole list for a deep page anyway); deeper: OFFSET
 MAX_LISTS = 32
+RANK = "search_rank"  # ranked_page's name for the rank
 
 _kept = OrderedDict()
 _lock = Lock()
@@ -98,3 +108,55 @@ def clear():
     """Forget every kept order (tests)."""
     with _lock:
         _kept.clear()
+
+
+class RankedPage:
+    """A page's records and the number of records in the whole list."""
+
+    __slots__ = ("rows", "count")
+
+    def __init__(self, rows, count):
+        self.rows = rows
+        self.count = count
+
+
+def _rank_of(queryset):
+    """The search's rank a list is ordered by (best first, then by key), or None if it is ordered otherwise."""
+    order = getattr(getattr(queryset, "query", None), "order_by", ())
+    if len(order) != 2 or not all(isinstance(item, OrderBy) for item in order):
+        return None
+    rank, key = order
+    if not (isinstance(rank.expression, Rank) and rank.descending) or key.descending:
+        return None
+    if not (isinstance(key.expression, F) and key.expression.name == "pk"):
+        return None
+    return rank.expression
+
+
+def ranked_page(queryset, bottom, top):
+    """The records ``bottom`` to ``top`` of a list ordered by a search's rank (PortalFilterSet.search), with the
+    list's count; None when the list is not so ordered or the page has no records (then read as before).
+
+    The matches' ids and ranks are read once (narrow rows, kept by PostgreSQL for the query), the page's ids
+    chosen from them and the matches counted; then the page's records by their ids, with their related
+    records, without matching them again."""
+    rank = _rank_of(queryset)
+    if rank is None:
+        return None
+    found = queryset.order_by().annotate(**{RANK: rank}).values_list("pk", RANK)
+    try:
+        sql, params = found.query.sql_with_params()
+    except EmptyResultSet:
+        return None
+    with connections[queryset.db].cursor() as cursor:
+        cursor.execute(
+            f"WITH found (pk, rank) AS MATERIALIZED ({sql}) SELECT pk, (SELECT count(*) FROM found) FROM found"
+            " ORDER BY rank DESC, pk LIMIT %s OFFSET %s",
+            [*params, top - bottom, bottom],
+        )
+        page = cursor.fetchall()
+    if not page:
+        return None
+    chosen = queryset.order_by()
+    chosen.query.where = WhereNode()  # the records are those found, by their ids
+    return RankedPage(rows(chosen, [pk for pk, _ in page]), page[0][1])

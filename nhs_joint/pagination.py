@@ -27,6 +27,8 @@ class CappedPaginator(DjangoPaginator):
         super().__init__(object_list, per_page)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.capped = False
+        self.asked = page
+        self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         self.kept = None
         if hasattr(object_list, "order_by") and page < 10**9:
             self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
@@ -35,6 +37,8 @@ class CappedPaginator(DjangoPaginator):
         number = self.validate_number(number)
         bottom = (number - 1) * self.per_page
         top = min(bottom + self.per_page, self.count)
+        if self.ranked is not None and number == self.asked:
+            return self._get_page(self.ranked.rows, number, self)
         if self.kept is not None and self.kept.covers(top):
             return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
         return super().page(number)
@@ -42,6 +46,11 @@ class CappedPaginator(DjangoPaginator):
     def counted(self):
         """The rows up to one past the limit."""
         counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
+        if counted is None and self.kept is None and self.asked < 10**9:
+            # A list ordered by a search's rank: its page and its count in one reading (page_ids.ranked_page).
+            bottom = (self.asked - 1) * self.per_page
+            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page)
+            counted = None if self.ranked is None else min(self.ranked.count, self.limit + 1)
         if counted is None:
             counted = self.object_list.order_by()[: self.limit + 1].count()
         return counted

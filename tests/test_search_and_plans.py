@@ -8,6 +8,7 @@ generate_series, then ANALYZE (never ``enable_seqscan = off``, which would prove
 import pytest
 from django.db import connection
 from django.http import QueryDict
+from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from measures.filters import MeasurementFilterSet
@@ -99,6 +100,30 @@ class TestCappedCount:
         assert "of more than 60" in few
         monkeypatch.setattr(generic, "COUNT_CAP", 1000)
         assert "Showing 1 to 50 of 70 workstreams" in client.get("/workstreams/").content.decode()
+
+    def test_a_search_page_is_read_with_its_count_from_one_reading_of_the_matches(self, client, staff, nhse):
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        for i in range(60):  # ranked apart by how often their text says it, ties by key
+            f.WorkstreamFactory(
+                programme=programme, title=f"Plan {i:02d}", description="winter " * (1 + i % 4), body=nhse
+            )
+        f.WorkstreamFactory(programme=programme, title="Stroke pathway", description="stroke", body=nhse)
+        filterset = WorkstreamFilterSet(QueryDict("q=winter"), queryset=workstreams.queryset())
+        expected = [w.title for w in filterset.qs]  # the list's own order: best match first, then by key
+        assert len(expected) == 60 and expected != sorted(expected)
+        client.force_login(staff)
+        with CaptureQueriesContext(connection) as page:
+            html = client.get("/workstreams/?q=winter&page=2").content.decode()
+        assert "Showing 51 to 60 of 60 workstreams" in html
+        assert [title for title in expected[50:] if f">{title}<" in html] == expected[50:]
+        # The matches are read once, ranked and counted together: no second reading of them to count.
+        counts = [q["sql"] for q in page.captured_queries if q["sql"].startswith("SELECT COUNT(*) FROM (SELECT")]
+        assert not counts, counts
+        api = APIClient()
+        api.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
+        data = api.get("/api/v1/workstreams/", {"q": "winter", "page": 2, "page_size": 20}).json()
+        assert (data["count"], data["count_exact"]) == (60, True)
+        assert [w["title"] for w in data["results"]] == expected[20:40]
 
 
 WORDS = ["acute", "bed", "cancer", "dementia", "elective", "frailty", "imaging", "maternity", "stroke", "winter"]
