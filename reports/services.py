@@ -1,12 +1,18 @@
 """Running the reports: request a run, execute it (in a Celery worker), reap runs whose worker died, decide.
 
 A run's findings and its final status are written in one transaction, so a run
-that fails leaves no findings. Progress and a heartbeat are committed after
-every rule, so that pages and the API can show how far a run has gone and a
-run whose worker died can be told apart from a slow one.
+that fails leaves no findings. Until then the findings wait, a batch at a time
+as the rules yield them, in a temporary table of the worker's connection
+(StagedFindings): a run holds one batch in memory however many it finds, and
+its findings, their cases and the cases' history are written set-based
+(INSERT ... SELECT), never row by row. Progress and a heartbeat are committed
+after every rule (and every batch of a rule that finds many), so that pages
+and the API can show how far a run has gone and a run whose worker died can
+be told apart from a slow one.
 """
 
 import hashlib
+import json
 import logging
 import os
 import socket
@@ -16,7 +22,7 @@ from collections import defaultdict
 from datetime import timedelta
 
 from django.conf import settings
-from django.db import InterfaceError, OperationalError, connection, transaction
+from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
 from django.utils import timezone
 from psycopg2.extras import execute_values
@@ -145,35 +151,31 @@ def execute(run_id, worker=None, retry_database_errors=False):
     except RunAlreadyFinished:
         log.info("report run %s is already finished; nothing to do", run_id)
         return None
+    staging = StagedFindings()
     try:
         context = Context()
         rules = rules_of(run.kind)
-        found = []
         counts = {}
+        staging.open()
         for index, rule in enumerate(rules):
             delay = settings.REPORT_RULE_DELAY
             if delay:
                 time.sleep(delay)
-            results = list(rule.check(context))
-            for item in results:
-                item.rule, item.severity = rule.code, rule.severity  # as the rule is declared
-            counts[rule.code] = len(results)
-            found.extend(results)
+            counts[rule.code] = staging.add(rule, rule.check(context), beat=lambda: _beat(run_id))
             _beat(run_id, progress=int(90 * (index + 1) / len(rules)))
-        findings = _findings(run, found)
         with transaction.atomic():
             locked = ReportRun.objects.select_for_update().get(pk=run_id)
             if locked.status != ReportRun.Status.RUNNING or locked.worker != worker:
                 raise RunAlreadyFinished(locked.status)
-            Finding.objects.bulk_create(findings, batch_size=1000)
+            written, suppressed = staging.write(run)
             _keep_similar_records(run, context.similar_records)
-            cases = workflow.update_cases(run, findings)
+            cases = workflow.update_cases(run)
             locked.status = ReportRun.Status.SUCCEEDED
             locked.finished = timezone.now()
             locked.progress = 100
             locked.counts = {
-                "findings": len(findings),
-                "suppressed": sum(f.suppressed for f in findings),
+                "findings": written,
+                "suppressed": suppressed,
                 "by_rule": counts,
                 "cases": cases,
                 **context.figures,
@@ -188,6 +190,8 @@ def execute(run_id, worker=None, retry_database_errors=False):
             raise  # the run stays as it is: the task puts it back in the queue and tries again
         fail(run_id, f"The report stopped with an error: {error.__class__.__name__}: {error}. No findings were saved.")
         raise
+    finally:
+        staging.close()
 
 
 def _keep_similar_records(run, similar):
@@ -229,14 +233,21 @@ def records_state(records, versions):
     return hashlib.sha256("|".join(parts).encode()).hexdigest()
 
 
-def record_versions(record_lists):
-    """{(type, id): latest history id} for every record named, one query per type of record."""
+def record_versions(record_lists, known=None):
+    """{(type, id): latest history id} for every record named, one query per type of record.
+
+    ``known``: versions already read (a run reads its findings' records a batch at a time); only the
+    records not in it are asked for, and they are added to it.
+    """
+    versions = {} if known is None else known
     ids = defaultdict(set)
     for records in record_lists:
         for record in records:
-            ids[record["type"]].add(record["id"])
-    versions = {}
+            if (record["type"], record["id"]) not in versions:
+                ids[record["type"]].add(record["id"])
     for type_name, pks in ids.items():
+        for pk in pks:
+            versions[(type_name, pk)] = 0  # no history (or a kind of record without): version 0
         # The kind of record is the one the portal declares pages for (nhs_joint/registry.py).
         resource = registry.resource_for(type_name)
         if resource is None or not hasattr(resource.model, "history"):
@@ -249,32 +260,129 @@ def record_versions(record_lists):
     return versions
 
 
-def _findings(run, found):
-    versions = record_versions(item.records for item in found)
-    fingerprints = [fingerprint_of(item.rule, item.records) for item in found]
-    decided = {
-        (d.fingerprint, d.records_state) for d in FindingDecision.objects.filter(fingerprint__in=set(fingerprints))
-    }
-    findings = []
-    for item, fingerprint in zip(found, fingerprints):
-        state = records_state(item.records, versions)
-        findings.append(
-            Finding(
-                run=run,
-                rule=item.rule,
-                severity=item.severity,
-                message=item.message,
-                region_id=item.region_id,
-                score=item.score,
-                records=item.records,
-                shared_terms=list(item.shared_terms),
-                pairs=list(item.pairs),
-                fingerprint=fingerprint,
-                records_state=state,
-                suppressed=(fingerprint, state) in decided,
+FINDINGS_BATCH = 2000  # findings a run holds in memory at a time, however many its rules find
+
+
+def batches(items, size):
+    """Lists of up to ``size`` of ``items`` (any iterable, read as it goes)."""
+    batch = []
+    for item in items:
+        batch.append(item)
+        if len(batch) == size:
+            yield batch
+            batch = []
+    if batch:
+        yield batch
+
+
+class StagedFindings:
+    """A run's findings as its rules yield them, a batch at a time, in a temporary table of the worker's own
+    database connection; written as the run's findings with its final status in one statement, or never.
+
+    A run holds one batch of findings in memory (and the versions of the records they name), however many
+    its rules find: ten times England finds hundreds of thousands. The table lives only as long as the
+    connection, so a worker that dies, or a connection that drops, leaves nothing behind.
+    """
+
+    TABLE = "report_staged_findings"
+    COLUMNS = (
+        "rule",
+        "severity",
+        "message",
+        "region_id",
+        "score",
+        "records",
+        "shared_terms",
+        "pairs",
+        "fingerprint",
+        "records_state",
+    )
+
+    def __init__(self):
+        self.versions = {}  # {(type, id): latest history id} of the records named so far: each asked once
+        self.opened = False
+
+    def open(self):
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""CREATE TEMPORARY TABLE IF NOT EXISTS {self.TABLE} (
+                    seq bigserial, rule varchar(50), severity varchar(10), message text, region_id bigint,
+                    score numeric(4, 3), records jsonb, shared_terms jsonb, pairs jsonb, fingerprint varchar(64),
+                    records_state varchar(64))"""
             )
-        )
-    return findings
+            cursor.execute(f"TRUNCATE {self.TABLE} RESTART IDENTITY")
+        self.opened = True
+
+    def add(self, rule, found, beat=None):
+        """Stage what ``rule`` found (FindingData, read as the rule yields them); returns how many.
+
+        ``beat`` is called after each full batch: a rule that finds many is still alive.
+        """
+        count = 0
+        for batch in batches(found, FINDINGS_BATCH):
+            for item in batch:
+                item.rule, item.severity = rule.code, rule.severity  # as the rule is declared
+            self._stage(batch)
+            count += len(batch)
+            if beat is not None and len(batch) == FINDINGS_BATCH:
+                beat()
+        return count
+
+    def _stage(self, batch):
+        record_versions((item.records for item in batch), known=self.versions)
+        rows = [
+            (
+                item.rule,
+                item.severity,
+                item.message,
+                item.region_id,
+                item.score,
+                json.dumps(item.records),
+                json.dumps(list(item.shared_terms)),
+                json.dumps(list(item.pairs)),
+                fingerprint_of(item.rule, item.records),
+                records_state(item.records, self.versions),
+            )
+            for item in batch
+        ]
+        with connection.cursor() as cursor:
+            execute_values(
+                cursor.cursor,
+                f"INSERT INTO {self.TABLE} ({', '.join(self.COLUMNS)}) VALUES %s",
+                rows,
+                template="(%s, %s, %s, %s, %s, %s::jsonb, %s::jsonb, %s::jsonb, %s, %s)",
+                page_size=FINDINGS_BATCH,
+            )
+
+    def write(self, run):
+        """The staged findings as the run's, in the order found; each suppressed when a decision holds for
+        its fingerprint and its records as they are. Returns (findings, suppressed)."""
+        finding = connection.ops.quote_name(Finding._meta.db_table)
+        decision = connection.ops.quote_name(FindingDecision._meta.db_table)
+        columns = ", ".join(self.COLUMNS)
+        with connection.cursor() as cursor:
+            cursor.execute(
+                f"""WITH written AS (
+                    INSERT INTO {finding} (run_id, {columns}, suppressed)
+                    SELECT %s, {", ".join(f"s.{c}" for c in self.COLUMNS)}, EXISTS (
+                        SELECT 1 FROM {decision} d WHERE d.fingerprint = s.fingerprint
+                        AND d.records_state = s.records_state)
+                    FROM {self.TABLE} s ORDER BY s.seq
+                    RETURNING suppressed)
+                SELECT count(*), count(*) FILTER (WHERE suppressed) FROM written""",
+                [run.pk],
+            )
+            return cursor.fetchone()
+
+    def close(self):
+        if not self.opened:
+            return
+        self.opened = False
+        try:
+            with connection.cursor() as cursor:
+                cursor.execute(f"DROP TABLE IF EXISTS pg_temp.{self.TABLE}")
+        except DatabaseError as error:  # the connection is gone (and the table with it), or its transaction failed
+            log.info("the staged findings were not dropped (%s): they go with the connection", error)
 
 
 def decide(finding, user, reason):

@@ -346,11 +346,18 @@ def refresh(model, ids, depth=0):
 
 
 def refresh_findings():
-    """The findings' documents are those of the latest successful run of each kind (as the findings list)."""
+    """The findings' documents are those of the latest successful run of each kind (as the findings list),
+    written BATCH at a time: a run may have hundreds of thousands."""
     kind = KIND_OF_MODEL[Finding]
     with connection.cursor() as cursor:
         cursor.execute("DELETE FROM search_searchdocument WHERE source = %s", [kind.source])
-        _write(kind, kind.queryset().iterator(chunk_size=BATCH), cursor)
+        batch = []
+        for record in kind.queryset().iterator(chunk_size=BATCH):
+            batch.append(record)
+            if len(batch) == BATCH:
+                _write(kind, batch, cursor)
+                batch = []
+        _write(kind, batch, cursor)
 
 
 def rebuild():

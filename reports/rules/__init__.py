@@ -47,6 +47,31 @@ def ref(obj, type_name=None):
     return {"type": type_name or obj._meta.model_name, "id": obj.pk, "key": str(key), "label": str(obj)}
 
 
+PAIRS_AT_A_TIME = 2000
+
+
+def in_pairs(pairs, records):
+    """(record, record) of each (id, id) of the queryset ``pairs``, read PAIRS_AT_A_TIME at a time, the records
+    from the queryset ``records`` as the pairs name them (each read once): a rule that pairs asks holds a
+    chunk of pairs, not every pair, however many the store has."""
+    found = {}
+    chunk = []
+    for pair in pairs.iterator(chunk_size=PAIRS_AT_A_TIME):
+        chunk.append(pair)
+        if len(chunk) == PAIRS_AT_A_TIME:
+            yield from _read_pairs(chunk, records, found)
+            chunk = []
+    yield from _read_pairs(chunk, records, found)
+
+
+def _read_pairs(chunk, records, found):
+    missing = {i for pair in chunk for i in pair} - found.keys()
+    if missing:
+        found.update(records.in_bulk(missing))
+    for a, b in chunk:
+        yield found[a], found[b]
+
+
 def current(prefix="", on=None):
     """Q for records whose start..end dates include ``on`` (an open end is current)."""
     return current_q(on, prefix)

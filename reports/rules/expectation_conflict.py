@@ -15,14 +15,14 @@ from django.db.models import F, Q
 from asks.models import Expectation
 from nhs_joint.archive import live_q
 
-from . import FindingData, months_of, overlap_of, ref, rule
+from . import FindingData, in_pairs, months_of, overlap_of, ref, rule
 
 
 @rule("expectation-conflict", kind="consistency", severity="high", name="Conflicting expectations")
 def check(context):
     other = "measure__expectations__"
     # One filter() call: every condition on the other expectation must apply to the same joined row.
-    pairs = list(
+    pairs = (
         Expectation.objects.filter(
             Q(**{f"{other}audience": F("audience")})
             & Q(**{f"{other}pk__gt": F("pk")})
@@ -38,10 +38,7 @@ def check(context):
         .distinct()
         .order_by("pk", f"{other}pk")
     )
-    ids = {i for pair in pairs for i in pair}
-    records = {e.pk: e for e in Expectation.objects.filter(pk__in=ids).select_related("programme", "measure", "region")}
-    for a_id, b_id in pairs:
-        a, b = records[a_id], records[b_id]
+    for a, b in in_pairs(pairs, Expectation.objects.select_related("programme", "measure", "region")):
         area = a.region or b.region
         when = months_of(*overlap_of(a, b))
         yield FindingData(

@@ -84,6 +84,35 @@ class TestAcrossRuns:
         states = list(case.history.order_by("history_id").values_list("state", flat=True))
         assert states == ["open", "open", "in_progress", "resolved_by_data", "open"]  # every change kept
 
+    def test_watchers_of_the_records_hear_of_new_and_returning_problems_and_of_the_case_its_resolution(self, world):
+        watcher = f.UserFactory(role="Staff", bodies=[world["nhse"]], first_name="Wendy", last_name="Watcher")
+        notices.watch(watcher, world["post"])  # the post the shares finding names ...
+        notices.watch(watcher, world["post"].person)  # ... and its holder: told once all the same
+        first = shares_finding(run())
+        found = f"A report found a problem with a record you watch: {first.message}"
+        assert list(Notification.objects.filter(user=watcher).values_list("text", "url")) == [
+            (found, first.get_absolute_url())
+        ]
+        case = FindingCase.objects.get(fingerprint=first.fingerprint)
+        notices.watch(world["staff"], case)
+
+        AppointmentShare.objects.filter(pk=world["short"].pk).update(fte_percent=50)
+        run()  # resolved by the data: the case's watcher hears of it, the records' watcher does not
+        resolved = f"Resolved by the data: the report no longer finds “{first.message}”"
+        assert list(Notification.objects.filter(user=world["staff"]).values_list("text", "object_id")) == [
+            (resolved, case.pk)
+        ]
+        assert Notification.objects.filter(user=watcher).count() == 1
+
+        AppointmentShare.objects.filter(pk=world["short"].pk).update(fte_percent=40)
+        third = shares_finding(run())  # found again: both hear of it, about the case, linking the new finding
+        again = f"A report found again a problem with a record you watch: {third.message}"
+        for person in (watcher, world["staff"]):
+            assert list(Notification.objects.filter(user=person, text=again).values_list("object_id", "url")) == [
+                (case.pk, third.get_absolute_url())
+            ]
+        assert not Notification.objects.filter(user=world["director"]).exists()  # watching nothing, told nothing
+
     def page(self, world, finding):
         from django.test import Client
 

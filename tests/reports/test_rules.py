@@ -11,7 +11,7 @@ from django.test.utils import CaptureQueriesContext
 
 from programmes.demo import PLANTED
 from reports import services
-from reports.models import Finding, ReportRun, fingerprint_of
+from reports.models import Finding, FindingCase, ReportRun, fingerprint_of
 from reports.rules import Context, all_rules
 from tests import factories as f
 
@@ -531,6 +531,29 @@ class TestRuns:
         second.save()
         lifted = execute("consistency").findings.get(rule="expectation-conflict")
         assert not lifted.suppressed and lifted.fingerprint == first.fingerprint
+
+    def test_a_run_holds_its_findings_a_batch_at_a_time_and_writes_them_all_in_the_order_found(self, w, monkeypatch):
+        shares = [post(w, {"NHSE": 50, "NHSI": n}) for n in (10, 20, 30, 40, 60)]  # five shares findings
+        staged = []
+        real_stage = services.StagedFindings._stage
+        monkeypatch.setattr(services, "FINDINGS_BATCH", 2)
+        monkeypatch.setattr(
+            services.StagedFindings, "_stage", lambda self, batch: staged.append(len(batch)) or real_stage(self, batch)
+        )
+        beats = []
+        real_beat = services._beat
+        monkeypatch.setattr(
+            services, "_beat", lambda run_id, **fields: beats.append(fields) or real_beat(run_id, **fields)
+        )
+        report = execute("consistency")
+        assert max(staged) == 2 and sum(staged) == report.counts["findings"]
+        assert [] in [list(fields) for fields in beats]  # a rule that fills a batch beats between batches
+        found = list(report.findings.filter(rule="appointment-shares").order_by("pk"))
+        yielded = run("appointment-shares")
+        assert [x.records for x in found] == [x.records for x in yielded]  # in the order the rule yielded them
+        assert {x.records[0]["id"] for x in found} == {s.pk for s in shares}
+        assert report.counts["cases"]["new"] == report.counts["findings"] == report.findings.count()
+        assert FindingCase.history.filter(history_type="+").count() == report.counts["findings"]
 
     def test_a_run_that_fails_leaves_no_findings(self, w, monkeypatch):
         post(w, {"NHSE": 50, "NHSI": 40})
