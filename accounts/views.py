@@ -247,7 +247,7 @@ users = Resource(
     change_permission=lambda user, obj: can_manage_users(user),
     create_permission=can_manage_users,
     intro="Accounts of the portal. Users are never deleted: deactivate them, and their history keeps their name.",
-    extra_urls=[
+    extra_urls=lambda resource: [
         path("users/<int:pk>/one-time-password/", OneTimePasswordView.as_view(), name="user-password"),
         path("users/<int:pk>/deactivate/", ActivationView.as_view(active=False), name="user-deactivate"),
         path("users/<int:pk>/reactivate/", ActivationView.as_view(active=True), name="user-reactivate"),

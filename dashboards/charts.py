@@ -12,6 +12,7 @@ come from the NHS.UK palette. Every piece of text is escaped.
 """
 
 import math
+from dataclasses import dataclass
 
 from markupsafe import Markup, escape
 
@@ -197,6 +198,27 @@ def _spread_labels(labels, bottom):
     return placed
 
 
+@dataclass(frozen=True)
+class _Plot:
+    """Where the plot sits in the chart and how a month's index and a value map to a point in it."""
+
+    left: float
+    right: float
+    top: float
+    bottom: float
+    count: int  # months shown
+    y_low: float
+    y_high: float
+    font_size: int
+    compact: bool
+
+    def x(self, index):
+        return self.left + (self.right - self.left) * (index / (self.count - 1) if self.count > 1 else 0.5)
+
+    def y(self, value):
+        return self.bottom - (self.bottom - self.top) * (value - self.y_low) / ((self.y_high - self.y_low) or 1)
+
+
 def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, chart_id="spc", compact=False, places=None):
     """The chart as an accessible inline SVG element (role="img", named by its title, described by a summary).
 
@@ -206,60 +228,77 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
     """
     if compact:
         width, height = COMPACT["width"], COMPACT["height"]
-    font_size = COMPACT["font_size"] if compact else FONT_SIZE
-    margin = COMPACT["margin"] if compact else MARGIN
-    suffix = unit_suffix(unit)
-    ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
-    parts = [
-        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
-        f'role="img" aria-labelledby="{ids["title"]}" aria-describedby="{ids["desc"]}" focusable="false">',
-        f'<title id="{ids["title"]}">{escape(title)}</title>',
-        f'<desc id="{ids["desc"]}">{escape(summary(result, unit, places))}</desc>',
-        f'<rect x="0" y="0" width="{int(width)}" height="{int(height)}" fill="#ffffff"/>',
-    ]
+    parts = [_svg_head(result, title, unit, width, height, chart_id, places)]
     if not result.points:
         parts.append(
             f'<text x="{width / 2:.1f}" y="{height / 2:.1f}" text-anchor="middle" font-size="14" '
             f'fill="{SECONDARY}">No data yet</text></svg>'
         )
         return Markup("".join(parts))
+    plot, ticks, step = _plot_of(result, width, height, compact)
+    if not compact:
+        parts.extend(_badges(result, plot.left))
+    parts.append(_y_axis(plot, ticks, step, unit))
+    parts.append(_x_axis(plot, result.points))
+    parts.extend(_lines(plot, result, unit_suffix(unit), places))
+    if result.has_limits and result.baseline < plot.count and not compact:
+        parts.append(_baseline(plot, result.baseline))
+    parts.append(_series(plot, result.points, unit_suffix(unit), places))
+    parts.append("</svg>")
+    return Markup("".join(parts))
 
-    left, right = margin["left"], width - margin["right"]
-    top, bottom = margin["top"], height - margin["bottom"]
-    count = len(result.points)
+
+def _svg_head(result, title, unit, width, height, chart_id, places=None):
+    """The svg element's opening, its title and description, and the white ground."""
+    ids = {"title": escape(f"{chart_id}-title"), "desc": escape(f"{chart_id}-desc")}
+    return (
+        f'<svg xmlns="http://www.w3.org/2000/svg" class="portal-spc" viewBox="0 0 {int(width)} {int(height)}" '
+        f'role="img" aria-labelledby="{ids["title"]}" aria-describedby="{ids["desc"]}" focusable="false">'
+        f'<title id="{ids["title"]}">{escape(title)}</title>'
+        f'<desc id="{ids["desc"]}">{escape(summary(result, unit, places))}</desc>'
+        f'<rect x="0" y="0" width="{int(width)}" height="{int(height)}" fill="#ffffff"/>'
+    )
+
+
+def _plot_of(result, width, height, compact):
+    """The plot's geometry, with a y range that holds every value, limit and target, and its ticks and step."""
+    margin = COMPACT["margin"] if compact else MARGIN
     values = [p.value for p in result.points]
     extremes = values + [v for v in (result.upper_limit, result.lower_limit, result.target) if v is not None]
     low, high = min(extremes), max(extremes)
     pad = (high - low) * 0.05 or max(abs(high) * 0.05, 1)
     ticks, step = _ticks(low - pad, high + pad)
-    y_low, y_high = ticks[0], ticks[-1]
+    plot = _Plot(
+        left=margin["left"],
+        right=width - margin["right"],
+        top=margin["top"],
+        bottom=height - margin["bottom"],
+        count=len(result.points),
+        y_low=ticks[0],
+        y_high=ticks[-1],
+        font_size=COMPACT["font_size"] if compact else FONT_SIZE,
+        compact=compact,
+    )
+    return plot, ticks, step
 
-    def x(index):
-        return left + (right - left) * (index / (count - 1) if count > 1 else 0.5)
 
-    def y(value):
-        return bottom - (bottom - top) * (value - y_low) / ((y_high - y_low) or 1)
-
-    # The badges of the two icons, above the plot.
+def _badges(result, left):
+    """The badges of the two icons, above the plot."""
+    badges = []
     badge_x = left
-    if result.variation_icon and not compact:
+    if result.variation_icon:
         colour = VARIATION_BADGE_COLOURS[result.latest.variation]
         letter = "–" if result.variation_icon == "common_cause" else result.latest.side[0].upper()
-        parts.append(
+        short = f"Variation: {result.variation_short}"
+        badges.append(
             _badge(
-                badge_x,
-                20,
-                colour,
-                letter,
-                f"Variation: {result.variation_short}",
-                result.variation_label,
-                f"spc-variation spc-{result.variation_icon}",
+                badge_x, 20, colour, letter, short, result.variation_label, f"spc-variation spc-{result.variation_icon}"
             )
         )
-        badge_x += 27 + len(f"Variation: {result.variation_short}") * FONT_SIZE * 0.56 + 24
-    if result.assurance_icon and not compact:
+        badge_x += 27 + len(short) * FONT_SIZE * 0.56 + 24
+    if result.assurance_icon:
         letter = {"pass": "P", "fail": "F", "hit_and_miss": "?"}[result.assurance_icon]
-        parts.append(
+        badges.append(
             _badge(
                 badge_x,
                 20,
@@ -270,43 +309,53 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 f"spc-assurance spc-{result.assurance_icon}",
             )
         )
+    return badges
 
-    # The y axis: gridlines, tick values and the unit.
-    parts.append('<g class="spc-y-axis">')
+
+def _y_axis(plot, ticks, step, unit):
+    """The y axis: gridlines, tick values and the unit."""
+    parts = ['<g class="spc-y-axis">']
     for tick in ticks:
         parts.append(
-            f'<line x1="{left}" x2="{right}" y1="{y(tick):.1f}" y2="{y(tick):.1f}" stroke="{GRID}" '
-            f'stroke-width="1"/>'
-            f'<text x="{left - 6}" y="{y(tick) + 4:.1f}" text-anchor="end" font-size="{font_size}" '
+            f'<line x1="{plot.left}" x2="{plot.right}" y1="{plot.y(tick):.1f}" y2="{plot.y(tick):.1f}" '
+            f'stroke="{GRID}" stroke-width="1"/>'
+            f'<text x="{plot.left - 6}" y="{plot.y(tick) + 4:.1f}" text-anchor="end" font-size="{plot.font_size}" '
             f'fill="{SECONDARY}">{_tick_label(tick, step)}</text>'
         )
     axis_title = _axis_title(unit)
     if axis_title:
-        middle = (top + bottom) / 2
+        middle = (plot.top + plot.bottom) / 2
         parts.append(
             f'<text x="14" y="{middle:.1f}" transform="rotate(-90 14 {middle:.1f})" text-anchor="middle" '
-            f'font-size="{font_size}" fill="{SECONDARY}">{escape(axis_title)}</text>'
+            f'font-size="{plot.font_size}" fill="{SECONDARY}">{escape(axis_title)}</text>'
         )
     parts.append("</g>")
+    return "".join(parts)
 
-    # The x axis: the months, a label every few (usually six) months.
-    every = _month_step(count, right - left, least=font_size * 6.5)
-    parts.append(
-        f'<g class="spc-x-axis"><line x1="{left}" x2="{right}" y1="{bottom}" y2="{bottom}" '
+
+def _x_axis(plot, points):
+    """The x axis: the months, a label every few (usually six) months."""
+    every = _month_step(plot.count, plot.right - plot.left, least=plot.font_size * 6.5)
+    parts = [
+        f'<g class="spc-x-axis"><line x1="{plot.left}" x2="{plot.right}" y1="{plot.bottom}" y2="{plot.bottom}" '
         f'stroke="{SECONDARY}" stroke-width="1"/>'
-    )
-    for index, point in enumerate(result.points):
+    ]
+    for index, point in enumerate(points):
         if index % every == 0:
+            x = plot.x(index)
             parts.append(
-                f'<line x1="{x(index):.1f}" x2="{x(index):.1f}" y1="{bottom}" y2="{bottom + 4}" '
+                f'<line x1="{x:.1f}" x2="{x:.1f}" y1="{plot.bottom}" y2="{plot.bottom + 4}" '
                 f'stroke="{SECONDARY}" stroke-width="1"/>'
-                f'<text x="{x(index):.1f}" y="{bottom + 20}" text-anchor="middle" font-size="{font_size}" '
+                f'<text x="{x:.1f}" y="{plot.bottom + 20}" text-anchor="middle" font-size="{plot.font_size}" '
                 f'fill="{SECONDARY}">{format_date(point.month, "M Y")}</text>'
             )
     parts.append("</g>")
+    return "".join(parts)
 
-    # The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right with its
-    # figure and a short unit ("Mean 86.7%", "Mean 7.2 min"), to fit beside the plot.
+
+def _lines(plot, result, suffix, places=None):
+    """The mean, the process limits (dashed) and the target (red, dash-dot), each labelled at the right with its
+    figure and a short unit ("Mean 86.7%", "Mean 7.2 min"), to fit beside the plot (not on the compact chart)."""
     short = {"%": "%", " minutes": " min", " per 1,000": "/1,000"}.get(suffix, suffix)
     lines = []
     if result.has_limits:
@@ -333,51 +382,55 @@ def render_svg(result: SpcResult, *, title, unit="", width=640, height=280, char
                 "spc-target",
             )
         )
-    labels = []
+    parts, labels = [], []
     for value, colour, label, dash, cls in lines:
-        yy = y(value)
+        yy = plot.y(value)
         dash_attr = f' stroke-dasharray="{dash}"' if dash else ""
         width_attr = "2" if cls == "spc-target" else "1.5"
         parts.append(
-            f'<line class="{cls}" x1="{left}" x2="{right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
+            f'<line class="{cls}" x1="{plot.left}" x2="{plot.right}" y1="{yy:.1f}" y2="{yy:.1f}" stroke="{colour}" '
             f'stroke-width="{width_attr}"{dash_attr}/>'
         )
         labels.append((yy, colour, label, cls))
-    for yy, colour, label, cls in [] if compact else _spread_labels(labels, bottom):
+    for yy, colour, label, cls in [] if plot.compact else _spread_labels(labels, plot.bottom):
         parts.append(
-            f'<text class="spc-line-label {cls.split()[-1]}-label" x="{right + 6}" y="{yy + 4:.1f}" '
-            f'font-size="{font_size}" fill="{colour}">{escape(label)}</text>'
+            f'<text class="spc-line-label {cls.split()[-1]}-label" x="{plot.right + 6}" y="{yy + 4:.1f}" '
+            f'font-size="{plot.font_size}" fill="{colour}">{escape(label)}</text>'
         )
+    return parts
 
-    # Where the baseline ends, when the mean and limits come from the first months only.
-    if result.has_limits and result.baseline < count and not compact:
-        bx = (x(result.baseline - 1) + x(result.baseline)) / 2
-        parts.append(
-            f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{top}" y2="{bottom}" '
-            f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
-            f'<text x="{bx - 4:.1f}" y="{top + 10}" text-anchor="end" '
-            f'font-size="{font_size}" fill="{SECONDARY}">Baseline</text></g>'
-        )
 
-    # The series and its points, shaped and coloured by classification.
-    path = " ".join(f"{'M' if i == 0 else 'L'}{x(i):.1f},{y(p.value):.1f}" for i, p in enumerate(result.points))
-    parts.append(f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>')
+def _baseline(plot, baseline):
+    """Where the baseline ends, when the mean and limits come from the first months only."""
+    bx = (plot.x(baseline - 1) + plot.x(baseline)) / 2
+    return (
+        f'<g class="spc-baseline"><line x1="{bx:.1f}" x2="{bx:.1f}" y1="{plot.top}" y2="{plot.bottom}" '
+        f'stroke="{SECONDARY}" stroke-width="1" stroke-dasharray="1 3"/>'
+        f'<text x="{bx - 4:.1f}" y="{plot.top + 10}" text-anchor="end" '
+        f'font-size="{plot.font_size}" fill="{SECONDARY}">Baseline</text></g>'
+    )
+
+
+def _series(plot, points, suffix, places=None):
+    """The series and its points, shaped and coloured by classification."""
+    path = " ".join(f"{'M' if i == 0 else 'L'}{plot.x(i):.1f},{plot.y(p.value):.1f}" for i, p in enumerate(points))
+    parts = [f'<path class="spc-series" d="{path}" fill="none" stroke="{SERIES}" stroke-width="1.5"/>']
     parts.append('<g class="spc-points">')
-    for index, point in enumerate(result.points):
+    for index, point in enumerate(points):
         tip = f"<title>{escape(f'{format_month(point.month)}: {figure_text(point.value, places)}{suffix}. {point.label}')}</title>"
         parts.append(
             _point_mark(
                 SHAPES[point.variation],
-                x(index),
-                y(point.value),
+                plot.x(index),
+                plot.y(point.value),
                 COLOURS[point.variation],
                 f"spc-point spc-{point.variation}",
                 tip,
                 point.side,
             )
         )
-    parts.append("</g></svg>")
-    return Markup("".join(parts))
+    parts.append("</g>")
+    return "".join(parts)
 
 
 class DrawnOnce:

@@ -81,6 +81,24 @@ regions = Resource(
     "and the retired region codes that older files still use.",
     list_prefix="regions/codes",
     reads=(AppointmentShare,),  # whether each Regional Director is joint
+    # Its views are declared below: the URLs are made when the portal's are.
+    extra_urls=lambda resource: [
+        path("regions/", national_overview, name="region-overview"),
+        # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
+        re_path(
+            r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=resource), name="region-detail"
+        ),
+        re_path(
+            r"^regions/(?P<key>[A-Za-z0-9]{3})/board-pack\.pdf$",
+            RegionPack.as_view(resource=resource),
+            name="region-pack",
+        ),
+        re_path(
+            r"^regions/(?P<key>[A-Za-z0-9]{3})/measures/(?P<code>[-a-zA-Z0-9_]+)/$",
+            RegionMeasureChart.as_view(resource=resource),
+            name="region-measure-chart",
+        ),
+    ],
 )
 
 
@@ -263,23 +281,6 @@ def national_overview(request):
         return render(request, "regions/overview.jinja", context)
 
     return conditional.respond(request, _dashboard_models(), draw)
-
-
-regions.extra_urls = [
-    path("regions/", national_overview, name="region-overview"),
-    # Region codes are three letters and digits, so the dashboard never shadows /regions/codes/.
-    re_path(r"^regions/(?P<key>[A-Za-z0-9]{3})/$", RegionDashboard.as_view(resource=regions), name="region-detail"),
-    re_path(
-        r"^regions/(?P<key>[A-Za-z0-9]{3})/board-pack\.pdf$",
-        RegionPack.as_view(resource=regions),
-        name="region-pack",
-    ),
-    re_path(
-        r"^regions/(?P<key>[A-Za-z0-9]{3})/measures/(?P<code>[-a-zA-Z0-9_]+)/$",
-        RegionMeasureChart.as_view(resource=regions),
-        name="region-measure-chart",
-    ),
-]
 
 
 @require_safe

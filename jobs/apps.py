@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -13,3 +15,6 @@ class JobsConfig(AppConfig):
         from . import services
 
         exports.background = services.start_export
+        # Its Celery tasks, which services send by name: registered here so that they run in this process
+        # too when tasks run eagerly (CELERY_TASK_ALWAYS_EAGER).
+        import_module(f"{self.name}.tasks")

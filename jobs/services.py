@@ -11,6 +11,7 @@ import logging
 from datetime import timedelta
 from importlib import import_module
 
+from celery import current_app
 from django.conf import settings
 from django.db import transaction
 from django.http import HttpResponseRedirect, QueryDict
@@ -89,8 +90,6 @@ def write_output(job, filename, content_type, pieces):
 
 def start(user, name, kind, title, params=None, input_pieces=None):
     """Keep what the job needs and hand it to a worker once that is committed; raises JobCannotStart."""
-    from .tasks import run_job
-
     with transaction.atomic():
         job = Job.objects.create(owner=user, runner=name, kind=kind, title=title[:200], params=params or {})
         if input_pieces is not None:
@@ -98,7 +97,8 @@ def start(user, name, kind, title, params=None, input_pieces=None):
 
     def send():
         try:
-            run_job.apply_async(args=[job.pk], queue=settings.REPORTS_QUEUE)
+            # By the task's name (jobs/tasks.py calls this module, never the other way round).
+            current_app.signature("jobs.run_job").apply_async(args=[job.pk], queue=settings.REPORTS_QUEUE)
         except Exception as error:
             if cause_of(error) != "broker":
                 raise

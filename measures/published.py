@@ -253,83 +253,109 @@ def read_header(stream, layouts, name="the file"):
     return reader, *recognised, errors
 
 
+@dataclass(frozen=True)
+class _Columns:
+    """Where a recognised file keeps each thing a provider's line is read from (column indexes, None if absent)."""
+
+    period: int | None
+    code: int | None
+    name: int | None
+    parent: int | None
+    counts: dict  # count name -> [(column name, index)], summed
+
+    @classmethod
+    def of(cls, layout, version, keys):
+        def column(names):
+            return next((keys[header_key(n)] for n in names if header_key(n) in keys), None)
+
+        return cls(
+            period=column(layout.period),
+            code=column(layout.organisation),
+            name=column(layout.organisation_name),
+            parent=column(layout.parent),
+            counts={
+                count: [(column_name, keys[header_key(column_name)]) for column_name in columns]
+                for count, columns in version.counts.items()
+            },
+        )
+
+    @property
+    def width(self):
+        """The columns a provider's line needs: up to the last of its period, code and counts."""
+        counted = (index for columns in self.counts.values() for _, index in columns)
+        return max(index for index in (self.period, self.code, *counted)) + 1
+
+
+def _cell(record, index):
+    return record[index].strip() if index is not None and index < len(record) else ""
+
+
+def _is_total(record, columns):
+    """Whether a line is the file's own total row (England's, or a region's), which is not imported."""
+    markers = {_cell(record, index).upper() for index in (columns.period, columns.code, columns.parent, columns.name)}
+    return bool(markers & TOTAL_WORDS)
+
+
+def _read_provider(record, columns, layout):
+    """(code, month, counts, problems) of a provider's line: its ODS code, its month and its summed counts."""
+    problems = []
+    code = _cell(record, columns.code).upper()
+    if not code:
+        problems.append(f"column “{layout.organisation[0]}”: no ODS code")
+    elif not re.fullmatch(r"[A-Z0-9]{3,10}", code):
+        problems.append(f"column “{layout.organisation[0]}”: “{code[:20]}” is not an ODS code")
+    period = _cell(record, columns.period)
+    try:
+        month = parse_period(period)
+    except ValueError as exc:
+        month = None
+        problems.append(f"column “{layout.period[0]}”: “{period[:40]}” is not a month ({exc})")
+    counts = {}
+    for count, count_columns in columns.counts.items():
+        total = 0
+        for column_name, index in count_columns:
+            try:
+                total += parse_count(record[index])
+            except ValueError as exc:
+                problems.append(f"column “{column_name}”: {exc}")
+        counts[count] = total
+    return code, month, counts, problems
+
+
+def _records(reader):
+    """(line, record) of each line after the header that is not blank; the line a record starts on (a quoted cell
+    may span lines)."""
+    last = reader.line_num
+    for record in reader:
+        line, last = last + 1, reader.line_num
+        if any(cell.strip() for cell in record):
+            yield line, record
+
+
 def read_published(stream, layouts, name="the file"):
     """Check every line of ``stream``; return a ``PublishedFile`` of its providers' lines, or raise
     ``PublishedFileError`` naming the line and column of every problem (nothing is half read)."""
     reader, layout, version, keys, errors = read_header(stream, layouts, name)
-
-    def column(names):
-        return next((keys[header_key(n)] for n in names if header_key(n) in keys), None)
-
-    period_at, code_at = column(layout.period), column(layout.organisation)
-    name_at, parent_at = column(layout.organisation_name), column(layout.parent)
-    count_columns = {
-        count: [(column_name, keys[header_key(column_name)]) for column_name in columns]
-        for count, columns in version.counts.items()
-    }
-    width = max(index for index in (period_at, code_at, *(i for c in count_columns.values() for _, i in c))) + 1
+    columns = _Columns.of(layout, version, keys)
     result = PublishedFile(layout=layout, version=version, name=name)
     seen = {}
-    last = reader.line_num
     try:
-        for record in reader:
-            line, last = last + 1, reader.line_num  # the line a record starts on (a quoted cell may span lines)
-            if not any(cell.strip() for cell in record):
-                continue
+        for line, record in _records(reader):
             where = f"{name}: line {line}"
             if len(record) > MAX_COLUMNS or any(len(cell) > MAX_CELL for cell in record):
                 errors.append(
                     f"{where}: longer than a published line ({MAX_COLUMNS} columns of {MAX_CELL} characters)."
                 )
                 continue
-
-            def cell(index, record=record):
-                return record[index].strip() if index is not None and index < len(record) else ""
-
-            markers = {cell(period_at).upper(), cell(code_at).upper(), cell(parent_at).upper(), cell(name_at).upper()}
-            if markers & TOTAL_WORDS:
+            if _is_total(record, columns):
                 result.total_lines.append(line)
                 continue
-            if len(record) < width:
-                errors.append(f"{where}: {len(record)} columns; the figures are read from the first {width}.")
+            if len(record) < columns.width:
+                errors.append(f"{where}: {len(record)} columns; the figures are read from the first {columns.width}.")
                 continue
-            problems = []
-            code = cell(code_at).upper()
-            if not code:
-                problems.append(f"column “{layout.organisation[0]}”: no ODS code")
-            elif not re.fullmatch(r"[A-Z0-9]{3,10}", code):
-                problems.append(f"column “{layout.organisation[0]}”: “{code[:20]}” is not an ODS code")
-            try:
-                month = parse_period(cell(period_at))
-            except ValueError as exc:
-                month = None
-                problems.append(f"column “{layout.period[0]}”: “{cell(period_at)[:40]}” is not a month ({exc})")
-            counts = {}
-            for count, columns in count_columns.items():
-                total = 0
-                for column_name, index in columns:
-                    try:
-                        total += parse_count(record[index])
-                    except ValueError as exc:
-                        problems.append(f"column “{column_name}”: {exc}")
-                counts[count] = total
-            if problems:
-                errors.extend(f"{where}, {problem}." for problem in problems)
-                continue
-            numerator, denominator = layout.figure(counts)
-            if numerator < 0 or numerator > denominator:
-                errors.append(
-                    f"{where}: the counts make {numerator:,} of {denominator:,} ("
-                    + ", ".join(f"{count} {value:,}" for count, value in counts.items())
-                    + "); a part cannot be more than the whole."
-                )
-                continue
-            key = (code, month)
-            if key in seen:
-                errors.append(f"{where}: {code} for {format_month(month)} is already on line {seen[key]}.")
-                continue
-            seen[key] = line
-            result.lines.append(ProviderLine(line, month, code, cell(name_at), counts, numerator, denominator))
+            provider_line = _provider_line(record, line, where, columns, layout, seen, errors)
+            if provider_line is not None:
+                result.lines.append(provider_line)
     except csv.Error as exc:
         errors.append(f"{name}: line {reader.line_num}: the file is not valid CSV ({exc}).")
     if errors:
@@ -337,6 +363,28 @@ def read_published(stream, layouts, name="the file"):
     if not result.lines:
         raise PublishedFileError([f"{name} has the published header but no providers' lines."])
     return result
+
+
+def _provider_line(record, line, where, columns, layout, seen, errors):
+    """The ``ProviderLine`` of a line, or None with its problems added to ``errors``; ``seen`` maps each (code,
+    month) read so far to its line, so that a provider's month given twice is refused naming both lines."""
+    code, month, counts, problems = _read_provider(record, columns, layout)
+    if problems:
+        errors.extend(f"{where}, {problem}." for problem in problems)
+        return None
+    numerator, denominator = layout.figure(counts)
+    if numerator < 0 or numerator > denominator:
+        errors.append(
+            f"{where}: the counts make {numerator:,} of {denominator:,} ("
+            + ", ".join(f"{count} {value:,}" for count, value in counts.items())
+            + "); a part cannot be more than the whole."
+        )
+        return None
+    if (code, month) in seen:
+        errors.append(f"{where}: {code} for {format_month(month)} is already on line {seen[code, month]}.")
+        return None
+    seen[code, month] = line
+    return ProviderLine(line, month, code, _cell(record, columns.name), counts, numerator, denominator)
 
 
 @dataclass(frozen=True)

@@ -129,6 +129,11 @@ measures = Resource(
     api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
     intro="How success is measured, agreed with the organisations affected. Measurements labelled "
     "“generated” are demonstration data.",
+    # Its views are declared below: the URLs are made when the portal's are.
+    extra_urls=lambda resource: [
+        path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
+        path("measures/<slug:key>/correct/", correct_figure, name="measurement-correct"),
+    ],
 )
 
 programme_measures = Resource(
@@ -251,6 +256,15 @@ measurements = Resource(
         extra_kwargs={
             "region": {"help_text": "Null for England, and for an organisation's or a local health system's figure."}
         },
+    ),
+    extra_urls=lambda resource: [
+        path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
+        path("measurements/import/template.csv", measurement_import_template, name="measurement-import-template"),
+    ],
+    list_actions=lambda user: (
+        [{"text": "Import measurements", "href": reverse("measurement-import")}]
+        if permissions.can_edit_records(user)
+        else []
     ),
 )
 
@@ -390,17 +404,6 @@ def correct_figure(request, key):
     return HttpResponseRedirect(reverse("measurement-edit", args=[pk]))
 
 
-measures.extra_urls = [
-    path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
-    path("measures/<slug:key>/correct/", correct_figure, name="measurement-correct"),
-]
-measurements.list_actions = lambda user: (
-    [{"text": "Import measurements", "href": reverse("measurement-import")}]
-    if permissions.can_edit_records(user)
-    else []
-)
-
-
 def measurement_import_template(request):
     """A CSV file to fill in: the header row the importer reads and one example line it accepts."""
     permissions.can_edit_records(request.user).enforce()
@@ -408,10 +411,5 @@ def measurement_import_template(request):
     response["Content-Disposition"] = 'attachment; filename="measurements-template.csv"'
     return response
 
-
-measurements.extra_urls = [
-    path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
-    path("measurements/import/template.csv", measurement_import_template, name="measurement-import-template"),
-]
 
 RESOURCES = [measures, programme_measures, measurements]

@@ -765,6 +765,8 @@ def _converter(field):
 
 
 def _reader(field, model):
+    """How a list reads ``field`` of each row: a quick way where the field represents as DRF's own simple fields
+    do (``_converter``), else the field itself (``_as_drf``)."""
     if field.source == "*" or len(field.source_attrs) != 1:
         return _as_drf(field)
     name = field.source_attrs[0]
@@ -772,33 +774,47 @@ def _reader(field, model):
         model_field = model._meta.get_field(name)
     except FieldDoesNotExist:
         model_field = None
-    if isinstance(field, serializers.PrimaryKeyRelatedField) and type(field).to_representation is (
-        serializers.PrimaryKeyRelatedField.to_representation
-    ):
-        if field.pk_field is None and model_field is not None and model_field.many_to_one:
-            attname = model_field.attname
-            return lambda row: getattr(row, attname)
-        return _as_drf(field)
-    if isinstance(field, serializers.ManyRelatedField) and type(field).to_representation is (
-        serializers.ManyRelatedField.to_representation
-    ):
-        convert = _converter(field.child_relation)
-        if convert is None or model_field is None or not model_field.many_to_many:
-            return _as_drf(field)
-        return lambda row: [convert(value) for value in getattr(row, name).all()]
-    if isinstance(field, serializers.ListField) and type(field).to_representation is (
-        serializers.ListField.to_representation
-    ):
-        convert = _converter(field.child)
-        if convert is None:
-            return _as_drf(field)
-        return _plain(field, model, lambda values: [None if v is None else convert(v) for v in values])
+    for kind, reader_of in _READERS:
+        if isinstance(field, kind) and type(field).to_representation is kind.to_representation:
+            return reader_of(field, model, model_field) or _as_drf(field)
     if model_field is None or model_field.is_relation and not model_field.many_to_one:
         return _as_drf(field)
     convert = _converter(field)
+    return _plain(field, model, convert) if convert else _as_drf(field)
+
+
+def _id_reader(field, model, model_field):
+    """A foreign key's id, read from the row's own column (None: read by the field)."""
+    if field.pk_field is None and model_field is not None and model_field.many_to_one:
+        attname = model_field.attname
+        return lambda row: getattr(row, attname)
+    return None
+
+
+def _many_reader(field, model, model_field):
+    """The related records of a many-to-many field, each converted as the field's child would (None: read by the
+    field)."""
+    convert = _converter(field.child_relation)
+    if convert is None or model_field is None or not model_field.many_to_many:
+        return None
+    name = field.source_attrs[0]
+    return lambda row: [convert(value) for value in getattr(row, name).all()]
+
+
+def _list_reader(field, model, model_field):
+    """A list of plain values, each converted as the field's child would (None: read by the field)."""
+    convert = _converter(field.child)
     if convert is None:
-        return _as_drf(field)
-    return _plain(field, model, convert)
+        return None
+    return _plain(field, model, lambda values: [None if v is None else convert(v) for v in values])
+
+
+# DRF's relational and list fields whose own to_representation a list may read around, and how.
+_READERS = (
+    (serializers.PrimaryKeyRelatedField, _id_reader),
+    (serializers.ManyRelatedField, _many_reader),
+    (serializers.ListField, _list_reader),
+)
 
 
 def api_fields(resource):

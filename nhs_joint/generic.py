@@ -69,9 +69,10 @@ def _page_number(value):
         return 1
 
 
-@dataclass
+@dataclass(frozen=True, eq=False)
 class Resource:
-    """One kind of record as the portal's pages show it."""
+    """One kind of record as the portal's pages show it, declared once and complete: never changed afterwards
+    (frozen), so that what the registry, the URLs and the API were made from is what it says."""
 
     model: type
     name: str  # URL name prefix, e.g. "programme" gives programme-list, programme-detail ...
@@ -91,7 +92,9 @@ class Resource:
     creatable: bool = True
     create_label: str | None = None
     intro: str = ""
-    extra_urls: list = field(default_factory=list)
+    # (resource) -> [path()]: more pages of this kind, made with the portal's URLs (so that their views may be
+    # declared after the resource, which is never changed once declared).
+    extra_urls: Callable | None = None
     has_history: bool = True  # False for records without a history (report runs, findings)
     list_forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
     list_prefix: str | None = None  # where the list is, when not at the prefix (e.g. "regions/codes")
@@ -113,7 +116,7 @@ class Resource:
         registry.resources.append(self)  # so the tests walk every kind of record's pages
         if self.form is None and self.fields:
             base = type(self.form_base.__name__, (self.form_base,), {"hints": {**self.form_base.hints, **self.hints}})
-            self.form = modelform_factory(self.model, form=base, fields=self.fields)
+            object.__setattr__(self, "form", modelform_factory(self.model, form=base, fields=self.fields))
         if self.api is not None:
             registry.add_api(self.prefix, viewset_for(self), self.name)
 
@@ -193,7 +196,7 @@ class Resource:
                 patterns.append(
                     path(f"{self.prefix}/{key}/delete/", DeletePage.as_view(resource=self), name=f"{self.name}-delete")
                 )
-        return self.extra_urls + patterns
+        return (self.extra_urls(self) if self.extra_urls else []) + patterns
 
     def breadcrumbs(self, obj=None, *more):
         crumbs = [{"text": "Home", "href": "/"}, {"text": capfirst(self.verbose_name_plural), "href": self.list_url()}]

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -15,6 +17,9 @@ class NotificationsConfig(AppConfig):
         from .models import Watch
 
         receivers.connect()
+        # Its Celery tasks, which services send by name: registered here so that they run in this process
+        # too when tasks run eagerly (CELERY_TASK_ALWAYS_EAGER).
+        import_module(f"{self.name}.tasks")
         # Everyone's own notifications, partners' too (they are told only of what they may see).
         registry.open_to_partners(
             "notifications", "notifications-mark", "notification-settings", "notification-email-link"

@@ -15,6 +15,7 @@ from collections import defaultdict
 from datetime import timedelta
 from functools import lru_cache
 
+from celery import current_app
 from django.conf import settings
 from django.contrib.auth import get_user_model
 from django.contrib.contenttypes.models import ContentType
@@ -251,8 +252,8 @@ def queue_emails(ids):
         return
 
     def send():
-        from .tasks import send_notification
-
+        # By the task's name (notifications/tasks.py calls this module, never the other way round).
+        send_notification = current_app.signature("notifications.send_notification")
         for pk in ids:
             try:
                 send_notification.apply_async(args=[pk], queue=settings.NOTIFICATIONS_QUEUE)

@@ -1,3 +1,5 @@
+from importlib import import_module
+
 from django.apps import AppConfig
 
 
@@ -12,6 +14,9 @@ class ReportsConfig(AppConfig):
         from . import api, glossary, services, similar
         from .rules import rule_name
 
+        # Its Celery tasks, which services send by name: registered here so that they run in this process
+        # too when tasks run eagerly (CELERY_TASK_ALWAYS_EAGER).
+        import_module(f"{self.name}.tasks")
         registry.add_navigation("Findings", "/findings/", 32)
         registry.add_navigation("Reports", "/reports/", 36)
         registry.template_globals["rule_name"] = rule_name

@@ -21,6 +21,7 @@ import uuid
 from collections import defaultdict
 from datetime import timedelta
 
+from celery import current_app
 from django.conf import settings
 from django.db import DatabaseError, InterfaceError, OperationalError, connection, transaction
 from django.db.models import Case, F, IntegerField, Max, Q, Value, When
@@ -64,8 +65,6 @@ def request_run(kind, user=None):
     """
     from nhs_joint.failures import cause_of
 
-    from .tasks import run_report
-
     if kind not in ReportRun.Kind.values:
         raise ValueError(f"kind must be one of {', '.join(ReportRun.Kind.values)}")
     reap_stale_runs()
@@ -73,7 +72,10 @@ def request_run(kind, user=None):
 
     def send():
         try:
-            run_report.apply_async(args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE)
+            # By the task's name (reports/tasks.py calls this module, never the other way round).
+            current_app.signature("reports.run_report").apply_async(
+                args=[run.pk], task_id=run.task_id, queue=settings.REPORTS_QUEUE
+            )
         except Exception as error:
             if cause_of(error) != "broker":
                 raise

@@ -130,6 +130,19 @@ reports = Resource(
     intro="The consistency report checks that the bodies speak with one voice; the duplication report looks for "
     "work, posts and asks that two programmes repeat. Both run every night, and whenever someone asks.",
     has_history=False,
+    # Its views are declared below: the URLs are made when the portal's are.
+    extra_urls=lambda resource: [
+        path("reports/run/", RunReport.as_view(), name="report-run"),
+        path("reports/<int:pk>/progress/", run_progress, name="report-progress"),
+    ],
+    list_forms=lambda user: (
+        [
+            {"action": reverse("report-run"), "text": "Run the consistency report", "fields": {"kind": "consistency"}},
+            {"action": reverse("report-run"), "text": "Run the duplication report", "fields": {"kind": "duplication"}},
+        ]
+        if permissions.can_run_reports(user)
+        else []
+    ),
 )
 
 
@@ -293,6 +306,12 @@ findings = Resource(
         "measures.Measure",
         "regions.Region",
     ),
+    extra_urls=lambda resource: [
+        path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision"),
+        path("findings/<int:pk>/assign/", Assign.as_view(), name="finding-assign"),
+        path("findings/<int:pk>/state/", ChangeState.as_view(), name="finding-state"),
+        path("findings/<int:pk>/judgement/", Judge.as_view(), name="finding-judgement"),
+    ],
 )
 
 
@@ -432,24 +451,5 @@ class Decide(View):
         )
         return HttpResponseRedirect(finding.get_absolute_url())
 
-
-reports.extra_urls = [
-    path("reports/run/", RunReport.as_view(), name="report-run"),
-    path("reports/<int:pk>/progress/", run_progress, name="report-progress"),
-]
-findings.extra_urls = [
-    path("findings/<int:pk>/decision/", Decide.as_view(), name="finding-decision"),
-    path("findings/<int:pk>/assign/", Assign.as_view(), name="finding-assign"),
-    path("findings/<int:pk>/state/", ChangeState.as_view(), name="finding-state"),
-    path("findings/<int:pk>/judgement/", Judge.as_view(), name="finding-judgement"),
-]
-reports.list_forms = lambda user: (
-    [
-        {"action": reverse("report-run"), "text": "Run the consistency report", "fields": {"kind": "consistency"}},
-        {"action": reverse("report-run"), "text": "Run the duplication report", "fields": {"kind": "duplication"}},
-    ]
-    if permissions.can_run_reports(user)
-    else []
-)
 
 RESOURCES = [reports, findings]

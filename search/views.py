@@ -1,5 +1,7 @@
 """``/search/?q=``: every kind of record at once, grouped by kind with counts, best first."""
 
+from dataclasses import dataclass, field
+
 from django.core.paginator import Paginator
 from django.shortcuts import render
 from django.utils.http import urlencode
@@ -35,43 +37,22 @@ def number(n, capped=False):
 
 
 def draw(request):
-    errors, found, counts, page, paginator, found_count_raw = {}, [], {}, None, None, 0
+    errors = {}
     try:
         query = read(request.GET, request.user)
     except BadSearch as problem:
         errors[problem.field] = str(problem)
         query = None
-    if query is not None and not query.is_empty:
-        counts = query.counts()
-        found_count_raw = counts.get(query.kind, 0) if query.kind else sum(counts.values())
-        paginator = Paginator(query.results(), PAGE_SIZE)
-        # Counted already; and no more than the candidates ranked (query.results), which are at least as many.
-        paginator.count = min(found_count_raw, searching.CANDIDATES)
-        page = paginator.get_page(request.GET.get("page"))
-        documents = list(page.object_list)
-        marks = query.highlighted(documents)
-        found = [
-            {
-                "document": document,
-                "kind": kind_label(document.kind, 1),
-                "url": url_of(document, request.user),
-                "title": marks[document.pk][0],
-                "context": marks[document.pk][1],
-            }
-            for document in documents
-        ]
-    total = number(
-        sum(min(n, searching.COUNT_CAP) for n in counts.values()), any(n > searching.COUNT_CAP for n in counts.values())
-    )
-    counts_shown = {kind: number(n) for kind, n in counts.items()}
+    found = _found(request, query) if query is not None and not query.is_empty else Found()
     typed = request.GET.get("q", "") if "q" not in errors else ""
     chosen = request.GET.get("kind", "") if "kind" not in errors else ""
-
-    def link(**changes):
-        params = {"q": typed, "kind": chosen, "archived": request.GET.get("archived", "")}
-        params.update(changes)
-        return "?" + urlencode({k: v for k, v in params.items() if v})
-
+    archived = request.GET.get("archived", "") in ("yes", "true")
+    link = Links(typed, chosen, request.GET.get("archived", "")).link
+    total = number(
+        sum(min(n, searching.COUNT_CAP) for n in found.counts.values()),
+        any(n > searching.COUNT_CAP for n in found.counts.values()),
+    )
+    counts_shown = {kind: number(n) for kind, n in found.counts.items()}
     return render(
         request,
         "search/results.jinja",
@@ -83,20 +64,75 @@ def draw(request):
             "chosen_label": kind_label(chosen).lower() if chosen else "",
             "errors": errors,
             "error_list": [{"text": message, "href": "#search-q"} for message in errors.values()],
-            "found": found,
-            "counts": [(kind, kind_label(kind), counts_shown[kind], link(kind=kind, page="")) for kind in counts],
+            "found": found.results,
+            "counts": [(kind, kind_label(kind), counts_shown[kind], link(kind=kind, page="")) for kind in found.counts],
             "total": total,
             "found_count": counts_shown.get(chosen, total) if chosen else total,
-            "shown_count": paginator.count if page else 0,
-            "best_only": bool(page) and found_count_raw > searching.CANDIDATES,
+            "shown_count": found.shown,
+            "best_only": bool(found.page) and found.count > searching.CANDIDATES,
             "all_link": link(kind="", page=""),
-            "page": page,
-            "page_links": {
-                "previous": link(page=page.number - 1) if page and page.has_previous() else None,
-                "next": link(page=page.number + 1) if page and page.has_next() else None,
-            },
-            "archived": request.GET.get("archived", "") in ("yes", "true"),
-            "archived_link": link(archived="" if request.GET.get("archived") in ("yes", "true") else "yes", page=""),
+            "page": found.page,
+            "page_links": _page_links(found.page, link),
+            "archived": archived,
+            "archived_link": link(archived="" if archived else "yes", page=""),
         },
         status=400 if errors else 200,
     )
+
+
+@dataclass
+class Found:
+    """A search's results: the counts by kind, how many of the chosen kind (or all), and the page shown."""
+
+    counts: dict = field(default_factory=dict)
+    count: int = 0
+    page: object = None
+    results: list = field(default_factory=list)
+
+    @property
+    def shown(self):
+        return self.page.paginator.count if self.page else 0
+
+
+def _found(request, query):
+    """The counts by kind and the page of results asked for, each result with its highlighted title and context."""
+    counts = query.counts()
+    count = counts.get(query.kind, 0) if query.kind else sum(counts.values())
+    paginator = Paginator(query.results(), PAGE_SIZE)
+    # Counted already; and no more than the candidates ranked (query.results), which are at least as many.
+    paginator.count = min(count, searching.CANDIDATES)
+    page = paginator.get_page(request.GET.get("page"))
+    documents = list(page.object_list)
+    marks = query.highlighted(documents)
+    results = [
+        {
+            "document": document,
+            "kind": kind_label(document.kind, 1),
+            "url": url_of(document, request.user),
+            "title": marks[document.pk][0],
+            "context": marks[document.pk][1],
+        }
+        for document in documents
+    ]
+    return Found(counts=counts, count=count, page=page, results=results)
+
+
+@dataclass(frozen=True)
+class Links:
+    """The page's address with some of its choices changed (another kind, page, or the archived records)."""
+
+    typed: str
+    chosen: str
+    archived: str
+
+    def link(self, **changes):
+        params = {"q": self.typed, "kind": self.chosen, "archived": self.archived}
+        params.update(changes)
+        return "?" + urlencode({k: v for k, v in params.items() if v})
+
+
+def _page_links(page, link):
+    return {
+        "previous": link(page=page.number - 1) if page and page.has_previous() else None,
+        "next": link(page=page.number + 1) if page and page.has_next() else None,
+    }

@@ -10,19 +10,21 @@ checked without anyone adding it here.
 
 import io
 import re
+from collections import Counter
 from html import unescape
 from html.parser import HTMLParser
 
 import pytest
+from django.conf import settings
 from django.contrib.auth.models import AnonymousUser
 from django.core.management import call_command
 from django.db import models
 from django.test import RequestFactory
-from django.urls import NoReverseMatch, reverse
+from django.urls import NoReverseMatch, Resolver404, resolve, reverse
 
 from accounts.models import User
 from measures.models import Measure
-from nhs_joint import failures, generic
+from nhs_joint import archive, failures, generic
 from nhs_joint.registry import registry
 from nhs_joint.words import article
 from organisations.models import Organisation
@@ -189,28 +191,36 @@ def problems_of(url, response, pairs):
     return [f"{url}: {problem}" for problem in found]
 
 
-def record_pages(resource):
-    """The list, one record's page, its form and its history, and the form for a new one."""
-    pages = [resource.list_url()]
+def record_pages(resource, user):
+    """The list, one record's page, its form and its history, and the form for a new one: (address, the status
+    the gate gives ``user`` there)."""
+    seen = resource.view_permission is None or resource.view_permission(user).allowed
+    pages = [(resource.list_url(), seen)]
     record = resource.queryset().order_by("pk").first()
     if record is not None:
         key = getattr(record, resource.lookup)
-        pages.append(resource.detail_url(key))
+        pages.append((resource.detail_url(key), seen))
         for suffix in ("history", "edit"):
             try:
-                pages.append(reverse(f"{resource.name}-{suffix}", args=[key]))
+                url = reverse(f"{resource.name}-{suffix}", args=[key])
             except NoReverseMatch:
-                pass
+                continue
+            changed = suffix != "edit" or (
+                not archive.is_hidden(record) and resource.change_permission(user, record).allowed
+            )
+            pages.append((url, seen and changed))
     try:
-        pages.append(reverse(f"{resource.name}-create"))
+        pages.append((reverse(f"{resource.name}-create"), seen and resource.create_permission(user).allowed))
     except NoReverseMatch:
         pass
-    return pages
+    return [(url, 200 if allowed else 403) for url, allowed in pages]
 
 
-def empty_field_pages(resource):
+def empty_field_pages(resource, user):
     """The pages of the first records that leave a field empty, one for each field that may be left empty (a
-    date not yet known, a note not written, no body agreeing yet): what the page says of an empty field."""
+    date not yet known, a note not written, no body agreeing yet): what the page says of an empty field, with the
+    status the gate gives ``user`` there."""
+    seen = resource.view_permission is None or resource.view_permission(user).allowed
     queryset = resource.queryset()
     keys = []
     for field in resource.model._meta.get_fields():
@@ -229,17 +239,20 @@ def empty_field_pages(resource):
         key = queryset.filter(empty).order_by("pk").values_list(resource.lookup, flat=True).first()
         if key is not None:
             keys.append(key)
-    return [resource.detail_url(key) for key in dict.fromkeys(keys)]
+    return [(resource.detail_url(key), 200 if seen else 403) for key in dict.fromkeys(keys)]
 
 
-def every_page():
+def every_page(user):
+    """Every page, with the status the gate gives ``user`` there: a record's pages as its resource's
+    permissions decide (nhs_joint/permissions.py), the pages around them open to every member of staff, and an
+    address that names no page not found."""
     pages = []
     for resource in sorted(registry.declared_resources(), key=lambda r: r.name):
-        pages += record_pages(resource)
-        pages += empty_field_pages(resource)
+        pages += record_pages(resource, user)
+        pages += empty_field_pages(resource, user)
     region = Region.objects.active().order_by("ods_code").first()
     measure = Measure.objects.order_by("code").first()
-    pages += [
+    around = [
         "/",
         reverse("my-work"),
         reverse("region-overview"),
@@ -252,10 +265,30 @@ def every_page():
         reverse("your-tokens"),
         "/no-such-page/",
     ]
-    return list(dict.fromkeys(pages))
+    pages += [(url, 200 if names_a_page(url) else 404) for url in around]
+    return list(dict(pages).items())
 
 
-SIGNED_OUT_PAGES = ["/accounts/login/", "/status/", "/api/docs/", "/no-such-page/"]
+def names_a_page(url):
+    try:
+        resolve(url.split("?")[0])
+    except Resolver404:
+        return False
+    return True
+
+
+def signed_out_pages():
+    """The pages tried signed out, with where each ends: its own page where its view needs no sign-in
+    (``login_not_required``), the sign-in page for every other page, and not found for an address of none."""
+    pages = []
+    for url in ["/accounts/login/", "/status/", "/api/docs/", "/no-such-page/"]:
+        if not names_a_page(url):
+            pages.append((url, 404, url))
+        elif getattr(resolve(url).func, "login_required", True):
+            pages.append((url, 200, settings.LOGIN_URL))
+        else:
+            pages.append((url, 200, url))
+    return pages
 
 
 @pytest.fixture
@@ -274,21 +307,26 @@ def world(db):
 def test_every_page_as_each_role_names_itself_and_speaks_in_words(client, world):
     pairs = codes_with_names()
     assert len(pairs) > 50  # measures, programmes, themes, regions, organisations and rules
-    problems, walked = [], 0
+    problems, walked, statuses = [], 0, Counter()
     for username in ROLES:
         client.logout()
         if username is None:
-            pages = SIGNED_OUT_PAGES
+            pages = signed_out_pages()
         else:
-            client.force_login(User.objects.get(username=username))
-            pages = every_page()
-        for url in pages:
+            user = User.objects.get(username=username)
+            client.force_login(user)
+            pages = [(url, status, None) for url, status in every_page(user)]  # a home may lead to the role's own
+        for url, status, ends_at in pages:
             response = client.get(url, follow=True)
-            assert response.status_code in (200, 403, 404), (username, url, response.status_code)
+            assert response.status_code == status, (username, url, response.status_code, status)
+            if ends_at is not None:  # signed out: the sign-in page, unless the page is open to everyone
+                assert response.request["PATH_INFO"] == ends_at, (username, url, response.redirect_chain)
             assert response["Content-Type"].startswith("text/html"), (username, url)
             walked += 1
+            statuses[status] += 1
             problems += [f"{username or 'signed out'} {problem}" for problem in problems_of(url, response, pairs)]
     assert walked > 3 * 40
+    assert statuses[403] > 0 and statuses[404] > 0  # the gate refused some pages and some addresses name none
     assert not problems, "\n".join(problems)
 
 

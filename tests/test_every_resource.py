@@ -4,6 +4,8 @@ A new ``Resource`` is walked here just by being declared (nhs_joint.registry): f
 API route or a working page fails a test, instead of failing nothing.
 """
 
+import dataclasses
+
 import pytest
 from django.contrib.auth.models import Group
 from django.urls import NoReverseMatch, reverse
@@ -31,6 +33,14 @@ def test_every_record_with_pages_finds_its_address_through_its_resource():
 def test_every_resource_is_declared_once():
     names = [resource.name for resource in RESOURCES]
     assert len(names) == len(set(names)) and len(names) >= 15
+
+
+@pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
+def test_a_resource_is_complete_as_declared_and_never_changed_after(resource):
+    """What the URLs, the API and the registry were made from is the declaration: it cannot be changed later."""
+    for name, value in [("extra_urls", lambda resource: []), ("list_forms", None), ("form", None)]:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            setattr(resource, name, value)
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)

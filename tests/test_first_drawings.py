@@ -219,10 +219,14 @@ def test_every_api_list_gives_what_drf_gives(nhse, nhsi, london):
         if getattr(meta, "list_serializer_class", None) is not PlannedListSerializer:
             continue
         rows = list(queryset.all())
+        if not rows:  # a kind of record none of the above made: one by its factory (tests/factories.py)
+            getattr(f, f"{queryset.model.__name__}Factory")()
+            rows = list(queryset.all())
+        assert rows, route.prefix
         context = {"request": request, "view": None, "format": None}
         planned = serializer_class(rows, many=True, context=context).data
         plain = serializers.ListSerializer(rows, child=serializer_class(context=context), context=context).data
         assert [dict(row) for row in planned] == [dict(row) for row in plain], route.prefix
         assert [list(row) for row in planned] == [list(row) for row in plain], route.prefix  # the fields' order
-        compared += bool(rows)
+        compared += 1
     assert compared >= 8
