@@ -219,6 +219,7 @@ def run_sh_setup_steps():
         "import_ods",
         "seed_demo",
         "rebuild_search",
+        "make_api_schema",
     ]
     return steps
 
