@@ -314,8 +314,9 @@ def wrk(url, headers, seconds, connections, paths=None):
     return rps, errors, p50, p99
 
 
-def serve(root, workers):
-    """gunicorn serving the checkout at ``root`` on a free loopback port: (process, base address)."""
+def serve(root, workers, env=None):
+    """gunicorn serving the checkout at ``root`` on a free loopback port, with ``env`` (ENV unless given):
+    (process, base address)."""
     port = free_port()
     server = subprocess.Popen(
         [
@@ -330,9 +331,26 @@ def serve(root, workers):
             "warning",
         ],
         cwd=root,
-        env=ENV,
+        env=ENV if env is None else env,
     )
     return server, f"http://127.0.0.1:{port}"
+
+
+def signed_in_clients(token_name):
+    """Django test clients in this process for bench/scale.py's Staff user: (a page client signed in with a session
+    and the CSRF cookie a browser holds, an API client with a token named ``token_name``). Django must be set up."""
+    from django.conf import settings
+    from django.test import Client
+
+    from accounts.models import ApiToken, User
+
+    settings.ALLOWED_HOSTS = ["*"]
+    user = User.objects.get(username="bench.staff")
+    _, token = ApiToken.issue(user, name=token_name)
+    page_client = Client(HTTP_HOST="127.0.0.1")
+    page_client.force_login(user)
+    page_client.cookies["csrftoken"] = CSRF_SECRET
+    return page_client, Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
 
 
 def page_weight(url, headers):
@@ -464,23 +482,7 @@ def main():
 
 def start_server(workers, env):
     """gunicorn on a free loopback port with ``env``: (process, base address), once it answers."""
-    port = free_port()
-    server = subprocess.Popen(
-        [
-            str(Path(sys.executable).parent / "gunicorn"),
-            "nhs_joint.wsgi",
-            "--bind",
-            f"127.0.0.1:{port}",
-            "--workers",
-            str(workers),
-            "--no-control-socket",
-            "--log-level",
-            "warning",
-        ],
-        cwd=ROOT,
-        env=env,
-    )
-    base = f"http://127.0.0.1:{port}"
+    server, base = serve(ROOT, workers, env)
     deadline = time.monotonic() + 120  # a loaded machine starts gunicorn slowly
     while time.monotonic() < deadline:
         try:
