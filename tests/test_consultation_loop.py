@@ -47,6 +47,23 @@ def date_fields(day="", month="", year=""):
     return {"closes-day": day, "closes-month": month, "closes-year": year}
 
 
+def consultation_like_the_draft(world, author, *, target, closes_in_days):
+    """An ask for the draft's programme, measure and region with ``target``, saved by ``author`` and open for
+    consultation until ``closes_in_days`` from today."""
+    ask = f.ExpectationFactory.build(
+        programme=world["draft"].programme,
+        issued_by=world["draft"].issued_by,
+        measure=world["draft"].measure,
+        region=world["draft"].region,
+        target=target,
+        due_date=dt.date(2100, 3, 31),
+    )
+    ask._history_user = author
+    ask.save()
+    asks.open_consultation(ask, timezone.localdate() + dt.timedelta(days=closes_in_days))
+    return ask
+
+
 class TestOpeningOnThePage:
     def test_the_consultation_page_of_a_draft_asks_for_the_closing_date_with_the_date_input(self, client, world):
         client.force_login(world["author"])
@@ -173,17 +190,7 @@ class TestQueryCounts:
 
         def add(n):
             for i in range(n):
-                ask = f.ExpectationFactory.build(
-                    programme=world["draft"].programme,
-                    issued_by=world["draft"].issued_by,
-                    measure=world["draft"].measure,
-                    region=world["draft"].region,
-                    target=90 + i,
-                    due_date=dt.date(2100, 3, 31),
-                )
-                ask._history_user = author
-                ask.save()
-                asks.open_consultation(ask, timezone.localdate() + dt.timedelta(days=10 + i))
+                ask = consultation_like_the_draft(world, author, target=90 + i, closes_in_days=10 + i)
                 asks.respond(ask, partner, "concerns", f"Concern {i}")
 
         def cost():
@@ -216,18 +223,7 @@ class TestTheConsultationsList:
         author, partner = world["author"], world["partners"][0]
         opened = []
         for i in range(5):
-            ask = f.ExpectationFactory.build(
-                programme=world["draft"].programme,
-                issued_by=world["draft"].issued_by,
-                measure=world["draft"].measure,
-                region=world["draft"].region,
-                target=80 + i,
-                due_date=dt.date(2100, 3, 31),
-            )
-            ask._history_user = author
-            ask.save()
-            asks.open_consultation(ask, timezone.localdate() + dt.timedelta(days=10 + i))
-            opened.append(ask.pk)
+            opened.append(consultation_like_the_draft(world, author, target=80 + i, closes_in_days=10 + i).pk)
         asks.respond(Expectation.objects.get(pk=opened[0]), partner, "concerns", "Too soon for us")
         for user in (author, partner):
             api = APIClient()
