@@ -305,6 +305,57 @@ def _same_owner(owners):
     return positions
 
 
+def search_blocks(n, groups=None, block_rows=BLOCK_ROWS):
+    """The neighbour search's units of work: (group number, start, stop), at most ``block_rows`` rows of one
+    group each. Each is independent of the others (GroupSearch.block), so they may run in one process, as
+    nearest does, or be spread over Celery workers (services.spread_nearest)."""
+    return [
+        (number, start, min(start + block_rows, len(group)))
+        for number, group in enumerate(_all_or(groups, n))
+        if len(group) >= 2
+        for start in range(0, len(group), block_rows)
+    ]
+
+
+def _all_or(groups, n):
+    return groups if groups is not None else [np.arange(n)]
+
+
+class GroupSearch:
+    """The rows of one group of records, prepared once for multiplying blocks of them by the whole group."""
+
+    def __init__(self, matrix, group, owners=None):
+        self.group = np.asarray(group, dtype=np.int64)
+        self.members, self.members_t = _rows_to_multiply(matrix[self.group])
+        self.same_owner = _same_owner(owners[self.group]) if owners is not None else None
+
+    def block(self, k, start, stop):
+        """(rows, columns, scores) arrays: each of the group's rows start:stop with its k best columns by exact
+        cosine (row numbers of the whole index), leaving out itself, its owner's records and nothing shared."""
+        # Unit rows: the products are the cosines (kept at most 1 against float rounding).
+        block = _dense(self.members[start:stop] @ self.members_t)
+        np.minimum(block, 1.0, out=block)
+        local = np.arange(block.shape[0])
+        block[local, start + local] = -1  # not its own neighbour
+        if self.same_owner is not None:
+            block[self.same_owner(start, stop)] = -1
+        wanted = min(k, block.shape[1] - 1)
+        top = _top_columns(block, wanted) if wanted > 0 else np.zeros((block.shape[0], 0), dtype=np.int64)
+        scores = np.take_along_axis(block, top, axis=1)
+        keep = scores > 0
+        rows = np.repeat(self.group[start + local], top.shape[1]).reshape(top.shape)[keep]
+        return rows, self.group[top[keep]], scores[keep]
+
+
+def merge_blocks(n, k, blocks):
+    """The Neighbours of n records from the (rows, columns, scores) of every block of the search."""
+    blocks = list(blocks)
+    if not blocks:
+        return Neighbours(np.full((n, k), -1, dtype=np.int64), np.zeros((n, k), dtype=np.float32))
+    rows, columns, scores = (np.concatenate(parts) for parts in zip(*blocks, strict=True))
+    return _best_of_each(n, k, rows.astype(np.int64), columns.astype(np.int64), scores.astype(np.float32))
+
+
 def nearest(index, k, groups=None, owners=None):
     """The Neighbours of every record: its k closest records by exact cosine, within its groups.
 
@@ -316,31 +367,45 @@ def nearest(index, k, groups=None, owners=None):
     sampled.
     """
     n = len(index.ids)
-    found_rows, found_columns, found_scores = [], [], []
-    for group in groups if groups is not None else [np.arange(n)]:
-        group = np.asarray(group, dtype=np.int64)
-        if len(group) < 2:
-            continue
-        members, members_t = _rows_to_multiply(index.matrix[group])
-        same_owner = _same_owner(owners[group]) if owners is not None else None
-        for start in range(0, len(group), BLOCK_ROWS):
-            # Unit rows: the products are the cosines (kept at most 1 against float rounding).
-            block = _dense(members[start : start + BLOCK_ROWS] @ members_t)
-            np.minimum(block, 1.0, out=block)
-            local = np.arange(block.shape[0])
-            block[local, start + local] = -1  # not its own neighbour
-            if same_owner is not None:
-                block[same_owner(start, start + block.shape[0])] = -1
-            wanted = min(k, block.shape[1] - 1)
-            top = _top_columns(block, wanted) if wanted > 0 else np.zeros((block.shape[0], 0), dtype=np.int64)
-            scores = np.take_along_axis(block, top, axis=1)
-            keep = scores > 0
-            found_rows.append(np.repeat(group[start + local], top.shape[1]).reshape(top.shape)[keep])
-            found_columns.append(group[top[keep]])
-            found_scores.append(scores[keep])
-    if not found_rows:
-        return Neighbours(np.full((n, k), -1, dtype=np.int64), np.zeros((n, k), dtype=np.float32))
-    return _best_of_each(n, k, *(np.concatenate(parts) for parts in (found_rows, found_columns, found_scores)))
+    groups = _all_or(groups, n)
+    searches = {}
+    blocks = []
+    for number, start, stop in search_blocks(n, groups):
+        if number not in searches:
+            searches.clear()  # one group's prepared rows in memory at a time
+            searches[number] = GroupSearch(index.matrix, groups[number], owners)
+        blocks.append(searches[number].block(k, start, stop))
+    return merge_blocks(n, k, blocks)
+
+
+def save_search(path, matrix, groups, owners=None):
+    """Write what the neighbour search needs (the unit rows, the groups, the owners) to one file that workers
+    on other machines can read (numpy's .npz). Returns the path."""
+    matrix = matrix.tocsr()
+    members = [np.asarray(group, dtype=np.int64) for group in groups]
+    np.savez(
+        path,
+        data=matrix.data,
+        indices=matrix.indices,
+        indptr=matrix.indptr,
+        shape=np.array(matrix.shape, dtype=np.int64),
+        members=np.concatenate(members) if members else np.zeros(0, dtype=np.int64),
+        ends=np.cumsum([len(group) for group in members], dtype=np.int64),
+        owners=np.asarray(owners if owners is not None else []),
+        has_owners=np.array(owners is not None),
+    )
+    return str(path)
+
+
+def load_search(path):
+    """(matrix, groups, owners) as save_search wrote them."""
+    with np.load(path) as saved:
+        matrix = sparse.csr_matrix(
+            (saved["data"], saved["indices"], saved["indptr"]), shape=tuple(int(x) for x in saved["shape"])
+        )
+        groups = np.split(saved["members"], saved["ends"][:-1]) if len(saved["ends"]) else []
+        owners = saved["owners"] if bool(saved["has_owners"]) else None
+    return matrix, groups, owners
 
 
 def candidate_pairs(neighbours, minimum=CANDIDATE_FLOOR):

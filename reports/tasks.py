@@ -8,7 +8,7 @@ from celery.exceptions import SoftTimeLimitExceeded
 from django.conf import settings
 from django.db import connections
 
-from . import services
+from . import services, spread
 
 log = logging.getLogger(__name__)
 
@@ -74,3 +74,13 @@ def nightly(kind):
 @shared_task(name="reports.reap_stale_runs")
 def reap_stale_runs():
     return services.reap_stale_runs()
+
+
+@shared_task(name="reports.neighbour_block", acks_late=True, reject_on_worker_lost=True)
+def neighbour_block(path, k, number, start, stop):
+    return spread.neighbour_block(path, k, number, start, stop)
+
+
+@shared_task(name="reports.merge_neighbour_blocks", acks_late=True, reject_on_worker_lost=True)
+def merge_neighbour_blocks(blocks, path, k):
+    return spread.merge_neighbour_blocks(blocks, path, k)
