@@ -1,7 +1,7 @@
 """How well the duplicate-work engine finds the same work, on labelled sets, measured without tuning on them.
 
     .venv/bin/python bench/duplication_quality.py [--corpus data/duplication-real/corpus.json]
-        [--dev tests/reports/data/duplication-dev.json] [--write-labelled-pairs]
+        [--dev tests/reports/data/duplication-dev.json] [--regions [PATH]] [--write-labelled-pairs]
 
 Three labelled sets:
 - the real-text corpus (texts[{key, title, description, ...}], same_work[[k, k]], groups[[k, k, ...]],
@@ -20,6 +20,9 @@ the precision of the "likely" band (>= DUPLICATE_WORK_LIKELY) are printed for ea
   group of the same work stays in one fold), tested on the pairs that touch that fold's records;
 - shipped: fitted on every set, as the portal ships it (in sample: an upper bound, not a result);
 and, for comparison, the closest-match rule the report used before the match model.
+--regions compares the corpus's texts as the portal compares workstreams, only when their regions overlap (or one
+has none), with each text's region taken from its publisher (data/duplication-real/regions.json, written by
+bench/corpus_regions.py; an assumption about how such texts would be recorded, docs/duplication.md).
 --features names the evidence to weigh (default: reports.duplication.FEATURES), to compare others.
 --learner compares other learners with the portal's logistic regression (MatchModel): "forest" (a random
 forest), "boosted" (histogram gradient boosting), each optionally calibrated within the training folds
@@ -62,13 +65,19 @@ def all_pairs(groups):
     return {frozenset(pair) for group in groups for pair in combinations(group, 2)}
 
 
-def corpus_set(path):
+def corpus_set(path, regions_path=None):
+    """The corpus; with ``regions_path`` (bench/corpus_regions.py: {key: [region code]}), two texts are compared
+    only when their regions overlap or one has none, as the portal compares workstreams."""
     data = json.loads(Path(path).read_text(encoding="utf-8"))
     texts = [(t["key"], t["title"], t["description"]) for t in data["texts"]]
     truth = {frozenset(p) for p in data.get("same_work", [])} | all_pairs(data.get("groups", []))
     near = {frozenset(n["pair"]) for n in data.get("near_misses", [])}
     owners = np.arange(len(texts))
-    return LabelledSet("real-text corpus", texts, None, owners, truth, near, lambda a, b: True)
+    comparable = lambda a, b: True  # noqa: E731
+    if regions_path:
+        regions = {key: set(codes) for key, codes in json.loads(Path(regions_path).read_text()).items()}
+        comparable = lambda a, b: not regions[a] or not regions[b] or bool(regions[a] & regions[b])  # noqa: E731
+    return LabelledSet("real-text corpus", texts, None, owners, truth, near, comparable)
 
 
 def _overlap(a, b):
@@ -326,6 +335,12 @@ def main():
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--corpus", default=str(ROOT / "data" / "duplication-real" / "corpus.json"))
     parser.add_argument("--dev", default=str(ROOT / "tests" / "reports" / "data" / "duplication-dev.json"))
+    parser.add_argument(
+        "--regions",
+        nargs="?",
+        const=str(ROOT / "data" / "duplication-real" / "regions.json"),
+        help="compare the corpus's texts only when their regions (bench/corpus_regions.py) overlap",
+    )
     parser.add_argument("--write-labelled-pairs", action="store_true")
     parser.add_argument("--verbose", action="store_true", help="list the false and missed pairs")
     parser.add_argument(
@@ -351,7 +366,7 @@ def main():
     features = tuple(args.features.split(",")) if args.features else None
     sets = [Measured(development_set(args.dev), features), Measured(demonstration_set(), features)]
     if Path(args.corpus).exists():
-        sets.insert(0, Measured(corpus_set(args.corpus), features))
+        sets.insert(0, Measured(corpus_set(args.corpus, args.regions), features))
     else:
         print(f"no corpus at {args.corpus}: the development set only")
     print(
