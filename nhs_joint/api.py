@@ -798,7 +798,14 @@ def _many_reader(field, model, model_field):
     if convert is None or model_field is None or not model_field.many_to_many:
         return None
     name = field.source_attrs[0]
-    return lambda row: [convert(value) for value in getattr(row, name).all()]
+
+    def read(row):
+        # The list's prefetched records, without the related manager Django makes on every access.
+        prefetched = getattr(row, "_prefetched_objects_cache", None)
+        records = prefetched[name] if prefetched is not None and name in prefetched else getattr(row, name).all()
+        return [convert(value) for value in records]
+
+    return read
 
 
 def _list_reader(field, model, model_field):
