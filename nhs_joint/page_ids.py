@@ -96,6 +96,27 @@ def order_for(queryset, version, bottom, top):
     return kept
 
 
+def kept_estimate(queryset, version, estimate):
+    """``estimate(queryset)`` (the planner's estimate of a long list's rows, which the API gives beyond the exact
+    count's cap), kept as an order is, per query and data version: every page of a list shares one count, so
+    a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page."""
+    key = _key(queryset, version) if version is not None else None
+    if key is None:
+        return estimate(queryset)
+    key = ("estimate", *key)
+    with _lock:
+        kept = _kept.get(key)
+        if kept is not None:
+            _kept.move_to_end(key)
+            return kept
+    kept = estimate(queryset)
+    with _lock:
+        _kept[key] = kept
+        while len(_kept) > MAX_LISTS:
+            _kept.popitem(last=False)
+    return kept
+
+
 def rows(queryset, ids):
     """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order."""
     position = {pk: n for n, pk in enumerate(ids)}

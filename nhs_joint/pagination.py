@@ -29,6 +29,7 @@ class CappedPaginator(DjangoPaginator):
         self.capped = False
         self.asked = page
         self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
+        self.version = version
         self.kept = None
         if hasattr(object_list, "order_by") and page < 10**9:
             self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
@@ -78,7 +79,9 @@ class EstimatingPaginator(CappedPaginator):
             return len(self.object_list)
         counted = self.counted()
         self.capped = counted > self.limit
-        return max(counted, self.estimate(self.object_list.order_by())) if self.capped else counted
+        if not self.capped:
+            return counted
+        return max(counted, page_ids.kept_estimate(self.object_list.order_by(), self.version, self.estimate))
 
     @staticmethod
     def estimate(queryset):

@@ -123,3 +123,22 @@ def test_api_list_queries_do_not_grow_with_rows(world, resource):
     assert few == small_page == full_page, (
         f"{resource}: {few} queries for 5 rows, {small_page} for a page of 5 and {full_page} for a page of 50"
     )
+
+
+def test_a_lists_many_to_many_keys_come_in_its_rows_query_in_their_models_order(nhse, nhsi):
+    """Regions and bodies named by their keys are read with the rows (nhs_joint.api.natural_keys), not by a second
+    query that makes a model instance of each, and in the order the related model declares (regions by name)."""
+    north, south = f.RegionFactory(name="North"), f.RegionFactory(name="Aardvark")
+    two = f.WorkstreamFactory(title="Two regions", body=nhse, regions=[north, south])
+    f.WorkstreamFactory(title="No region", body=nhse, regions=[])
+    programme = f.ProgrammeFactory(bodies=[nhsi, nhse])
+    api = APIClient()
+    api.credentials(HTTP_AUTHORIZATION=f"Token {token_for(f.UserFactory(role='Staff', bodies=[nhse]))}")
+    with CaptureQueriesContext(connection) as queries:
+        workstreams = {w["title"]: w["regions"] for w in api.get("/api/v1/workstreams/").json()["results"]}
+        programmes = {p["slug"]: p["bodies"] for p in api.get("/api/v1/programmes/").json()["results"]}
+    assert workstreams["Two regions"] == [south.ods_code, north.ods_code] and workstreams["No region"] == []
+    assert programmes[programme.slug] == sorted([nhse.code, nhsi.code])
+    assert not [q["sql"] for q in queries.captured_queries if "_prefetch_related_val" in q["sql"]]
+    # A record's own page reads them as before, in the same order.
+    assert api.get(f"/api/v1/workstreams/{two.pk}/").json()["regions"] == [south.ods_code, north.ods_code]

@@ -268,6 +268,31 @@ class TestApiCount:
         last = client.get("/api/v1/workstreams/?page_size=5&page=6").json()
         assert [w["title"] for w in last["results"]] == [f"Workstream {i}" for i in range(25, 30)]
 
+    @pytest.mark.usefixtures("draw_every_time")
+    def test_the_estimate_is_asked_once_per_list_and_data_version(self, staff, nhse, monkeypatch):
+        from nhs_joint import pagination
+
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        for i in range(12):
+            f.WorkstreamFactory(programme=programme, title=f"Workstream {i:02d}", body=nhse)
+        monkeypatch.setattr(pagination, "COUNT_CAP", 10)
+        monkeypatch.setattr(pagination.EstimatingPaginator.__init__, "__defaults__", (10, 1))
+        asked = []
+        planner = pagination.EstimatingPaginator.estimate
+        monkeypatch.setattr(
+            pagination.EstimatingPaginator, "estimate", staticmethod(lambda qs: asked.append(1) or planner(qs))
+        )
+        client = self.api(staff)
+        pages = [client.get(f"/api/v1/workstreams/?page_size=3&page={n}").json() for n in (1, 2, 3)]
+        assert len(asked) == 1 and all(page["count_exact"] is False for page in pages)
+        assert len({page["count"] for page in pages}) == 1
+        # Another list (a filter) is another estimate; a saved change gives the list a new one.
+        client.get(f"/api/v1/workstreams/?page_size=3&programme={programme.slug}")
+        assert len(asked) == 2
+        f.WorkstreamFactory(programme=programme, title="One more", body=nhse)
+        client.get("/api/v1/workstreams/?page_size=3&page=2")
+        assert len(asked) == 3
+
     def test_a_page_far_past_the_end_is_a_404_not_an_error(self, staff):
         client = self.api(staff)
         assert client.get("/api/v1/bodies/?page=835408618764371456").status_code == 404
