@@ -234,17 +234,21 @@ class ApiToken(models.Model):
         if not isinstance(token, str) or len(token) < cls.PREFIX_LENGTH or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        # Every API request asks this, then the person's roles and bodies: one query, written once
-        # (``_find_sql``), finds all three, where the ORM would spend longer writing it than PostgreSQL
-        # spends answering it.
+        # Every API request asks this, then the person's roles and bodies, then the data's version: one
+        # query, written once (``_find_sql``), finds them all, where the ORM would spend longer writing it
+        # than PostgreSQL spends answering it.
+        from nhs_joint import conditional
+        from nhs_joint.registry import registry
+
         with connection.cursor() as cursor:
-            cursor.execute(_find_sql(), [token[: cls.PREFIX_LENGTH], timezone.now()])
+            sql = conditional.known_prefix() + _find_sql(tuple(registry.page_versions))
+            cursor.execute(sql, [token[: cls.PREFIX_LENGTH], timezone.now()])
             rows = cursor.fetchall()
         for row in rows:
-            record, user, roles, bodies = _found(row)
+            record, (user, known) = _found(row)
             if hmac.compare_digest(record.digest, digest):
                 ApiToken.user.field.set_cached_value(record, user)
-                user.__dict__["_access"] = (frozenset(roles), frozenset(bodies))
+                record.known = known  # the data's versions, for the page's tag (nhs_joint/conditional.py)
                 return record
         return None
 
@@ -278,19 +282,40 @@ def _access_sql():
     return f"SELECT {_access_columns('%s')}"
 
 
-@lru_cache(maxsize=1)
-def _find_sql():
+@lru_cache(maxsize=8)
+def _find_sql(parts=()):
     """The query of ``ApiToken.find``: the live tokens with a prefix, each with its person, their roles and
-    bodies, written once from the models' own tables and columns."""
+    bodies and the data's versions for them, written once from the models' own tables and columns."""
     token, user = ApiToken._meta, User._meta
-    columns = [f't."{f.column}"' for f in token.concrete_fields] + [f'u."{f.column}"' for f in user.concrete_fields]
-    person = f'u."{user.pk.column}"'
+    columns = [f't."{f.column}"' for f in token.concrete_fields]
     owner, prefix, expires = (token.get_field(name).column for name in ("user", "prefix", "expires"))
     return (
-        f"SELECT {', '.join(columns)}, {_access_columns(person)} "
-        f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON {person} = t."{owner}" '
+        f"SELECT {', '.join(columns)}, {person_columns('u', with_known=True)} "
+        f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON u."{user.pk.column}" = t."{owner}" '
         f'WHERE t."{prefix}" = %s AND t."{expires}" > %s'
     )
+
+
+def person_columns(alias, with_known=False):
+    """The columns of the person whose row is ``alias`` in SQL, their roles and bodies and, ``with_known``, the
+    data's versions for them (nhs_joint/conditional.py ``known_columns``): read by ``person_from``."""
+    from nhs_joint import conditional
+
+    person = f'{alias}."{User._meta.pk.column}"'
+    columns = [f'{alias}."{f.column}"' for f in User._meta.concrete_fields]
+    sql = f"{', '.join(columns)}, {_access_columns(person)}"
+    return f"{sql}, {conditional.known_columns(person)}" if with_known else sql
+
+
+def person_from(values):
+    """(the person with their roles and bodies, their ``Known``) from the values of ``person_columns(…,
+    with_known=True)``."""
+    from nhs_joint import conditional
+
+    n = len(User._meta.concrete_fields)
+    user = _from_row(User, values[:n])
+    user.__dict__["_access"] = (frozenset(values[n]), frozenset(values[n + 1]))
+    return user, conditional.known_from(values[n + 2 :], user.pk)
 
 
 def _from_row(model, values):
@@ -303,6 +328,6 @@ def _from_row(model, values):
 
 
 def _found(row):
-    """(token record, person, role names, body ids) from a row of ``_find_sql``."""
-    n, m = len(ApiToken._meta.concrete_fields), len(User._meta.concrete_fields)
-    return _from_row(ApiToken, row[:n]), _from_row(User, row[n : n + m]), row[n + m], row[n + m + 1]
+    """(token record, (person, their ``Known``)) from a row of ``_find_sql``."""
+    n = len(ApiToken._meta.concrete_fields)
+    return _from_row(ApiToken, row[:n]), person_from(row[n:])

@@ -89,6 +89,58 @@ VERSION_SQL = (
 )
 
 
+class Known:
+    """Every table's data version and what the apps add for one person (``registry.page_versions``), read in the
+    same query as who is asking (accounts: the session with its person, or the API token with its person), so
+    that a page's version costs no query of its own. Read before the page is drawn, as the version always is."""
+
+    __slots__ = ("versions", "parts", "user_id")
+
+    def __init__(self, versions, parts, user_id):
+        self.versions = versions  # {table: version}
+        self.parts = parts  # {part: value}, in the order of registry.page_versions
+        self.user_id = user_id
+
+    def version_of_tables(self, tables):
+        """The versions of ``tables``, as VERSION_SQL gives them: those that have one, in order."""
+        versions = self.versions
+        return tuple(sorted(versions[table] for table in tables if table in versions))
+
+
+# The columns ``known_columns`` adds: every table's name and version (in the tables' order), then each part.
+KNOWN_SQL = (
+    "ARRAY(SELECT table_name FROM portal_data_version ORDER BY table_name), "
+    "ARRAY(SELECT version FROM portal_data_version ORDER BY table_name)"
+)
+
+
+def known_columns(person):
+    """The columns of a query that reads who is asking which give its ``Known`` (read by ``known_from``): every
+    table's version, and each of ``registry.page_versions`` for the person whose id is ``person`` (SQL).
+
+    Inside a transaction that may have written (a test), its changes are numbered first, as ``data_version``
+    numbers them: give the query ``known_prefix()`` before it."""
+    return ", ".join([KNOWN_SQL, *(f"({part(person)})" for part in registry.page_versions)])
+
+
+def known_prefix():
+    """What a query with ``known_columns`` starts with, so that a transaction reads its own writes' versions."""
+    return f"SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; " if connection.in_atomic_block else ""
+
+
+def known_width():
+    """How many values ``known_columns`` gives."""
+    return 2 + len(registry.page_versions)
+
+
+def known_from(values, user_id):
+    """The ``Known`` of the values ``known_columns`` gave, for the person ``user_id``."""
+    tables, versions, *parts = values
+    return Known(
+        dict(zip(tables, versions, strict=True)), dict(zip(registry.page_versions, parts, strict=True)), user_id
+    )
+
+
 class Drawing:
     """What the page being drawn was read at: the tables of its version and their versions, and what the apps
     added for the person asking (``registry.page_versions``: the header's unread count), read in the same query.
@@ -96,18 +148,22 @@ class Drawing:
     Parts of the page drawn for everyone (nhs_joint/parts.py), a list's kept order (nhs_joint/page_ids.py) and
     the header's unread count use it rather than asking again."""
 
-    __slots__ = ("tables", "version", "parts", "user_id")
+    __slots__ = ("tables", "version", "parts", "user_id", "known")
 
-    def __init__(self, tables, version, parts, user_id):
+    def __init__(self, tables, version, parts, user_id, known=None):
         self.tables = frozenset(tables)
         self.version = version
         self.parts = parts
         self.user_id = user_id
+        self.known = known  # every table's version, when read with who is asking (``Known``)
 
     def version_of(self, models):
         """The page's version where it covers every table ``models`` are read from (then it changes whenever
-        one of them does); else None."""
-        return self.version if self.tables.issuperset(tables_of(frozenset(models))) else None
+        one of them does), else the versions of those tables where every table's version is known; else None."""
+        tables = tables_of(frozenset(models))
+        if self.tables.issuperset(tables):
+            return self.version
+        return self.known.version_of_tables(tables) if self.known is not None else None
 
 
 # The page being drawn in this thread (or task), while ``respond`` draws it.
@@ -128,16 +184,23 @@ def person_part(part, user):
 
 
 def data_version(models, request=None, _parts=None):
-    """One query: the versions of the tables ``models`` are read from, then what the apps add for the person
-    asking (``registry.page_versions``); None when it cannot be read, so that the page is drawn."""
-    sql, params = f"SELECT ({VERSION_SQL})", [list(tables_of(frozenset(models)))]
+    """The versions of the tables ``models`` are read from, then what the apps add for the person asking
+    (``registry.page_versions``): from what was read with who is asking (``Known``) when it was, else one query;
+    None when it cannot be read, so that the page is drawn."""
+    tables = tables_of(frozenset(models))
     user = getattr(request, "user", None)
+    asking = user is not None and user.is_authenticated
+    known = getattr(request, "portal_known", None) if asking else None
+    if known is not None and known.user_id == user.pk:
+        if _parts is not None:
+            _parts.update(known.parts)
+        return (known.version_of_tables(tables), *known.parts.values())
+    sql, params = f"SELECT ({VERSION_SQL})", [list(tables)]
     parts = []
-    if user is not None and user.is_authenticated:
+    if asking:
         for part in registry.page_versions:
-            part_sql, part_params = part(user)
-            sql += f", ({part_sql})"
-            params.extend(part_params)
+            sql += f", (SELECT ({part('asking.person')}) FROM (SELECT %s AS person) AS asking)"
+            params.append(user.pk)
             parts.append(part)
     if connection.in_atomic_block:
         # Inside a transaction that may have written (a test, a view that reads after its own save), the
@@ -173,7 +236,9 @@ def etag_for(request, models, *extra):
     version = data_version(models, request, _parts=parts)
     if version is None:
         return None
-    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk)
+    known = getattr(request, "portal_known", None)
+    known = known if known is not None and known.user_id == user.pk else None
+    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk, known)
     # The user's roles and bodies decide the navigation and the buttons a page offers.
     parts = (
         who(request),

@@ -60,7 +60,7 @@ def uncovered(client, url, user):
         return None
     covered = set(covered)
     for part in registry.page_versions:
-        covered |= set(TABLE_READ.findall(part(user)[0]))
+        covered |= set(TABLE_READ.findall(part("%s")))
     return sorted(tables_read(ctx.captured_queries) - covered - WHO_ASKS)
 
 

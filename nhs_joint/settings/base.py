@@ -73,7 +73,7 @@ MIDDLEWARE = [
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.middleware.PartnerAllowListMiddleware",
@@ -333,6 +333,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, each read together with its person and the data's versions (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 X_FRAME_OPTIONS = "DENY"
 
 import logging  # noqa: E402  (for the console's format below)
