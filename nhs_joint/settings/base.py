@@ -66,7 +66,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "nhs_joint.timeouts.DatabaseAnswerTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "nhs_joint.content_policy.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nhs_joint.failures.ServiceUnavailableMiddleware",
     "nhs_joint.failures.APIBodySizeMiddleware",
