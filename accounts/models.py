@@ -240,12 +240,15 @@ class ApiToken(models.Model):
         from nhs_joint import conditional
         from nhs_joint.registry import registry
 
-        with connection.cursor() as cursor:
-            sql = conditional.known_prefix() + _find_sql(tuple(registry.page_versions))
-            cursor.execute(sql, [token[: cls.PREFIX_LENGTH], timezone.now()])
-            rows = cursor.fetchall()
+        params = [token[: cls.PREFIX_LENGTH], timezone.now()]
+        rows = conditional.read_known(_find_sql(tuple(registry.page_versions)), params)
+        with_known = rows is not None
+        if not with_known:  # the data's versions cannot be read with it: the token and its person alone
+            with connection.cursor() as cursor:
+                cursor.execute(_find_sql(with_known=False), params)
+                rows = cursor.fetchall()
         for row in rows:
-            record, (user, known) = _found(row)
+            record, (user, known) = _found(row, with_known)
             if hmac.compare_digest(record.digest, digest):
                 ApiToken.user.field.set_cached_value(record, user)
                 record.known = known  # the data's versions, for the page's tag (nhs_joint/conditional.py)
@@ -283,14 +286,15 @@ def _access_sql():
 
 
 @lru_cache(maxsize=8)
-def _find_sql(parts=()):
+def _find_sql(parts=(), with_known=True):
     """The query of ``ApiToken.find``: the live tokens with a prefix, each with its person, their roles and
-    bodies and the data's versions for them, written once from the models' own tables and columns."""
+    bodies and (``with_known``) the data's versions for them, written once from the models' own tables and
+    columns."""
     token, user = ApiToken._meta, User._meta
     columns = [f't."{f.column}"' for f in token.concrete_fields]
     owner, prefix, expires = (token.get_field(name).column for name in ("user", "prefix", "expires"))
     return (
-        f"SELECT {', '.join(columns)}, {person_columns('u', with_known=True)} "
+        f"SELECT {', '.join(columns)}, {person_columns('u', with_known=with_known)} "
         f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON u."{user.pk.column}" = t."{owner}" '
         f'WHERE t."{prefix}" = %s AND t."{expires}" > %s'
     )
@@ -307,15 +311,15 @@ def person_columns(alias, with_known=False):
     return f"{sql}, {conditional.known_columns(person)}" if with_known else sql
 
 
-def person_from(values):
-    """(the person with their roles and bodies, their ``Known``) from the values of ``person_columns(…,
-    with_known=True)``."""
+def person_from(values, with_known=True):
+    """(the person with their roles and bodies, their ``Known`` or None) from the values of ``person_columns(…,
+    with_known)``."""
     from nhs_joint import conditional
 
     n = len(User._meta.concrete_fields)
     user = _from_row(User, values[:n])
     user.__dict__["_access"] = (frozenset(values[n]), frozenset(values[n + 1]))
-    return user, conditional.known_from(values[n + 2 :], user.pk)
+    return user, conditional.known_from(values[n + 2 :], user.pk) if with_known else None
 
 
 def _from_row(model, values):
@@ -327,7 +331,7 @@ def _from_row(model, values):
     return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
-def _found(row):
-    """(token record, (person, their ``Known``)) from a row of ``_find_sql``."""
+def _found(row, with_known=True):
+    """(token record, (person, their ``Known`` or None)) from a row of ``_find_sql``."""
     n = len(ApiToken._meta.concrete_fields)
-    return _from_row(ApiToken, row[:n]), person_from(row[n:])
+    return _from_row(ApiToken, row[:n]), person_from(row[n:], with_known)

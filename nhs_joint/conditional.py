@@ -118,14 +118,45 @@ def known_columns(person):
     """The columns of a query that reads who is asking which give its ``Known`` (read by ``known_from``): every
     table's version, and each of ``registry.page_versions`` for the person whose id is ``person`` (SQL).
 
-    Inside a transaction that may have written (a test), its changes are numbered first, as ``data_version``
-    numbers them: give the query ``known_prefix()`` before it."""
+    Such a query is read with ``read_known``."""
     return ", ".join([KNOWN_SQL, *(f"({part(person)})" for part in registry.page_versions)])
 
 
-def known_prefix():
-    """What a query with ``known_columns`` starts with, so that a transaction reads its own writes' versions."""
-    return f"SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; " if connection.in_atomic_block else ""
+# Inside a transaction, a query that may fail is preceded by this savepoint, in the same statement.
+SAVEPOINT = "portal_known"
+
+
+def read_known(sql, params):
+    """The rows of ``sql``, a query of who is asking with ``known_columns``, or None when it cannot be read (a
+    version that cannot be read, a part that fails): then who is asking is read as Django reads it, and the
+    page's version on its own (``data_version``), so that the page is drawn all the same.
+
+    Inside a transaction that may have written (a test, a view that reads after its own save), its changes are
+    numbered first, as ``data_version`` numbers them, and the query starts with a savepoint (in the same
+    statement, so no round trip of its own) to which a failure is rolled back, so that the transaction goes on.
+    The database away fails the reads that follow, as it fails any query."""
+    return _read_or_none(sql, params, "Who is asking cannot be read with the data's version; reading them apart.")
+
+
+def _read_or_none(sql, params, warning):
+    inside = connection.in_atomic_block
+    if inside:
+        sql = f"SAVEPOINT {SAVEPOINT}; SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; {sql}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            # Read, the savepoint is left to the transaction, which releases it when it ends (or Django's own
+            # savepoint before it does): releasing it now would cost every request a round trip.
+            return cursor.fetchall()
+    except DatabaseError as error:
+        if inside:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
+            except DatabaseError:
+                raise error from None  # the transaction cannot go on (the database is away): as any query
+        logger.warning(warning, exc_info=True)
+        return None
 
 
 def known_width():
@@ -202,17 +233,13 @@ def data_version(models, request=None, _parts=None):
             sql += f", (SELECT ({part('asking.person')}) FROM (SELECT %s AS person) AS asking)"
             params.append(user.pk)
             parts.append(part)
-    if connection.in_atomic_block:
-        # Inside a transaction that may have written (a test, a view that reads after its own save), the
-        # versions of what it wrote are given now rather than at its commit, so that it reads its own writes.
-        sql = f"SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; {sql}"
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    except DatabaseError:
-        logger.warning("The data's version cannot be read; drawing the page.", exc_info=True)
+    # Inside a transaction that may have written (a test, a view that reads after its own save), the versions
+    # of what it wrote are given now rather than at its commit, so that it reads its own writes; a failure is
+    # rolled back to a savepoint, so that the transaction goes on (``read_known``).
+    rows = _read_or_none(sql, params, "The data's version cannot be read; drawing the page.")
+    if rows is None:
         return None
+    row = rows[0]
     if _parts is not None:
         _parts.update(zip(parts, row[1:], strict=True))
     return (tuple(row[0]), *row[1:])
