@@ -47,20 +47,11 @@ def main():
     import django
 
     django.setup()
-    from django.conf import settings
     from django.db import connection
     from django.test import Client
     from django.test.utils import CaptureQueriesContext
 
-    from accounts.models import ApiToken, User
-
-    settings.ALLOWED_HOSTS = ["*"]
-    user = User.objects.get(username="bench.staff")
-    _, token = ApiToken.issue(user, name="Profile")
-    page_client = Client(HTTP_HOST="127.0.0.1")
-    page_client.force_login(user)
-    page_client.cookies["csrftoken"] = web.CSRF_SECRET
-    api_client = Client(HTTP_HOST="127.0.0.1", HTTP_AUTHORIZATION=f"Token {token}")
+    page_client, api_client = web.signed_in_clients("Profile")
     bare_client = Client(HTTP_HOST="127.0.0.1")
     tag = page_client.get("/programmes/")["ETag"]
     targets = [
