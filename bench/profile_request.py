@@ -5,6 +5,8 @@ on the England-scale data bench/web.py left (BENCH_DATABASE).
     BENCH_DATABASE=nhs_joint_bench .venv/bin/python bench/profile_request.py [--requests 400] [--profile]
     BENCH_DATABASE=nhs_joint_bench .venv/bin/python bench/profile_request.py --code /path/to/another/checkout
 
+With ``--code``, run it from that checkout's directory (its modules are then the ones imported, none of this one's).
+
 For each it prints the median CPU time of this process per request, the wall-clock time, the queries (their SQL
 with --sql) and the Python function calls per request (cProfile's count: the load on the machine does not change
 it); with ``--profile`` it writes the heaviest functions to bench/profiles/request-<target>.txt.
