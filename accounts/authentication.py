@@ -79,6 +79,13 @@ class TokenAuthentication(DecidedOnce, authentication.TokenAuthentication):
     keyword = "Token"
     check_password_change = True
 
+    def authenticate(self, request):
+        result = super().authenticate(request)
+        known = getattr(result[1], "known", None) if result is not None else None
+        if known is not None:  # the data's versions, read with the token: the page's tag needs no query
+            request._request.portal_known = known
+        return result
+
     def authenticate_credentials(self, key):
         record = ApiToken.find(key)
         if record is None or not record.user.is_active:

@@ -1,13 +1,34 @@
+from django.contrib.auth.middleware import AuthenticationMiddleware as DjangoAuthenticationMiddleware
 from django.contrib.auth.middleware import LoginRequiredMiddleware as DjangoLoginRequiredMiddleware
 from django.core.exceptions import PermissionDenied
 from django.db import DatabaseError
 from django.http import JsonResponse
 from django.shortcuts import redirect, render
 from django.urls import reverse
+from django.utils.functional import SimpleLazyObject
 
 from nhs_joint.registry import registry
 
+from . import sessions
 from .authentication import api_user
+
+
+class AuthenticationMiddleware(DjangoAuthenticationMiddleware):
+    """Django's, with the person read together with the session (accounts/sessions.py) when the session is the
+    portal's own: one query, not four, says who is asking and what the data's versions are."""
+
+    def process_request(self, request):
+        super().process_request(request)
+        if isinstance(request.session, sessions.SessionStore):
+            request.user = SimpleLazyObject(lambda: _user_of(request))
+
+
+def _user_of(request):
+    if not hasattr(request, "_cached_user"):
+        request._cached_user = sessions.get_user(request)
+    # Found once: the rest of the request reads the person, not a stand-in that looks every attribute up again.
+    request.user = request._cached_user
+    return request._cached_user
 
 
 class LoginRequiredMiddleware(DjangoLoginRequiredMiddleware):

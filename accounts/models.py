@@ -234,17 +234,24 @@ class ApiToken(models.Model):
         if not isinstance(token, str) or len(token) < cls.PREFIX_LENGTH or len(token) > 200:
             return None
         digest = cls.digest_of(token)
-        # Every API request asks this, then the person's roles and bodies: one query, written once
-        # (``_find_sql``), finds all three, where the ORM would spend longer writing it than PostgreSQL
-        # spends answering it.
-        with connection.cursor() as cursor:
-            cursor.execute(_find_sql(), [token[: cls.PREFIX_LENGTH], timezone.now()])
-            rows = cursor.fetchall()
+        # Every API request asks this, then the person's roles and bodies, then the data's version: one
+        # query, written once (``_find_sql``), finds them all, where the ORM would spend longer writing it
+        # than PostgreSQL spends answering it.
+        from nhs_joint import conditional
+        from nhs_joint.registry import registry
+
+        params = [token[: cls.PREFIX_LENGTH], timezone.now()]
+        rows = conditional.read_known(_find_sql(tuple(registry.page_versions)), params)
+        with_known = rows is not None
+        if not with_known:  # the data's versions cannot be read with it: the token and its person alone
+            with connection.cursor() as cursor:
+                cursor.execute(_find_sql(with_known=False), params)
+                rows = cursor.fetchall()
         for row in rows:
-            record, user, roles, bodies = _found(row)
+            record, (user, known) = _found(row, with_known)
             if hmac.compare_digest(record.digest, digest):
                 ApiToken.user.field.set_cached_value(record, user)
-                user.__dict__["_access"] = (frozenset(roles), frozenset(bodies))
+                record.known = known  # the data's versions, for the page's tag (nhs_joint/conditional.py)
                 return record
         return None
 
@@ -278,19 +285,41 @@ def _access_sql():
     return f"SELECT {_access_columns('%s')}"
 
 
-@lru_cache(maxsize=1)
-def _find_sql():
+@lru_cache(maxsize=8)
+def _find_sql(parts=(), with_known=True):
     """The query of ``ApiToken.find``: the live tokens with a prefix, each with its person, their roles and
-    bodies, written once from the models' own tables and columns."""
+    bodies and (``with_known``) the data's versions for them, written once from the models' own tables and
+    columns."""
     token, user = ApiToken._meta, User._meta
-    columns = [f't."{f.column}"' for f in token.concrete_fields] + [f'u."{f.column}"' for f in user.concrete_fields]
-    person = f'u."{user.pk.column}"'
+    columns = [f't."{f.column}"' for f in token.concrete_fields]
     owner, prefix, expires = (token.get_field(name).column for name in ("user", "prefix", "expires"))
     return (
-        f"SELECT {', '.join(columns)}, {_access_columns(person)} "
-        f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON {person} = t."{owner}" '
+        f"SELECT {', '.join(columns)}, {person_columns('u', with_known=with_known)} "
+        f'FROM "{token.db_table}" t JOIN "{user.db_table}" u ON u."{user.pk.column}" = t."{owner}" '
         f'WHERE t."{prefix}" = %s AND t."{expires}" > %s'
     )
+
+
+def person_columns(alias, with_known=False):
+    """The columns of the person whose row is ``alias`` in SQL, their roles and bodies and, ``with_known``, the
+    data's versions for them (nhs_joint/conditional.py ``known_columns``): read by ``person_from``."""
+    from nhs_joint import conditional
+
+    person = f'{alias}."{User._meta.pk.column}"'
+    columns = [f'{alias}."{f.column}"' for f in User._meta.concrete_fields]
+    sql = f"{', '.join(columns)}, {_access_columns(person)}"
+    return f"{sql}, {conditional.known_columns(person)}" if with_known else sql
+
+
+def person_from(values, with_known=True):
+    """(the person with their roles and bodies, their ``Known`` or None) from the values of ``person_columns(…,
+    with_known)``."""
+    from nhs_joint import conditional
+
+    n = len(User._meta.concrete_fields)
+    user = _from_row(User, values[:n])
+    user.__dict__["_access"] = (frozenset(values[n]), frozenset(values[n + 1]))
+    return user, conditional.known_from(values[n + 2 :], user.pk) if with_known else None
 
 
 def _from_row(model, values):
@@ -302,7 +331,7 @@ def _from_row(model, values):
     return model.from_db(connection.alias, [field.attname for field in fields], values)
 
 
-def _found(row):
-    """(token record, person, role names, body ids) from a row of ``_find_sql``."""
-    n, m = len(ApiToken._meta.concrete_fields), len(User._meta.concrete_fields)
-    return _from_row(ApiToken, row[:n]), _from_row(User, row[n : n + m]), row[n + m], row[n + m + 1]
+def _found(row, with_known=True):
+    """(token record, (person, their ``Known`` or None)) from a row of ``_find_sql``."""
+    n = len(ApiToken._meta.concrete_fields)
+    return _from_row(ApiToken, row[:n]), person_from(row[n:], with_known)

@@ -89,6 +89,89 @@ VERSION_SQL = (
 )
 
 
+class Known:
+    """Every table's data version and what the apps add for one person (``registry.page_versions``), read in the
+    same query as who is asking (accounts: the session with its person, or the API token with its person), so
+    that a page's version costs no query of its own. Read before the page is drawn, as the version always is."""
+
+    __slots__ = ("versions", "parts", "user_id")
+
+    def __init__(self, versions, parts, user_id):
+        self.versions = versions  # {table: version}
+        self.parts = parts  # {part: value}, in the order of registry.page_versions
+        self.user_id = user_id
+
+    def version_of_tables(self, tables):
+        """The versions of ``tables``, as VERSION_SQL gives them: those that have one, in order."""
+        versions = self.versions
+        return tuple(sorted(versions[table] for table in tables if table in versions))
+
+
+# The columns ``known_columns`` adds: every table's name and version (in the tables' order), then each part.
+KNOWN_SQL = (
+    "ARRAY(SELECT table_name FROM portal_data_version ORDER BY table_name), "
+    "ARRAY(SELECT version FROM portal_data_version ORDER BY table_name)"
+)
+
+
+def known_columns(person):
+    """The columns of a query that reads who is asking which give its ``Known`` (read by ``known_from``): every
+    table's version, and each of ``registry.page_versions`` for the person whose id is ``person`` (SQL).
+
+    Such a query is read with ``read_known``."""
+    return ", ".join([KNOWN_SQL, *(f"({part(person)})" for part in registry.page_versions)])
+
+
+# Inside a transaction, a query that may fail is preceded by this savepoint, in the same statement.
+SAVEPOINT = "portal_known"
+
+
+def read_known(sql, params):
+    """The rows of ``sql``, a query of who is asking with ``known_columns``, or None when it cannot be read (a
+    version that cannot be read, a part that fails): then who is asking is read as Django reads it, and the
+    page's version on its own (``data_version``), so that the page is drawn all the same.
+
+    Inside a transaction that may have written (a test, a view that reads after its own save), its changes are
+    numbered first, as ``data_version`` numbers them, and the query starts with a savepoint (in the same
+    statement, so no round trip of its own) to which a failure is rolled back, so that the transaction goes on.
+    The database away fails the reads that follow, as it fails any query."""
+    return _read_or_none(sql, params, "Who is asking cannot be read with the data's version; reading them apart.")
+
+
+def _read_or_none(sql, params, warning):
+    inside = connection.in_atomic_block
+    if inside:
+        sql = f"SAVEPOINT {SAVEPOINT}; SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; {sql}"
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute(sql, params)
+            # Read, the savepoint is left to the transaction, which releases it when it ends (or Django's own
+            # savepoint before it does): releasing it now would cost every request a round trip.
+            return cursor.fetchall()
+    except DatabaseError as error:
+        if inside:
+            try:
+                with connection.cursor() as cursor:
+                    cursor.execute(f"ROLLBACK TO SAVEPOINT {SAVEPOINT}; RELEASE SAVEPOINT {SAVEPOINT}")
+            except DatabaseError:
+                raise error from None  # the transaction cannot go on (the database is away): as any query
+        logger.warning(warning, exc_info=True)
+        return None
+
+
+def known_width():
+    """How many values ``known_columns`` gives."""
+    return 2 + len(registry.page_versions)
+
+
+def known_from(values, user_id):
+    """The ``Known`` of the values ``known_columns`` gave, for the person ``user_id``."""
+    tables, versions, *parts = values
+    return Known(
+        dict(zip(tables, versions, strict=True)), dict(zip(registry.page_versions, parts, strict=True)), user_id
+    )
+
+
 class Drawing:
     """What the page being drawn was read at: the tables of its version and their versions, and what the apps
     added for the person asking (``registry.page_versions``: the header's unread count), read in the same query.
@@ -96,18 +179,22 @@ class Drawing:
     Parts of the page drawn for everyone (nhs_joint/parts.py), a list's kept order (nhs_joint/page_ids.py) and
     the header's unread count use it rather than asking again."""
 
-    __slots__ = ("tables", "version", "parts", "user_id")
+    __slots__ = ("tables", "version", "parts", "user_id", "known")
 
-    def __init__(self, tables, version, parts, user_id):
+    def __init__(self, tables, version, parts, user_id, known=None):
         self.tables = frozenset(tables)
         self.version = version
         self.parts = parts
         self.user_id = user_id
+        self.known = known  # every table's version, when read with who is asking (``Known``)
 
     def version_of(self, models):
         """The page's version where it covers every table ``models`` are read from (then it changes whenever
-        one of them does); else None."""
-        return self.version if self.tables.issuperset(tables_of(frozenset(models))) else None
+        one of them does), else the versions of those tables where every table's version is known; else None."""
+        tables = tables_of(frozenset(models))
+        if self.tables.issuperset(tables):
+            return self.version
+        return self.known.version_of_tables(tables) if self.known is not None else None
 
 
 # The page being drawn in this thread (or task), while ``respond`` draws it.
@@ -128,28 +215,31 @@ def person_part(part, user):
 
 
 def data_version(models, request=None, _parts=None):
-    """One query: the versions of the tables ``models`` are read from, then what the apps add for the person
-    asking (``registry.page_versions``); None when it cannot be read, so that the page is drawn."""
-    sql, params = f"SELECT ({VERSION_SQL})", [list(tables_of(frozenset(models)))]
+    """The versions of the tables ``models`` are read from, then what the apps add for the person asking
+    (``registry.page_versions``): from what was read with who is asking (``Known``) when it was, else one query;
+    None when it cannot be read, so that the page is drawn."""
+    tables = tables_of(frozenset(models))
     user = getattr(request, "user", None)
+    asking = user is not None and user.is_authenticated
+    known = getattr(request, "portal_known", None) if asking else None
+    if known is not None and known.user_id == user.pk:
+        if _parts is not None:
+            _parts.update(known.parts)
+        return (known.version_of_tables(tables), *known.parts.values())
+    sql, params = f"SELECT ({VERSION_SQL})", [list(tables)]
     parts = []
-    if user is not None and user.is_authenticated:
+    if asking:
         for part in registry.page_versions:
-            part_sql, part_params = part(user)
-            sql += f", ({part_sql})"
-            params.extend(part_params)
+            sql += f", (SELECT ({part('asking.person')}) FROM (SELECT %s AS person) AS asking)"
+            params.append(user.pk)
             parts.append(part)
-    if connection.in_atomic_block:
-        # Inside a transaction that may have written (a test, a view that reads after its own save), the
-        # versions of what it wrote are given now rather than at its commit, so that it reads its own writes.
-        sql = f"SET CONSTRAINTS {VERSION_BUMP} IMMEDIATE; {sql}"
-    try:
-        with connection.cursor() as cursor:
-            cursor.execute(sql, params)
-            row = cursor.fetchone()
-    except DatabaseError:
-        logger.warning("The data's version cannot be read; drawing the page.", exc_info=True)
+    # Inside a transaction that may have written (a test, a view that reads after its own save), the versions
+    # of what it wrote are given now rather than at its commit, so that it reads its own writes; a failure is
+    # rolled back to a savepoint, so that the transaction goes on (``read_known``).
+    rows = _read_or_none(sql, params, "The data's version cannot be read; drawing the page.")
+    if rows is None:
         return None
+    row = rows[0]
     if _parts is not None:
         _parts.update(zip(parts, row[1:], strict=True))
     return (tuple(row[0]), *row[1:])
@@ -173,7 +263,9 @@ def etag_for(request, models, *extra):
     version = data_version(models, request, _parts=parts)
     if version is None:
         return None
-    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk)
+    known = getattr(request, "portal_known", None)
+    known = known if known is not None and known.user_id == user.pk else None
+    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk, known)
     # The user's roles and bodies decide the navigation and the buttons a page offers.
     parts = (
         who(request),

@@ -80,8 +80,9 @@ class Registry:
     detail_panels: list[DetailPanel] = field(default_factory=list)  # drawn under every record's details
     my_work_sections: list[MyWorkSection] = field(default_factory=list)  # drawn at the end of My work
     account_items: list[Callable] = field(default_factory=list)  # (request) -> header account item or None
-    # (user) -> (sql, params): one value, part of every page's version (nhs_joint/conditional.py), for what a
-    # page shows of the person asking that is not a record with a history (their unread notifications).
+    # (person) -> sql: one value, part of every page's version (nhs_joint/conditional.py), for what a page shows
+    # of the person asking that is not a record with a history (their unread notifications); ``person`` is the
+    # SQL that names the person's id (the query reads it with who is asking: a parameter, or a column).
     page_versions: list[Callable] = field(default_factory=list)
     resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
     # Partners (people of providers, CCGs and local systems) reach only the URL names listed here: every

@@ -148,9 +148,20 @@ class Table:
         return result
 
 
-def names(manager):
-    """The codes (or names) of a prefetched many-to-many, comma-separated."""
-    return ", ".join(str(x.code if hasattr(x, "code") else x) for x in manager.all())
+def related(row, name):
+    """The records of ``row``'s many-to-many ``name``: those prefetched with the list when they were, without the
+    related manager Django makes on every access (a list asks for them on each of its rows), else ``all()``."""
+    prefetched = getattr(row, "_prefetched_objects_cache", None)
+    if prefetched is not None and name in prefetched:
+        return prefetched[name]
+    return getattr(row, name).all()
+
+
+def names(manager, name=None):
+    """The codes (or names) of a prefetched many-to-many, comma-separated: ``names(row.bodies)``, or
+    ``names(row, "bodies")`` to read them as ``related`` does."""
+    records = related(manager, name) if name is not None else manager.all()
+    return ", ".join(str(x.code if hasattr(x, "code") else x) for x in records)
 
 
 def link_to(attr):

@@ -396,14 +396,14 @@ def unsent_immediate(older_than_seconds=300, now=None):
 
 def unread_count(user):
     with connection.cursor() as cursor:
-        cursor.execute(*unread_version(user))
+        cursor.execute(unread_version("%s"), [user.pk])
         return cursor.fetchone()[0]
 
 
-def unread_version(user):
-    """The query of the header's unread count, (sql, params): also part of every page's version
-    (nhs_joint/conditional.py), so a new notification is never hidden behind a kept page."""
-    return _unread_sql(), [user.pk]
+def unread_version(person):
+    """The query of the header's unread count for the person whose id is the SQL ``person``: also part of every
+    page's version (nhs_joint/conditional.py), so a new notification is never hidden behind a kept page."""
+    return _unread_sql().format(person=person)
 
 
 @lru_cache(maxsize=1)
@@ -411,7 +411,7 @@ def _unread_sql():
     """``unread_count``'s query, written once from the model's own table and columns (every page asks it)."""
     meta = Notification._meta
     user, read = meta.get_field("user").column, meta.get_field("read").column
-    return f'SELECT count(*) FROM "{meta.db_table}" WHERE "{user}" = %s AND "{read}" IS NULL'
+    return f'SELECT count(*) FROM "{meta.db_table}" WHERE "{user}" = {{person}} AND "{read}" IS NULL'
 
 
 def mark(user, ids=None, read=True):

@@ -19,6 +19,9 @@ class Audience(models.TextChoices):
     LOCAL_SYSTEMS = "local_systems", "Local health systems"
 
 
+AUDIENCE_LABELS = dict(Audience.choices)  # each audience's label (read for every row of the workstreams' list)
+
+
 def check_accountability(bodies, accountable_body, duty):
     """The rules of statutory accountability for a programme, for models, forms and the API.
 
@@ -249,7 +252,7 @@ class Workstream(PortalRecord, Archivable):
         ]
 
     def get_audience_labels(self):
-        return [Audience(a).label for a in self.audiences if a in Audience.values]
+        return [AUDIENCE_LABELS[a] for a in self.audiences if a in AUDIENCE_LABELS]
 
     def speaking_bodies(self):
         """The body that owns the workstream: only its staff change it or give it (nhs_joint.permissions)."""

@@ -4,7 +4,7 @@ from nhs_joint import permissions
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date
 from nhs_joint.generic import Resource
-from nhs_joint.tables import Column, Sections, link_to, names, section
+from nhs_joint.tables import Column, Sections, link_to, names, related, section
 
 from . import api, filters, forms
 from .models import BoardApproval, Programme, ProgrammeRisk, RegionalDelivery, Workstream
@@ -36,7 +36,9 @@ programme_sections.add(
             Column("title", link=True),
             Column("body.code", "Owning body"),
             Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
-            Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in w.regions.all()) or "All"),
+            Column(
+                "regions", getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All"
+            ),
             Column("start_date", "Start"),
             Column("end_date", "End"),
         ],
@@ -104,7 +106,7 @@ programmes = Resource(
     columns=[
         Column("title", order="title", link=True),
         Column("theme", getter=lambda p: p.theme_name, order="theme", export=lambda p: p.theme),
-        Column("bodies", getter=lambda p: names(p.bodies)),
+        Column("bodies", getter=lambda p: names(p, "bodies")),
         Column("integration_stage", "Integration", order="integration_stage"),
         Column("accountable_body.code", "Accountable"),
         Column("status", order="status"),
@@ -136,7 +138,7 @@ workstreams = Resource(
         Column("programme", order="programme", link=link_to("programme")),
         Column("body.code", "Owning body", order="body"),
         Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
-        Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in w.regions.all()) or "All"),
+        Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All"),
         Column("start_date", "Start", order="start_date"),
         Column("end_date", "End", order="end_date"),
     ],

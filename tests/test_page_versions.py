@@ -15,7 +15,6 @@ from django.test.utils import CaptureQueriesContext
 
 from accounts.models import Role
 from measures.services import import_measurements
-from nhs_joint import conditional
 from nhs_joint.registry import registry
 from organisations.models import NationalBody
 from programmes.models import Programme, Workstream
@@ -60,7 +59,7 @@ def uncovered(client, url, user):
         return None
     covered = set(covered)
     for part in registry.page_versions:
-        covered |= set(TABLE_READ.findall(part(user)[0]))
+        covered |= set(TABLE_READ.findall(part("%s")))
     return sorted(tables_read(ctx.captured_queries) - covered - WHO_ASKS)
 
 
@@ -276,11 +275,13 @@ def test_a_report_run_that_changes_findings_reaches_the_findings(client, staff):
     assert status == 200 and again != etag and link in text
 
 
-def test_a_version_that_cannot_be_read_means_the_page_is_drawn(client, staff, monkeypatch):
+def test_a_version_that_cannot_be_read_means_the_page_is_drawn(client, staff):
     f.ProgrammeFactory(title="Winter planning")
     client.force_login(staff)
     status, etag, _ = read(client, "/programmes/")
-    monkeypatch.setattr(conditional, "VERSION_SQL", "SELECT version FROM no_such_table WHERE %s IS NOT NULL")
+    # Whether read with who is asking or on its own: the versions' table gone (inside the test's transaction).
+    with connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE portal_data_version RENAME TO portal_data_version_away")
     response = client.get("/programmes/", HTTP_IF_NONE_MATCH=etag)
     assert response.status_code == 200 and "Winter planning" in response.content.decode()
     assert not response.has_header("ETag")

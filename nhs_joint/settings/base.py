@@ -66,14 +66,14 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "nhs_joint.timeouts.DatabaseAnswerTimeMiddleware",
     "django.middleware.security.SecurityMiddleware",
-    "csp.middleware.CSPMiddleware",
+    "nhs_joint.content_policy.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "nhs_joint.failures.ServiceUnavailableMiddleware",
     "nhs_joint.failures.APIBodySizeMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
-    "django.contrib.auth.middleware.AuthenticationMiddleware",
+    "accounts.middleware.AuthenticationMiddleware",
     "accounts.middleware.LoginRequiredMiddleware",
     "accounts.middleware.PasswordChangeRequiredMiddleware",
     "accounts.middleware.PartnerAllowListMiddleware",
@@ -333,6 +333,8 @@ CONTENT_SECURITY_POLICY = {
     },
 }
 SESSION_COOKIE_HTTPONLY = True
+# Django's database sessions, each read together with its person and the data's versions (accounts/sessions.py).
+SESSION_ENGINE = "accounts.sessions"
 X_FRAME_OPTIONS = "DENY"
 
 import logging  # noqa: E402  (for the console's format below)
