@@ -29,6 +29,7 @@ class DashboardsConfig(AppConfig):
             spc_svg=charts.render_svg,
             spc_summary=charts.summary,
             spc_figure=charts.figure_text,
+            spc_table_rows=charts.table_rows,
             spc_sparkline=charts.sparkline_svg,
             spc_icon=charts.icon_svg,
             drawn_chart=pass_environment(charts.chart_html),

@@ -433,6 +433,28 @@ def _series(plot, points, suffix, places=None):
     return "".join(parts)
 
 
+def table_rows(result: SpcResult, places=None):
+    """The rows of a chart's table (templates/jinja2/regions/spc_chart.jinja): one per month, with its value, the
+    mean, the process limits and its classification, every figure to the measure's decimal ``places``. Written
+    here rather than per cell in the template: a dashboard's charts have hundreds of cells; the mean and the
+    limits are written once per chart."""
+    mean, lower, upper = (escape(figure_text(v, places)) for v in (result.mean, result.lower_limit, result.upper_limit))
+    same = (
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{mean}</td>'
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{lower}</td>'
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{upper}</td>'
+    )
+    return Markup(
+        "".join(
+            f'<tr class="nhsuk-table__row spc-row-{escape(point.variation)}">'
+            f'<th scope="row" class="nhsuk-table__header">{escape(format_date(point.month, "F Y"))}</th>'
+            f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{escape(figure_text(point.value, places))}</td>'
+            f'{same}<td class="nhsuk-table__cell">{escape(point.label)}</td></tr>\n'
+            for point in result.points
+        )
+    )
+
+
 class DrawnOnce:
     """Charts and icon tags drawn once per distinct input in this process, then reused.
 
