@@ -24,7 +24,7 @@ from dataclasses import dataclass, field
 
 from django.conf import settings
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -243,15 +243,25 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     today = timezone.localdate()
     in_region = current_appointments(today).filter(region=region)
     directors = list(in_region.filter(role=Appointment.Role.REGIONAL_DIRECTOR))
-    joint = in_region.annotate(bodies=Count("shares__body", distinct=True)).filter(bodies__gt=1)
+    # Shared by both bodies: the region's posts whose shares name more than one body, found from the shares
+    # alone (grouping every post with its person and programme to count its bodies read them all).
+    shared = (
+        AppointmentShare.objects.filter(appointment__region=region)
+        .values("appointment_id")
+        .annotate(bodies=Count("body_id", distinct=True))
+        .filter(bodies__gt=1)
+        .values("appointment_id")
+    )
+    joint = in_region.filter(pk__in=shared)
     joint_count = joint.count()
     joint_appointments = list(joint[:LIST_ROWS])
     rag = dict(RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by())
-    # Red first, then amber, then green: the delivery that needs a look.
+    # Red first, then amber, then green: the delivery that needs a look. The first rows are chosen by their ids
+    # and titles alone; only they are read with their programme and lead.
+    order = (red_first(), "programme__title", "pk")
+    first = RegionalDelivery.objects.filter(region=region).order_by(*order).values("pk")[:LIST_ROWS]
     deliveries = list(
-        RegionalDelivery.objects.filter(region=region)
-        .select_related("programme", "lead")
-        .order_by(red_first(), "programme__title")[:LIST_ROWS]
+        RegionalDelivery.objects.filter(pk__in=Subquery(first)).select_related("programme", "lead").order_by(*order)
     )
     leads = {d.lead_id for d in deliveries}
     current = Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))
