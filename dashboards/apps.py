@@ -34,4 +34,5 @@ class DashboardsConfig(AppConfig):
             spc_icon=charts.icon_svg,
             drawn_chart=pass_environment(charts.chart_html),
             drawn_tag=pass_environment(charts.tag_html),
+            measure_rows=pass_environment(charts.measure_rows),
         )
