@@ -12,8 +12,10 @@ come from the NHS.UK palette. Every piece of text is escaped.
 """
 
 import math
+import re
 from dataclasses import dataclass
 
+from django.urls import reverse
 from markupsafe import Markup, escape
 
 from nhs_joint import words
@@ -433,6 +435,28 @@ def _series(plot, points, suffix, places=None):
     return "".join(parts)
 
 
+def table_rows(result: SpcResult, places=None):
+    """The rows of a chart's table (templates/jinja2/regions/spc_chart.jinja): one per month, with its value, the
+    mean, the process limits and its classification, every figure to the measure's decimal ``places``. Written
+    here rather than per cell in the template: a dashboard's charts have hundreds of cells; the mean and the
+    limits are written once per chart."""
+    mean, lower, upper = (escape(figure_text(v, places)) for v in (result.mean, result.lower_limit, result.upper_limit))
+    same = (
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{mean}</td>'
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{lower}</td>'
+        f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{upper}</td>'
+    )
+    return Markup(
+        "".join(
+            f'<tr class="nhsuk-table__row spc-row-{escape(point.variation)}">'
+            f'<th scope="row" class="nhsuk-table__header">{escape(format_date(point.month, "F Y"))}</th>'
+            f'<td class="nhsuk-table__cell nhsuk-table__cell--numeric">{escape(figure_text(point.value, places))}</td>'
+            f'{same}<td class="nhsuk-table__cell">{escape(point.label)}</td></tr>\n'
+            for point in result.points
+        )
+    )
+
+
 class DrawnOnce:
     """Charts and icon tags drawn once per distinct input in this process, then reused.
 
@@ -478,6 +502,50 @@ def tag_html(env, macro, result):
     return _drawn.get(
         ("tag", macro, icon), lambda: getattr(env.get_template("regions/icons.jinja").module, macro)(result)
     )
+
+
+_CODE = re.compile(r"[-a-zA-Z0-9_]+")
+_CELL = '<td class="nhsuk-table__cell"><span class="nhsuk-table-responsive__heading" aria-hidden="true">{} </span>'
+
+
+def measure_rows(env, charts, region, months_param):
+    """The rows of the dashboard's table of every agreed measure (templates/jinja2/regions/dashboard_body.jinja):
+    its chart's address, latest figure, icons and sparkline. Written here, each value escaped once, rather than
+    per cell in the template: a region has a hundred measures. The address is reversed once and each code put
+    in its place (a code is letters, digits, - and _, as the address's pattern allows)."""
+    stand_in = "portal-measure-code"
+    halves = reverse("region-measure-chart", args=[region.ods_code, stand_in]).split(stand_in)
+    query = f"?months={escape(months_param)}"
+    rows = []
+    for chart in charts:
+        measure, result = chart.measure, chart.result
+        code = measure.code
+        href = (
+            f"{halves[0]}{code}{halves[1]}"
+            if _CODE.fullmatch(code)
+            else reverse("region-measure-chart", args=[region.ods_code, code])
+        )
+        latest = result.latest
+        if latest is not None:
+            figure = (
+                f"{escape(measure.figure(latest.value))} "
+                f'<span class="nhsuk-u-font-size-16">({escape(format_date(latest.month, "M Y"))})</span>'
+            )
+        else:
+            figure = "No data"
+        sparkline = sparkline_svg(
+            result, title=measure.name, unit=measure.get_unit_display(), places=measure.decimal_places
+        )
+        rows.append(
+            '<tr class="nhsuk-table__row">'
+            f'{_CELL.format("Measure")}<a class="nhsuk-link" href="{escape(href)}{query}">{escape(measure.name)}</a></td>'
+            '<td class="nhsuk-table__cell nhsuk-table__cell--numeric"><span class="nhsuk-table-responsive__heading" '
+            f'aria-hidden="true">Latest </span>{figure}</td>'
+            f"{_CELL.format('Variation')}{tag_html(env, 'variation_tag', result)}</td>"
+            f"{_CELL.format('Assurance')}{tag_html(env, 'assurance_tag', result)}</td>"
+            f"{_CELL.format('Trend')}{sparkline}</td></tr>\n"
+        )
+    return Markup("".join(rows))
 
 
 def sparkline_svg(result: SpcResult, *, title, unit="", width=120, height=32, places=None):

@@ -12,7 +12,7 @@ measure's chart over the same window. Long lists (delivery, expectations,
 appointments, findings) show their first rows and link to the full list.
 
 The statistical process control figures (regions/spc.py) are computed once per
-measure, area, window and data version, and kept in Django's cache: the data
+measure, area, window and data version, and kept in this process: the data
 version is a digest of the very figures the window holds (and the measure's
 direction and standard), so a changed, added or removed figure gives a new key
 and the old result is never read again.
@@ -23,9 +23,8 @@ from collections import defaultdict
 from dataclasses import dataclass, field
 
 from django.conf import settings
-from django.core.cache import cache
 from django.db import connection
-from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Value, When
+from django.db.models import BooleanField, Case, Count, IntegerField, Prefetch, Q, Subquery, Value, When
 from django.db.models.expressions import RawSQL
 from django.utils import timezone
 
@@ -66,7 +65,6 @@ DEFAULT_MONTHS = 24
 CHART_MONTH_CHOICES = (12, 24, 36, 60, 120, None)  # a measure's own page; None: every month held
 INLINE_CHARTS = 6  # charts drawn on the dashboard itself; every measure's is a link away
 LIST_ROWS = 25  # rows of each long list on the dashboard; the full list is a link away
-SPC_CACHE_SECONDS = 24 * 60 * 60
 
 
 def months_choice(value, choices=MONTH_CHOICES, default=DEFAULT_MONTHS):
@@ -110,30 +108,29 @@ def latest_points(measures, region, months, *, regions=None):
             CROSS JOIN LATERAL ({series.format(area="region_id IS NULL")}) AS x""")
         params += [measure_ids] + ([months] if months else [])
     with connection.cursor() as cursor:
-        cursor.execute(" UNION ALL ".join(parts) + " ORDER BY 1, 2, 3", params)
+        # No ORDER BY: PostgreSQL would sort every row read; each series comes from its index latest first, and
+        # is put in order here (a series already in reverse order sorts in one pass).
+        cursor.execute(" UNION ALL ".join(parts), params)
         for area_id, measure_id, month, value in cursor.fetchall():
             points[(area_id, measure_id)].append((month, value))
+    for series in points.values():
+        series.sort()  # by month: one value a month, so values are never compared
     return points
 
 
 def _spc_key(measure, area_id, points):
     """The cache key of a series' analysis: measure, area and a digest of everything the result depends on."""
+    # repr() of the months and figures themselves (dates and Decimals spell themselves in C): a figure
+    # written differently (80 or 80.000) gives another key, never another figure the same key.
     digest = hashlib.sha256(
-        repr(
-            (
-                measure.direction,
-                str(measure.standard),
-                measure.comparator,
-                settings.SPC_RUN_LENGTH,
-                [(m.isoformat(), str(v)) for m, v in points],
-            )
-        ).encode()
+        repr((measure.direction, str(measure.standard), measure.comparator, settings.SPC_RUN_LENGTH, points)).encode()
     ).hexdigest()[:32]
-    return f"spc:v1:{measure.pk}:{area_id or 'eng'}:{len(points)}:{digest}"
+    return f"spc:v2:{measure.pk}:{area_id or 'eng'}:{len(points)}:{digest}"
 
 
 class _Recent(dict):
-    """This process's most recent results, in front of Django's cache: no unpickling of what it holds."""
+    """This process's most recent results (Django's cache here is this process's memory too, and pickled
+    a hundred results per dashboard for nothing): bounded, emptied when full."""
 
     size = 2048
 
@@ -146,38 +143,30 @@ class _Recent(dict):
 _recent = _Recent()
 
 
-def analyse_many(measures, points_by_area_measure, areas):
-    """{(area id, measure id): SpcResult} for every area and measure, from the cache where it holds them.
+def analyse_many(measures, points_by_area_measure, areas, keys_out=None):
+    """{(area id, measure id): SpcResult} for every area and measure, kept in this process under a digest of
+    the figures (``_spc_key``); ``keys_out`` (a dict), when given, gets each result's key.
 
     Results are shared by whoever reads them (templates only read): never change one.
     """
-    keys = {}
+    results, missing = {}, {}
     for area_id in areas:
         for measure in measures:
             points = points_by_area_measure.get((area_id, measure.pk), [])
-            keys[(area_id, measure.pk)] = (_spc_key(measure, area_id, points), measure, points)
-    found = {key: _recent[key] for key, _, _ in keys.values() if key in _recent}
-    wanted = [key for key, _, _ in keys.values() if key not in found]
-    if wanted:
-        from_cache = cache.get_many(wanted)
-        _recent.keep(from_cache)
-        found.update(from_cache)
-    results, missing = {}, {}
-    for pair, (key, measure, points) in keys.items():
-        result = found.get(key)
-        if result is None:
-            result = spc.analyse(
-                points,
-                direction=measure.direction,
-                target=measure.standard,
-                target_comparator=measure.comparator or None,
-                run_length=settings.SPC_RUN_LENGTH,
-            )
-            missing[key] = result
-        results[pair] = result
-    if missing:
-        cache.set_many(missing, SPC_CACHE_SECONDS)
-        _recent.keep(missing)
+            key = _spc_key(measure, area_id, points)
+            if keys_out is not None:
+                keys_out[(area_id, measure.pk)] = key
+            result = _recent.get(key) or missing.get(key)
+            if result is None:
+                result = missing[key] = spc.analyse(
+                    points,
+                    direction=measure.direction,
+                    target=measure.standard,
+                    target_comparator=measure.comparator or None,
+                    run_length=settings.SPC_RUN_LENGTH,
+                )
+            results[(area_id, measure.pk)] = result
+    _recent.keep(missing)
     return results
 
 
@@ -188,11 +177,9 @@ def charts_for(measures, region, *, points_by_measure=None, months=DEFAULT_MONTH
         points = latest_points(measures, region, months)
     else:
         points = {(area, measure_id): series for measure_id, series in points_by_measure.items()}
-    results = analyse_many(measures, points, [area])
-    return [
-        Chart(measure, results[(area, measure.pk)], key=_spc_key(measure, area, points.get((area, measure.pk), [])))
-        for measure in measures
-    ]
+    keys = {}
+    results = analyse_many(measures, points, [area], keys_out=keys)
+    return [Chart(measure, results[(area, measure.pk)], key=keys[(area, measure.pk)]) for measure in measures]
 
 
 def attention(chart):
@@ -256,15 +243,25 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     today = timezone.localdate()
     in_region = current_appointments(today).filter(region=region)
     directors = list(in_region.filter(role=Appointment.Role.REGIONAL_DIRECTOR))
-    joint = in_region.annotate(bodies=Count("shares__body", distinct=True)).filter(bodies__gt=1)
+    # Shared by both bodies: the region's posts whose shares name more than one body, found from the shares
+    # alone (grouping every post with its person and programme to count its bodies read them all).
+    shared = (
+        AppointmentShare.objects.filter(appointment__region=region)
+        .values("appointment_id")
+        .annotate(bodies=Count("body_id", distinct=True))
+        .filter(bodies__gt=1)
+        .values("appointment_id")
+    )
+    joint = in_region.filter(pk__in=shared)
     joint_count = joint.count()
     joint_appointments = list(joint[:LIST_ROWS])
     rag = dict(RegionalDelivery.objects.filter(region=region).values_list("rag").annotate(n=Count("pk")).order_by())
-    # Red first, then amber, then green: the delivery that needs a look.
+    # Red first, then amber, then green: the delivery that needs a look. The first rows are chosen by their ids
+    # and titles alone; only they are read with their programme and lead.
+    order = (red_first(), "programme__title", "pk")
+    first = RegionalDelivery.objects.filter(region=region).order_by(*order).values("pk")[:LIST_ROWS]
     deliveries = list(
-        RegionalDelivery.objects.filter(region=region)
-        .select_related("programme", "lead")
-        .order_by(red_first(), "programme__title")[:LIST_ROWS]
+        RegionalDelivery.objects.filter(pk__in=Subquery(first)).select_related("programme", "lead").order_by(*order)
     )
     leads = {d.lead_id for d in deliveries}
     current = Expectation.objects.filter(Q(region=region) | Q(region__isnull=True), current_q(today, end="due_date"))

@@ -1,6 +1,7 @@
 """Words the portal's pages share: counts with the right plural, "a" or "an", and text cut between words."""
 
 import re
+from decimal import Decimal, InvalidOperation
 
 # Words that start with a vowel letter but a consonant sound, and the reverse (by their first letters).
 _CONSONANT_SOUND = ("one", "once", "uni", "use", "usu", "user", "eu", "ewe", "ure")
@@ -121,8 +122,6 @@ COMPARATORS = {">=": "at least", "<=": "at most"}
 
 
 def _decimal(value):
-    from decimal import Decimal, InvalidOperation
-
     try:
         return Decimal(str(value))
     except (InvalidOperation, ValueError):

@@ -45,16 +45,22 @@ The method:
 - the variation icon is that of the latest point; the assurance icon compares
   the target with the process limits (see ``_assurance_icon``).
 
-Arithmetic: exact fractions (``fractions.Fraction``), floats only in the
-result. Decimals from the database and integers convert exactly; a float is
-taken at its shortest decimal spelling (95.1 is 951/10, not the binary number
-nearest to it). Every rule turns on equality somewhere: a point exactly on the
-mean breaks a run, a flat series has its limits exactly on the mean and no
-point beyond them, a target exactly on a limit passes. In floats the mean of
-three months of 95.1 is 95.09999999999998, so every one of those months would
-sit above the mean and beyond the limits; ``decimal.Decimal`` would round the
-mean of a series like 1, 1, 2 (4/3) and could misjudge the same ties. The
-figures handed back (mean, limits, values) are floats, since charts and JSON
+Arithmetic: exact, floats only in the result. Decimals from the database and
+integers convert exactly; a float is taken at its shortest decimal spelling
+(95.1 is 951/10, not the binary number nearest to it). Every rule turns on
+equality somewhere: a point exactly on the mean breaks a run, a flat series has
+its limits exactly on the mean and no point beyond them, a target exactly on a
+limit passes. In floats the mean of three months of 95.1 is 95.09999999999998,
+so every one of those months would sit above the mean and beyond the limits;
+``decimal.Decimal`` would round the mean of a series like 1, 1, 2 (4/3) and
+could misjudge the same ties. So a series is brought to whole numbers over one
+common denominator (the database's figures have three decimals: thousandths),
+and the mean, the limits and the two-sigma lines to whole numbers over a common
+denominator of their own (300 × the baseline's points × its moving ranges), so
+that every comparison is one of Python's exact integers: the same answers as
+``fractions.Fraction`` at a fraction of its cost (a dashboard analyses a hundred
+series). The figures handed back (mean, limits, values) are floats, each the
+nearest to its exact value, since charts and JSON
 want them; ``as_dict()`` rounds them to four decimal places.
 """
 
@@ -62,10 +68,14 @@ from dataclasses import dataclass, field
 from datetime import date
 from decimal import Decimal
 from fractions import Fraction
+from math import lcm
 
 LIMIT_FACTOR = Fraction("2.66")  # 3 / 1.128, as the method rounds it: the process limits
 TWO_SIGMA_FACTOR = LIMIT_FACTOR * 2 / 3  # the two-sigma lines, two thirds of the way to the limits
 SCREEN_FACTOR = Fraction("3.267")  # the upper limit of the moving-range chart
+# The factors in 300ths, whole (analyse compares in whole numbers): 798/300 = 2.66, 532/300 = 2.66 × 2/3.
+LIMIT_300, TWO_SIGMA_300 = int(LIMIT_FACTOR * 300), int(TWO_SIGMA_FACTOR * 300)
+assert LIMIT_300 == LIMIT_FACTOR * 300 and TWO_SIGMA_300 == TWO_SIGMA_FACTOR * 300
 DEFAULT_RUN_LENGTH = 7
 
 DIRECTIONS = ("higher", "lower")
@@ -274,13 +284,17 @@ def analyse(
     """
     direction, target_comparator = _checked_arguments(direction, target_comparator, baseline, run_length)
     ordered = _one_value_a_month(points)
-    values = [_exact(value, month) for month, value in ordered]
+    # Every value as a whole number of 1/scale: exact, and compared as Python integers.
+    ratios = [_ratio(value, month) for month, value in ordered]
+    scale = lcm(*(d for _, d in ratios)) if ratios else 1
+    values = [n * (scale // d) for n, d in ratios]
     exact_target = None if target is None else _exact(target)
     if exact_target is not None and target_comparator is None and direction is not None:
         target_comparator = ">=" if direction == "higher" else "<="
 
     result = SpcResult(
-        points=[Point(month, float(value)) for (month, _), value in zip(ordered, values)],
+        # n / scale: Python divides integers to the nearest float, as float(Fraction(n, scale)) does.
+        points=[Point(month, value / scale) for (month, _), value in zip(ordered, values)],
         run_length=run_length,
         direction=direction,
         target=None if exact_target is None else float(exact_target),
@@ -288,38 +302,58 @@ def analyse(
     )
     ranges = [abs(b - a) for a, b in zip(values, values[1:])]
     for point, moving_range in zip(result.points[1:], ranges):
-        point.moving_range = float(moving_range)
+        point.moving_range = moving_range / scale
     if not values:
         result.note = NO_DATA
         return result
 
     k = len(values) if baseline is None else min(baseline, len(values))
     result.baseline = k
-    mean = sum(values[:k]) / k
-    result.mean = float(mean)
+    total = sum(values[:k])  # the mean is total / (k × scale)
+    result.mean = total / (k * scale)
     if k < 2:
         result.note = TOO_FEW
         return result
 
-    mean_range = _mean_moving_range(result, ranges[: k - 1], screen_moving_ranges)
-    spread, near = LIMIT_FACTOR * mean_range, TWO_SIGMA_FACTOR * mean_range
+    range_total, range_count = _moving_ranges(result, ranges[: k - 1], screen_moving_ranges)
+    # Over the common denominator 300 × k × range_count (× scale): the mean, and the distances from it to the
+    # process limits (LIMIT_300/300 times the mean moving range) and the two-sigma lines (TWO_SIGMA_300/300), all whole.
+    common = 300 * k * range_count
+    mean = total * 300 * range_count
+    spread, near = LIMIT_300 * k * range_total, TWO_SIGMA_300 * k * range_total
     limits = {"upper": mean + spread, "lower": mean - spread, "upper_two": mean + near, "lower_two": mean - near}
-    result.mean_moving_range = float(mean_range)
-    result.sigma = float(spread / 3)
-    result.upper_limit, result.lower_limit = float(limits["upper"]), float(limits["lower"])
-    result.upper_two_sigma, result.lower_two_sigma = float(limits["upper_two"]), float(limits["lower_two"])
+    whole = common * scale
+    result.mean_moving_range = range_total / (range_count * scale)
+    result.sigma = spread / (3 * whole)
+    result.upper_limit, result.lower_limit = limits["upper"] / whole, limits["lower"] / whole
+    result.upper_two_sigma, result.lower_two_sigma = limits["upper_two"] / whole, limits["lower_two"] / whole
 
-    _mark_variation(result.points, classify(values, mean, limits, run_length), direction)
+    _mark_variation(result.points, classify([v * common for v in values], mean, limits, run_length), direction)
     latest = result.points[-1]
     result.variation_icon = (
         "common_cause" if latest.special_cause is None else f"special_cause_{latest.variation}_{latest.side}"
     )
-    result.assurance_icon = _assurance_icon(exact_target, target_comparator, limits["lower"], limits["upper"])
+    result.assurance_icon = _assurance_icon(
+        exact_target, target_comparator, Fraction(limits["lower"], whole), Fraction(limits["upper"], whole)
+    )
     if exact_target is None:
         result.note = NO_TARGET
     elif target_comparator is None:
         result.note = NO_COMPARATOR
     return result
+
+
+def _ratio(value, month=None):
+    """A number as (numerator, denominator), exactly (``_exact``), without making a Fraction of a Decimal or an int."""
+    if isinstance(value, int):
+        return int(value), 1
+    if isinstance(value, Decimal):
+        try:
+            return value.as_integer_ratio()
+        except (ValueError, OverflowError):
+            pass  # not finite: _exact says so
+    exact = _exact(value, month)
+    return exact.numerator, exact.denominator
 
 
 def _checked_arguments(direction, target_comparator, baseline, run_length):
@@ -348,15 +382,18 @@ def _one_value_a_month(points):
     return ordered
 
 
-def _mean_moving_range(result, base_ranges, screen_moving_ranges):
-    """The baseline's mean moving range, screened of ranges at or above 3.267 × their mean when asked."""
-    mean_range = sum(base_ranges) / len(base_ranges)
-    if screen_moving_ranges and mean_range > 0:
-        # Never empty: not every range can lie at or above 3.267 times their mean, when that mean is above 0.
-        kept = [r for r in base_ranges if r < SCREEN_FACTOR * mean_range]
-        result.screened_out = len(base_ranges) - len(kept)
-        mean_range = sum(kept) / len(kept)
-    return mean_range
+def _moving_ranges(result, base_ranges, screen_moving_ranges):
+    """The baseline's moving ranges as (their total, how many): their mean is total / count. Screened of ranges
+    at or above 3.267 × their mean when asked."""
+    total, count = sum(base_ranges), len(base_ranges)
+    if screen_moving_ranges and total > 0:
+        # r < 3.267 × total / count, in whole numbers. Never empty: not every range can lie at or above 3.267
+        # times their mean, when that mean is above 0.
+        screen = SCREEN_FACTOR.numerator * total
+        kept = [r for r in base_ranges if r * count * SCREEN_FACTOR.denominator < screen]
+        result.screened_out = count - len(kept)
+        total, count = sum(kept), len(kept)
+    return total, count
 
 
 def _mark_variation(points, causes, direction):
@@ -423,11 +460,10 @@ def _two_of_three(values, sides, limits):
     """3. Two (or three) of three consecutive points on one side of the mean, beyond its two-sigma line."""
     near = [limits["upper_two"] < v <= limits["upper"] or limits["lower"] <= v < limits["lower_two"] for v in values]
     for start in range(max(len(values) - 2, 0)):
-        window = range(start, start + 3)
         side = sides[start]
-        if side is None or any(sides[i] != side for i in window):
+        if side is None or sides[start + 1] != side or sides[start + 2] != side:
             continue
-        flagged = [i for i in window if near[i]]
+        flagged = [i for i in (start, start + 1, start + 2) if near[i]]
         if len(flagged) >= 2:
             for i in flagged:
                 yield i, TWO_OF_THREE, side

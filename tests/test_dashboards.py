@@ -303,3 +303,42 @@ def test_a_figure_is_written_alike_in_its_row_its_chart_and_its_table(client, wo
         written = re.findall(r"(?<![\d.,])84(?:\.\d+)?%", html)
         assert len(written) > 5 and set(written) == {"84.0%"}, (url, sorted(set(written)))
         assert "95.0%" not in html, url
+
+
+def test_joint_posts_and_delivery_red_first_as_the_dashboard_chooses_them(world):
+    """The dashboard's joint posts are the region's current posts shared by more than one body (a post with one
+    body is not joint; nor is another region's, nor an ended one), and its delivery rows are red, then
+    amber, then green, each by programme title, the first LIST_ROWS of them, each with its programme and lead."""
+    from dashboards.services import LIST_ROWS, region_dashboard
+    from programmes.models import RegionalDelivery
+
+    london, nhse, nhsi = world["london"], world["nhse"], world["nhsi"]
+    elsewhere = f.RegionFactory(ods_code="Y58", name="South West", short_name="South West")
+
+    def post(title, bodies, region=london, **kwargs):
+        appointment = f.AppointmentFactory(title=title, region=region, **kwargs)
+        for body in bodies:
+            f.AppointmentShareFactory(appointment=appointment, body=body, fte_percent=100 // len(bodies))
+        return appointment
+
+    shared = post("Shared post", [nhse, nhsi])
+    post("One body", [nhse])
+    post("Another region's", [nhse, nhsi], region=elsewhere)
+    post("Ended", [nhse, nhsi], end_date=dt.date(2019, 1, 1))
+    RegionalDelivery.objects.filter(region=london).delete()
+    rags = ["green", "red", "amber"] * 10
+    for i, rag in enumerate(rags):
+        programme = f.ProgrammeFactory(title=f"Programme {29 - i:02d}", bodies=[world["nhse"]])
+        f.RegionalDeliveryFactory(programme=programme, region=london, rag=rag, lead=f.PersonFactory(name=f"Lead {i}"))
+
+    shown = region_dashboard(london)
+    assert {a.title for a in shown["joint_appointments"]} == {"Shared post", world["director"].title}
+    assert shown["joint_count"] == 2 and shared in shown["joint_appointments"]
+    rows = [(d.rag, d.programme.title) for d in shown["deliveries"]]
+    expected = sorted(
+        ((rag, f"Programme {29 - i:02d}") for i, rag in enumerate(rags)),
+        key=lambda row: (["red", "amber", "green"].index(row[0]), row[1]),
+    )[:LIST_ROWS]
+    assert rows == expected
+    assert all(d.lead.name.startswith("Lead ") for d in shown["deliveries"])
+    assert shown["delivery_count"] == 30

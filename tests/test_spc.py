@@ -70,6 +70,33 @@ class TestFigures:
         assert causes(result) == [None] * 12
         assert result.assurance_icon == "pass"
 
+    def test_whole_number_arithmetic_gives_the_figures_fractions_give(self):
+        """analyse brings a series to whole numbers over common denominators: every figure is the float nearest
+        the exact one, and every point is classified as by fractions (mixed decimals, screening, baselines)."""
+        import random
+        from fractions import Fraction
+
+        rng = random.Random(7)
+        for _ in range(300):
+            values = [Decimal(rng.randint(-9000, 99000)) / rng.choice([1, 10, 1000]) for _ in range(rng.randint(2, 60))]
+            baseline = rng.choice([None, 2, 5, 13])
+            screen = rng.choice([False, True])
+            result = analyse(months(values), baseline=baseline, screen_moving_ranges=screen)
+            k = len(values) if baseline is None else min(baseline, len(values))
+            exact = [Fraction(v) for v in values]
+            mean = sum(exact[:k]) / k
+            ranges = [abs(b - a) for a, b in zip(exact, exact[1:k])]
+            mean_range = sum(ranges) / len(ranges)
+            if screen and mean_range > 0:
+                kept = [r for r in ranges if r < Fraction("3.267") * mean_range]
+                mean_range = sum(kept) / len(kept)
+            upper, lower = mean + Fraction("2.66") * mean_range, mean - Fraction("2.66") * mean_range
+            assert (result.mean, result.mean_moving_range) == (float(mean), float(mean_range))
+            assert (result.upper_limit, result.lower_limit) == (float(upper), float(lower))
+            assert result.upper_two_sigma == float(mean + Fraction("2.66") * 2 / 3 * mean_range)
+            outside = [v > upper or v < lower for v in exact]
+            assert [p.special_cause == "outside_limits" for p in result.points] == outside
+
     def test_a_target_on_a_limit_is_found_exactly(self):
         # 90.3, 91.3 alternating: mean 90.8, mMR 1, limits 90.8 ± 2.66 = 88.14 .. 93.46.
         # (In floats the lower limit comes out as 88.13999999999999, just below the target.)
