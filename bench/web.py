@@ -7,7 +7,9 @@
 ``--only`` keeps the addresses whose label matches (and the bare view, first and last); ``--baseline`` serves
 another checkout of the portal (the code before a change) beside this one, on the same database, and times
 each address on both in turn, so that before and after are measured in one run under the same load.
-    .venv/bin/python bench/web.py --scale 1 --keep --rotate [--seconds 10]
+    .venv/bin/python bench/web.py --scale 1 --keep --rotate [--seconds 10] [--baseline /work/before]
+
+(``--rotate --baseline``: each target rotating on the other checkout, then on this one, in the same run.)
 
 With ``--rotate`` (at England scale) every target rotates through hundreds of different addresses (list pages 1
 to 400, 600 programmes' pages, 154 search words for the lists, 200 things typed into the search page, 7 regions'
@@ -480,9 +482,10 @@ def main():
     return 1 if failed else 0
 
 
-def start_server(workers, env):
-    """gunicorn on a free loopback port with ``env``: (process, base address), once it answers."""
-    server, base = serve(ROOT, workers, env)
+def start_server(workers, env, root=ROOT):
+    """gunicorn serving the checkout at ``root`` on a free loopback port with ``env``: (process, base address),
+    once it answers."""
+    server, base = serve(root, workers, env)
     deadline = time.monotonic() + 120  # a loaded machine starts gunicorn slowly
     while time.monotonic() < deadline:
         try:
@@ -504,6 +507,27 @@ def _ms(text):
     return float(number) * {"us": 0.001, "ms": 1, "s": 1000, "m": 60000}[unit]
 
 
+def time_rotating(args, mode, base, label, paths, headers, results):
+    """One target on one server: first drawings rotating through every address (``paths``), or with the page
+    cache on (``cached``) one address again and again; into ``results[(mode, label)]``."""
+    if mode == "cached":
+        weights = [page_weight(base + paths[0], headers)]
+        paths = paths[:1]
+    else:
+        # Every address answers 200 before any is timed (a sample: the first, the last, a third).
+        weights = [page_weight(base + p, headers) for p in (paths[0], paths[len(paths) // 3], paths[-1])]
+    seconds = max(3, args.seconds // 2) if mode == "cached" else args.seconds
+    wrk(base + "/", headers, 3, args.connections, paths=paths)  # warm up every worker
+    load = load_average()
+    rps, errors, p50, p99 = wrk(base + "/", headers, seconds, args.connections, paths=paths)
+    load = (load + load_average()) / 2
+    results[(mode, label)] = (rps, errors, p50, p99, load, sum(weights) / len(weights))
+    print(
+        f"{mode} {label}: {rps:,.1f}/s p50 {p50} p99 {p99} {errors} errors, {len(paths)} addresses, load {load:.1f}",
+        flush=True,
+    )
+
+
 def rotate(args):
     """First drawings for a crowd: each target rotates through its addresses with the page cache off; then
     the cached figure (one address again and again, the page cache on), beside it."""
@@ -523,31 +547,23 @@ def rotate(args):
     paths = {label: [quote(p, safe="/?=&") for p in rotate_paths(t, regions)] for label, t, _, _ in targets}
 
     results = {}
-    for mode, env in (("first", {**ENV, "PAGE_CACHE_SECONDS": "0"}), ("cached", {**ENV, "PAGE_CACHE_SECONDS": "300"})):
-        server, base = start_server(args.workers, env)
+    modes = [("first", {**ENV, "PAGE_CACHE_SECONDS": "0"}, ROOT)]
+    if args.baseline:  # the code before a change, timed just before this code, target by target
+        modes.insert(0, ("before", {**ENV, "PAGE_CACHE_SECONDS": "0"}, Path(args.baseline).resolve()))
+    modes.append(("cached", {**ENV, "PAGE_CACHE_SECONDS": "300"}, ROOT))
+    servers = {mode: start_server(args.workers, env, root) for mode, env, root in modes[:-1]}
+    try:
+        for label, _template, kind, _bar in targets:
+            for mode in servers:
+                time_rotating(args, mode, servers[mode][1], label, paths[label], headers[kind], results)
+    finally:
+        for server, _base in servers.values():
+            stop_server(server)
+    for mode, env, root in modes[-1:]:
+        server, base = start_server(args.workers, env, root)
         try:
             for label, _template, kind, _bar in targets:
-                if mode == "first":
-                    # Every address answers 200 before any is timed (a sample: the first, the last, a third).
-                    sample = paths[label]
-                    weights = [
-                        page_weight(base + p, headers[kind]) for p in (sample[0], sample[len(sample) // 3], sample[-1])
-                    ]
-                    targets_paths = paths[label]
-                else:
-                    weights = [page_weight(base + paths[label][0], headers[kind])]
-                    targets_paths = [paths[label][0]]
-                seconds = args.seconds if mode == "first" else max(3, args.seconds // 2)
-                wrk(base + "/", headers[kind], 3, args.connections, paths=targets_paths)  # warm up every worker
-                load = load_average()
-                rps, errors, p50, p99 = wrk(base + "/", headers[kind], seconds, args.connections, paths=targets_paths)
-                load = (load + load_average()) / 2
-                results[(mode, label)] = (rps, errors, p50, p99, load, sum(weights) / len(weights))
-                print(
-                    f"{mode} {label}: {rps:,.1f}/s p50 {p50} p99 {p99} {errors} errors, "
-                    f"{len(targets_paths)} addresses, load {load:.1f}",
-                    flush=True,
-                )
+                time_rotating(args, mode, base, label, paths[label], headers[kind], results)
         finally:
             stop_server(server)
 
@@ -557,6 +573,7 @@ def rotate(args):
 
     first_runs, first_bare = bare("first")
     cached_runs, cached_bare = bare("cached")
+    before = bare("before")[1] if args.baseline else None
     lines = [
         f"# First drawings for a crowd, {dt.datetime.now(dt.UTC):%-d %B %Y %H:%M} UTC",
         "",
@@ -570,9 +587,20 @@ def rotate(args):
         f"({', '.join(f'{r:,.0f}' for r in cached_runs)} requests/s). Load: the machine's 1-minute load average "
         "during each figure (two cores; other work shares them).",
         "",
-        "| address | addresses | first drawings: req/s | p50 | p99 | **ratio** | bar | load | cached (one address): "
-        "ratio | page | errors |",
-        "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|",
+        *(
+            [
+                "",
+                f"**Before** (`--baseline {args.baseline}`): the same addresses served by that checkout, timed just "
+                "before this code's, target by target, in the same run; its ratio is to its own bare view's runs.",
+            ]
+            if args.baseline
+            else []
+        ),
+        "",
+        "| address | addresses | first drawings: req/s | p50 | p99 | **ratio** | bar | load | "
+        + ("before: ratio (p99) | " if args.baseline else "")
+        + "cached (one address): ratio | page | errors |",
+        "|---|---:|---:|---:|---:|---:|---:|---:|" + ("---:|" if args.baseline else "") + "---:|---:|---:|",
     ]
     failed = False
     for label, template, _, bar in targets:
@@ -584,7 +612,9 @@ def rotate(args):
         verdict = "" if bar is None else f"{bar:.2f} {'✓' if ratio >= bar else '✗'}"
         lines.append(
             f"| {label} `{template}` | {len(paths[label])} | {rps:,.0f} | {p50} | {p99} | **{ratio:.3f}** | {verdict} | "
-            f"{load:.1f} | {c_rps / cached_bare:.3f} | {weight / 1024:,.0f} KB | {errors + c_errors} |"
+            f"{load:.1f} | "
+            + (f"{results[('before', label)][0] / before:.3f} ({results[('before', label)][3]}) | " if before else "")
+            + f"{c_rps / cached_bare:.3f} | {weight / 1024:,.0f} KB | {errors + c_errors} |"
         )
     report = "\n".join(lines) + "\n"
     print(report)
