@@ -15,9 +15,12 @@ A common word matches thousands of documents, and ranking or counting them all c
   ``CANDIDATES`` documents with the words in their title or code (``title_vector``'s index) and, when
   those are fewer, as many more with them anywhere (the vector's index); the page and the API offer
   those, best first;
-- each kind is counted up to ``COUNT_CAP`` (from the vector's index for that kind), "more than" beyond;
+- each kind is counted up to ``COUNT_CAP`` (from the vector's index for that kind, whatever the word), "more
+  than" beyond;
 - the SQL is written once per search, not built row by row or kind by kind through the ORM (compiling
-  eleven querysets cost more than running them).
+  eleven querysets cost more than running them);
+- the page's results are read in one query with their words marked (``page_sql``): the page's documents
+  only, and of them only what the page shows.
 
 Archived records (and closed organisations, retired regions, withdrawn expectations) only when asked.
 A partner finds only their own organisation's (or local system's) consulted and agreed asks.
@@ -155,15 +158,21 @@ class Search:
         return f"{sql} AND {vector} @@ to_tsquery('english'::regconfig, %s)", [*params, tsquery(self.units)]
 
     def counts_sql(self):
-        """The counts' query (sql, params), each kind counted up to COUNT_CAP + 1 from its own index, or None."""
-        parts, params = [], []
-        for kind in KIND_LABELS:
+        """The counts' query (sql, params), each kind counted up to COUNT_CAP + 1 from its own index, or None.
+
+        Each kind's matches are a CTE, planned for all their rows and read only as far as the count's LIMIT:
+        planned under the LIMIT, a common word was read by a scan of the whole table, stopping at the cap's
+        row (fast where the word is everywhere, the whole table where its records are few or last)."""
+        found, parts, params = [], [], []
+        for number, kind in enumerate(KIND_LABELS):
             matching = self._matching(kind)
             if matching is None:
                 return None
-            parts.append(f"(SELECT %s, count(*) FROM (SELECT 1 FROM {TABLE} WHERE {matching[0]} LIMIT %s) found)")
-            params += [kind, *matching[1], COUNT_CAP + 1]
-        return " UNION ALL ".join(parts), params
+            found.append(f"found_{number} AS MATERIALIZED (SELECT 1 FROM {TABLE} WHERE {matching[0]})")
+            parts.append(f"(SELECT %s, count(*) FROM (SELECT 1 FROM found_{number} LIMIT %s) capped)")
+            params += matching[1]
+        part_params = [value for kind in KIND_LABELS for value in (kind, COUNT_CAP + 1)]
+        return "WITH " + ", ".join(found) + " " + " UNION ALL ".join(parts), [*params, *part_params]
 
     def counts(self):
         """{kind: number of matches, or COUNT_CAP + 1 for more than COUNT_CAP}, in the page's order of kinds:
@@ -244,28 +253,69 @@ class Search:
 
     def results(self):
         """The best candidates among the matching documents (``candidates_sql``), best first, with their
-        ``score`` (a queryset: slice it for a page)."""
+        ``score`` (a queryset: slice it for a page). Their text and vector are not read: a result shows neither."""
         if self._searched() is None:
             return SearchDocument.objects.none()
         return (
             SearchDocument.objects.filter(candidate_ids(*self.candidates_sql()))
+            .defer("text", "vector")
             .annotate(score=RawSQL(*self.score_sql(), output_field=FloatField()))
             .order_by("-score", "title", "pk")
         )
 
-    def highlighted(self, documents):
-        """Each document's title and what it belongs to with the matched words marked, as safe HTML: one query."""
-        if not documents:
-            return {}
+    def page_sql(self, offset, limit):
+        """One page of ``results`` with each document's title and what it belongs to marked (sql, params): the
+        candidates ranked, the page's documents chosen, and only theirs marked (ts_headline reads the words
+        again, so it runs on the page's rows, after the LIMIT)."""
+        score, score_params = self.score_sql()
+        candidates, candidate_params = self.candidates_sql()
+        query = "to_tsquery('english'::regconfig, %s)"
         sql = (
-            "SELECT id, ts_headline('english'::regconfig, title, to_tsquery('english'::regconfig, %s), %s),"
-            " ts_headline('english'::regconfig, belongs_to, to_tsquery('english'::regconfig, %s), %s)"
-            " FROM search_searchdocument WHERE id = ANY(%s)"
+            "SELECT id, kind, key, archived, score,"
+            f" ts_headline('english'::regconfig, title, {query}, %s),"
+            f" ts_headline('english'::regconfig, belongs_to, {query}, %s)"
+            f" FROM (SELECT id, kind, key, archived, title, belongs_to, {score} AS score FROM {TABLE}"
+            f" WHERE id = ANY(ARRAY({candidates})) ORDER BY score DESC, title, id LIMIT %s OFFSET %s) page"
+            " ORDER BY score DESC, title, id"
         )
         text = tsquery(self.units)
+        params = [text, HEADLINE_OPTIONS, text, HEADLINE_OPTIONS, *score_params, *candidate_params, limit, offset]
+        return sql, params
+
+    def page(self, offset, limit):
+        """The documents ``offset`` to ``offset + limit`` of ``results``, each with its ``score`` and its
+        ``marked_title`` and ``marked_context`` (safe HTML): one query."""
+        if self._searched() is None or limit <= 0:
+            return []
         with connection.cursor() as cursor:
-            cursor.execute(sql, [text, HEADLINE_OPTIONS, text, HEADLINE_OPTIONS, [d.pk for d in documents]])
-            return {pk: (marked(title), marked(belongs)) for pk, title, belongs in cursor.fetchall()}
+            cursor.execute(*self.page_sql(offset, limit))
+            rows = cursor.fetchall()
+        found = []
+        for pk, kind, key, archived, score, title, belongs in rows:
+            document = SearchDocument(id=pk, kind=kind, key=key, archived=archived)
+            document.score = score
+            document.marked_title, document.marked_context = marked(title), marked(belongs)
+            found.append(document)
+        return found
+
+
+class RankedResults:
+    """A search's results as a paginator's list: a page sliced from it is read in one query (Search.page), with
+    its words marked; how many there are is known beforehand (the counts), so it is never counted here."""
+
+    def __init__(self, search, count):
+        self.search = search
+        self.count = count
+
+    def __len__(self):
+        return self.count
+
+    def __getitem__(self, index):
+        if not isinstance(index, slice) or index.step not in (None, 1):
+            raise TypeError("RankedResults are read a page (a slice) at a time")
+        start = index.start or 0
+        stop = self.count if index.stop is None else min(index.stop, self.count)
+        return self.search.page(start, stop - start)
 
 
 def candidate_ids(sql, params):

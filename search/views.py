@@ -98,21 +98,18 @@ def _found(request, query):
     """The counts by kind and the page of results asked for, each result with its highlighted title and context."""
     counts = query.counts()
     count = counts.get(query.kind, 0) if query.kind else sum(counts.values())
-    paginator = Paginator(query.results(), PAGE_SIZE)
     # Counted already; and no more than the candidates ranked (query.results), which are at least as many.
-    paginator.count = min(count, searching.CANDIDATES)
+    paginator = Paginator(searching.RankedResults(query, min(count, searching.CANDIDATES)), PAGE_SIZE)
     page = paginator.get_page(request.GET.get("page"))
-    documents = list(page.object_list)
-    marks = query.highlighted(documents)
     results = [
         {
             "document": document,
             "kind": kind_label(document.kind, 1),
             "url": url_of(document, request.user),
-            "title": marks[document.pk][0],
-            "context": marks[document.pk][1],
+            "title": document.marked_title,
+            "context": document.marked_context,
         }
-        for document in documents
+        for document in page.object_list
     ]
     return Found(counts=counts, count=count, page=page, results=results)
 

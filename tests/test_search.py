@@ -169,6 +169,11 @@ def test_the_page_groups_by_kind_with_counts_filters_to_one_kind_and_marks_the_w
     marked = client.get("/search/", {"q": "dialysis"}).content.decode()
     assert "<script>alert(1)</script>" not in marked
     assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>dialysis</mark>" in marked
+    # The box keeps what was typed, as text (it is drawn once with a stand-in, then what was typed put in its place).
+    typed = 'dialysis "<b>&'
+    boxed = client.get("/search/", {"q": typed}).content.decode()
+    assert re.search(r'<input[^>]*id="search-q"[^>]*value="dialysis &#34;&lt;b&gt;&amp;"', boxed), boxed
+    assert "portal-search-typed" not in boxed and "<b>&" not in boxed
     # Pages of 20, with a link to the next.
     page_one = client.get("/search/", {"q": "stp"}).content.decode()
     assert len(RESULT_LINK.findall(page_one)) == 20 and "?q=stp&amp;page=2" in page_one
@@ -374,6 +379,10 @@ def test_the_page_and_the_api_read_a_fixed_number_of_queries(client, found, staf
             assert api.get("/api/v1/search/", {"q": typed}).status_code == 200
         counted[typed] = (len(page), len(listed))
     assert len(set(counted.values())) == 1, counted  # one result or fifty, the same queries
+    # The documents are read twice by the page: the counts, then the page's results with their words marked.
+    with CaptureQueriesContext(connection) as page:
+        client.get("/search/", {"q": "midlands"})  # a search not drawn before
+    assert len([q for q in page.captured_queries if READS_DOCUMENTS.search(q["sql"])]) == 2, page.captured_queries
 
 
 @pytest.fixture
@@ -430,6 +439,19 @@ def test_the_search_reads_its_indexes(many_documents):
     assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", analysed), analysed  # the candidates, by id
     assert re.search(r"CTE anywhere\n\s*->  .* Scan on search_searchdocument .*\(never executed\)", analysed), analysed
     assert common.counts() == {"workstream": 101}  # counted no further than its cap
+    # Each kind's matches are planned for all their rows (a word in every document is rightly a scan here) and
+    # read no further than the cap.
+    with connection.cursor() as cursor:
+        cursor.execute("EXPLAIN (ANALYZE) " + common.counts_sql()[0], common.counts_sql()[1])
+        counted = "\n".join(row[0] for row in cursor.fetchall())
+    assert re.search(r"CTE Scan on found_1 .*rows=101 loops=1", counted), counted
+    # The page: the candidates by id, ranked, and only the page's rows marked (after its LIMIT).
+    page = explained(*search.page_sql(0, 20))
+    for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
+        assert index in page, page
+    assert "Seq Scan on search_searchdocument" not in page, page
+    assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", page), page
+    assert page.index("Subquery Scan on page") < page.index("Limit"), page  # ts_headline above the LIMIT
     with connection.cursor() as cursor:
         sql, params = near_sql(["telehaelth", "acuet"])
         cursor.execute("EXPLAIN " + sql, params)
@@ -438,6 +460,7 @@ def test_the_search_reads_its_indexes(many_documents):
     assert {d.title for d in Search("telehaelth").results()} == {d.title for d in search.results()}
 
 
+READS_DOCUMENTS = re.compile(r'\b(?:FROM|JOIN)\s+"?search_searchdocument\b', re.I)
 READS_SEARCH = re.compile(r'\b(?:FROM|JOIN)\s+"?search_search(?:document|word)\b', re.I)
 
 
