@@ -225,7 +225,7 @@ def suggestions(request, model):
             return JsonResponse({"detail": f"{name} does not narrow these records."}, status=400)
         queryset = queryset.filter(**{f"{name}__in": values})
     # What the record's text names (a person's appointment): read with it, not once per record.
-    related = resource.queryset().query.select_related
+    related = resource.list.queryset().query.select_related
     if related:
         queryset.query.select_related = related
     if q.strip():

@@ -1,7 +1,7 @@
 """Every kind of record the portal declares is complete: a factory, an API resource, and pages that answer.
 
-A new ``Resource`` is walked here just by being declared (nhs_joint.registry): forgetting its factory, its
-API route or a working page fails a test, instead of failing nothing.
+A new ``Resource`` is walked here just by being registered with its app's URLs (nhs_joint.generic.register):
+forgetting its factory, its API route or a working page fails a test, instead of failing nothing.
 """
 
 import dataclasses
@@ -38,9 +38,18 @@ def test_every_resource_is_declared_once():
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
 def test_a_resource_is_complete_as_declared_and_never_changed_after(resource):
     """What the URLs, the API and the registry were made from is the declaration: it cannot be changed later."""
-    for name, value in [("extra_urls", lambda resource: []), ("list_forms", None), ("form", None)]:
+    for declared, name, value in [
+        (resource, "extra_urls", lambda resource: []),
+        (resource, "form", None),
+        (resource.list, "forms", None),
+        (resource.detail, "summary", None),
+        (resource.permissions, "change", None),
+    ]:
         with pytest.raises(dataclasses.FrozenInstanceError):
-            setattr(resource, name, value)
+            setattr(declared, name, value)
+    if resource.form is not None:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            resource.form.form_class = None
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
