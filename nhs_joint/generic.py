@@ -727,6 +727,11 @@ def bad_request(request, exception=None):
 
 __all__ = [
     "Resource",
+    "ListConfig",
+    "DetailConfig",
+    "FormConfig",
+    "PermissionConfig",
+    "model_form",
     "register",
     "ListPage",
     "DetailPage",
