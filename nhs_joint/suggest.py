@@ -47,7 +47,7 @@ def records_of(field):
 def _search(model):
     """The filterset whose ``q`` searches ``model`` (nhs_joint.filters.PortalFilterSet), or None."""
     resource = _resource(model)
-    filterset = getattr(resource, "filterset", None)
+    filterset = resource.list.filterset if resource is not None else None
     if filterset is None or not (getattr(filterset, "search_fields", ()) or getattr(filterset, "code_fields", ())):
         return None
     return filterset
