@@ -1,5 +1,7 @@
 from django.urls import path
 
+from nhs_joint.generic import register
+
 from . import oidc, tokens, views
 
 urlpatterns = [
@@ -15,5 +17,5 @@ urlpatterns = [
     path(
         "users/<int:pk>/tokens/<int:token_pk>/revoke/", tokens.RevokeUserTokenView.as_view(), name="user-token-revoke"
     ),
-    *views.users.urls(),
+    *register(views.users),
 ]

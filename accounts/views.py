@@ -97,7 +97,7 @@ from django.http import HttpResponseRedirect  # noqa: E402
 from django.shortcuts import get_object_or_404  # noqa: E402
 from django.urls import path  # noqa: E402
 
-from nhs_joint.generic import Resource  # noqa: E402
+from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, PermissionConfig, Resource  # noqa: E402
 from nhs_joint.permissions import can_manage_users  # noqa: E402
 from nhs_joint.tables import Column  # noqa: E402
 
@@ -227,26 +227,34 @@ users = Resource(
     model=User,
     name="user",
     prefix="users",
-    queryset=_user_queryset,
-    filterset=filters.UserFilterSet,
-    columns=[
-        Column("username", order="username", link=user_url),
-        Column("name", getter=lambda u: u.get_full_name(), order="last_name"),
-        Column("email", order="email"),
-        Column("role", getter=roles_text),
-        Column("bodies", getter=lambda u: ", ".join(b.code for b in u.bodies.all())),
-        Column("region", order="region"),
-        Column("is_active", "Active", order="is_active"),
-    ],
-    form=forms.UserForm,
-    deletable=False,
-    kept_because="deactivate them, and their history keeps their name.",
-    detail_template="accounts/user_detail.jinja",
-    summary=user_summary,
-    view_permission=can_manage_users,
-    change_permission=lambda user, obj: can_manage_users(user),
-    create_permission=can_manage_users,
-    intro="Accounts of the portal. Users are never deleted: deactivate them, and their history keeps their name.",
+    list=ListConfig(
+        queryset=_user_queryset,
+        filterset=filters.UserFilterSet,
+        columns=[
+            Column("username", order="username", link=user_url),
+            Column("name", getter=lambda u: u.get_full_name(), order="last_name"),
+            Column("email", order="email"),
+            Column("role", getter=roles_text),
+            Column("bodies", getter=lambda u: ", ".join(b.code for b in u.bodies.all())),
+            Column("region", order="region"),
+            Column("is_active", "Active", order="is_active"),
+        ],
+        intro="Accounts of the portal. Users are never deleted: deactivate them, and their history keeps their name.",
+    ),
+    detail=DetailConfig(
+        template="accounts/user_detail.jinja",
+        summary=user_summary,
+    ),
+    form=FormConfig(
+        form_class=forms.UserForm,
+    ),
+    permissions=PermissionConfig(
+        view=can_manage_users,
+        change=lambda user, obj: can_manage_users(user),
+        create=can_manage_users,
+        deletable=False,
+        kept_because="deactivate them, and their history keeps their name.",
+    ),
     extra_urls=lambda resource: [
         path("users/<int:pk>/one-time-password/", OneTimePasswordView.as_view(), name="user-password"),
         path("users/<int:pk>/deactivate/", ActivationView.as_view(active=False), name="user-deactivate"),

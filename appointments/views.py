@@ -2,7 +2,7 @@ from django.db.models import Prefetch
 
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, Resource
 from nhs_joint.tables import Column, section
 
 from . import api, filters, forms
@@ -21,31 +21,37 @@ appointments = Resource(
     model=Appointment,
     name="appointment",
     prefix="appointments",
-    queryset=appointment_queryset,
-    filterset=filters.AppointmentFilterSet,
-    columns=[
-        Column("person", order="person", link=True),
-        Column("title", "Post", order="title"),
-        Column("role", order="role"),
-        Column("region", getter=lambda a: a.region or "National", order="region"),
-        Column("shares", getter=shares_text),
-        Column("joint", getter=lambda a: "Yes" if a.is_joint else "No"),
-        Column("start_date", "Start", order="start_date"),
-        Column("end_date", "End", order="end_date"),
-    ],
-    form=forms.AppointmentForm,
-    summary=lambda a: [
-        ("Person", {"text": a.person.name, "href": a.person.get_absolute_url()}),
-        ("Post", a.title),
-        ("Role", a.get_role_display()),
-        ("Region", str(a.region) if a.region else "National"),
-        ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()} if a.programme else None),
-        ("Shares", shares_text(a)),
-        ("Joint appointment", "Yes, shared by both bodies" if a.is_joint else "No"),
-        ("Start date", format_date(a.start_date)),
-        ("End date", format_date(a.end_date) if a.end_date else "No end date"),
-    ],
-    intro="Posts held by people for one body or, jointly, for both.",
+    list=ListConfig(
+        queryset=appointment_queryset,
+        filterset=filters.AppointmentFilterSet,
+        columns=[
+            Column("person", order="person", link=True),
+            Column("title", "Post", order="title"),
+            Column("role", order="role"),
+            Column("region", getter=lambda a: a.region or "National", order="region"),
+            Column("shares", getter=shares_text),
+            Column("joint", getter=lambda a: "Yes" if a.is_joint else "No"),
+            Column("start_date", "Start", order="start_date"),
+            Column("end_date", "End", order="end_date"),
+        ],
+        intro="Posts held by people for one body or, jointly, for both.",
+    ),
+    detail=DetailConfig(
+        summary=lambda a: [
+            ("Person", {"text": a.person.name, "href": a.person.get_absolute_url()}),
+            ("Post", a.title),
+            ("Role", a.get_role_display()),
+            ("Region", str(a.region) if a.region else "National"),
+            ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()} if a.programme else None),
+            ("Shares", shares_text(a)),
+            ("Joint appointment", "Yes, shared by both bodies" if a.is_joint else "No"),
+            ("Start date", format_date(a.start_date)),
+            ("End date", format_date(a.end_date) if a.end_date else "No end date"),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.AppointmentForm,
+    ),
     api=Api(
         doc="Posts held for one body or jointly for both, written with their shares nested.",
         serializer=api.AppointmentRules,
@@ -79,20 +85,26 @@ people = Resource(
     model=Person,
     name="person",
     prefix="people",
-    queryset=lambda: Person.objects.all(),
-    detail_queryset=lambda: Person.objects.prefetch_related(
-        Prefetch(
-            "appointments",
-            Appointment.objects.select_related("region").prefetch_related(
-                Prefetch("shares", AppointmentShare.objects.select_related("body"))
-            ),
-        )
+    list=ListConfig(
+        queryset=lambda: Person.objects.all(),
+        filterset=filters.PersonFilterSet,
+        columns=[Column("name", order="name", link=True), Column("email", order="email")],
     ),
-    filterset=filters.PersonFilterSet,
-    columns=[Column("name", order="name", link=True), Column("email", order="email")],
-    form=forms.PersonForm,
-    summary=lambda p: [("Name", p.name), ("Email", p.email)],
-    detail_context=person_detail,
+    detail=DetailConfig(
+        queryset=lambda: Person.objects.prefetch_related(
+            Prefetch(
+                "appointments",
+                Appointment.objects.select_related("region").prefetch_related(
+                    Prefetch("shares", AppointmentShare.objects.select_related("body"))
+                ),
+            )
+        ),
+        context=person_detail,
+        summary=lambda p: [("Name", p.name), ("Email", p.email)],
+    ),
+    form=FormConfig(
+        form_class=forms.PersonForm,
+    ),
     reads=(AppointmentShare,),  # each appointment's shares
     api=Api(doc="People who hold posts (fictional in the demonstration data).", serializer=api.PersonRules),
 )

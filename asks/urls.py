@@ -1,4 +1,6 @@
+from nhs_joint.generic import register
+
 from . import one_voice
 from .views import RESOURCES
 
-urlpatterns = one_voice.urlpatterns + [pattern for resource in RESOURCES for pattern in resource.urls()]
+urlpatterns = one_voice.urlpatterns + register(*RESOURCES)

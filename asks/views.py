@@ -3,7 +3,7 @@ from django.db.models import Prefetch
 from measures.views import measure_sections, programme_measure_sections
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, Resource
 from nhs_joint.tables import Column, link_to, section
 from programmes.views import programme_sections
 
@@ -80,22 +80,28 @@ expectations = Resource(
     model=Expectation,
     name="expectation",
     prefix="expectations",
-    queryset=lambda: Expectation.objects.select_related("programme", "measure", "region", "issued_by"),
-    filterset=filters.ExpectationFilterSet,
-    columns=expectation_columns,
-    form=forms.ExpectationForm,
-    summary=lambda e: [
-        ("Programme", {"text": str(e.programme), "href": e.programme.get_absolute_url()}),
-        ("Issued by", e.issued_by.name),
-        ("Audience", e.get_audience_display()),
-        ("Area", str(e.region) if e.region else "England"),
-        ("Measure", {"text": e.measure.name, "href": e.measure.get_absolute_url()}),
-        ("Asks for", e.measure.target_words(e.comparator, e.target)),
-        ("From", format_date(e.start_date)),
-        ("Due", format_date(e.due_date)),
-        ("Wording", e.wording),
-    ],
-    intro="What the programmes ask of providers, commissioners and local health systems.",
+    list=ListConfig(
+        queryset=lambda: Expectation.objects.select_related("programme", "measure", "region", "issued_by"),
+        filterset=filters.ExpectationFilterSet,
+        columns=expectation_columns,
+        intro="What the programmes ask of providers, commissioners and local health systems.",
+    ),
+    detail=DetailConfig(
+        summary=lambda e: [
+            ("Programme", {"text": str(e.programme), "href": e.programme.get_absolute_url()}),
+            ("Issued by", e.issued_by.name),
+            ("Audience", e.get_audience_display()),
+            ("Area", str(e.region) if e.region else "England"),
+            ("Measure", {"text": e.measure.name, "href": e.measure.get_absolute_url()}),
+            ("Asks for", e.measure.target_words(e.comparator, e.target)),
+            ("From", format_date(e.start_date)),
+            ("Due", format_date(e.due_date)),
+            ("Wording", e.wording),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.ExpectationForm,
+    ),
     api=Api(
         doc="What programmes ask of providers, commissioners and local systems.",
         serializer=api.ExpectationRules,

@@ -443,7 +443,7 @@ def can_attach(user, record, resource):
     """Board papers are added, replaced and archived by those who may change the record."""
     if resource is None:
         return Decision(False, "Papers cannot be attached to this record.")
-    return resource.change_permission(user, record)
+    return resource.permissions.change(user, record)
 
 
 def attachments_on(record):

@@ -20,7 +20,7 @@ from asks.services import consultations_for
 from measures.models import Measure, ProgrammeMeasure
 from nhs_joint import conditional, parts
 from nhs_joint.dates import format_date
-from nhs_joint.generic import DetailPage, Resource
+from nhs_joint.generic import DetailConfig, DetailPage, ListConfig, Resource
 from nhs_joint.pdf import render_pdf
 from nhs_joint.permissions import can_edit_delivery, can_edit_records
 from nhs_joint.registry import registry
@@ -54,32 +54,36 @@ regions = Resource(
     prefix="regions",
     lookup="ods_code",
     lookup_converter="str",
-    queryset=lambda: (
-        Region.objects.prefetch_related(
-            Prefetch("appointments", dashboards.current_appointments(), to_attr="current_appointments")
-        )
-        .annotate(organisation_count=Count("organisations", distinct=True))
-        .order_by("name")
+    list=ListConfig(
+        queryset=lambda: (
+            Region.objects.prefetch_related(
+                Prefetch("appointments", dashboards.current_appointments(), to_attr="current_appointments")
+            )
+            .annotate(organisation_count=Count("organisations", distinct=True))
+            .order_by("name")
+        ),
+        filterset=filters.RegionFilterSet,
+        columns=[
+            Column("ods_code", "ODS code", order="code", link=True),
+            Column("name", order="name", link=True),
+            Column("active", getter=lambda r: "Active" if r.active else "Retired"),
+            Column("director", "Regional Director", getter=director_text),
+            Column("organisations", getter=lambda r: r.organisation_count, numeric=True),
+        ],
+        intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
+        "and the retired region codes that older files still use.",
+        prefix="regions/codes",
     ),
-    filterset=filters.RegionFilterSet,
-    columns=[
-        Column("ods_code", "ODS code", order="code", link=True),
-        Column("name", order="name", link=True),
-        Column("active", getter=lambda r: "Active" if r.active else "Retired"),
-        Column("director", "Regional Director", getter=director_text),
-        Column("organisations", getter=lambda r: r.organisation_count, numeric=True),
-    ],
-    summary=lambda r: [
-        ("ODS code", r.ods_code),
-        ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
-        ("Regional Director", director_text(r) if r.active else None),  # a retired code has none
-        ("From", format_date(r.effective_from) if r.effective_from else None),
-        ("To", format_date(r.effective_to) if r.effective_to else None),
-        ("Notes", r.notes),
-    ],
-    intro="The seven integrated regions, each led by one Regional Director working for both bodies, "
-    "and the retired region codes that older files still use.",
-    list_prefix="regions/codes",
+    detail=DetailConfig(
+        summary=lambda r: [
+            ("ODS code", r.ods_code),
+            ("Status", "One of the seven integrated regions" if r.active else "Retired region code"),
+            ("Regional Director", director_text(r) if r.active else None),  # a retired code has none
+            ("From", format_date(r.effective_from) if r.effective_from else None),
+            ("To", format_date(r.effective_to) if r.effective_to else None),
+            ("Notes", r.notes),
+        ],
+    ),
     reads=(AppointmentShare,),  # whether each Regional Director is joint
     # Its views are declared below: the URLs are made when the portal's are.
     extra_urls=lambda resource: [

@@ -208,6 +208,6 @@ def export(job, progress):
             rows[0] = number
             yield obj
 
-    pieces = (line.encode("utf-8") for line in csv_lines(resource.columns, counted()))
+    pieces = (line.encode("utf-8") for line in csv_lines(resource.list.columns, counted()))
     write_output(job, f"{resource.prefix}.csv", "text/csv; charset=utf-8", pieces)
     job.message = f"{rows[0]:,} rows exported."

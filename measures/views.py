@@ -11,7 +11,7 @@ from nhs_joint import history, permissions, words
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date, format_month
 from nhs_joint.failures import service_unavailable
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, PermissionConfig, Resource
 from nhs_joint.tables import Column, Sections, link_to, names, section
 from programmes.views import programme_sections
 
@@ -107,59 +107,71 @@ measures = Resource(
     prefix="measures",
     lookup="code",
     lookup_converter="slug",
-    queryset=lambda: Measure.objects.all(),
-    detail_queryset=lambda: Measure.objects.prefetch_related(*measure_sections.prefetches()),
-    filterset=filters.MeasureFilterSet,
-    columns=[
-        Column("name", order="name", link=True),
-        Column("code", order="code"),
-        Column("unit", order="unit"),
-        Column("direction"),
-        Column("standard", getter=lambda m: m.standard_words if m.standard is not None else ""),
-    ],
-    form=forms.MeasureForm,
-    summary=lambda m: [
-        ("Code", m.code),
-        ("Unit", m.get_unit_display()),
-        ("Direction", m.get_direction_display()),
-        ("National standard", m.standard_words),
-        ("Figures written", f"to {words.count(m.decimal_places, 'decimal place')}, for example {m.figure(87.5)}"),
-    ],
-    detail_context=measure_detail,
-    api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
-    intro="How success is measured, agreed with the organisations affected. Measurements labelled "
-    "“generated” are demonstration data.",
+    list=ListConfig(
+        queryset=lambda: Measure.objects.all(),
+        filterset=filters.MeasureFilterSet,
+        columns=[
+            Column("name", order="name", link=True),
+            Column("code", order="code"),
+            Column("unit", order="unit"),
+            Column("direction"),
+            Column("standard", getter=lambda m: m.standard_words if m.standard is not None else ""),
+        ],
+        intro="How success is measured, agreed with the organisations affected. Measurements labelled "
+        "“generated” are demonstration data.",
+    ),
+    detail=DetailConfig(
+        queryset=lambda: Measure.objects.prefetch_related(*measure_sections.prefetches()),
+        context=measure_detail,
+        summary=lambda m: [
+            ("Code", m.code),
+            ("Unit", m.get_unit_display()),
+            ("Direction", m.get_direction_display()),
+            ("National standard", m.standard_words),
+            ("Figures written", f"to {words.count(m.decimal_places, 'decimal place')}, for example {m.figure(87.5)}"),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.MeasureForm,
+    ),
     # Its views are declared below: the URLs are made when the portal's are.
     extra_urls=lambda resource: [
         path("measures/<slug:key>/measurements/new/", MeasurementEntryPage.as_view(), name="measurement-entry"),
         path("measures/<slug:key>/correct/", correct_figure, name="measurement-correct"),
     ],
+    api=Api(doc="Measures of success, by code.", mixins=(api.MeasureChart,)),
 )
 
 programme_measures = Resource(
     model=ProgrammeMeasure,
     name="programme-measure",
     prefix="programme-measures",
-    queryset=lambda: ProgrammeMeasure.objects.select_related("programme", "measure").prefetch_related("agreed_by"),
-    filterset=filters.ProgrammeMeasureFilterSet,
-    columns=[
-        Column("programme", order="programme", link=link_to("programme")),
-        Column("measure", order="measure", link=True),
-        Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target), numeric=True),
-        Column("agreed_on", "Agreed", order="agreed_on"),
-        Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
-    ],
-    form=forms.ProgrammeMeasureForm,
-    summary=lambda pm: [
-        ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
-        ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
-        ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
-        ("Agreed on", format_date(pm.agreed_on)),
-        ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all()) or "No body recorded"),
-    ],
+    list=ListConfig(
+        queryset=lambda: ProgrammeMeasure.objects.select_related("programme", "measure").prefetch_related("agreed_by"),
+        filterset=filters.ProgrammeMeasureFilterSet,
+        columns=[
+            Column("programme", order="programme", link=link_to("programme")),
+            Column("measure", order="measure", link=True),
+            Column("target", getter=lambda pm: pm.measure.target_words(pm.measure.comparator, pm.target), numeric=True),
+            Column("agreed_on", "Agreed", order="agreed_on"),
+            Column("agreed_by", getter=lambda pm: names(pm.agreed_by)),
+        ],
+    ),
+    detail=DetailConfig(
+        # The organisations and local systems that agreed it in a consultation, and when: added by asks/.
+        context=programme_measure_sections,
+        summary=lambda pm: [
+            ("Programme", {"text": str(pm.programme), "href": pm.programme.get_absolute_url()}),
+            ("Measure", {"text": pm.measure.name, "href": pm.measure.get_absolute_url()}),
+            ("Target", pm.measure.target_words(pm.measure.comparator, pm.target)),
+            ("Agreed on", format_date(pm.agreed_on)),
+            ("Agreed by", " and ".join(b.name for b in pm.agreed_by.all()) or "No body recorded"),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.ProgrammeMeasureForm,
+    ),
     api=Api(doc="How the success of each programme is measured, as agreed by the bodies."),
-    # The organisations and local systems that agreed it in a consultation, and when: added by asks/.
-    detail_context=programme_measure_sections,
 )
 
 CHANGES_SHOWN = 20
@@ -207,32 +219,51 @@ measurements = Resource(
     model=Measurement,
     name="measurement",
     prefix="measurements",
-    # Every level: the filters give regions' and England's figures unless an organisation or a system is asked for.
-    queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
-    filterset=filters.MeasurementFilterSet,
-    columns=[
-        Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
-        Column("region", getter=lambda m: m.area or "England", order="region"),
-        Column("month", getter=lambda m: format_month(m.month), order="month", export=lambda m: m.month.isoformat()),
-        Column("value", getter=lambda m: m.measure.figure(m.value), numeric=True, order="value"),
-        Column("source"),
-    ],
-    form=forms.MeasurementCorrectionForm,
-    creatable=False,  # figures are entered on their measure's page or imported
-    deletable=False,  # a wrong figure is corrected, with a reason kept in its history
-    kept_because="a wrong figure is corrected, with the reason for the correction (PATCH with a reason).",
-    detail_context=lambda m, request: {"sections": [measurement_changes(m)]},
-    summary=lambda m: [
-        ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
-        area_summary(m),
-        ("Month", format_month(m.month)),
-        ("Value", m.measure.figure(m.value)),
-        *(
-            [("Made of", f"{m.numerator:,} of {m.denominator:,}")]
-            if m.numerator is not None and m.denominator is not None
+    list=ListConfig(
+        # Every level: the filters give regions' and England's figures unless an organisation or a system is asked for.
+        queryset=lambda: Measurement.every_level.select_related("measure", "region", "organisation", "local_system"),
+        filterset=filters.MeasurementFilterSet,
+        columns=[
+            Column("measure.name", "Measure", order="measure", link=True, export=lambda row: row.measure.code),
+            Column("region", getter=lambda m: m.area or "England", order="region"),
+            Column(
+                "month", getter=lambda m: format_month(m.month), order="month", export=lambda m: m.month.isoformat()
+            ),
+            Column("value", getter=lambda m: m.measure.figure(m.value), numeric=True, order="value"),
+            Column("source"),
+        ],
+        actions=lambda user: (
+            [{"text": "Import measurements", "href": reverse("measurement-import")}]
+            if permissions.can_edit_records(user)
             else []
         ),
-        ("Source", m.get_source_display()),
+    ),
+    detail=DetailConfig(
+        context=lambda m, request: {"sections": [measurement_changes(m)]},
+        summary=lambda m: [
+            ("Measure", {"text": m.measure.name, "href": m.measure.get_absolute_url()}),
+            area_summary(m),
+            ("Month", format_month(m.month)),
+            ("Value", m.measure.figure(m.value)),
+            *(
+                [("Made of", f"{m.numerator:,} of {m.denominator:,}")]
+                if m.numerator is not None and m.denominator is not None
+                else []
+            ),
+            ("Source", m.get_source_display()),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.MeasurementCorrectionForm,
+        creatable=False,  # figures are entered on their measure's page or imported
+    ),
+    permissions=PermissionConfig(
+        deletable=False,  # a wrong figure is corrected, with a reason kept in its history
+        kept_because="a wrong figure is corrected, with the reason for the correction (PATCH with a reason).",
+    ),
+    extra_urls=lambda resource: [
+        path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
+        path("measurements/import/template.csv", measurement_import_template, name="measurement-import-template"),
     ],
     api=Api(
         doc="Monthly values of each measure, by region or for England (``?region=ENG``); an organisation's or a "
@@ -256,15 +287,6 @@ measurements = Resource(
         extra_kwargs={
             "region": {"help_text": "Null for England, and for an organisation's or a local health system's figure."}
         },
-    ),
-    extra_urls=lambda resource: [
-        path("measurements/import/", MeasurementImportPage.as_view(), name="measurement-import"),
-        path("measurements/import/template.csv", measurement_import_template, name="measurement-import-template"),
-    ],
-    list_actions=lambda user: (
-        [{"text": "Import measurements", "href": reverse("measurement-import")}]
-        if permissions.can_edit_records(user)
-        else []
     ),
 )
 

@@ -502,7 +502,9 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
     writable_resource = True  # api_schema documents its DELETE's 409 (archived, or other records depend on it)
     create_permission = staticmethod(permissions.can_edit_records)
     change_permission = staticmethod(permissions.can_edit)
-    never_deleted = ""  # why the records are never deleted, where their pages delete none (Resource.deletable)
+    never_deleted = (
+        ""  # why the records are never deleted, where their pages delete none (Resource.permissions.deletable)
+    )
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         if request.method == "DELETE" and self.never_deleted:
@@ -834,7 +836,7 @@ def api_fields(resource):
     if api.fields is not None:
         return list(api.fields)
     key = "id" if resource.lookup == "pk" else resource.lookup
-    form_fields = list(resource.form._meta.fields) if resource.form else []
+    form_fields = list(resource.form.form_class._meta.fields) if resource.form else []
     return [key] * (key not in form_fields) + form_fields + [*api.more, *api.read_only]
 
 
@@ -844,7 +846,7 @@ def serializer_for(resource):
     base = api.serializer or ModelRulesSerializer
     fields = api_fields(resource)
     read_only = [*getattr(getattr(base, "Meta", None), "read_only_fields", ()), *api.read_only]
-    form_fields = resource.form._meta.fields if resource.form else fields
+    form_fields = resource.form.form_class._meta.fields if resource.form else fields
     if resource.lookup != "pk" and resource.lookup not in form_fields:
         read_only.append(resource.lookup)  # given by the portal (a programme's slug), never by a client
     meta = type(
@@ -859,7 +861,7 @@ def serializer_for(resource):
         },
     )
     # Documented as the endpoints are: a base's docstring speaks of its rule, not of the record.
-    attrs = {"Meta": meta, "__module__": model.__module__, "__doc__": api.doc or resource.intro or None}
+    attrs = {"Meta": meta, "__module__": model.__module__, "__doc__": api.doc or resource.list.intro or None}
     if issubclass(base, ModelRulesSerializer):  # lists of records are set after the record is saved
         attrs["many_to_many"] = tuple(f.name for f in model._meta.many_to_many if f.name in fields)
     parent = getattr(model, "parent_field", None)
@@ -920,19 +922,19 @@ def viewset_for(resource):
     serializer = serializer_for(resource)
     archivable = (ArchivableViewSetMixin,) if resource.archivable else ()
     attrs = {
-        "__doc__": api.doc or resource.intro,
+        "__doc__": api.doc or resource.list.intro,
         "__module__": resource.model.__module__,
         "queryset": api.queryset() if api.queryset else default_queryset(resource.model, serializer),
         "serializer_class": serializer,
-        "filterset_class": resource.filterset,
+        "filterset_class": resource.list.filterset,
         "lookup_field": resource.lookup,
-        "create_permission": staticmethod(resource.create_permission),
-        "change_permission": staticmethod(resource.change_permission),
+        "create_permission": staticmethod(resource.permissions.create),
+        "change_permission": staticmethod(resource.permissions.change),
     }
-    if not resource.deletable:
+    if not resource.permissions.deletable:
         # What the pages never delete the API does not delete either (405, with the reason).
         attrs["http_method_names"] = [name for name in PortalViewSet.http_method_names if name != "delete"]
         attrs["never_deleted"] = f"{capfirst(resource.verbose_name_plural)} are never deleted: " + (
-            resource.kept_because or "change the record instead."
+            resource.permissions.kept_because or "change the record instead."
         )
     return type(f"{resource.model.__name__}ViewSet", (*api.mixins, *archivable, PortalViewSet), attrs)

@@ -9,7 +9,7 @@ concurrent edits, exports, query counts) live in one place.
 import copy
 import datetime as dt
 from collections.abc import Callable
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from functools import lru_cache
 from urllib.parse import quote
 
@@ -69,56 +69,78 @@ def _page_number(value):
         return 1
 
 
+@dataclass(frozen=True)
+class ListConfig:
+    """A kind of record's list page (and its CSV export, and its API list's filters)."""
+
+    queryset: Callable  # () -> the queryset of the list (select_related/prefetch_related set)
+    filterset: type
+    columns: list
+    intro: str = ""  # the sentence under the list's title (and the API's description, by default)
+    prefix: str | None = None  # where the list is, when not at the resource's prefix (e.g. "regions/codes")
+    actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
+    forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
+
+
+@dataclass(frozen=True)
+class DetailConfig:
+    """A record's own page."""
+
+    queryset: Callable | None = None  # () -> the queryset a record is read from; None: the list's
+    template: str = "generic/detail.jinja"
+    context: Callable | None = None  # (obj, request) -> dict
+    summary: Callable | None = None  # (obj) -> list of (label, value) rows of the detail page
+    has_history: bool = True  # False for records without a history (report runs, findings)
+
+
+@dataclass(frozen=True)
+class FormConfig:
+    """The create and edit pages: without one, a kind of record is read-only in the portal."""
+
+    form_class: type  # a PortalModelForm; model_form() makes one from a list of fields
+    creatable: bool = True  # False: records are made elsewhere (by the reference data), only edited here
+
+
+@dataclass(frozen=True)
+class PermissionConfig:
+    """Who may see and change these records; the defaults are the portal's rules for programme records."""
+
+    view: Callable | None = None  # (user) -> Decision; None: whoever may see the portal's records
+    change: Callable = permissions.can_edit  # (user, obj) -> Decision
+    create: Callable = permissions.can_edit_records  # (user) -> Decision
+    deletable: bool = True  # False: never deleted, on the pages or through the API
+    kept_because: str = ""  # why records that are not deletable are kept, as the API's refusal says it
+
+
+def model_form(model, fields, hints=None, base=PortalModelForm):
+    """The form of a kind of record that needs nothing more than these ``fields`` of its model (and the rules
+    of ``base``), with a ``hints`` {field name: hint in plain words} for each field without a help text."""
+    form_base = type(base.__name__, (base,), {"hints": {**base.hints, **(hints or {})}})
+    return modelform_factory(model, form=form_base, fields=fields)
+
+
 @dataclass(frozen=True, eq=False)
 class Resource:
-    """One kind of record as the portal's pages show it, declared once and complete: never changed afterwards
-    (frozen), so that what the registry, the URLs and the API were made from is what it says."""
+    """One kind of record as the portal's pages show it, declared once and complete, in parts (its list, its
+    record's page, its form, its permissions, its API): never changed afterwards (frozen), so that what the
+    registry, the URLs and the API were made from is what it says. ``register`` adds it to the portal."""
 
     model: type
     name: str  # URL name prefix, e.g. "programme" gives programme-list, programme-detail ...
     prefix: str  # URL path prefix, e.g. "programmes"
-    queryset: Callable  # () -> the queryset of the list (select_related/prefetch_related set)
-    filterset: type
-    columns: list
+    list: ListConfig
+    detail: DetailConfig = DetailConfig()
+    form: FormConfig | None = None  # None: read-only in the portal
+    permissions: PermissionConfig = PermissionConfig()
+    api: Api | None = None  # served under /api/v1/<prefix>/ too: see nhs_joint.api.Api
     lookup: str = "pk"  # the field in the record's address
     lookup_converter: str = "int"
-    form: type | None = None  # None: read-only in the portal
-    detail_queryset: Callable | None = None
-    detail_template: str = "generic/detail.jinja"
-    detail_context: Callable | None = None  # (obj, request) -> dict
-    summary: Callable | None = None  # (obj) -> list of (label, value) rows of the detail page
-    deletable: bool = True
-    kept_because: str = ""  # why records that are not deletable are kept, as the API's refusal says it
-    creatable: bool = True
-    create_label: str | None = None
-    intro: str = ""
-    # (resource) -> [path()]: more pages of this kind, made with the portal's URLs (so that their views may be
-    # declared after the resource, which is never changed once declared).
-    extra_urls: Callable | None = None
-    has_history: bool = True  # False for records without a history (report runs, findings)
-    list_forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
-    list_prefix: str | None = None  # where the list is, when not at the prefix (e.g. "regions/codes")
-    list_actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
-    # Who may see and change these records; the defaults are the portal's rules for programme records.
-    view_permission: Callable | None = None  # (user) -> Decision
-    change_permission: Callable = permissions.can_edit  # (user, obj) -> Decision
-    create_permission: Callable = permissions.can_edit_records  # (user) -> Decision
-    # The form, when it needs nothing more than these fields of the model (and its base's rules).
-    fields: list | None = None
-    hints: dict = field(default_factory=dict)  # the form's hint for each of those fields, in plain words
-    form_base: type = PortalModelForm
-    api: Api | None = None  # served under /api/v1/<prefix>/ too: see nhs_joint.api.Api
     # Other kinds of record its pages show, beyond those related to it two steps out (a finding's records):
     # models or "app.Model" labels, which its pages' version covers (nhs_joint/conditional.py).
     reads: tuple = ()
-
-    def __post_init__(self):
-        registry.resources.append(self)  # so the tests walk every kind of record's pages
-        if self.form is None and self.fields:
-            base = type(self.form_base.__name__, (self.form_base,), {"hints": {**self.form_base.hints, **self.hints}})
-            object.__setattr__(self, "form", modelform_factory(self.model, form=base, fields=self.fields))
-        if self.api is not None:
-            registry.add_api(self.prefix, viewset_for(self), self.name)
+    # (resource) -> [path()]: more pages of this kind, made with the portal's URLs (so that their views may be
+    # declared after the resource, which is never changed once declared).
+    extra_urls: Callable | None = None
 
     def page_models(self):
         """What this kind's pages and API lists are drawn from, for their version (nhs_joint/conditional.py):
@@ -130,8 +152,8 @@ class Resource:
         return models | {model for panel in registry.detail_panels for model in panel.models}
 
     def check_view(self, user):
-        if self.view_permission:
-            self.view_permission(user).enforce()
+        if self.permissions.view:
+            self.permissions.view(user).enforce()
 
     @property
     def verbose_name(self):
@@ -148,7 +170,7 @@ class Resource:
     def get_object(self, value):
         """The record at ``value``, archived or not: its page, history and restoring must reach it."""
         with archive.including_archived():
-            queryset = (self.detail_queryset or self.queryset)()
+            queryset = (self.detail.queryset or self.list.queryset)()
             try:
                 return queryset.get(**{self.lookup: value})
             except (self.model.DoesNotExist, ValueError):
@@ -168,14 +190,14 @@ class Resource:
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
         patterns = [
-            path(f"{self.list_prefix or self.prefix}/", ListPage.as_view(resource=self), name=f"{self.name}-list"),
+            path(f"{self.list.prefix or self.prefix}/", ListPage.as_view(resource=self), name=f"{self.name}-list"),
         ]
-        if self.form and self.creatable:
+        if self.form and self.form.creatable:
             patterns.append(path(f"{self.prefix}/new/", EditPage.as_view(resource=self), name=f"{self.name}-create"))
         patterns += [
             path(f"{self.prefix}/{key}/", DetailPage.as_view(resource=self), name=f"{self.name}-detail"),
         ]
-        if self.has_history:
+        if self.detail.has_history:
             patterns.append(
                 path(f"{self.prefix}/{key}/history/", HistoryPage.as_view(resource=self), name=f"{self.name}-history")
             )
@@ -192,7 +214,7 @@ class Resource:
                         f"{self.prefix}/{key}/restore/", RestorePage.as_view(resource=self), name=f"{self.name}-restore"
                     ),
                 ]
-            if self.deletable:
+            if self.permissions.deletable:
                 patterns.append(
                     path(f"{self.prefix}/{key}/delete/", DeletePage.as_view(resource=self), name=f"{self.name}-delete")
                 )
@@ -204,6 +226,19 @@ class Resource:
             crumbs.append({"text": str(obj), "href": obj.get_absolute_url()})
         crumbs.extend(more)
         return crumbs
+
+
+def register(*resources):
+    """Adds each kind of record to the portal, and returns the URL patterns of their pages: an app's urls.py
+    calls it once with its resources. Each joins ``registry.resources`` (the tests walk every kind of record's
+    pages from it) and, when it has an ``api``, the API's routes (served under /api/v1/<prefix>/)."""
+    patterns = []
+    for resource in resources:
+        registry.add_resource(resource)
+        if resource.api is not None:
+            registry.add_api(resource.prefix, viewset_for(resource), resource.name)
+        patterns += resource.urls()
+    return patterns
 
 
 class ResourceView(View):
@@ -233,7 +268,7 @@ class ListPage(ResourceView):
             # streamed it would be cut off by the web server's time limit, the file silently short.
             if exports.background is not None and queryset.count() > settings.EXPORT_ROWS_IN_REQUEST:
                 return exports.background(request, resource, request.GET)
-            return export_table(f"{resource.prefix}.csv", resource.columns, queryset)
+            return export_table(f"{resource.prefix}.csv", resource.list.columns, queryset)
 
         drawing = conditional.drawing()
         paginator = CappedPaginator(
@@ -246,7 +281,7 @@ class ListPage(ResourceView):
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        table = Table(resource.columns, page.object_list, ordering=request.GET.get("ordering"), query=query)
+        table = Table(resource.list.columns, page.object_list, ordering=request.GET.get("ordering"), query=query)
         export_query = query.copy()
         export_query["export"] = "csv"
         return render(
@@ -267,10 +302,10 @@ class ListPage(ResourceView):
                 "query": query.urlencode(),
                 "export_url": "?" + export_query.urlencode(),
                 "can_create": resource.form is not None
-                and resource.creatable
-                and resource.create_permission(request.user).allowed,
-                "list_actions": resource.list_actions(request.user) if resource.list_actions else [],
-                "list_forms": resource.list_forms(request.user) if resource.list_forms else [],
+                and resource.form.creatable
+                and resource.permissions.create(request.user).allowed,
+                "list_actions": resource.list.actions(request.user) if resource.list.actions else [],
+                "list_forms": resource.list.forms(request.user) if resource.list.forms else [],
             },
             status=400 if filterset.errors else 200,
         )
@@ -281,10 +316,10 @@ def list_queryset(resource, query, user, request=None):
     show_archived = resource.archivable and query.get("archived") == "yes"
     if show_archived:
         with archive.including_archived():
-            base = resource.queryset().filter(archived_at__isnull=False)
+            base = resource.list.queryset().filter(archived_at__isnull=False)
     else:
-        base = resource.queryset()
-    filterset = resource.filterset(query, queryset=base, request=request)
+        base = resource.list.queryset()
+    filterset = resource.list.filterset(query, queryset=base, request=request)
     queryset = filterset.qs if filterset.is_valid() else base.none()
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
@@ -335,14 +370,16 @@ class DetailPage(ResourceView):
             "object": obj,
             "page_title": str(obj),
             "breadcrumbs": resource.breadcrumbs(),
-            "summary": in_words(resource.summary(obj)) if resource.summary else [],
-            "can_edit": resource.form is not None and resource.change_permission(request.user, obj).allowed,
-            "can_delete": resource.form is not None and resource.deletable and can_delete(resource, request.user, obj),
+            "summary": in_words(resource.detail.summary(obj)) if resource.detail.summary else [],
+            "can_edit": resource.form is not None and resource.permissions.change(request.user, obj).allowed,
+            "can_delete": resource.form is not None
+            and resource.permissions.deletable
+            and can_delete(resource, request.user, obj),
         }
-        if resource.detail_context:
-            context.update(resource.detail_context(obj, request))
+        if resource.detail.context:
+            context.update(resource.detail.context(obj, request))
         context["panels"] = [html for panel in registry.detail_panels if (html := panel.render(request, obj, resource))]
-        return render(request, resource.detail_template, context)
+        return render(request, resource.detail.template, context)
 
 
 def in_words(rows):
@@ -377,11 +414,11 @@ class EditPage(ResourceView):
             raise PermissionDenied(
                 f"This {resource.verbose_name}, or the record it belongs to, is archived: restore it before changing it."
             )
-        decision = resource.change_permission(user, obj) if obj is not None else resource.create_permission(user)
+        decision = resource.permissions.change(user, obj) if obj is not None else resource.permissions.create(user)
         decision.enforce()
 
     def make_form(self, obj, data=None):
-        return self.resource.form(data=data, instance=obj, user=self.request.user)
+        return self.resource.form.form_class(data=data, instance=obj, user=self.request.user)
 
     def get(self, request, key=None):
         obj = self.get_object(key)
@@ -512,7 +549,7 @@ def can_delete(resource, user, obj):
     """Records people archive are deleted for good only by Administrators; other records by their editors."""
     if resource.archivable:
         return user.is_administrator
-    return resource.change_permission(user, obj).allowed
+    return resource.permissions.change(user, obj).allowed
 
 
 class ArchivePage(ResourceView):
@@ -520,7 +557,7 @@ class ArchivePage(ResourceView):
 
     def get(self, request, key):
         obj = self.resource.get_object(key)
-        self.resource.change_permission(request.user, obj).enforce()
+        self.resource.permissions.change(request.user, obj).enforce()
         return render(
             request,
             "generic/archive.jinja",
@@ -534,7 +571,7 @@ class ArchivePage(ResourceView):
 
     def post(self, request, key):
         obj = self.resource.get_object(key)
-        self.resource.change_permission(request.user, obj).enforce()
+        self.resource.permissions.change(request.user, obj).enforce()
         if not obj.is_archived:
             with transaction.atomic():
                 obj.archive()
@@ -551,7 +588,7 @@ class RestorePage(ResourceView):
 
     def post(self, request, key):
         obj = self.resource.get_object(key)
-        self.resource.change_permission(request.user, obj).enforce()
+        self.resource.permissions.change(request.user, obj).enforce()
         if obj.is_archived:
             with transaction.atomic():
                 obj.restore()
@@ -568,7 +605,7 @@ class DeletePage(ResourceView):
     def check(self, request, obj):
         if can_delete(self.resource, request.user, obj):
             return
-        self.resource.change_permission(request.user, obj).enforce()  # the reason this person cannot edit it
+        self.resource.permissions.change(request.user, obj).enforce()  # the reason this person cannot edit it
         raise PermissionDenied(
             f"Only an Administrator can delete {with_article(self.resource.verbose_name)} for good. Archive it instead."
         )
@@ -688,4 +725,18 @@ def bad_request(request, exception=None):
     )
 
 
-__all__ = ["Resource", "ListPage", "DetailPage", "EditPage", "DeletePage", "HistoryPage", "PermissionDenied"]
+__all__ = [
+    "Resource",
+    "ListConfig",
+    "DetailConfig",
+    "FormConfig",
+    "PermissionConfig",
+    "model_form",
+    "register",
+    "ListPage",
+    "DetailPage",
+    "EditPage",
+    "DeletePage",
+    "HistoryPage",
+    "PermissionDenied",
+]

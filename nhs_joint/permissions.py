@@ -241,7 +241,7 @@ def can_see(user, record):
     Asked of the record as it is when the question is asked (a watch when it starts, a notification when it
     is sent). A record with a rule of its own says so with ``seen_by(user)`` (a job is its owner's, an
     expectation a partner sees only once it is consulted on or agreed for their own organisation); otherwise
-    its page resource's ``view_permission`` answers (user accounts: Administrators). Partners see nothing
+    its page resource's ``permissions.view`` answers (user accounts: Administrators). Partners see nothing
     else: what is open to them is opened by a record's own rule.
     """
     if record is None or user is None or not (user.is_authenticated and user.is_active):
@@ -252,6 +252,6 @@ def can_see(user, record):
     if user.is_partner:
         return NOT_SEEN
     resource = registry.resource_for(record._meta.model_name)
-    if resource is not None and resource.view_permission is not None:
-        return ALLOWED if resource.view_permission(user) else NOT_SEEN
+    if resource is not None and resource.permissions.view is not None:
+        return ALLOWED if resource.permissions.view(user) else NOT_SEEN
     return ALLOWED

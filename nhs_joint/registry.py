@@ -84,7 +84,7 @@ class Registry:
     # of the person asking that is not a record with a history (their unread notifications); ``person`` is the
     # SQL that names the person's id (the query reads it with who is asking: a parameter, or a column).
     page_versions: list[Callable] = field(default_factory=list)
-    resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is declared
+    resources: list = field(default_factory=list)  # every nhs_joint.generic.Resource, as it is registered
     # Partners (people of providers, CCGs and local systems) reach only the URL names listed here: every
     # other page and API route is closed to them, so a page added later stays closed unless opened here.
     # Each view opened to them still checks that the record is their own.
@@ -136,6 +136,12 @@ class Registry:
             for section in sorted(self.glossary, key=lambda section: section.order)
         ]
 
+    def add_resource(self, resource):
+        """A kind of record with pages (``nhs_joint.generic.register`` adds it, with its URLs and API route)."""
+        if any(known.name == resource.name for known in self.resources):
+            raise ValueError(f"The resource {resource.name!r} is registered twice.")
+        self.resources.append(resource)
+
     def add_api(self, prefix, viewset, basename):
         if any(route.prefix == prefix for route in self.api_routes):
             raise ValueError(f"The API resource {prefix!r} is registered twice.")
@@ -156,12 +162,12 @@ class Registry:
         return sorted(self.navigation, key=lambda item: item.order)
 
     def declared_resources(self):
-        """Every page resource; the URLs declare them, so they are loaded first where nothing has yet
+        """Every page resource; the apps' URLs register them, so they are loaded first where nothing has yet
         (a Celery worker, a management command)."""
         if not self._urls_loaded:
             from django.urls import get_resolver
 
-            get_resolver().url_patterns  # noqa: B018 (importing the URLs declares every resource)
+            get_resolver().url_patterns  # noqa: B018 (importing the URLs registers every resource)
             self._urls_loaded = True
         return self.resources
 

@@ -47,7 +47,7 @@ def records_of(field):
 def _search(model):
     """The filterset whose ``q`` searches ``model`` (nhs_joint.filters.PortalFilterSet), or None."""
     resource = _resource(model)
-    filterset = getattr(resource, "filterset", None)
+    filterset = resource.list.filterset if resource is not None else None
     if filterset is None or not (getattr(filterset, "search_fields", ()) or getattr(filterset, "code_fields", ())):
         return None
     return filterset
@@ -225,7 +225,7 @@ def suggestions(request, model):
             return JsonResponse({"detail": f"{name} does not narrow these records."}, status=400)
         queryset = queryset.filter(**{f"{name}__in": values})
     # What the record's text names (a person's appointment): read with it, not once per record.
-    related = resource.queryset().query.select_related
+    related = resource.list.queryset().query.select_related
     if related:
         queryset.query.select_related = related
     if q.strip():

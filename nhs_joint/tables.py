@@ -185,7 +185,7 @@ class Sections:
     A programme's page shows its expectations and agreed measures, but programmes know nothing of asks or
     measures: those apps add their sections here. ``add(order, make, *prefetch)``: ``make(obj, request)``
     gives a ``section``; ``prefetch`` are the lookups (or ``Prefetch``) it reads, for the detail queryset.
-    Called as a resource's ``detail_context``.
+    Called as a resource's ``detail.context``.
     """
 
     def __init__(self):

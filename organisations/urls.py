@@ -1,3 +1,5 @@
+from nhs_joint.generic import register
+
 from .views import RESOURCES
 
-urlpatterns = [pattern for resource in RESOURCES for pattern in resource.urls()]
+urlpatterns = register(*RESOURCES)

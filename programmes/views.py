@@ -3,7 +3,7 @@ from django.db.models import Prefetch
 from nhs_joint import permissions
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, PermissionConfig, Resource, model_form
 from nhs_joint.tables import Column, Sections, link_to, names, related, section
 
 from . import api, filters, forms
@@ -98,25 +98,31 @@ programmes = Resource(
     prefix="programmes",
     lookup="slug",
     lookup_converter="slug",
-    queryset=lambda: Programme.objects.select_related("accountable_body").prefetch_related("bodies"),
-    detail_queryset=lambda: Programme.objects.select_related(
-        "accountable_body", "duty", "senior_responsible_owner__person"
-    ).prefetch_related("bodies", *programme_sections.prefetches()),
-    filterset=filters.ProgrammeFilterSet,
-    columns=[
-        Column("title", order="title", link=True),
-        Column("theme", getter=lambda p: p.theme_name, order="theme", export=lambda p: p.theme),
-        Column("bodies", getter=lambda p: names(p, "bodies")),
-        Column("integration_stage", "Integration", order="integration_stage"),
-        Column("accountable_body.code", "Accountable"),
-        Column("status", order="status"),
-        Column("start_date", "Start", order="start_date"),
-        Column("end_date", "End", order="end_date"),
-    ],
-    form=forms.ProgrammeForm,
-    summary=programme_summary,
-    detail_context=programme_sections,
-    intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+    list=ListConfig(
+        queryset=lambda: Programme.objects.select_related("accountable_body").prefetch_related("bodies"),
+        filterset=filters.ProgrammeFilterSet,
+        columns=[
+            Column("title", order="title", link=True),
+            Column("theme", getter=lambda p: p.theme_name, order="theme", export=lambda p: p.theme),
+            Column("bodies", getter=lambda p: names(p, "bodies")),
+            Column("integration_stage", "Integration", order="integration_stage"),
+            Column("accountable_body.code", "Accountable"),
+            Column("status", order="status"),
+            Column("start_date", "Start", order="start_date"),
+            Column("end_date", "End", order="end_date"),
+        ],
+        intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+    ),
+    detail=DetailConfig(
+        queryset=lambda: Programme.objects.select_related(
+            "accountable_body", "duty", "senior_responsible_owner__person"
+        ).prefetch_related("bodies", *programme_sections.prefetches()),
+        context=programme_sections,
+        summary=programme_summary,
+    ),
+    form=FormConfig(
+        form_class=forms.ProgrammeForm,
+    ),
     api=Api(
         doc="National programmes, by slug.",
         serializer=api.ProgrammeRules,
@@ -131,27 +137,35 @@ workstreams = Resource(
     model=Workstream,
     name="workstream",
     prefix="workstreams",
-    queryset=lambda: Workstream.objects.select_related("programme", "body").prefetch_related("regions"),
-    filterset=filters.WorkstreamFilterSet,
-    columns=[
-        Column("title", order="title", link=True),
-        Column("programme", order="programme", link=link_to("programme")),
-        Column("body.code", "Owning body", order="body"),
-        Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
-        Column("regions", getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All"),
-        Column("start_date", "Start", order="start_date"),
-        Column("end_date", "End", order="end_date"),
-    ],
-    form=forms.WorkstreamForm,
-    summary=lambda w: [
-        ("Programme", {"text": str(w.programme), "href": w.programme.get_absolute_url()}),
-        ("Owning body", w.body.name),
-        ("Audiences", ", ".join(w.get_audience_labels())),
-        ("Regions", ", ".join(str(r) for r in w.regions.all()) or "Not regional"),
-        ("Start date", format_date(w.start_date)),
-        ("End date", format_date(w.end_date) if w.end_date else "No end date"),
-        ("Description", w.description),
-    ],
+    list=ListConfig(
+        queryset=lambda: Workstream.objects.select_related("programme", "body").prefetch_related("regions"),
+        filterset=filters.WorkstreamFilterSet,
+        columns=[
+            Column("title", order="title", link=True),
+            Column("programme", order="programme", link=link_to("programme")),
+            Column("body.code", "Owning body", order="body"),
+            Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
+            Column(
+                "regions", getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All"
+            ),
+            Column("start_date", "Start", order="start_date"),
+            Column("end_date", "End", order="end_date"),
+        ],
+    ),
+    detail=DetailConfig(
+        summary=lambda w: [
+            ("Programme", {"text": str(w.programme), "href": w.programme.get_absolute_url()}),
+            ("Owning body", w.body.name),
+            ("Audiences", ", ".join(w.get_audience_labels())),
+            ("Regions", ", ".join(str(r) for r in w.regions.all()) or "Not regional"),
+            ("Start date", format_date(w.start_date)),
+            ("End date", format_date(w.end_date) if w.end_date else "No end date"),
+            ("Description", w.description),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.WorkstreamForm,
+    ),
     api=Api(doc="The pieces of work of each programme.", extra_kwargs={"audiences": {"required": True}}),
 )
 
@@ -159,23 +173,29 @@ board_approvals = Resource(
     model=BoardApproval,
     name="board-approval",
     prefix="board-approvals",
-    queryset=lambda: BoardApproval.objects.select_related("programme", "body"),
-    filterset=filters.BoardApprovalFilterSet,
-    columns=[
-        Column("programme", order="programme", link=link_to("programme")),
-        Column("body.code", "Board"),
-        Column("decision", link=True),
-        Column("date", order="date"),
-        Column("minute_reference", "Minute"),
-    ],
-    form=forms.BoardApprovalForm,
-    summary=lambda a: [
-        ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()}),
-        ("Board", a.body.name),
-        ("Decision", a.get_decision_display()),
-        ("Date", format_date(a.date)),
-        ("Minute reference", a.minute_reference or "Not recorded"),
-    ],
+    list=ListConfig(
+        queryset=lambda: BoardApproval.objects.select_related("programme", "body"),
+        filterset=filters.BoardApprovalFilterSet,
+        columns=[
+            Column("programme", order="programme", link=link_to("programme")),
+            Column("body.code", "Board"),
+            Column("decision", link=True),
+            Column("date", order="date"),
+            Column("minute_reference", "Minute"),
+        ],
+    ),
+    detail=DetailConfig(
+        summary=lambda a: [
+            ("Programme", {"text": str(a.programme), "href": a.programme.get_absolute_url()}),
+            ("Board", a.body.name),
+            ("Decision", a.get_decision_display()),
+            ("Date", format_date(a.date)),
+            ("Minute reference", a.minute_reference or "Not recorded"),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.BoardApprovalForm,
+    ),
     api=Api(doc="Decisions of each body's Board on programmes."),
 )
 
@@ -183,28 +203,36 @@ regional_deliveries = Resource(
     model=RegionalDelivery,
     name="regional-delivery",
     prefix="regional-deliveries",
-    queryset=lambda: RegionalDelivery.objects.select_related("programme", "region", "lead"),
-    filterset=filters.RegionalDeliveryFilterSet,
-    columns=[
-        Column("programme", order="programme", link=True),
-        Column("region", order="region", link=link_to("region")),
-        Column("rag", "RAG status", order="rag"),
-        Column("lead"),
-        Column("updated", order="updated"),
-    ],
-    form=forms.RegionalDeliveryForm,
-    deletable=False,
-    kept_because="each region's director changes the record, and its history keeps every status it had.",
-    creatable=False,
-    summary=lambda d: [
-        ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
-        ("Region", {"text": str(d.region), "href": d.region.get_absolute_url()}),
-        ("RAG status", d.get_rag_display()),
-        ("Lead", str(d.lead) if d.lead else "None named"),
-        ("Note", d.note),
-        ("Last updated", d.updated),
-    ],
-    create_permission=permissions.can_record_delivery,
+    list=ListConfig(
+        queryset=lambda: RegionalDelivery.objects.select_related("programme", "region", "lead"),
+        filterset=filters.RegionalDeliveryFilterSet,
+        columns=[
+            Column("programme", order="programme", link=True),
+            Column("region", order="region", link=link_to("region")),
+            Column("rag", "RAG status", order="rag"),
+            Column("lead"),
+            Column("updated", order="updated"),
+        ],
+    ),
+    detail=DetailConfig(
+        summary=lambda d: [
+            ("Programme", {"text": str(d.programme), "href": d.programme.get_absolute_url()}),
+            ("Region", {"text": str(d.region), "href": d.region.get_absolute_url()}),
+            ("RAG status", d.get_rag_display()),
+            ("Lead", str(d.lead) if d.lead else "None named"),
+            ("Note", d.note),
+            ("Last updated", d.updated),
+        ],
+    ),
+    form=FormConfig(
+        form_class=forms.RegionalDeliveryForm,
+        creatable=False,
+    ),
+    permissions=PermissionConfig(
+        create=permissions.can_record_delivery,
+        deletable=False,
+        kept_because="each region's director changes the record, and its history keeps every status it had.",
+    ),
     api=Api(
         doc="How each programme is being delivered in each region: kept by the region's director.",
         serializer=api.RegionalDeliveryRules,
@@ -217,35 +245,44 @@ risks = Resource(
     model=ProgrammeRisk,
     name="programme-risk",
     prefix="programme-risks",
-    queryset=lambda: ProgrammeRisk.objects.select_related("programme", "owner"),
-    filterset=filters.ProgrammeRiskFilterSet,
-    columns=[
-        Column("title", order="title", link=True),
-        Column("programme", order="programme", link=link_to("programme")),
-        Column("likelihood", order="likelihood"),
-        Column("impact", order="impact"),
-        Column("score", numeric=True),
-        Column("owner"),
-    ],
-    fields=["programme", "title", "likelihood", "impact", "owner", "mitigation"],
-    hints={
-        "programme": "The programme this risk could stop from succeeding.",
-        "title": "A short name for the risk, for example “Not enough theatre staff for the extra lists”.",
-        "likelihood": "How likely it is to happen, from 1 (rare) to 5 (almost certain).",
-        "impact": "How bad it would be if it happened, from 1 (negligible) to 5 (catastrophic).",
-        "owner": "The person who watches this risk and acts on it.",
-        "mitigation": "What is being done to make it less likely or less bad.",
-    },
-    form_base=forms.ProgrammeChildForm,
-    summary=lambda r: [
-        ("Programme", {"text": str(r.programme), "href": r.programme.get_absolute_url()}),
-        ("Likelihood", r.get_likelihood_display()),
-        ("Impact", r.get_impact_display()),
-        ("Score", f"{r.score} out of 25"),
-        ("Owner", {"text": r.owner.name, "href": r.owner.get_absolute_url()}),
-        ("Mitigation", r.mitigation or "None recorded"),
-    ],
-    intro="What could stop each programme succeeding, how likely and how bad it would be, and who owns it.",
+    list=ListConfig(
+        queryset=lambda: ProgrammeRisk.objects.select_related("programme", "owner"),
+        filterset=filters.ProgrammeRiskFilterSet,
+        columns=[
+            Column("title", order="title", link=True),
+            Column("programme", order="programme", link=link_to("programme")),
+            Column("likelihood", order="likelihood"),
+            Column("impact", order="impact"),
+            Column("score", numeric=True),
+            Column("owner"),
+        ],
+        intro="What could stop each programme succeeding, how likely and how bad it would be, and who owns it.",
+    ),
+    detail=DetailConfig(
+        summary=lambda r: [
+            ("Programme", {"text": str(r.programme), "href": r.programme.get_absolute_url()}),
+            ("Likelihood", r.get_likelihood_display()),
+            ("Impact", r.get_impact_display()),
+            ("Score", f"{r.score} out of 25"),
+            ("Owner", {"text": r.owner.name, "href": r.owner.get_absolute_url()}),
+            ("Mitigation", r.mitigation or "None recorded"),
+        ],
+    ),
+    form=FormConfig(
+        form_class=model_form(
+            ProgrammeRisk,
+            fields=["programme", "title", "likelihood", "impact", "owner", "mitigation"],
+            hints={
+                "programme": "The programme this risk could stop from succeeding.",
+                "title": "A short name for the risk, for example “Not enough theatre staff for the extra lists”.",
+                "likelihood": "How likely it is to happen, from 1 (rare) to 5 (almost certain).",
+                "impact": "How bad it would be if it happened, from 1 (negligible) to 5 (catastrophic).",
+                "owner": "The person who watches this risk and acts on it.",
+                "mitigation": "What is being done to make it less likely or less bad.",
+            },
+            base=forms.ProgrammeChildForm,
+        ),
+    ),
     api=Api(),
 )
 

@@ -15,7 +15,7 @@ from markupsafe import Markup
 from nhs_joint import permissions
 from nhs_joint.failures import service_unavailable
 from nhs_joint.forms import Form, NHSDateField
-from nhs_joint.generic import Resource
+from nhs_joint.generic import DetailConfig, ListConfig, Resource
 from nhs_joint.history import format_datetime
 from nhs_joint.registry import registry
 from nhs_joint.tables import Column
@@ -110,39 +110,51 @@ reports = Resource(
     model=ReportRun,
     name="report",
     prefix="reports",
-    queryset=lambda: ReportRun.objects.select_related("requested_by"),
-    filterset=filters.ReportRunFilterSet,
-    columns=[
-        Column("pk", "Run", link=True),
-        Column("kind", order="kind"),
-        Column("status"),
-        Column("created", "Requested", order="created"),
-        Column(
-            "requested_by",
-            "By",
-            getter=lambda r: str(r.requested_by) if r.requested_by else "Nightly schedule",
+    list=ListConfig(
+        queryset=lambda: ReportRun.objects.select_related("requested_by"),
+        filterset=filters.ReportRunFilterSet,
+        columns=[
+            Column("pk", "Run", link=True),
+            Column("kind", order="kind"),
+            Column("status"),
+            Column("created", "Requested", order="created"),
+            Column(
+                "requested_by",
+                "By",
+                getter=lambda r: str(r.requested_by) if r.requested_by else "Nightly schedule",
+            ),
+            Column("findings", getter=lambda r: (r.counts or {}).get("findings", ""), numeric=True),
+        ],
+        intro="The consistency report checks that the bodies speak with one voice; the duplication report looks for "
+        "work, posts and asks that two programmes repeat. Both run every night, and whenever someone asks.",
+        forms=lambda user: (
+            [
+                {
+                    "action": reverse("report-run"),
+                    "text": "Run the consistency report",
+                    "fields": {"kind": "consistency"},
+                },
+                {
+                    "action": reverse("report-run"),
+                    "text": "Run the duplication report",
+                    "fields": {"kind": "duplication"},
+                },
+            ]
+            if permissions.can_run_reports(user)
+            else []
         ),
-        Column("findings", getter=lambda r: (r.counts or {}).get("findings", ""), numeric=True),
-    ],
-    detail_template="reports/run_detail.jinja",
-    detail_context=run_detail,
-    summary=run_summary,
-    intro="The consistency report checks that the bodies speak with one voice; the duplication report looks for "
-    "work, posts and asks that two programmes repeat. Both run every night, and whenever someone asks.",
-    has_history=False,
+    ),
+    detail=DetailConfig(
+        template="reports/run_detail.jinja",
+        context=run_detail,
+        summary=run_summary,
+        has_history=False,
+    ),
     # Its views are declared below: the URLs are made when the portal's are.
     extra_urls=lambda resource: [
         path("reports/run/", RunReport.as_view(), name="report-run"),
         path("reports/<int:pk>/progress/", run_progress, name="report-progress"),
     ],
-    list_forms=lambda user: (
-        [
-            {"action": reverse("report-run"), "text": "Run the consistency report", "fields": {"kind": "consistency"}},
-            {"action": reverse("report-run"), "text": "Run the duplication report", "fields": {"kind": "duplication"}},
-        ]
-        if permissions.can_run_reports(user)
-        else []
-    ),
 )
 
 
@@ -275,24 +287,30 @@ findings = Resource(
     model=Finding,
     name="finding",
     prefix="findings",
-    queryset=lambda: services.by_severity(
-        Finding.objects.select_related("region", "run").annotate(severity_rank=services.severity_rank())
+    list=ListConfig(
+        queryset=lambda: services.by_severity(
+            Finding.objects.select_related("region", "run").annotate(severity_rank=services.severity_rank())
+        ),
+        filterset=filters.FindingFilterSet,
+        columns=[
+            Column("severity", getter=severity_tag, export=lambda f: f.get_severity_display(), order="severity"),
+            Column("rule", getter=lambda f: f.rule_name, export=lambda f: f.rule, order="rule"),
+            Column("region", getter=lambda f: f.region or "All England", order="region"),
+            Column("message", "Finding", link=True),
+            Column(
+                "score", getter=lambda f: f"{f.score:.2f}" if f.score is not None else "", numeric=True, order="score"
+            ),
+            Column("suppressed", "Decided", getter=lambda f: "Not a problem" if f.suppressed else ""),
+            Column("run_id", "Run"),
+        ],
+        intro="What the reports found. Open a finding to see its records, or to record that it is not a problem.",
     ),
-    filterset=filters.FindingFilterSet,
-    columns=[
-        Column("severity", getter=severity_tag, export=lambda f: f.get_severity_display(), order="severity"),
-        Column("rule", getter=lambda f: f.rule_name, export=lambda f: f.rule, order="rule"),
-        Column("region", getter=lambda f: f.region or "All England", order="region"),
-        Column("message", "Finding", link=True),
-        Column("score", getter=lambda f: f"{f.score:.2f}" if f.score is not None else "", numeric=True, order="score"),
-        Column("suppressed", "Decided", getter=lambda f: "Not a problem" if f.suppressed else ""),
-        Column("run_id", "Run"),
-    ],
-    detail_template="reports/finding_detail.jinja",
-    detail_context=finding_detail,
-    summary=finding_summary,
-    intro="What the reports found. Open a finding to see its records, or to record that it is not a problem.",
-    has_history=False,
+    detail=DetailConfig(
+        template="reports/finding_detail.jinja",
+        context=finding_detail,
+        summary=finding_summary,
+        has_history=False,
+    ),
     # The records a finding names (by type and id), its case and its decisions.
     reads=(
         FindingCase,

@@ -52,7 +52,7 @@ def api_resources():
 def writable():
     """Resources that Staff and Regional directors create and change (their create_permission is the portal's
     rule for records): every rule of the API is tried on them."""
-    return [r.prefix for r in api_resources() if r.create_permission is permissions.can_edit_records]
+    return [r.prefix for r in api_resources() if r.permissions.create is permissions.can_edit_records]
 
 
 def archived_on_delete():
@@ -62,7 +62,7 @@ def archived_on_delete():
 
 def never_deleted():
     """Never deleted, on the pages or here (their resources' deletable=False): DELETE is 405 with the reason."""
-    return {r.prefix for r in api_resources() if not r.deletable}
+    return {r.prefix for r in api_resources() if not r.permissions.deletable}
 
 
 def read_only():

@@ -13,7 +13,7 @@ from asks.models import Expectation
 from measures.models import Measure, Measurement
 from nhs_joint import permissions
 from nhs_joint.api import Api
-from nhs_joint.generic import Resource
+from nhs_joint.generic import PermissionConfig, Resource, register
 from nhs_joint.registry import ApiRoute, registry
 from programmes.models import Programme, ProgrammeRisk, RegionalDelivery
 from tests import factories as f
@@ -926,22 +926,30 @@ class TestListsAndTokens:
 class TestTheListsComeFromTheRegistry:
     """A kind of record declared by docs/adding-a-record.md alone is walked by every test above."""
 
-    def test_a_resource_declared_later_joins_every_list(self, monkeypatch):
-        # Declared into copies of the registry's lists, which are put back after the test.
+    def test_a_resource_registered_later_joins_every_list(self, monkeypatch):
+        # Registered into copies of the registry's lists, which are put back after the test.
         monkeypatch.setattr(registry, "resources", list(registry.declared_resources()))
         monkeypatch.setattr(
             registry, "api_routes", [*registry.api_routes, ApiRoute("readings", ReadOnlyModelViewSet, "r")]
         )
         risks = registry.resource_named("programme-risk")
-        common = {"queryset": risks.queryset, "filterset": risks.filterset, "columns": risks.columns, "api": Api()}
-        Resource(model=ProgrammeRisk, name="undeleted-risk", prefix="undeleted-risks", deletable=False, **common)
-        Resource(model=Measurement, name="deleted-figure", prefix="deleted-figures", **common)
-        Resource(
-            model=RegionalDelivery,
-            name="directors-record",
-            prefix="directors-records",
-            create_permission=permissions.can_record_delivery,
-            **common,
+        common = {"list": risks.list, "api": Api()}
+        register(
+            Resource(
+                model=ProgrammeRisk,
+                name="undeleted-risk",
+                prefix="undeleted-risks",
+                permissions=PermissionConfig(deletable=False),
+                **common,
+            ),
+            Resource(model=Measurement, name="deleted-figure", prefix="deleted-figures", **common),
+            Resource(
+                model=RegionalDelivery,
+                name="directors-record",
+                prefix="directors-records",
+                permissions=PermissionConfig(create=permissions.can_record_delivery),
+                **common,
+            ),
         )
         assert {"undeleted-risks", "deleted-figures"} <= set(writable()) and "directors-records" not in writable()
         assert "undeleted-risks" in archived_on_delete() and "deleted-figures" not in archived_on_delete()

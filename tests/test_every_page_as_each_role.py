@@ -194,9 +194,9 @@ def problems_of(url, response, pairs):
 def record_pages(resource, user):
     """The list, one record's page, its form and its history, and the form for a new one: (address, the status
     the gate gives ``user`` there)."""
-    seen = resource.view_permission is None or resource.view_permission(user).allowed
+    seen = resource.permissions.view is None or resource.permissions.view(user).allowed
     pages = [(resource.list_url(), seen)]
-    record = resource.queryset().order_by("pk").first()
+    record = resource.list.queryset().order_by("pk").first()
     if record is not None:
         key = getattr(record, resource.lookup)
         pages.append((resource.detail_url(key), seen))
@@ -206,11 +206,11 @@ def record_pages(resource, user):
             except NoReverseMatch:
                 continue
             changed = suffix != "edit" or (
-                not archive.is_hidden(record) and resource.change_permission(user, record).allowed
+                not archive.is_hidden(record) and resource.permissions.change(user, record).allowed
             )
             pages.append((url, seen and changed))
     try:
-        pages.append((reverse(f"{resource.name}-create"), seen and resource.create_permission(user).allowed))
+        pages.append((reverse(f"{resource.name}-create"), seen and resource.permissions.create(user).allowed))
     except NoReverseMatch:
         pass
     return [(url, 200 if allowed else 403) for url, allowed in pages]
@@ -220,8 +220,8 @@ def empty_field_pages(resource, user):
     """The pages of the first records that leave a field empty, one for each field that may be left empty (a
     date not yet known, a note not written, no body agreeing yet): what the page says of an empty field, with the
     status the gate gives ``user`` there."""
-    seen = resource.view_permission is None or resource.view_permission(user).allowed
-    queryset = resource.queryset()
+    seen = resource.permissions.view is None or resource.permissions.view(user).allowed
+    queryset = resource.list.queryset()
     keys = []
     for field in resource.model._meta.get_fields():
         if field.auto_created or not (getattr(field, "null", False) or getattr(field, "blank", False)):

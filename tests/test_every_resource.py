@@ -1,7 +1,7 @@
 """Every kind of record the portal declares is complete: a factory, an API resource, and pages that answer.
 
-A new ``Resource`` is walked here just by being declared (nhs_joint.registry): forgetting its factory, its
-API route or a working page fails a test, instead of failing nothing.
+A new ``Resource`` is walked here just by being registered with its app's URLs (nhs_joint.generic.register):
+forgetting its factory, its API route or a working page fails a test, instead of failing nothing.
 """
 
 import dataclasses
@@ -12,6 +12,8 @@ from django.urls import NoReverseMatch, reverse
 from django.utils.html import escape
 
 from accounts.models import Role
+from nhs_joint.api import Api
+from nhs_joint.generic import Resource, register
 from nhs_joint.registry import registry
 from tests import factories
 
@@ -38,9 +40,35 @@ def test_every_resource_is_declared_once():
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)
 def test_a_resource_is_complete_as_declared_and_never_changed_after(resource):
     """What the URLs, the API and the registry were made from is the declaration: it cannot be changed later."""
-    for name, value in [("extra_urls", lambda resource: []), ("list_forms", None), ("form", None)]:
+    for declared, name, value in [
+        (resource, "extra_urls", lambda resource: []),
+        (resource, "form", None),
+        (resource.list, "forms", None),
+        (resource.detail, "summary", None),
+        (resource.permissions, "change", None),
+    ]:
         with pytest.raises(dataclasses.FrozenInstanceError):
-            setattr(resource, name, value)
+            setattr(declared, name, value)
+    if resource.form is not None:
+        with pytest.raises(dataclasses.FrozenInstanceError):
+            resource.form.form_class = None
+
+
+def test_declaring_a_resource_registers_nothing_and_registering_a_name_twice_is_refused(monkeypatch):
+    """Only ``register`` (an app's urls.py) adds a kind of record to the portal; the same name twice is an error,
+    not a second set of pages silently shadowing the first."""
+    monkeypatch.setattr(registry, "resources", list(RESOURCES))
+    monkeypatch.setattr(registry, "api_routes", list(registry.api_routes))
+    risks = registry.resource_named("programme-risk")
+    before = (list(registry.resources), list(registry.api_routes))
+    again = Resource(model=risks.model, name=risks.name, prefix="risks-again", list=risks.list, api=Api())
+    assert (registry.resources, registry.api_routes) == before
+    with pytest.raises(ValueError, match="'programme-risk' is registered twice"):
+        register(again)
+    assert (registry.resources, registry.api_routes) == before
+    register(dataclasses.replace(again, name="risk-again"))
+    assert registry.resource_named("risk-again").prefix == "risks-again"
+    assert registry.api_routes[-1].prefix == "risks-again"
 
 
 @pytest.mark.parametrize("resource", RESOURCES, ids=lambda r: r.name)

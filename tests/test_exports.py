@@ -88,7 +88,7 @@ def test_export_of_10000_programmes_streams_without_holding_all_rows(client, nhs
 
     gc.collect()
     tracemalloc.start()
-    everything = [[c.export_value(p) for c in programmes.columns] for p in programmes.queryset()]
+    everything = [[c.export_value(p) for c in programmes.list.columns] for p in programmes.list.queryset()]
     _, all_rows_peak = tracemalloc.get_traced_memory()
     tracemalloc.stop()
     assert len(everything) == 10000

@@ -103,7 +103,7 @@ def test_a_page_reading_a_table_its_version_lacks_is_named(client, everyone, dra
     appointments' shares among what it declares it reads."""
     person = registry.resource_named("person")
     client.force_login(everyone)
-    url = person.detail_url(person.queryset().filter(appointments__shares__isnull=False).first().pk)
+    url = person.detail_url(person.list.queryset().filter(appointments__shares__isnull=False).first().pk)
     assert uncovered(client, url, everyone) == []
     declared = person.reads
     object.__setattr__(person, "reads", ())  # a declaration is frozen: broken here on purpose, and put back

@@ -275,7 +275,7 @@ def form_data(resource, record, user, **changes):
 
     from nhs_joint.concurrency import version_of
 
-    form = resource.form(instance=record, user=user)
+    form = resource.form.form_class(instance=record, user=user)
     data = {}
     for name, value in model_to_dict(record, fields=list(form.fields)).items():
         if isinstance(value, list):
@@ -352,13 +352,13 @@ class TestPageMatrix:
         client = page_client(matrix, role)
         walked = 0
         for resource in registry.declared_resources():
-            owned = matrix["owned"].get(resource.name) or {None: resource.queryset().order_by("pk").first()}
+            owned = matrix["owned"].get(resource.name) or {None: resource.list.queryset().order_by("pk").first()}
             for owner, record in owned.items():
                 if record is None:
                     continue
                 allowed = may_change(role, resource.name, owner)
                 pages = {"list": resource.list_url(), **record_pages(resource, record)}
-                if resource.form is not None and resource.creatable:
+                if resource.form is not None and resource.form.creatable:
                     pages["create"] = reverse(f"{resource.name}-create")
                 for kind, url in pages.items():
                     response = client.get(url)
@@ -367,7 +367,7 @@ class TestPageMatrix:
                         assert response.status_code == 302 and "/accounts/login/" in response["Location"], what
                     elif role == "partner":
                         assert response.status_code == 403, what
-                    elif resource.view_permission is not None:  # the users' pages: Administrators only
+                    elif resource.permissions.view is not None:  # the users' pages: Administrators only
                         assert response.status_code == (200 if role == "admin" else 403), what
                     elif kind == "edit":
                         assert response.status_code == (200 if allowed else 403), what
@@ -376,7 +376,7 @@ class TestPageMatrix:
                     else:
                         assert response.status_code == 200, what
                     walked += 1
-                write = page_write(resource, record) if resource.view_permission is None else None
+                write = page_write(resource, record) if resource.permissions.view is None else None
                 if write is not None:
                     response = rolled_back(client, "post", write)
                     what = (role, resource.name, owner, write, response.status_code)

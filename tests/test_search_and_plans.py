@@ -108,7 +108,7 @@ class TestCappedCount:
                 programme=programme, title=f"Plan {i:02d}", description="winter " * (1 + i % 4), body=nhse
             )
         f.WorkstreamFactory(programme=programme, title="Stroke pathway", description="stroke", body=nhse)
-        filterset = WorkstreamFilterSet(QueryDict("q=winter"), queryset=workstreams.queryset())
+        filterset = WorkstreamFilterSet(QueryDict("q=winter"), queryset=workstreams.list.queryset())
         expected = [w.title for w in filterset.qs]  # the list's own order: best match first, then by key
         assert len(expected) == 60 and expected != sorted(expected)
         client.force_login(staff)
@@ -198,7 +198,7 @@ def plan(queryset):
 
 
 def page_plan(filterset_class, resource, query):
-    filterset = filterset_class(QueryDict(query), queryset=resource.queryset())
+    filterset = filterset_class(QueryDict(query), queryset=resource.list.queryset())
     assert filterset.is_valid(), filterset.errors
     return plan(filterset.qs[:50])
 
@@ -231,7 +231,7 @@ class TestPlans:
         assert "to_tsvector" not in text, text  # never computed per row
 
     def test_the_capped_count_of_a_search_is_read_from_the_index(self, many_workstreams):
-        filterset = WorkstreamFilterSet(QueryDict("q=telehealth"), queryset=workstreams.queryset())
+        filterset = WorkstreamFilterSet(QueryDict("q=telehealth"), queryset=workstreams.list.queryset())
         text = plan(filterset.qs.order_by()[: generic.COUNT_CAP + 1])
         assert "Seq Scan on programmes_workstream " not in text + " ", text
 

@@ -415,7 +415,7 @@ def test_the_overview_says_when_no_report_has_run(client, nhse):
 @pytest.mark.django_db
 @pytest.mark.parametrize("resource", [r for r in registry.declared_resources() if r.form], ids=lambda r: r.name)
 def test_every_field_of_every_form_has_a_hint_in_words(resource):
-    form = resource.form(user=None)
+    form = resource.form.form_class(user=None)
     for name, field in form.fields.items():
         hint = str(field.help_text or "")
         assert hint.strip(), f"{resource.name}: {name} has no hint"

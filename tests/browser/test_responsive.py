@@ -44,7 +44,7 @@ LAYOUT = (Path(__file__).parent / "layout.js").read_text()
 
 def record_of(resource):
     """A record of the resource: the demonstration's first, or one from its factory."""
-    record = resource.queryset().order_by("pk").first()
+    record = resource.list.queryset().order_by("pk").first()
     if record is None:
         record = getattr(factories, f"{resource.model.__name__}Factory")()
     return record
@@ -57,7 +57,7 @@ def editable_record_of(resource, user, record):
     """
     if not hasattr(resource.model, "edit_decision") or record.edit_decision(user):
         return record
-    for candidate in resource.queryset().order_by("pk")[:200]:
+    for candidate in resource.list.queryset().order_by("pk")[:200]:
         if candidate.edit_decision(user):
             return candidate
     return getattr(factories, f"{resource.model.__name__}Factory")()
