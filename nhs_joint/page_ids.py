@@ -96,7 +96,7 @@ def order_for(queryset, version, bottom, top):
     return kept
 
 
-def kept_estimate(queryset, version, estimate):
+def cached_estimate(queryset, version, estimate):
     """``estimate(queryset)`` (the planner's estimate of a long list's rows, which the API gives beyond the exact
     count's cap), kept as an order is, per query and data version: every page of a list shares one count, so
     a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page."""
@@ -105,16 +105,16 @@ def kept_estimate(queryset, version, estimate):
         return estimate(queryset)
     key = ("estimate", *key)
     with _lock:
-        kept = _kept.get(key)
-        if kept is not None:
+        estimated = _kept.get(key)
+        if estimated is not None:
             _kept.move_to_end(key)
-            return kept
-    kept = estimate(queryset)
+            return estimated
+    estimated = estimate(queryset)
     with _lock:
-        _kept[key] = kept
+        _kept[key] = estimated
         while len(_kept) > MAX_LISTS:
             _kept.popitem(last=False)
-    return kept
+    return estimated
 
 
 def rows(queryset, ids):

@@ -81,7 +81,7 @@ class EstimatingPaginator(CappedPaginator):
         self.capped = counted > self.limit
         if not self.capped:
             return counted
-        return max(counted, page_ids.kept_estimate(self.object_list.order_by(), self.version, self.estimate))
+        return max(counted, page_ids.cached_estimate(self.object_list.order_by(), self.version, self.estimate))
 
     @staticmethod
     def estimate(queryset):
