@@ -13,8 +13,10 @@ class CollaborationConfig(AppConfig):
         from . import api, panels
         from .models import Attachment, Comment
 
-        registry.add_detail_panel("attachments", panels.attachments_panel, 50, models=[Attachment])
-        registry.add_detail_panel("comments", panels.comments_panel, 60, models=[Comment])
+        registry.add_detail_panel(
+            "attachments", panels.attachments_panel, 50, models=[Attachment], reads=panels.attachments_reads
+        )
+        registry.add_detail_panel("comments", panels.comments_panel, 60, models=[Comment], reads=panels.comments_reads)
         registry.add_api("comments", api.CommentViewSet, "comment")
         registry.add_api("attachments", api.AttachmentViewSet, "attachment")
         registry.add_api("saved-views", api.SavedViewViewSet, "saved-view")

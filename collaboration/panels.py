@@ -1,23 +1,38 @@
 """The parts of records' pages this app draws (registered in apps.py): papers and comments, and the
 "Save this view" control of the lists."""
 
+from functools import cache
+
 from django.middleware.csrf import get_token
 from django.template import engines
 from django.template.loader import render_to_string
 from django.urls import reverse
 from django.utils import timezone
 from django.utils.safestring import mark_safe
+from markupsafe import Markup
 
 from . import services
 from .forms import CommentForm, SavedViewForm
 
 
-def comments_panel(request, record, resource):
+@cache
+def empty_comment_fields():
+    """The comment form's fields as it opens, empty: the same on every record's page, so drawn once."""
+    template = engines["jinja2"].from_string("{% from 'macros/forms.jinja' import fields %}{{ fields(form) }}")
+    return Markup(template.render({"form": CommentForm()}))
+
+
+def comments_reads(request, record):
+    """What the comments panel reads, for the record's page to read with its sections."""
+    return [services.comments_on(record)] if services.takes(services.COMMENTABLE, record) else []
+
+
+def comments_panel(request, record, resource, rows=None):
     if not services.takes(services.COMMENTABLE, record):
         return ""
     user = request.user
     now = timezone.now()
-    comments = list(services.comments_on(record))
+    comments = rows[0] if rows is not None else list(services.comments_on(record))
     is_admin = services.can_hide_comment(user).allowed
     items = [
         {
@@ -34,7 +49,7 @@ def comments_panel(request, record, resource):
             "collaboration/comments_panel.jinja",
             {
                 "items": items,
-                "form": CommentForm(),
+                "form_fields": empty_comment_fields(),
                 "action": reverse("comment-create", args=[resource.name, record.pk]),
                 "record": record,
             },
@@ -43,10 +58,17 @@ def comments_panel(request, record, resource):
     )
 
 
-def attachments_panel(request, record, resource):
+def attachments_reads(request, record):
+    """What the papers panel reads first, for the record's page to read with its sections."""
+    if not services.takes(services.ATTACHABLE, record):
+        return []
+    return [services.attachments_on(record).select_related("uploaded_by")]
+
+
+def attachments_panel(request, record, resource, rows=None):
     if not services.takes(services.ATTACHABLE, record):
         return ""
-    attachments = list(services.attachments_on(record).select_related("uploaded_by"))
+    attachments = rows[0] if rows is not None else list(attachments_reads(request, record)[0])
     versions = services.earlier_versions(attachments)
     can_change = services.can_attach(request.user, record, resource).allowed and not getattr(
         record, "is_archived", False

@@ -35,6 +35,7 @@ from .db import natural_order
 from .exports import export_table
 from .forms import PortalModelForm
 from .pagination import COUNT_CAP, CappedPaginator
+from .prefetch import prefetch_together
 from .registry import registry
 from .tables import Table
 from .words import with_article
@@ -167,14 +168,23 @@ class Resource:
     def archivable(self):
         return archive.is_archivable(self.model)
 
-    def get_object(self, value):
-        """The record at ``value``, archived or not: its page, history and restoring must reach it."""
+    def get_object(self, value, also=None):
+        """The record at ``value``, archived or not: its page, history and restoring must reach it.
+
+        Its sections' rows are read level by level, each level in one query (nhs_joint/prefetch.py).
+        ``also(record)``: more querysets read in the first of those queries (a page's panels); then the
+        record is returned with their records, ``(record, [records of each])``."""
         with archive.including_archived():
             queryset = (self.detail.queryset or self.list.queryset)()
+            lookups = queryset._prefetch_related_lookups
             try:
-                return queryset.get(**{self.lookup: value})
+                obj = queryset.prefetch_related(None).get(**{self.lookup: value})
             except (self.model.DoesNotExist, ValueError):
                 raise Http404(f"No {self.verbose_name} found.") from None
+        more = also(obj) if also else ()
+        with archive.including_archived():
+            found = prefetch_together([obj], lookups, using=queryset.db, also=more)
+        return (obj, found) if also else obj
 
     def list_url(self):
         return reverse(f"{self.name}-list")
@@ -356,14 +366,32 @@ class DetailPage(ResourceView):
         return conditional.respond(request, self.resource.page_models(), lambda: self.draw(request, key))
 
     def draw(self, request, key):
-        obj = self.resource.get_object(key)
+        reads = {}  # the panels' querysets, read with the record's sections: panel name -> (start, end)
+
+        def panel_reads(obj):
+            querysets = []
+            for panel in registry.detail_panels:
+                if panel.reads is not None:
+                    more = panel.reads(request, obj)
+                    reads[panel.name] = (len(querysets), len(querysets) + len(more))
+                    querysets += more
+            return querysets
+
+        def archived_panel_reads(obj):
+            if getattr(obj, "is_archived", False):
+                with archive.including_archived():
+                    return panel_reads(obj)
+            return panel_reads(obj)
+
+        obj, found = self.resource.get_object(key, also=archived_panel_reads)
+        rows = {name: found[start:end] for name, (start, end) in reads.items()}
         if getattr(obj, "is_archived", False):
             # An archived record's page shows what it held when it was archived.
             with archive.including_archived():
-                return self.show(request, obj)
-        return self.show(request, obj)
+                return self.show(request, obj, rows)
+        return self.show(request, obj, rows)
 
-    def show(self, request, obj):
+    def show(self, request, obj, panel_rows=None):
         resource = self.resource
         context = {
             "resource": resource,
@@ -378,7 +406,16 @@ class DetailPage(ResourceView):
         }
         if resource.detail.context:
             context.update(resource.detail.context(obj, request))
-        context["panels"] = [html for panel in registry.detail_panels if (html := panel.render(request, obj, resource))]
+        panel_rows = panel_rows or {}
+        context["panels"] = [
+            html
+            for panel in registry.detail_panels
+            if (
+                html := panel.render(request, obj, resource, rows=panel_rows[panel.name])
+                if panel.name in panel_rows
+                else panel.render(request, obj, resource)
+            )
+        ]
         return render(request, resource.detail.template, context)
 
 

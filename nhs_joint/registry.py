@@ -32,12 +32,18 @@ class DetailPanel:
 
     ``render(request, record, resource)`` returns HTML (a ``Markup``) or "" when it has nothing to show
     for that record; ``models`` are what it reads, so the page's ETag changes when they change.
+
+    ``reads(request, record)``, when given, names the querysets the panel reads (a list, empty when it shows
+    nothing): the record's page reads them in the same query as the record's sections (nhs_joint/prefetch.py)
+    and calls ``render(request, record, resource, rows=[their records, in that order])``. Without ``rows``
+    (another page drawing the panel) ``render`` reads them itself.
     """
 
     name: str
     render: Callable
     order: int
     models: tuple = ()
+    reads: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -106,10 +112,10 @@ class Registry:
     def add_navigation(self, text, href, order, role=None):
         self.navigation.append(NavItem(text, href, order, role))
 
-    def add_detail_panel(self, name, render, order, models=()):
+    def add_detail_panel(self, name, render, order, models=(), reads=None):
         if any(panel.name == name for panel in self.detail_panels):
             raise ValueError(f"The detail panel {name!r} is registered twice.")
-        self.detail_panels.append(DetailPanel(name, render, order, tuple(models)))
+        self.detail_panels.append(DetailPanel(name, render, order, tuple(models), reads))
         self.detail_panels.sort(key=lambda panel: panel.order)
 
     def add_my_work_section(self, name, render, order):

@@ -24,7 +24,7 @@ class NotificationsConfig(AppConfig):
         registry.open_to_partners(
             "notifications", "notifications-mark", "notification-settings", "notification-email-link"
         )
-        registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch])
+        registry.add_detail_panel("watch", views.watch_panel, 10, models=[Watch], reads=views.watch_reads)
         registry.add_account_item(views.account_item)
         registry.page_versions.append(services.unread_version)
         registry.add_api("notifications", api.NotificationViewSet, "notification")

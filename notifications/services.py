@@ -61,9 +61,14 @@ def record_url(record):
 # Watching -----------------------------------------------------------------------------------------
 
 
-def is_watching(user, record):
+def watches_of(user, record):
+    """The person's active watch of the record (none or one), as a queryset."""
     ct, pk = key_of(record)
-    return Watch.objects.filter(user=user, content_type_id=ct, object_id=pk, active=True).exists()
+    return Watch.objects.filter(user=user, content_type_id=ct, object_id=pk, active=True)
+
+
+def is_watching(user, record):
+    return watches_of(user, record).exists()
 
 
 def watch(user, record, automatic=False):

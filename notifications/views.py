@@ -35,14 +35,25 @@ def account_item(request):
     return {"text": f"Notifications ({count} unread)" if count else "Notifications", "href": reverse("notifications")}
 
 
-def watch_panel(request, record, resource):
-    """The Watch / Stop watching button under a record's page."""
+def _watch_target(request, record):
     if not request.user.is_authenticated:
-        return ""
+        return None
     target = services.target_of(record)
-    if target is None or getattr(target, "pk", None) is None:
+    return None if target is None or getattr(target, "pk", None) is None else target
+
+
+def watch_reads(request, record):
+    """What the Watch button reads, for the record's page to read with its sections."""
+    target = _watch_target(request, record)
+    return [] if target is None else [services.watches_of(request.user, target).order_by()[:1]]
+
+
+def watch_panel(request, record, resource, rows=None):
+    """The Watch / Stop watching button under a record's page."""
+    target = _watch_target(request, record)
+    if target is None:
         return ""
-    watching = services.is_watching(request.user, target)
+    watching = bool(rows[0]) if rows is not None else services.is_watching(request.user, target)
     ct = ContentType.objects.get_for_model(target)
     return mark_safe(
         render_to_string(

@@ -26,7 +26,11 @@ class ReportsConfig(AppConfig):
         registry.record_flags.append(services.open_consistency_flags)
         # The panel reads the closest records kept by the latest duplication run: the pages' version covers them.
         registry.add_detail_panel(
-            "similar-work", similar.similar_panel, 40, models=(similar.SimilarRecord, similar.ReportRun)
+            "similar-work",
+            similar.similar_panel,
+            40,
+            models=(similar.SimilarRecord, similar.ReportRun),
+            reads=similar.similar_reads,
         )
         registry.api_paths.append(("workstreams/<int:id>/similar/", similar.SimilarWorkView, "api-workstream-similar"))
         registry.api_paths.append(

@@ -37,12 +37,15 @@ def band_of(probability):
     return "probably different work"
 
 
-def similar_to(record_type, record_id):
+def closest(record_type, record_id):
+    """The rows of a record's closest records kept by the latest duplication run, closest first."""
+    return SimilarRecord.objects.filter(record_type=record_type, record_id=record_id, run=latest_run()).order_by("rank")
+
+
+def similar_to(record_type, record_id, rows=None):
     """[{"record", "programme", "cosine", "probability", "band"}] of a record's closest records elsewhere,
-    closest first, in two queries."""
-    rows = list(
-        SimilarRecord.objects.filter(record_type=record_type, record_id=record_id, run=latest_run()).order_by("rank")
-    )
+    closest first, in two queries (one when its ``closest`` rows are given)."""
+    rows = list(closest(record_type, record_id)) if rows is None else rows
     if not rows:
         return []
     others = registry.resource_for(record_type).model.objects.filter(pk__in=[row.other_id for row in rows])
@@ -67,15 +70,24 @@ def record_type_of(record):
     return name if name in TYPES else None
 
 
-def similar_panel(request, record, resource):
+def similar_reads(request, record):
+    """What the panel reads first, for the record's page to read with its sections."""
+    record_type = record_type_of(record)
+    if record_type is None or getattr(request.user, "is_partner", False):
+        return []
+    return [closest(record_type, record.pk)]
+
+
+def similar_panel(request, record, resource, rows=None):
     """On a workstream's or programme's page: its closest records in other programmes."""
     record_type = record_type_of(record)
     if record_type is None or getattr(request.user, "is_partner", False):
         return ""
+    similar = similar_to(record_type, record.pk, rows=rows[0] if rows is not None else None)
     return Markup(
         render_to_string(
             "reports/similar_panel.jinja",
-            {"record": record, "record_type": record_type, "similar": similar_to(record_type, record.pk)},
+            {"record": record, "record_type": record_type, "similar": similar},
             request=request,
         )
     )
