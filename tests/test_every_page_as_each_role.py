@@ -293,6 +293,11 @@ def signed_out_pages():
 
 @pytest.fixture
 def world(db):
+    seed_world()
+
+
+def seed_world():
+    """The reference data, the demonstration and a run of each report."""
     create_roles()  # a transactional test before this one may have emptied the data migration's groups
     call_command("load_reference", stdout=io.StringIO())
     demo.seed(password="a long demonstration password")

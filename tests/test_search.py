@@ -24,7 +24,8 @@ from search.documents import KIND_LABELS
 from search.models import SearchDocument
 from search.query import TITLES_READ, Search, near_sql
 from tests import factories as f
-from tests.test_every_page_as_each_role import world as world  # a fixture
+from tests.conftest import shared_test_data
+from tests.test_every_page_as_each_role import seed_world
 
 pytestmark = pytest.mark.django_db
 
@@ -87,12 +88,24 @@ QUERIES = [
 RESULT_LINK = re.compile(r'<h2 class="nhsuk-heading-s[^"]*"><a class="nhsuk-link" href="([^"]+)">')
 
 
-@pytest.fixture
-def found(world):
+def seed_found():
     """The demonstration data with the NHS trusts and CCGs (imported in bulk, so written again by the rebuild)."""
+    seed_world()
     import_ods(ODS / "etr.csv", "trusts")
     import_ods(ODS / "eccg.csv", "ccgs")
     call_command("rebuild_search", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="class")
+def found_once(django_db_setup, django_db_blocker):
+    """Made once (most of a minute) for the class of tests that search it, which only read it: what a test
+    writes is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, seed_found)
+
+
+@pytest.fixture
+def found(db, found_once):
+    """The demonstration data, its trusts and CCGs, and their search documents (`found_once`)."""
 
 
 @pytest.fixture
@@ -110,91 +123,6 @@ def page_links(client, typed, **params):
     response = client.get("/search/", {"q": typed, **params})
     assert response.status_code == 200, (typed, response.status_code)
     return [unescape(href) for href in RESULT_LINK.findall(response.content.decode())]
-
-
-def test_what_people_type_finds_the_record_in_the_first_three_through_the_page_and_the_api(client, found, staff):
-    client.force_login(staff)
-    api = api_client(staff)
-    assert len(QUERIES) >= 25
-    misses = []
-    for typed, kind, title in QUERIES:
-        document = SearchDocument.objects.get(kind=kind, title=title)  # the record exists, as named
-        results = api.get("/api/v1/search/", {"q": typed}).json()["results"]
-        first_three = [(r["kind"], r["title"]) for r in results[:3]]
-        if (kind, title) not in first_three:
-            misses.append(f"API {typed!r}: {first_three}")
-        url = next(r["url"] for r in results if (r["kind"], r["title"]) == (kind, title)) if results else None
-        links = page_links(client, typed)
-        if url is None or url not in links[:3]:
-            misses.append(f"page {typed!r}: {links[:3]} lacks {title} ({document.key})")
-    assert not misses, "\n".join(misses)
-
-
-def test_an_exact_title_or_code_comes_first_and_archived_records_only_when_asked(client, found, staff):
-    client.force_login(staff)
-    api = api_client(staff)
-    assert api.get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["title"] == "London Commissioning Region"
-    assert api.get("/api/v1/search/", {"q": "priya raman"}).json()["results"][0]["kind"] == "person"
-    # A workstream titled exactly as typed comes before a programme (likelier meant) with the word in its title.
-    frailty = Programme.objects.get(title="Getting it right first time")
-    f.ProgrammeFactory(title="Frailty and falls: frailty first", bodies=[frailty.bodies.first()])
-    f.WorkstreamFactory(programme=frailty, title="Frailty", body=frailty.bodies.first())
-    assert [r["title"] for r in api.get("/api/v1/search/", {"q": "frailty"}).json()["results"][:2]] == [
-        "Frailty",
-        "Frailty and falls: frailty first",
-    ]
-    programme = Programme.objects.get(title="Getting it right first time")
-    programme.archive()
-    titles = [r["title"] for r in api.get("/api/v1/search/", {"q": "GIRFT"}).json()["results"]]
-    assert programme.title not in titles
-    shown = api.get("/api/v1/search/", {"q": "GIRFT", "archived": "true"}).json()["results"]
-    assert shown[0]["title"] == programme.title
-    assert "(archived)" in client.get("/search/", {"q": "GIRFT", "archived": "yes"}).content.decode()
-
-
-def test_the_page_groups_by_kind_with_counts_filters_to_one_kind_and_marks_the_words_safely(client, found, staff):
-    client.force_login(staff)
-    html = client.get("/search/", {"q": "london"}).content.decode()
-    counts = Search("london").counts()
-    assert counts["organisation"] > 20 and counts["region"] == 1
-    assert f"Organisations ({counts['organisation']})" in html and "Regions (1)" in html
-    assert re.search(r'<label\s[^>]*for="search-q"', html)  # the page's box has its label
-    assert 'id="search-field"' in html  # and the header's search box is there too
-    assert "<mark>London</mark>" in html
-    regions_only = client.get("/search/", {"q": "london", "kind": "region"}).content.decode()
-    assert RESULT_LINK.findall(regions_only) == ["/regions/Y56/"]
-    # What a record says is never read as HTML: a workstream titled with markup is shown as text.
-    programme = Programme.objects.get(title="Getting it right first time")
-    f.WorkstreamFactory(programme=programme, title="<script>alert(1)</script> dialysis", body=programme.bodies.first())
-    marked = client.get("/search/", {"q": "dialysis"}).content.decode()
-    assert "<script>alert(1)</script>" not in marked
-    assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>dialysis</mark>" in marked
-    # The box keeps what was typed, as text (it is drawn once with a stand-in, then what was typed put in its place).
-    typed = 'dialysis "<b>&'
-    boxed = client.get("/search/", {"q": typed}).content.decode()
-    assert re.search(r'<input[^>]*id="search-q"[^>]*value="dialysis &#34;&lt;b&gt;&amp;"', boxed), boxed
-    assert "portal-search-typed" not in boxed and "<b>&" not in boxed
-    # Pages of 20, with a link to the next.
-    page_one = client.get("/search/", {"q": "stp"}).content.decode()
-    assert len(RESULT_LINK.findall(page_one)) == 20 and "?q=stp&amp;page=2" in page_one
-    assert len(RESULT_LINK.findall(client.get("/search/", {"q": "stp", "page": 2}).content.decode())) == 20
-
-
-def test_beyond_the_caps_the_page_says_more_than_and_offers_the_best(client, found, staff, monkeypatch):
-    from search import query
-
-    client.force_login(staff)
-    monkeypatch.setattr(query, "COUNT_CAP", 5)
-    monkeypatch.setattr(query, "CANDIDATES", 10)
-    html = client.get("/search/", {"q": "london"}).content.decode()
-    assert "Organisations (more than 5)" in html and "Regions (1)" in html
-    assert re.search(r"Showing 1 to 10 of more than \d+ results", html), html
-    assert "The best 10 are shown" in html
-    assert RESULT_LINK.findall(html)[:1] == ["/regions/Y56/"]  # the best is among the candidates ranked
-    # A word in more titles than are ranked: an exact title still comes first.
-    assert api_client(staff).get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["key"] == "Y56"
-    trusts = api_client(staff).get("/api/v1/search/", {"q": "trust", "kind": "organisation"}).json()
-    assert trusts["count"] == 10 and len(trusts["results"]) == 10
 
 
 # (what a person types, a list, the record's title) for each list with a q: what /search/ finds first, the
@@ -227,83 +155,189 @@ LISTS = {  # kind: (the list page, its API list, its suggestions or None)
 }
 
 
-def test_each_list_its_api_and_its_suggestions_find_what_the_search_finds(client, found, staff):
-    from search.documents import KIND_MODEL
+class TestTheDemonstrationSearched:
+    """The search on the demonstration data with every trust and CCG, made once for the class (`found_once`)."""
 
-    client.force_login(staff)
-    api = api_client(staff)
-    misses = []
-    for typed, kind, title in LIST_QUERIES:
-        page, listed, suggested = LISTS[kind]
-        first_three = [r["title"] for r in api.get("/api/v1/search/", {"q": typed}).json()["results"][:3]]
-        assert any(title in found for found in first_three), (typed, first_three)  # what the search finds
-        html = unescape(client.get(page, {"q": typed}).content.decode())
-        if title not in html:
-            misses.append(f"{page}?q={typed}")
-        response = api.get(listed, {"q": typed})
-        assert response.status_code == 200, (listed, response.status_code)
-        key = SearchDocument.objects.filter(kind=kind, title__contains=title).values_list("key", flat=True)[0]
-        keys = {str(value) for record in response.json()["results"] for value in record.values()}
-        if key not in keys:  # the record, by its key (a slug, an ODS code, a measure's code, an id)
-            misses.append(f"{listed}?q={typed}")
-        if suggested:
-            url = suggested.format(measure=KIND_MODEL["measure"]._meta.label_lower) + quote(typed)
-            labels = [r["label"] for r in client.get(url).json()]
-            if not any(title in label for label in labels):
-                misses.append(f"{url}: {labels}")
-    assert not misses, "\n".join(misses)
-    # A place finds the work done there: London's workstreams by the region they belong to.
-    html = client.get("/workstreams/", {"q": "London"}).content.decode()
-    assert "No workstreams match" not in html
-    london = Workstream.objects.filter(regions__ods_code="Y56").values_list("title", flat=True)
-    assert any(escape(title) in html for title in london), html
+    def test_what_people_type_finds_the_record_in_the_first_three_through_the_page_and_the_api(
+        self, client, found, staff
+    ):
+        client.force_login(staff)
+        api = api_client(staff)
+        assert len(QUERIES) >= 25
+        misses = []
+        for typed, kind, title in QUERIES:
+            document = SearchDocument.objects.get(kind=kind, title=title)  # the record exists, as named
+            results = api.get("/api/v1/search/", {"q": typed}).json()["results"]
+            first_three = [(r["kind"], r["title"]) for r in results[:3]]
+            if (kind, title) not in first_three:
+                misses.append(f"API {typed!r}: {first_three}")
+            url = next(r["url"] for r in results if (r["kind"], r["title"]) == (kind, title)) if results else None
+            links = page_links(client, typed)
+            if url is None or url not in links[:3]:
+                misses.append(f"page {typed!r}: {links[:3]} lacks {title} ({document.key})")
+        assert not misses, "\n".join(misses)
 
+    def test_an_exact_title_or_code_comes_first_and_archived_records_only_when_asked(self, client, found, staff):
+        client.force_login(staff)
+        api = api_client(staff)
+        assert api.get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["title"] == "London Commissioning Region"
+        assert api.get("/api/v1/search/", {"q": "priya raman"}).json()["results"][0]["kind"] == "person"
+        # A workstream titled exactly as typed comes before a programme (likelier meant) with the word in its title.
+        frailty = Programme.objects.get(title="Getting it right first time")
+        f.ProgrammeFactory(title="Frailty and falls: frailty first", bodies=[frailty.bodies.first()])
+        f.WorkstreamFactory(programme=frailty, title="Frailty", body=frailty.bodies.first())
+        assert [r["title"] for r in api.get("/api/v1/search/", {"q": "frailty"}).json()["results"][:2]] == [
+            "Frailty",
+            "Frailty and falls: frailty first",
+        ]
+        programme = Programme.objects.get(title="Getting it right first time")
+        programme.archive()
+        titles = [r["title"] for r in api.get("/api/v1/search/", {"q": "GIRFT"}).json()["results"]]
+        assert programme.title not in titles
+        shown = api.get("/api/v1/search/", {"q": "GIRFT", "archived": "true"}).json()["results"]
+        assert shown[0]["title"] == programme.title
+        assert "(archived)" in client.get("/search/", {"q": "GIRFT", "archived": "yes"}).content.decode()
 
-def test_bad_input_is_named_never_a_500(client, found, staff):
-    client.force_login(staff)
-    api = api_client(staff)
-    for params, field in [({"q": "x" * 201}, "q"), ({"q": "a", "kind": "spaceship"}, "kind"), ({"q": "\x00"}, "q")]:
-        assert client.get("/search/", params).status_code == 400
-        response = api.get("/api/v1/search/", params)
-        assert response.status_code == 400 and field in response.json(), response.json()
-    assert "q" in api.get("/api/v1/search/", {"kind": "region"}).json()  # the API needs something to look for
-    for odd in ("'", "a:*", "!!", "(x|y", "the", "&", "-", "<->"):
-        assert client.get("/search/", {"q": odd}).status_code == 200, odd
-        assert api.get("/api/v1/search/", {"q": odd}).status_code == 200, odd
+    def test_the_page_groups_by_kind_with_counts_filters_to_one_kind_and_marks_the_words_safely(
+        self, client, found, staff
+    ):
+        client.force_login(staff)
+        html = client.get("/search/", {"q": "london"}).content.decode()
+        counts = Search("london").counts()
+        assert counts["organisation"] > 20 and counts["region"] == 1
+        assert f"Organisations ({counts['organisation']})" in html and "Regions (1)" in html
+        assert re.search(r'<label\s[^>]*for="search-q"', html)  # the page's box has its label
+        assert 'id="search-field"' in html  # and the header's search box is there too
+        assert "<mark>London</mark>" in html
+        regions_only = client.get("/search/", {"q": "london", "kind": "region"}).content.decode()
+        assert RESULT_LINK.findall(regions_only) == ["/regions/Y56/"]
+        # What a record says is never read as HTML: a workstream titled with markup is shown as text.
+        programme = Programme.objects.get(title="Getting it right first time")
+        f.WorkstreamFactory(
+            programme=programme, title="<script>alert(1)</script> dialysis", body=programme.bodies.first()
+        )
+        marked = client.get("/search/", {"q": "dialysis"}).content.decode()
+        assert "<script>alert(1)</script>" not in marked
+        assert "&lt;script&gt;alert(1)&lt;/script&gt; <mark>dialysis</mark>" in marked
+        # The box keeps what was typed, as text (it is drawn once with a stand-in, then what was typed put in its place).
+        typed = 'dialysis "<b>&'
+        boxed = client.get("/search/", {"q": typed}).content.decode()
+        assert re.search(r'<input[^>]*id="search-q"[^>]*value="dialysis &#34;&lt;b&gt;&amp;"', boxed), boxed
+        assert "portal-search-typed" not in boxed and "<b>&" not in boxed
+        # Pages of 20, with a link to the next.
+        page_one = client.get("/search/", {"q": "stp"}).content.decode()
+        assert len(RESULT_LINK.findall(page_one)) == 20 and "?q=stp&amp;page=2" in page_one
+        assert len(RESULT_LINK.findall(client.get("/search/", {"q": "stp", "page": 2}).content.decode())) == 20
 
+    def test_beyond_the_caps_the_page_says_more_than_and_offers_the_best(self, client, found, staff, monkeypatch):
+        from search import query
 
-def test_a_partner_finds_only_their_own_asks_in_every_kind(client, found):
-    trust = Organisation.objects.get(ods_code="RR8")
-    partner = f.UserFactory(role=Role.PARTNER)
-    partner.organisation = trust
-    partner.save()
-    theirs = set(
-        Expectation.objects.filter(
-            audience="providers", stage__in=["consultation", "agreed"], region__isnull=True
-        ).values_list("pk", flat=True)
-    )
-    # A consultation of another area's commissioners is not theirs.
-    other = Expectation.objects.filter(audience="commissioners").first()
-    other.stage, other.consultation_closes = "consultation", other.due_date
-    other.save()
-    assert other.pk not in theirs and theirs
-    client.force_login(partner)
-    api = api_client(partner)
-    walked = set()
-    for kind in KIND_LABELS:
-        document = SearchDocument.objects.filter(kind=kind, archived=False).order_by("pk").first()
-        assert document is not None, kind  # every kind has a record to look for
-        walked.add(kind)
-        results = api.get("/api/v1/search/", {"q": document.title}).json()["results"]
-        for result in results:
-            assert result["kind"] in ("expectation", "consultation"), (kind, result)
-            assert int(result["key"]) in theirs, (kind, result)
-            assert result["url"] == f"/consultations/{result['key']}/"
-        for href in page_links(client, document.title):
-            assert int(href.strip("/").split("/")[-1]) in theirs, (kind, href)
-    assert walked == set(KIND_LABELS)
-    own = api.get("/api/v1/search/", {"q": "A&E attendances"}).json()["results"]
-    assert own and all(int(r["key"]) in theirs for r in own)
+        client.force_login(staff)
+        monkeypatch.setattr(query, "COUNT_CAP", 5)
+        monkeypatch.setattr(query, "CANDIDATES", 10)
+        html = client.get("/search/", {"q": "london"}).content.decode()
+        assert "Organisations (more than 5)" in html and "Regions (1)" in html
+        assert re.search(r"Showing 1 to 10 of more than \d+ results", html), html
+        assert "The best 10 are shown" in html
+        assert RESULT_LINK.findall(html)[:1] == ["/regions/Y56/"]  # the best is among the candidates ranked
+        # A word in more titles than are ranked: an exact title still comes first.
+        assert api_client(staff).get("/api/v1/search/", {"q": "Y56"}).json()["results"][0]["key"] == "Y56"
+        trusts = api_client(staff).get("/api/v1/search/", {"q": "trust", "kind": "organisation"}).json()
+        assert trusts["count"] == 10 and len(trusts["results"]) == 10
+
+    def test_each_list_its_api_and_its_suggestions_find_what_the_search_finds(self, client, found, staff):
+        from search.documents import KIND_MODEL
+
+        client.force_login(staff)
+        api = api_client(staff)
+        misses = []
+        for typed, kind, title in LIST_QUERIES:
+            page, listed, suggested = LISTS[kind]
+            first_three = [r["title"] for r in api.get("/api/v1/search/", {"q": typed}).json()["results"][:3]]
+            assert any(title in found for found in first_three), (typed, first_three)  # what the search finds
+            html = unescape(client.get(page, {"q": typed}).content.decode())
+            if title not in html:
+                misses.append(f"{page}?q={typed}")
+            response = api.get(listed, {"q": typed})
+            assert response.status_code == 200, (listed, response.status_code)
+            key = SearchDocument.objects.filter(kind=kind, title__contains=title).values_list("key", flat=True)[0]
+            keys = {str(value) for record in response.json()["results"] for value in record.values()}
+            if key not in keys:  # the record, by its key (a slug, an ODS code, a measure's code, an id)
+                misses.append(f"{listed}?q={typed}")
+            if suggested:
+                url = suggested.format(measure=KIND_MODEL["measure"]._meta.label_lower) + quote(typed)
+                labels = [r["label"] for r in client.get(url).json()]
+                if not any(title in label for label in labels):
+                    misses.append(f"{url}: {labels}")
+        assert not misses, "\n".join(misses)
+        # A place finds the work done there: London's workstreams by the region they belong to.
+        html = client.get("/workstreams/", {"q": "London"}).content.decode()
+        assert "No workstreams match" not in html
+        london = Workstream.objects.filter(regions__ods_code="Y56").values_list("title", flat=True)
+        assert any(escape(title) in html for title in london), html
+
+    def test_bad_input_is_named_never_a_500(self, client, found, staff):
+        client.force_login(staff)
+        api = api_client(staff)
+        for params, field in [({"q": "x" * 201}, "q"), ({"q": "a", "kind": "spaceship"}, "kind"), ({"q": "\x00"}, "q")]:
+            assert client.get("/search/", params).status_code == 400
+            response = api.get("/api/v1/search/", params)
+            assert response.status_code == 400 and field in response.json(), response.json()
+        assert "q" in api.get("/api/v1/search/", {"kind": "region"}).json()  # the API needs something to look for
+        for odd in ("'", "a:*", "!!", "(x|y", "the", "&", "-", "<->"):
+            assert client.get("/search/", {"q": odd}).status_code == 200, odd
+            assert api.get("/api/v1/search/", {"q": odd}).status_code == 200, odd
+
+    def test_a_partner_finds_only_their_own_asks_in_every_kind(self, client, found):
+        trust = Organisation.objects.get(ods_code="RR8")
+        partner = f.UserFactory(role=Role.PARTNER)
+        partner.organisation = trust
+        partner.save()
+        theirs = set(
+            Expectation.objects.filter(
+                audience="providers", stage__in=["consultation", "agreed"], region__isnull=True
+            ).values_list("pk", flat=True)
+        )
+        # A consultation of another area's commissioners is not theirs.
+        other = Expectation.objects.filter(audience="commissioners").first()
+        other.stage, other.consultation_closes = "consultation", other.due_date
+        other.save()
+        assert other.pk not in theirs and theirs
+        client.force_login(partner)
+        api = api_client(partner)
+        walked = set()
+        for kind in KIND_LABELS:
+            document = SearchDocument.objects.filter(kind=kind, archived=False).order_by("pk").first()
+            assert document is not None, kind  # every kind has a record to look for
+            walked.add(kind)
+            results = api.get("/api/v1/search/", {"q": document.title}).json()["results"]
+            for result in results:
+                assert result["kind"] in ("expectation", "consultation"), (kind, result)
+                assert int(result["key"]) in theirs, (kind, result)
+                assert result["url"] == f"/consultations/{result['key']}/"
+            for href in page_links(client, document.title):
+                assert int(href.strip("/").split("/")[-1]) in theirs, (kind, href)
+        assert walked == set(KIND_LABELS)
+        own = api.get("/api/v1/search/", {"q": "A&E attendances"}).json()["results"]
+        assert own and all(int(r["key"]) in theirs for r in own)
+
+    def test_the_page_and_the_api_read_a_fixed_number_of_queries(self, client, found, staff):
+        client.force_login(staff)
+        api = api_client(staff)
+        counted = {}
+        client.get("/search/", {"q": "warm"}), api.get("/api/v1/search/", {"q": "warm"})  # a token's first use is noted
+        # Each reads the words near a typed word (4 letters or more); the counts do not grow with the results.
+        for typed in ("leeds teaching", "london", "hospital", "dischrage", "trust"):
+            with CaptureQueriesContext(connection) as page:
+                assert client.get("/search/", {"q": typed}).status_code == 200
+            with CaptureQueriesContext(connection) as listed:
+                assert api.get("/api/v1/search/", {"q": typed}).status_code == 200
+            counted[typed] = (len(page), len(listed))
+        assert len(set(counted.values())) == 1, counted  # one result or fifty, the same queries
+        # The documents are read twice by the page: the counts, then the page's results with their words marked.
+        with CaptureQueriesContext(connection) as page:
+            client.get("/search/", {"q": "midlands"})  # a search not drawn before
+        assert len([q for q in page.captured_queries if READS_DOCUMENTS.search(q["sql"])]) == 2, page.captured_queries
 
 
 def test_abbreviations_spellings_and_hyphens_work_both_ways(client, staff, nhse):
@@ -364,25 +398,6 @@ def test_documents_follow_edits_renames_and_regions(client, staff, nhse):
     assert ("workstream", "Operating lists") not in kinds_found("operating")
     call_command("rebuild_search", stdout=io.StringIO())
     assert ("workstream", "Operating lists") in kinds_found("operating")
-
-
-def test_the_page_and_the_api_read_a_fixed_number_of_queries(client, found, staff):
-    client.force_login(staff)
-    api = api_client(staff)
-    counted = {}
-    client.get("/search/", {"q": "warm"}), api.get("/api/v1/search/", {"q": "warm"})  # a token's first use is noted
-    # Each reads the words near a typed word (4 letters or more); the counts do not grow with the results.
-    for typed in ("leeds teaching", "london", "hospital", "dischrage", "trust"):
-        with CaptureQueriesContext(connection) as page:
-            assert client.get("/search/", {"q": typed}).status_code == 200
-        with CaptureQueriesContext(connection) as listed:
-            assert api.get("/api/v1/search/", {"q": typed}).status_code == 200
-        counted[typed] = (len(page), len(listed))
-    assert len(set(counted.values())) == 1, counted  # one result or fifty, the same queries
-    # The documents are read twice by the page: the counts, then the page's results with their words marked.
-    with CaptureQueriesContext(connection) as page:
-        client.get("/search/", {"q": "midlands"})  # a search not drawn before
-    assert len([q for q in page.captured_queries if READS_DOCUMENTS.search(q["sql"])]) == 2, page.captured_queries
 
 
 @pytest.fixture
