@@ -83,7 +83,9 @@ export CHROMIUM_PATH
 
 # The PDF tests read documents back with pdftotext (Debian's poppler-utils); WeasyPrint, which makes
 # them, needs Debian's Pango (installed with Chromium on a desktop-less machine, checked here all the same).
-if ! command -v pdftotext >/dev/null || ! ldconfig -p | grep -q libpango-1.0; then
+# grep reads all of ldconfig's list (not -q): under pipefail, grep -q leaving early makes ldconfig fail on its
+# closed pipe now and then, and the packages were installed again for nothing.
+if ! command -v pdftotext >/dev/null || ! ldconfig -p | grep libpango-1.0 >/dev/null; then
     echo "test: installing poppler-utils and Pango from Debian's packages"
     SUDO=""
     [ "$(id -u)" -eq 0 ] || SUDO="sudo"
