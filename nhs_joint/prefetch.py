@@ -218,39 +218,47 @@ def prefetch_together(instances, lookups, using="default", also=()):
             raise ValueError(f"{other.queryset.model.__name__}: a column prefetch_together cannot read")
     first = True
     while pending or first:
-        batch, by_django, seen = [], [], set()
-        for objs, lookup in pending:
-            if not objs:
-                continue
-            key = (id(objs), lookup.prefetch_to)
-            if key in seen:
-                continue
-            seen.add(key)
-            one = _one_step(objs, lookup)
-            if one is None or not one.read.readable:
-                by_django.append((objs, lookup))
-            else:
-                batch.append(one)
-        pending = []
-        reads = [one.read for one in batch] + (others if first else [])
-        reads = [read for read in reads if read.sql is not None]
-        texts = {}
-        if reads:
-            with connections[using].cursor() as cursor:
-                cursor.execute(
-                    "SELECT " + ", ".join(read.subquery() for read in reads),
-                    [param for read in reads for param in read.params],
-                )
-                texts = dict(zip(map(id, reads), cursor.fetchone(), strict=True))
+        batch, by_django = _this_level(pending)
+        texts = _read_together(using, [one.read for one in batch] + (others if first else []))
         if first:
             found = [other.records(texts.get(id(other), "[]")) for other in others]
             first = False
+        pending = []
         for one in batch:
             related = one.store(texts.get(id(one.read), "[]"))
             pending += [(related, more) for more in normalize_prefetch_lookups(one.additional)]
         for objs, lookup in by_django:
             prefetch_related_objects(objs, lookup)
     return found
+
+
+def _this_level(pending):
+    """The level's lookups as (reads made together, lookups left to Django's own prefetch), each once."""
+    batch, by_django, seen = [], [], set()
+    for objs, lookup in pending:
+        key = (id(objs), lookup.prefetch_to)
+        if not objs or key in seen:
+            continue
+        seen.add(key)
+        one = _one_step(objs, lookup)
+        if one is None or not one.read.readable:
+            by_django.append((objs, lookup))
+        else:
+            batch.append(one)
+    return batch, by_django
+
+
+def _read_together(using, reads):
+    """Every read's JSON text in one query: {id(read): text}."""
+    reads = [read for read in reads if read.sql is not None]
+    if not reads:
+        return {}
+    with connections[using].cursor() as cursor:
+        cursor.execute(
+            "SELECT " + ", ".join(read.subquery() for read in reads),
+            [param for read in reads for param in read.params],
+        )
+        return dict(zip(map(id, reads), cursor.fetchone(), strict=True))
 
 
 def _one_step(objs, lookup):

@@ -288,9 +288,7 @@ def analyse(
     ratios = [_ratio(value, month) for month, value in ordered]
     scale = lcm(*(d for _, d in ratios)) if ratios else 1
     values = [n * (scale // d) for n, d in ratios]
-    exact_target = None if target is None else _exact(target)
-    if exact_target is not None and target_comparator is None and direction is not None:
-        target_comparator = ">=" if direction == "higher" else "<="
+    exact_target, target_comparator = _target_of(target, target_comparator, direction)
 
     result = SpcResult(
         # n / scale: Python divides integers to the nearest float, as float(Fraction(n, scale)) does.
@@ -315,19 +313,8 @@ def analyse(
         result.note = TOO_FEW
         return result
 
-    range_total, range_count = _moving_ranges(result, ranges[: k - 1], screen_moving_ranges)
-    # Over the common denominator 300 × k × range_count (× scale): the mean, and the distances from it to the
-    # process limits (LIMIT_300/300 times the mean moving range) and the two-sigma lines (TWO_SIGMA_300/300), all whole.
-    common = 300 * k * range_count
-    mean = total * 300 * range_count
-    spread, near = LIMIT_300 * k * range_total, TWO_SIGMA_300 * k * range_total
-    limits = {"upper": mean + spread, "lower": mean - spread, "upper_two": mean + near, "lower_two": mean - near}
+    common, mean, limits = _limits(result, total, k, ranges, scale, screen_moving_ranges)
     whole = common * scale
-    result.mean_moving_range = range_total / (range_count * scale)
-    result.sigma = spread / (3 * whole)
-    result.upper_limit, result.lower_limit = limits["upper"] / whole, limits["lower"] / whole
-    result.upper_two_sigma, result.lower_two_sigma = limits["upper_two"] / whole, limits["lower_two"] / whole
-
     _mark_variation(result.points, classify([v * common for v in values], mean, limits, run_length), direction)
     latest = result.points[-1]
     result.variation_icon = (
@@ -341,6 +328,34 @@ def analyse(
     elif target_comparator is None:
         result.note = NO_COMPARATOR
     return result
+
+
+def _target_of(target, target_comparator, direction):
+    """The target, exactly, and its comparator: without one, a direction supplies it (higher: ">=", lower: "<=")."""
+    exact_target = None if target is None else _exact(target)
+    if exact_target is not None and target_comparator is None and direction is not None:
+        target_comparator = ">=" if direction == "higher" else "<="
+    return exact_target, target_comparator
+
+
+def _limits(result, total, k, ranges, scale, screen_moving_ranges):
+    """The baseline's moving ranges, mean, process limits and two-sigma lines into ``result``; returns the common
+    denominator of all of them (× scale: ``common``), the mean and the limits as whole numbers over it.
+
+    Over the common denominator 300 × k × range_count (× scale): the mean, and the distances from it to the
+    process limits (LIMIT_300/300 times the mean moving range) and the two-sigma lines (TWO_SIGMA_300/300), all
+    whole."""
+    range_total, range_count = _moving_ranges(result, ranges[: k - 1], screen_moving_ranges)
+    common = 300 * k * range_count
+    mean = total * 300 * range_count
+    spread, near = LIMIT_300 * k * range_total, TWO_SIGMA_300 * k * range_total
+    limits = {"upper": mean + spread, "lower": mean - spread, "upper_two": mean + near, "lower_two": mean - near}
+    whole = common * scale
+    result.mean_moving_range = range_total / (range_count * scale)
+    result.sigma = spread / (3 * whole)
+    result.upper_limit, result.lower_limit = limits["upper"] / whole, limits["lower"] / whole
+    result.upper_two_sigma, result.lower_two_sigma = limits["upper_two"] / whole, limits["lower_two"] / whole
+    return common, mean, limits
 
 
 def _ratio(value, month=None):

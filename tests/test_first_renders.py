@@ -1,0 +1,232 @@
+"""What makes a first drawing cheap, and never stale: list rows written out in Python, record addresses
+without reversing each, deep pages read by an order kept per data version (nhs_joint/page_ids.py), and the
+dashboards' content drawn once for everyone per data version (nhs_joint/parts.py)."""
+
+import datetime as dt
+import re
+
+import pytest
+from django.db import connection
+from django.test import Client
+from django.test.utils import CaptureQueriesContext
+from django.urls import reverse
+
+from appointments.models import Appointment
+from nhs_joint import page_ids
+from nhs_joint.registry import registry
+from programmes.models import Programme, RegionalDelivery
+from tests import factories as f
+
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
+
+
+@pytest.fixture
+def staff(nhse):
+    return f.UserFactory(role="Staff", bodies=[nhse])
+
+
+def get(client, url):
+    with CaptureQueriesContext(connection) as ctx:
+        response = client.get(url)
+    assert response.status_code == 200, (url, response.status_code)
+    return response.content.decode(), [q["sql"] for q in ctx.captured_queries]
+
+
+def reads(queries, table):
+    """Whether any of ``queries`` reads ``table`` (the version's query names it without reading it)."""
+    return any(re.search(rf'\b(FROM|JOIN) "?{table}"?[\s)]', sql) for sql in queries)
+
+
+def rows_of(html):
+    """The list's rows: each row's cells' text, links and labels as drawn."""
+    body = html.split('<tbody class="nhsuk-table__body">', 1)[1].split("</tbody>", 1)[0]
+    return re.findall(r'<tr class="nhsuk-table__row" role="row">(.*?)</tr>', body, re.S)
+
+
+def test_list_rows_are_escaped_labelled_and_linked(client, staff, nhse):
+    programme = f.ProgrammeFactory(title="Urgent <care> & more", bodies=[nhse])
+    workstream = f.WorkstreamFactory(programme=programme, title="<script>alert(1)</script>", body=nhse)
+    client.force_login(staff)
+    html, _ = get(client, "/workstreams/")
+    (row,) = rows_of(html)
+    assert "<script>alert(1)" not in html
+    assert (
+        f'<a class="nhsuk-link" href="/workstreams/{workstream.pk}/">&lt;script&gt;alert(1)&lt;/script&gt;</a>' in row
+    )
+    assert f'href="{programme.get_absolute_url()}">Urgent &lt;care&gt; &amp; more</a>' in row
+    # Each cell is labelled with its column for the responsive table (a card per row on a phone).
+    labels = re.findall(r'<span class="nhsuk-table-responsive__heading" aria-hidden="true">([^<]*) </span>', row)
+    assert labels[:3] == ["Title", "Programme", "Owning body"]
+    assert '<td role="cell" class="nhsuk-table__cell portal-nowrap">' in row  # the start date, on one line
+
+
+@pytest.mark.parametrize("key", [1, 42, 917364285, "programme-1", "a_b-c", "Y56"])
+def test_a_records_address_is_the_one_django_reverses(key):
+    checked = 0
+    for resource in registry.resources:
+        if resource.lookup_converter == "int" and not isinstance(key, int):
+            continue
+        try:
+            expected = reverse(f"{resource.name}-detail", args=[key])
+        except Exception:
+            continue
+        assert resource.detail_url(key) == expected, resource.name
+        checked += 1
+    assert checked
+
+
+@pytest.fixture
+def deep_from_page_2(monkeypatch):
+    """Pages from the second on are deep (page_ids.DEEP_OFFSET is 1,000 rows: page 21)."""
+    monkeypatch.setattr(page_ids, "DEEP_OFFSET", 50)
+
+
+def titles(html):
+    return [re.search(r'href="/programmes/[^/]+/">([^<]*)</a>', row).group(1) for row in rows_of(html)]
+
+
+@pytest.mark.usefixtures("deep_from_page_2")
+def test_a_deep_page_shows_the_records_offset_would_and_follows_a_change(client, staff, nhse):
+    Programme.objects.bulk_create(
+        [
+            Programme(
+                title=f"Programme {n:03d}",
+                slug=f"programme-{n:03d}",
+                summary="A programme.",
+                theme="quality",
+                integration_stage="aligned",
+                accountable_body=nhse,
+                status="active",
+                start_date=dt.date(2019, 4, 1),
+            )
+            for n in range(130)
+        ]
+    )
+    client.force_login(staff)
+    page2, queries = get(client, "/programmes/?page=2")
+    assert titles(page2) == [f"Programme {n:03d}" for n in range(50, 100)]
+    again, cached_queries = get(client, "/programmes/?page=3")
+    assert titles(again) == [f"Programme {n:03d}" for n in range(100, 130)]
+
+    # The first deep page read the list's order once, which also gave the count; page 3 read neither.
+    def order_read(sql):
+        return sql.startswith('SELECT "programmes_programme"."id" AS "pk" FROM') and "LIMIT 50001" in sql
+
+    assert sum(map(order_read, queries)) == 1 and not any("COUNT(*)" in q for q in queries)
+    assert not any(map(order_read, cached_queries)) and not any("COUNT(*)" in q for q in cached_queries)
+    assert "Showing 101 to 130 of 130 programmes" in again
+    # A programme renamed to come first moves every later one a place: no page shows the kept order.
+    moved = Programme.objects.get(title="Programme 120")
+    moved.title = "A programme renamed"
+    moved.save()
+    assert titles(get(client, "/programmes/?page=2")[0]) == [f"Programme {n:03d}" for n in range(49, 99)]
+    third = titles(get(client, "/programmes/?page=3")[0])
+    assert "Programme 120" not in third and third[0] == "Programme 099" and len(third) == 30
+    # The API's pages too.
+    api = Client(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
+    slugs = [p["slug"] for p in api.get("/api/v1/programmes/?page=2").json()["results"]]
+    assert slugs == [f"programme-{n:03d}" for n in range(49, 99)]
+
+
+@pytest.fixture
+def london(nhse, nhsi):
+    region = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
+    director = f.AppointmentFactory(role=Appointment.Role.REGIONAL_DIRECTOR, region=region)
+    f.AppointmentShareFactory(appointment=director, body=nhse, fte_percent=100)
+    programme = f.ProgrammeFactory(title="Urgent care", bodies=[nhse], accountable_body=nhse, status="active")
+    f.RegionalDeliveryFactory(programme=programme, region=region, rag="amber", note="Behind in two systems.")
+    return region
+
+
+def body(html):
+    """The page without the header, whose account menu names the person."""
+    return html.split('<main class="nhsuk-main-wrapper', 1)[1].split("</main>", 1)[0]
+
+
+def test_the_dashboard_is_drawn_once_for_everyone_and_again_when_its_data_changes(staff, nhse, london):
+    first, second = Client(), Client()
+    first.force_login(staff)
+    second.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
+    rendered, rendered_queries = get(first, "/regions/Y56/")
+    cached, cached_queries = get(second, "/regions/Y56/")
+    # The next person's page reads none of the dashboard's data, and shows the same.
+    assert reads(rendered_queries, "programmes_regionaldelivery") and reads(rendered_queries, "programmes_measure")
+    assert not reads(cached_queries, "programmes_regionaldelivery") and not reads(cached_queries, "programmes_measure")
+    assert body(cached) == body(rendered) and "Behind in two systems." in cached
+    # A change to what it shows, by whatever path, is shown to the next person at once.
+    RegionalDelivery.objects.filter(region=london).update(note="Caught up in March.")
+    changed, _ = get(second, "/regions/Y56/")
+    assert "Caught up in March." in changed and "Behind in two systems." not in changed
+    # And to the one who drew it first.
+    assert "Caught up in March." in get(first, "/regions/Y56/")[0]
+
+
+def test_the_dashboard_kept_for_staff_is_not_the_regional_directors(staff, nhse, london):
+    client = Client()
+    client.force_login(staff)
+    assert "/regional-deliveries/" not in get(client, "/regions/Y56/")[0]
+    client.force_login(f.UserFactory(role="Regional director", bodies=[nhse], region=london))
+    assert "/regional-deliveries/" in get(client, "/regions/Y56/")[0]
+    client.force_login(staff)
+    assert "/regional-deliveries/" not in get(client, "/regions/Y56/")[0]
+
+
+def test_the_overview_is_drawn_once_for_everyone_and_again_when_its_data_changes(staff, nhse, london):
+    client = Client()
+    client.force_login(staff)
+    assert "Amber 1" in get(client, "/regions/")[0]
+    _, cached_queries = get(client, "/regions/")
+    assert not reads(cached_queries, "programmes_regionaldelivery")
+    RegionalDelivery.objects.filter(region=london).update(rag="red")
+    html = get(client, "/regions/")[0]
+    assert "Red 1" in html and "Amber 1" not in html
+
+
+def test_every_api_list_gives_what_drf_gives(nhse, nhsi, london):
+    """The planned list serializer (nhs_joint/api.py) against DRF's own, on records of every kind."""
+    from rest_framework import serializers
+    from rest_framework.test import APIRequestFactory
+
+    from nhs_joint.api import PlannedListSerializer
+
+    programme = f.ProgrammeFactory(title="Urgent <care>", bodies=[nhse, nhsi], accountable_body=nhse, end_date=None)
+    f.WorkstreamFactory(programme=programme, body=nhse, regions=[london], end_date=dt.date(2027, 3, 31))
+    f.WorkstreamFactory(programme=programme, body=nhsi, regions=[])
+    measure = f.MeasureFactory(standard=None)
+    f.ExpectationFactory(programme=programme, issued_by=nhse, region=london, measure=measure)
+    f.ExpectationFactory(programme=programme, issued_by=nhsi, region=None)
+    f.ProgrammeMeasureFactory(programme=programme, measure=measure)
+    f.MeasurementFactory(measure=measure, region=london, month=dt.date(2024, 1, 1), value=87.5)
+    f.MeasurementFactory(measure=measure, region=None, month=dt.date(2024, 2, 1), value=90)
+    f.BoardApprovalFactory(programme=programme, body=nhse)
+    f.ProgrammeRiskFactory(programme=programme)
+    joint = f.AppointmentFactory(region=london)
+    f.AppointmentShareFactory(appointment=joint, body=nhse, fte_percent=50)
+    f.AppointmentShareFactory(appointment=joint, body=nhsi, fte_percent=50)
+    f.OrganisationFactory(region=london)
+    f.LocalHealthSystemFactory(region=london)
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    request = APIRequestFactory().get("/api/v1/")
+    request.user = staff
+    compared = 0
+    for route in registry.api_routes:
+        viewset = route.viewset
+        serializer_class = getattr(viewset, "serializer_class", None)
+        queryset = getattr(viewset, "queryset", None)
+        if serializer_class is None or queryset is None:
+            continue
+        meta = getattr(serializer_class, "Meta", None)
+        if getattr(meta, "list_serializer_class", None) is not PlannedListSerializer:
+            continue
+        rows = list(queryset.all())
+        if not rows:  # a kind of record none of the above made: one by its factory (tests/factories.py)
+            getattr(f, f"{queryset.model.__name__}Factory")()
+            rows = list(queryset.all())
+        assert rows, route.prefix
+        context = {"request": request, "view": None, "format": None}
+        planned = serializer_class(rows, many=True, context=context).data
+        plain = serializers.ListSerializer(rows, child=serializer_class(context=context), context=context).data
+        assert [dict(row) for row in planned] == [dict(row) for row in plain], route.prefix
+        assert [list(row) for row in planned] == [list(row) for row in plain], route.prefix  # the fields' order
+        compared += 1
+    assert compared >= 8
