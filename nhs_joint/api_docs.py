@@ -14,6 +14,7 @@ portal serves itself.
 
 import hashlib
 import logging
+import sys
 import threading
 from importlib import metadata
 from pathlib import Path
@@ -39,9 +40,12 @@ _digest = None
 def code_files():
     """The portal's Python files: the core's and every installed app's of this project (not the libraries')."""
     base = Path(settings.BASE_DIR).resolve()
+    environment = Path(sys.prefix).resolve()  # a virtual environment made inside the checkout holds libraries
     roots = {base / "nhs_joint"}
     roots |= {
-        Path(app.path).resolve() for app in apps.get_app_configs() if Path(app.path).resolve().is_relative_to(base)
+        path
+        for path in (Path(app.path).resolve() for app in apps.get_app_configs())
+        if path.is_relative_to(base) and not path.is_relative_to(environment)
     }
     roots = {root for root in roots if not any(other != root and root.is_relative_to(other) for other in roots)}
     return sorted(path for root in roots for path in root.rglob("*.py") if "migrations" not in path.parts)
