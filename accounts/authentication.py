@@ -36,17 +36,17 @@ class DecidedOnce:
     kept with the request: the gate before the views (``api_user``) and the view itself hear the same."""
 
     def authenticate(self, request):
-        answers = request._request.__dict__.setdefault("_authentication_answers", {})
+        decisions = request._request.__dict__.setdefault("_authentication_decisions", {})
         key = type(self)
-        if key not in answers:
+        if key not in decisions:
             try:
-                answers[key] = (super().authenticate(request), None)
+                decisions[key] = (super().authenticate(request), None)
             except exceptions.APIException as refusal:
-                answers[key] = (None, refusal)
-        answer, refusal = answers[key]
+                decisions[key] = (None, refusal)
+        decision, refusal = decisions[key]
         if refusal is not None:
             raise refusal
-        return answer
+        return decision
 
 
 def api_user(request, view_func, view_args=(), view_kwargs=None):

@@ -275,7 +275,7 @@ def open_consultation(expectation, closes, today=None):
     expectation.stage = Expectation.Stage.CONSULTATION
     expectation.consultation_closes = closes
     expectation.save()
-    tell_partners(
+    notify_partners(
         expectation,
         f"{expectation.issued_by.name} asks your view on {expectation} by {format_date(closes)}: "
         "a consultation is open for your organisation",
@@ -304,7 +304,7 @@ def respond(expectation, user, position, comment, now=None):
         responded_by=user,
         responded_at=now,
     )
-    tell_author_and_watchers(expectation, response)
+    notify_author_and_watchers(expectation, response)
     return response
 
 
@@ -482,7 +482,7 @@ def consultation_url(expectation):
     return reverse("consultation-detail", args=[expectation.pk])
 
 
-def tell_partners(expectation, text, only_unanswered=False):
+def notify_partners(expectation, text, only_unanswered=False):
     """Each partner the consultation is for is told (in the portal, and by email at once if they want that);
     ``only_unanswered``: only those whose organisation or system has not responded yet."""
     people = partners_of(expectation)
@@ -508,7 +508,7 @@ def tell_partners(expectation, text, only_unanswered=False):
     )
 
 
-def tell_author_and_watchers(expectation, response):
+def notify_author_and_watchers(expectation, response):
     """A response reaches the expectation's author and the programme's watchers at once, quoting its comment."""
     said = "agrees" if response.position == ExpectationResponse.Position.AGREE else "has concerns"
     quote = f": “{response.comment[:300]}”" if response.comment else "."
@@ -579,7 +579,7 @@ def remind_consultations(today=None):
     )
 
     def remind(expectation):
-        tell_partners(
+        notify_partners(
             expectation,
             f"Reminder: the consultation on {expectation} closes on {format_date(expectation.consultation_closes)} "
             "and your organisation has not responded",

@@ -82,7 +82,7 @@ class RecordTypeField(serializers.Field):
         return resource.name if resource else item.record_type.model
 
 
-def answer(view, instance, status_code=status.HTTP_200_OK):
+def response_with_etag(view, instance, status_code=status.HTTP_200_OK):
     data = view.get_serializer(instance).data
     response = Response(data, status=status_code)
     response["ETag"] = etag_of(instance, data)
@@ -190,7 +190,7 @@ class CommentViewSet(
     """Comments on programmes, workstreams, expectations, appointments and findings. Never deleted: an
     Administrator hides one with a reason, shown in its place."""
 
-    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
+    create_response_etag = True  # a 201 carries the new record's ETag (response_with_etag())
     queryset = Comment.objects.select_related("author", "record_type")
     serializer_class = CommentSerializer
     permission_classes = [IsAuthenticated]
@@ -213,7 +213,7 @@ class CommentViewSet(
         return comment
 
     def retrieve(self, request, *args, **kwargs):
-        return answer(self, self.get_object())
+        return response_with_etag(self, self.get_object())
 
     def create(self, request, *args, **kwargs):
         incoming = CommentCreateSerializer(data=request.data)
@@ -226,7 +226,7 @@ class CommentViewSet(
             comment = services.post_comment(record, request.user, data["text"])
         except SERVICE_ERRORS as error:
             raise refuse(error) from None
-        return answer(self, self.get_queryset().get(pk=comment.pk), status.HTTP_201_CREATED)
+        return response_with_etag(self, self.get_queryset().get(pk=comment.pk), status.HTTP_201_CREATED)
 
     def update(self, request, *args, **kwargs):
         comment = self.get_object()
@@ -238,7 +238,7 @@ class CommentViewSet(
             comment = services.edit_comment(comment, request.user, incoming.validated_data["text"])
         except SERVICE_ERRORS as error:
             raise refuse(error) from None
-        return answer(self, self.get_queryset().get(pk=comment.pk))
+        return response_with_etag(self, self.get_queryset().get(pk=comment.pk))
 
     @extend_schema(
         summary="Hide a comment (Administrators), with a reason", request=HideSerializer, responses=CommentSerializer
@@ -364,7 +364,7 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
     """Board papers attached to Board approvals, programmes and appointments: files checked by their content,
     served only to people signed in."""
 
-    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
+    create_response_etag = True  # a 201 carries the new record's ETag (response_with_etag())
     queryset = Attachment.objects.filter(archived_at__isnull=True).select_related("uploaded_by", "record_type")
     serializer_class = AttachmentSerializer
     permission_classes = [IsAuthenticated]
@@ -411,7 +411,7 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             raise refuse(error) from None
 
     def retrieve(self, request, *args, **kwargs):
-        return answer(self, self.get_object())
+        return response_with_etag(self, self.get_object())
 
     def file_errors(self, request, incoming):
         unexpected = uploads.unexpected_message(request)
@@ -433,7 +433,7 @@ class AttachmentViewSet(mixins.ListModelMixin, mixins.RetrieveModelMixin, viewse
             paper = services.attach(record, request.user, data["file"], data.get("title", ""))
         except SERVICE_ERRORS as error:
             raise refuse(error) from None
-        return answer(self, self.get_queryset().get(pk=paper.pk), status.HTTP_201_CREATED)
+        return response_with_etag(self, self.get_queryset().get(pk=paper.pk), status.HTTP_201_CREATED)
 
     @extend_schema(
         summary="Upload a new version of a paper (the earlier one stays downloadable)",
@@ -528,14 +528,14 @@ class SavedViewViewSet(
     permission_classes = [IsAuthenticated]
     parser_classes = [BoundedJSONParser]
     schema = CollaborationSchema()
-    create_answers_etag = True  # a 201 carries the new record's ETag (answer())
+    create_response_etag = True  # a 201 carries the new record's ETag (response_with_etag())
     queryset = SavedView.objects.all()
 
     def get_queryset(self):
         return SavedView.objects.filter(owner=self.request.user)
 
     def retrieve(self, request, *args, **kwargs):
-        return answer(self, self.get_object())
+        return response_with_etag(self, self.get_object())
 
     def create(self, request, *args, **kwargs):
         incoming = self.get_serializer(data=request.data)
@@ -545,4 +545,4 @@ class SavedViewViewSet(
             saved = services.save_view(request.user, data["name"], data["list_name"], data.get("query", ""))
         except SERVICE_ERRORS as error:
             raise refuse(error) from None
-        return answer(self, saved, status.HTTP_201_CREATED)
+        return response_with_etag(self, saved, status.HTTP_201_CREATED)

@@ -32,7 +32,7 @@ class DashboardsConfig(AppConfig):
             spc_table_rows=charts.table_rows,
             spc_sparkline=charts.sparkline_svg,
             spc_icon=charts.icon_svg,
-            drawn_chart=pass_environment(charts.chart_html),
-            drawn_tag=pass_environment(charts.tag_html),
+            rendered_chart=pass_environment(charts.chart_html),
+            rendered_tag=pass_environment(charts.tag_html),
             measure_rows=pass_environment(charts.measure_rows),
         )

@@ -457,7 +457,7 @@ def table_rows(result: SpcResult, places=None):
     )
 
 
-class DrawnOnce:
+class RenderCache:
     """Charts and icon tags drawn once per distinct input in this process, then reused.
 
     A chart is a pure function of its SPC result (named by the result's cache key, which is a
@@ -470,17 +470,17 @@ class DrawnOnce:
     def __init__(self):
         self.html = {}
 
-    def get(self, key, draw):
+    def get(self, key, render_chart):
         html = self.html.get(key)
         if html is None:
-            html = Markup(draw())
+            html = Markup(render_chart())
             if len(self.html) >= self.size:
                 self.html.clear()
             self.html[key] = html
         return html
 
 
-_drawn = DrawnOnce()
+_render_cache = RenderCache()
 
 
 def chart_html(env, chart, title, unit, chart_id):
@@ -488,18 +488,18 @@ def chart_html(env, chart, title, unit, chart_id):
     to its measure's decimal places."""
     places = getattr(getattr(chart, "measure", None), "decimal_places", None)
 
-    def draw():
+    def render_chart():
         return env.get_template("regions/spc_chart.jinja").module.spc_chart(chart.result, title, unit, chart_id, places)
 
     if not chart.key:
-        return Markup(draw())
-    return _drawn.get(("chart", chart.key, str(title), str(unit), chart_id, places), draw)
+        return Markup(render_chart())
+    return _render_cache.get(("chart", chart.key, str(title), str(unit), chart_id, places), render_chart)
 
 
 def tag_html(env, macro, result):
     """The variation or assurance tag (templates/jinja2/regions/icons.jinja): a function of the icon alone."""
     icon = result.variation_icon if macro == "variation_tag" else result.assurance_icon
-    return _drawn.get(
+    return _render_cache.get(
         ("tag", macro, icon), lambda: getattr(env.get_template("regions/icons.jinja").module, macro)(result)
     )
 

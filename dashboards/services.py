@@ -134,7 +134,7 @@ class _Recent(dict):
 
     size = 2048
 
-    def keep(self, values):
+    def store(self, values):
         if len(self) + len(values) > self.size:
             self.clear()
         self.update(values)
@@ -166,7 +166,7 @@ def analyse_many(measures, points_by_area_measure, areas, keys_out=None):
                     run_length=settings.SPC_RUN_LENGTH,
                 )
             results[(area_id, measure.pk)] = result
-    _recent.keep(missing)
+    _recent.store(missing)
     return results
 
 

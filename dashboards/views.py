@@ -139,12 +139,12 @@ class RegionDashboard(DetailPage):
         models = _dashboard_models()
         if _directs(request.user, region):
             models |= work.READS
-        return conditional.respond(request, models, lambda: self.draw_dashboard(request, region, months, valid))
+        return conditional.respond(request, models, lambda: self.render_dashboard(request, region, months, valid))
 
-    def draw_dashboard(self, request, region, months, valid):
+    def render_dashboard(self, request, region, months, valid):
         can_edit_deliveries = bool(can_edit_delivery(request.user, region.pk, region))
 
-        def draw_body():
+        def render_body():
             context = dashboards.region_dashboard(region, months=months)
             context.update(
                 region=region,
@@ -161,7 +161,7 @@ class RegionDashboard(DetailPage):
             "region-dashboard",
             _dashboard_models(),
             (region.pk, region.ods_code, months, valid, can_edit_deliveries),
-            draw_body,
+            render_body,
         )
         context = {
             "drawn_body": body,
@@ -218,7 +218,7 @@ class RegionPack(RegionDashboard):
         region = region_or_404(key)
         months, valid = dashboards.months_choice(request.GET.get("months"))
         if not valid:
-            return self.draw_dashboard(request, region, months, valid)
+            return self.render_dashboard(request, region, months, valid)
         context = dashboards.region_pack(region, months=months)
         context.update(region=region, page_title=f"{region} region: Board pack")
         key = dashboards.pack_key(region, context)
@@ -269,7 +269,7 @@ class RegionMeasureChart(DetailPage):
 
 
 def national_overview(request):
-    def draw():
+    def render_page():
         # The same for everyone: drawn once per data version and kept for the next person (nhs_joint/parts.py).
         body = parts.shared(
             "national-overview",
@@ -284,7 +284,7 @@ def national_overview(request):
         }
         return render(request, "regions/overview.jinja", context)
 
-    return conditional.respond(request, _dashboard_models(), draw)
+    return conditional.respond(request, _dashboard_models(), render_page)
 
 
 @require_safe

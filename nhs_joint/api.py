@@ -498,7 +498,7 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
     parser_classes = [BoundedJSONParser]
     filter_backends = [PortalFilterBackend]
     http_method_names = ["get", "post", "put", "patch", "delete", "head", "options"]
-    create_answers_etag = True  # a 201 carries the ETag a following GET gives (documented by api_schema)
+    create_response_etag = True  # a 201 carries the ETag a following GET gives (documented by api_schema)
     writable_resource = True  # api_schema documents its DELETE's 409 (archived, or other records depend on it)
     create_permission = staticmethod(permissions.can_edit_records)
     change_permission = staticmethod(permissions.can_edit)
@@ -684,7 +684,7 @@ class PlannedListSerializer(serializers.ListSerializer):
     field whose own ``to_representation`` is DRF's text, whole number, choice or ISO date, a foreign key's
     id, a related record's natural key, a list of them; anything else (a method, a nested serializer, a
     decimal, a time) is read by the field itself, as DRF does. A serializer with its own
-    ``to_representation`` is asked row by row. tests/test_first_drawings.py checks that every API list gives
+    ``to_representation`` is asked row by row. tests/test_first_renders.py checks that every API list gives
     what DRF gives.
     """
 

@@ -29,7 +29,7 @@ class PortalAutoSchema(AutoSchema):
     def get_override_parameters(self):
         parameters = list(super().get_override_parameters())
         action = getattr(self.view, "action", None)
-        if action in ETAG_ACTIONS or (action == "create" and getattr(self.view, "create_answers_etag", False)):
+        if action in ETAG_ACTIONS or (action == "create" and getattr(self.view, "create_response_etag", False)):
             parameters.append(
                 OpenApiParameter(
                     "ETag",

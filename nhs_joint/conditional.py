@@ -172,7 +172,7 @@ def known_from(values, user_id):
     )
 
 
-class Drawing:
+class Rendering:
     """What the page being drawn was read at: the tables of its version and their versions, and what the apps
     added for the person asking (``registry.page_versions``: the header's unread count), read in the same query.
 
@@ -198,17 +198,17 @@ class Drawing:
 
 
 # The page being drawn in this thread (or task), while ``respond`` draws it.
-_drawing = ContextVar("portal_drawing", default=None)
+_rendering = ContextVar("portal_rendering", default=None)
 
 
-def drawing():
-    """The ``Drawing`` of the page being drawn, or None outside ``respond``."""
-    return _drawing.get()
+def rendering():
+    """The ``Rendering`` of the page being drawn, or None outside ``respond``."""
+    return _rendering.get()
 
 
 def person_part(part, user):
     """What ``part`` (one of ``registry.page_versions``) gave for ``user`` in the page's version, or None."""
-    current = _drawing.get()
+    current = _rendering.get()
     if current is None or user is None or current.user_id != user.pk:
         return None
     return current.parts.get(part)
@@ -245,7 +245,7 @@ def data_version(models, request=None, _parts=None):
     return (tuple(row[0]), *row[1:])
 
 
-def who(request):
+def requester_key(request):
     session = getattr(request, "session", None)
     key = getattr(session, "session_key", None)
     if key:
@@ -265,10 +265,10 @@ def etag_for(request, models, *extra):
         return None
     known = getattr(request, "portal_known", None)
     known = known if known is not None and known.user_id == user.pk else None
-    request.portal_drawing = Drawing(tables_of(frozenset(models)), version[0], parts, user.pk, known)
+    request.portal_rendering = Rendering(tables_of(frozenset(models)), version[0], parts, user.pk, known)
     # The user's roles and bodies decide the navigation and the buttons a page offers.
     parts = (
-        who(request),
+        requester_key(request),
         user.pk,
         sorted(getattr(user, "roles", ())),
         sorted(getattr(user, "body_ids", ()) or ()),
@@ -285,14 +285,14 @@ def has_pending_messages(request):
     return storage is not None and len(storage) > 0
 
 
-def respond(request, models, draw, *extra):
-    """``draw()``'s response with an ETag, or 304 Not Modified when the client's copy is current, or the
+def respond(request, models, render_page, *extra):
+    """``render_page()``'s response with an ETag, or 304 Not Modified when the client's copy is current, or the
     drawing kept for this tag when there is one."""
     if request.method not in ("GET", "HEAD") or has_pending_messages(request):
-        return draw()
+        return render_page()
     etag = etag_for(request, models, *extra)
     if etag is None:
-        return draw()
+        return render_page()
     not_modified = get_conditional_response(request, etag=etag)
     if not_modified is not None:
         # No CSP header: the browser keeps the one it stored with the page, whose nonce its scripts carry.
@@ -301,24 +301,24 @@ def respond(request, models, draw, *extra):
     key = _page_key(request, etag)
     if key is not None:
         try:
-            kept = _pages().get(key)
+            cached = _pages().get(key)
         except Exception:  # where drawings are kept is away (Redis): the page is drawn, as without it
             logger.warning("Kept pages cannot be read; drawing the page.", exc_info=True)
-            kept = key = None
-        if kept is not None:
-            return _from_kept(request, kept)
+            cached = key = None
+        if cached is not None:
+            return _from_cache(request, cached)
     secret = request.META.get("CSRF_COOKIE")  # the browser's, before the drawing may make one
-    token = _drawing.set(getattr(request, "portal_drawing", None))
+    token = _rendering.set(getattr(request, "portal_rendering", None))
     try:
-        response = draw()
+        response = render_page()
     finally:
-        _drawing.reset(token)
+        _rendering.reset(token)
     response.version_tables = tables_of(frozenset(models))  # what the tag covers (tests/test_page_versions.py)
     if response.status_code == 200 and not response.has_header("ETag"):
         response["ETag"] = etag
         response["Cache-Control"] = "private, no-cache"
         if key is not None:
-            _keep(request, key, response, secret)
+            _cache_page(request, key, response, secret)
     return response
 
 
@@ -339,7 +339,7 @@ def _page_key(request, etag):
     return "page:" + hashlib.sha256(repr(parts).encode()).hexdigest()
 
 
-def _keep(request, key, response, secret):
+def _cache_page(request, key, response, secret):
     """Keeps ``response``'s drawing under ``key`` once it is drawn (an API response is drawn after the view)."""
     if isinstance(response, SimpleTemplateResponse) and not response.is_rendered:
         response.add_post_render_callback(lambda rendered: _store(request, key, rendered, secret))
@@ -371,11 +371,11 @@ def _store(request, key, response, secret):
         logger.warning("A drawn page cannot be kept.", exc_info=True)
 
 
-def _from_kept(request, kept):
-    content = kept["content"]
-    if kept["nonce"]:
+def _from_cache(request, cached):
+    content = cached["content"]
+    if cached["nonce"]:
         content = content.replace(NONCE_MARK, str(request.csp_nonce).encode())
     response = HttpResponse(content)
-    for name, value in kept["headers"]:
+    for name, value in cached["headers"]:
         response[name] = value
     return response

@@ -267,9 +267,9 @@ class ListPage(ResourceView):
 
     def get(self, request):
         # Answered 304 when the client's copy is current: nothing is read or drawn (nhs_joint/conditional.py).
-        return conditional.respond(request, self.resource.page_models(), lambda: self.draw(request))
+        return conditional.respond(request, self.resource.page_models(), lambda: self.render_page(request))
 
-    def draw(self, request):
+    def render_page(self, request):
         resource = self.resource
         show_archived = resource.archivable and request.GET.get("archived") == "yes"
         queryset, filterset = list_queryset(resource, request.GET, request.user, request=request)
@@ -280,13 +280,13 @@ class ListPage(ResourceView):
                 return exports.background(request, resource, request.GET)
             return export_table(f"{resource.prefix}.csv", resource.list.columns, queryset)
 
-        drawing = conditional.drawing()
+        rendering = conditional.rendering()
         paginator = CappedPaginator(
             queryset,
             PAGE_SIZE,
             cap=COUNT_CAP,
             page=_page_number(request.GET.get("page")),
-            version=drawing.version if drawing is not None else None,
+            version=rendering.version if rendering is not None else None,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
@@ -363,9 +363,9 @@ class DetailPage(ResourceView):
     http_method_names = ["get", "head"]
 
     def get(self, request, key):
-        return conditional.respond(request, self.resource.page_models(), lambda: self.draw(request, key))
+        return conditional.respond(request, self.resource.page_models(), lambda: self.render_page(request, key))
 
-    def draw(self, request, key):
+    def render_page(self, request, key):
         reads = {}  # the panels' querysets, read with the record's sections: panel name -> (start, end)
 
         def panel_reads(obj):

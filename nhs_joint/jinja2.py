@@ -136,11 +136,11 @@ class MacroCache:
         versions are: nhs_joint/conditional.py), or None for other choices and records without a history."""
         queryset = records_of(field)
         if queryset is not None:
-            from .conditional import data_version, drawing, related_models
+            from .conditional import data_version, related_models, rendering
 
             models = related_models(queryset.model)
             # The page's own version, read before it was drawn, where it covers the records' tables: no query.
-            current = drawing()
+            current = rendering()
             version = current.version_of(models) if current is not None else None
             return version if version is not None else data_version(models)
         return None

@@ -35,11 +35,11 @@ MAX_IDS = 50_000  # read at once (PostgreSQL sorts the whole list for a deep pag
 MAX_LISTS = 32
 RANK = "search_rank"  # ranked_page's name for the rank
 
-_kept = OrderedDict()
+_cached = OrderedDict()
 _lock = Lock()
 
 
-class KeptOrder:
+class CachedOrder:
     """The first ids of a list in its order; ``complete`` when they are all of its ids."""
 
     __slots__ = ("ids", "complete")
@@ -76,24 +76,24 @@ def order_for(queryset, version, bottom, top):
     if key is None:
         return None
     with _lock:
-        kept = _kept.get(key)
-        if kept is not None:
-            _kept.move_to_end(key)
-    if kept is not None and kept.covers(top):
-        return kept
+        cached_order = _cached.get(key)
+        if cached_order is not None:
+            _cached.move_to_end(key)
+    if cached_order is not None and cached_order.covers(top):
+        return cached_order
     if bottom < DEEP_OFFSET or top > MAX_IDS:
         return None
     ids = array("q", queryset.values_list("pk", flat=True)[: MAX_IDS + 1])
     complete = len(ids) <= MAX_IDS
     if not complete:
         ids = ids[:MAX_IDS]
-    kept = KeptOrder(ids, complete)
+    cached_order = CachedOrder(ids, complete)
     with _lock:
-        _kept[key] = kept
-        _kept.move_to_end(key)
-        while len(_kept) > MAX_LISTS:
-            _kept.popitem(last=False)
-    return kept
+        _cached[key] = cached_order
+        _cached.move_to_end(key)
+        while len(_cached) > MAX_LISTS:
+            _cached.popitem(last=False)
+    return cached_order
 
 
 def cached_estimate(queryset, version, estimate):
@@ -105,15 +105,15 @@ def cached_estimate(queryset, version, estimate):
         return estimate(queryset)
     key = ("estimate", *key)
     with _lock:
-        estimated = _kept.get(key)
+        estimated = _cached.get(key)
         if estimated is not None:
-            _kept.move_to_end(key)
+            _cached.move_to_end(key)
             return estimated
     estimated = estimate(queryset)
     with _lock:
-        _kept[key] = estimated
-        while len(_kept) > MAX_LISTS:
-            _kept.popitem(last=False)
+        _cached[key] = estimated
+        while len(_cached) > MAX_LISTS:
+            _cached.popitem(last=False)
     return estimated
 
 
@@ -128,7 +128,7 @@ def rows(queryset, ids):
 def clear():
     """Forget every kept order (tests)."""
     with _lock:
-        _kept.clear()
+        _cached.clear()
 
 
 class RankedPage:

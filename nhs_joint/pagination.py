@@ -30,9 +30,9 @@ class CappedPaginator(DjangoPaginator):
         self.asked = page
         self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         self.version = version
-        self.kept = None
+        self.cached_order = None
         if hasattr(object_list, "order_by") and page < 10**9:
-            self.kept = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
+            self.cached_order = page_ids.order_for(object_list, version, (page - 1) * per_page, page * per_page)
 
     def page(self, number):
         number = self.validate_number(number)
@@ -40,14 +40,14 @@ class CappedPaginator(DjangoPaginator):
         top = min(bottom + self.per_page, self.count)
         if self.ranked is not None and number == self.asked:
             return self._get_page(self.ranked.rows, number, self)
-        if self.kept is not None and self.kept.covers(top):
-            return self._get_page(page_ids.rows(self.object_list, self.kept.ids[bottom:top]), number, self)
+        if self.cached_order is not None and self.cached_order.covers(top):
+            return self._get_page(page_ids.rows(self.object_list, self.cached_order.ids[bottom:top]), number, self)
         return super().page(number)
 
     def counted(self):
         """The rows up to one past the limit."""
-        counted = self.kept.count_up_to(self.limit) if self.kept is not None else None
-        if counted is None and self.kept is None and self.asked < 10**9:
+        counted = self.cached_order.count_up_to(self.limit) if self.cached_order is not None else None
+        if counted is None and self.cached_order is None and self.asked < 10**9:
             # A list ordered by a search's rank: its page and its count in one reading (page_ids.ranked_page).
             bottom = (self.asked - 1) * self.per_page
             self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page)
@@ -107,12 +107,12 @@ class Pagination(pagination.PageNumberPagination):
         return super().paginate_queryset(queryset, request, view)
 
     def django_paginator_class(self, queryset, page_size):
-        drawing = conditional.drawing()
+        rendering = conditional.rendering()
         return EstimatingPaginator(
             queryset,
             page_size,
             page=getattr(self, "requested_page", 1),
-            version=drawing.version if drawing is not None else None,
+            version=rendering.version if rendering is not None else None,
         )
 
     def get_paginated_response(self, data):
@@ -127,19 +127,19 @@ class Pagination(pagination.PageNumberPagination):
         )
 
     def get_paginated_response_schema(self, schema):
-        answer = super().get_paginated_response_schema(schema)
-        answer["properties"]["count"]["description"] = (
+        response_schema = super().get_paginated_response_schema(schema)
+        response_schema["properties"]["count"]["description"] = (
             f"The number of records, exact up to {COUNT_CAP:,}; beyond, PostgreSQL's estimate (see count_exact)."
         )
-        answer["properties"] = {
-            "count": answer["properties"]["count"],
+        response_schema["properties"] = {
+            "count": response_schema["properties"]["count"],
             "count_exact": {
                 "type": "boolean",
                 "description": f"False when count is an estimate (more than {COUNT_CAP:,} records).",
             },
-            **{k: v for k, v in answer["properties"].items() if k != "count"},
+            **{k: v for k, v in response_schema["properties"].items() if k != "count"},
         }
-        return answer
+        return response_schema
 
     def check_query(self, request):
         errors = {}

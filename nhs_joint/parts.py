@@ -7,7 +7,7 @@ such a part in this process, keyed by
 
 - the part's name and what else it depends on (the region, the window, whether the person may edit …),
   which the caller names and which must hold everything of the person the part shows;
-- the version of the tables the part is drawn from (``conditional.Drawing.version_of``: read once for the
+- the version of the tables the part is drawn from (``conditional.Rendering.version_of``: read once for the
   page's ETag, before it was drawn), so that any committed change to what the part shows gives it a new key
   and a kept drawing is never stale (docs/page-versions.md);
 - the day, for parts that show what is current today.
@@ -30,32 +30,32 @@ from . import conditional
 MAX_PARTS = 256
 MAX_BYTES = 2 * 1024 * 1024
 
-_kept = OrderedDict()
+_cached = OrderedDict()
 _lock = Lock()
 
 
-def shared(name, models, key, draw):
-    """The HTML ``draw()`` gives for ``name`` and ``key``, drawn once per version of ``models``' tables and day."""
-    current = conditional.drawing()
+def shared(name, models, key, render_part):
+    """The HTML ``render_part()`` gives for ``name`` and ``key``, drawn once per version of ``models``' tables and day."""
+    current = conditional.rendering()
     version = current.version_of(models) if current is not None else None
     if version is None:
-        return Markup(draw())
+        return Markup(render_part())
     digest = hashlib.sha256(repr((name, key, version, timezone.localdate().isoformat())).encode()).hexdigest()
     with _lock:
-        html = _kept.get(digest)
+        html = _cached.get(digest)
         if html is not None:
-            _kept.move_to_end(digest)
+            _cached.move_to_end(digest)
             return html
-    html = Markup(draw())
+    html = Markup(render_part())
     if len(html) <= MAX_BYTES:
         with _lock:
-            _kept[digest] = html
-            while len(_kept) > MAX_PARTS:
-                _kept.popitem(last=False)
+            _cached[digest] = html
+            while len(_cached) > MAX_PARTS:
+                _cached.popitem(last=False)
     return html
 
 
 def clear():
     """Forget every kept part (tests)."""
     with _lock:
-        _kept.clear()
+        _cached.clear()

@@ -6,7 +6,7 @@ keepalives find a connection whose server's machine has gone away. None of them 
 there but does not answer (stopped, swapped out, its disk hung): its machine still acknowledges what is
 sent, and the timeouts are the server's own. So a request also waits at most DATABASE_REQUEST_TIMEOUT
 seconds for any one answer of the database, connecting included: psycopg2 hands its waiting to
-``wait_for_answer`` (its wait callback), which then gives up with an OperationalError, answered with the
+``wait_for_response`` (its wait callback), which then gives up with an OperationalError, answered with the
 503 page (nhs_joint.failures); psycopg2 closes that connection. Once one answer of a request has not come,
 the rest of that request does not wait again, so the 503 follows the first wait.
 
@@ -36,7 +36,7 @@ def server_options(statement_timeout, lock_timeout, existing=""):
 
 def connect_timeout(connection):
     """The connection's own connect_timeout in seconds, as libpq reads it (absent or 0: none; at least 2), or
-    None. libpq ignores it when psycopg2 waits for it, so ``wait_for_answer`` applies it while connecting."""
+    None. libpq ignores it when psycopg2 waits for it, so ``wait_for_response`` applies it while connecting."""
     try:
         seconds = float(extensions.parse_dsn(connection.dsn).get("connect_timeout") or 0)
     except (psycopg2.ProgrammingError, ValueError):
@@ -44,7 +44,7 @@ def connect_timeout(connection):
     return max(seconds, 2) if seconds > 0 else None
 
 
-def wait_for_answer(connection):
+def wait_for_response(connection):
     """psycopg2's wait callback: wait for the server as libpq would (connect_timeout included while
     connecting), but within a request no longer than DATABASE_REQUEST_TIMEOUT seconds for each answer."""
     request_limit = limit = getattr(_request, "limit", None)
@@ -72,7 +72,7 @@ def wait_for_answer(connection):
             continue
 
 
-class DatabaseAnswerTimeMiddleware:
+class DatabaseTimeoutMiddleware:
     """Bounds each request's waits for the database (see the module). First in MIDDLEWARE, so that what the
     other middleware read (the session, the person) is bounded too; the bound lasts until the response has
     been sent (``request_finished``), a streamed file's reads included."""
@@ -81,7 +81,7 @@ class DatabaseAnswerTimeMiddleware:
         from django.core.signals import request_finished
 
         self.get_response = get_response
-        extensions.set_wait_callback(wait_for_answer)
+        extensions.set_wait_callback(wait_for_response)
         request_finished.connect(request_done, dispatch_uid="nhs_joint.timeouts.request_done")
 
     def __call__(self, request):

@@ -89,9 +89,9 @@ def _status_rows(state):
             else "Not working: reports cannot be started. Try again in a few minutes.",
         }
     )
-    answering = workers.split(" ", 1)[0]
-    if answering.isdigit():
-        number = int(answering)
+    responding = workers.split(" ", 1)[0]
+    if responding.isdigit():
+        number = int(responding)
         words = f"Working: {number} report {'worker is' if number == 1 else 'workers are'} ready"
         rows.append({"name": "Report workers", "working": True, "words": words})
     elif broker != "ok":

@@ -96,7 +96,7 @@ class WatchViewSet(mixins.ListModelMixin, mixins.CreateModelMixin, viewsets.Gene
 
     queryset = Watch.objects.none()  # each person's own: get_queryset
     serializer_class = WatchSerializer
-    create_answers_etag = True
+    create_response_etag = True
     parser_classes = [BoundedJSONParser]
     filter_backends = []
 

@@ -64,7 +64,7 @@ def assignable_people(finding):
     return people.distinct().order_by("first_name", "last_name", "username")
 
 
-def _tell(case, finding, text, by, kind=Notification.Kind.STATE, exclude=()):
+def _notify(case, finding, text, by, kind=Notification.Kind.STATE, exclude=()):
     notices.notify_watchers(case, kind, text, actor=by, exclude=exclude)
 
 
@@ -102,7 +102,7 @@ def assign(finding, assignee, due_date, by):
                 )
             ]
         )
-        _tell(
+        _notify(
             case,
             finding,
             f"{notices.person(by)} gave a finding to {notices.person(assignee)}{due}: {case.message[:300]}",
@@ -133,7 +133,7 @@ def change_state(finding, state, by, reason=""):
             case._history_user = by
             case.save()
             notices.watch(by, case, automatic=True)
-            _tell(case, finding, f"{notices.person(by)} {STATE_WORDS[state]} a finding: {case.message[:300]}", by)
+            _notify(case, finding, f"{notices.person(by)} {STATE_WORDS[state]} a finding: {case.message[:300]}", by)
     return case
 
 
@@ -145,7 +145,7 @@ def decided(finding, by, reason):
     case._history_user = by
     case.save()
     notices.watch(by, case, automatic=True)
-    _tell(case, finding, f"{notices.person(by)} recorded a finding as not a problem: {case.message[:300]}", by)
+    _notify(case, finding, f"{notices.person(by)} recorded a finding as not a problem: {case.message[:300]}", by)
     return case
 
 
@@ -245,14 +245,14 @@ def update_cases(run, now=None):
         )
         cursor.execute(f"SELECT change, count(*) FROM {CASE_CHANGES} GROUP BY change")
         counts = {"new": 0, "reopened": 0, "resolved_by_data": 0, **dict(cursor.fetchall())}
-        _tell_watchers(cursor, tables)
+        _notify_watchers(cursor, tables)
     return counts
 
 
 NOTICES_BATCH = 5000  # notifications saved at a time
 
 
-def _tell_watchers(cursor, tables):
+def _notify_watchers(cursor, tables):
     """The records' watchers of new and returning problems; the cases' watchers of returning and resolved
     ones (the people acting on them). Found in one query; the notifications saved a batch at a time."""
     # The kinds of record with pages that a finding may name, as watches name them (in one query at most).

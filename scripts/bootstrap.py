@@ -110,7 +110,7 @@ class Database:
         )
 
 
-def postgres_answers(db: Database) -> bool:
+def postgres_responds(db: Database) -> bool:
     """True when a PostgreSQL server accepts this user's connection to its maintenance database."""
     import psycopg2
 
@@ -406,7 +406,7 @@ def start_local_postgres(db: Database, server: LocalServer, *, timeout: int = 60
         cwd=datadir.parent,
         **_as_user(user),
     )
-    if not wait_for(lambda: postgres_answers(db), timeout):
+    if not wait_for(lambda: postgres_responds(db), timeout):
         raise BootstrapError(f"the project-local PostgreSQL did not answer within {timeout}s: see {log}")
 
 
@@ -442,7 +442,7 @@ def redis_address(url: str) -> tuple[str, int]:
     return parts.hostname or "127.0.0.1", parts.port or 6379
 
 
-def redis_answers(url: str, timeout: float = 2.0) -> bool:
+def redis_responds(url: str, timeout: float = 2.0) -> bool:
     """True when a Redis server answers PING at this URL."""
     host, port = redis_address(url)
     try:
@@ -485,7 +485,7 @@ def start_local_redis(url: str, workdir: Path, *, timeout: int = 20) -> None:
         ],
         check=True,
     )
-    if not wait_for(lambda: redis_answers(url), timeout):
+    if not wait_for(lambda: redis_responds(url), timeout):
         raise BootstrapError(f"the project-local Redis did not answer within {timeout}s: see {workdir / 'redis.log'}")
 
 
@@ -504,7 +504,7 @@ def services(environ: dict[str, str], *, for_tests: bool, local: Path = LOCAL) -
     exports: dict[str, str] = {}
     database_url = environ.get("DATABASE_URL") or DEFAULT_DATABASE_URL
     db = Database.from_url(database_url)
-    if postgres_answers(db):
+    if postgres_responds(db):
         say(f"PostgreSQL answers on {db.host or 'localhost'}:{db.port}")
     elif db.is_local:
         server = installed_server(local, bin_search(environ))
@@ -521,7 +521,7 @@ def services(environ: dict[str, str], *, for_tests: bool, local: Path = LOCAL) -
         say(f"created the database {db.name}")
 
     broker_url = environ.get("CELERY_BROKER_URL") or DEFAULT_BROKER_URL
-    if redis_answers(broker_url):
+    if redis_responds(broker_url):
         say(f"Redis answers on {':'.join(map(str, redis_address(broker_url)))}")
     elif for_tests:
         host, _ = redis_address(broker_url)

@@ -26,7 +26,7 @@ PAGE_MODELS = (SearchDocument, SearchWord, Expectation, Organisation, LocalHealt
 
 @require_safe
 def search(request):
-    return conditional.respond(request, PAGE_MODELS, lambda: draw(request))
+    return conditional.respond(request, PAGE_MODELS, lambda: render_page(request))
 
 
 def number(n, capped=False):
@@ -36,7 +36,7 @@ def number(n, capped=False):
     return f"more than {n:,}" if capped else f"{n:,}"
 
 
-def draw(request):
+def render_page(request):
     errors = {}
     try:
         query = read(request.GET, request.user)

@@ -119,14 +119,14 @@ def create_roles():
 
 
 @pytest.fixture
-def draw_every_time(settings):
+def render_every_time(settings):
     """Pages drawn on every request, not answered from the drawing kept for them (nhs_joint/conditional.py):
     for the tests that count what drawing a page costs."""
     settings.PAGE_CACHE_SECONDS = 0
 
 
 @pytest.fixture(autouse=True)
-def forget_kept_parts():
+def clear_cached_parts():
     """No test reads a part or a list's order kept by another (nhs_joint/parts.py, nhs_joint/page_ids.py)."""
     from nhs_joint import page_ids, parts
 

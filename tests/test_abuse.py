@@ -51,9 +51,9 @@ def test_abusive_bodies_are_answered_promptly_while_the_portal_keeps_answering(l
         "deep object": b'{"a":' * 5_000 + b"1" + b"}" * 5_000,
         "too large": b'{"title": "' + b"x" * (settings.DATA_UPLOAD_MAX_MEMORY_SIZE + 10) + b'"}',
     }
-    answers = {}
+    responses = {}
     threads = [
-        threading.Thread(target=lambda name=name, body=body: answers.__setitem__(name, send(programmes, body, token)))
+        threading.Thread(target=lambda name=name, body=body: responses.__setitem__(name, send(programmes, body, token)))
         for name, body in abuse.items()
         for _ in range(2)
     ]
@@ -66,13 +66,13 @@ def test_abusive_bodies_are_answered_promptly_while_the_portal_keeps_answering(l
         thread.join(TIMEOUT)
         assert not thread.is_alive(), "an abusive request was not answered in time"
 
-    assert {name: status for name, (status, _) in answers.items()} == {
+    assert {name: status for name, (status, _) in responses.items()} == {
         "100,000 keys": 400,
         "deep nesting": 400,
         "deep object": 400,
         "too large": 413,
     }
-    for _status, body in answers.values():
+    for _status, body in responses.values():
         assert "detail" in json.loads(body) or json.loads(body)  # every API error is JSON
     assert health and set(health) == {200}
     assert send(f"{live_server.url}/healthz")[0] == 200

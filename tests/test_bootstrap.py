@@ -58,9 +58,9 @@ def test_a_bad_database_url_is_explained(url, message):
 
 
 def test_postgres_answers_only_where_a_server_listens():
-    assert bootstrap.postgres_answers(current_database())
+    assert bootstrap.postgres_responds(current_database())
     closed = bootstrap.Database("127.0.0.1", free_port(), "postgres", "", "nhs_joint")
-    assert not bootstrap.postgres_answers(closed)
+    assert not bootstrap.postgres_responds(closed)
 
 
 def test_a_missing_database_is_created_once():
@@ -94,7 +94,7 @@ def test_with_redis_nothing_changes():
         "DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}",
         "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
     }
-    assert bootstrap.redis_answers(settings.CELERY_BROKER_URL)
+    assert bootstrap.redis_responds(settings.CELERY_BROKER_URL)
     assert bootstrap.services(environ, for_tests=False) == {}
 
 
@@ -105,7 +105,7 @@ def test_the_tests_get_a_project_local_redis_when_none_answers(tmp_path):
     environ = {"DATABASE_URL": f"postgres://{db.user}@{db.host}:{db.port}/{db.name}", "CELERY_BROKER_URL": url}
     try:
         assert bootstrap.services(environ, for_tests=True, local=tmp_path) == {}
-        assert bootstrap.redis_answers(url)
+        assert bootstrap.redis_responds(url)
     finally:
         pidfile = tmp_path / "redis" / "redis.pid"
         if pidfile.exists():
@@ -134,7 +134,7 @@ def test_a_project_local_postgres_is_started_where_none_answers(tmp_path, capsys
         assert bootstrap.services(environ, for_tests=False, local=tmp_path) == {}
     finally:
         assert bootstrap.stop_local_postgres(bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ)))
-    assert not bootstrap.postgres_answers(bootstrap.Database.from_url(url))
+    assert not bootstrap.postgres_responds(bootstrap.Database.from_url(url))
     assert (datadir / "PG_VERSION").exists()
 
 
@@ -259,7 +259,7 @@ def test_without_postgresql_the_portal_comes_up_on_the_embedded_one(tmp_path):
     }
     db = bootstrap.Database.from_url(url)
     assert bootstrap.postgres_bindir(bootstrap.bin_search(env)) is None
-    assert not bootstrap.postgres_answers(db)
+    assert not bootstrap.postgres_responds(db)
     command = [sys.executable, str(ROOT / "scripts" / "bootstrap.py")]
     try:
         started = subprocess.run(
@@ -304,7 +304,7 @@ def test_without_postgresql_the_portal_comes_up_on_the_embedded_one(tmp_path):
             [*command, "stop", "--local", str(local)], env=env, capture_output=True, text=True, timeout=300
         )
     assert "stopped the project-local PostgreSQL (the embedded PostgreSQL" in stopped.stderr
-    assert not bootstrap.postgres_answers(db)
+    assert not bootstrap.postgres_responds(db)
     assert not (local / "embedded-postgres" / "data" / "postmaster.pid").exists()
 
 

@@ -23,13 +23,13 @@ import pytest
 from django.conf import settings
 from psycopg2 import extensions
 
-from nhs_joint.timeouts import wait_for_answer
+from nhs_joint.timeouts import wait_for_response
 from reports.models import ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
 from tests.test_database_outage import MAKE_SESSION, eventually, get, manage, start_gunicorn, stop_gunicorn
-from tests.test_trust import answers_within
+from tests.test_trust import responds_within
 
 GUARD = 5  # seconds: the client gives up after this
 
@@ -66,8 +66,8 @@ def hung(pids):
 
 def timed(call):
     started = time.monotonic()
-    answer = call()
-    return answer, time.monotonic() - started
+    response = call()
+    return response, time.monotonic() - started
 
 
 MAKE_TOKEN = MAKE_SESSION + "from accounts.models import ApiToken\nprint(ApiToken.issue(user)[1])\n"
@@ -127,9 +127,9 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
                     return error
 
             before = extensions.get_wait_callback()
-            extensions.set_wait_callback(wait_for_answer)
+            extensions.set_wait_callback(wait_for_response)
             try:
-                refused = answers_within(GUARD, connect_outside_a_request)
+                refused = responds_within(GUARD, connect_outside_a_request)
             finally:
                 extensions.set_wait_callback(before)
             assert "did not answer within 2 seconds" in str(refused)
@@ -188,7 +188,7 @@ def own_redis(tmp_path):
         stderr=subprocess.DEVNULL,
     )
     try:
-        assert bootstrap.wait_for(lambda: bootstrap.redis_answers(url), 20), "the test's Redis did not start"
+        assert bootstrap.wait_for(lambda: bootstrap.redis_responds(url), 20), "the test's Redis did not start"
         yield url, process
     finally:
         os.kill(process.pid, signal.SIGCONT)
@@ -211,21 +211,21 @@ def test_a_hung_redis_makes_starting_a_report_answer_503_within_5_seconds(client
         assert api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json").status_code == 202
         ReportRun.objects.all().delete()
         with hung([redis.pid]):
-            answer, took = timed(
-                lambda: answers_within(
+            response, took = timed(
+                lambda: responds_within(
                     GUARD, lambda: api.post("/api/v1/report-runs/", {"kind": "consistency"}, format="json")
                 )
             )
-            print(f"POST /api/v1/report-runs/ answered {answer.status_code} in {took:.2f} s with Redis stopped")
-            assert answer.status_code == 503 and answer["Retry-After"]
-            assert "Reports cannot start now" in answer.json()["detail"]
+            print(f"POST /api/v1/report-runs/ answered {response.status_code} in {took:.2f} s with Redis stopped")
+            assert response.status_code == 503 and response["Retry-After"]
+            assert "Reports cannot start now" in response.json()["detail"]
 
-            answer, took = timed(
-                lambda: answers_within(GUARD, lambda: client.post("/reports/run/", {"kind": "duplication"}))
+            response, took = timed(
+                lambda: responds_within(GUARD, lambda: client.post("/reports/run/", {"kind": "duplication"}))
             )
-            print(f"POST /reports/run/ answered {answer.status_code} in {took:.2f} s with Redis stopped")
-            assert answer.status_code == 503
-            assert "Reports cannot start now" in answer.content.decode()
+            print(f"POST /reports/run/ answered {response.status_code} in {took:.2f} s with Redis stopped")
+            assert response.status_code == 503
+            assert "Reports cannot start now" in response.content.decode()
     assert ReportRun.objects.count() == 0
 
 

@@ -210,7 +210,7 @@ def count_queries(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_a_records_page_runs_as_many_queries_with_many_comments_and_papers_as_with_one(
     client, staff, admin, nhse, storage_dir
 ):

@@ -18,7 +18,7 @@ from jobs import services
 from jobs.models import Job, JobChunk
 from measures.models import Measurement
 from tests import factories as f
-from tests.test_trust import answers_within, redis_away  # noqa: F401 (a fixture)
+from tests.test_trust import redis_away, responds_within  # noqa: F401 (a fixture)
 
 pytestmark = pytest.mark.django_db
 
@@ -153,7 +153,7 @@ def test_with_redis_away_an_export_answers_503_and_leaves_no_job(client, nhse, s
     for _ in range(3):
         f.ProgrammeFactory(bodies=[nhse], start_date=dt.date(2018, 4, 1))
     client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
-    response = answers_within(15, lambda: client.get("/programmes/?export=csv"))
+    response = responds_within(15, lambda: client.get("/programmes/?export=csv"))
     assert response.status_code == 503 and response["Retry-After"]
     assert "cannot start now" in response.content.decode()
     assert not Job.objects.exists()

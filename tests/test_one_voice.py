@@ -207,11 +207,11 @@ class TestWhatIsAsked:
     def test_the_letter_carries_the_nhs_logo(self, client, seeded, monkeypatch):
         from asks import one_voice
 
-        drawn = []
-        monkeypatch.setattr(one_voice, "render_pdf", lambda html, css="": drawn.append(html) or b"%PDF-")
+        rendered = []
+        monkeypatch.setattr(one_voice, "render_pdf", lambda html, css="": rendered.append(html) or b"%PDF-")
         client.force_login(seeded["staff"])
         client.get(f"/organisations/{seeded['trust'].ods_code}/asks/letter.pdf?year=2019")
-        assert '<svg class="nhs-logo"' in drawn[0] and 'fill="#005eb8"' in drawn[0]
+        assert '<svg class="nhs-logo"' in rendered[0] and 'fill="#005eb8"' in rendered[0]
 
 
 class TestWhatIsAskedWithoutTheDemonstration:

@@ -100,9 +100,9 @@ def test_forms_on_a_kept_page_work_and_a_message_is_shown_once(staff, nhse):
     url = programme.get_absolute_url()
     client.get(url)  # sets the browser's CSRF secret
     client.get(url)
-    kept, queries = get(client, url)
+    cached, queries = get(client, url)
     assert not reads(queries, "programmes_programme")
-    form = re.search(r'<form method="post" action="([^"]*watch[^"]*)">(.*?)</form>', kept.content.decode(), re.S)
+    form = re.search(r'<form method="post" action="([^"]*watch[^"]*)">(.*?)</form>', cached.content.decode(), re.S)
     assert form, "the page has the watch form"
     fields = dict(re.findall(r'<input type="hidden" name="([^"]+)" value="([^"]*)">', form.group(2)))
     assert "csrfmiddlewaretoken" in fields
@@ -151,10 +151,10 @@ def test_the_dashboard_is_kept_until_a_figure_changes(client, nhse):
     director = f.UserFactory(role="Regional director", region=region, bodies=[nhse])
     client.force_login(director)
     url = region.get_absolute_url()
-    first, drawn = get(client, url)  # the dashboard has no form: kept at once
-    kept, queries = get(client, url)
-    assert reads(drawn, "programmes_measurement") and not reads(queries, "programmes_measurement")
-    assert NONCE.sub("", kept.content.decode()) == NONCE.sub("", first.content.decode())
+    first, rendered = get(client, url)  # the dashboard has no form: kept at once
+    cached, queries = get(client, url)
+    assert reads(rendered, "programmes_measurement") and not reads(queries, "programmes_measurement")
+    assert NONCE.sub("", cached.content.decode()) == NONCE.sub("", first.content.decode())
     figures[-1].value = 57.5
     figures[-1].save()
     changed, queries = get(client, url)
@@ -180,7 +180,7 @@ def test_nothing_is_kept_when_turned_off(client, staff, nhse, settings):
     assert reads(queries, "programmes_workstream")
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_a_filters_records_to_choose_from_follow_the_data(client, staff, nhse):
     """The programmes offered by the workstreams' filter are drawn once per version of the programmes' data
     (nhs_joint/jinja2.py), not read on every page: a new or renamed programme is offered at once."""
@@ -215,9 +215,9 @@ def test_drawings_can_be_shared_through_redis(client, staff, nhse, settings):
     client.force_login(staff)
     client.get("/workstreams/")
     first = client.get("/workstreams/")
-    kept, queries = get(client, "/workstreams/")
+    cached, queries = get(client, "/workstreams/")
     assert not reads(queries, "programmes_workstream")
-    assert NONCE.sub("", kept.content.decode()) == NONCE.sub("", first.content.decode())
+    assert NONCE.sub("", cached.content.decode()) == NONCE.sub("", first.content.decode())
     caches["pages"].clear()
 
 

@@ -29,7 +29,7 @@ from tests.test_every_page_as_each_role import world as world  # a fixture
 TABLE_READ = re.compile(r'\b(?:FROM|JOIN)\s+"([a-z0-9_]+)"', re.IGNORECASE)
 # Who asks, not what the page shows of the data: the tag holds the person's session or token, roles, bodies
 # and region (nhs_joint/conditional.py etag_for), and their sign-in records.
-WHO_ASKS = frozenset(
+REQUESTER_TABLES = frozenset(
     {
         "django_session",
         "accounts_user",
@@ -60,7 +60,7 @@ def uncovered(client, url, user):
     covered = set(covered)
     for part in registry.page_versions:
         covered |= set(TABLE_READ.findall(part("%s")))
-    return sorted(tables_read(ctx.captured_queries) - covered - WHO_ASKS)
+    return sorted(tables_read(ctx.captured_queries) - covered - REQUESTER_TABLES)
 
 
 @pytest.fixture
@@ -73,7 +73,7 @@ def everyone(world):
     return user
 
 
-def test_every_page_reads_only_tables_its_version_covers(client, everyone, draw_every_time):
+def test_every_page_reads_only_tables_its_version_covers(client, everyone, render_every_time):
     """Each registered page and API list, drawn as a person with every role: every table its drawing reads
     is one that its version covers, so a committed change to any of them gives it a new tag.
 
@@ -98,7 +98,7 @@ def test_every_page_reads_only_tables_its_version_covers(client, everyone, draw_
     assert not faults, "\n".join(f"{url}: {tables}" for url, tables in faults.items())
 
 
-def test_a_page_reading_a_table_its_version_lacks_is_named(client, everyone, draw_every_time, monkeypatch):
+def test_a_page_reading_a_table_its_version_lacks_is_named(client, everyone, render_every_time, monkeypatch):
     """The check above fails when a page reads a table outside its version: a person's page without the
     appointments' shares among what it declares it reads."""
     person = registry.resource_named("person")

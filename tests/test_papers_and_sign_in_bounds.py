@@ -28,7 +28,7 @@ from tests import factories as f
 from tests import test_collaboration as papers
 from tests.test_collaboration import PDF, stored_files, upload
 from tests.test_settings import PRODUCTION, run_manage
-from tests.test_trust import answers_within
+from tests.test_trust import responds_within
 
 pytestmark = pytest.mark.django_db
 # The board papers' fixtures, as their own tests use them.
@@ -235,7 +235,7 @@ def test_a_provider_that_does_not_answer_refuses_the_sign_in_within_its_timeout(
     session = client.session
     session["oidc_states"] = {"a-state": {"code_verifier": "v" * 50, "nonce": "a-nonce", "added_on": 2e9}}
     session.save()
-    response = answers_within(
+    response = responds_within(
         15, lambda: client.get("/accounts/login/nhs-identity/callback/", {"code": "a-code", "state": "a-state"})
     )
     assert response.status_code == 302 and response["Location"] == "/accounts/login/nhs-identity/refused/"

@@ -21,7 +21,7 @@ from tests import factories as f
 from tests.conftest import create_roles
 from tests.routes import fill, schema_operations, url_name
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("draw_every_time")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
 API = "/api/v1"
 
 # Each role, and the bodies its account works for.

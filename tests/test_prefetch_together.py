@@ -19,7 +19,7 @@ from programmes.models import Programme
 from reports.models import ReportRun
 from tests import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("draw_every_time")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
 
 
 def snapshot(record, path=()):

@@ -177,7 +177,7 @@ def count_queries(client, url):
     return len(ctx.captured_queries)
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_risk_pages_and_api_run_as_many_queries_with_50_rows_as_with_5(client, world):
     admin = f.UserFactory(role="Administrator", bodies=[world["programme"].bodies.first()])
     client.force_login(admin)

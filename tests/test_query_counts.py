@@ -12,7 +12,7 @@ from appointments.models import Appointment
 from nhs_joint.registry import registry
 from tests import factories as f
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("draw_every_time")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
 
 
 @pytest.fixture

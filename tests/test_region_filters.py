@@ -148,7 +148,7 @@ def test_people_and_themes_are_chosen_by_name(client, world, nhse):
     assert option(html, "urgent-care", "Urgent and emergency care") == "selected"
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_a_filtered_list_costs_the_same_queries_with_more_rows(client, world, nhse):
     from tests.test_query_counts import count_queries
 

@@ -479,7 +479,7 @@ READS_DOCUMENTS = re.compile(r'\b(?:FROM|JOIN)\s+"?search_searchdocument\b', re.
 READS_SEARCH = re.compile(r'\b(?:FROM|JOIN)\s+"?search_search(?:document|word)\b', re.I)
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_what_the_search_page_and_the_api_run_reads_the_indexes(client, many_documents, nhse):
     """Every statement /search/ and /api/v1/search/ run that reads the documents or their words, explained on
     England's number of them: read from their indexes (the words' trigram index for a typo), never scanned."""

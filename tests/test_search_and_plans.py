@@ -250,7 +250,7 @@ class TestApiCount:
         client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(user)}")
         return client
 
-    @pytest.mark.usefixtures("draw_every_time")
+    @pytest.mark.usefixtures("render_every_time")
     def test_exact_up_to_the_cap_then_the_planners_estimate(self, staff, nhse, monkeypatch):
         from nhs_joint import pagination
 
@@ -268,7 +268,7 @@ class TestApiCount:
         last = client.get("/api/v1/workstreams/?page_size=5&page=6").json()
         assert [w["title"] for w in last["results"]] == [f"Workstream {i}" for i in range(25, 30)]
 
-    @pytest.mark.usefixtures("draw_every_time")
+    @pytest.mark.usefixtures("render_every_time")
     def test_the_estimate_is_asked_once_per_list_and_data_version(self, staff, nhse, monkeypatch):
         from nhs_joint import pagination
 

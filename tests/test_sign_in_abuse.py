@@ -69,12 +69,12 @@ def test_fifty_wrong_passwords_lock_the_account_and_the_portal_keeps_answering(l
     watcher.start()
     try:
         with ThreadPoolExecutor(max_workers=4) as pool:
-            answers = list(pool.map(lambda n: sign_in(base, "sam.staff", f"guess number {n}"), range(GUESSES)))
+            responses = list(pool.map(lambda n: sign_in(base, "sam.staff", f"guess number {n}"), range(GUESSES)))
     finally:
         stop.set()
         watcher.join(timeout=120)
 
-    codes = [answer.status_code for answer in answers]
+    codes = [response.status_code for response in responses]
     assert set(codes) <= {200, 429}, codes  # a wrong password: the form again, or the lockout
     assert codes.count(429) >= GUESSES - settings.SIGN_IN_FAILURE_LIMIT - 4, codes
     checked_during_attack = checks["n"]
@@ -91,4 +91,4 @@ def test_fifty_wrong_passwords_lock_the_account_and_the_portal_keeps_answering(l
     assert checks["n"] == checked_during_attack
 
     # The portal answered its health check throughout.
-    assert health and all(answer.status_code == 200 and answer.json()["database"] == "ok" for answer in health)
+    assert health and all(response.status_code == 200 and response.json()["database"] == "ok" for response in health)

@@ -12,7 +12,7 @@ from measures.statistics_import import import_statistics
 from tests import factories as f
 from tests.test_statistics_import import london, march  # noqa: F401 - the fixture
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("draw_every_time")]
+pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
 
 PERIODS = [dt.date(2016 + (3 + i) // 12, (3 + i) % 12 + 1, 1) for i in range(36)]  # April 2016 to March 2019
 

@@ -249,7 +249,7 @@ def redis_away():
         app._local.backend = backend
 
 
-def answers_within(seconds, call):
+def responds_within(seconds, call):
     """Run ``call`` in a thread; fail if it has not answered after ``seconds`` (a guard, not a measurement)."""
     from django.db import connections
 
@@ -275,7 +275,7 @@ class TestRedisAway:
 
         create_roles()
         api = client_for(f.UserFactory(role="Staff", bodies=[nhse]))
-        response = answers_within(15, lambda: api.post(f"{API}/report-runs/", {"kind": "consistency"}, format="json"))
+        response = responds_within(15, lambda: api.post(f"{API}/report-runs/", {"kind": "consistency"}, format="json"))
         assert response.status_code == 503
         assert response["Retry-After"]
         assert "Reports cannot start now" in response.json()["detail"]
@@ -286,7 +286,7 @@ class TestRedisAway:
 
         create_roles()
         client.force_login(f.UserFactory(role="Staff", bodies=[nhse]))
-        response = answers_within(15, lambda: client.post("/reports/run/", {"kind": "duplication"}))
+        response = responds_within(15, lambda: client.post("/reports/run/", {"kind": "duplication"}))
         assert response.status_code == 503
         assert "Reports cannot start now" in response.content.decode()
         assert ReportRun.objects.count() == 0

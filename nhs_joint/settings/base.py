@@ -64,7 +64,7 @@ INSTALLED_APPS = [
 ]
 
 MIDDLEWARE = [
-    "nhs_joint.timeouts.DatabaseAnswerTimeMiddleware",
+    "nhs_joint.timeouts.DatabaseTimeoutMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "nhs_joint.content_policy.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",

@@ -79,8 +79,8 @@ def nhs_identity(live_server, settings):
         pytest.fail("The identity provider did not start:\n" + "\n---\n".join(tries))
     try:
         issuer = f"http://127.0.0.1:{port}"
-        with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as answer:
-            discovery = json.load(answer)
+        with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as response:
+            discovery = json.load(response)
         assert all(is_loopback(value) for key, value in discovery.items() if key.endswith(("endpoint", "uri")))
         settings.OIDC_ENABLED = True
         settings.OIDC_PROVIDER_NAME = "your NHS account"
@@ -173,8 +173,8 @@ def test_a_known_email_signs_in_to_the_account_with_its_role(sign_in_with_nhs_id
     request = urllib.request.Request(
         f"{page.url.split('/accounts/')[0]}/api/v1/regions/", headers={"Authorization": f"Token {token}"}
     )
-    with urllib.request.urlopen(request, timeout=30) as answer:
-        assert answer.status == 200
+    with urllib.request.urlopen(request, timeout=30) as response:
+        assert response.status == 200
     # Signing in again, from another browser, finds the same account.
     again = sign_in_with_nhs_identity("Jo.Director@example.nhs.uk")
     again.get_by_role("heading", name="East of England", level=1).wait_for()

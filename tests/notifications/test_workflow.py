@@ -407,7 +407,7 @@ class TestMyWork:
         assert page.count("Joint post") >= 10
         assert many == few
 
-    @pytest.mark.usefixtures("draw_every_time")
+    @pytest.mark.usefixtures("render_every_time")
     def test_a_records_page_with_the_watch_panel_does_not_grow_with_watchers(self, client, world):
         programme = f.ProgrammeFactory(bodies=[world["nhse"]])
         client.force_login(world["staff"])

@@ -159,7 +159,7 @@ def test_judgements_teach_the_next_run_and_administrators_see_the_effect(client,
     assert "What reviewers taught" not in client.get(f"/reports/{run.pk}/").content.decode()
 
 
-@pytest.mark.usefixtures("draw_every_time")
+@pytest.mark.usefixtures("render_every_time")
 def test_similar_work_elsewhere_answers_in_constant_queries(client, store, staff, nhse):
     same, others = store
     duplication_run()
