@@ -75,10 +75,7 @@ def order_for(queryset, version, bottom, top):
     key = _key(queryset, version)
     if key is None:
         return None
-    with _lock:
-        cached_order = _cached.get(key)
-        if cached_order is not None:
-            _cached.move_to_end(key)
+    cached_order = _cache_get(key)
     if cached_order is not None and cached_order.covers(top):
         return cached_order
     if bottom < DEEP_OFFSET or top > MAX_IDS:
@@ -87,13 +84,26 @@ def order_for(queryset, version, bottom, top):
     complete = len(ids) <= MAX_IDS
     if not complete:
         ids = ids[:MAX_IDS]
-    cached_order = CachedOrder(ids, complete)
+    return _cache_set(key, CachedOrder(ids, complete))
+
+
+def _cache_get(key):
+    """What is cached under ``key`` (now the most recently used), or None."""
     with _lock:
-        _cached[key] = cached_order
+        value = _cached.get(key)
+        if value is not None:
+            _cached.move_to_end(key)
+        return value
+
+
+def _cache_set(key, value):
+    """Cache ``value`` under ``key``, forgetting the least recently used beyond MAX_LISTS; returns ``value``."""
+    with _lock:
+        _cached[key] = value
         _cached.move_to_end(key)
         while len(_cached) > MAX_LISTS:
             _cached.popitem(last=False)
-    return cached_order
+    return value
 
 
 def cached_estimate(queryset, version, estimate):
@@ -104,17 +114,8 @@ def cached_estimate(queryset, version, estimate):
     if key is None:
         return estimate(queryset)
     key = ("estimate", *key)
-    with _lock:
-        estimated = _cached.get(key)
-        if estimated is not None:
-            _cached.move_to_end(key)
-            return estimated
-    estimated = estimate(queryset)
-    with _lock:
-        _cached[key] = estimated
-        while len(_cached) > MAX_LISTS:
-            _cached.popitem(last=False)
-    return estimated
+    estimated = _cache_get(key)
+    return estimated if estimated is not None else _cache_set(key, estimate(queryset))
 
 
 def rows(queryset, ids):
