@@ -32,6 +32,7 @@ from .concurrency import version_of
 from .history import entry_as_json, has_history, history_entries, history_queryset
 from .parsers import MAX_JSON_DEPTH, BoundedJSONParser, too_large
 from .registry import registry
+from .tables import related
 
 
 class JSONTypeMixin:
@@ -801,15 +802,12 @@ def _many_reader(field, model, model_field):
     if convert is None or model_field is None or not model_field.many_to_many:
         return None
     name = field.source_attrs[0]
-    keys = KEYS + name
+    keys = KEYS + name if isinstance(field.child_relation, NaturalKeyField) else None
 
     def read(row):
-        if keys in row.__dict__ and isinstance(field.child_relation, NaturalKeyField):
+        if keys is not None and keys in row.__dict__:
             return list(row.__dict__[keys])  # read with the row (default_queryset)
-        # The list's prefetched records, without the related manager Django makes on every access.
-        prefetched = getattr(row, "_prefetched_objects_cache", None)
-        records = prefetched[name] if prefetched is not None and name in prefetched else getattr(row, name).all()
-        return [convert(value) for value in records]
+        return [convert(value) for value in related(row, name)]
 
     return read
 
