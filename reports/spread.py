@@ -29,9 +29,9 @@ def neighbour_block(path, k, number, start, stop):
     return {"rows": rows.tolist(), "columns": columns.tolist(), "scores": scores.tolist()}
 
 
-def merge_neighbour_blocks(blocks, path, k):
-    """Merge every block's best into the Neighbours, written beside the search file; returns that file's path."""
-    n = duplication.load_search(path)[0].shape[0]
+def merge_neighbour_blocks(blocks, path, k, n):
+    """Merge every block's best into the Neighbours of the ``n`` records, written beside the search file; returns
+    that file's path."""
     neighbours = duplication.merge_blocks(
         n,
         k,
@@ -69,5 +69,5 @@ def spread_nearest(index, k, path, groups=None, owners=None, queue=None, block_r
         current_app.signature("reports.neighbour_block", args=(str(path), k, number, start, stop), **options)
         for number, start, stop in duplication.search_blocks(n, groups, block_rows)
     ]
-    merge = current_app.signature("reports.merge_neighbour_blocks", args=(str(path), k), **options)
+    merge = current_app.signature("reports.merge_neighbour_blocks", args=(str(path), k, n), **options)
     return chord(blocks)(merge)

@@ -82,5 +82,5 @@ def neighbour_block(path, k, number, start, stop):
 
 
 @shared_task(name="reports.merge_neighbour_blocks", acks_late=True, reject_on_worker_lost=True)
-def merge_neighbour_blocks(blocks, path, k):
-    return spread.merge_neighbour_blocks(blocks, path, k)
+def merge_neighbour_blocks(blocks, path, k, n):
+    return spread.merge_neighbour_blocks(blocks, path, k, n)
