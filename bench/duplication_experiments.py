@@ -25,6 +25,7 @@ Rows (--only picks some by name; every row weighs the ten FEATURES, and more whe
   probabilities;
 - succession-title[-x-titles]: words of succession (new, expanded, next, second, successor, replaces, updated,
   refreshed, revised, relaunched...) in one title only, and that times the titles' cosine;
+- succession-text: words of succession anywhere in one text only, and in both;
 - editions: the titles' years (both name years, none in common; one title names a year, the other none) and
   words of succession in one title only;
 - coherence[-support|-conflict], editions-coherence[-conflict]: a second stage over the first stage's
@@ -67,7 +68,7 @@ DIRECTIONS = {
 # General English for a later edition of something: not drawn from any labelled set's words.
 SUCCESSION = re.compile(
     r"\b(?:new|newly|expand(?:s|ed|ing)?|expansion|extend(?:s|ed|ing)?|next|second|third|fourth|fifth|"
-    r"successor|succeed(?:s|ed|ing)?|replac(?:e|es|ed|ing)|update[ds]?|updating|refresh(?:es|ed)?|"
+    r"extension|successor|succeed(?:s|ed|ing)?|replac(?:e|es|ed|ing)|update[ds]?|updating|refresh(?:es|ed)?|"
     r"revis(?:e|ed|es|ion)|relaunch(?:es|ed)?|renew(?:s|ed|al)?|latest|follow-?up|build(?:s|ing)? on)\b",
     re.IGNORECASE,
 )
@@ -284,6 +285,16 @@ def succession_columns(measured, with_title=True):
     return np.column_stack(columns)
 
 
+def body_succession_columns(measured):
+    """Words of succession anywhere in one text only; in both."""
+    texts = texts_of(measured)
+    rows = []
+    for pair in measured.pairs:
+        found = [bool(SUCCESSION.search(" ".join(texts[k]))) for k in sorted(pair)]
+        rows.append([float(found[0] != found[1]), float(found[0] and found[1])])
+    return np.array(rows)
+
+
 def interaction_columns(measured):
     f = {name: measured.features[:, n] for n, name in enumerate(DIRECTIONS)}
     return np.column_stack(
@@ -417,6 +428,7 @@ def experiments(corpus_data):
     rows += [
         Experiment("succession-title", logistic, lambda m: succession_columns(m, with_title=False)),
         Experiment("succession-title-x-titles", logistic, succession_columns),
+        Experiment("succession-text", logistic, body_succession_columns),
         Experiment("coherence", logistic, second_stage=True),
         Experiment("coherence-support", logistic, second_stage="support"),
         Experiment("coherence-conflict", logistic, second_stage="conflict"),
