@@ -35,7 +35,7 @@ Rows (--only picks some by name; every row weighs the ten FEATURES, and more whe
 - kind-prior: the two publishers' kinds (both national, a press text in the pair, national and not) as a prior
   learned in the folds (the development and demonstration sets count as national).
 --groups adds the precision / recall of the pairs the engine's groups (complete linkage) name, cut at 0.5 to 0.8.
-Second-stage rows have no nested threshold (--no-thresholds skips it for every row).
+--no-thresholds skips the nested choice of threshold (for a second-stage row it fits the first stage 125 times).
 """
 
 import argparse
@@ -151,15 +151,19 @@ def coherence(measured, probabilities):
     return np.column_stack([support, conflict])
 
 
-def two_stage(experiment, measured, others):
-    """Grouped 5-fold with a second stage over coherence features (first-stage probabilities out of fold)."""
+def two_stage(experiment, measured, others, subset=None):
+    """Grouped 5-fold with a second stage over coherence features (first-stage probabilities out of fold); only
+    the pairs in ``subset`` (a boolean mask) take part, as in out_of_fold."""
     pair_folds = folds_of_pairs(measured)
+    subset = np.ones(len(measured.pairs), dtype=bool) if subset is None else subset
     result = np.zeros(len(measured.pairs))
     first = Experiment(experiment.name, experiment.fit, experiment.extra)
     columns = first.columns(measured)
     for fold in range(quality.FOLDS):
-        in_test = np.array([fold in folds for folds in pair_folds])
-        train = ~in_test
+        in_fold = np.array([fold in folds for folds in pair_folds])
+        in_test, train = in_fold & subset, ~in_fold & subset
+        if not in_test.any():
+            continue
         # first stage on the training folds, measured out of fold within them (nested)
         inner = out_of_fold(first, measured, others, subset=train)
         trained = _Rows(columns[train], measured.labels[train])
@@ -204,10 +208,10 @@ def _cross_set(experiment, measured, others):
     return model.probability(experiment.columns(measured))
 
 
-def scored(experiment, measured, others):
+def scored(experiment, measured, others, subset=None):
     if experiment.second_stage:
-        return two_stage(experiment, measured, others)
-    return out_of_fold(experiment, measured, others)
+        return two_stage(experiment, measured, others, subset)
+    return out_of_fold(experiment, measured, others, subset)
 
 
 def chosen_thresholds(experiment, measured, others):
@@ -218,7 +222,7 @@ def chosen_thresholds(experiment, measured, others):
     for fold in range(quality.FOLDS):
         in_test = np.array([fold in folds for folds in pair_folds])
         train = ~in_test
-        inner = out_of_fold(experiment, measured, others, subset=train)
+        inner = scored(experiment, measured, others, subset=train)
         truth_in_train = sum(1 for pair in measured.set.truth if all(fold_of[k] != fold for k in pair))
         thresholds[in_test] = threshold_for_recall(inner[train], measured.labels[train], truth_in_train)
     return thresholds
@@ -482,7 +486,7 @@ def main():
         for measured, others in ((corpus, [dev, demo]), (dev, [corpus, demo])):
             probabilities = scored(experiment, measured, others)
             thresholds = None
-            if not args.no_thresholds and not experiment.second_stage:
+            if not args.no_thresholds:
                 thresholds = chosen_thresholds(experiment, measured, others)
             line.append(f"{measured.set.name}: {figures(measured, probabilities, thresholds=thresholds)}")
             if measured is corpus and experiment.name == "logistic":
