@@ -48,6 +48,7 @@ from django.db.models.query import (
 )
 from django.db.models.sql.where import WhereNode
 from django.utils.dateparse import parse_datetime
+from django.utils.functional import cached_property
 
 from .archive import LiveManager, archived_included
 
@@ -222,6 +223,7 @@ class _Read:
             params[i] = values[name]
         return params
 
+    @cached_property
     def subquery(self):
         """The rows as one JSON array of arrays, in the queryset's order (an aggregate over a sorted subquery
         keeps its order)."""
@@ -498,7 +500,7 @@ def _read_together(using, reads):
         return ["[]"] * len(reads)
     with connections[using].cursor() as cursor:
         cursor.execute(
-            "SELECT " + ", ".join(read.subquery() for read, _ in wanted),
+            "SELECT " + ", ".join(read.subquery for read, _ in wanted),
             [param for _, params in wanted for param in params],
         )
         texts = iter(cursor.fetchone())

@@ -230,3 +230,39 @@ def test_cached_query_reads_each_values_rows():
 
 def by_pk(pk):
     return Programme.objects.filter(pk=pk)
+
+
+def test_a_page_drawn_with_its_sql_cached_is_the_page_drawn_without(client, programme, nhse):
+    """The same HTML, byte for byte (but the per-response nonce and CSRF token), with every panel holding
+    something: the programme's page and a workstream's, each drawn with the SQL cached and then compiled as
+    Django compiles it (bench/compare_pages.py compares a whole England-scale database's pages with main's)."""
+    import dataclasses
+    import re
+
+    from notifications import services as notifications
+
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    client.force_login(staff)
+    collaboration.post_comment(programme, staff, "A comment with <b>markup</b>")
+    notifications.watch(staff, programme)
+    workstream = programme.workstreams.order_by("pk").last()
+
+    def html(url):
+        content = client.get(url).content.decode()
+        content = re.sub(r'nonce="[^"]+"', "nonce", content)
+        return re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', "csrf", content)
+
+    pages = {}
+    for name, url in (("programme", programme.get_absolute_url()), ("workstream", workstream.get_absolute_url())):
+        resource = registry.resource_for(name)
+        assert resource.detail.cache_sql
+        cached = [html(url), html(url)]
+        detail = resource.detail
+        object.__setattr__(resource, "detail", dataclasses.replace(detail, cache_sql=False))
+        try:
+            pages[name] = html(url)
+        finally:
+            object.__setattr__(resource, "detail", detail)
+        assert cached == [pages[name], pages[name]], name
+        assert "Stop watching" in pages[name] or name == "workstream"
+    assert "A comment with" in pages["programme"] and workstream.title in pages["workstream"]
