@@ -597,7 +597,8 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
             if archived not in ([], ["true"], ["false"]):
                 raise exceptions.ValidationError({"archived": ["Give archived once, as true or false."]})
             if archived == ["true"]:
-                return archive.with_archived(queryset).filter(archived_at__isnull=False)
+                # with_archived keeps the joins, not the keys read with the row: the records' own queryset.
+                return archive.with_archived(super().get_queryset()).filter(archived_at__isnull=False)
             return queryset
         # A single record is reached archived or not: to read it, restore it or see its history.
         return archive.with_archived(queryset)

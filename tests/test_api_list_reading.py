@@ -102,3 +102,26 @@ def test_every_list_read_with_its_keys_gives_what_drf_gives_from_its_records(nhs
         assert [list(row) for row in results] == [list(row) for row in expected], route.prefix  # the fields' order
         compared += 1
     assert compared >= 6
+
+
+@pytest.mark.usefixtures("render_every_time")
+def test_a_list_of_archived_records_names_their_related_records_without_a_query_per_row(nhse):
+    """Archived records are read through another manager (archive.with_archived), with the joins of the records'
+    own queryset: their related records' keys still cost no query per row."""
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
+    client.get("/api/v1/programme-risks/?archived=true")  # what a first request reads once
+    counts = []
+    for made in (1, 3):
+        for _ in range(made):
+            f.ProgrammeRiskFactory(programme=f.ProgrammeFactory(bodies=[nhse])).archive()
+        with CaptureQueriesContext(connection) as captured:
+            data = client.get("/api/v1/programme-risks/?archived=true").json()
+        assert all(row["programme"] for row in data["results"])
+        counts.append((len(data["results"]), len(captured)))
+    assert [rows for rows, _queries in counts] == [1, 4]
+    assert counts[0][1] == counts[1][1], counts
