@@ -742,14 +742,18 @@ def _plan(child, model):
     serializer it belongs to); the kept plan's fields are a serializer's made without a request."""
     key = (type(child), model)
     readers = _plans.get(key)
-    if readers is None:
-        fields = child._readable_fields if key in _plans else type(child)()._readable_fields
-        readers = [(field.field_name, _reader(field, model)) for field in fields]
-        if key in _plans or not all(getattr(read, "plain", False) for _name, read in readers):
-            _plans[key] = None  # not plain: planned for each list, with its request
-            return [(field.field_name, _reader(field, model)) for field in child._readable_fields]
-        _plans[key] = readers
-    return readers
+    if readers is not None:
+        return readers
+    if key not in _plans:
+        try:
+            fresh = [(field.field_name, _reader(field, model)) for field in type(child)()._readable_fields]
+        except TypeError:  # a serializer that cannot be made without what its list was given
+            fresh = None
+        if fresh is not None and all(getattr(read, "plain", False) for _name, read in fresh):
+            _plans[key] = fresh
+            return fresh
+        _plans[key] = None  # not plain: planned for each list, with its request
+    return [(field.field_name, _reader(field, model)) for field in child._readable_fields]
 
 
 _SKIP = object()
