@@ -67,12 +67,18 @@ def _key(queryset, version):
     return (queryset.db, connections[queryset.db].settings_dict["NAME"], sql, repr(params), version)
 
 
-def order_for(queryset, version, bottom, top):
+def list_key(queryset, version):
+    """The key a list's kept order and estimate are kept under (its ids' SQL and the data version), or None."""
+    return None if version is None else _key(queryset, version)
+
+
+def order_for(queryset, version, bottom, top, key=None):
     """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
-    is deep; None when the page is better read as before (no version, shallow, or past ``MAX_IDS``)."""
+    is deep; None when the page is better read as before (no version, shallow, or past ``MAX_IDS``). ``key``:
+    the list's ``list_key``, where it is already known."""
     if version is None or not getattr(queryset, "ordered", False):
         return None
-    key = _key(queryset, version)
+    key = key or _key(queryset, version)
     if key is None:
         return None
     cached_order = _cache_get(key)
@@ -106,11 +112,12 @@ def _cache_set(key, value):
     return value
 
 
-def cached_estimate(queryset, version, estimate):
+def cached_estimate(queryset, version, estimate, key=None):
     """``estimate(queryset)`` (the planner's estimate of a long list's rows, which the API gives beyond the exact
     count's cap), kept as an order is, per query and data version: every page of a list shares one count, so
-    a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page."""
-    key = _key(queryset, version) if version is not None else None
+    a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page.
+    ``key``: the list's ``list_key`` (in its order or not: the same rows), where it is already known."""
+    key = key or (_key(queryset, version) if version is not None else None)
     if key is None:
         return estimate(queryset)
     key = ("estimate", *key)
