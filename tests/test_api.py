@@ -8,15 +8,18 @@ from rest_framework.test import APIClient
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from accounts.models import ApiToken
-from appointments.models import Appointment, AppointmentShare
+from appointments.models import Appointment, AppointmentShare, Person
 from asks.models import Expectation
 from measures.models import Measure, Measurement
 from nhs_joint import permissions
 from nhs_joint.api import Api
 from nhs_joint.generic import PermissionConfig, Resource, register
 from nhs_joint.registry import ApiRoute, registry
+from organisations.models import NationalBody, StatutoryDuty
 from programmes.models import Programme, ProgrammeRisk, RegionalDelivery
+from regions.models import Region
 from tests import factories as f
+from tests.conftest import shared_test_data
 from tests.factories import token_for
 from tests.routes import (
     PERSONAL,
@@ -48,9 +51,13 @@ KEYS = {r.prefix: r.lookup for r in api_resources() if r.lookup != "pk"}
 
 
 def client_for(user=None):
+    return client_for_token(None if user is None else token_for(user))
+
+
+def client_for_token(token):
     client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    if token is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -71,8 +78,21 @@ def rows():
     }
 
 
-@pytest.fixture
-def world(nhse, nhsi):
+# Who asks, by the name the tests give them: (role, the body they work for, their region).
+ASKING = {
+    "staff": ("Staff", "nhse", None),
+    "other_staff": ("Staff", "nhsi", None),
+    "director": ("Regional director", "nhse", "london"),
+    "midlands_director": ("Regional director", "nhse", "midlands"),
+    "admin": ("Administrator", "nhse", None),
+}
+
+
+def make_world():
+    """The bodies, regions, a programme and a measure, and a user of each role with an API token: the keys of
+    the records and the tokens (the tests read the records afresh, `world`)."""
+    nhse = f.NationalBodyFactory(code="NHSE", name="NHS England", ods_code="X24")
+    nhsi = f.NationalBodyFactory(code="NHSI", name="NHS Improvement")
     london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
     midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
     duty = f.StatutoryDutyFactory(body=nhse, slug="nhse-mandate")
@@ -84,22 +104,37 @@ def world(nhse, nhsi):
         duty=duty,
         start_date=dt.date(2018, 4, 1),
     )
-    measure = f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
+    f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
     person = f.PersonFactory(email="rd@example.nhs.uk", name="Rita Director")
+    made = {"nhse": nhse, "nhsi": nhsi, "london": london, "midlands": midlands}
+    tokens = {
+        who: token_for(f.UserFactory(role=role, bodies=[made[body]], region=made[region] if region else None))
+        for who, (role, body, region) in ASKING.items()
+    }
+    return {"duty": duty.pk, "programme": programme.pk, "person": person.pk, "tokens": tokens}
+
+
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The world made once for the module: every test here reads it, and what a test writes (in its own
+    savepoint, pytest-django's `db`) is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, make_world)
+
+
+@pytest.fixture
+def world(db, world_once):
+    """The shared world's records, read afresh for each test, and an API client for each role (and none)."""
+    clients = {who: client_for_token(token) for who, token in world_once["tokens"].items()}
     return {
-        "nhse": nhse,
-        "nhsi": nhsi,
-        "london": london,
-        "midlands": midlands,
-        "duty": duty,
-        "programme": programme,
-        "measure": measure,
-        "person": person,
-        "staff": client_for(f.UserFactory(role="Staff", bodies=[nhse])),
-        "other_staff": client_for(f.UserFactory(role="Staff", bodies=[nhsi])),
-        "director": client_for(f.UserFactory(role="Regional director", bodies=[nhse], region=london)),
-        "midlands_director": client_for(f.UserFactory(role="Regional director", bodies=[nhse], region=midlands)),
-        "admin": client_for(f.UserFactory(role="Administrator", bodies=[nhse])),
+        "nhse": NationalBody.objects.get(code="NHSE"),
+        "nhsi": NationalBody.objects.get(code="NHSI"),
+        "london": Region.objects.get(ods_code="Y56"),
+        "midlands": Region.objects.get(ods_code="Y60"),
+        "duty": StatutoryDuty.objects.get(pk=world_once["duty"]),
+        "programme": Programme.objects.get(pk=world_once["programme"]),
+        "measure": Measure.objects.get(code="ae-4hr"),
+        "person": Person.objects.get(pk=world_once["person"]),
+        **clients,
         "anonymous": client_for(),
     }
 
