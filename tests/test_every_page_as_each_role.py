@@ -34,7 +34,7 @@ from regions.models import LocalHealthSystem, Region
 from reports import services
 from reports.models import Finding, ReportRun
 from reports.rules import all_rules, rule_name
-from tests.conftest import create_roles
+from tests.conftest import create_roles, shared_test_data
 
 pytestmark = [pytest.mark.django_db, pytest.mark.slow]
 
@@ -291,9 +291,15 @@ def signed_out_pages():
     return pages
 
 
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The world made once for the module's tests, which only read it (`seed_world`; most of a minute)."""
+    yield from shared_test_data(django_db_blocker, seed_world)
+
+
 @pytest.fixture
-def world(db):
-    seed_world()
+def world(db, world_once):
+    """The seeded world (`world_once`): what a test writes is rolled back after it."""
 
 
 def seed_world():
