@@ -125,6 +125,11 @@ def world_once(django_db_setup, django_db_blocker):
 def world(db, world_once):
     """The shared world's records, read afresh for each test, and an API client for each role (and none)."""
     clients = {who: client_for_token(token) for who, token in world_once["tokens"].items()}
+    return {**read_world(world_once), **clients, "anonymous": client_for()}
+
+
+def read_world(world_once):
+    """The records of `make_world`, read from the database."""
     return {
         "nhse": NationalBody.objects.get(code="NHSE"),
         "nhsi": NationalBody.objects.get(code="NHSI"),
@@ -134,15 +139,27 @@ def world(db, world_once):
         "programme": Programme.objects.get(pk=world_once["programme"]),
         "measure": Measure.objects.get(code="ae-4hr"),
         "person": Person.objects.get(pk=world_once["person"]),
-        **clients,
-        "anonymous": client_for(),
     }
 
 
+@pytest.fixture(scope="class")
+def records_once(world_once, django_db_blocker):
+    """`make_records` made once for a class that asks for it (``@pytest.mark.usefixtures("records_once")``): all
+    of the class's tests then have these records, and what a test writes is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, lambda: make_records(read_world(world_once)))
+
+
 @pytest.fixture
-def records(world):
+def records(request, world):
+    """The address of an existing record of every resource: those of `records_once` in a class that uses it,
+    otherwise made for the test alone (in a class whose other tests must not find them)."""
+    if "records_once" in request.fixturenames:
+        return request.getfixturevalue("records_once")
+    return make_records(world)
+
+
+def make_records(w):
     """One existing record of every resource, owned by NHS England where records have an owner: its address."""
-    w = world
     system = f.LocalHealthSystemFactory(ods_code="QMF", region=w["london"])
     f.OrganisationFactory(ods_code="RJ1", region=w["london"], local_system=system)
     appointment = f.AppointmentFactory(person=f.PersonFactory(email="pd@example.nhs.uk"), programme=w["programme"])
@@ -290,6 +307,7 @@ def refused(response, status, *words):
         assert word in str(response.json()), response.json()
 
 
+@pytest.mark.usefixtures("records_once")
 class TestAnonymous:
     @pytest.mark.parametrize("resource", ALL)
     def test_every_request_gets_401_and_writes_nothing(self, world, records, resource):
@@ -314,6 +332,7 @@ class TestAnonymous:
         assert client.get(f"{API}/programmes/").status_code == 401
 
 
+@pytest.mark.usefixtures("records_once")
 class TestReading:
     @pytest.mark.parametrize("resource", ALL)
     def test_every_role_reads_every_list_and_record_with_its_etag(self, world, records, resource):
@@ -386,6 +405,26 @@ class TestWriting:
         stale = client.patch(url, change, format="json", HTTP_IF_MATCH=created["ETag"])
         assert stale.status_code == 412 and client.get(url)["ETag"] == again["ETag"]
 
+    def test_a_joint_programme_is_edited_by_either_bodys_staff(self, world):
+        world["programme"].bodies.add(world["nhsi"])
+        changed = world["other_staff"].patch(f"{API}/programmes/winter/", {"title": "Winter (joint)"}, format="json")
+        assert changed.status_code == 200 and Programme.objects.get(slug="winter").title == "Winter (joint)"
+
+    def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
+        refused(
+            world["staff"].patch(
+                f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"
+            ),
+            403,
+            "a body you work for (NHS England)",
+        )
+        assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
+
+
+@pytest.mark.usefixtures("records_once")
+class TestWritingRecordsThatExist:
+    """Changes to the records of `records_once`, made once for the class."""
+
     @pytest.mark.parametrize("resource", WRITABLE)
     def test_staff_of_the_other_body_change_only_records_of_no_body(self, world, records, resource):
         # Whose record it is, as its model declares (nhs_joint/records.py: parent_field, editing_bodies()); the
@@ -432,21 +471,6 @@ class TestWriting:
         else:
             assert client.delete(records[resource]).status_code == 204
             assert client.get(records[resource]).status_code == 404
-
-    def test_a_joint_programme_is_edited_by_either_bodys_staff(self, world):
-        world["programme"].bodies.add(world["nhsi"])
-        changed = world["other_staff"].patch(f"{API}/programmes/winter/", {"title": "Winter (joint)"}, format="json")
-        assert changed.status_code == 200 and Programme.objects.get(slug="winter").title == "Winter (joint)"
-
-    def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
-        refused(
-            world["staff"].patch(
-                f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"
-            ),
-            403,
-            "a body you work for (NHS England)",
-        )
-        assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
 
     @pytest.mark.parametrize("resource", SERVED)
     def test_administrators_manage_users_not_records(self, world, records, resource):
@@ -817,6 +841,7 @@ class TestBadInput:
         assert world["staff"].get(f"{API}/measures/ae-4hr/spc/").json()["region"] is None
 
 
+@pytest.mark.usefixtures("records_once")
 class TestConcurrency:
     @pytest.mark.parametrize("resource", SERVED)
     def test_a_stale_if_match_gets_412_and_changes_nothing(self, world, records, resource):
@@ -1004,8 +1029,8 @@ class TestTheListsComeFromTheRegistry:
             (TestAnonymous.test_every_request_gets_401_and_writes_nothing, every_route()),
             (TestReading.test_every_role_reads_every_list_and_record_with_its_etag, every_route()),
             (TestWriting.test_staff_of_the_body_create_read_update_and_delete, writable()),
-            (TestWriting.test_staff_of_the_other_body_change_only_records_of_no_body, writable()),
-            (TestWriting.test_read_only_resources_answer_405_to_writes, read_only()),
+            (TestWritingRecordsThatExist.test_staff_of_the_other_body_change_only_records_of_no_body, writable()),
+            (TestWritingRecordsThatExist.test_read_only_resources_answer_405_to_writes, read_only()),
         ]:
             (resources,) = [mark.args[1] for mark in test.pytestmark if mark.args[0] == "resource"]
             assert list(resources) == list(names), test.__name__
