@@ -36,7 +36,8 @@ from reports.models import Finding, ReportRun
 from reports.rules import all_rules, rule_name
 from tests.conftest import create_roles, shared_test_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# One worker runs the module (pytest-xdist), so that the world its two walks read is seeded once, not once on each.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.xdist_group("every-page-as-each-role")]
 
 TITLE_END = " – NHS Joint Working Portal"
 ROLES = ("staff.demo", "director.demo", "admin.demo", None)  # None: signed out
