@@ -8,15 +8,18 @@ from rest_framework.test import APIClient
 from rest_framework.viewsets import ReadOnlyModelViewSet
 
 from accounts.models import ApiToken
-from appointments.models import Appointment, AppointmentShare
+from appointments.models import Appointment, AppointmentShare, Person
 from asks.models import Expectation
 from measures.models import Measure, Measurement
 from nhs_joint import permissions
 from nhs_joint.api import Api
 from nhs_joint.generic import PermissionConfig, Resource, register
 from nhs_joint.registry import ApiRoute, registry
+from organisations.models import NationalBody, StatutoryDuty
 from programmes.models import Programme, ProgrammeRisk, RegionalDelivery
+from regions.models import Region
 from tests import factories as f
+from tests.conftest import shared_test_data
 from tests.factories import token_for
 from tests.routes import (
     PERSONAL,
@@ -48,9 +51,13 @@ KEYS = {r.prefix: r.lookup for r in api_resources() if r.lookup != "pk"}
 
 
 def client_for(user=None):
+    return client_for_token(None if user is None else token_for(user))
+
+
+def client_for_token(token):
     client = APIClient()
-    if user is not None:
-        client.credentials(HTTP_AUTHORIZATION=f"Token {token_for(user)}")
+    if token is not None:
+        client.credentials(HTTP_AUTHORIZATION=f"Token {token}")
     return client
 
 
@@ -71,8 +78,21 @@ def rows():
     }
 
 
-@pytest.fixture
-def world(nhse, nhsi):
+# Who asks, by the name the tests give them: (role, the body they work for, their region).
+ASKING = {
+    "staff": ("Staff", "nhse", None),
+    "other_staff": ("Staff", "nhsi", None),
+    "director": ("Regional director", "nhse", "london"),
+    "midlands_director": ("Regional director", "nhse", "midlands"),
+    "admin": ("Administrator", "nhse", None),
+}
+
+
+def make_world():
+    """The bodies, regions, a programme and a measure, and a user of each role with an API token: the keys of
+    the records and the tokens (the tests read the records afresh, `world`)."""
+    nhse = f.NationalBodyFactory(code="NHSE", name="NHS England", ods_code="X24")
+    nhsi = f.NationalBodyFactory(code="NHSI", name="NHS Improvement")
     london = f.RegionFactory(ods_code="Y56", name="London", short_name="London")
     midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
     duty = f.StatutoryDutyFactory(body=nhse, slug="nhse-mandate")
@@ -84,30 +104,62 @@ def world(nhse, nhsi):
         duty=duty,
         start_date=dt.date(2018, 4, 1),
     )
-    measure = f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
+    f.MeasureFactory(code="ae-4hr", name="A&E", unit="percent", standard=95)
     person = f.PersonFactory(email="rd@example.nhs.uk", name="Rita Director")
-    return {
-        "nhse": nhse,
-        "nhsi": nhsi,
-        "london": london,
-        "midlands": midlands,
-        "duty": duty,
-        "programme": programme,
-        "measure": measure,
-        "person": person,
-        "staff": client_for(f.UserFactory(role="Staff", bodies=[nhse])),
-        "other_staff": client_for(f.UserFactory(role="Staff", bodies=[nhsi])),
-        "director": client_for(f.UserFactory(role="Regional director", bodies=[nhse], region=london)),
-        "midlands_director": client_for(f.UserFactory(role="Regional director", bodies=[nhse], region=midlands)),
-        "admin": client_for(f.UserFactory(role="Administrator", bodies=[nhse])),
-        "anonymous": client_for(),
+    made = {"nhse": nhse, "nhsi": nhsi, "london": london, "midlands": midlands}
+    tokens = {
+        who: token_for(f.UserFactory(role=role, bodies=[made[body]], region=made[region] if region else None))
+        for who, (role, body, region) in ASKING.items()
     }
+    return {"duty": duty.pk, "programme": programme.pk, "person": person.pk, "tokens": tokens}
+
+
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The world made once for the module: every test here reads it, and what a test writes (in its own
+    savepoint, pytest-django's `db`) is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, make_world)
 
 
 @pytest.fixture
-def records(world):
+def world(db, world_once):
+    """The shared world's records, read afresh for each test, and an API client for each role (and none)."""
+    clients = {who: client_for_token(token) for who, token in world_once["tokens"].items()}
+    return {**read_world(world_once), **clients, "anonymous": client_for()}
+
+
+def read_world(world_once):
+    """The records of `make_world`, read from the database."""
+    return {
+        "nhse": NationalBody.objects.get(code="NHSE"),
+        "nhsi": NationalBody.objects.get(code="NHSI"),
+        "london": Region.objects.get(ods_code="Y56"),
+        "midlands": Region.objects.get(ods_code="Y60"),
+        "duty": StatutoryDuty.objects.get(pk=world_once["duty"]),
+        "programme": Programme.objects.get(pk=world_once["programme"]),
+        "measure": Measure.objects.get(code="ae-4hr"),
+        "person": Person.objects.get(pk=world_once["person"]),
+    }
+
+
+@pytest.fixture(scope="class")
+def records_once(world_once, django_db_blocker):
+    """`make_records` made once for a class that asks for it (``@pytest.mark.usefixtures("records_once")``): all
+    of the class's tests then have these records, and what a test writes is rolled back after it."""
+    yield from shared_test_data(django_db_blocker, lambda: make_records(read_world(world_once)))
+
+
+@pytest.fixture
+def records(request, world):
+    """The address of an existing record of every resource: those of `records_once` in a class that uses it,
+    otherwise made for the test alone (in a class whose other tests must not find them)."""
+    if "records_once" in request.fixturenames:
+        return request.getfixturevalue("records_once")
+    return make_records(world)
+
+
+def make_records(w):
     """One existing record of every resource, owned by NHS England where records have an owner: its address."""
-    w = world
     system = f.LocalHealthSystemFactory(ods_code="QMF", region=w["london"])
     f.OrganisationFactory(ods_code="RJ1", region=w["london"], local_system=system)
     appointment = f.AppointmentFactory(person=f.PersonFactory(email="pd@example.nhs.uk"), programme=w["programme"])
@@ -255,6 +307,7 @@ def refused(response, status, *words):
         assert word in str(response.json()), response.json()
 
 
+@pytest.mark.usefixtures("records_once")
 class TestAnonymous:
     @pytest.mark.parametrize("resource", ALL)
     def test_every_request_gets_401_and_writes_nothing(self, world, records, resource):
@@ -279,6 +332,7 @@ class TestAnonymous:
         assert client.get(f"{API}/programmes/").status_code == 401
 
 
+@pytest.mark.usefixtures("records_once")
 class TestReading:
     @pytest.mark.parametrize("resource", ALL)
     def test_every_role_reads_every_list_and_record_with_its_etag(self, world, records, resource):
@@ -351,6 +405,26 @@ class TestWriting:
         stale = client.patch(url, change, format="json", HTTP_IF_MATCH=created["ETag"])
         assert stale.status_code == 412 and client.get(url)["ETag"] == again["ETag"]
 
+    def test_a_joint_programme_is_edited_by_either_bodys_staff(self, world):
+        world["programme"].bodies.add(world["nhsi"])
+        changed = world["other_staff"].patch(f"{API}/programmes/winter/", {"title": "Winter (joint)"}, format="json")
+        assert changed.status_code == 200 and Programme.objects.get(slug="winter").title == "Winter (joint)"
+
+    def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
+        refused(
+            world["staff"].patch(
+                f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"
+            ),
+            403,
+            "a body you work for (NHS England)",
+        )
+        assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
+
+
+@pytest.mark.usefixtures("records_once")
+class TestWritingRecordsThatExist:
+    """Changes to the records of `records_once`, made once for the class."""
+
     @pytest.mark.parametrize("resource", WRITABLE)
     def test_staff_of_the_other_body_change_only_records_of_no_body(self, world, records, resource):
         # Whose record it is, as its model declares (nhs_joint/records.py: parent_field, editing_bodies()); the
@@ -397,21 +471,6 @@ class TestWriting:
         else:
             assert client.delete(records[resource]).status_code == 204
             assert client.get(records[resource]).status_code == 404
-
-    def test_a_joint_programme_is_edited_by_either_bodys_staff(self, world):
-        world["programme"].bodies.add(world["nhsi"])
-        changed = world["other_staff"].patch(f"{API}/programmes/winter/", {"title": "Winter (joint)"}, format="json")
-        assert changed.status_code == 200 and Programme.objects.get(slug="winter").title == "Winter (joint)"
-
-    def test_a_programme_cannot_be_handed_to_a_body_you_do_not_work_for(self, world):
-        refused(
-            world["staff"].patch(
-                f"{API}/programmes/winter/", {"bodies": ["NHSI"], "accountable_body": "NHSI"}, format="json"
-            ),
-            403,
-            "a body you work for (NHS England)",
-        )
-        assert list(Programme.objects.get(slug="winter").bodies.values_list("code", flat=True)) == ["NHSE"]
 
     @pytest.mark.parametrize("resource", SERVED)
     def test_administrators_manage_users_not_records(self, world, records, resource):
@@ -782,6 +841,7 @@ class TestBadInput:
         assert world["staff"].get(f"{API}/measures/ae-4hr/spc/").json()["region"] is None
 
 
+@pytest.mark.usefixtures("records_once")
 class TestConcurrency:
     @pytest.mark.parametrize("resource", SERVED)
     def test_a_stale_if_match_gets_412_and_changes_nothing(self, world, records, resource):
@@ -969,8 +1029,8 @@ class TestTheListsComeFromTheRegistry:
             (TestAnonymous.test_every_request_gets_401_and_writes_nothing, every_route()),
             (TestReading.test_every_role_reads_every_list_and_record_with_its_etag, every_route()),
             (TestWriting.test_staff_of_the_body_create_read_update_and_delete, writable()),
-            (TestWriting.test_staff_of_the_other_body_change_only_records_of_no_body, writable()),
-            (TestWriting.test_read_only_resources_answer_405_to_writes, read_only()),
+            (TestWritingRecordsThatExist.test_staff_of_the_other_body_change_only_records_of_no_body, writable()),
+            (TestWritingRecordsThatExist.test_read_only_resources_answer_405_to_writes, read_only()),
         ]:
             (resources,) = [mark.args[1] for mark in test.pytestmark if mark.args[0] == "resource"]
             assert list(resources) == list(names), test.__name__

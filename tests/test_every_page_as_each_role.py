@@ -34,9 +34,10 @@ from regions.models import LocalHealthSystem, Region
 from reports import services
 from reports.models import Finding, ReportRun
 from reports.rules import all_rules, rule_name
-from tests.conftest import create_roles
+from tests.conftest import create_roles, shared_test_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# One worker runs the module (pytest-xdist), so that the world its two walks read is seeded once, not once on each.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.xdist_group("every-page-as-each-role")]
 
 TITLE_END = " – NHS Joint Working Portal"
 ROLES = ("staff.demo", "director.demo", "admin.demo", None)  # None: signed out
@@ -291,9 +292,15 @@ def signed_out_pages():
     return pages
 
 
+@pytest.fixture(scope="module")
+def world_once(django_db_setup, django_db_blocker):
+    """The world made once for the module's tests, which only read it (`seed_world`; most of a minute)."""
+    yield from shared_test_data(django_db_blocker, seed_world)
+
+
 @pytest.fixture
-def world(db):
-    seed_world()
+def world(db, world_once):
+    """The seeded world (`world_once`): what a test writes is rolled back after it."""
 
 
 def seed_world():

@@ -22,9 +22,9 @@ from regions.models import Region
 from reports import services
 from reports.models import Finding, ReportRun
 from tests import factories as f
-from tests.conftest import create_roles
-from tests.test_every_page_as_each_role import every_page
-from tests.test_every_page_as_each_role import world as world  # a fixture
+from tests.conftest import create_roles, shared_test_data
+from tests.test_every_page_as_each_role import every_page, seed_world
+from tests.test_every_page_as_each_role import world as world  # a fixture, on this module's `world_once`
 
 TABLE_READ = re.compile(r'\b(?:FROM|JOIN)\s+"([a-z0-9_]+)"', re.IGNORECASE)
 # Who asks, not what the page shows of the data: the tag holds the person's session or token, roles, bodies
@@ -63,6 +63,13 @@ def uncovered(client, url, user):
     return sorted(tables_read(ctx.captured_queries) - covered - REQUESTER_TABLES)
 
 
+@pytest.fixture(scope="class")
+def world_once(django_db_setup, django_db_blocker):
+    """The world of tests/test_every_page_as_each_role.py made once for the class that walks its pages (which
+    only reads it); for the class, not the module, because the module's later tests are transactional."""
+    yield from shared_test_data(django_db_blocker, seed_world)
+
+
 @pytest.fixture
 def everyone(world):
     """A person with every role and both bodies, of a region: every page answers them."""
@@ -73,44 +80,44 @@ def everyone(world):
     return user
 
 
-def test_every_page_reads_only_tables_its_version_covers(client, everyone, render_every_time):
-    """Each registered page and API list, drawn as a person with every role: every table its drawing reads
-    is one that its version covers, so a committed change to any of them gives it a new tag.
+class TestWhatAPageReads:
+    def test_every_page_reads_only_tables_its_version_covers(self, client, everyone, render_every_time):
+        """Each registered page and API list, drawn as a person with every role: every table its drawing reads
+        is one that its version covers, so a committed change to any of them gives it a new tag.
 
-    Seen failing before the resources declared what else they read: a finding's page read the appointments,
-    shares and bodies it names and its case; a person's page, the regions list and the regions API the
-    appointments' shares; a local system's page the programmes and measures asked of it; and every page that
-    names records by their content type read django_content_type. The test below shows it failing again."""
-    client.force_login(everyone)
-    urls = [url for url, _ in every_page(everyone)] + [f"/api/v1/{route.prefix}/" for route in registry.api_routes]
-    faults = {}
-    versioned = 0
-    for url in urls:
-        if url == "/no-such-page/":
-            continue
-        missing = uncovered(client, url, everyone)
-        if missing is None:
-            continue
-        versioned += 1
-        if missing:
-            faults[url] = missing
-    assert versioned >= 40
-    assert not faults, "\n".join(f"{url}: {tables}" for url, tables in faults.items())
+        Seen failing before the resources declared what else they read: a finding's page read the appointments,
+        shares and bodies it names and its case; a person's page, the regions list and the regions API the
+        appointments' shares; a local system's page the programmes and measures asked of it; and every page that
+        names records by their content type read django_content_type. The test below shows it failing again."""
+        client.force_login(everyone)
+        urls = [url for url, _ in every_page(everyone)] + [f"/api/v1/{route.prefix}/" for route in registry.api_routes]
+        faults = {}
+        versioned = 0
+        for url in urls:
+            if url == "/no-such-page/":
+                continue
+            missing = uncovered(client, url, everyone)
+            if missing is None:
+                continue
+            versioned += 1
+            if missing:
+                faults[url] = missing
+        assert versioned >= 40
+        assert not faults, "\n".join(f"{url}: {tables}" for url, tables in faults.items())
 
-
-def test_a_page_reading_a_table_its_version_lacks_is_named(client, everyone, render_every_time, monkeypatch):
-    """The check above fails when a page reads a table outside its version: a person's page without the
-    appointments' shares among what it declares it reads."""
-    person = registry.resource_named("person")
-    client.force_login(everyone)
-    url = person.detail_url(person.list.queryset().filter(appointments__shares__isnull=False).first().pk)
-    assert uncovered(client, url, everyone) == []
-    declared = person.reads
-    object.__setattr__(person, "reads", ())  # a declaration is frozen: broken here on purpose, and put back
-    try:
-        assert uncovered(client, url, everyone) == ["appointments_appointmentshare"]
-    finally:
-        object.__setattr__(person, "reads", declared)
+    def test_a_page_reading_a_table_its_version_lacks_is_named(self, client, everyone, render_every_time, monkeypatch):
+        """The check above fails when a page reads a table outside its version: a person's page without the
+        appointments' shares among what it declares it reads."""
+        person = registry.resource_named("person")
+        client.force_login(everyone)
+        url = person.detail_url(person.list.queryset().filter(appointments__shares__isnull=False).first().pk)
+        assert uncovered(client, url, everyone) == []
+        declared = person.reads
+        object.__setattr__(person, "reads", ())  # a declaration is frozen: broken here on purpose, and put back
+        try:
+            assert uncovered(client, url, everyone) == ["appointments_appointmentshare"]
+        finally:
+            object.__setattr__(person, "reads", declared)
 
 
 # Changes committed by other connections: the tests below hold real transactions open and commit them in turn.

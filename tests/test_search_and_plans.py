@@ -18,7 +18,9 @@ from nhs_joint.filters import prefix_query
 from programmes.filters import WorkstreamFilterSet
 from programmes.models import Workstream
 from programmes.views import workstreams
+from regions.models import Region
 from tests import factories as f
+from tests.conftest import shared_test_data
 
 pytestmark = pytest.mark.django_db
 
@@ -129,9 +131,22 @@ class TestCappedCount:
 WORDS = ["acute", "bed", "cancer", "dementia", "elective", "frailty", "imaging", "maternity", "stroke", "winter"]
 
 
+@pytest.fixture(scope="class")
+def many_workstreams_once(django_db_setup, django_db_blocker):
+    """`make_many_workstreams`, made once for the class of tests that only ask for plans on them (each test in a
+    savepoint rolled back after it); the codes of the regions."""
+    yield from shared_test_data(django_db_blocker, make_many_workstreams)
+
+
 @pytest.fixture
-def many_workstreams(nhse, nhsi):
+def many_workstreams(db, many_workstreams_once):
+    return [Region.objects.get(ods_code=code) for code in many_workstreams_once]
+
+
+def make_many_workstreams():
     """20,000 workstreams (as many as England has) of 2,000 programmes in 7 regions, worded as the scale data is, analysed."""
+    nhse = f.NationalBodyFactory(code="NHSE", name="NHS England", ods_code="X24")
+    nhsi = f.NationalBodyFactory(code="NHSI", name="NHS Improvement")
     regions = [f.RegionFactory() for _ in range(7)]
     region_ids = [r.pk for r in regions]
     with connection.cursor() as cursor:
@@ -190,7 +205,7 @@ def many_workstreams(nhse, nhsi):
             "regions_region",
         ):
             cursor.execute(f"ANALYZE {table}")
-    return regions
+    return [region.ods_code for region in regions]
 
 
 def plan(queryset):
