@@ -81,6 +81,9 @@ class ListConfig:
     prefix: str | None = None  # where the list is, when not at the resource's prefix (e.g. "regions/codes")
     actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
     forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
+    # (queryset) -> its rows as values() (dicts, with "pk" and the record's lookup field): the page draws them by each
+    # column's ``value`` (nhs_joint/tables.py) instead of reading model instances; the CSV export reads records.
+    values: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -287,11 +290,18 @@ class ListPage(ResourceView):
             cap=COUNT_CAP,
             page=_page_number(request.GET.get("page")),
             version=rendering.version if rendering is not None else None,
+            read=resource.list.values,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        table = Table(resource.list.columns, page.object_list, ordering=request.GET.get("ordering"), query=query)
+        table = Table(
+            resource.list.columns,
+            page.object_list,
+            ordering=request.GET.get("ordering"),
+            query=query,
+            row_link=(lambda row: resource.detail_url(row[resource.lookup])) if resource.list.values else None,
+        )
         export_query = query.copy()
         export_query["export"] = "csv"
         return render(

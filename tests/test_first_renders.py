@@ -230,3 +230,69 @@ def test_every_api_list_gives_what_drf_gives(nhse, nhsi, london):
         assert [list(row) for row in planned] == [list(row) for row in plain], route.prefix  # the fields' order
         compared += 1
     assert compared >= 8
+
+
+def same_page(html):
+    """A page as drawn, but for what differs on every request by design (its CSRF token and CSP nonce)."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', html)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+def drawn_from_records(client, resource, url):
+    """``url`` drawn from the list's model instances, as before its rows were read as values."""
+    values = resource.list.values
+    object.__setattr__(resource.list, "values", None)  # a declaration is frozen: put back whatever happens
+    try:
+        return get(client, url)
+    finally:
+        object.__setattr__(resource.list, "values", values)
+
+
+@pytest.mark.usefixtures("deep_from_page_2")
+def test_list_rows_read_as_values_draw_what_the_records_drew(client, staff, nhse, nhsi, london):
+    """The programmes' and workstreams' lists read their rows as values, with their many-to-many's names in the
+    same query: every page (plain, deep, searched, filtered, sorted) is the HTML the model instances gave."""
+    north = f.RegionFactory(ods_code="Y54", name="North East and Yorkshire", short_name="")
+    midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
+    urgent = Programme.objects.get(title="Urgent care")
+    odd = f.ProgrammeFactory(
+        title="Beds & <flow>", theme="new-theme_code", bodies=[nhsi, nhse], accountable_body=None, end_date=None
+    )
+    bare = f.ProgrammeFactory(title="Quiet programme", integration_stage="one_team", status="proposed")
+    bare.bodies.clear()
+    for n in range(60):
+        f.WorkstreamFactory(
+            programme=(urgent, odd, bare)[n % 3],
+            title=f'Care stream {n:02d} "quoted" <b>',
+            body=(nhse, nhsi)[n % 2],
+            audiences=[["providers"], ["local_systems", "providers"], ["commissioners"]][n % 3],
+            regions=[[], [london], [north, midlands, london]][n % 3],
+            end_date=dt.date(2027, 3, 31) if n % 2 else None,
+        )
+    programmes = registry.resource_for("programme")
+    workstreams = registry.resource_for("workstream")
+    assert programmes.list.values is not None and workstreams.list.values is not None
+    client.force_login(staff)
+    urls = [
+        (programmes, "/programmes/"),
+        (programmes, "/programmes/?ordering=-theme"),
+        (programmes, "/programmes/?q=care"),
+        (workstreams, "/workstreams/"),
+        (workstreams, "/workstreams/?page=2"),  # deep: by the order kept
+        (workstreams, "/workstreams/?region=Y56&page=1"),
+        (workstreams, "/workstreams/?region=Y54&region_scope=own"),
+        (workstreams, "/workstreams/?ordering=-end_date"),
+        (workstreams, "/workstreams/?q=stream&page=2"),
+    ]
+    for resource, url in urls:
+        as_values, value_queries = get(client, url)
+        as_records, record_queries = drawn_from_records(client, resource, url)
+        assert rows_of(as_values), url
+        assert same_page(as_values) == same_page(as_records), url
+        # No query of the many-to-many's records of their own: their names came with the rows.
+        assert not any("_prefetch_related_val" in q for q in value_queries), (url, value_queries)
+        assert any("_prefetch_related_val" in q for q in record_queries), url
+    html, _ = get(client, "/workstreams/?region=Y54&region_scope=own")
+    assert "North East and Yorkshire, London, Midlands" not in html  # names in the regions' order, short if given
+    assert ">London, Midlands, North East and Yorkshire</span>" in html
+
