@@ -296,3 +296,24 @@ def test_list_rows_read_as_values_draw_what_the_records_drew(client, staff, nhse
     assert "North East and Yorkshire, London, Midlands" not in html  # names in the regions' order, short if given
     assert ">London, Midlands, North East and Yorkshire</span>" in html
 
+
+def test_a_lists_count_and_region_choices_are_kept_per_version_and_follow_a_change(client, staff, nhse, london):
+    """Every page of a list has the same count, and every list the same regions to choose from: read once per data
+    version (nhs_joint/page_ids.py, nhs_joint/parts.py), and never shown stale."""
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    client.force_login(staff)
+    first, first_queries = get(client, "/workstreams/?region=Y56")
+    assert "Showing 3 workstreams" in first and any("COUNT(*)" in q for q in first_queries)
+    assert reads(first_queries, "regions_region")
+    again, queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    again, queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    # The page after the first of its list and version: the person (with the data's version) and the rows.
+    assert len(queries) == 2 and not any("COUNT(*)" in q for q in queries), queries
+    assert not reads(queries[:1] + queries[2:], "regions_region")
+    # A committed change is shown at once: the count, and the regions offered.
+    f.WorkstreamFactory(title="Added stream", body=nhse, regions=[london])
+    f.RegionFactory(ods_code="Y61", name="South East", short_name="South East")
+    changed, changed_queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    assert "Showing 4 workstreams" in changed and "Added stream" in changed
+    assert any("COUNT(*)" in q for q in changed_queries)
+    assert 'value="Y61"' in changed and 'value="Y61"' not in again
