@@ -63,6 +63,9 @@ def _detail_url_halves(name, converter, script_prefix):
     return (before, after) if found and str(stand_in) not in after else None
 
 
+_KEY_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what a key keeps unquoted in its address, as reverse() keeps it
+
+
 def _page_number(value):
     try:
         return max(1, min(int(value), 10**6))
@@ -195,10 +198,15 @@ class Resource:
     def detail_url(self, key):
         """The page of the record whose ``lookup`` field is ``key``: the address reversed once with a stand-in
         key, then the key put in its place (a list links every row: reversing each costs more than its row)."""
+        return self.detail_urls()(key)
+
+    def detail_urls(self):
+        """``detail_url`` with the address's halves found once, for the rows of one page."""
         halves = _detail_url_halves(self.name, self.lookup_converter, get_script_prefix())
         if halves is None:
-            return reverse(f"{self.name}-detail", args=[key])
-        return f"{halves[0]}{quote(str(key), safe=RFC3986_SUBDELIMS + '/~:@')}{halves[1]}"
+            return lambda key: reverse(f"{self.name}-detail", args=[key])
+        before, after = halves
+        return lambda key: f"{before}{quote(str(key), safe=_KEY_SAFE)}{after}"
 
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
@@ -300,7 +308,7 @@ class ListPage(ResourceView):
             page.object_list,
             ordering=request.GET.get("ordering"),
             query=query,
-            row_link=(lambda row: resource.detail_url(row[resource.lookup])) if resource.list.values else None,
+            row_link=_row_link(resource) if resource.list.values else None,
         )
         export_query = query.copy()
         export_query["export"] = "csv"
@@ -329,6 +337,12 @@ class ListPage(ResourceView):
             },
             status=400 if filterset.errors else 200,
         )
+
+
+def _row_link(resource):
+    """The address of a list's row read as values (ListConfig.values), by the record's lookup field."""
+    address, lookup = resource.detail_urls(), resource.lookup
+    return lambda row: address(row[lookup])
 
 
 def list_queryset(resource, query, user, request=None):
