@@ -8,6 +8,7 @@ concurrent edits, exports, query counts) live in one place.
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,13 +23,16 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.forms import modelform_factory
 from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, path, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import capfirst
 from django.views import View
+from markupsafe import Markup, escape
 
-from . import archive, conditional, exports, failures, history, merge, permissions
+from . import archive, conditional, exports, failures, history, merge, parts, permissions
 from .api import Api, viewset_for
 from .concurrency import version_of
 from .db import natural_order
@@ -312,10 +316,12 @@ class ListPage(ResourceView):
         )
         export_query = query.copy()
         export_query["export"] = "csv"
+        applied = filters_applied(filterset, request.GET)
         return render(
             request,
             "generic/list.jinja",
             {
+                "list_filters": lambda: list_filters(request, resource, filterset, applied, show_archived),
                 "resource": resource,
                 "page_title": ("Archived " + str(resource.verbose_name_plural))
                 if show_archived
@@ -323,7 +329,7 @@ class ListPage(ResourceView):
                 "breadcrumbs": [{"text": "Home", "href": "/"}],
                 "show_archived": show_archived,
                 "filterset": filterset,
-                "filters_applied": filters_applied(filterset, request.GET),
+                "filters_applied": applied,
                 "table": table,
                 "page": page,
                 "page_links": _page_links(page, query),
@@ -358,6 +364,29 @@ def list_queryset(resource, query, user, request=None):
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     return natural_order(queryset), filterset
+
+
+# The CSRF token in a list's kept filters: each drawing has its own, put in where this stands.
+_CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_MARK = "\x00csrf\x00"
+
+
+def list_filters(request, resource, filterset, applied, show_archived):
+    """A list page's filters (generic/list_filters.jinja): the same on every page of a list for the same query, so
+    drawn once per person, list, query but its page, and data version (nhs_joint/parts.py: the page's version, so a
+    committed change to what the filters offer is drawn at once), each drawing with a CSRF token of its own."""
+    query = tuple(sorted((key, tuple(values)) for key, values in request.GET.lists() if key != "page"))
+
+    def draw():
+        html = render_to_string(
+            "generic/list_filters.jinja",
+            {"resource": resource, "filterset": filterset, "filters_applied": applied, "show_archived": show_archived},
+            request,
+        )
+        return Markup(_CSRF_TOKEN.sub(lambda m: m.group(1) + _CSRF_MARK + m.group(2), html))
+
+    kept = parts.kept("list-filters", resource.page_models(), (resource.name, request.user.pk, query), draw, size=len)
+    return Markup(kept.replace(_CSRF_MARK, escape(get_token(request)))) if _CSRF_MARK in kept else kept
 
 
 def filters_applied(filterset, query):

@@ -317,3 +317,27 @@ def test_a_lists_count_and_region_choices_are_kept_per_version_and_follow_a_chan
     assert "Showing 4 workstreams" in changed and "Added stream" in changed
     assert any("COUNT(*)" in q for q in changed_queries)
     assert 'value="Y61"' in changed and 'value="Y61"' not in again
+
+
+def test_a_lists_filters_are_drawn_once_per_person_and_query_with_a_token_of_each_drawing(staff, nhse, london):
+    """The filters are the same on every page of a list for a query: drawn once per person, list, query and data
+    version (nhs_joint/generic.py, list_filters), each page's "Save this view" form with a CSRF token that works."""
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    other = f.UserFactory(role="Staff", bodies=[nhse])
+    mine, theirs = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    mine.force_login(staff)
+    theirs.force_login(other)
+    first, _ = get(mine, "/workstreams/?region=Y56&page=1")
+    kept, queries = get(mine, "/workstreams/?region=Y56&page=2")
+    assert same_page(first.split("<details", 1)[1].split("</details>", 1)[0]) in same_page(kept)
+    # The kept drawing did not read the regions it offers again, and shows what was chosen.
+    assert not any(q.startswith('SELECT "regions_region"') for q in queries) and 'value="Y56" checked' in kept
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', kept)
+    their_page, _ = get(theirs, "/workstreams/?region=Y56&page=2")
+    their_tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', their_page)
+    assert tokens and their_tokens and set(tokens).isdisjoint(their_tokens)
+    # Each page's token is its person's: the kept form saves for them, and for no one else.
+    form = {"list_name": "workstream", "query": "region=Y56", "name": "London streams"}
+    assert mine.post("/saved-views/", {**form, "csrfmiddlewaretoken": tokens[0]}).status_code == 302
+    assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": "x" * 64}).status_code == 403
+    assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": their_tokens[0]}).status_code == 302
