@@ -32,7 +32,7 @@ from django.utils.text import capfirst
 from django.views import View
 from markupsafe import Markup, escape
 
-from . import archive, conditional, exports, failures, history, merge, parts, permissions
+from . import archive, conditional, exports, failures, history, merge, page_ids, parts, permissions
 from .api import Api, viewset_for
 from .concurrency import version_of
 from .db import natural_order
@@ -303,6 +303,7 @@ class ListPage(ResourceView):
             page=_page_number(request.GET.get("page")),
             version=rendering.version if rendering is not None else None,
             read=resource.list.values,
+            deep=page_ids.PAGE_DEEP_OFFSET,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()

@@ -32,6 +32,9 @@ from django.db.models.sql.where import WhereNode
 from .filters import Rank
 
 DEEP_OFFSET = 1_000  # from page 21 of 50 rows
+# A list page (not the API's) from its third page: a filtered list's OFFSET (a region's workstreams) tests each row
+# it passes, where the order kept per filter and version makes every later page 50 records by id.
+PAGE_DEEP_OFFSET = 100
 MAX_IDS = 50_000  # read at once (PostgreSQL sorts the whole list for a deep page anyway); deeper: OFFSET
 MAX_LISTS = 32
 MAX_COUNTS = 256  # counts kept (a few dozen bytes each): every list and filter a crowd reads, per version
@@ -78,22 +81,25 @@ def list_key(queryset, version):
     return _key(queryset, version)
 
 
-def order_for(queryset, version, bottom, top, key=None):
+def order_for(queryset, version, bottom, top, key=None, deep=None):
     """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
-    is deep; None when the page is better read as before (no version, shallow, or past ``MAX_IDS``).
-    ``key``: ``list_key(queryset, version)``, when the caller has it already."""
+    is deep (from ``DEEP_OFFSET``, or ``deep`` if less); None when the page is better read as before (no version,
+    shallow, or past ``MAX_IDS``). ``key``: ``list_key(queryset, version)``, when the caller has it already."""
     key = key if key is not None else list_key(queryset, version)
     if key is None:
         return None
     cached_order = _cache_get(key)
     if cached_order is not None and cached_order.covers(top):
         return cached_order
-    if bottom < DEEP_OFFSET or top > MAX_IDS:
+    if bottom < min(DEEP_OFFSET, deep if deep is not None else DEEP_OFFSET) or top > MAX_IDS:
         return None
-    ids = array("q", queryset.values_list("pk", flat=True)[: MAX_IDS + 1])
-    complete = len(ids) <= MAX_IDS
+    # A page made deep by ``deep`` keeps the first DEEP_OFFSET ids only (about what its count reads); a deeper page
+    # reads the list's order anew, up to MAX_IDS, in its place.
+    size = max(DEEP_OFFSET, top) if bottom < DEEP_OFFSET else MAX_IDS
+    ids = array("q", queryset.values_list("pk", flat=True)[: size + 1])
+    complete = len(ids) <= size
     if not complete:
-        ids = ids[:MAX_IDS]
+        ids = ids[:size]
     return _cache_set(key, CachedOrder(ids, complete))
 
 

@@ -23,7 +23,7 @@ class CappedPaginator(DjangoPaginator):
     list's order kept for this data version (nhs_joint/page_ids.py).
     """
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None, read=None):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None, read=None, deep=None):
         super().__init__(object_list, per_page)
         self.read = read  # (queryset) -> the page's rows as values() (ListConfig.values); None: its records
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
@@ -36,7 +36,7 @@ class CappedPaginator(DjangoPaginator):
         if hasattr(object_list, "order_by") and page < 10**9:
             self.key = page_ids.list_key(object_list, version)
             self.cached_order = page_ids.order_for(
-                object_list, version, (page - 1) * per_page, page * per_page, key=self.key
+                object_list, version, (page - 1) * per_page, page * per_page, key=self.key, deep=deep
             )
 
     def page(self, number):

@@ -14,7 +14,7 @@ from django.urls import reverse
 from appointments.models import Appointment
 from nhs_joint import page_ids
 from nhs_joint.registry import registry
-from programmes.models import Programme, RegionalDelivery
+from programmes.models import Programme, RegionalDelivery, Workstream
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
@@ -341,3 +341,40 @@ def test_a_lists_filters_are_drawn_once_per_person_and_query_with_a_token_of_eac
     assert mine.post("/saved-views/", {**form, "csrfmiddlewaretoken": tokens[0]}).status_code == 302
     assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": "x" * 64}).status_code == 403
     assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": their_tokens[0]}).status_code == 302
+
+
+def test_a_filtered_lists_early_page_keeps_its_order_and_follows_a_change(client, staff, nhse, london, monkeypatch):
+    """From a list page's third page (page_ids.PAGE_DEEP_OFFSET), the first ids of a list in its order are read once
+    per filter and data version, and its other pages up to there are their records by id: a region's workstreams
+    cost what the plain list's do. A committed change is shown at once."""
+    monkeypatch.setattr(page_ids, "PAGE_DEEP_OFFSET", 50)  # from the second page
+    monkeypatch.setattr(page_ids, "DEEP_OFFSET", 100)  # the first 100 ids kept; from the third, the whole order
+    programme = f.ProgrammeFactory(bodies=[nhse])
+    for n in range(130):
+        f.WorkstreamFactory(programme=programme, title=f"Stream {n:03d}", body=nhse, regions=[london])
+    f.WorkstreamFactory.create_batch(5, programme=programme, body=nhse, regions=[])  # England-wide: not "own"
+
+    def streams(html):
+        return re.findall(r'href="/workstreams/\d+/">(Stream \d{3}|A stream)</a>', html)
+
+    def order_read(sql, limit):
+        return sql.startswith('SELECT "programmes_workstream"."id" AS "pk" FROM') and f"LIMIT {limit}" in sql
+
+    url = "/workstreams/?region=Y56&region_scope=own&ordering=title&page={}"
+    client.force_login(staff)
+    second, queries = get(client, url.format(2))
+    assert streams(second) == [f"Stream {n:03d}" for n in range(50, 100)]
+    assert sum(order_read(q, 101) for q in queries) == 1
+    first, queries = get(client, url.format(1))
+    assert streams(first) == [f"Stream {n:03d}" for n in range(50)]
+    assert not any(order_read(q, 101) for q in queries) and "Showing 1 to 50 of 130 workstreams" in first
+    # A workstream renamed to come first moves every later one a place, at once.
+    moved = Workstream.objects.get(title="Stream 120")
+    moved.title = "A stream"
+    moved.save()
+    second, queries = get(client, url.format(2))
+    assert streams(second) == [f"Stream {n:03d}" for n in range(49, 99)]
+    assert sum(order_read(q, 101) for q in queries) == 1
+    third, queries = get(client, url.format(3))
+    assert streams(third) == [f"Stream {n:03d}" for n in range(99, 130) if n != 120]
+    assert sum(order_read(q, 50001) for q in queries) == 1
