@@ -194,8 +194,9 @@ print(session.session_key, ApiToken.issue(user, name="Benchmark")[1])
 CSRF_SECRET = "benchmarkcsrfsecret0123456789abc"
 
 
-def prepare_scale(scale, keep):
-    """bench/scale.py's England-scale data in this run's own database; a signed-in Staff user."""
+def prepare_scale(scale, keep, as_is=False):
+    """bench/scale.py's England-scale data in this run's own database; a signed-in Staff user. ``as_is``: the
+    kept database measured as it is (no migrations, no search rebuild: others may be measuring it too)."""
     import psycopg2
     import scale as scale_data
 
@@ -206,12 +207,13 @@ def prepare_scale(scale, keep):
             cursor.execute("SELECT 1 FROM pg_database WHERE datname = %s", [DATABASE])
             exists = cursor.fetchone() is not None
         connection.close()
-    if exists:
+    if exists and not as_is:
         manage("migrate", "--noinput")
-    else:
+    elif not exists:
         scale_data.fresh_database(DATABASE, env=ENV)
         scale_data.generate(scale, database=DATABASE)
-    manage("rebuild_search")  # the scale data is written in bulk, past the search's signals
+    if not (exists and as_is):
+        manage("rebuild_search")  # the scale data is written in bulk, past the search's signals
     out = subprocess.run(
         [sys.executable, "manage.py", "shell", "-c", SIGN_IN],
         cwd=ROOT,
@@ -370,6 +372,11 @@ def main():
     parser.add_argument("--workers", type=int, default=os.cpu_count() or 2, help="gunicorn worker processes")
     parser.add_argument("--scale", type=float, help="bench/scale.py's England-scale data at this scale (1: full)")
     parser.add_argument("--keep", action="store_true", help="with --scale: reuse the data a previous run left")
+    parser.add_argument(
+        "--as-is",
+        action="store_true",
+        help="with --keep: measure the kept database as it is, without migrating it or rebuilding its search",
+    )
     parser.add_argument("--write", help="also write the results, as Markdown, to this file")
     parser.add_argument(
         "--only",
@@ -391,7 +398,7 @@ def main():
         return rotate(args)
 
     if args.scale:
-        session, token = prepare_scale(args.scale, args.keep)
+        session, token = prepare_scale(args.scale, args.keep, args.as_is)
         targets = SCALE_TARGETS
     else:
         session, token = prepare(args.rows)
@@ -533,7 +540,7 @@ def rotate(args):
     the cached figure (one address again and again, the page cache on), beside it."""
     from urllib.parse import quote
 
-    session, token = prepare_scale(args.scale, args.keep)
+    session, token = prepare_scale(args.scale, args.keep, args.as_is)
     regions = regions_of_database()
     headers = {
         None: [],

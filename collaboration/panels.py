@@ -11,6 +11,9 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 from markupsafe import Markup
 
+from nhs_joint.prefetch import cached_query
+from nhs_joint.records import record_key
+
 from . import services
 from .forms import CommentForm, SavedViewForm
 
@@ -24,7 +27,10 @@ def empty_comment_fields():
 
 def comments_reads(request, record):
     """What the comments panel reads, for the record's page to read with its sections."""
-    return [services.comments_on(record)] if services.takes(services.COMMENTABLE, record) else []
+    if not services.takes(services.COMMENTABLE, record):
+        return []
+    record_type, record_id = record_key(record)
+    return [cached_query(services.comments_query, record_type=record_type.pk, record_id=record_id)]
 
 
 def comments_panel(request, record, resource, rows=None):
@@ -62,13 +68,18 @@ def attachments_reads(request, record):
     """What the papers panel reads first, for the record's page to read with its sections."""
     if not services.takes(services.ATTACHABLE, record):
         return []
-    return [services.attachments_on(record).select_related("uploaded_by")]
+    record_type, record_id = record_key(record)
+    return [cached_query(_papers_with_uploader, record_type=record_type.pk, record_id=record_id)]
+
+
+def _papers_with_uploader(record_type, record_id):
+    return services.attachments_query(record_type, record_id).select_related("uploaded_by")
 
 
 def attachments_panel(request, record, resource, rows=None):
     if not services.takes(services.ATTACHABLE, record):
         return ""
-    attachments = rows[0] if rows is not None else list(attachments_reads(request, record)[0])
+    attachments = rows[0] if rows is not None else list(services.attachments_on(record).select_related("uploaded_by"))
     versions = services.earlier_versions(attachments)
     can_change = services.can_attach(request.user, record, resource).allowed and not getattr(
         record, "is_archived", False

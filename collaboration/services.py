@@ -224,6 +224,12 @@ def hide_comment(comment, user, reason):
 
 def comments_on(record):
     record_type, record_id = record_key(record)
+    return comments_query(record_type.pk, record_id)
+
+
+def comments_query(record_type, record_id):
+    """The comments on the record of this content type id and id: the same query for every record, so a record's
+    page caches its SQL (nhs_joint/prefetch.py, ``cached_query``)."""
     return Comment.objects.filter(record_type=record_type, record_id=record_id).select_related("author", "hidden_by")
 
 
@@ -448,6 +454,11 @@ def can_attach(user, record, resource):
 
 def attachments_on(record):
     record_type, record_id = record_key(record)
+    return attachments_query(record_type.pk, record_id)
+
+
+def attachments_query(record_type, record_id):
+    """The papers on the record of this content type id and id, as ``comments_query``."""
     return Attachment.objects.filter(record_type=record_type, record_id=record_id, archived_at__isnull=True)
 
 

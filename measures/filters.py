@@ -125,5 +125,9 @@ class MeasurementFilterSet(PortalFilterSet):
     def filter_queryset(self, queryset):
         data = self.form.cleaned_data
         if not (data.get("organisation") or "").strip() and not (data.get("local_system") or "").strip():
-            queryset = queryset.filter(organisation__isnull=True, local_system__isnull=True)
+            queryset = self.unfiltered(queryset)
         return super().filter_queryset(queryset)
+
+    @classmethod
+    def unfiltered(cls, queryset):
+        return queryset.filter(organisation__isnull=True, local_system__isnull=True)

@@ -13,7 +13,7 @@ from django.core import validators
 from django.core.exceptions import FieldDoesNotExist, ObjectDoesNotExist, RequestDataTooBig
 from django.core.exceptions import ValidationError as DjangoValidationError
 from django.db import IntegrityError, models, transaction
-from django.db.models import OuterRef, ProtectedError
+from django.db.models import F, OuterRef, ProtectedError
 from django.utils.text import capfirst
 from django_filters import MultipleChoiceFilter
 from django_filters.rest_framework import DjangoFilterBackend
@@ -313,7 +313,18 @@ class PortalFilterBackend(DjangoFilterBackend):
 
     (The list pages read an empty filter as "any", as a submitted form leaves it; an API client that
     sends ``?active=`` or ``?active=null`` has made a mistake worth telling.)
+
+    A list asked for with none of its filters is what the filterset gives for no parameters
+    (``PortalFilterSet.unfiltered``), without building the filterset and its form for each request.
     """
+
+    def filter_queryset(self, request, queryset, view):
+        filterset_class = self.get_filterset_class(view, queryset)
+        if filterset_class is not None and unfiltered_is_known(filterset_class):
+            params = request.query_params
+            if not any(name in params for name in filterset_class.base_filters):
+                return filterset_class.unfiltered(queryset)
+        return super().filter_queryset(request, queryset, view)
 
     def get_filterset(self, request, queryset, view):
         filterset = super().get_filterset(request, queryset, view)
@@ -332,6 +343,18 @@ class PortalFilterBackend(DjangoFilterBackend):
             if errors:
                 raise exceptions.ValidationError(errors)
         return filterset
+
+
+def unfiltered_is_known(filterset_class):
+    """Whether the filterset's ``unfiltered`` is what it gives for no parameters: declared by the class that last
+    decides how a queryset is filtered (its own ``filter_queryset`` or ``qs``), or by one of its subclasses."""
+    for klass in filterset_class.__mro__:
+        names = vars(klass)
+        if "unfiltered" in names:
+            return True
+        if "filter_queryset" in names or "qs" in names:
+            return False
+    return False
 
 
 class PortalPermission(drf_permissions.BasePermission):
@@ -506,6 +529,7 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
     never_deleted = (
         ""  # why the records are never deleted, where their pages delete none (Resource.permissions.deletable)
     )
+    list_queryset = None  # the list's own records (default_queryset's for_list), where they differ
 
     def http_method_not_allowed(self, request, *args, **kwargs):
         if request.method == "DELETE" and self.never_deleted:
@@ -562,7 +586,10 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
         return {name: data.get(name) for name, field in serializer.fields.items() if not field.read_only}
 
     def get_queryset(self):
-        queryset = super().get_queryset()
+        if self.action == "list" and self.list_queryset is not None:
+            queryset = self.list_queryset.all()  # a list's rows, its related records' keys read with them
+        else:
+            queryset = super().get_queryset()
         if not archive.is_archivable(queryset.model):
             return queryset
         if self.action == "list":
@@ -570,7 +597,8 @@ class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, v
             if archived not in ([], ["true"], ["false"]):
                 raise exceptions.ValidationError({"archived": ["Give archived once, as true or false."]})
             if archived == ["true"]:
-                return archive.with_archived(queryset).filter(archived_at__isnull=False)
+                # with_archived keeps the joins, not the keys read with the row: the records' own queryset.
+                return archive.with_archived(super().get_queryset()).filter(archived_at__isnull=False)
             return queryset
         # A single record is reached archived or not: to read it, restore it or see its history.
         return archive.with_archived(queryset)
@@ -698,9 +726,34 @@ class PlannedListSerializer(serializers.ListSerializer):
         shown = []
         for row in rows:
             if readers is None:
-                readers = [(field.field_name, _reader(field, type(row))) for field in child._readable_fields]
+                readers = _plan(child, type(row))
             shown.append(_represent(row, readers))
         return shown
+
+
+# Plans made of plain readers only, per serializer class and model: a list's serializer builds its fields (DRF
+# copies and maps every field of the model) on every request, and a plan that reads plain values needs none of them.
+_plans = {}
+
+
+def _plan(child, model):
+    """Each readable field's name and reader (``_reader``), kept per serializer class and model when every reader
+    is plain (reads the row's own values with a field of DRF's own, which reads neither the request nor the
+    serializer it belongs to); the kept plan's fields are a serializer's made without a request."""
+    key = (type(child), model)
+    readers = _plans.get(key)
+    if readers is not None:
+        return readers
+    if key not in _plans:
+        try:
+            fresh = [(field.field_name, _reader(field, model)) for field in type(child)()._readable_fields]
+        except TypeError:  # a serializer that cannot be made without what its list was given
+            fresh = None
+        if fresh is not None and all(getattr(read, "plain", False) for _name, read in fresh):
+            _plans[key] = fresh
+            return fresh
+        _plans[key] = None  # not plain: planned for each list, with its request
+    return [(field.field_name, _reader(field, model)) for field in child._readable_fields]
 
 
 _SKIP = object()
@@ -715,8 +768,9 @@ def _represent(row, readers):
     return represented
 
 
-def _as_drf(field):
-    """The field read and represented as DRF's Serializer.to_representation does."""
+def _as_drf(field, model_field=None):
+    """The field read and represented as DRF's Serializer.to_representation does; plain when the field is one of
+    DRF's own fields (its to_representation DRF's) reading a column of the row's own (``model_field``)."""
 
     def read(row):
         try:
@@ -726,11 +780,19 @@ def _as_drf(field):
         check = attribute.pk if isinstance(attribute, PKOnlyObject) else attribute
         return None if check is None else field.to_representation(attribute)
 
+    read.plain = (
+        model_field is not None
+        and model_field.concrete
+        and not model_field.is_relation
+        and len(field.source_attrs) == 1
+        and getattr(type(field).to_representation, "__module__", "") == "rest_framework.fields"
+    )
     return read
 
 
-def _plain(field, model, convert):
-    """A plain attribute of the row (not a method), converted as the field's own to_representation would."""
+def _plain(field, model, convert, model_field=None):
+    """A plain attribute of the row (not a method), converted as the field's own to_representation would; ``plain``
+    when it is a column of the row's own (never a related record, never the field's fallback)."""
     (name,) = field.source_attrs
     fallback = _as_drf(field)
 
@@ -745,6 +807,7 @@ def _plain(field, model, convert):
             return fallback(row)
         return convert(value)
 
+    read.plain = model_field is not None and model_field.concrete and not model_field.is_relation
     return read
 
 
@@ -784,14 +847,37 @@ def _reader(field, model):
     if model_field is None or model_field.is_relation and not model_field.many_to_one:
         return _as_drf(field)
     convert = _converter(field)
-    return _plain(field, model, convert) if convert else _as_drf(field)
+    if convert is None:
+        return _as_drf(field, model_field)
+    if model_field.many_to_one and isinstance(field, serializers.SlugRelatedField):
+        return _key_reader(field, model, model_field, convert)
+    return _plain(field, model, convert, model_field)
+
+
+def _key_reader(field, model, model_field, convert):
+    """A related record's natural key: read with the row where its list's query read it (``list_queryset``), else
+    from the related record. Plain: a row of a list never reaches the record."""
+    keys = KEYS + model_field.name
+    from_record = _plain(field, model, convert)
+
+    def read(row):
+        values = row.__dict__
+        return values[keys] if keys in values else from_record(row)
+
+    read.plain = True
+    return read
 
 
 def _id_reader(field, model, model_field):
     """A foreign key's id, read from the row's own column (None: read by the field)."""
     if field.pk_field is None and model_field is not None and model_field.many_to_one:
         attname = model_field.attname
-        return lambda row: getattr(row, attname)
+
+        def read(row):
+            return getattr(row, attname)
+
+        read.plain = True
+        return read
     return None
 
 
@@ -809,6 +895,7 @@ def _many_reader(field, model, model_field):
             return list(row.__dict__[keys])  # read with the row (default_queryset)
         return [convert(value) for value in related(row, name)]
 
+    read.plain = keys is not None
     return read
 
 
@@ -817,7 +904,7 @@ def _list_reader(field, model, model_field):
     convert = _converter(field.child)
     if convert is None:
         return None
-    return _plain(field, model, lambda values: [None if v is None else convert(v) for v in values])
+    return _plain(field, model, lambda values: [None if v is None else convert(v) for v in values], model_field)
 
 
 # DRF's relational and list fields whose own to_representation a list may read around, and how.
@@ -898,6 +985,36 @@ def default_queryset(model, serializer):
     return model._default_manager.select_related(*joined).prefetch_related(*prefetched).annotate(**keys)
 
 
+def list_queryset(queryset, serializer):
+    """A list's records: ``queryset``, but each related record it joins that the list names by its natural key
+    read as that key alone, with the row (not a model instance per row and relation, all its columns read);
+    None where a field of the list reads more than the row's own values (``_plan``), or nothing is joined."""
+    model, selected = queryset.model, queryset.query.select_related
+    fields = serializer().fields
+    if not isinstance(selected, dict) or not all(
+        getattr(_reader(field, model), "plain", False) for field in serializer()._readable_fields
+    ):
+        return None
+    keys, joined = {}, []
+    for name, deeper in selected.items():
+        field = fields.get(name)
+        if not deeper and isinstance(field, serializers.SlugRelatedField) and field.source_attrs == [name]:
+            keys[KEYS + name] = F(f"{name}__{field.slug_field}")
+        else:
+            joined.extend(_paths(name, deeper))
+    if not keys:
+        return None
+    queryset = queryset.select_related(None)
+    return (queryset.select_related(*joined) if joined else queryset).annotate(**keys)
+
+
+def _paths(name, deeper):
+    """select_related's paths of one of its entries (``{"a": {"b": {}}}`` → ``a__b``)."""
+    if not deeper:
+        return [name]
+    return [f"{name}__{path}" for key, value in deeper.items() for path in _paths(key, value)]
+
+
 def natural_keys(model_field, slug_field):
     """The natural keys of a row's many-to-many records, in their model's order, as an array read in the row's own
     query: an API list names them without a second query and a model instance each."""
@@ -919,10 +1036,12 @@ def viewset_for(resource):
     api = resource.api
     serializer = serializer_for(resource)
     archivable = (ArchivableViewSetMixin,) if resource.archivable else ()
+    queryset = api.queryset() if api.queryset else default_queryset(resource.model, serializer)
     attrs = {
         "__doc__": api.doc or resource.list.intro,
         "__module__": resource.model.__module__,
-        "queryset": api.queryset() if api.queryset else default_queryset(resource.model, serializer),
+        "queryset": queryset,
+        "list_queryset": list_queryset(queryset, serializer),
         "serializer_class": serializer,
         "filterset_class": resource.list.filterset,
         "lookup_field": resource.lookup,

@@ -33,6 +33,11 @@ def including_archived():
         _including_archived.reset(token)
 
 
+def archived_included():
+    """Whether querysets built now include archived records (within ``including_archived()``)."""
+    return _including_archived.get()
+
+
 class LiveManager(models.Manager):
     """Live records only: not archived, and not belonging to an archived parent."""
 

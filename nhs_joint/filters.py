@@ -244,6 +244,13 @@ class PortalFilterSet(django_filters.FilterSet):
             # A form field built earlier (and copied with the filter) would keep its old widget.
             filter_.__dict__.pop("_field", None)
 
+    @classmethod
+    def unfiltered(cls, queryset):
+        """What the filterset gives for no parameters (every filter's empty value leaves a queryset as it is). A
+        filterset that filters without parameters (its own ``filter_queryset``) says so here too
+        (nhs_joint.api.PortalFilterBackend reads it without building the filterset)."""
+        return queryset
+
     def search_vector_expression(self):
         if self.search_vector:
             return StoredVector(self.search_vector)

@@ -32,14 +32,13 @@ from django.utils.text import capfirst
 from django.views import View
 from markupsafe import Markup, escape
 
-from . import archive, conditional, exports, failures, history, merge, page_ids, parts, permissions
+from . import archive, conditional, exports, failures, history, merge, page_ids, parts, permissions, prefetch
 from .api import Api, viewset_for
 from .concurrency import version_of
 from .db import natural_order
 from .exports import export_table
 from .forms import PortalModelForm
 from .pagination import COUNT_CAP, CappedPaginator
-from .prefetch import prefetch_together
 from .registry import registry
 from .tables import Table
 from .words import with_article
@@ -102,6 +101,9 @@ class DetailConfig:
     context: Callable | None = None  # (obj, request) -> dict
     summary: Callable | None = None  # (obj) -> list of (label, value) rows of the detail page
     has_history: bool = True  # False for records without a history (report runs, findings)
+    # True: the queryset (this one, or the list's) is the same every time, with no date, setting or person in it,
+    # so its SQL and its sections' are compiled once per process and then only read (nhs_joint/prefetch.py).
+    cache_sql: bool = False
 
 
 @dataclass(frozen=True)
@@ -184,16 +186,21 @@ class Resource:
         Its sections' rows are read level by level, each level in one query (nhs_joint/prefetch.py).
         ``also(record)``: more querysets read in the first of those queries (a page's panels); then the
         record is returned with their records, ``(record, [records of each])``."""
+        cached = self.detail.cache_sql
         with archive.including_archived():
-            queryset = (self.detail.queryset or self.list.queryset)()
-            lookups = queryset._prefetch_related_lookups
+            queryset_of = self.detail.queryset or self.list.queryset
             try:
-                obj = queryset.prefetch_related(None).get(**{self.lookup: value})
+                if cached:
+                    obj, lookups = prefetch.get(queryset_of, **{self.lookup: value})
+                else:
+                    queryset = queryset_of()
+                    lookups = queryset._prefetch_related_lookups
+                    obj = queryset.prefetch_related(None).get(**{self.lookup: value})
             except (self.model.DoesNotExist, ValueError):
                 raise Http404(f"No {self.verbose_name} found.") from None
         more = also(obj) if also else ()
         with archive.including_archived():
-            found = prefetch_together([obj], lookups, using=queryset.db, also=more)
+            found = prefetch.prefetch_together([obj], lookups, using=obj._state.db, also=more, cached=cached)
         return (obj, found) if also else obj
 
     def list_url(self):

@@ -74,18 +74,17 @@ def _key(queryset, version):
 
 
 def list_key(queryset, version):
-    """What a list's kept order and count are kept under: its query and the data version, or None when they
-    are not kept (no version, no order, or a query that finds nothing)."""
-    if version is None or not getattr(queryset, "ordered", False):
-        return None
-    return _key(queryset, version)
+    """The key a list's kept order, count and estimate are kept under (its ids' SQL and the data version), or None."""
+    return None if version is None else _key(queryset, version)
 
 
 def order_for(queryset, version, bottom, top, key=None, deep=None):
     """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
     is deep (from ``DEEP_OFFSET``, or ``deep`` if less); None when the page is better read as before (no version,
-    shallow, or past ``MAX_IDS``). ``key``: ``list_key(queryset, version)``, when the caller has it already."""
-    key = key if key is not None else list_key(queryset, version)
+    shallow, or past ``MAX_IDS``). ``key``: the list's ``list_key``, where it is already known."""
+    if version is None or not getattr(queryset, "ordered", False):
+        return None
+    key = key or _key(queryset, version)
     if key is None:
         return None
     cached_order = _cache_get(key)
@@ -132,11 +131,12 @@ def cached_count(key, limit, count):
     return counted if counted is not None else _cache_set(key, count(), _counts, MAX_COUNTS)
 
 
-def cached_estimate(queryset, version, estimate):
+def cached_estimate(queryset, version, estimate, key=None):
     """``estimate(queryset)`` (the planner's estimate of a long list's rows, which the API gives beyond the exact
     count's cap), kept as an order is, per query and data version: every page of a list shares one count, so
-    a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page."""
-    key = _key(queryset, version) if version is not None else None
+    a crowd reading different pages of it asks PostgreSQL for it once per change of the data, not per page.
+    ``key``: the list's ``list_key`` (in its order or not: the same rows), where it is already known."""
+    key = key or (_key(queryset, version) if version is not None else None)
     if key is None:
         return estimate(queryset)
     key = ("estimate", *key)

@@ -32,9 +32,10 @@ class CappedPaginator(DjangoPaginator):
         self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         self.version = version
         self.cached_order = None
-        self.key = None  # the list's query and data version, its kept order's and count's key (page_ids)
+        self.key = None  # the list's key for what is kept of it per data version: its order, count, estimate
         if hasattr(object_list, "order_by") and page < 10**9:
-            self.key = page_ids.list_key(object_list, version)
+            if getattr(object_list, "ordered", False):
+                self.key = page_ids.list_key(object_list, version)
             self.cached_order = page_ids.order_for(
                 object_list, version, (page - 1) * per_page, page * per_page, key=self.key, deep=deep
             )
@@ -93,7 +94,8 @@ class EstimatingPaginator(CappedPaginator):
         self.capped = counted > self.limit
         if not self.capped:
             return counted
-        return max(counted, page_ids.cached_estimate(self.object_list.order_by(), self.version, self.estimate))
+        estimated = page_ids.cached_estimate(self.object_list.order_by(), self.version, self.estimate, key=self.key)
+        return max(counted, estimated)
 
     @staticmethod
     def estimate(queryset):

@@ -64,7 +64,13 @@ def record_url(record):
 def watches_of(user, record):
     """The person's active watch of the record (none or one), as a queryset."""
     ct, pk = key_of(record)
-    return Watch.objects.filter(user=user, content_type_id=ct, object_id=pk, active=True)
+    return active_watches(user.pk, ct, pk)
+
+
+def active_watches(user, content_type, object_id):
+    """The active watches of the person with this id of the record of this content type id and id: the same query
+    for every record, so a record's page caches its SQL (nhs_joint/prefetch.py, ``cached_query``)."""
+    return Watch.objects.filter(user=user, content_type_id=content_type, object_id=object_id, active=True)
 
 
 def is_watching(user, record):

@@ -19,6 +19,7 @@ from django.views.decorators.http import require_safe
 
 from nhs_joint import conditional, permissions, words
 from nhs_joint.forms import Form
+from nhs_joint.prefetch import cached_query
 
 from . import services
 from .models import Notification, Preference
@@ -45,7 +46,14 @@ def _watch_target(request, record):
 def watch_reads(request, record):
     """What the Watch button reads, for the record's page to read with its sections."""
     target = _watch_target(request, record)
-    return [] if target is None else [services.watches_of(request.user, target).order_by()[:1]]
+    if target is None:
+        return []
+    content_type, object_id = services.key_of(target)
+    return [cached_query(_first_active_watch, user=request.user.pk, content_type=content_type, object_id=object_id)]
+
+
+def _first_active_watch(user, content_type, object_id):
+    return services.active_watches(user, content_type, object_id).order_by()[:1]
 
 
 def watch_panel(request, record, resource, rows=None):

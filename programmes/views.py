@@ -149,6 +149,7 @@ programmes = Resource(
         ).prefetch_related("bodies", *programme_sections.prefetches()),
         context=programme_sections,
         summary=programme_summary,
+        cache_sql=True,
     ),
     form=FormConfig(
         form_class=forms.ProgrammeForm,
@@ -222,6 +223,7 @@ workstreams = Resource(
             ("End date", format_date(w.end_date) if w.end_date else "No end date"),
             ("Description", w.description),
         ],
+        cache_sql=True,
     ),
     form=FormConfig(
         form_class=forms.WorkstreamForm,

@@ -15,6 +15,7 @@ from rest_framework.exceptions import NotFound
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
+from nhs_joint.prefetch import cached_query
 from nhs_joint.registry import registry
 
 from .duplication import likely_threshold, possible_threshold
@@ -75,7 +76,7 @@ def similar_reads(request, record):
     record_type = record_type_of(record)
     if record_type is None or getattr(request.user, "is_partner", False):
         return []
-    return [closest(record_type, record.pk)]
+    return [cached_query(closest, record_type=record_type, record_id=record.pk)]
 
 
 def similar_panel(request, record, resource, rows=None):

@@ -28,7 +28,15 @@ from reports.models import ReportRun
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
-from tests.test_database_outage import MAKE_SESSION, eventually, get, manage, start_gunicorn, stop_gunicorn
+from tests.test_database_outage import (
+    MAKE_SESSION,
+    copy_migrated_database,
+    eventually,
+    get,
+    manage,
+    start_gunicorn,
+    stop_gunicorn,
+)
 from tests.test_trust import responds_within
 
 GUARD = 5  # seconds: the client gives up after this
@@ -74,7 +82,9 @@ MAKE_TOKEN = MAKE_SESSION + "from accounts.models import ApiToken\nprint(ApiToke
 
 
 @pytest.mark.slow
-def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answers_signed_in_people(tmp_path):
+def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answers_signed_in_people(
+    tmp_path, django_db_setup
+):
     db_port, web_port = free_port(), free_port()
     url = f"postgres://postgres@127.0.0.1:{db_port}/portal_hung"
     server = bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ))
@@ -92,7 +102,7 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
             {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
         )
         postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
-        manage(env, "migrate", "--noinput", timeout=600)
+        copy_migrated_database(server, url)  # the run's migrated test database (tests/test_database_outage.py)
         cookie, token = manage(env, "shell", "-c", MAKE_TOKEN).strip().splitlines()[-2:]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
         web = start_gunicorn(web_port, env, log)

@@ -74,17 +74,28 @@ def test_connections_are_kept_between_requests(settings):
 
 @pytest.mark.slow
 def test_collectstatic_succeeds_with_the_production_storage(tmp_path):
-    """The manifest storage of the base and production settings refuses a stylesheet naming a missing file."""
+    """The manifest storage of the base and production settings refuses a stylesheet naming a missing file.
+
+    The base settings' storage, compressing only the stylesheets (tests/collectstatic_settings.py)."""
+    from nhs_joint.settings import base
+
+    from . import collectstatic_settings
+
+    assert collectstatic_settings.STORAGES["staticfiles"] == base.STORAGES["staticfiles"]
     result = run_manage(
         "collectstatic",
         "--noinput",
         "--verbosity",
         "0",
-        env_overrides={"DJANGO_SETTINGS_MODULE": "nhs_joint.settings.base", "DJANGO_STATIC_ROOT": str(tmp_path)},
+        env_overrides={
+            "DJANGO_SETTINGS_MODULE": "tests.collectstatic_settings",
+            "DJANGO_STATIC_ROOT": str(tmp_path),
+        },
     )
     assert result.returncode == 0, result.stderr
     assert (tmp_path / "staticfiles.json").exists()
     assert list(tmp_path.glob("nhsuk/nhsuk-frontend.min.*.css"))
+    assert list(tmp_path.glob("portal/portal.*.css.br")) and list(tmp_path.glob("portal/portal.*.css.gz"))
 
 
 def test_every_environment_setting_is_either_kept_or_cleared_for_the_tests():
