@@ -8,6 +8,7 @@ concurrent edits, exports, query counts) live in one place.
 
 import copy
 import datetime as dt
+import re
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import lru_cache
@@ -22,13 +23,16 @@ from django.db import transaction
 from django.db.models import ProtectedError
 from django.forms import modelform_factory
 from django.http import Http404, HttpResponseRedirect, JsonResponse
+from django.middleware.csrf import get_token
 from django.shortcuts import render
+from django.template.loader import render_to_string
 from django.urls import NoReverseMatch, get_script_prefix, path, reverse
 from django.utils.http import RFC3986_SUBDELIMS
 from django.utils.text import capfirst
 from django.views import View
+from markupsafe import Markup, escape
 
-from . import archive, conditional, exports, failures, history, merge, permissions, prefetch
+from . import archive, conditional, exports, failures, history, merge, page_ids, parts, permissions, prefetch
 from .api import Api, viewset_for
 from .concurrency import version_of
 from .db import natural_order
@@ -62,6 +66,9 @@ def _detail_url_halves(name, converter, script_prefix):
     return (before, after) if found and str(stand_in) not in after else None
 
 
+_KEY_SAFE = RFC3986_SUBDELIMS + "/~:@"  # what a key keeps unquoted in its address, as reverse() keeps it
+
+
 def _page_number(value):
     try:
         return max(1, min(int(value), 10**6))
@@ -80,6 +87,9 @@ class ListConfig:
     prefix: str | None = None  # where the list is, when not at the resource's prefix (e.g. "regions/codes")
     actions: Callable | None = None  # (user) -> [{"text", "href"}]: more buttons on the list page
     forms: Callable | None = None  # (user) -> [{"action", "text", "fields": {...}}]: POST buttons on the list
+    # (queryset) -> its rows as values() (dicts, with "pk" and the record's lookup field): the page draws them by each
+    # column's ``value`` (nhs_joint/tables.py) instead of reading model instances; the CSV export reads records.
+    values: Callable | None = None
 
 
 @dataclass(frozen=True)
@@ -199,10 +209,15 @@ class Resource:
     def detail_url(self, key):
         """The page of the record whose ``lookup`` field is ``key``: the address reversed once with a stand-in
         key, then the key put in its place (a list links every row: reversing each costs more than its row)."""
+        return self.detail_urls()(key)
+
+    def detail_urls(self):
+        """``detail_url`` with the address's halves found once, for the rows of one page."""
         halves = _detail_url_halves(self.name, self.lookup_converter, get_script_prefix())
         if halves is None:
-            return reverse(f"{self.name}-detail", args=[key])
-        return f"{halves[0]}{quote(str(key), safe=RFC3986_SUBDELIMS + '/~:@')}{halves[1]}"
+            return lambda key: reverse(f"{self.name}-detail", args=[key])
+        before, after = halves
+        return lambda key: f"{before}{quote(str(key), safe=_KEY_SAFE)}{after}"
 
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
@@ -294,17 +309,27 @@ class ListPage(ResourceView):
             cap=COUNT_CAP,
             page=_page_number(request.GET.get("page")),
             version=rendering.version if rendering is not None else None,
+            read=resource.list.values,
+            deep=page_ids.PAGE_DEEP_OFFSET,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
         query.pop("page", None)
-        table = Table(resource.list.columns, page.object_list, ordering=request.GET.get("ordering"), query=query)
+        table = Table(
+            resource.list.columns,
+            page.object_list,
+            ordering=request.GET.get("ordering"),
+            query=query,
+            row_link=_row_link(resource) if resource.list.values else None,
+        )
         export_query = query.copy()
         export_query["export"] = "csv"
+        applied = filters_applied(filterset, request.GET)
         return render(
             request,
             "generic/list.jinja",
             {
+                "list_filters": lambda: list_filters(request, resource, filterset, applied, show_archived),
                 "resource": resource,
                 "page_title": ("Archived " + str(resource.verbose_name_plural))
                 if show_archived
@@ -312,7 +337,7 @@ class ListPage(ResourceView):
                 "breadcrumbs": [{"text": "Home", "href": "/"}],
                 "show_archived": show_archived,
                 "filterset": filterset,
-                "filters_applied": filters_applied(filterset, request.GET),
+                "filters_applied": applied,
                 "table": table,
                 "page": page,
                 "page_links": _page_links(page, query),
@@ -328,6 +353,12 @@ class ListPage(ResourceView):
         )
 
 
+def _row_link(resource):
+    """The address of a list's row read as values (ListConfig.values), by the record's lookup field."""
+    address, lookup = resource.detail_urls(), resource.lookup
+    return lambda row: address(row[lookup])
+
+
 def list_queryset(resource, query, user, request=None):
     """The rows a list page shows for ``query`` (its GET parameters): (queryset, filterset)."""
     show_archived = resource.archivable and query.get("archived") == "yes"
@@ -341,6 +372,29 @@ def list_queryset(resource, query, user, request=None):
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     return natural_order(queryset), filterset
+
+
+# The CSRF token in a list's kept filters: each drawing has its own, put in where this stands.
+_CSRF_TOKEN = re.compile(r'(name="csrfmiddlewaretoken" value=")[^"]*(")')
+_CSRF_MARK = "\x00csrf\x00"
+
+
+def list_filters(request, resource, filterset, applied, show_archived):
+    """A list page's filters (generic/list_filters.jinja): the same on every page of a list for the same query, so
+    drawn once per person, list, query but its page, and data version (nhs_joint/parts.py: the page's version, so a
+    committed change to what the filters offer is drawn at once), each drawing with a CSRF token of its own."""
+    query = tuple(sorted((key, tuple(values)) for key, values in request.GET.lists() if key != "page"))
+
+    def draw():
+        html = render_to_string(
+            "generic/list_filters.jinja",
+            {"resource": resource, "filterset": filterset, "filters_applied": applied, "show_archived": show_archived},
+            request,
+        )
+        return Markup(_CSRF_TOKEN.sub(lambda m: m.group(1) + _CSRF_MARK + m.group(2), html))
+
+    kept = parts.kept("list-filters", resource.page_models(), (resource.name, request.user.pk, query), draw, size=len)
+    return Markup(kept.replace(_CSRF_MARK, escape(get_token(request)))) if _CSRF_MARK in kept else kept
 
 
 def filters_applied(filterset, query):

@@ -8,7 +8,8 @@ the data version of the tables the page is drawn from (``conditional.request_ver
 its 50 records read by id, with their related records, in the same query as before. A kept order is never
 stale: any committed change to a table the page reads gives the page a new version, and so a new key
 (docs/page-versions.md). When the kept ids are all the list's, they also give its count, so the count's
-query is not made.
+query is not made. A shallower page's count is kept the same way (``cached_count``): every page of a list
+has the same count, so a crowd reading different pages of it counts once per change of the data, not per page.
 
 Kept: at most ``MAX_LISTS`` orders, each of at most ``MAX_IDS`` ids (8 bytes each), per web process. Lists
 with no version (an anonymous request, a version that cannot be read) are read as before.
@@ -31,11 +32,16 @@ from django.db.models.sql.where import WhereNode
 from .filters import Rank
 
 DEEP_OFFSET = 1_000  # from page 21 of 50 rows
+# A list page (not the API's) from its third page: a filtered list's OFFSET (a region's workstreams) tests each row
+# it passes, where the order kept per filter and version makes every later page 50 records by id.
+PAGE_DEEP_OFFSET = 100
 MAX_IDS = 50_000  # read at once (PostgreSQL sorts the whole list for a deep page anyway); deeper: OFFSET
 MAX_LISTS = 32
+MAX_COUNTS = 256  # counts kept (a few dozen bytes each): every list and filter a crowd reads, per version
 RANK = "search_rank"  # ranked_page's name for the rank
 
 _cached = OrderedDict()
+_counts = OrderedDict()
 _lock = Lock()
 
 
@@ -68,14 +74,14 @@ def _key(queryset, version):
 
 
 def list_key(queryset, version):
-    """The key a list's kept order and estimate are kept under (its ids' SQL and the data version), or None."""
+    """The key a list's kept order, count and estimate are kept under (its ids' SQL and the data version), or None."""
     return None if version is None else _key(queryset, version)
 
 
-def order_for(queryset, version, bottom, top, key=None):
+def order_for(queryset, version, bottom, top, key=None, deep=None):
     """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
-    is deep; None when the page is better read as before (no version, shallow, or past ``MAX_IDS``). ``key``:
-    the list's ``list_key``, where it is already known."""
+    is deep (from ``DEEP_OFFSET``, or ``deep`` if less); None when the page is better read as before (no version,
+    shallow, or past ``MAX_IDS``). ``key``: the list's ``list_key``, where it is already known."""
     if version is None or not getattr(queryset, "ordered", False):
         return None
     key = key or _key(queryset, version)
@@ -84,32 +90,45 @@ def order_for(queryset, version, bottom, top, key=None):
     cached_order = _cache_get(key)
     if cached_order is not None and cached_order.covers(top):
         return cached_order
-    if bottom < DEEP_OFFSET or top > MAX_IDS:
+    if bottom < min(DEEP_OFFSET, deep if deep is not None else DEEP_OFFSET) or top > MAX_IDS:
         return None
-    ids = array("q", queryset.values_list("pk", flat=True)[: MAX_IDS + 1])
-    complete = len(ids) <= MAX_IDS
+    # A page made deep by ``deep`` keeps the first DEEP_OFFSET ids only (about what its count reads); a deeper page
+    # reads the list's order anew, up to MAX_IDS, in its place.
+    size = max(DEEP_OFFSET, top) if bottom < DEEP_OFFSET else MAX_IDS
+    ids = array("q", queryset.values_list("pk", flat=True)[: size + 1])
+    complete = len(ids) <= size
     if not complete:
-        ids = ids[:MAX_IDS]
+        ids = ids[:size]
     return _cache_set(key, CachedOrder(ids, complete))
 
 
-def _cache_get(key):
+def _cache_get(key, store=_cached):
     """What is cached under ``key`` (now the most recently used), or None."""
     with _lock:
-        value = _cached.get(key)
+        value = store.get(key)
         if value is not None:
-            _cached.move_to_end(key)
+            store.move_to_end(key)
         return value
 
 
-def _cache_set(key, value):
-    """Cache ``value`` under ``key``, forgetting the least recently used beyond MAX_LISTS; returns ``value``."""
+def _cache_set(key, value, store=_cached, size=MAX_LISTS):
+    """Cache ``value`` under ``key``, forgetting the least recently used beyond ``size``; returns ``value``."""
     with _lock:
-        _cached[key] = value
-        _cached.move_to_end(key)
-        while len(_cached) > MAX_LISTS:
-            _cached.popitem(last=False)
+        store[key] = value
+        store.move_to_end(key)
+        while len(store) > size:
+            store.popitem(last=False)
     return value
+
+
+def cached_count(key, limit, count):
+    """``count()`` (a list's rows up to ``limit + 1``), kept under the list's ``key`` (``list_key``: its query and
+    data version) and the limit; counted each time when there is no key."""
+    if key is None:
+        return count()
+    key = ("count", limit, *key)
+    counted = _cache_get(key, _counts)
+    return counted if counted is not None else _cache_set(key, count(), _counts, MAX_COUNTS)
 
 
 def cached_estimate(queryset, version, estimate, key=None):
@@ -125,18 +144,25 @@ def cached_estimate(queryset, version, estimate, key=None):
     return estimated if estimated is not None else _cache_set(key, estimate(queryset))
 
 
-def rows(queryset, ids):
-    """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order."""
+def rows(queryset, ids, read=None):
+    """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order; with
+    ``read`` (ListConfig.values), its rows as ``read`` gives them (dicts with their "pk")."""
     position = {pk: n for n, pk in enumerate(ids)}
-    found = list(queryset.order_by().filter(pk__in=list(ids)))
+    chosen = queryset.order_by().filter(pk__in=list(ids))
+    if read is not None:
+        found = list(read(chosen.prefetch_related(None)))
+        found.sort(key=lambda row: position[row["pk"]])
+        return found
+    found = list(chosen)
     found.sort(key=lambda record: position[record.pk])
     return found
 
 
 def clear():
-    """Forget every kept order (tests)."""
+    """Forget every kept order and count (tests)."""
     with _lock:
         _cached.clear()
+        _counts.clear()
 
 
 class RankedPage:
@@ -162,7 +188,7 @@ def _rank_of(queryset):
     return rank.expression
 
 
-def ranked_page(queryset, bottom, top):
+def ranked_page(queryset, bottom, top, read=None):
     """The records ``bottom`` to ``top`` of a list ordered by a search's rank (PortalFilterSet.search), with the
     list's count; None when the list is not so ordered or the page has no records (then read as before).
 
@@ -188,4 +214,4 @@ def ranked_page(queryset, bottom, top):
         return None
     chosen = queryset.order_by()
     chosen.query.where = WhereNode()  # the records are those found, by their ids
-    return RankedPage(rows(chosen, [pk for pk, _ in page]), page[0][1])
+    return RankedPage(rows(chosen, [pk for pk, _ in page], read), page[0][1])

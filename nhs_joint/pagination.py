@@ -23,20 +23,21 @@ class CappedPaginator(DjangoPaginator):
     list's order kept for this data version (nhs_joint/page_ids.py).
     """
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None, read=None, deep=None):
         super().__init__(object_list, per_page)
+        self.read = read  # (queryset) -> the page's rows as values() (ListConfig.values); None: its records
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.capped = False
         self.asked = page
         self.ranked = None  # the page asked for and the list's count, read at once (page_ids.ranked_page)
         self.version = version
         self.cached_order = None
-        self.key = None  # the list's key for what is kept of it per data version (page_ids.list_key)
+        self.key = None  # the list's key for what is kept of it per data version: its order, count, estimate
         if hasattr(object_list, "order_by") and page < 10**9:
             if getattr(object_list, "ordered", False):
                 self.key = page_ids.list_key(object_list, version)
             self.cached_order = page_ids.order_for(
-                object_list, version, (page - 1) * per_page, page * per_page, key=self.key
+                object_list, version, (page - 1) * per_page, page * per_page, key=self.key, deep=deep
             )
 
     def page(self, number):
@@ -46,8 +47,12 @@ class CappedPaginator(DjangoPaginator):
         if self.ranked is not None and number == self.asked:
             return self._get_page(self.ranked.rows, number, self)
         if self.cached_order is not None and self.cached_order.covers(top):
-            return self._get_page(page_ids.rows(self.object_list, self.cached_order.ids[bottom:top]), number, self)
-        return super().page(number)
+            ids = self.cached_order.ids[bottom:top]
+            return self._get_page(page_ids.rows(self.object_list, ids, self.read), number, self)
+        page = super().page(number)
+        if self.read is not None:
+            page.object_list = list(self.read(page.object_list.prefetch_related(None)))
+        return page
 
     def counted(self):
         """The rows up to one past the limit."""
@@ -55,10 +60,13 @@ class CappedPaginator(DjangoPaginator):
         if counted is None and self.cached_order is None and self.asked < 10**9:
             # A list ordered by a search's rank: its page and its count in one reading (page_ids.ranked_page).
             bottom = (self.asked - 1) * self.per_page
-            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page)
+            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page, self.read)
             counted = None if self.ranked is None else min(self.ranked.count, self.limit + 1)
         if counted is None:
-            counted = self.object_list.order_by()[: self.limit + 1].count()
+            # Every page of a list has the same count: kept per query and data version, like its order.
+            counted = page_ids.cached_count(
+                self.key, self.limit, lambda: self.object_list.order_by()[: self.limit + 1].count()
+            )
         return counted
 
     @cached_property

@@ -36,23 +36,30 @@ _lock = Lock()
 
 def shared(name, models, key, render_part):
     """The HTML ``render_part()`` gives for ``name`` and ``key``, drawn once per version of ``models``' tables and day."""
+    return kept(name, models, key, lambda: Markup(render_part()), size=len)
+
+
+def kept(name, models, key, make, size=None):
+    """What ``make()`` gives for ``name`` and ``key`` (HTML, or a small list of what a part is drawn from: a
+    filter's choices), made once per version of ``models``' tables and day, as ``shared`` keeps HTML; made each
+    time where the page has no version covering those tables. ``size(value)``: kept only up to ``MAX_BYTES``."""
     current = conditional.rendering()
     version = current.version_of(models) if current is not None else None
     if version is None:
-        return Markup(render_part())
+        return make()
     digest = hashlib.sha256(repr((name, key, version, timezone.localdate().isoformat())).encode()).hexdigest()
     with _lock:
-        html = _cached.get(digest)
-        if html is not None:
+        value = _cached.get(digest)
+        if value is not None:
             _cached.move_to_end(digest)
-            return html
-    html = Markup(render_part())
-    if len(html) <= MAX_BYTES:
+            return value
+    value = make()
+    if size is None or size(value) <= MAX_BYTES:
         with _lock:
-            _cached[digest] = html
+            _cached[digest] = value
             while len(_cached) > MAX_PARTS:
                 _cached.popitem(last=False)
-    return html
+    return value
 
 
 def clear():

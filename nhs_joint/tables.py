@@ -10,7 +10,8 @@ more than the page's queries.
 import datetime as dt
 from decimal import Decimal
 
-from django.db.models import Manager
+from django.contrib.postgres.expressions import ArraySubquery
+from django.db.models import Manager, OuterRef
 from markupsafe import Markup, escape
 
 from .dates import format_date, format_datetime
@@ -52,9 +53,23 @@ class Column:
     ``order`` names the filterset's ordering key, which makes the header a sort link.
     ``link`` makes the cell a link to the row's page (or to ``link(row)``).
     ``export`` is the CSV value, when it differs from what the page shows.
+    ``value`` (and ``value_link``, for a link to another record than the row's) read the same from a row of
+    ``values()``, a dict, where the list reads its rows so (``ListConfig.values``): what the page shows must be
+    the same either way (tests/test_first_renders.py compares them).
     """
 
-    def __init__(self, attr=None, header=None, getter=None, order=None, link=False, export=None, numeric=False):
+    def __init__(
+        self,
+        attr=None,
+        header=None,
+        getter=None,
+        order=None,
+        link=False,
+        export=None,
+        numeric=False,
+        value=None,
+        value_link=None,
+    ):
         self.attr = attr
         self.header = header or (attr or "").split(".")[-1].replace("_", " ").capitalize()
         self.getter = getter
@@ -62,6 +77,8 @@ class Column:
         self.link = link
         self.export = export
         self.numeric = numeric
+        self.value = value
+        self.value_link = value_link
 
     def raw(self, row):
         if self.getter:
@@ -82,6 +99,14 @@ class Column:
             href = self.link(row) if callable(self.link) else row.get_absolute_url()
         return Cell(text, href, self.numeric, isinstance(raw, dt.date))
 
+    def values_cell(self, row, row_link):
+        """The cell of a row of ``values()``; ``row_link(row)``: the address of the row's own record."""
+        raw = self.value(row)
+        href = None
+        if self.link:
+            href = self.value_link(row) if self.value_link is not None else row_link(row)
+        return Cell(_display(raw), href, self.numeric, isinstance(raw, dt.date))
+
     def export_value(self, row):
         if self.export:
             return self.export(row)
@@ -89,13 +114,19 @@ class Column:
 
 
 class Table:
-    def __init__(self, columns, rows, ordering=None, query=None):
+    """``row_link``: the rows are dicts of ``values()``, drawn by each column's ``value``, and ``row_link(row)``
+    gives a row's own address; without it, rows are records."""
+
+    def __init__(self, columns, rows, ordering=None, query=None, row_link=None):
         self.columns = columns
         self.rows = rows
         self.ordering = ordering or ""
         self.query = query
+        self.row_link = row_link
 
     def cells(self, row):
+        if self.row_link is not None:
+            return [column.values_cell(row, self.row_link) for column in self.columns]
         return [column.cell(row) for column in self.columns]
 
     def body_html(self, headers=None, numeric=True):
@@ -162,6 +193,25 @@ def names(manager, name=None):
     ``names(row, "bodies")`` to read them as ``related`` does."""
     records = related(manager, name) if name is not None else manager.all()
     return ", ".join(str(x.code if hasattr(x, "code") else x) for x in records)
+
+
+def names_array(through, source, label, order):
+    """The names of each row's many-to-many records, in their order, read with the row (``ARRAY(SELECT …)``):
+    ``through`` the many-to-many's table, ``source`` its field to the row, ``label`` the name read (a field of
+    the link's target, or an expression), ``order`` the names' order (as the target's own ordering, so that
+    they come as a prefetch gives them)."""
+    return ArraySubquery(through.objects.filter(**{source: OuterRef("pk")}).order_by(order).values_list(label))
+
+
+def choice_label(model, field):
+    """A function giving the label of ``model``'s ``field``'s stored choice, as ``get_<field>_display()`` does."""
+    labels = dict(model._meta.get_field(field).flatchoices)
+
+    def label(value):
+        found = labels.get(value, value)
+        return found if found is None else str(found)
+
+    return label
 
 
 def link_to(attr):

@@ -1,13 +1,19 @@
-from django.db.models import Prefetch
+from django.db.models import F, Prefetch, Value
+from django.db.models.functions import Coalesce, NullIf
 
 from nhs_joint import permissions
 from nhs_joint.api import Api
 from nhs_joint.dates import format_date
 from nhs_joint.generic import DetailConfig, FormConfig, ListConfig, PermissionConfig, Resource, model_form
-from nhs_joint.tables import Column, Sections, link_to, names, related, section
+from nhs_joint.tables import Column, Sections, choice_label, link_to, names, names_array, related, section
 
 from . import api, filters, forms
-from .models import BoardApproval, Programme, ProgrammeRisk, RegionalDelivery, Workstream
+from .models import AUDIENCE_LABELS, BoardApproval, Programme, ProgrammeRisk, RegionalDelivery, Workstream
+from .themes import theme_name
+
+# The labels of programmes' stored choices, for their list's rows read as values.
+INTEGRATION_STAGE = choice_label(Programme, "integration_stage")
+STATUS = choice_label(Programme, "status")
 
 # A programme's page: its Board approvals, workstreams and regional delivery here; its expectations (asks/)
 # and agreed measures (measures/) are added by those apps, which know programmes (programmes know neither).
@@ -102,15 +108,39 @@ programmes = Resource(
         queryset=lambda: Programme.objects.select_related("accountable_body").prefetch_related("bodies"),
         filterset=filters.ProgrammeFilterSet,
         columns=[
-            Column("title", order="title", link=True),
-            Column("theme", getter=lambda p: p.theme_name, order="theme", export=lambda p: p.theme),
-            Column("bodies", getter=lambda p: names(p, "bodies")),
-            Column("integration_stage", "Integration", order="integration_stage"),
-            Column("accountable_body.code", "Accountable"),
-            Column("status", order="status"),
-            Column("start_date", "Start", order="start_date"),
-            Column("end_date", "End", order="end_date"),
+            Column("title", order="title", link=True, value=lambda r: r["title"]),
+            Column(
+                "theme",
+                getter=lambda p: p.theme_name,
+                order="theme",
+                export=lambda p: p.theme,
+                value=lambda r: theme_name(r["theme"]),
+            ),
+            Column("bodies", getter=lambda p: names(p, "bodies"), value=lambda r: ", ".join(r["body_codes"])),
+            Column(
+                "integration_stage",
+                "Integration",
+                order="integration_stage",
+                value=lambda r: INTEGRATION_STAGE(r["integration_stage"]),
+            ),
+            Column("accountable_body.code", "Accountable", value=lambda r: r["accountable_code"]),
+            Column("status", order="status", value=lambda r: STATUS(r["status"])),
+            Column("start_date", "Start", order="start_date", value=lambda r: r["start_date"]),
+            Column("end_date", "End", order="end_date", value=lambda r: r["end_date"]),
         ],
+        # The page's rows as values, the bodies' codes read with them (no instances, no prefetch's query).
+        values=lambda queryset: queryset.values(
+            "pk",
+            "slug",
+            "title",
+            "theme",
+            "integration_stage",
+            "status",
+            "start_date",
+            "end_date",
+            accountable_code=F("accountable_body__code"),
+            body_codes=names_array(Programme.bodies.through, "programme", "nationalbody__code", "nationalbody__code"),
+        ),
         intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
     ),
     detail=DetailConfig(
@@ -142,16 +172,46 @@ workstreams = Resource(
         queryset=lambda: Workstream.objects.select_related("programme", "body").prefetch_related("regions"),
         filterset=filters.WorkstreamFilterSet,
         columns=[
-            Column("title", order="title", link=True),
-            Column("programme", order="programme", link=link_to("programme")),
-            Column("body.code", "Owning body", order="body"),
-            Column("audiences", getter=lambda w: ", ".join(w.get_audience_labels())),
+            Column("title", order="title", link=True, value=lambda r: r["title"]),
             Column(
-                "regions", getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All"
+                "programme",
+                order="programme",
+                link=link_to("programme"),
+                value=lambda r: r["programme_title"],
+                value_link=lambda r: programmes.detail_url(r["programme_slug"]),
             ),
-            Column("start_date", "Start", order="start_date"),
-            Column("end_date", "End", order="end_date"),
+            Column("body.code", "Owning body", order="body", value=lambda r: r["body_code"]),
+            Column(
+                "audiences",
+                getter=lambda w: ", ".join(w.get_audience_labels()),
+                value=lambda r: ", ".join(AUDIENCE_LABELS[a] for a in r["audiences"] if a in AUDIENCE_LABELS),
+            ),
+            Column(
+                "regions",
+                getter=lambda w: ", ".join(r.short_name or r.name for r in related(w, "regions")) or "All",
+                value=lambda r: ", ".join(r["region_names"]) or "All",
+            ),
+            Column("start_date", "Start", order="start_date", value=lambda r: r["start_date"]),
+            Column("end_date", "End", order="end_date", value=lambda r: r["end_date"]),
         ],
+        # The page's rows as values, their programme's and body's with them and their regions' names (short, else
+        # full) in the same query: no instances, no prefetch's query.
+        values=lambda queryset: queryset.values(
+            "pk",
+            "title",
+            "audiences",
+            "start_date",
+            "end_date",
+            programme_title=F("programme__title"),
+            programme_slug=F("programme__slug"),
+            body_code=F("body__code"),
+            region_names=names_array(
+                Workstream.regions.through,
+                "workstream",
+                Coalesce(NullIf("region__short_name", Value("")), "region__name"),
+                "region__name",
+            ),
+        ),
     ),
     detail=DetailConfig(
         summary=lambda w: [

@@ -6,6 +6,7 @@ from django.db.models import BooleanField, Exists, OuterRef, Q, Subquery
 from django.db.models.expressions import RawSQL
 from drf_spectacular.utils import extend_schema_field
 
+from nhs_joint import parts
 from nhs_joint.filters import OnceChoices, PortalFilterSet
 
 from .models import LocalHealthSystem, Region
@@ -29,11 +30,15 @@ class RegionCodesField(forms.MultipleChoiceField):
 
 
 def _region_choices(england):
-    def choices():
-        regions = [
+    def read():
+        return [
             (r.ods_code, str(r))
             for r in Region.objects.active().order_by("name").only("ods_code", "name", "short_name")
         ]
+
+    def choices():
+        # The same seven regions on every list page: read once per version of the regions' table (nhs_joint/parts.py).
+        regions = parts.kept("region-choices", [Region], (), read)
         return regions + ([(ENGLAND, "All of England (no region)")] if england else [])
 
     return choices

@@ -14,7 +14,7 @@ from django.urls import reverse
 from appointments.models import Appointment
 from nhs_joint import page_ids
 from nhs_joint.registry import registry
-from programmes.models import Programme, RegionalDelivery
+from programmes.models import Programme, RegionalDelivery, Workstream
 from tests import factories as f
 
 pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
@@ -230,3 +230,151 @@ def test_every_api_list_gives_what_drf_gives(nhse, nhsi, london):
         assert [list(row) for row in planned] == [list(row) for row in plain], route.prefix  # the fields' order
         compared += 1
     assert compared >= 8
+
+
+def same_page(html):
+    """A page as drawn, but for what differs on every request by design (its CSRF token and CSP nonce)."""
+    html = re.sub(r'name="csrfmiddlewaretoken" value="[^"]+"', 'name="csrfmiddlewaretoken" value=""', html)
+    return re.sub(r'nonce="[^"]+"', 'nonce=""', html)
+
+
+def drawn_from_records(client, resource, url):
+    """``url`` drawn from the list's model instances, as before its rows were read as values."""
+    values = resource.list.values
+    object.__setattr__(resource.list, "values", None)  # a declaration is frozen: put back whatever happens
+    try:
+        return get(client, url)
+    finally:
+        object.__setattr__(resource.list, "values", values)
+
+
+@pytest.mark.usefixtures("deep_from_page_2")
+def test_list_rows_read_as_values_draw_what_the_records_drew(client, staff, nhse, nhsi, london):
+    """The programmes' and workstreams' lists read their rows as values, with their many-to-many's names in the
+    same query: every page (plain, deep, searched, filtered, sorted) is the HTML the model instances gave."""
+    north = f.RegionFactory(ods_code="Y54", name="North East and Yorkshire", short_name="")
+    midlands = f.RegionFactory(ods_code="Y60", name="Midlands", short_name="Midlands")
+    urgent = Programme.objects.get(title="Urgent care")
+    odd = f.ProgrammeFactory(
+        title="Beds & <flow>", theme="new-theme_code", bodies=[nhsi, nhse], accountable_body=None, end_date=None
+    )
+    bare = f.ProgrammeFactory(title="Quiet programme", integration_stage="one_team", status="proposed")
+    bare.bodies.clear()
+    for n in range(60):
+        f.WorkstreamFactory(
+            programme=(urgent, odd, bare)[n % 3],
+            title=f'Care stream {n:02d} "quoted" <b>',
+            body=(nhse, nhsi)[n % 2],
+            audiences=[["providers"], ["local_systems", "providers"], ["commissioners"]][n % 3],
+            regions=[[], [london], [north, midlands, london]][n % 3],
+            end_date=dt.date(2027, 3, 31) if n % 2 else None,
+        )
+    programmes = registry.resource_for("programme")
+    workstreams = registry.resource_for("workstream")
+    assert programmes.list.values is not None and workstreams.list.values is not None
+    client.force_login(staff)
+    urls = [
+        (programmes, "/programmes/"),
+        (programmes, "/programmes/?ordering=-theme"),
+        (programmes, "/programmes/?q=care"),
+        (workstreams, "/workstreams/"),
+        (workstreams, "/workstreams/?page=2"),  # deep: by the order kept
+        (workstreams, "/workstreams/?region=Y56&page=1"),
+        (workstreams, "/workstreams/?region=Y54&region_scope=own"),
+        (workstreams, "/workstreams/?ordering=-end_date"),
+        (workstreams, "/workstreams/?q=stream&page=2"),
+    ]
+    for resource, url in urls:
+        as_values, value_queries = get(client, url)
+        as_records, record_queries = drawn_from_records(client, resource, url)
+        assert rows_of(as_values), url
+        assert same_page(as_values) == same_page(as_records), url
+        # No query of the many-to-many's records of their own: their names came with the rows.
+        assert not any("_prefetch_related_val" in q for q in value_queries), (url, value_queries)
+        assert any("_prefetch_related_val" in q for q in record_queries), url
+    html, _ = get(client, "/workstreams/?region=Y54&region_scope=own")
+    assert "North East and Yorkshire, London, Midlands" not in html  # names in the regions' order, short if given
+    assert ">London, Midlands, North East and Yorkshire</span>" in html
+
+
+def test_a_lists_count_and_region_choices_are_kept_per_version_and_follow_a_change(client, staff, nhse, london):
+    """Every page of a list has the same count, and every list the same regions to choose from: read once per data
+    version (nhs_joint/page_ids.py, nhs_joint/parts.py), and never shown stale."""
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    client.force_login(staff)
+    first, first_queries = get(client, "/workstreams/?region=Y56")
+    assert "Showing 3 workstreams" in first and any("COUNT(*)" in q for q in first_queries)
+    assert reads(first_queries, "regions_region")
+    again, queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    again, queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    # The page after the first of its list and version: the person (with the data's version) and the rows.
+    assert len(queries) == 2 and not any("COUNT(*)" in q for q in queries), queries
+    assert not reads(queries[:1] + queries[2:], "regions_region")
+    # A committed change is shown at once: the count, and the regions offered.
+    f.WorkstreamFactory(title="Added stream", body=nhse, regions=[london])
+    f.RegionFactory(ods_code="Y61", name="South East", short_name="South East")
+    changed, changed_queries = get(client, "/workstreams/?region=Y56&ordering=title")
+    assert "Showing 4 workstreams" in changed and "Added stream" in changed
+    assert any("COUNT(*)" in q for q in changed_queries)
+    assert 'value="Y61"' in changed and 'value="Y61"' not in again
+
+
+def test_a_lists_filters_are_drawn_once_per_person_and_query_with_a_token_of_each_drawing(staff, nhse, london):
+    """The filters are the same on every page of a list for a query: drawn once per person, list, query and data
+    version (nhs_joint/generic.py, list_filters), each page's "Save this view" form with a CSRF token that works."""
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    other = f.UserFactory(role="Staff", bodies=[nhse])
+    mine, theirs = Client(enforce_csrf_checks=True), Client(enforce_csrf_checks=True)
+    mine.force_login(staff)
+    theirs.force_login(other)
+    first, _ = get(mine, "/workstreams/?region=Y56&page=1")
+    kept, queries = get(mine, "/workstreams/?region=Y56&page=2")
+    assert same_page(first.split("<details", 1)[1].split("</details>", 1)[0]) in same_page(kept)
+    # The kept drawing did not read the regions it offers again, and shows what was chosen.
+    assert not any(q.startswith('SELECT "regions_region"') for q in queries) and 'value="Y56" checked' in kept
+    tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', kept)
+    their_page, _ = get(theirs, "/workstreams/?region=Y56&page=2")
+    their_tokens = re.findall(r'name="csrfmiddlewaretoken" value="([^"]+)"', their_page)
+    assert tokens and their_tokens and set(tokens).isdisjoint(their_tokens)
+    # Each page's token is its person's: the kept form saves for them, and for no one else.
+    form = {"list_name": "workstream", "query": "region=Y56", "name": "London streams"}
+    assert mine.post("/saved-views/", {**form, "csrfmiddlewaretoken": tokens[0]}).status_code == 302
+    assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": "x" * 64}).status_code == 403
+    assert theirs.post("/saved-views/", {**form, "csrfmiddlewaretoken": their_tokens[0]}).status_code == 302
+
+
+def test_a_filtered_lists_early_page_keeps_its_order_and_follows_a_change(client, staff, nhse, london, monkeypatch):
+    """From a list page's third page (page_ids.PAGE_DEEP_OFFSET), the first ids of a list in its order are read once
+    per filter and data version, and its other pages up to there are their records by id: a region's workstreams
+    cost what the plain list's do. A committed change is shown at once."""
+    monkeypatch.setattr(page_ids, "PAGE_DEEP_OFFSET", 50)  # from the second page
+    monkeypatch.setattr(page_ids, "DEEP_OFFSET", 100)  # the first 100 ids kept; from the third, the whole order
+    programme = f.ProgrammeFactory(bodies=[nhse])
+    for n in range(130):
+        f.WorkstreamFactory(programme=programme, title=f"Stream {n:03d}", body=nhse, regions=[london])
+    f.WorkstreamFactory.create_batch(5, programme=programme, body=nhse, regions=[])  # England-wide: not "own"
+
+    def streams(html):
+        return re.findall(r'href="/workstreams/\d+/">(Stream \d{3}|A stream)</a>', html)
+
+    def order_read(sql, limit):
+        return sql.startswith('SELECT "programmes_workstream"."id" AS "pk" FROM') and f"LIMIT {limit}" in sql
+
+    url = "/workstreams/?region=Y56&region_scope=own&ordering=title&page={}"
+    client.force_login(staff)
+    second, queries = get(client, url.format(2))
+    assert streams(second) == [f"Stream {n:03d}" for n in range(50, 100)]
+    assert sum(order_read(q, 101) for q in queries) == 1
+    first, queries = get(client, url.format(1))
+    assert streams(first) == [f"Stream {n:03d}" for n in range(50)]
+    assert not any(order_read(q, 101) for q in queries) and "Showing 1 to 50 of 130 workstreams" in first
+    # A workstream renamed to come first moves every later one a place, at once.
+    moved = Workstream.objects.get(title="Stream 120")
+    moved.title = "A stream"
+    moved.save()
+    second, queries = get(client, url.format(2))
+    assert streams(second) == [f"Stream {n:03d}" for n in range(49, 99)]
+    assert sum(order_read(q, 101) for q in queries) == 1
+    third, queries = get(client, url.format(3))
+    assert streams(third) == [f"Stream {n:03d}" for n in range(99, 130) if n != 120]
+    assert sum(order_read(q, 50001) for q in queries) == 1
