@@ -124,8 +124,7 @@ def test_on_a_phone_the_summary_comes_first_without_sideways_scrolling_and_print
 
 def test_a_director_corrects_a_months_figure_from_the_regions_chart_with_a_reason(new_page, region):
     page = new_page()
-    sign_in(page, "dele.director")
-    page.goto("/regions/Y60/measures/ae-4hr/")
+    sign_in(page, "dele.director", next_path="/regions/Y60/measures/ae-4hr/")
     page.get_by_label("Month", exact=True).select_option(label="September 2020: 90.0%")  # figures carry their unit
     page.get_by_role("button", name="Correct this month's figure").click()
     expect(page).to_have_url(re.compile(r"/measurements/\d+/edit/$"))

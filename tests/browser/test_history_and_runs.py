@@ -3,6 +3,8 @@ without a reload and stops asking once the run has ended."""
 
 import datetime as dt
 import threading
+from types import SimpleNamespace
+from urllib.parse import urlsplit
 
 import pytest
 from django.db import connection
@@ -95,16 +97,20 @@ def run_world(world):
     return world
 
 
+# How often a run's page asks for its state (static/portal/reports.js).
+REFRESH_MS = 2000
+
+
 def open_run_page(new_page, run):
     page = new_page()
-    sign_in(page, "sam.staff")
     asked = []
     page.on(
         "request",
         lambda request: asked.append(request.url) if request.url.endswith(f"/reports/{run.pk}/progress/") else None,
     )
     page.clock.install()  # the page's timers, moved on by the test when it means to skip a wait
-    page.goto(f"/reports/{run.pk}/")
+    sign_in(page, "sam.staff", next_path=f"/reports/{run.pk}/")  # signed in, the run's page
+    page.wait_for_url(lambda url: urlsplit(url).path == f"/reports/{run.pk}/")
     page.evaluate("window.portalNotReloaded = true")
     return page, asked
 
@@ -113,15 +119,28 @@ def field(page, name):
     return page.locator(f'[data-run-field="{name}"]')
 
 
-def test_the_run_page_follows_the_run_and_stops_asking_when_it_ends(new_page, run_world, settings):
+def next_ask(page):
+    """The page's next ask for its run's state, now: its timer (every two seconds) moved on to when it is due."""
+    page.clock.run_for(REFRESH_MS)
+
+
+def test_the_run_page_follows_the_run_and_stops_asking_when_it_ends(new_page, run_world, settings, monkeypatch):
     run = ReportRun.objects.create(kind="consistency", requested_by=run_world["staff"])
     page, asked = open_run_page(new_page, run)
     expect(field(page, "status")).to_have_text("Queued")
     expect(field(page, "started")).to_have_text("Not yet")
     expect(field(page, "finished")).to_have_text("Not yet")
 
-    # A worker takes the run: here, in this process, a rule a second, while the page is open.
+    # A worker takes the run: here, in this process, while the page is open. It waits before each rule (the pause
+    # REPORT_RULE_DELAY asks for) until the test has seen the page follow the run while it runs, then runs on.
     settings.REPORT_RULE_DELAY = 1.0
+    running, seen_running = threading.Event(), threading.Event()
+
+    def pause_before_a_rule(seconds):
+        running.set()  # the run is marked running (and committed) before its first rule
+        seen_running.wait(timeout=60)
+
+    monkeypatch.setattr(services, "time", SimpleNamespace(sleep=pause_before_a_rule))
 
     def work():
         try:
@@ -132,16 +151,20 @@ def test_the_run_page_follows_the_run_and_stops_asking_when_it_ends(new_page, ru
     worker = threading.Thread(target=work)
     worker.start()
     try:
+        assert running.wait(timeout=15), "the worker did not start the run"
+        next_ask(page)
         expect(field(page, "status")).to_have_text("Running", timeout=15_000)
         run.refresh_from_db()
         expect(field(page, "started")).to_have_text(format_datetime(run.started))
         expect(field(page, "finished")).to_have_text("Not yet")
         expect(page.locator("#run-progress")).to_contain_text("This page updates by itself")
     finally:
+        seen_running.set()
         worker.join(timeout=60)
     run.refresh_from_db()
     assert run.status == "succeeded"
 
+    next_ask(page)
     expect(field(page, "status")).to_have_text("Succeeded", timeout=15_000)
     expect(field(page, "finished")).to_have_text(format_datetime(run.finished))
     expect(field(page, "started")).to_have_text(format_datetime(run.started))
@@ -169,11 +192,13 @@ def test_a_failed_run_is_shown_and_no_longer_asked_about(new_page, run_world):
     assert_accessible(page, "running run")
 
     ReportRun.objects.filter(pk=run.pk).update(progress=60)
+    next_ask(page)
     expect(field(page, "progress")).to_have_text("60%")
     expect(page.locator("progress")).to_have_attribute("value", "60")
 
     services.fail(run.pk, "The worker stopped answering. No findings were saved; run the report again.")
     run.refresh_from_db()
+    next_ask(page)
     expect(field(page, "status")).to_have_text("Failed")
     expect(field(page, "finished")).to_have_text(format_datetime(run.finished) or "Not recorded")
     expect(page.locator("#run-progress")).to_contain_text("The report failed")

@@ -102,8 +102,7 @@ def test_staff_find_edit_and_see_history(new_page, world):
 def test_a_resubmit_keeps_the_other_editors_change_to_fields_you_did_not_touch(new_page, world):
     first, second = new_page(), new_page()
     for page in (first, second):
-        sign_in(page, "sam.staff")
-        page.goto("/programmes/urgent-emergency-care/edit/")
+        sign_in(page, "sam.staff", next_path="/programmes/urgent-emergency-care/edit/")
     first.get_by_label("Theme").select_option(label="Integrated care systems")  # themes come from one list
     first.get_by_role("button", name="Save").click()
     expect(first.locator(".portal-message").first).to_contain_text("have been saved")
@@ -120,8 +119,7 @@ def test_a_resubmit_keeps_the_other_editors_change_to_fields_you_did_not_touch(n
 def test_a_same_field_conflict_asks_which_value_to_keep(new_page, world):
     first, second = new_page(), new_page()
     for page in (first, second):
-        sign_in(page, "sam.staff")
-        page.goto("/programmes/urgent-emergency-care/edit/")
+        sign_in(page, "sam.staff", next_path="/programmes/urgent-emergency-care/edit/")
     first.get_by_label("Title").fill("Urgent and emergency care (one team)")
     first.get_by_role("button", name="Save").click()
     expect(first.get_by_role("heading", level=1)).to_have_text("Urgent and emergency care (one team)")
@@ -150,9 +148,8 @@ def test_a_same_field_conflict_asks_which_value_to_keep(new_page, world):
 
 def test_a_save_that_changes_nothing_writes_nothing(new_page, world):
     page = new_page()
-    sign_in(page, "sam.staff")
     before = Programme.history.filter(id=world["uec"].pk).count()
-    page.goto("/programmes/urgent-emergency-care/edit/")
+    sign_in(page, "sam.staff", next_path="/programmes/urgent-emergency-care/edit/")
     page.get_by_role("button", name="Save").click()
     expect(page.locator(".portal-message").first).to_contain_text("Nothing changed")
     assert Programme.history.filter(id=world["uec"].pk).count() == before

@@ -1,8 +1,8 @@
 """Sign-in through NHS identity (OpenID Connect), in Chromium, against a real provider run by the test.
 
 The provider is the oidc-provider npm package (tests/oidc_provider.js), started with node on a free
-port of 127.0.0.1 and stopped after the test. The browser may reach only this machine: any other
-request is aborted, and the test fails if one was tried.
+port of 127.0.0.1 once for the module's tests and stopped after them. The browser may reach only this
+machine: any other request is aborted, and the test fails if one was tried.
 """
 
 import ipaddress
@@ -44,9 +44,9 @@ def is_loopback(url):
         return not host  # data: and about: addresses name no host
 
 
-@pytest.fixture
-def nhs_identity(live_server, settings):
-    """The provider, running; the portal's settings pointed at it (the live server shares them)."""
+@pytest.fixture(scope="module")
+def identity_provider(live_server):
+    """The provider, running for the module's tests (it keeps nothing a test reads): its address and discovery."""
     if not (ROOT / "node_modules" / "oidc-provider" / "package.json").exists():
         pytest.fail("oidc-provider is not installed: run `npm ci` (scripts/test.sh does).")
     callback = f"{live_server.url}/accounts/login/nhs-identity/callback/"
@@ -82,17 +82,24 @@ def nhs_identity(live_server, settings):
         with urllib.request.urlopen(f"{issuer}/.well-known/openid-configuration", timeout=10) as response:
             discovery = json.load(response)
         assert all(is_loopback(value) for key, value in discovery.items() if key.endswith(("endpoint", "uri")))
-        settings.OIDC_ENABLED = True
-        settings.OIDC_PROVIDER_NAME = "your NHS account"
-        settings.OIDC_RP_CLIENT_ID = CLIENT_ID
-        settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
-        settings.OIDC_OP_AUTHORIZATION_ENDPOINT = discovery["authorization_endpoint"]
-        settings.OIDC_OP_TOKEN_ENDPOINT = discovery["token_endpoint"]
-        settings.OIDC_OP_USER_ENDPOINT = discovery["userinfo_endpoint"]
-        settings.OIDC_OP_JWKS_ENDPOINT = discovery["jwks_uri"]
-        yield issuer
+        yield issuer, discovery
     finally:
         stop(process)
+
+
+@pytest.fixture
+def nhs_identity(identity_provider, settings):
+    """The provider, running; the portal's settings pointed at it (the live server shares them)."""
+    issuer, discovery = identity_provider
+    settings.OIDC_ENABLED = True
+    settings.OIDC_PROVIDER_NAME = "your NHS account"
+    settings.OIDC_RP_CLIENT_ID = CLIENT_ID
+    settings.OIDC_RP_CLIENT_SECRET = CLIENT_SECRET
+    settings.OIDC_OP_AUTHORIZATION_ENDPOINT = discovery["authorization_endpoint"]
+    settings.OIDC_OP_TOKEN_ENDPOINT = discovery["token_endpoint"]
+    settings.OIDC_OP_USER_ENDPOINT = discovery["userinfo_endpoint"]
+    settings.OIDC_OP_JWKS_ENDPOINT = discovery["jwks_uri"]
+    return issuer
 
 
 def stop(process):

@@ -141,12 +141,28 @@ def first_result_after_the_filter_button(page):
     )
 
 
+def signed_in_state(browser, live_server):
+    """The cookies of "every.page" signed in through the form once: each browser of the walk starts with them."""
+    context = browser.new_context(base_url=live_server.url)
+    context.set_default_timeout(20_000)
+    try:
+        page = context.new_page()
+        sign_in(page, "every.page")
+        page.wait_for_url(lambda url: "/accounts/login/" not in url)
+        return context.storage_state()
+    finally:
+        context.close()
+
+
 def test_every_page_fits_every_screen_and_axe_finds_nothing_serious(browser, live_server, demo):
     lists = list_pages()
     assert len(demo) > 60, demo  # every kind of record's pages are walked, not a few
+    signed_in = signed_in_state(browser, live_server)
     problems, errors = [], []
     for loaded_at, widths in LOADS.items():
-        context = browser.new_context(base_url=live_server.url, viewport={"width": loaded_at, "height": 800})
+        context = browser.new_context(
+            base_url=live_server.url, viewport={"width": loaded_at, "height": 800}, storage_state=signed_in
+        )
         context.set_default_timeout(20_000)
         page = context.new_page()
         page.on(
@@ -154,15 +170,15 @@ def test_every_page_fits_every_screen_and_axe_finds_nothing_serious(browser, liv
         )
         page.on("pageerror", lambda error, p=page: errors.append(f"{p.url}: {error}"))
         try:
-            sign_in(page, "every.page")
-            page.wait_for_url(lambda url: "/accounts/login/" not in url)
             for url in demo:
                 page.set_viewport_size({"width": loaded_at, "height": 800})
-                response = page.goto(url)
+                response = page.goto(url)  # returns once the page has loaded (its "load" event)
                 if response.status != 200:
                     problems.append(f"{url}: answered {response.status}")
                     continue
-                page.wait_for_load_state("load")
+                if "/accounts/login/" in page.url:  # the cookies of the one sign-in were not taken
+                    problems.append(f"{url}: asked to sign in")
+                    continue
                 for width in widths:
                     problems += check_at(page, url, width, lists)
         finally:
@@ -170,7 +186,7 @@ def test_every_page_fits_every_screen_and_axe_finds_nothing_serious(browser, liv
     assert not problems, "\n".join(problems)
     assert not errors, "\n".join(errors)  # no script failed, nor was refused by the CSP
     # On the same data (seeded once): the filters of a list, on a phone and on a desktop.
-    filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server)
+    filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server, signed_in)
 
 
 def check_at(page, url, width, lists):
@@ -193,14 +209,14 @@ def check_at(page, url, width, lists):
     return problems
 
 
-def filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server):
+def filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(browser, live_server, signed_in):
     """On a phone the results come first; the programme filter is a text box whose choices narrow."""
-    context = browser.new_context(base_url=live_server.url, viewport={"width": 375, "height": 800})
+    context = browser.new_context(
+        base_url=live_server.url, viewport={"width": 375, "height": 800}, storage_state=signed_in
+    )
     context.set_default_timeout(20_000)
     try:
         page = context.new_page()
-        sign_in(page, "every.page")
-        page.wait_for_url(lambda url: "/accounts/login/" not in url)
         page.goto("/workstreams/")
         filters = page.locator("details[data-portal-filters]")
         assert not filters.evaluate("d => d.open")
@@ -217,11 +233,11 @@ def filters_wait_behind_a_button_on_a_phone_and_choices_narrow_as_people_type(br
         page.wait_for_url(lambda url: "programme=cancer" in url)
         assert "1 applied" in page.locator("details[data-portal-filters] summary").inner_text()
 
-        wide = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
+        wide = browser.new_context(
+            base_url=live_server.url, viewport={"width": 1280, "height": 900}, storage_state=signed_in
+        )
         try:
             desk = wide.new_page()
-            sign_in(desk, "every.page")
-            desk.wait_for_url(lambda url: "/accounts/login/" not in url)
             desk.goto("/workstreams/")
             assert desk.locator("details[data-portal-filters]").evaluate("d => d.open")
             filters_box = desk.locator("details[data-portal-filters]").bounding_box()
