@@ -21,7 +21,12 @@ from tests import factories as f
 from tests.conftest import create_roles
 from tests.routes import fill, schema_operations, url_name
 
-pytestmark = [pytest.mark.django_db, pytest.mark.usefixtures("render_every_time")]
+# One xdist group: the records made once for the module (`matrix`) are made on one pytest worker, not on each.
+pytestmark = [
+    pytest.mark.django_db,
+    pytest.mark.usefixtures("render_every_time"),
+    pytest.mark.xdist_group("permission-matrix"),
+]
 API = "/api/v1"
 
 # Each role, and the bodies its account works for.

@@ -99,7 +99,8 @@ def seed_found():
 @pytest.fixture(scope="class")
 def found_once(django_db_setup, django_db_blocker):
     """Made once (most of a minute) for the class of tests that search it, which only read it: what a test
-    writes is rolled back after it."""
+    writes is rolled back after it. Once per worker that runs one of them: the class is one xdist group, so
+    that is one worker (without it, pytest-xdist shared its tests out and both workers seeded it)."""
     yield from shared_test_data(django_db_blocker, seed_found)
 
 
@@ -155,6 +156,7 @@ LISTS = {  # kind: (the list page, its API list, its suggestions or None)
 }
 
 
+@pytest.mark.xdist_group("search-demonstration")
 class TestTheDemonstrationSearched:
     """The search on the demonstration data with every trust and CCG, made once for the class (`found_once`)."""
 
@@ -400,8 +402,7 @@ def test_documents_follow_edits_renames_and_regions(client, staff, nhse):
     assert ("workstream", "Operating lists") in kinds_found("operating")
 
 
-@pytest.fixture
-def many_documents(db):
+def make_many_documents():
     """30,000 documents (as many as England's records) worded as the scale data is, and 100,000 title words,
     analysed. (With fewer than some 30,000 words PostgreSQL rightly scans them rather than read their index.)"""
     with connection.cursor() as cursor:
@@ -426,77 +427,95 @@ def many_documents(db):
         cursor.execute("ANALYZE search_searchword")
 
 
+@pytest.fixture(scope="class")
+def many_documents_once(django_db_setup, django_db_blocker):
+    """Made once (a few seconds) for the class of tests that explain how they are read, which only read them;
+    the class is one xdist group, so one worker makes them."""
+    yield from shared_test_data(django_db_blocker, make_many_documents)
+
+
+@pytest.fixture
+def many_documents(db, many_documents_once):
+    """England's number of search documents and title words (`make_many_documents`)."""
+
+
 def explained(sql, params):
     with connection.cursor() as cursor:
         cursor.execute("EXPLAIN " + sql, params)
         return "\n".join(row[0] for row in cursor.fetchall())
 
 
-def test_the_search_reads_its_indexes(many_documents):
-    search = Search("telehealth")
-    plan = search.results()[:20].explain()
-    # The candidates: an exact title or code, the titles' words, then (fewer than enough titles) the vector.
-    for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
-        assert index in plan, plan
-    assert "Bitmap Index Scan on search_document_vector " in plan + " ", plan
-    assert "Seq Scan on search_searchdocument" not in plan, plan
-    # Each kind counted up to its cap, from the vector's index for that kind.
-    counts_plan = explained(*search.counts_sql())
-    assert "search_document_vector_workstream" in counts_plan, counts_plan
-    assert "search_document_vector_region" in counts_plan, counts_plan
-    assert "Seq Scan on search_searchdocument" not in counts_plan, counts_plan
-    # A word in every title: only CANDIDATES of them are ranked, and the vector is not read past the titles.
-    common = Search("workstream")
-    analysed = common.results()[:20].explain(analyze=True)
-    read = rf"CTE titled_all\n\s*->  .*rows={TITLES_READ} loops=1"  # no further than the titles read
-    assert re.search(read, analysed), analysed
-    assert re.search(r"Index Scan using search_searchdocument_pkey .*rows=200 loops=1", analysed), analysed
-    assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", analysed), analysed  # the candidates, by id
-    assert re.search(r"CTE anywhere\n\s*->  .* Scan on search_searchdocument .*\(never executed\)", analysed), analysed
-    assert common.counts() == {"workstream": 101}  # counted no further than its cap
-    # Each kind's matches are planned for all their rows (a word in every document is rightly a scan here) and
-    # read no further than the cap.
-    with connection.cursor() as cursor:
-        cursor.execute("EXPLAIN (ANALYZE) " + common.counts_sql()[0], common.counts_sql()[1])
-        counted = "\n".join(row[0] for row in cursor.fetchall())
-    assert re.search(r"CTE Scan on found_1 .*rows=101 loops=1", counted), counted
-    # The page: the candidates by id, ranked, and only the page's rows marked (after its LIMIT).
-    page = explained(*search.page_sql(0, 20))
-    for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
-        assert index in page, page
-    assert "Seq Scan on search_searchdocument" not in page, page
-    assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", page), page
-    assert page.index("Subquery Scan on page") < page.index("Limit"), page  # ts_headline above the LIMIT
-    with connection.cursor() as cursor:
-        sql, params = near_sql(["telehaelth", "acuet"])
-        cursor.execute("EXPLAIN " + sql, params)
-        near_plan = "\n".join(row[0] for row in cursor.fetchall())
-    assert "search_word_trgm" in near_plan, near_plan
-    assert {d.title for d in Search("telehaelth").results()} == {d.title for d in search.results()}
-
-
 READS_DOCUMENTS = re.compile(r'\b(?:FROM|JOIN)\s+"?search_searchdocument\b', re.I)
 READS_SEARCH = re.compile(r'\b(?:FROM|JOIN)\s+"?search_search(?:document|word)\b', re.I)
 
 
-@pytest.mark.usefixtures("render_every_time")
-def test_what_the_search_page_and_the_api_run_reads_the_indexes(client, many_documents, nhse):
-    """Every statement /search/ and /api/v1/search/ run that reads the documents or their words, explained on
-    England's number of them: read from their indexes (the words' trigram index for a typo), never scanned."""
-    staff = f.UserFactory(role=Role.STAFF, bodies=[nhse])
-    client.force_login(staff)
-    api = api_client(staff)
-    for typed in ("telehealth", "telehaelth", "acute telehealth"):
-        for where, get in (("page", client.get), ("API", api.get)):
-            url = "/search/" if where == "page" else "/api/v1/search/"
-            with CaptureQueriesContext(connection) as ran:
-                assert get(url, {"q": typed}).status_code == 200
-            searched = [query["sql"] for query in ran.captured_queries if READS_SEARCH.search(query["sql"])]
-            assert len(searched) >= 2, (where, typed, searched)  # the words near what was typed, the documents
-            for sql in searched:
-                plan = explained(sql, None)
-                assert "Seq Scan on search_search" not in plan, (where, typed, sql, plan)
-                assert "Index" in plan, (where, typed, sql, plan)
+@pytest.mark.xdist_group("search-englands-scale")
+class TestEnglandsNumberOfDocuments:
+    """The plans of the search's statements on England's number of documents, made once for the class
+    (`many_documents_once`)."""
+
+    def test_the_search_reads_its_indexes(self, many_documents):
+        search = Search("telehealth")
+        plan = search.results()[:20].explain()
+        # The candidates: an exact title or code, the titles' words, then (fewer than enough titles) the vector.
+        for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
+            assert index in plan, plan
+        assert "Bitmap Index Scan on search_document_vector " in plan + " ", plan
+        assert "Seq Scan on search_searchdocument" not in plan, plan
+        # Each kind counted up to its cap, from the vector's index for that kind.
+        counts_plan = explained(*search.counts_sql())
+        assert "search_document_vector_workstream" in counts_plan, counts_plan
+        assert "search_document_vector_region" in counts_plan, counts_plan
+        assert "Seq Scan on search_searchdocument" not in counts_plan, counts_plan
+        # A word in every title: only CANDIDATES of them are ranked, and the vector is not read past the titles.
+        common = Search("workstream")
+        analysed = common.results()[:20].explain(analyze=True)
+        read = rf"CTE titled_all\n\s*->  .*rows={TITLES_READ} loops=1"  # no further than the titles read
+        assert re.search(read, analysed), analysed
+        assert re.search(r"Index Scan using search_searchdocument_pkey .*rows=200 loops=1", analysed), analysed
+        assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", analysed), analysed  # the candidates, by id
+        assert re.search(r"CTE anywhere\n\s*->  .* Scan on search_searchdocument .*\(never executed\)", analysed), (
+            analysed
+        )
+        assert common.counts() == {"workstream": 101}  # counted no further than its cap
+        # Each kind's matches are planned for all their rows (a word in every document is rightly a scan here) and
+        # read no further than the cap.
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE) " + common.counts_sql()[0], common.counts_sql()[1])
+            counted = "\n".join(row[0] for row in cursor.fetchall())
+        assert re.search(r"CTE Scan on found_1 .*rows=101 loops=1", counted), counted
+        # The page: the candidates by id, ranked, and only the page's rows marked (after its LIMIT).
+        page = explained(*search.page_sql(0, 20))
+        for index in ("search_document_title ", "search_document_code", "search_document_title_vector"):
+            assert index in page, page
+        assert "Seq Scan on search_searchdocument" not in page, page
+        assert re.search(r"Index Cond: \(id = ANY \(\$\d+\)\)", page), page
+        assert page.index("Subquery Scan on page") < page.index("Limit"), page  # ts_headline above the LIMIT
+        with connection.cursor() as cursor:
+            sql, params = near_sql(["telehaelth", "acuet"])
+            cursor.execute("EXPLAIN " + sql, params)
+            near_plan = "\n".join(row[0] for row in cursor.fetchall())
+        assert "search_word_trgm" in near_plan, near_plan
+        assert {d.title for d in Search("telehaelth").results()} == {d.title for d in search.results()}
+
+    @pytest.mark.usefixtures("render_every_time")
+    def test_what_the_search_page_and_the_api_run_reads_the_indexes(self, client, many_documents, nhse):
+        """Every statement /search/ and /api/v1/search/ run that reads the documents or their words, explained on
+        England's number of them: read from their indexes (the words' trigram index for a typo), never scanned."""
+        staff = f.UserFactory(role=Role.STAFF, bodies=[nhse])
+        client.force_login(staff)
+        api = api_client(staff)
+        for typed in ("telehealth", "telehaelth", "acute telehealth"):
+            for where, get in (("page", client.get), ("API", api.get)):
+                url = "/search/" if where == "page" else "/api/v1/search/"
+                with CaptureQueriesContext(connection) as ran:
+                    assert get(url, {"q": typed}).status_code == 200
+                searched = [query["sql"] for query in ran.captured_queries if READS_SEARCH.search(query["sql"])]
+                assert len(searched) >= 2, (where, typed, searched)  # the words near what was typed, the documents
+                for sql in searched:
+                    plan = explained(sql, None)
+                    assert "Seq Scan on search_search" not in plan, (where, typed, sql, plan)
+                    assert "Index" in plan, (where, typed, sql, plan)
 
 
 def test_an_appointment_is_found_by_the_person_the_post_and_the_bodies_sharing_it(nhse, nhsi):

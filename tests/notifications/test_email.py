@@ -19,7 +19,8 @@ from tests import factories as f
 from tests.conftest import create_roles
 from tests.reports.test_worker import Worker
 
-pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
+# One xdist group: the module's tests share one Celery worker (`module_worker`), started on one pytest worker.
+pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow, pytest.mark.xdist_group("notifications-email")]
 
 
 class Inbox:
@@ -56,26 +57,43 @@ class MailServer:
         return self.inbox.messages
 
 
+@pytest.fixture(scope="module")
+def mail_port():
+    """The port of the SMTP server of every test of the module, the one their worker sends to."""
+    return free_port()
+
+
 @pytest.fixture
-def mail():
-    server = MailServer(free_port())
+def mail(mail_port):
+    """The test's own SMTP server (started by the test, so that a test may first have nothing listen)."""
+    server = MailServer(mail_port)
     yield server
     server.stop()
 
 
-@pytest.fixture
-def worker(settings, mail):
+@pytest.fixture(scope="module")
+def module_worker(django_db_setup, mail_port):
+    """One Celery worker for the module's tests (starting one takes seconds): each test ends with its queue
+    done (`caught_up` or what it waited for), and a new SMTP server listens on the same port for each."""
     queue = f"notifications-test-{uuid.uuid4().hex[:10]}"
-    settings.NOTIFICATIONS_QUEUE = queue
     started = Worker(
         queue,
         NOTIFICATIONS_QUEUE=queue,
-        EMAIL_URL=f"smtp://127.0.0.1:{mail.port}",
+        EMAIL_URL=f"smtp://127.0.0.1:{mail_port}",
         NOTIFICATION_RETRY_SECONDS="0.5",
     )
+    started.queue = queue
     yield started
     started.kill()
-    print(f"--- Celery worker ---\n{started.output()}")  # shown with the test's output when it fails
+
+
+@pytest.fixture
+def worker(settings, mail, module_worker):
+    settings.NOTIFICATIONS_QUEUE = module_worker.queue
+    said_before = len(module_worker.output())
+    yield module_worker
+    # What the worker said during the test, shown with the test's output when it fails.
+    print(f"--- Celery worker ---\n{module_worker.output()[said_before:]}")
 
 
 def caught_up(worker):
@@ -244,7 +262,7 @@ def test_a_comment_on_a_finding_reaches_the_person_who_gave_it_and_the_one_who_h
     wait_for(lambda: len(mail.messages) >= 2, what="the comment's email to the person who gave the finding")
     post_comment(finding, commenter, "HR confirmed the 10% gap.")
     wait_for(lambda: len(mail.messages) >= 4, what="the second comment's emails")
-    time.sleep(2)  # nothing else follows
+    caught_up(worker)  # nothing else follows
     sent = [(m["To"], m["Subject"].strip()) for m in mail.messages]
     assert sent[1] == ("sam.staff@example.nhs.uk", f"Jo commented on {finding}"), worker.output()
     assert sorted(sent[2:]) == [
