@@ -26,7 +26,9 @@ from reports.models import Finding, FindingCase, ReportRun
 from tests import factories as f
 from tests.conftest import shared_test_data
 
-pytestmark = [pytest.mark.django_db, pytest.mark.slow]
+# One worker runs the module (pytest-xdist), so that the demonstration its tests read is built once, not once on
+# each worker.
+pytestmark = [pytest.mark.django_db, pytest.mark.slow, pytest.mark.xdist_group("homes")]
 
 DATA = Path(settings.BASE_DIR) / "data" / "ods"
 AE_CONFLICT = "two voices on one measure"

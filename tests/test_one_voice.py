@@ -99,6 +99,9 @@ def seeded(db, seeded_once):
     }
 
 
+# One worker runs the class (pytest-xdist), so that the demonstration its tests read is built once, not once on
+# each worker.
+@pytest.mark.xdist_group("one-voice-what-is-asked")
 class TestWhatIsAsked:
     def test_a_trusts_page_lists_exactly_what_applies_to_it_with_the_ae_conflict_flagged(self, client, seeded):
         trust, staff = seeded["trust"], seeded["staff"]

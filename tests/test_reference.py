@@ -10,6 +10,7 @@ from measures.models import Measure
 from organisations.models import NationalBody, Organisation, StatutoryDuty
 from organisations.services import OdsFileError, import_ods, readable_name
 from regions.models import LocalHealthSystem, LocalOffice, Region
+from tests.conftest import shared_test_data
 
 pytestmark = pytest.mark.django_db
 DATA = Path(__file__).resolve().parents[1] / "data"
@@ -24,9 +25,20 @@ def history_rows():
     )
 
 
-@pytest.fixture
-def reference(db):
+def load_reference():
     call_command("load_reference", stdout=io.StringIO())
+
+
+@pytest.fixture(scope="class")
+def reference_once(django_db_setup, django_db_blocker):
+    """The reference data, loaded once for a class of tests (for a test outside a class, once for it): what a
+    test writes over it is rolled back after the test, and the reference data after the class's last test."""
+    yield from shared_test_data(django_db_blocker, load_reference)
+
+
+@pytest.fixture
+def reference(db, reference_once):
+    """The reference data as load_reference leaves it on an empty database."""
 
 
 class TestLoadReference:
@@ -434,17 +446,6 @@ class TestRegionsFile:
         assert "0 regions created, 4 already known" in out.getvalue()
         assert "0 local offices and area teams created, 0 updated, 6 unchanged" in out.getvalue()
 
-    def test_a_region_the_portal_does_not_have_is_added_inactive(self, db):
-        result = import_ods(EAUTH, "regions")
-        assert result.regions_created == 4
-        regions = {r.ods_code: r for r in Region.objects.all()}
-        assert [code for code, r in sorted(regions.items()) if r.active] == ["Y56"]  # the one joint region
-        assert (
-            regions["Y54"].name == "North of England Commissioning Region"
-            and str(regions["Y54"].effective_to) == "2019-04-03"
-        )
-        assert LocalOffice.objects.get(ods_code="Q70").region == regions["Y57"]
-
     def test_a_local_office_of_an_unknown_region_is_named_and_nothing_written(self, reference, tmp_path):
         cells = fields(EAUTH, line=5)
         cells[2] = "Y53"
@@ -477,3 +478,16 @@ class TestRegionsFile:
         path.write_text(joined(old) + "\n")
         import_ods(path, "trusts")
         assert Organisation.objects.get().region.ods_code == "Y56"
+
+
+# On an empty database: outside TestRegionsFile, whose tests share the reference data.
+def test_a_region_the_portal_does_not_have_is_added_inactive(db):
+    result = import_ods(EAUTH, "regions")
+    assert result.regions_created == 4
+    regions = {r.ods_code: r for r in Region.objects.all()}
+    assert [code for code, r in sorted(regions.items()) if r.active] == ["Y56"]  # the one joint region
+    assert (
+        regions["Y54"].name == "North of England Commissioning Region"
+        and str(regions["Y54"].effective_to) == "2019-04-03"
+    )
+    assert LocalOffice.objects.get(ods_code="Q70").region == regions["Y57"]
