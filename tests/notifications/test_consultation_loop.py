@@ -22,7 +22,14 @@ from organisations.models import Organisation
 from tests import factories as f
 from tests.conftest import create_roles
 from tests.factories import token_for
-from tests.notifications.test_email import mail, text_and_html, wait_for, worker  # noqa: F401 (fixtures)
+from tests.notifications.test_email import (  # noqa: F401 (fixtures)
+    mail,
+    mail_port,
+    module_worker,
+    text_and_html,
+    wait_for,
+    worker,
+)
 
 pytestmark = [pytest.mark.django_db(transaction=True), pytest.mark.slow]
 
