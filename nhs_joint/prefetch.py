@@ -52,9 +52,8 @@ from django.utils.functional import cached_property
 
 from .archive import LiveManager, archived_included
 
-# How a column's value comes back in JSON, by the internal type of its field: as JSON gives it (numbers, text,
-# booleans, lists of text), or as text turned back into what psycopg2 would have given.
-_AS_JSON = {
+# Whole-number fields: a key of these is sent as one array of integers (``= ANY(%s)``).
+_INTEGER_KEYS = {
     "AutoField",
     "BigAutoField",
     "SmallAutoField",
@@ -64,6 +63,11 @@ _AS_JSON = {
     "PositiveIntegerField",
     "PositiveSmallIntegerField",
     "PositiveBigIntegerField",
+}
+
+# How a column's value comes back in JSON, by the internal type of its field: as JSON gives it (numbers, text,
+# booleans, lists of text), or as text turned back into what psycopg2 would have given.
+_AS_JSON = _INTEGER_KEYS | {
     "BooleanField",
     "CharField",
     "TextField",
@@ -140,19 +144,6 @@ class _AnyOf(Lookup):
     def as_sql(self, compiler, connection):
         sql, params = self.process_lhs(compiler, connection)
         return f"{sql} = ANY(%s)", (*params, self.rhs)
-
-
-_INTEGER_KEYS = {
-    "AutoField",
-    "BigAutoField",
-    "SmallAutoField",
-    "IntegerField",
-    "BigIntegerField",
-    "SmallIntegerField",
-    "PositiveIntegerField",
-    "PositiveSmallIntegerField",
-    "PositiveBigIntegerField",
-}
 
 
 def _keys_as_array(query):
