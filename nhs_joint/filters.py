@@ -75,6 +75,10 @@ class Matches(Func):
 class Rank(Func):
     function = "ts_rank"
     output_field = FloatField()
+    # What reads a page of the list from the records' search documents alone, where the list asks nothing of its
+    # records but what those hold (search.query.DocumentsPage: nhs_joint.page_ids.ranked_page asks it); None when
+    # the list's own tables must be read.
+    documents = None
 
 
 class OnceChoices(BaseChoiceIterator):

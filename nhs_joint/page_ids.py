@@ -188,16 +188,27 @@ def _rank_of(queryset):
     return rank.expression
 
 
-def ranked_page(queryset, bottom, top, read=None):
+def ranked_page(queryset, bottom, top, read=None, limit=None):
     """The records ``bottom`` to ``top`` of a list ordered by a search's rank (PortalFilterSet.search), with the
     list's count; None when the list is not so ordered or the page has no records (then read as before).
 
     The matches' ids and ranks are read once (narrow rows, kept by PostgreSQL for the query), the page's ids
     chosen from them and the matches counted; then the page's records by their ids, with their related
-    records, without matching them again."""
+    records, without matching them again.
+
+    A list whose search can be answered by its records' search documents alone (``Rank.documents``: a list of live
+    records with no other filter) has its page's ids and its count, up to past ``limit`` (the paginator's), read
+    from them: its likeliest matches ranked, the rest only for a page past them (search.query.DocumentsPage). Its
+    count is then exact only up to ``limit``."""
     rank = _rank_of(queryset)
     if rank is None:
         return None
+    documents = rank.documents
+    if documents is not None and limit is not None and documents.lists(queryset):
+        ids, count = documents.page(bottom, top, limit)
+        chosen = queryset.order_by()
+        chosen.query.where = WhereNode()  # the records are those found, by their ids
+        return RankedPage(rows(chosen, ids, read) if ids else [], count)
     found = queryset.order_by().annotate(**{RANK: rank}).values_list("pk", RANK)
     try:
         sql, params = found.query.sql_with_params()

@@ -46,6 +46,10 @@ class CappedPaginator(DjangoPaginator):
         top = min(bottom + self.per_page, self.count)
         if self.ranked is not None and number == self.asked:
             return self._get_page(self.ranked.rows, number, self)
+        if self.ranked is not None:  # past the last page: the last, read in the same order as the others
+            ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page, self.read, self.limit)
+            if ranked is not None:
+                return self._get_page(ranked.rows, number, self)
         if self.cached_order is not None and self.cached_order.covers(top):
             ids = self.cached_order.ids[bottom:top]
             return self._get_page(page_ids.rows(self.object_list, ids, self.read), number, self)
@@ -60,7 +64,7 @@ class CappedPaginator(DjangoPaginator):
         if counted is None and self.cached_order is None and self.asked < 10**9:
             # A list ordered by a search's rank: its page and its count in one reading (page_ids.ranked_page).
             bottom = (self.asked - 1) * self.per_page
-            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page, self.read)
+            self.ranked = page_ids.ranked_page(self.object_list, bottom, bottom + self.per_page, self.read, self.limit)
             counted = None if self.ranked is None else min(self.ranked.count, self.limit + 1)
         if counted is None:
             # Every page of a list has the same count: kept per query and data version, like its order.

@@ -11,7 +11,8 @@ finds "urgent and emergency care" and the reverse.
 
 The documents are kept current by the records' save and delete signals, and a record whose title changes
 refreshes the documents that name it (a programme renamed refreshes its workstreams, expectations and
-appointments). Writes that send no signal (QuerySet.update, bulk_create, raw SQL, the reference data's
+appointments; so does one archived or restored, whose workstreams' documents are archived with it, in the
+same transaction). Writes that send no signal (QuerySet.update, bulk_create, raw SQL, the reference data's
 loader) are left to ``manage.py rebuild_search`` (and the Celery task ``search.tasks.rebuild_search``),
 which writes every document again in one transaction.
 """
@@ -316,7 +317,8 @@ def _write(kind, records, cursor):
 
 def refresh(model, ids, depth=0):
     """Writes again the documents of the records of ``model`` with these ids (removing those of records
-    that are gone), then those of the records that name one whose title changed."""
+    that are gone), then those of the records that name one whose title changed or that was archived or
+    restored (a workstream's document is archived with its programme's: the live list reads that flag)."""
     ids = list(ids)
     kind = KIND_OF_MODEL.get(model)
     if not ids:
@@ -327,10 +329,10 @@ def refresh(model, ids, depth=0):
         return
     with connection.cursor() as cursor:
         cursor.execute(
-            "SELECT record_id, title FROM search_searchdocument WHERE source = %s AND record_id = ANY(%s)",
+            "SELECT record_id, title, archived FROM search_searchdocument WHERE source = %s AND record_id = ANY(%s)",
             [kind.source, ids],
         )
-        before = dict(cursor.fetchall())
+        before = {pk: (title, archived) for pk, title, archived in cursor.fetchall()}
         records = list(kind.queryset().filter(pk__in=ids))
         found = {record.pk for record in records}
         gone = [pk for pk in ids if pk not in found]
@@ -339,10 +341,11 @@ def refresh(model, ids, depth=0):
                 "DELETE FROM search_searchdocument WHERE source = %s AND record_id = ANY(%s)", [kind.source, gone]
             )
         _write(kind, records, cursor)
-    renamed = [r.pk for r in records if before.get(r.pk) != kind.document(r).title]
-    if renamed and depth < 2:
+    documents = {r.pk: kind.document(r) for r in records}
+    changed = [pk for pk, document in documents.items() if before.get(pk) != (document.title, document.archived)]
+    if changed and depth < 2:
         for dependent, pointing in DEPENDENTS.get(model, ()):
-            refresh(dependent, pointing(renamed), depth + 1)
+            refresh(dependent, pointing(changed), depth + 1)
 
 
 def refresh_findings():

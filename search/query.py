@@ -47,6 +47,13 @@ from .words import tsquery, units
 # lists match what was typed, read the same way, against their own vector.
 PARTLY_DOCUMENTED = {"finding"}
 KIND_NAMES_SHARED = {"expectation"}  # an expectation's document is an expectation's or a consultation's
+# Kinds whose list of live records asks nothing of a record that its document does not hold (its archived flag is
+# "this record or what it belongs to is archived", as the live manager's conditions): a search of such a list with
+# no other filter is read from the documents alone (DocumentsPage), each ranked with these weights ({D, C, B, A})
+# of its title (A) and its own text (C), as the list's own vector weighs its title and text
+# (programmes/migrations/0004_search_vectors.py); what it belongs to (B) finds it but does not rank it.
+LISTED_BY_DOCUMENTS = {"workstream": "{0.1, 0.4, 0.4, 1.0}"}
+LIST_CANDIDATES = 1000  # a list search ranks this many of its matches, and as many more with the words in the title
 
 NEAR_SIMILARITY = 0.4  # how near a title word must be to a misspelt word (pg_trgm similarity, 0 to 1)
 NEAR_WORDS = 2  # title words read for each misspelt word
@@ -356,4 +363,93 @@ def matching_records(queryset, text, vector):
         documents = SearchDocument.objects.filter(source=kind.source)
     else:
         documents = SearchDocument.objects.filter(kind=kind.name)  # that kind's own index, and only its source
-    return Q(pk__in=documents.filter(Matches(F("vector"), query)).values("record_id")), rank
+    condition = Q(pk__in=documents.filter(Matches(F("vector"), query)).values("record_id"))
+    if kind.name in LISTED_BY_DOCUMENTS:
+        rank.documents = DocumentsPage(kind, tsquery(search.units), condition)
+    return condition, rank
+
+
+class DocumentsPage:
+    """A page of a list search read from the search documents alone (``LISTED_BY_DOCUMENTS``), for a list that asks
+    nothing else of its records: the list's own tables are read only for the page's records, by id.
+
+    A common word matches thousands of records, and reading and ranking them all (with the joins that check each is
+    live) is what made a list search cost ten times as much at ten times the records. So only the likeliest are
+    ranked: the first ``LIST_CANDIDATES`` matching documents the kind's index gives, and, when there are more, up
+    to as many with the words in their title (a title's match ranks above any other, so those are the ones the
+    first pages show). When the matches are fewer, every one is a candidate: the list is ranked exactly as before.
+    The candidates come first, best first; a page past them (more than ``LIST_CANDIDATES`` matches, from page 21)
+    reads the rest of the matches, best first, after them, so that no record is shown twice or never. The count is
+    read up to the paginator's limit (the list's cap, or the page asked for) from the same documents."""
+
+    def __init__(self, kind, text, condition):
+        self.kind = kind
+        self.text = text  # the tsquery
+        self.condition = condition  # the list's q (a Q on the records' ids)
+
+    def lists(self, queryset):
+        """Whether ``queryset`` asks nothing but what the documents answer: its conditions are exactly those of the
+        kind's live records with this search's (no filter, no other manager, not the archived list)."""
+        query = queryset.query
+        if queryset.model is not self.kind.model or query.distinct or query.combinator or query.is_sliced:
+            return False
+        live = self.kind.model._default_manager.filter(self.condition).query
+        return _where(query, queryset.db) == _where(live, queryset.db)
+
+    def page_sql(self, bottom, top, limit):
+        """(sql, params) of one row: the matches counted up to past ``limit`` and the ids of the records ``bottom``
+        to ``top`` of the list, in its order."""
+        rank = f"ts_rank(%s::float4[], ts_filter(vector, '{{a,c}}'), {QUERY}) AS rank"
+        rank_params = [LISTED_BY_DOCUMENTS[self.kind.name], self.text]
+        live = f"kind = %s AND NOT archived AND {{vector}} @@ {QUERY}"
+        live_params = [self.kind.name, self.text]
+        reach = max(LIST_CANDIDATES, limit) + 1
+        # Each CTE of all the matches is planned for all its rows (so a rare word reads the index, never a scan
+        # stopped at a LIMIT that it never reaches) and run only as far as its rows are read.
+        sql = (
+            f"WITH anywhere_all AS MATERIALIZED (SELECT record_id, {rank} FROM {TABLE}"
+            f" WHERE {live.format(vector='vector')}), "
+            "anywhere AS MATERIALIZED (SELECT * FROM anywhere_all LIMIT %s), "
+            f"titled_all AS MATERIALIZED (SELECT record_id, {rank} FROM {TABLE}"
+            f" WHERE {live.format(vector='title_vector')}), "
+            # The titles are read only when the matches are more than the candidates (a one-time filter).
+            "titled AS MATERIALIZED (SELECT * FROM titled_all WHERE (SELECT count(*) FROM anywhere) > %s LIMIT %s), "
+            "candidates AS MATERIALIZED ((SELECT * FROM anywhere LIMIT %s) UNION SELECT * FROM titled), "
+            # The rest only for a page past the candidates (a one-time filter).
+            "rest AS (SELECT * FROM anywhere_all WHERE %s"
+            " AND NOT record_id = ANY(ARRAY(SELECT record_id FROM candidates))) "
+            "SELECT (SELECT count(*) FROM anywhere), ARRAY(SELECT record_id FROM"
+            " (SELECT record_id, rank, 0 AS band FROM candidates UNION ALL SELECT record_id, rank, 1 FROM rest) ranked"
+            " ORDER BY band, rank DESC, record_id LIMIT %s OFFSET %s)"
+        )
+        params = [
+            *rank_params,
+            *live_params,
+            reach,
+            *rank_params,
+            *live_params,
+            LIST_CANDIDATES,
+            LIST_CANDIDATES,
+            LIST_CANDIDATES,
+            top > LIST_CANDIDATES,
+            top - bottom,
+            bottom,
+        ]
+        return sql, params
+
+    def page(self, bottom, top, limit):
+        """(the ids of the records ``bottom`` to ``top``, in the list's order; the matches counted up to past
+        ``limit``, at least): one query."""
+        with connection.cursor() as cursor:
+            cursor.execute(*self.page_sql(bottom, top, limit))
+            count, ids = cursor.fetchone()
+        return ids, count
+
+
+QUERY = "to_tsquery('english'::regconfig, %s)"
+
+
+def _where(query, using):
+    """A query's conditions as SQL and parameters."""
+    sql, params = query.get_compiler(using).compile(query.where)
+    return sql, tuple(params)

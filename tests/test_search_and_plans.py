@@ -7,18 +7,21 @@ generate_series, then ANALYZE (never ``enable_seqscan = off``, which would prove
 
 import pytest
 from django.db import connection
+from django.db.models import F
 from django.http import QueryDict
 from django.test.utils import CaptureQueriesContext
 from rest_framework.test import APIClient
 
 from measures.filters import MeasurementFilterSet
 from measures.views import measurements
-from nhs_joint import generic
-from nhs_joint.filters import prefix_query
+from nhs_joint import generic, page_ids
+from nhs_joint.filters import Matches, TsQuery, prefix_query
 from programmes.filters import WorkstreamFilterSet
 from programmes.models import Workstream
 from programmes.views import workstreams
 from regions.models import Region
+from search import query as searching
+from search.models import SearchDocument
 from tests import factories as f
 from tests.conftest import shared_test_data
 
@@ -128,6 +131,108 @@ class TestCappedCount:
         assert [w["title"] for w in data["results"]] == expected[20:40]
 
 
+def api_client(user):
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(user)}")
+    return client
+
+
+def documents_page(query):
+    """What reads a page of the workstreams list searched with ``query`` from the search documents alone (None when
+    the list's own tables must be read)."""
+    filterset = WorkstreamFilterSet(QueryDict(query), queryset=workstreams.list.queryset())
+    assert filterset.is_valid(), filterset.errors
+    queryset = filterset.qs
+    rank = page_ids._rank_of(queryset)
+    documents = None if rank is None else rank.documents
+    return documents if documents is not None and documents.lists(queryset) else None
+
+
+@pytest.mark.usefixtures("render_every_time")
+class TestListSearchFromDocuments:
+    """A list search of live workstreams with no other filter reads the search documents alone (search.query.
+    DocumentsPage): their archived flag holds whether the workstream or its programme is archived."""
+
+    def test_only_a_search_of_the_live_list_with_no_filter_is_read_from_the_documents(self, nhse):
+        workstream = f.WorkstreamFactory(title="Discharge to assess", body=nhse)
+        assert documents_page("q=discharge") is not None
+        assert documents_page("q=discharge&ordering=title") is None  # not ordered by the rank: as before
+        region = f.RegionFactory()
+        for other in (
+            f"body={nhse.code}",
+            f"region={region.ods_code}",
+            "audience=providers",
+            f"programme={workstream.programme.slug}",
+        ):
+            assert documents_page(f"q=discharge&{other}") is None, other
+
+    def test_the_page_reads_the_documents_once_and_the_workstreams_only_by_id(self, client, staff, nhse):
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        for i in range(3):
+            f.WorkstreamFactory(programme=programme, title=f"Winter plan {i}", body=nhse)
+        f.WorkstreamFactory(programme=programme, title="Stroke pathway", body=nhse)
+        client.force_login(staff)
+        api = api_client(staff)
+        (
+            api.get("/api/v1/workstreams/", {"q": "plan"}),
+            client.get("/workstreams/", {"q": "plan"}),
+        )  # a token's first use, the list's first drawing
+        counted = {}
+        for typed, title in (("winter", "Winter plan 2"), ("stroke", "Stroke pathway")):
+            with CaptureQueriesContext(connection) as page:
+                assert title in client.get("/workstreams/", {"q": typed}).content.decode()
+            with CaptureQueriesContext(connection) as listed:
+                assert api.get("/api/v1/workstreams/", {"q": typed}).status_code == 200
+            counted[typed] = (len(page), len(listed))
+            for captured in (page, listed):
+                documents = [q["sql"] for q in captured.captured_queries if "search_searchdocument" in q["sql"]]
+                assert len(documents) == 1 and "programmes_workstream" not in documents[0], documents
+                by_id = [q["sql"] for q in captured.captured_queries if 'FROM "programmes_workstream"' in q["sql"]]
+                assert all("search_searchdocument" not in sql for sql in by_id), by_id
+        assert len(set(counted.values())) == 1, counted  # three results or one, the same queries
+
+    def test_an_archived_workstream_or_programme_is_never_found_in_the_live_list(self, client, staff, nhse):
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        kept = f.WorkstreamFactory(programme=programme, title="Discharge to assess", body=nhse)
+        other = f.WorkstreamFactory(title="Discharge lounge", body=nhse)
+        client.force_login(staff)
+        api = api_client(staff)
+
+        def found():
+            html = client.get("/workstreams/", {"q": "discharge"}).content.decode()
+            titles = [w["title"] for w in api.get("/api/v1/workstreams/", {"q": "discharge"}).json()["results"]]
+            assert sorted(t for t in (kept.title, other.title) if t in html) == sorted(titles), (html, titles)
+            return set(titles)
+
+        assert found() == {kept.title, other.title}
+        programme.archive()  # its workstream's document is archived with it, in the same transaction
+        assert SearchDocument.objects.get(source="programmes.workstream", record_id=kept.pk).archived
+        assert found() == {other.title}
+        programme.restore()
+        assert found() == {kept.title, other.title}
+        other.archive()
+        assert found() == {kept.title}
+        archived = client.get("/workstreams/", {"q": "discharge", "archived": "yes"}).content.decode()
+        assert other.title in archived and kept.title not in archived
+
+    def test_past_the_candidates_every_match_is_shown_once_the_likeliest_first(self, staff, nhse, monkeypatch):
+        monkeypatch.setattr(searching, "LIST_CANDIDATES", 3)
+        programme = f.ProgrammeFactory(bodies=[nhse])
+        described = [
+            f.WorkstreamFactory(programme=programme, title=f"Plan {i}", description="winter", body=nhse)
+            for i in range(6)
+        ]
+        titled = [f.WorkstreamFactory(programme=programme, title=f"Winter {i}", body=nhse) for i in range(3)]
+        api = api_client(staff)
+        pages = [api.get("/api/v1/workstreams/", {"q": "winter", "page_size": 2, "page": n}).json() for n in (1, 2, 3)]
+        pages += [api.get("/api/v1/workstreams/", {"q": "winter", "page_size": 2, "page": n}).json() for n in (4, 5)]
+        shown = [w["title"] for page in pages for w in page["results"]]
+        assert sorted(shown) == sorted(w.title for w in described + titled), shown  # each once
+        assert all(page["count"] == 9 and page["count_exact"] for page in pages)
+        # Those with the word in their title are candidates whichever documents are read first, and rank first.
+        assert set(shown[:3]) == {w.title for w in titled}, shown
+
+
 WORDS = ["acute", "bed", "cancer", "dementia", "elective", "frailty", "imaging", "maternity", "stroke", "winter"]
 
 
@@ -212,6 +317,13 @@ def plan(queryset):
     return queryset.explain()
 
 
+def plan_nodes(node):
+    """A plan's nodes (EXPLAIN's JSON), each with those under it."""
+    yield node
+    for child in node.get("Plans", ()):
+        yield from plan_nodes(child)
+
+
 def page_plan(filterset_class, resource, query):
     filterset = filterset_class(QueryDict(query), queryset=resource.list.queryset())
     assert filterset.is_valid(), filterset.errors
@@ -249,6 +361,31 @@ class TestPlans:
         filterset = WorkstreamFilterSet(QueryDict("q=telehealth"), queryset=workstreams.list.queryset())
         text = plan(filterset.qs.order_by()[: generic.COUNT_CAP + 1])
         assert "Seq Scan on programmes_workstream " not in text + " ", text
+
+    @pytest.mark.parametrize("word", ["bed", "telehealth"])
+    def test_a_list_search_reads_its_likeliest_matches_from_the_documents_alone(self, many_workstreams, word):
+        documents = documents_page(f"q={word}")
+        sql, params = documents.page_sql(0, 50, generic.COUNT_CAP)
+        with connection.cursor() as cursor:
+            cursor.execute("EXPLAIN (ANALYZE, FORMAT JSON) " + sql, params)
+            found = cursor.fetchone()[0][0]["Plan"]
+            matches = SearchDocument.objects.filter(kind="workstream").filter(
+                Matches(F("vector"), TsQuery(documents.text))
+            )
+            total = matches.count()
+        nodes = list(plan_nodes(found))
+        assert not [n for n in nodes if n.get("Relation Name", "search_searchdocument") != "search_searchdocument"]
+        scans = [n for n in nodes if n["Node Type"] in ("Bitmap Heap Scan", "Seq Scan")]
+        read = sum(n["Actual Rows"] * n["Actual Loops"] for n in scans)
+        # However many documents match, at most the candidates and as many titles are read (the rest never runs),
+        # by the kind's indexes or by a scan stopped there (for a word in a fifth of them, as cheap).
+        assert read <= 2 * (searching.LIST_CANDIDATES + 1), (read, total)
+        for scan in scans:
+            assert scan["Actual Rows"] + scan.get("Rows Removed by Filter", 0) < 20_000, scan
+        if word == "bed":
+            assert total > 3 * (searching.LIST_CANDIDATES + 1), total  # a common word: more than is read
+        else:
+            assert {n.get("Index Name") for n in nodes} >= {"search_document_vector_workstream"}, nodes
 
     # (A region alone is left out: on this data PostgreSQL may scan the measurements once rather than walk the
     # measures' index, a sound plan at this size; at England scale it walks the index.)
