@@ -17,7 +17,9 @@ with no version (an anonymous request, a version that cannot be read) are read a
 A list ordered by a search's rank (``q``, best matches first) is a different case: PostgreSQL reads and ranks
 every match to find the first 50 (carrying each match's full row and its related records' through the sort),
 and the count read the matches again. Such a page's ids are chosen from the matches' ids and ranks, read once
-and counted in the same query, then its 50 records are read by id (``ranked_page``).
+and counted in the same query, then its 50 records are read by id (``ranked_page``). A search of a list of live
+records with nothing else chosen, whose records' search documents say whether each is live (``Rank.documents``), is
+read from those documents alone: its likeliest matches ranked and counted up to the cap, without the list's tables.
 """
 
 from array import array
@@ -82,7 +84,7 @@ def order_for(queryset, version, bottom, top, key=None, deep=None):
     """The kept order of ``queryset`` covering its records ``bottom`` to ``top``, read (and kept) when the page
     is deep (from ``DEEP_OFFSET``, or ``deep`` if less); None when the page is better read as before (no version,
     shallow, or past ``MAX_IDS``). ``key``: the list's ``list_key``, where it is already known."""
-    if version is None or not getattr(queryset, "ordered", False):
+    if version is None or not getattr(queryset, "ordered", False) or read_from_documents(queryset):
         return None
     key = key or _key(queryset, version)
     if key is None:
@@ -188,6 +190,13 @@ def _rank_of(queryset):
     return rank.expression
 
 
+def read_from_documents(queryset):
+    """Whether a list's search is read from its records' search documents alone (``Rank.documents``): every page
+    of it then comes from ``ranked_page``, in the order the documents give, never from an order kept here."""
+    rank = _rank_of(queryset)
+    return rank is not None and rank.documents is not None and rank.documents.lists(queryset)
+
+
 def ranked_page(queryset, bottom, top, read=None, limit=None):
     """The records ``bottom`` to ``top`` of a list ordered by a search's rank (PortalFilterSet.search), with the
     list's count; None when the list is not so ordered or the page has no records (then read as before).
@@ -203,9 +212,8 @@ def ranked_page(queryset, bottom, top, read=None, limit=None):
     rank = _rank_of(queryset)
     if rank is None:
         return None
-    documents = rank.documents
-    if documents is not None and limit is not None and documents.lists(queryset):
-        ids, count = documents.page(bottom, top, limit)
+    if limit is not None and read_from_documents(queryset):
+        ids, count = rank.documents.page(bottom, top, limit)
         chosen = queryset.order_by()
         chosen.query.where = WhereNode()  # the records are those found, by their ids
         return RankedPage(rows(chosen, ids, read) if ids else [], count)

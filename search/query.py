@@ -347,7 +347,9 @@ def matching_records(queryset, text, vector):
     page (a workstream is found by its programme, regions and bodies too): ``id IN (their record_id)``, read
     from the index of that kind's documents. Any other is matched by ``vector``, the list's own (stored or
     computed). Either is ranked by the list's own vector, so a record with the words in its own text comes
-    before one found only by what it belongs to, with no second look-up per record.
+    before one found only by what it belongs to, with no second look-up per record. For a kind of
+    ``LISTED_BY_DOCUMENTS`` the ranking also carries how to read a page of the list from the documents alone
+    (``DocumentsPage``), which nhs_joint.page_ids.ranked_page uses when the list asks nothing else.
 
     Returns (condition, ranking), or None when nothing typed is a word.
     """
