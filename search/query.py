@@ -388,15 +388,19 @@ class DocumentsPage:
         self.kind = kind
         self.text = text  # the tsquery
         self.condition = condition  # the list's q (a Q on the records' ids)
+        self.answered = (None, None)  # the query last asked about, and the answer (a paginator asks twice)
 
     def lists(self, queryset):
         """Whether ``queryset`` asks nothing but what the documents answer: its conditions are exactly those of the
         kind's live records with this search's (no filter, no other manager, not the archived list)."""
         query = queryset.query
+        if self.answered[0] is query:
+            return self.answered[1]
         if queryset.model is not self.kind.model or query.distinct or query.combinator or query.is_sliced:
             return False
         live = self.kind.model._default_manager.filter(self.condition).query
-        return _where(query, queryset.db) == _where(live, queryset.db)
+        self.answered = (query, _where(query, queryset.db) == _where(live, queryset.db))
+        return self.answered[1]
 
     def page_sql(self, bottom, top, limit):
         """(sql, params) of one row: the matches counted up to past ``limit`` and the ids of the records ``bottom``
