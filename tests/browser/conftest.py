@@ -53,7 +53,6 @@ def new_page(browser, live_server):
     def make():
         context = browser.new_context(base_url=live_server.url, viewport={"width": 1280, "height": 900})
         context.set_default_timeout(15_000)
-        with_axe(context)
         contexts.append(context)
         return context.new_page()
 
@@ -113,11 +112,13 @@ def axe_source():
 
 
 def with_axe(context):
-    """Every document of the context gets axe-core as it starts, before the page's own scripts run.
+    """Every document of the context gets axe-core as it starts, before the page's own scripts run: for a walk that
+    checks every page it loads. axe (half a megabyte) is handed to Chromium once for the context instead of being
+    sent to each page. Each document then evaluates it, checked or not, so the tests that check a few of the pages
+    they load are given axe by `assert_accessible` instead.
 
     Given by the test tool (Playwright's init script), not added as a <script>: the portal's Content-Security-Policy
-    rightly refuses an inline script without the page's nonce, and the pages are tested under that policy. axe (half
-    a megabyte) is handed to Chromium once for the context, not sent to and evaluated in each page it checks.
+    rightly refuses an inline script without the page's nonce, and the pages are tested under that policy.
     """
     context.add_init_script(script=axe_source())
     return context
