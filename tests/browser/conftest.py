@@ -86,12 +86,21 @@ def follow_header_link(page, name):
 # and every finding of the rule is given that impact (axe's _finalizeRuleResult), so a rule declared "minor" or
 # "moderate" can never make a serious or critical finding: those rules are not run. The others (axe's default
 # set, whatever their tags) run as before. A rule that declares no impact runs.
+# `preload: false`: axe otherwise reads every stylesheet of the page (and its media) before each run, about a
+# third of a run's time, for the only two rules that use them: css-orientation-lock, tagged experimental and so
+# outside axe's default set (its tagExclude), and no-autoplay-audio, "moderate" and so not run here. A rule run
+# here that needs them (after an upgrade of axe-core) fails the run rather than being run without them.
 AXE_RUN = """async () => {
   const cannotBeSerious = axe._audit.rules
     .filter((rule) => rule.impact === 'minor' || rule.impact === 'moderate')
     .map((rule) => rule.id);
   const rules = Object.fromEntries(cannotBeSerious.map((id) => [id, { enabled: false }]));
-  return await axe.run(document, { resultTypes: ['violations'], rules });
+  const preloading = axe._audit.rules
+    .filter((rule) => rule.preload && rule.enabled !== false && !cannotBeSerious.includes(rule.id))
+    .filter((rule) => !rule.tags.some((tag) => axe._audit.tagExclude.includes(tag)))
+    .map((rule) => rule.id);
+  if (preloading.length) throw new Error(`axe's rules ${preloading} read the stylesheets: run them with preload`);
+  return await axe.run(document, { resultTypes: ['violations'], rules, preload: false });
 }"""
 
 
@@ -102,13 +111,25 @@ def axe_source():
     return AXE.read_text() + "\n;undefined"
 
 
+def with_axe(context):
+    """Every document of the context gets axe-core as it starts, before the page's own scripts run: for a walk that
+    checks every page it loads. axe (half a megabyte) is handed to Chromium once for the context instead of being
+    sent to each page. Each document then evaluates it, checked or not, so the tests that check a few of the pages
+    they load are given axe by `assert_accessible` instead.
+
+    Given by the test tool (Playwright's init script), not added as a <script>: the portal's Content-Security-Policy
+    rightly refuses an inline script without the page's nonce, and the pages are tested under that policy.
+    """
+    context.add_init_script(script=axe_source())
+    return context
+
+
 def assert_accessible(page, context=""):
     """axe-core, injected from its npm package, finds no serious or critical violation."""
     # The page as people see it: loaded, its header laid out (it moves what does not fit behind "More").
     page.wait_for_load_state("load")
-    # Evaluated by the test tool, not added as a <script>: the portal's Content-Security-Policy rightly refuses
-    # an inline script without the page's nonce, and the pages are tested under that policy. Once per document:
-    # a page checked again (at another width, after a change in place) runs the axe it already has.
+    # A context made by `with_axe` gave axe to the page as it started; any other page is given it here, evaluated
+    # by the test tool for the same reason. Once per document: a page checked again runs the axe it already has.
     if not page.evaluate("typeof window.axe === 'object' && typeof window.axe.run === 'function'"):
         page.evaluate(axe_source())
     result = page.evaluate(AXE_RUN)
