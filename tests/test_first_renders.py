@@ -378,3 +378,40 @@ def test_a_filtered_lists_early_page_keeps_its_order_and_follows_a_change(client
     third, queries = get(client, url.format(3))
     assert streams(third) == [f"Stream {n:03d}" for n in range(99, 130) if n != 120]
     assert sum(order_read(q, 50001) for q in queries) == 1
+
+
+def test_a_list_without_filters_builds_its_filterset_only_to_draw_them(client, staff, nhse, london, monkeypatch):
+    """A list asked for with none of its filters reads what its filterset gives for no parameters
+    (``PortalFilterSet.unfiltered``) without building it: built only to draw the filters, once per person, list,
+    query and data version. The page is the one the filterset gave, and a filter still builds it."""
+    from measures.filters import MeasurementFilterSet
+    from programmes.filters import WorkstreamFilterSet
+
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    built = []
+    for filterset_class in (WorkstreamFilterSet, MeasurementFilterSet):
+        original = filterset_class.__init__
+        monkeypatch.setattr(
+            filterset_class,
+            "__init__",
+            lambda self, *a, _original=original, _class=filterset_class, **k: (
+                built.append(_class) or _original(self, *a, **k)
+            ),
+        )
+    client.force_login(staff)
+    first, _ = get(client, "/workstreams/")
+    assert built == [WorkstreamFilterSet]  # to draw the filters, kept for the next page
+    again, _ = get(client, "/workstreams/?page=1")
+    assert built == [WorkstreamFilterSet] and same_page(again) == same_page(first)
+    assert "Showing 3 workstreams" in again
+    filtered, _ = get(client, "/workstreams/?region=Y56")
+    assert built == [WorkstreamFilterSet] * 2 and "Showing 3 workstreams" in filtered
+    # A list whose filterset filters without parameters (an organisation's own figures are not the list's): the
+    # same rows as when the filterset is built (an empty search builds it and filters nothing).
+    measure = f.MeasureFactory()
+    f.MeasurementFactory(measure=measure, region=london, value=71)
+    f.MeasurementFactory(measure=measure, region=None, organisation=f.OrganisationFactory(), value=72)
+    plain, _ = get(client, "/measurements/")
+    searched, _ = get(client, "/measurements/?q=")
+    assert built.count(MeasurementFilterSet) == 2  # once to draw the plain list's filters, once for ?q=
+    assert rows_of(plain) == rows_of(searched) and len(rows_of(plain)) == 1
