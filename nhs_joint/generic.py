@@ -217,7 +217,8 @@ class Resource:
         if halves is None:
             return lambda key: reverse(f"{self.name}-detail", args=[key])
         before, after = halves
-        return lambda key: f"{before}{quote(str(key), safe=_KEY_SAFE)}{after}"
+        # A whole number is its own address's key, as reverse() writes it; any other key is quoted as reverse() quotes it.
+        return lambda key: f"{before}{key if key.__class__ is int else quote(str(key), safe=_KEY_SAFE)}{after}"
 
     def urls(self):
         key = f"<{self.lookup_converter}:key>"

@@ -37,6 +37,14 @@ def _display(value):
     return str(value)
 
 
+def _escaped(text):
+    """Plain text escaped as ``markupsafe.escape`` escapes it (the same five characters, the same entities), without
+    making a ``Markup`` of each of a page's few hundred cells."""
+    return (
+        text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+    )
+
+
 class Cell:
     __slots__ = ("text", "href", "numeric", "nowrap")
 
@@ -138,6 +146,8 @@ class Table:
             f'<span class="nhsuk-table-responsive__heading" aria-hidden="true">{escape(h["text"])} </span>'
             for h in headers
         ]
+        if self.row_link is not None:
+            return self._values_body_html(labels, numeric)
         parts = []
         for row in self.rows:
             parts.append('<tr class="nhsuk-table__row" role="row">')
@@ -155,6 +165,37 @@ class Table:
                 )
                 parts.append(f'<td role="cell" class="{classes}">{label}{value}</td>')
             parts.append("</tr>\n")
+        return Markup("".join(parts))
+
+    def _values_body_html(self, labels, numeric):
+        """``body_html`` of rows of ``values()``: what each column's cells start with (their class and label) and
+        how each is linked worked out once per page, then each cell is its value, escaped, in its place."""
+        plans = []
+        for label, column in zip(labels, self.columns, strict=True):
+            classes = "nhsuk-table__cell" + (" nhsuk-table__cell--numeric" if numeric and column.numeric else "")
+            link = (column.value_link or self.row_link) if column.link else None
+            plans.append(
+                (
+                    column.value,
+                    f'<td role="cell" class="{classes}">{label}',
+                    f'<td role="cell" class="{classes} portal-nowrap">{label}',
+                    link,
+                )
+            )
+        parts = []
+        append = parts.append
+        for row in self.rows:
+            append('<tr class="nhsuk-table__row" role="row">')
+            for value, start, start_nowrap, link in plans:
+                raw = value(row)
+                text = _escaped(raw) if raw.__class__ is str else escape(_display(raw))
+                start = start_nowrap if isinstance(raw, dt.date) else start
+                href = link(row) if link is not None else None
+                if href:
+                    append(f'{start}<a class="nhsuk-link" href="{escape(href)}">{text}</a></td>')
+                else:
+                    append(f"{start}<span>{text}</span></td>")
+            append("</tr>\n")
         return Markup("".join(parts))
 
     def headers(self):
