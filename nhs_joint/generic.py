@@ -90,6 +90,9 @@ class ListConfig:
     # (queryset) -> its rows as values() (dicts, with "pk" and the record's lookup field): the page draws them by each
     # column's ``value`` (nhs_joint/tables.py) instead of reading model instances; the CSV export reads records.
     values: Callable | None = None
+    # True: the queryset is the same every time (no date, setting or person in it), so the SQL of a page asked for
+    # with none of the filters is compiled once per process and then only read (nhs_joint/page_ids.py: compiled).
+    cache_sql: bool = False
 
 
 @dataclass(frozen=True)
@@ -312,6 +315,9 @@ class ListPage(ResourceView):
             version=rendering.version if rendering is not None else None,
             read=resource.list.values,
             deep=page_ids.PAGE_DEEP_OFFSET,
+            shape=(resource.name, show_archived)
+            if resource.list.cache_sql and isinstance(filterset, Unfiltered)
+            else None,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()

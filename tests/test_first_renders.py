@@ -415,3 +415,52 @@ def test_a_list_without_filters_builds_its_filterset_only_to_draw_them(client, s
     searched, _ = get(client, "/measurements/?q=")
     assert built.count(MeasurementFilterSet) == 2  # once to draw the plain list's filters, once for ?q=
     assert rows_of(plain) == rows_of(searched) and len(rows_of(plain)) == 1
+
+
+def test_a_lists_sql_is_compiled_once_and_its_rows_read_afresh(client, staff, nhse, monkeypatch):
+    """A list whose queryset is the same every time (ListConfig.cache_sql), asked for with none of its filters:
+    its page's SQL is compiled once per process (nhs_joint/page_ids.py, ``compiled``), then only read. Only SQL is
+    kept: the page is the one compiled each time gave, and a committed change shows on the next drawing."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    monkeypatch.setattr(page_ids, "PAGE_DEEP_OFFSET", 50)  # from the second page, the page's records by id
+    Programme.objects.bulk_create(
+        [
+            Programme(
+                title=f"Programme {n:03d}", slug=f"programme-{n:03d}", theme="quality", start_date=dt.date(2019, 4, 1)
+            )
+            for n in range(70)
+        ]
+    )
+    compiles = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiles.append(1) or original(self, *a, **k))
+    client.force_login(staff)
+    first, _ = get(client, "/programmes/?page=2")
+    assert titles(first) == [f"Programme {n:03d}" for n in range(50, 70)]
+    compiles.clear()
+    again, queries = get(client, "/programmes/?page=2")
+    assert compiles == [] and len(queries) == 2  # the person (with the data's version) and the page's rows
+    assert same_page(again) == same_page(first)
+    programmes = registry.resource_for("programme")
+    object.__setattr__(programmes.list, "cache_sql", False)  # a declaration is frozen: put back whatever happens
+    try:
+        compiled_each_time, _ = get(client, "/programmes/?page=2")
+        assert compiles != []
+    finally:
+        object.__setattr__(programmes.list, "cache_sql", True)
+    assert same_page(compiled_each_time) == same_page(first)
+    Programme.objects.filter(slug="programme-060").update(title="Programme 060, renamed")
+    changed, _ = get(client, "/programmes/?page=2")
+    assert "Programme 060, renamed" in titles(changed)
+    # The archived records' list is a shape of its own.
+    Programme.objects.filter(slug="programme-065").update(archived_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    archived, _ = get(client, "/programmes/?archived=yes")
+    assert titles(archived) == ["Programme 065"] and "Showing 1 programme" in archived
+    current, _ = get(client, "/programmes/?page=2")
+    assert "Programme 065" not in titles(current) and "of 69 programmes" in current
+    # A filtered list's SQL holds the filter's values: compiled each time, as before.
+    get(client, "/programmes/?status=active&page=2")
+    compiles.clear()
+    get(client, "/programmes/?status=active&page=2")
+    assert compiles != []
