@@ -464,3 +464,48 @@ def test_a_lists_sql_is_compiled_once_and_its_rows_read_afresh(client, staff, nh
     compiles.clear()
     get(client, "/programmes/?status=active&page=2")
     assert compiles != []
+
+
+def header_of(html):
+    return html.split("<header", 1)[1].split("</header>", 1)[0]
+
+
+def test_a_persons_header_is_drawn_once_and_shows_a_change_at_once(client, staff, nhse, monkeypatch):
+    """The header and footer are drawn once per person, version of what they show and place in the navigation
+    (nhs_joint/jinja2.py, KeptLayout), then reused across the person's pages: a new notification, a new role or a
+    new name shows on the next page, each section's link is marked on its own pages, and no person is shown
+    another's header."""
+    from django.contrib.auth.models import Group
+
+    from nhs_joint import jinja2 as portal_jinja2
+    from notifications.models import Notification
+
+    f.ProgrammeFactory(bodies=[nhse])
+    drawn = []
+    original = portal_jinja2.nav_items
+    monkeypatch.setattr(portal_jinja2, "nav_items", lambda request: drawn.append(request.path) or original(request))
+    client.force_login(staff)
+    first, _ = get(client, "/programmes/")
+    again, _ = get(client, "/programmes/?ordering=title")
+    assert drawn == ["/programmes/"] and same_page(again.split("<main", 1)[0]) == same_page(first.split("<main", 1)[0])
+    assert same_page(again.split("</main>", 1)[1]) == same_page(first.split("</main>", 1)[1])  # the footer
+    assert 'href="/programmes/" aria-current="page"' in header_of(first)
+    section, _ = get(client, "/workstreams/")
+    assert drawn == ["/programmes/", "/workstreams/"]
+    assert 'href="/workstreams/" aria-current="page"' in header_of(section)
+    assert 'href="/programmes/" aria-current' not in header_of(section)
+    Notification.objects.create(user=staff, kind="assigned", text="A finding for you", url="/")
+    told, _ = get(client, "/programmes/")
+    assert "Notifications (1 unread)" in header_of(told) and "unread" not in header_of(first)
+    staff.groups.add(Group.objects.get_or_create(name="Administrator")[0])
+    promoted, _ = get(client, "/programmes/")
+    assert 'href="/users/"' in header_of(promoted) and 'href="/users/"' not in header_of(first)
+    staff.first_name, staff.last_name = "Robin", "Renamed"
+    staff.save()
+    renamed, _ = get(client, "/programmes/")
+    assert "Robin Renamed" in header_of(renamed)
+    other = f.UserFactory(role="Staff", bodies=[nhse], first_name="Alex", last_name="Other")
+    theirs = Client()
+    theirs.force_login(other)
+    their_page, _ = get(theirs, "/programmes/")
+    assert "Alex Other" in header_of(their_page) and "Robin Renamed" not in their_page and "unread" not in their_page
