@@ -107,18 +107,14 @@ class Column:
             href = self.link(row) if callable(self.link) else row.get_absolute_url()
         return Cell(text, href, self.numeric, isinstance(raw, dt.date))
 
-    def values_cell(self, row, row_link):
-        """The cell of a row of ``values()``; ``row_link(row)``: the address of the row's own record."""
-        raw = self.value(row)
-        href = None
-        if self.link:
-            href = self.value_link(row) if self.value_link is not None else row_link(row)
-        return Cell(_display(raw), href, self.numeric, isinstance(raw, dt.date))
-
     def export_value(self, row):
         if self.export:
             return self.export(row)
         return _display(self.raw(row))
+
+
+def _own_address(row):
+    return row.get_absolute_url()
 
 
 class Table:
@@ -132,51 +128,28 @@ class Table:
         self.query = query
         self.row_link = row_link
 
-    def cells(self, row):
-        if self.row_link is not None:
-            return [column.values_cell(row, self.row_link) for column in self.columns]
-        return [column.cell(row) for column in self.columns]
-
     def body_html(self, headers=None, numeric=True):
         """Every row as the NHS.UK responsive table draws it (``<tr>`` … ``</tr>``), as one piece of HTML: on a
         small screen each row is a card, each value labelled with its column's header. ``numeric``: numbers'
-        cells aligned as numbers (the lists; a record's sections leave them as text)."""
+        cells aligned as numbers (the lists; a record's sections leave them as text). What each column's cells
+        start with (their class and label) and how each is read and linked are worked out once per table, then
+        each cell is its value, escaped (plain text without a ``Markup`` of each), in its place."""
         headers = headers if headers is not None else self.headers()
         labels = [
             f'<span class="nhsuk-table-responsive__heading" aria-hidden="true">{escape(h["text"])} </span>'
             for h in headers
         ]
-        if self.row_link is not None:
-            return self._values_body_html(labels, numeric)
-        parts = []
-        for row in self.rows:
-            parts.append('<tr class="nhsuk-table__row" role="row">')
-            for label, cell in zip(labels, self.cells(row), strict=True):
-                classes = "nhsuk-table__cell"
-                if numeric and cell.numeric:
-                    classes += " nhsuk-table__cell--numeric"
-                if cell.nowrap:
-                    classes += " portal-nowrap"
-                text = escape(cell.text)
-                value = (
-                    f'<a class="nhsuk-link" href="{escape(cell.href)}">{text}</a>'
-                    if cell.href
-                    else f"<span>{text}</span>"
-                )
-                parts.append(f'<td role="cell" class="{classes}">{label}{value}</td>')
-            parts.append("</tr>\n")
-        return Markup("".join(parts))
-
-    def _values_body_html(self, labels, numeric):
-        """``body_html`` of rows of ``values()``: what each column's cells start with (their class and label) and
-        how each is linked worked out once per page, then each cell is its value, escaped, in its place."""
         plans = []
         for label, column in zip(labels, self.columns, strict=True):
             classes = "nhsuk-table__cell" + (" nhsuk-table__cell--numeric" if numeric and column.numeric else "")
-            link = (column.value_link or self.row_link) if column.link else None
+            if self.row_link is not None:
+                read, link = column.value, (column.value_link or self.row_link) if column.link else None
+            else:
+                read = column.raw
+                link = (column.link if callable(column.link) else _own_address) if column.link else None
             plans.append(
                 (
-                    column.value,
+                    read,
                     f'<td role="cell" class="{classes}">{label}',
                     f'<td role="cell" class="{classes} portal-nowrap">{label}',
                     link,
@@ -186,13 +159,15 @@ class Table:
         append = parts.append
         for row in self.rows:
             append('<tr class="nhsuk-table__row" role="row">')
-            for value, start, start_nowrap, link in plans:
-                raw = value(row)
-                text = _escaped(raw) if raw.__class__ is str else escape(_display(raw))
+            for read, start, start_nowrap, link in plans:
+                raw = read(row)
+                text = raw if raw.__class__ is str else _display(raw)
+                text = _escaped(text) if text.__class__ is str else escape(text)
                 start = start_nowrap if isinstance(raw, dt.date) else start
                 href = link(row) if link is not None else None
                 if href:
-                    append(f'{start}<a class="nhsuk-link" href="{escape(href)}">{text}</a></td>')
+                    href = _escaped(href) if href.__class__ is str else escape(href)
+                    append(f'{start}<a class="nhsuk-link" href="{href}">{text}</a></td>')
                 else:
                     append(f"{start}<span>{text}</span></td>")
             append("</tr>\n")
