@@ -210,6 +210,7 @@ class ValuesByIds:
     def __init__(self, compiler, sql, params, names, db):
         self.compiler, self.sql, self.params, self.names, self.db = compiler, sql, params, names, db
         self.slots = [i for i, param in enumerate(params) if isinstance(param, prefetch.Param)]
+        self.convert = prefetch.row_converter(compiler)
 
     @classmethod
     def of(cls, values):
@@ -238,7 +239,7 @@ class ValuesByIds:
             cursor.execute(self.sql, params)
             found = cursor.fetchall()
         names = self.names
-        return [dict(zip(names, row, strict=True)) for row in self.compiler.results_iter(results=[found])]
+        return [dict(zip(names, row, strict=True)) for row in self.convert(found)]
 
 
 class RankedPage:
