@@ -175,7 +175,7 @@ class KeptLayout:
     token or a message. Drawn each time where the page has no version read with who is asking (outside
     ``conditional.respond``, an API token, a version that cannot be read)."""
 
-    def __init__(self, cache, size=1024):
+    def __init__(self, cache, size=512):
         self.cache = cache
         self.size = size
         self.html = {}
