@@ -63,7 +63,7 @@ def test_list_rows_are_escaped_labelled_and_linked(client, staff, nhse):
 @pytest.mark.parametrize("key", [1, 42, 917364285, "programme-1", "a_b-c", "Y56"])
 def test_a_records_address_is_the_one_django_reverses(key):
     checked = 0
-    for resource in registry.resources:
+    for resource in registry.declared_resources():  # the URLs loaded first, where no test has yet
         if resource.lookup_converter == "int" and not isinstance(key, int):
             continue
         try:
