@@ -82,6 +82,15 @@ def tables_of(models):
     return tuple(sorted(tables))
 
 
+@lru_cache(maxsize=1)
+def person_tables():
+    """The tables of who is asking (the user model, its roles and bodies, what it refers to): what a page's header
+    shows of them is drawn again when one of these changes (nhs_joint/jinja2.py, KeptLayout)."""
+    from django.contrib.auth import get_user_model
+
+    return tables_of(related_models(get_user_model()))
+
+
 # The versions of a set of tables (nhs_joint/versions): each is a number from one sequence, given when a
 # transaction that changed the table commits, so the list changes whenever one of the tables does.
 VERSION_SQL = (

@@ -33,7 +33,7 @@ from django.views import View
 from markupsafe import Markup, escape
 
 from . import archive, conditional, exports, failures, history, merge, page_ids, parts, permissions, prefetch
-from .api import Api, viewset_for
+from .api import Api, unfiltered_is_known, viewset_for
 from .concurrency import version_of
 from .db import natural_order
 from .exports import export_table
@@ -90,6 +90,9 @@ class ListConfig:
     # (queryset) -> its rows as values() (dicts, with "pk" and the record's lookup field): the page draws them by each
     # column's ``value`` (nhs_joint/tables.py) instead of reading model instances; the CSV export reads records.
     values: Callable | None = None
+    # True: the queryset is the same every time (no date, setting or person in it), so the SQL of a page asked for
+    # with none of the filters is compiled once per process and then only read (nhs_joint/page_ids.py: compiled).
+    cache_sql: bool = False
 
 
 @dataclass(frozen=True)
@@ -217,7 +220,8 @@ class Resource:
         if halves is None:
             return lambda key: reverse(f"{self.name}-detail", args=[key])
         before, after = halves
-        return lambda key: f"{before}{quote(str(key), safe=_KEY_SAFE)}{after}"
+        # A whole number is its own address's key, as reverse() writes it; any other key is quoted as reverse() quotes it.
+        return lambda key: f"{before}{key if key.__class__ is int else quote(str(key), safe=_KEY_SAFE)}{after}"
 
     def urls(self):
         key = f"<{self.lookup_converter}:key>"
@@ -311,6 +315,9 @@ class ListPage(ResourceView):
             version=rendering.version if rendering is not None else None,
             read=resource.list.values,
             deep=page_ids.PAGE_DEEP_OFFSET,
+            shape=(resource.name, show_archived)
+            if resource.list.cache_sql and isinstance(filterset, Unfiltered)
+            else None,
         )
         page = paginator.get_page(request.GET.get("page"))
         query = request.GET.copy()
@@ -360,18 +367,45 @@ def _row_link(resource):
 
 
 def list_queryset(resource, query, user, request=None):
-    """The rows a list page shows for ``query`` (its GET parameters): (queryset, filterset)."""
+    """The rows a list page shows for ``query`` (its GET parameters): (queryset, filterset).
+
+    A query that sets none of the list's filters is what the filterset gives for no parameters
+    (``PortalFilterSet.unfiltered``, as the API's lists read it): the filterset and its form are then built only
+    if the page draws them (its filters, when not kept: ``list_filters``)."""
     show_archived = resource.archivable and query.get("archived") == "yes"
     if show_archived:
         with archive.including_archived():
             base = resource.list.queryset().filter(archived_at__isnull=False)
     else:
         base = resource.list.queryset()
-    filterset = resource.list.filterset(query, queryset=base, request=request)
-    queryset = filterset.qs if filterset.is_valid() else base.none()
+    filterset_class = resource.list.filterset
+    if unfiltered_is_known(filterset_class) and not any(name in query for name in filterset_class.base_filters):
+        queryset = filterset_class.unfiltered(base)
+        filterset = Unfiltered(lambda: filterset_class(query, queryset=base, request=request))
+    else:
+        filterset = filterset_class(query, queryset=base, request=request)
+        queryset = filterset.qs if filterset.is_valid() else base.none()
     if not queryset.ordered:
         queryset = queryset.order_by("pk")
     return natural_order(queryset), filterset
+
+
+class Unfiltered:
+    """The filterset of a list asked for with none of its filters: no errors and no filter applied, so built only
+    when something reads more of it (the form, when the filters are drawn)."""
+
+    def __init__(self, build):
+        self._build = build
+        self._built = None
+
+    @property
+    def errors(self):
+        return {}
+
+    def __getattr__(self, name):
+        if self._built is None:
+            self._built = self._build()
+        return getattr(self._built, name)
 
 
 # The CSRF token in a list's kept filters: each drawing has its own, put in where this stands.
@@ -399,6 +433,8 @@ def list_filters(request, resource, filterset, applied, show_archived):
 
 def filters_applied(filterset, query):
     """How many of the list's filters the query sets (its order, and a choice left at its default, do not count)."""
+    if isinstance(filterset, Unfiltered):
+        return 0
     defaults = {"region_scope": {"with_england"}}
     return sum(
         1

@@ -1,6 +1,7 @@
 """The Jinja2 environment of the portal's pages, with the NHS.UK frontend macros on its path."""
 
 import json
+from collections import ChainMap
 from decimal import Decimal, InvalidOperation
 from pathlib import Path
 
@@ -162,6 +163,121 @@ class MacroCache:
         return tuple((str(v), str(t)) for v, t in field.choices) if hasattr(field, "choices") else None
 
 
+class KeptLayout:
+    """The header and footer of a person's pages, drawn once per person, the data's version of what they show and
+    the page's place in the navigation, then reused across their pages.
+
+    They show the person's name, roles and bodies (the navigation, the account menu), their unread notifications
+    and which section the page is in: the key holds each of those as read for this request (the person and their
+    roles are read on every request, with the data's versions), the versions of the person's own tables and what the
+    apps add to every page's version for them (``registry.page_versions``: the unread count). So a new role, a new
+    name or a new notification shows on the next page, and no person's header is another's. Neither holds a form
+    token or a message. Drawn each time where the page has no version read with who is asking (outside
+    ``conditional.respond``, an API token, a version that cannot be read)."""
+
+    def __init__(self, cache, size=512):
+        self.cache = cache
+        self.size = size
+        self.html = {}
+
+    def header(self, request, container=""):
+        """``{{ layout_header(request, containerClasses) }}``: the NHS.UK header, as layout.jinja drew it."""
+        return self._kept("header", request, container, self._header)
+
+    def footer(self, request, container=""):
+        """``{{ layout_footer(request, containerClasses) }}``: the NHS.UK footer, as layout.jinja drew it."""
+        return self._kept("footer", request, container, self._footer)
+
+    def _kept(self, part, request, container, draw):
+        key = self._key(part, request, container)
+        if key is None:
+            return draw(request, container)
+        html = self.html.get(key)
+        if html is None:
+            html = draw(request, container)
+            if len(self.html) >= self.size:
+                self.html.clear()
+            self.html[key] = html
+        return html
+
+    @staticmethod
+    def _key(part, request, container):
+        from .conditional import person_tables, rendering
+
+        current = rendering()
+        if current is None or current.known is None:
+            return None
+        user = getattr(request, "user", None)
+        if user is None or not user.is_authenticated or current.user_id != user.pk:
+            return None
+        path = request.path
+        return (
+            part,
+            container,
+            user.pk,
+            str(user),
+            tuple(sorted(getattr(user, "roles", ()))),
+            tuple(sorted(getattr(user, "body_ids", ()) or ())),
+            getattr(user, "region_id", None),
+            current.known.version_of_tables(person_tables()),
+            tuple(current.parts.values()),
+            tuple((path == item.href, path.startswith(item.href)) for item in registry.navigation),
+        )
+
+    def _header(self, request, container):
+        navigation_items = nav_items(request)
+        return self.cache.component(
+            "nhsuk/components/header/macro.jinja",
+            "header",
+            {
+                "containerClasses": container,
+                "service": {"text": settings.SERVICE_NAME, "href": "/"},
+                "navigation": {"items": navigation_items, "ariaLabel": "Portal"} if navigation_items else None,
+                "account": {"items": account_items(request)} if navigation_items else None,
+                "search": {
+                    "action": reverse("search"),
+                    "name": "q",
+                    "placeholder": "Search the portal",
+                    "visuallyHiddenLabel": "Search the portal",
+                    "visuallyHiddenButton": "Search",
+                }
+                if navigation_items
+                else None,
+            },
+        )
+
+    def _footer(self, request, container):
+        return self.cache.component(
+            "nhsuk/components/footer/macro.jinja",
+            "footer",
+            {
+                "containerClasses": container,
+                "meta": {"items": footer_items(request), "text": FOOTER_TEXT},
+            },
+        )
+
+
+FOOTER_TEXT = (
+    "Contains public sector information licensed under the Open Government Licence v3.0 (source: NHS Digital ODS / "
+    "ONS). Monthly measurements in the demonstration data are generated."
+)
+
+
+class TemplateGlobals(ChainMap):
+    """A template's globals (the environment's, with the template's own over them), whose ``keys()`` is a set:
+    Jinja2 takes the keys of an imported template's globals from the importing page's on every ``{% from … import
+    … %}`` (``ctx.globals_keys - template.globals.keys()``), which against a set is one C-level difference rather than
+    a look-up through each map for each of some eighty names, on every page, for each import."""
+
+    def keys(self):
+        return set().union(*self.maps)
+
+
+class PortalEnvironment(Environment):
+    def make_globals(self, d):
+        return TemplateGlobals({} if d is None else d, self.globals)
+
+
 def environment(**options):
     loader = options.pop("loader", None)
     loaders = [loader] if loader else []
@@ -171,10 +287,13 @@ def environment(**options):
     # as Nunjucks does: a missing parent is undefined, not an error.
     options["undefined"] = ChainableUndefined
     options.setdefault("extensions", []).append("jinja2.ext.do")
-    env = Environment(loader=ChoiceLoader(loaders), **options)
+    env = PortalEnvironment(loader=ChoiceLoader(loaders), **options)
     cache = MacroCache(env)
+    layout = KeptLayout(cache)
     env.globals.update(
         component=cache.component,
+        layout_header=layout.header,
+        layout_footer=layout.footer,
         cached_field=cache.field,
         static=static,
         url=url,

@@ -31,6 +31,7 @@ from django.db import connections
 from django.db.models import F, OrderBy
 from django.db.models.sql.where import WhereNode
 
+from . import prefetch
 from .filters import Rank
 
 DEEP_OFFSET = 1_000  # from page 21 of 50 rows
@@ -75,9 +76,15 @@ def _key(queryset, version):
     return (queryset.db, connections[queryset.db].settings_dict["NAME"], sql, repr(params), version)
 
 
-def list_key(queryset, version):
-    """The key a list's kept order, count and estimate are kept under (its ids' SQL and the data version), or None."""
-    return None if version is None else _key(queryset, version)
+def list_key(queryset, version, shape=None):
+    """The key a list's kept order, count and estimate are kept under (its ids' SQL and the data version), or None.
+    ``shape``: what alone decides the list's SQL (``compiled``), which is then compiled once per process."""
+    if version is None:
+        return None
+    if shape is None:
+        return _key(queryset, version)
+    found = compiled(("key", shape), lambda: _key(queryset, None))
+    return None if found is None else (*found[:-1], version)
 
 
 def order_for(queryset, version, bottom, top, key=None, deep=None):
@@ -146,10 +153,17 @@ def cached_estimate(queryset, version, estimate, key=None):
     return estimated if estimated is not None else _cache_set(key, estimate(queryset))
 
 
-def rows(queryset, ids, read=None):
+def rows(queryset, ids, read=None, shape=None):
     """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order; with
-    ``read`` (ListConfig.values), its rows as ``read`` gives them (dicts with their "pk")."""
+    ``read`` (ListConfig.values), its rows as ``read`` gives them (dicts with their "pk"). ``shape``: what alone
+    decides the query's SQL, which is then compiled once per process (``compiled``) and read with these ``ids``."""
     position = {pk: n for n, pk in enumerate(ids)}
+    if read is not None and shape is not None and len(ids):
+        reading = compiled(("rows", shape), lambda: ValuesByIds.of(read(queryset.order_by().prefetch_related(None))))
+        if reading is not None:
+            found = reading.rows(list(ids))
+            found.sort(key=lambda row: position[row["pk"]])
+            return found
     chosen = queryset.order_by().filter(pk__in=list(ids))
     if read is not None:
         found = list(read(chosen.prefetch_related(None)))
@@ -161,10 +175,73 @@ def rows(queryset, ids, read=None):
 
 
 def clear():
-    """Forget every kept order and count (tests)."""
+    """Forget every kept order and count, and the SQL compiled once (tests)."""
     with _lock:
         _cached.clear()
         _counts.clear()
+        _compiled.clear()
+
+
+# A list's SQL compiled once per process, by what alone decides it: a kind of record's list whose queryset is the
+# same every time (ListConfig.cache_sql), asked for with none of its filters, archived or not. Only SQL is kept,
+# never a row: each reading asks the database. Few shapes (two per such list); the bound is against the unforeseen.
+_compiled = {}
+_COMPILED_MAX = 256
+_UNCOMPILABLE = object()  # a shape that cannot be compiled once: read as Django reads it, each time
+
+
+def compiled(shape, make):
+    """What ``make()`` gives for ``shape`` (SQL, or a ``ValuesByIds``), made once per process; None when it cannot
+    be made once (``make()`` gave None), so that the caller reads as Django does."""
+    with _lock:
+        found = _compiled.get(shape)
+    if found is None:
+        found = make()
+        with _lock:
+            if len(_compiled) >= _COMPILED_MAX:
+                _compiled.clear()
+            _compiled[shape] = _UNCOMPILABLE if found is None else found
+    return None if found is _UNCOMPILABLE else found
+
+
+class ValuesByIds:
+    """A list's page of rows as ``values()`` (ListConfig.values) read by their ids, its SQL compiled once with the
+    ids one array (``"id" = ANY(%s)``, nhs_joint/prefetch.py), then read with each page's ids: the same rows, with
+    the same converters, as Django's ``values()`` gives."""
+
+    def __init__(self, compiler, sql, params, names, db):
+        self.compiler, self.sql, self.params, self.names, self.db = compiler, sql, params, names, db
+        self.slots = [i for i, param in enumerate(params) if isinstance(param, prefetch.Param)]
+        self.convert = prefetch.row_converter(compiler)
+
+    @classmethod
+    def of(cls, values):
+        """The reading of ``values`` (a queryset of ``values()``) by ids, or None when it cannot be compiled so."""
+        values = values.filter(pk__in=[0])  # made an ``= ANY`` of one array below
+        query = values.query
+        if not prefetch._keys_as_array(query):  # as a record's sections' keys are read
+            return None
+        compiler = query.get_compiler(using=values.db)
+        try:
+            sql, params = compiler.as_sql()
+        except EmptyResultSet:
+            return None
+        names = (
+            list(query.selected)
+            if query.selected
+            else [*query.extra_select, *query.values_select, *query.annotation_select]
+        )
+        return cls(compiler, sql, list(params), names, values.db)
+
+    def rows(self, ids):
+        params = list(self.params)
+        for i in self.slots:
+            params[i] = ids
+        with connections[self.db].cursor() as cursor:
+            cursor.execute(self.sql, params)
+            found = cursor.fetchall()
+        names = self.names
+        return [dict(zip(names, row, strict=True)) for row in self.convert(found)]
 
 
 class RankedPage:

@@ -23,9 +23,10 @@ class CappedPaginator(DjangoPaginator):
     list's order kept for this data version (nhs_joint/page_ids.py).
     """
 
-    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None, read=None, deep=None):
+    def __init__(self, object_list, per_page, cap=COUNT_CAP, page=1, *, version=None, read=None, deep=None, shape=None):
         super().__init__(object_list, per_page)
         self.read = read  # (queryset) -> the page's rows as values() (ListConfig.values); None: its records
+        self.shape = shape  # what alone decides the list's SQL, compiled once per process (page_ids.compiled)
         self.limit = min(max(cap, page * per_page), 10**12)  # far past any table, and within SQL's bigint
         self.capped = False
         self.asked = page
@@ -35,7 +36,7 @@ class CappedPaginator(DjangoPaginator):
         self.key = None  # the list's key for what is kept of it per data version: its order, count, estimate
         if hasattr(object_list, "order_by") and page < 10**9:
             if getattr(object_list, "ordered", False):
-                self.key = page_ids.list_key(object_list, version)
+                self.key = page_ids.list_key(object_list, version, shape)
             self.cached_order = page_ids.order_for(
                 object_list, version, (page - 1) * per_page, page * per_page, key=self.key, deep=deep
             )
@@ -52,7 +53,7 @@ class CappedPaginator(DjangoPaginator):
                 return self._get_page(ranked.rows, number, self)
         if self.cached_order is not None and self.cached_order.covers(top):
             ids = self.cached_order.ids[bottom:top]
-            return self._get_page(page_ids.rows(self.object_list, ids, self.read), number, self)
+            return self._get_page(page_ids.rows(self.object_list, ids, self.read, self.shape), number, self)
         page = super().page(number)
         if self.read is not None:
             page.object_list = list(self.read(page.object_list.prefetch_related(None)))

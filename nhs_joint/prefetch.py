@@ -186,6 +186,18 @@ def _cached_shape(key, make):
     return shape
 
 
+def row_converter(compiler):
+    """What ``compiler.results_iter(results=[rows])`` does to the rows its SQL reads (each column's converters from
+    the database's values), worked out once for a query compiled once, rather than on every reading."""
+    fields = [selected[0] for selected in compiler.select[0 : compiler.col_count]]
+    if compiler.has_composite_fields(fields):
+        return lambda rows: compiler.results_iter(results=[rows])
+    converters = compiler.get_converters(fields)
+    if not converters:
+        return lambda rows: rows
+    return lambda rows: compiler.apply_converters(rows, converters)
+
+
 class _Read:
     """One queryset's rows: compiled (once, when it is cached), then its rows made into records."""
 
@@ -200,6 +212,7 @@ class _Read:
             return
         self.kinds = [_kind(expression) for expression, _, _ in self.compiler.select]
         self.slots = [(i, param.name) for i, param in enumerate(self.params) if isinstance(param, Param)]
+        self.convert = row_converter(self.compiler)
 
     @property
     def readable(self):
@@ -250,7 +263,7 @@ class _Read:
         init_list = [f[0].target.attname for f in select[start:end]]
         populators = get_related_populators(klass_info, select, db)
         records = []
-        for row in compiler.results_iter(results=[rows]):
+        for row in self.convert(rows):
             obj = model_cls.from_db(db, init_list, row[start:end])
             for populator in populators:
                 populator.populate(row, obj)

@@ -37,6 +37,14 @@ def _display(value):
     return str(value)
 
 
+def _escaped(text):
+    """Plain text escaped as ``markupsafe.escape`` escapes it (the same five characters, the same entities), without
+    making a ``Markup`` of each of a page's few hundred cells."""
+    return (
+        text.replace("&", "&amp;").replace(">", "&gt;").replace("<", "&lt;").replace("'", "&#39;").replace('"', "&#34;")
+    )
+
+
 class Cell:
     __slots__ = ("text", "href", "numeric", "nowrap")
 
@@ -99,18 +107,14 @@ class Column:
             href = self.link(row) if callable(self.link) else row.get_absolute_url()
         return Cell(text, href, self.numeric, isinstance(raw, dt.date))
 
-    def values_cell(self, row, row_link):
-        """The cell of a row of ``values()``; ``row_link(row)``: the address of the row's own record."""
-        raw = self.value(row)
-        href = None
-        if self.link:
-            href = self.value_link(row) if self.value_link is not None else row_link(row)
-        return Cell(_display(raw), href, self.numeric, isinstance(raw, dt.date))
-
     def export_value(self, row):
         if self.export:
             return self.export(row)
         return _display(self.raw(row))
+
+
+def _own_address(row):
+    return row.get_absolute_url()
 
 
 class Table:
@@ -124,37 +128,49 @@ class Table:
         self.query = query
         self.row_link = row_link
 
-    def cells(self, row):
-        if self.row_link is not None:
-            return [column.values_cell(row, self.row_link) for column in self.columns]
-        return [column.cell(row) for column in self.columns]
-
     def body_html(self, headers=None, numeric=True):
         """Every row as the NHS.UK responsive table draws it (``<tr>`` … ``</tr>``), as one piece of HTML: on a
         small screen each row is a card, each value labelled with its column's header. ``numeric``: numbers'
-        cells aligned as numbers (the lists; a record's sections leave them as text)."""
+        cells aligned as numbers (the lists; a record's sections leave them as text). What each column's cells
+        start with (their class and label) and how each is read and linked are worked out once per table, then
+        each cell is its value, escaped (plain text without a ``Markup`` of each), in its place."""
         headers = headers if headers is not None else self.headers()
         labels = [
             f'<span class="nhsuk-table-responsive__heading" aria-hidden="true">{escape(h["text"])} </span>'
             for h in headers
         ]
-        parts = []
-        for row in self.rows:
-            parts.append('<tr class="nhsuk-table__row" role="row">')
-            for label, cell in zip(labels, self.cells(row), strict=True):
-                classes = "nhsuk-table__cell"
-                if numeric and cell.numeric:
-                    classes += " nhsuk-table__cell--numeric"
-                if cell.nowrap:
-                    classes += " portal-nowrap"
-                text = escape(cell.text)
-                value = (
-                    f'<a class="nhsuk-link" href="{escape(cell.href)}">{text}</a>'
-                    if cell.href
-                    else f"<span>{text}</span>"
+        plans = []
+        for label, column in zip(labels, self.columns, strict=True):
+            classes = "nhsuk-table__cell" + (" nhsuk-table__cell--numeric" if numeric and column.numeric else "")
+            if self.row_link is not None:
+                read, link = column.value, (column.value_link or self.row_link) if column.link else None
+            else:
+                read = column.raw
+                link = (column.link if callable(column.link) else _own_address) if column.link else None
+            plans.append(
+                (
+                    read,
+                    f'<td role="cell" class="{classes}">{label}',
+                    f'<td role="cell" class="{classes} portal-nowrap">{label}',
+                    link,
                 )
-                parts.append(f'<td role="cell" class="{classes}">{label}{value}</td>')
-            parts.append("</tr>\n")
+            )
+        parts = []
+        append = parts.append
+        for row in self.rows:
+            append('<tr class="nhsuk-table__row" role="row">')
+            for read, start, start_nowrap, link in plans:
+                raw = read(row)
+                text = raw if raw.__class__ is str else _display(raw)
+                text = _escaped(text) if text.__class__ is str else escape(text)
+                start = start_nowrap if isinstance(raw, dt.date) else start
+                href = link(row) if link is not None else None
+                if href:
+                    href = _escaped(href) if href.__class__ is str else escape(href)
+                    append(f'{start}<a class="nhsuk-link" href="{href}">{text}</a></td>')
+                else:
+                    append(f"{start}<span>{text}</span></td>")
+            append("</tr>\n")
         return Markup("".join(parts))
 
     def headers(self):

@@ -142,6 +142,7 @@ programmes = Resource(
             body_codes=names_array(Programme.bodies.through, "programme", "nationalbody__code", "nationalbody__code"),
         ),
         intro="The national programmes that NHS England and NHS Improvement run, alone or together.",
+        cache_sql=True,
     ),
     detail=DetailConfig(
         queryset=lambda: Programme.objects.select_related(
@@ -212,6 +213,7 @@ workstreams = Resource(
                 "region__name",
             ),
         ),
+        cache_sql=True,
     ),
     detail=DetailConfig(
         summary=lambda w: [

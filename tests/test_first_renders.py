@@ -63,7 +63,7 @@ def test_list_rows_are_escaped_labelled_and_linked(client, staff, nhse):
 @pytest.mark.parametrize("key", [1, 42, 917364285, "programme-1", "a_b-c", "Y56"])
 def test_a_records_address_is_the_one_django_reverses(key):
     checked = 0
-    for resource in registry.resources:
+    for resource in registry.declared_resources():  # the URLs loaded first, where no test has yet
         if resource.lookup_converter == "int" and not isinstance(key, int):
             continue
         try:
@@ -378,3 +378,134 @@ def test_a_filtered_lists_early_page_keeps_its_order_and_follows_a_change(client
     third, queries = get(client, url.format(3))
     assert streams(third) == [f"Stream {n:03d}" for n in range(99, 130) if n != 120]
     assert sum(order_read(q, 50001) for q in queries) == 1
+
+
+def test_a_list_without_filters_builds_its_filterset_only_to_draw_them(client, staff, nhse, london, monkeypatch):
+    """A list asked for with none of its filters reads what its filterset gives for no parameters
+    (``PortalFilterSet.unfiltered``) without building it: built only to draw the filters, once per person, list,
+    query and data version. The page is the one the filterset gave, and a filter still builds it."""
+    from measures.filters import MeasurementFilterSet
+    from programmes.filters import WorkstreamFilterSet
+
+    f.WorkstreamFactory.create_batch(3, body=nhse, regions=[london])
+    built = []
+    for filterset_class in (WorkstreamFilterSet, MeasurementFilterSet):
+        original = filterset_class.__init__
+        monkeypatch.setattr(
+            filterset_class,
+            "__init__",
+            lambda self, *a, _original=original, _class=filterset_class, **k: (
+                built.append(_class) or _original(self, *a, **k)
+            ),
+        )
+    client.force_login(staff)
+    first, _ = get(client, "/workstreams/")
+    assert built == [WorkstreamFilterSet]  # to draw the filters, kept for the next page
+    again, _ = get(client, "/workstreams/?page=1")
+    assert built == [WorkstreamFilterSet] and same_page(again) == same_page(first)
+    assert "Showing 3 workstreams" in again
+    filtered, _ = get(client, "/workstreams/?region=Y56")
+    assert built == [WorkstreamFilterSet] * 2 and "Showing 3 workstreams" in filtered
+    # A list whose filterset filters without parameters (an organisation's own figures are not the list's): the
+    # same rows as when the filterset is built (an empty search builds it and filters nothing).
+    measure = f.MeasureFactory()
+    f.MeasurementFactory(measure=measure, region=london, value=71)
+    f.MeasurementFactory(measure=measure, region=None, organisation=f.OrganisationFactory(), value=72)
+    plain, _ = get(client, "/measurements/")
+    searched, _ = get(client, "/measurements/?q=")
+    assert built.count(MeasurementFilterSet) == 2  # once to draw the plain list's filters, once for ?q=
+    assert rows_of(plain) == rows_of(searched) and len(rows_of(plain)) == 1
+
+
+def test_a_lists_sql_is_compiled_once_and_its_rows_read_afresh(client, staff, nhse, monkeypatch):
+    """A list whose queryset is the same every time (ListConfig.cache_sql), asked for with none of its filters:
+    its page's SQL is compiled once per process (nhs_joint/page_ids.py, ``compiled``), then only read. Only SQL is
+    kept: the page is the one compiled each time gave, and a committed change shows on the next drawing."""
+    from django.db.models.sql.compiler import SQLCompiler
+
+    monkeypatch.setattr(page_ids, "PAGE_DEEP_OFFSET", 50)  # from the second page, the page's records by id
+    Programme.objects.bulk_create(
+        [
+            Programme(
+                title=f"Programme {n:03d}", slug=f"programme-{n:03d}", theme="quality", start_date=dt.date(2019, 4, 1)
+            )
+            for n in range(70)
+        ]
+    )
+    compiles = []
+    original = SQLCompiler.as_sql
+    monkeypatch.setattr(SQLCompiler, "as_sql", lambda self, *a, **k: compiles.append(1) or original(self, *a, **k))
+    client.force_login(staff)
+    first, _ = get(client, "/programmes/?page=2")
+    assert titles(first) == [f"Programme {n:03d}" for n in range(50, 70)]
+    compiles.clear()
+    again, queries = get(client, "/programmes/?page=2")
+    assert compiles == [] and len(queries) == 2  # the person (with the data's version) and the page's rows
+    assert same_page(again) == same_page(first)
+    programmes = registry.resource_for("programme")
+    object.__setattr__(programmes.list, "cache_sql", False)  # a declaration is frozen: put back whatever happens
+    try:
+        compiled_each_time, _ = get(client, "/programmes/?page=2")
+        assert compiles != []
+    finally:
+        object.__setattr__(programmes.list, "cache_sql", True)
+    assert same_page(compiled_each_time) == same_page(first)
+    Programme.objects.filter(slug="programme-060").update(title="Programme 060, renamed")
+    changed, _ = get(client, "/programmes/?page=2")
+    assert "Programme 060, renamed" in titles(changed)
+    # The archived records' list is a shape of its own.
+    Programme.objects.filter(slug="programme-065").update(archived_at=dt.datetime(2026, 1, 1, tzinfo=dt.UTC))
+    archived, _ = get(client, "/programmes/?archived=yes")
+    assert titles(archived) == ["Programme 065"] and "Showing 1 programme" in archived
+    current, _ = get(client, "/programmes/?page=2")
+    assert "Programme 065" not in titles(current) and "of 69 programmes" in current
+    # A filtered list's SQL holds the filter's values: compiled each time, as before.
+    get(client, "/programmes/?status=active&page=2")
+    compiles.clear()
+    get(client, "/programmes/?status=active&page=2")
+    assert compiles != []
+
+
+def header_of(html):
+    return html.split("<header", 1)[1].split("</header>", 1)[0]
+
+
+def test_a_persons_header_is_drawn_once_and_shows_a_change_at_once(client, staff, nhse, monkeypatch):
+    """The header and footer are drawn once per person, version of what they show and place in the navigation
+    (nhs_joint/jinja2.py, KeptLayout), then reused across the person's pages: a new notification, a new role or a
+    new name shows on the next page, each section's link is marked on its own pages, and no person is shown
+    another's header."""
+    from django.contrib.auth.models import Group
+
+    from nhs_joint import jinja2 as portal_jinja2
+    from notifications.models import Notification
+
+    f.ProgrammeFactory(bodies=[nhse])
+    drawn = []
+    original = portal_jinja2.nav_items
+    monkeypatch.setattr(portal_jinja2, "nav_items", lambda request: drawn.append(request.path) or original(request))
+    client.force_login(staff)
+    first, _ = get(client, "/programmes/")
+    again, _ = get(client, "/programmes/?ordering=title")
+    assert drawn == ["/programmes/"] and same_page(again.split("<main", 1)[0]) == same_page(first.split("<main", 1)[0])
+    assert same_page(again.split("</main>", 1)[1]) == same_page(first.split("</main>", 1)[1])  # the footer
+    assert 'href="/programmes/" aria-current="page"' in header_of(first)
+    section, _ = get(client, "/workstreams/")
+    assert drawn == ["/programmes/", "/workstreams/"]
+    assert 'href="/workstreams/" aria-current="page"' in header_of(section)
+    assert 'href="/programmes/" aria-current' not in header_of(section)
+    Notification.objects.create(user=staff, kind="assigned", text="A finding for you", url="/")
+    told, _ = get(client, "/programmes/")
+    assert "Notifications (1 unread)" in header_of(told) and "unread" not in header_of(first)
+    staff.groups.add(Group.objects.get_or_create(name="Administrator")[0])
+    promoted, _ = get(client, "/programmes/")
+    assert 'href="/users/"' in header_of(promoted) and 'href="/users/"' not in header_of(first)
+    staff.first_name, staff.last_name = "Robin", "Renamed"
+    staff.save()
+    renamed, _ = get(client, "/programmes/")
+    assert "Robin Renamed" in header_of(renamed)
+    other = f.UserFactory(role="Staff", bodies=[nhse], first_name="Alex", last_name="Other")
+    theirs = Client()
+    theirs.force_login(other)
+    their_page, _ = get(theirs, "/programmes/")
+    assert "Alex Other" in header_of(their_page) and "Robin Renamed" not in their_page and "unread" not in their_page
