@@ -12,6 +12,7 @@ import os
 from nhs_joint.settings.test import *
 
 REPORT_RULE_DELAY = float(os.environ.get("TEST_WORKER_REPORT_RULE_DELAY", "0"))
+REPORT_RETRY_SECONDS = float(os.environ.get("TEST_WORKER_REPORT_RETRY_SECONDS", REPORT_RETRY_SECONDS))
 
 # How long a request waits for the database before its 503 (a test of a hung database waits for it each time).
 DATABASE_REQUEST_TIMEOUT = float(os.environ.get("TEST_WORKER_DATABASE_REQUEST_TIMEOUT", DATABASE_REQUEST_TIMEOUT))
