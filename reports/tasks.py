@@ -57,13 +57,14 @@ def run_report(self, run_id):
         return None
     except services.DATABASE_ERRORS as error:
         # The database went away for a moment: the run goes back to the queue (not failed, which would end it)
-        # and is tried again shortly on a new connection, up to max_retries times.
+        # and is tried again shortly on a new connection (after REPORT_RETRY_SECONDS, then twice as long each
+        # time), up to max_retries times.
         drop_broken_connections()
         if self.request.retries >= self.max_retries:
             _record(services.fail, run_id, f"The database could not be reached ({error}). No findings were saved.")
             return None
         _record(services.requeue, run_id, f"Trying again after a database error: {error}")
-        raise self.retry(exc=error, countdown=5 * 2**self.request.retries) from error
+        raise self.retry(exc=error, countdown=settings.REPORT_RETRY_SECONDS * 2**self.request.retries) from error
 
 
 @shared_task(name="reports.nightly")

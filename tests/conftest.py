@@ -1,3 +1,8 @@
+import contextlib
+import dataclasses
+import os
+import signal
+
 import pytest
 
 from tests import databases
@@ -92,6 +97,63 @@ def shared_test_data(django_db_blocker, make):
         with django_db_blocker.unblock():
             transaction.set_rollback(True)
             kept.__exit__(None, None, None)
+
+
+@pytest.fixture(scope="session")
+def own_postgresql(tmp_path_factory, django_db_setup):
+    """A PostgreSQL of the tests' own, for the tests that stop it or hang it (tests/test_database_outage.py,
+    tests/test_bounded_time.py): started as scripts/bootstrap.py starts a project-local one, on a free loopback
+    port, holding a copy of the run's migrated test database and a member of staff with a session and an API
+    token. Made once for those tests (one xdist group, so one worker makes it), started again for each test
+    that finds it stopped, and stopped after the last."""
+    from django.conf import settings
+
+    from tests.test_bootstrap import bootstrap, free_port
+    from tests.test_database_outage import MAKE_SESSION, copy_migrated_database, manage
+
+    folder = tmp_path_factory.mktemp("own-postgresql")
+    url = f"postgres://postgres@127.0.0.1:{free_port()}/portal_own"
+    server = bootstrap.installed_server(folder, bootstrap.bin_search(os.environ))
+    assert server is not None, "these tests need the installed PostgreSQL server binaries"
+    env = {
+        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
+        "DATABASE_URL": url,
+        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
+        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+    }
+    try:
+        bootstrap.services(
+            {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=folder
+        )
+        copy_migrated_database(server, url)
+        make = MAKE_SESSION + "from accounts.models import ApiToken\nprint(ApiToken.issue(user)[1])\n"
+        cookie, token = manage(env, "shell", "-c", make).strip().splitlines()[-2:]
+        own = OwnPostgreSQL(server, url, env, cookie, token)
+        yield own
+    finally:
+        if not bootstrap.stop_local_postgres(server):
+            pid = server.datadir / "postmaster.pid"
+            if pid.exists():
+                with contextlib.suppress(ProcessLookupError, ValueError):
+                    os.kill(int(pid.read_text().split()[0]), signal.SIGTERM)
+
+
+@dataclasses.dataclass
+class OwnPostgreSQL:
+    server: object  # scripts/bootstrap.py's LocalServer
+    url: str
+    env: dict  # the environment of a portal process that uses it
+    cookie: str  # the staff member's session
+    token: str  # and API token
+
+    def running(self):
+        """Started again if a test before left it stopped; its postmaster's process id."""
+        from tests.test_bootstrap import bootstrap
+
+        db = bootstrap.Database.from_url(self.url)
+        if not bootstrap.postgres_responds(db):
+            bootstrap.start_local_postgres(db, self.server)
+        return int((self.server.datadir / "postmaster.pid").read_text().split()[0])
 
 
 @pytest.fixture

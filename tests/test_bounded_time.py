@@ -2,9 +2,12 @@
 
 "Hung" is a server that is there but does not answer: stopped with SIGSTOP, its machine still accepts
 connections and acknowledges what is sent, so neither refused connections nor TCP keepalives tell the
-portal. Each test starts its own server on a free loopback port (PostgreSQL as scripts/bootstrap.py starts
-a project-local one, Redis as a plain redis-server) and stops only that one. The 5 seconds are the client's
-own timeout, a guard that fails the test when no answer comes, not a measurement the test asserts on.
+portal. Each test hangs a server of its own on a free loopback port, and only that one: PostgreSQL the tests'
+own (`own_postgresql`, tests/conftest.py: started as scripts/bootstrap.py starts a project-local one, shared
+with the outage test of tests/test_database_outage.py), Redis a plain redis-server. The 5 seconds are the client's
+own timeout, a guard that fails the test when no answer comes, not a measurement the test asserts on. The
+portal it serves waits 1 second for the database (DATABASE_REQUEST_TIMEOUT, 3 by default), so that the test
+does not wait 3 seconds for each 503 it asks for.
 
 Before the portal bounded its waits, the pages and the API gave no answer at all within 5 seconds (the
 connection closed after gunicorn's worker timeout), starting a report took 12 seconds to its 503, and
@@ -20,7 +23,6 @@ from pathlib import Path
 
 import psycopg2
 import pytest
-from django.conf import settings
 from psycopg2 import extensions
 
 from nhs_joint.timeouts import wait_for_response
@@ -29,11 +31,8 @@ from tests import factories as f
 from tests.conftest import create_roles
 from tests.test_bootstrap import bootstrap, free_port
 from tests.test_database_outage import (
-    MAKE_SESSION,
-    copy_migrated_database,
     eventually,
     get,
-    manage,
     start_gunicorn,
     stop_gunicorn,
 )
@@ -78,32 +77,25 @@ def timed(call):
     return response, time.monotonic() - started
 
 
-MAKE_TOKEN = MAKE_SESSION + "from accounts.models import ApiToken\nprint(ApiToken.issue(user)[1])\n"
-
-
+# One worker (pytest-xdist) runs the tests that share `own_postgresql`, so that it is made once.
 @pytest.mark.slow
+@pytest.mark.xdist_group("own-postgresql")
 def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answers_signed_in_people(
-    tmp_path, django_db_setup
+    tmp_path, own_postgresql
 ):
-    db_port, web_port = free_port(), free_port()
-    url = f"postgres://postgres@127.0.0.1:{db_port}/portal_hung"
-    server = bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ))
-    assert server is not None, "this test needs the installed PostgreSQL server binaries"
+    # The tests' own PostgreSQL (tests/conftest.py), holding the run's migrated test database.
+    web_port = free_port()
+    url, cookie, token = own_postgresql.url, own_postgresql.cookie, own_postgresql.token
     env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DATABASE_URL": url,
+        **own_postgresql.env,
         "DATABASE_CONN_MAX_AGE": "600",  # kept connections: the case that waited longest
-        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
+        # A request waits 1 second for the database, not the default 3: the test waits for it on each request.
+        "DJANGO_SETTINGS_MODULE": "tests.worker_settings",
+        "TEST_WORKER_DATABASE_REQUEST_TIMEOUT": "1",
     }
-    web = log = postmaster = None
+    postmaster = own_postgresql.running()
+    web = log = None
     try:
-        bootstrap.services(
-            {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
-        )
-        postmaster = int((server.datadir / "postmaster.pid").read_text().split()[0])
-        copy_migrated_database(server, url)  # the run's migrated test database (tests/test_database_outage.py)
-        cookie, token = manage(env, "shell", "-c", MAKE_TOKEN).strip().splitlines()[-2:]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
         web = start_gunicorn(web_port, env, log)
         base = f"http://127.0.0.1:{web_port}"
@@ -155,10 +147,6 @@ def test_a_hung_postgresql_gives_the_503_page_within_5_seconds_and_status_answer
         assert status == 200 and "Sign out" in html
     finally:
         stop_gunicorn(web, log)
-        if not bootstrap.stop_local_postgres(server) and postmaster is not None:
-            # Its folder is gone (pytest removes old temporary folders, another run's too): stop it by its id.
-            with contextlib.suppress(ProcessLookupError):
-                os.kill(postmaster, signal.SIGTERM)
 
 
 @contextlib.contextmanager

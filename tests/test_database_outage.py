@@ -1,9 +1,10 @@
 """With PostgreSQL stopped, a signed-in page answers 503 with the NHS.UK error page; pages recover when it returns.
 
-The test starts its own PostgreSQL (as scripts/bootstrap.py starts a project-local one, in a temporary folder
-on a free loopback port) and the portal under gunicorn against it; it stops and starts that server itself. Its
-database is a copy of the run's migrated test database (pg_dump into psql: a few seconds, where migrating an empty
-database takes most of a minute).
+The test runs on a PostgreSQL of the tests' own (`own_postgresql` in tests/conftest.py: started as
+scripts/bootstrap.py starts a project-local one, in a temporary folder on a free loopback port, and shared with
+the hung-PostgreSQL test of tests/test_bounded_time.py) and the portal under gunicorn against it; it stops and
+starts that server itself. Its database is a copy of the run's migrated test database (pg_dump into psql: a few
+seconds, where migrating an empty database takes most of a minute).
 """
 
 import os
@@ -16,7 +17,6 @@ import urllib.request
 from pathlib import Path
 
 import pytest
-from django.conf import settings
 from django.db import connections
 
 from tests.databases import BASELINE_SCHEMA
@@ -152,26 +152,15 @@ def stop_gunicorn(web, log):
         log.close()
 
 
+# One worker (pytest-xdist) runs the tests that share `own_postgresql`, so that it is made once.
 @pytest.mark.slow
-def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path, django_db_setup):
-    db_port, web_port = free_port(), free_port()
-    url = f"postgres://postgres@127.0.0.1:{db_port}/portal_outage"
-    # The server the bootstrap starts here: this machine's installed PostgreSQL, in the test's own folder.
-    server = bootstrap.installed_server(tmp_path, bootstrap.bin_search(os.environ))
-    assert server is not None, "the outage test needs the installed PostgreSQL server binaries"
-    env = {
-        **{k: v for k, v in os.environ.items() if not k.startswith("DJANGO_")},
-        "DATABASE_URL": url,
-        "DJANGO_SETTINGS_MODULE": "nhs_joint.settings.test",
-        "CELERY_BROKER_URL": settings.CELERY_BROKER_URL,
-    }
+@pytest.mark.xdist_group("own-postgresql")
+def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_path, own_postgresql):
+    web_port = free_port()
+    server, url, env, cookie = own_postgresql.server, own_postgresql.url, own_postgresql.env, own_postgresql.cookie
+    own_postgresql.running()
     web = log = None
     try:
-        bootstrap.services(
-            {"DATABASE_URL": url, "CELERY_BROKER_URL": settings.CELERY_BROKER_URL}, for_tests=False, local=tmp_path
-        )
-        copy_migrated_database(server, url)
-        cookie = manage(env, "shell", "-c", MAKE_SESSION).strip().splitlines()[-1]
         log = open(tmp_path / "gunicorn.log", "w")  # noqa: SIM115 (closed in the finally below, with the server)
         web = start_gunicorn(web_port, env, log)
         page = f"http://127.0.0.1:{web_port}/programmes/"
@@ -198,4 +187,3 @@ def test_a_signed_in_page_is_a_503_while_postgresql_is_down_and_recovers(tmp_pat
         assert status == 200 and "Sign out" in html
     finally:
         stop_gunicorn(web, log)
-        bootstrap.stop_local_postgres(server)

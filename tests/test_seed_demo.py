@@ -51,17 +51,20 @@ def current(queryset, today):
 PASSWORD = "a-test-password-42"
 
 
-def seed_demo_with_the_password():
+def set_up_as_run_sh_with_the_password():
+    """scripts/run.sh's set-up (the reference data, both ODS files, seed_demo and the rest), with DEMO_PASSWORD
+    set to PASSWORD: what seed_demo printed."""
     with pytest.MonkeyPatch.context() as patch:
         patch.setenv("DEMO_PASSWORD", PASSWORD)
-        return {"output": seed_demo()}
+        return {"output": run_setup()["seed_demo"]}
 
 
 @pytest.fixture(scope="class")
 def seeded_once(django_db_setup, django_db_blocker):
-    """seed_demo run once, on an empty database, for a class whose tests read what it made or run it again
-    over it: what a test writes is rolled back after it, and the demonstration after the class's last test."""
-    yield from shared_test_data(django_db_blocker, seed_demo_with_the_password)
+    """scripts/run.sh's set-up run once, on an empty database, for a class whose tests read what it made or run
+    it again over it: what a test writes is rolled back after it, and the demonstration after the class's last
+    test."""
+    yield from shared_test_data(django_db_blocker, set_up_as_run_sh_with_the_password)
 
 
 # The demonstration takes seconds to build: one worker (pytest-xdist) builds it once, and the tests share it.
@@ -198,7 +201,7 @@ class TestTheDemonstration:
         assert "staff.demo" in output and "director.demo" in output and "admin.demo" in output
 
     def test_running_it_twice_changes_nothing(self):
-        before = snapshot()  # after the first run: the class's, on an empty database
+        before = snapshot()  # after the first run: the class's set-up, on an empty database
         seed_demo()
         assert snapshot() == before
 
@@ -240,6 +243,54 @@ class TestTheDemonstration:
             call_command("seed_demo", "--reset", stdout=io.StringIO())
         assert Programme.objects.get(slug="cancer").title == "Cancer (edited)"
 
+    def test_running_the_setup_again_leaves_every_edit_in_place(self):
+        from appointments.models import AppointmentShare, Person
+        from measures.models import Measure
+
+        # The set-up has run once (the class's), as on a new machine; each edit below is kept by running it again.
+        london = Region.objects.get(ods_code="Y56")
+        programme = Programme.objects.get(slug="cancer")
+        programme.title, programme.theme = "Cancer (edited)", "cancer-care"
+        programme.save()
+        programme.bodies.set(programme.bodies.filter(code="NHSE"))
+        delivery = RegionalDelivery.objects.filter(region=london).first()
+        delivery.rag = "red" if delivery.rag != "red" else "green"
+        delivery.note = "Edited by the London team"
+        delivery.save()
+        workstream = Workstream.objects.first()
+        workstream.regions.set([london])
+        measure = Measure.objects.get(code="ae-4hr")
+        measure.name = "A&E: patients seen within four hours (edited)"
+        measure.save()
+        person = Person.objects.get(email="sam.staff@example.nhs.uk")
+        person.name = "Samantha Staff"
+        person.save()
+        appointment = Appointment.objects.filter(role="regional_director", region=london).get()
+        share = appointment.shares.get(body__code="NHSE")
+        share.fte_percent = Decimal("60")
+        share.save()
+        AppointmentShare.objects.filter(appointment=appointment, body__code="NHSI").update(fte_percent=Decimal("40"))
+        from accounts.models import User
+
+        staff = User.objects.get(username="staff.demo")
+        staff.set_password("a password the person chose")
+        staff.save()
+        history_rows = Programme.history.count()
+
+        run_setup()
+
+        programme.refresh_from_db()
+        assert (programme.title, programme.theme) == ("Cancer (edited)", "cancer-care")
+        assert set(programme.bodies.values_list("code", flat=True)) == {"NHSE"}
+        changed = RegionalDelivery.objects.get(pk=delivery.pk)
+        assert (changed.rag, changed.note) == (delivery.rag, "Edited by the London team")
+        assert list(workstream.regions.all()) == [london]
+        assert Measure.objects.get(code="ae-4hr").name.endswith("(edited)")
+        assert Person.objects.get(email="sam.staff@example.nhs.uk").name == "Samantha Staff"
+        assert sorted(appointment.shares.values_list("fte_percent", flat=True)) == [Decimal("40"), Decimal("60")]
+        assert authenticate(username="staff.demo", password="a password the person chose") is not None
+        assert Programme.history.count() == history_rows  # the second run wrote nothing over anybody
+
 
 def test_it_refuses_where_demonstration_data_is_not_allowed(settings):
     settings.DEMO_DATA_ALLOWED = False
@@ -273,54 +324,10 @@ def run_sh_setup_steps():
 
 
 def run_setup():
+    """Each step of scripts/run.sh's set-up in turn; what each printed, by its command."""
+    printed = {}
     for args in run_sh_setup_steps():
-        call_command(*args, stdout=io.StringIO(), stderr=io.StringIO())
-
-
-def test_running_the_setup_again_leaves_every_edit_in_place():
-    from appointments.models import AppointmentShare, Person
-    from measures.models import Measure
-
-    run_setup()
-    london = Region.objects.get(ods_code="Y56")
-    programme = Programme.objects.get(slug="cancer")
-    programme.title, programme.theme = "Cancer (edited)", "cancer-care"
-    programme.save()
-    programme.bodies.set(programme.bodies.filter(code="NHSE"))
-    delivery = RegionalDelivery.objects.filter(region=london).first()
-    delivery.rag = "red" if delivery.rag != "red" else "green"
-    delivery.note = "Edited by the London team"
-    delivery.save()
-    workstream = Workstream.objects.first()
-    workstream.regions.set([london])
-    measure = Measure.objects.get(code="ae-4hr")
-    measure.name = "A&E: patients seen within four hours (edited)"
-    measure.save()
-    person = Person.objects.get(email="sam.staff@example.nhs.uk")
-    person.name = "Samantha Staff"
-    person.save()
-    appointment = Appointment.objects.filter(role="regional_director", region=london).get()
-    share = appointment.shares.get(body__code="NHSE")
-    share.fte_percent = Decimal("60")
-    share.save()
-    AppointmentShare.objects.filter(appointment=appointment, body__code="NHSI").update(fte_percent=Decimal("40"))
-    from accounts.models import User
-
-    staff = User.objects.get(username="staff.demo")
-    staff.set_password("a password the person chose")
-    staff.save()
-    history_rows = Programme.history.count()
-
-    run_setup()
-
-    programme.refresh_from_db()
-    assert (programme.title, programme.theme) == ("Cancer (edited)", "cancer-care")
-    assert set(programme.bodies.values_list("code", flat=True)) == {"NHSE"}
-    changed = RegionalDelivery.objects.get(pk=delivery.pk)
-    assert (changed.rag, changed.note) == (delivery.rag, "Edited by the London team")
-    assert list(workstream.regions.all()) == [london]
-    assert Measure.objects.get(code="ae-4hr").name.endswith("(edited)")
-    assert Person.objects.get(email="sam.staff@example.nhs.uk").name == "Samantha Staff"
-    assert sorted(appointment.shares.values_list("fte_percent", flat=True)) == [Decimal("40"), Decimal("60")]
-    assert authenticate(username="staff.demo", password="a password the person chose") is not None
-    assert Programme.history.count() == history_rows  # the second run wrote nothing over anybody
+        out = io.StringIO()
+        call_command(*args, stdout=out, stderr=io.StringIO())
+        printed[args[0]] = printed.get(args[0], "") + out.getvalue()
+    return printed

@@ -1,4 +1,5 @@
-"""Settings for the Celery workers the tests start: the test settings, plus what a test asks of its worker.
+"""Settings for the Celery workers and web servers the tests start: the test settings, plus what a test asks of
+its worker or server.
 
 The test settings clear the portal's behaviour settings from the environment
 (so that a caller's exports cannot change what the tests assert), which would
@@ -11,6 +12,10 @@ import os
 from nhs_joint.settings.test import *
 
 REPORT_RULE_DELAY = float(os.environ.get("TEST_WORKER_REPORT_RULE_DELAY", "0"))
+REPORT_RETRY_SECONDS = float(os.environ.get("TEST_WORKER_REPORT_RETRY_SECONDS", REPORT_RETRY_SECONDS))
+
+# How long a request waits for the database before its 503 (a test of a hung database waits for it each time).
+DATABASE_REQUEST_TIMEOUT = float(os.environ.get("TEST_WORKER_DATABASE_REQUEST_TIMEOUT", DATABASE_REQUEST_TIMEOUT))
 
 # Notifications: the queue the test's worker listens on, the test's own SMTP server, and quick retries.
 NOTIFICATIONS_QUEUE = os.environ.get("TEST_WORKER_NOTIFICATIONS_QUEUE", "celery")

@@ -394,6 +394,8 @@ REPORT_STALE_AFTER = env.int("REPORT_STALE_AFTER", default=120)
 DATABASE_WORKER_STATEMENT_TIMEOUT = env.float("DATABASE_WORKER_STATEMENT_TIMEOUT", default=REPORT_TIME_LIMIT)
 # A queued run that no worker has started after this many seconds lost its message: it is marked failed.
 REPORT_QUEUED_STALE_AFTER = env.int("REPORT_QUEUED_STALE_AFTER", default=3600)
+# A run that lost its database connection is tried again after this many seconds (then twice as long each time).
+REPORT_RETRY_SECONDS = env.float("REPORT_RETRY_SECONDS", default=5)
 # The Celery queue report runs are sent to (workers started with -Q take them).
 REPORTS_QUEUE = env.str("REPORTS_QUEUE", default="celery")
 # Seconds to pause before each rule: lets a demonstration (or a test) watch a run's progress. Off by default.
