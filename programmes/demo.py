@@ -32,6 +32,7 @@ from appointments.models import Appointment, AppointmentShare, Person
 from asks.models import Expectation
 from measures import statistics_import
 from measures.models import Measure, Measurement, ProgrammeMeasure
+from nhs_joint import bulk
 from organisations.models import NationalBody, StatutoryDuty
 from organisations.services import Tally, put_record
 from regions.models import Region
@@ -983,7 +984,8 @@ def seed(password=None, today=None, reset=False):
     today = today or dt.date.today()
     result = Seeded(password=password or DEFAULT_PASSWORD)
     seeding = result.seeding = Seeding(result.tally, reset=reset)
-    with transaction.atomic():
+    # One transaction; what each save keeps up to date (the records' search documents) is done once at its end.
+    with transaction.atomic(), bulk.in_bulk():
         bodies = {b.code: b for b in NationalBody.objects.all()}
         if set(bodies) != {"NHSE", "NHSI"}:
             raise RuntimeError("The reference data is missing: run load_reference first.")

@@ -25,6 +25,7 @@ from django.db.models.signals import m2m_changed, post_delete, post_save
 from appointments.models import Appointment, AppointmentShare, Person
 from asks.models import Expectation
 from measures.models import Measure
+from nhs_joint import bulk
 from nhs_joint.registry import registry
 from organisations.models import NationalBody, Organisation
 from programmes.models import Audience, Programme, Workstream
@@ -399,7 +400,7 @@ def _saved(sender, instance, raw=False, **kwargs):
         if instance.status == ReportRun.Status.SUCCEEDED:
             refresh_findings()
         return
-    refresh(sender, [instance.pk])
+    bulk.later(refresh, sender, instance.pk)
 
 
 def _deleted(sender, instance, **kwargs):
@@ -419,9 +420,9 @@ def _m2m_changed(sender, instance, action, model, pk_set, **kwargs):
     if not action.startswith("post_"):
         return
     if isinstance(instance, (Workstream, Programme)):
-        refresh(type(instance), [instance.pk])
+        bulk.later(refresh, type(instance), instance.pk)
     elif pk_set:  # changed from the other end (a region's workstreams)
-        refresh(Workstream if sender is Workstream.regions.through else Programme, pk_set)
+        bulk.later(refresh, Workstream if sender is Workstream.regions.through else Programme, *pk_set)
 
 
 def connect_signals():
