@@ -48,7 +48,7 @@ class CappedPaginator(DjangoPaginator):
             return self._get_page(self.ranked.rows, number, self)
         if self.cached_order is not None and self.cached_order.covers(top):
             ids = self.cached_order.ids[bottom:top]
-            return self._get_page(page_ids.rows(self.object_list, ids, self.read), number, self)
+            return self._get_page(page_ids.rows(self.object_list, ids, self.read, key=self.key), number, self)
         page = super().page(number)
         if self.read is not None:
             page.object_list = list(self.read(page.object_list.prefetch_related(None)))
