@@ -13,6 +13,7 @@ class WriteRateThrottle(UserRateThrottle):
     """
 
     scope = "writes"
+    writes_only = True  # not made for a read at all (nhs_joint.api.ReadingMixin)
 
     def get_rate(self):
         return settings.API_WRITE_RATE or None

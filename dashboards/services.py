@@ -31,6 +31,7 @@ from django.utils import timezone
 from appointments.models import Appointment, AppointmentShare
 from asks.models import Expectation
 from measures.models import Measure, ProgrammeMeasure
+from nhs_joint import parts
 from nhs_joint.db import current_q
 from programmes.models import Programme, RegionalDelivery
 from regions import spc
@@ -238,8 +239,33 @@ def findings_of(region, expectations):
     return open_findings().filter(Q(region=region) | Q(region__isnull=True) & Q(names_one))
 
 
-def region_dashboard(region, months=DEFAULT_MONTHS):
-    """Everything the dashboard shows, in a number of queries that grows with neither the data nor ``months``."""
+def region_dashboard(region, months=DEFAULT_MONTHS, kept_with=None):
+    """Everything the dashboard shows, in a number of queries that grows with neither the data nor ``months``.
+
+    What does not depend on the window (the region's posts, delivery, expectations, findings and agreed measures,
+    ``region_facts``) is read once per region, day and version of the tables ``kept_with`` (the dashboard's
+    models) and kept for its other windows (nhs_joint/parts.py); only the charts are read for each window."""
+    if kept_with is None:
+        facts = region_facts(region)
+    else:
+        facts = parts.kept("region-facts", kept_with, (region.pk,), lambda: region_facts(region))
+    measures = facts["measures"]
+    charts = charts_for(measures, region, months=months)
+    shown = sorted(charts, key=attention)[:INLINE_CHARTS]
+    return {
+        **{name: value for name, value in facts.items() if name != "measures"},
+        "charts": charts,
+        "inline_charts": shown,
+        "months": months,
+        "month_choices": MONTH_CHOICES,
+        "list_rows": LIST_ROWS,
+    }
+
+
+def region_facts(region):
+    """What a region's dashboard shows whatever its window: its director and joint posts, delivery, current
+    expectations, open findings and the measures agreed for its programmes. Shared by whoever reads them
+    (templates only read): never change one."""
     today = timezone.localdate()
     in_region = current_appointments(today).filter(region=region)
     directors = list(in_region.filter(role=Appointment.Role.REGIONAL_DIRECTOR))
@@ -274,9 +300,6 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
     open_in_region = findings_of(region, current)
     finding_count = open_in_region.count()
     findings = list(by_severity(open_in_region.select_related("region"))[:LIST_ROWS])
-    measures = agreed_measures(region)
-    charts = charts_for(measures, region, months=months)
-    shown = sorted(charts, key=attention)[:INLINE_CHARTS]
     return {
         "directors": directors,
         "director": directors[0] if len(directors) == 1 else None,
@@ -292,11 +315,7 @@ def region_dashboard(region, months=DEFAULT_MONTHS):
         "findings": findings,
         "finding_count": finding_count,
         "reports_have_run": ReportRun.objects.filter(status=ReportRun.Status.SUCCEEDED).exists(),
-        "charts": charts,
-        "inline_charts": shown,
-        "months": months,
-        "month_choices": MONTH_CHOICES,
-        "list_rows": LIST_ROWS,
+        "measures": agreed_measures(region),
     }
 
 

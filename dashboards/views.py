@@ -145,7 +145,7 @@ class RegionDashboard(DetailPage):
         can_edit_deliveries = bool(can_edit_delivery(request.user, region.pk, region))
 
         def render_body():
-            context = dashboards.region_dashboard(region, months=months)
+            context = dashboards.region_dashboard(region, months=months, kept_with=_dashboard_models())
             context.update(
                 region=region,
                 can_edit_deliveries=can_edit_deliveries,
@@ -172,7 +172,7 @@ class RegionDashboard(DetailPage):
         if _directs(request.user, region):
             # What needs the region's own director is theirs alone, so it is drawn for them beside the shared part
             # (the charts it reads are the dashboard's, read again for this one person).
-            charts = dashboards.region_dashboard(region, months=months)["charts"]
+            charts = dashboards.region_dashboard(region, months=months, kept_with=_dashboard_models())["charts"]
             context["needs_you"] = needs_you(request.user, region, charts)
         return render(request, "regions/dashboard.jinja", context, status=200 if valid else 400)
 

@@ -22,6 +22,7 @@ from rest_framework import exceptions, serializers, status, viewsets
 from rest_framework import permissions as drf_permissions
 from rest_framework.decorators import action
 from rest_framework.fields import SkipField
+from rest_framework.negotiation import DefaultContentNegotiation
 from rest_framework.relations import MANY_RELATION_KWARGS, PKOnlyObject
 from rest_framework.response import Response
 from rest_framework.settings import ISO_8601, api_settings
@@ -512,7 +513,34 @@ class ConditionalListMixin:
         )
 
 
-class PortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
+class PortalContentNegotiation(DefaultContentNegotiation):
+    """DRF's, with its answer to a request that names no media type and no format (no Accept header, or ``*/*``, as
+    most clients send) given at once: the first renderer with its own media type, as DRF's own gives it."""
+
+    def select_renderer(self, request, renderers, format_suffix=None):
+        override = self.settings.URL_FORMAT_OVERRIDE
+        if (
+            request.META.get("HTTP_ACCEPT", "*/*") == "*/*"
+            and not format_suffix
+            and (override is None or override not in request.query_params)
+        ):
+            return renderers[0], renderers[0].media_type
+        return super().select_renderer(request, renderers, format_suffix)
+
+
+class ReadingMixin:
+    """What a read does not need: a throttle that counts writes only (``writes_only``) is not made for a read."""
+
+    content_negotiation_class = PortalContentNegotiation
+
+    def get_throttles(self):
+        read = self.request.method in drf_permissions.SAFE_METHODS
+        return [
+            throttle() for throttle in self.throttle_classes if not (read and getattr(throttle, "writes_only", False))
+        ]
+
+
+class PortalViewSet(ReadingMixin, ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ModelViewSet):
     """A resource: filters from the app's filterset, ETags on single records, all writes atomic.
 
     Bodies are JSON only: a form encoding cannot tell null from an empty string, nor carry nested shares.
@@ -646,7 +674,9 @@ class ArchivableViewSetMixin:
         return response
 
 
-class ReadOnlyPortalViewSet(ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet):
+class ReadOnlyPortalViewSet(
+    ReadingMixin, ConditionalListMixin, HistoryMixin, SingleRecordETagMixin, viewsets.ReadOnlyModelViewSet
+):
     """Reference data (bodies, regions, local systems, organisations): loaded from ODS files, read here."""
 
     permission_classes = [PortalPermission]

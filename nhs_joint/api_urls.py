@@ -8,6 +8,7 @@ from rest_framework.routers import DefaultRouter
 
 from .api_docs import DocsView, SchemaView
 from .registry import registry
+from .resolvers import keyed_by_first_segment
 from .views import api_docs
 
 router = DefaultRouter()
@@ -18,7 +19,7 @@ for route in registry.api_routes:
 # pattern, and a page's address passes the API's hundreds of patterns with one look at its first segment.
 urlpatterns = [path(f"v1/{prefix}", view.as_view(), name=name) for prefix, view, name in registry.api_paths]
 urlpatterns += [
-    path("v1/", include((router.urls, "api"), namespace="api")),
+    keyed_by_first_segment("v1/", include((router.urls, "api"), namespace="api")),
     path("schema/", SchemaView.as_view(), name="api-schema"),
     path("docs/", api_docs(DocsView.as_view(url_name="api-schema")), name="api-docs"),
 ]

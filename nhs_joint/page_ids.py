@@ -28,7 +28,8 @@ from threading import Lock
 
 from django.core.exceptions import EmptyResultSet
 from django.db import connections
-from django.db.models import F, OrderBy
+from django.db.models import F, OrderBy, prefetch_related_objects
+from django.db.models.query import ModelIterable
 from django.db.models.sql.where import WhereNode
 
 from . import prefetch
@@ -153,10 +154,15 @@ def cached_estimate(queryset, version, estimate, key=None):
     return estimated if estimated is not None else _cache_set(key, estimate(queryset))
 
 
-def rows(queryset, ids, read=None, shape=None):
+def rows(queryset, ids, read=None, shape=None, key=None):
     """The records of ``ids`` from ``queryset`` (its related records joined and prefetched), in that order; with
-    ``read`` (ListConfig.values), its rows as ``read`` gives them (dicts with their "pk"). ``shape``: what alone
-    decides the query's SQL, which is then compiled once per process (``compiled``) and read with these ``ids``."""
+    ``read`` (ListConfig.values), its rows as ``read`` gives them (dicts with their "pk").
+
+    ``shape`` (with ``read``): what alone decides the query's SQL, which is then compiled once per process
+    (``compiled``) and read with these ``ids``. ``key`` (records, without ``read``): the list's ``list_key``, where
+    it is known. Then the records' query is compiled once per process for the list's query and what each record is
+    read with (``_rows_read``), its ids one array, and afterwards only read: building and compiling it again for
+    each page cost more of an API list's time than making its records."""
     position = {pk: n for n, pk in enumerate(ids)}
     if read is not None and shape is not None and len(ids):
         reading = compiled(("rows", shape), lambda: ValuesByIds.of(read(queryset.order_by().prefetch_related(None))))
@@ -164,14 +170,85 @@ def rows(queryset, ids, read=None, shape=None):
             found = reading.rows(list(ids))
             found.sort(key=lambda row: position[row["pk"]])
             return found
-    chosen = queryset.order_by().filter(pk__in=list(ids))
-    if read is not None:
-        found = list(read(chosen.prefetch_related(None)))
-        found.sort(key=lambda row: position[row["pk"]])
-        return found
-    found = list(chosen)
+    records_read = _rows_read(queryset, key) if read is None and key is not None else None
+    if records_read is not None:
+        found = records_read.records(list(ids))
+        if queryset._prefetch_related_lookups:
+            prefetch_related_objects(found, *queryset._prefetch_related_lookups)
+    else:
+        chosen = queryset.order_by().filter(pk__in=list(ids))
+        if read is not None:
+            found = list(read(chosen.prefetch_related(None)))
+            found.sort(key=lambda row: position[row["pk"]])
+            return found
+        found = list(chosen)
     found.sort(key=lambda record: position[record.pk])
     return found
+
+
+class _RowsRead:
+    """A list's records by id: its query compiled once, with the ids one array (``= ANY(%s)``)."""
+
+    __slots__ = ("read",)
+
+    def __init__(self, read):
+        self.read = read
+
+    def records(self, ids):
+        read = self.read
+        with connections[read.db].cursor() as cursor:
+            cursor.execute(read.sql, read.bind({prefetch.KEYS: ids}))
+            return read.instances(cursor.fetchall())
+
+
+_rows_reads = OrderedDict()
+
+
+def _rows_read(queryset, key):
+    """The compiled read of ``queryset``'s records by id (a ``_RowsRead``), or None where it is read as Django reads
+    it. Kept under what decides its SQL: the list's ids' SQL and parameters (its tables, conditions and order, from
+    ``key``), its model, and what each record is read with (related records joined, annotations, deferred fields);
+    the annotations themselves are part of the key, so a kept read is never used for another list's."""
+    query = queryset.query
+    if (
+        queryset._iterable_class is not ModelIterable
+        or queryset._known_related_objects
+        or query.combinator
+        or query.distinct
+        or query.extra
+        or query.values_select
+        or query.is_sliced
+    ):
+        return None
+    try:
+        shape = (
+            "rows",
+            *key[:4],
+            queryset.model,
+            repr(query.select_related),
+            tuple(query.annotations.items()),
+            query.annotation_select_mask and tuple(sorted(query.annotation_select_mask)),
+            repr(query.deferred_loading),
+        )
+        hash(shape)
+    except TypeError:  # an annotation that cannot be told apart from another
+        return None
+    with _lock:
+        compiled = _rows_reads.get(shape)
+        if compiled is not None:
+            _rows_reads.move_to_end(shape)
+            return compiled or None
+    chosen = queryset.order_by().prefetch_related(None).filter(pk__in=[0])
+    compiled = False
+    if prefetch.keys_as_array(chosen.query):
+        read = prefetch.Read(chosen)
+        if read.sql is not None:
+            compiled = _RowsRead(read)
+    with _lock:
+        _rows_reads[shape] = compiled
+        while len(_rows_reads) > MAX_COUNTS:
+            _rows_reads.popitem(last=False)
+    return compiled or None
 
 
 def clear():
@@ -180,6 +257,7 @@ def clear():
         _cached.clear()
         _counts.clear()
         _compiled.clear()
+        _rows_reads.clear()
 
 
 # A list's SQL compiled once per process, by what alone decides it: a kind of record's list whose queryset is the

@@ -53,7 +53,9 @@ class CappedPaginator(DjangoPaginator):
                 return self._get_page(ranked.rows, number, self)
         if self.cached_order is not None and self.cached_order.covers(top):
             ids = self.cached_order.ids[bottom:top]
-            return self._get_page(page_ids.rows(self.object_list, ids, self.read, self.shape), number, self)
+            return self._get_page(
+                page_ids.rows(self.object_list, ids, self.read, self.shape, key=self.key), number, self
+            )
         page = super().page(number)
         if self.read is not None:
             page.object_list = list(self.read(page.object_list.prefetch_related(None)))

@@ -273,6 +273,11 @@ class _Read:
         return records
 
 
+# A list's records read by id (nhs_joint/page_ids.py, ``rows``) are compiled once as a section's records are: the
+# same reading of rows into records, and the same array of keys.
+Read, KEYS, keys_as_array = _Read, _KEYS, _keys_as_array
+
+
 class CachedQuery:
     """A cached query and this reading's values (what ``cached_query`` gives), for ``prefetch_together(also=...)``."""
 

@@ -125,3 +125,45 @@ def test_a_list_of_archived_records_names_their_related_records_without_a_query_
         counts.append((len(data["results"]), len(captured)))
     assert [rows for rows, _queries in counts] == [1, 4]
     assert counts[0][1] == counts[1][1], counts
+
+
+@pytest.mark.usefixtures("render_every_time")
+def test_a_deep_pages_records_are_compiled_once_and_read_afresh(nhse, nhsi, monkeypatch):
+    """A page read by the ids of its list's kept order (page_ids.rows) compiles its records' query once per list,
+    then only reads it: the next page compiles nothing, and a committed change shows on the next reading, with
+    the bytes DRF gives for the same records."""
+    from nhs_joint import page_ids, prefetch
+
+    monkeypatch.setattr(page_ids, "DEEP_OFFSET", 2)  # from the second page of 2
+    programme = f.ProgrammeFactory(bodies=[nhse, nhsi], accountable_body=nhse)
+    for n in range(6):
+        f.WorkstreamFactory(programme=programme, title=f"Work {n}", body=nhse, regions=[f.RegionFactory()])
+    staff = f.UserFactory(role="Staff", bodies=[nhse])
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Token {f.token_for(staff)}")
+    compiled = []
+    original = prefetch.Read.__init__
+    monkeypatch.setattr(prefetch.Read, "__init__", lambda self, qs: compiled.append(qs.model) or original(self, qs))
+
+    def titles(page):
+        response = client.get(f"/api/v1/workstreams/?page_size=2&page={page}")
+        assert response.status_code == 200
+        return [row["title"] for row in response.json()["results"]]
+
+    assert titles(2) == ["Work 2", "Work 3"]
+    assert compiled == [f.WorkstreamFactory._meta.model]
+    assert titles(3) == ["Work 4", "Work 5"]
+    assert len(compiled) == 1  # the next page is read, not compiled again
+    workstream = programme.workstreams.get(title="Work 4")
+    workstream.description = "Changed since the page was compiled"
+    workstream.save()
+    response = client.get("/api/v1/workstreams/?page_size=2&page=3")
+    assert len(compiled) == 1
+    request = APIRequestFactory().get("/api/v1/")
+    request.user = staff
+    context = {"request": request, "view": None, "format": None}
+    viewset = [route.viewset for route in registry.api_routes if route.prefix == "workstreams"][0]
+    rows = list(viewset.queryset.filter(title__in=["Work 4", "Work 5"]).order_by("title"))
+    plain = serializers.ListSerializer(rows, child=viewset.serializer_class(context=context), context=context)
+    assert response.json()["results"] == json.loads(JSONRenderer().render(plain.data))
+    assert response.json()["results"][0]["description"] == "Changed since the page was compiled"

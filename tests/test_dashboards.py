@@ -57,6 +57,12 @@ def add_measures(world, n_measures, n_months):
     bulk_create_with_history(figures, Measurement)
 
 
+def body(response):
+    """A page but for what each response has of its own (its nonce, its CSRF token)."""
+    assert response.status_code == 200
+    return re.sub(r'(nonce|name="csrfmiddlewaretoken" value)="[^"]*"', "", response.content.decode())
+
+
 def queries(client, url):
     with CaptureQueriesContext(connection) as ctx:
         response = client.get(url)
@@ -229,9 +235,38 @@ class TestBoundedDashboard:
             assert "24 months shown" in html  # the default window, drawn beside the message
 
     def test_queries_do_not_grow_with_the_window(self, client, world):
+        from nhs_joint import parts
+
         add_measures(world, 3, 60)
         client.force_login(world["staff"])
-        assert queries(client, "/regions/Y56/?months=12") == queries(client, "/regions/Y56/?months=60")
+        counts = []
+        for months in (12, 60):
+            parts.clear()  # each window counted as its region's first drawing
+            counts.append(queries(client, f"/regions/Y56/?months={months}"))
+        assert counts[0] == counts[1]
+
+    @pytest.mark.usefixtures("render_every_time")
+    def test_a_regions_other_windows_read_only_their_charts(self, client, world):
+        """What does not depend on the window (posts, delivery, expectations, findings, agreed measures) is read
+        once per region and data version: another window reads only its series, and shows what it shows when it is
+        drawn alone; a committed change shows on every window at once."""
+        from nhs_joint import parts
+
+        add_measures(world, 3, 60)
+        client.force_login(world["staff"])
+        drawn_alone = body(client.get("/regions/Y56/?months=60"))
+        parts.clear()
+        first = queries(client, "/regions/Y56/?months=12")
+        with CaptureQueriesContext(connection) as captured:
+            response = client.get("/regions/Y56/?months=60")
+        assert body(response) == drawn_alone
+        read = " ".join(query["sql"] for query in captured.captured_queries)
+        assert "programmes_regionaldelivery" not in read and "appointments_appointment" not in read
+        assert len(captured.captured_queries) < first
+        programme = f.ProgrammeFactory(title="Newly delivered here", bodies=[world["nhse"]])
+        f.RegionalDeliveryFactory(programme=programme, region=world["london"], rag="red")
+        for months in (12, 60):
+            assert "Newly delivered here" in client.get(f"/regions/Y56/?months={months}").content.decode()
 
     def test_a_measures_chart_over_every_month_is_on_its_own_page(self, client, world):
         add_measures(world, 1, 40)
