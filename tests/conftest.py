@@ -29,6 +29,12 @@ def pytest_collection_modifyitems(config, items):
             item.add_marker(pytest.mark.xdist_group(group))
         if getattr(config.option, "loadgroup", False):  # set on each pytest-xdist worker under --dist loadgroup
             name_the_group_in_the_test_id(item, group)
+    if getattr(config.option, "loadgroup", False):
+        # The slow tests are handed out first. pytest-xdist hands out its groups of several tests first, then the
+        # single tests (a test of no group, or a group of one) in the order collected: a slow one collected late
+        # (a minute-long walk, a schema fuzzed) started when the other worker had little left, which then waited.
+        # Slow ones first, the quick ones fill the end of the run on both workers.
+        items.sort(key=lambda item: item.get_closest_marker("slow") is None)
 
 
 def name_the_group_in_the_test_id(item, group):
