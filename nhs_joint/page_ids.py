@@ -194,6 +194,15 @@ class _RowsRead:
     def __init__(self, read):
         self.read = read
 
+    @classmethod
+    def of(cls, queryset):
+        """The reading of ``queryset``'s records by ids, or None when it cannot be compiled so."""
+        chosen = queryset.order_by().prefetch_related(None).filter(pk__in=[0])  # made an ``= ANY`` of one array
+        if not prefetch.keys_as_array(chosen.query):
+            return None
+        read = prefetch.Read(chosen)
+        return None if read.sql is None else cls(read)
+
     def records(self, ids):
         read = self.read
         with connections[read.db].cursor() as cursor:
@@ -201,14 +210,12 @@ class _RowsRead:
             return read.instances(cursor.fetchall())
 
 
-_rows_reads = OrderedDict()
-
-
 def _rows_read(queryset, key):
-    """The compiled read of ``queryset``'s records by id (a ``_RowsRead``), or None where it is read as Django reads
-    it. Kept under what decides its SQL: the list's ids' SQL and parameters (its tables, conditions and order, from
-    ``key``), its model, and what each record is read with (related records joined, annotations, deferred fields);
-    the annotations themselves are part of the key, so a kept read is never used for another list's."""
+    """The compiled read of ``queryset``'s records by id (a ``_RowsRead``, kept by ``compiled``), or None where it
+    is read as Django reads it. Kept under what decides its SQL: the list's ids' SQL and parameters (its tables,
+    conditions and order, from ``key``), its model, and what each record is read with (related records joined,
+    annotations, deferred fields); the annotations themselves are part of the key, so a kept read is never used for
+    another list's."""
     query = queryset.query
     if (
         queryset._iterable_class is not ModelIterable
@@ -222,7 +229,7 @@ def _rows_read(queryset, key):
         return None
     try:
         shape = (
-            "rows",
+            "records",
             *key[:4],
             queryset.model,
             repr(query.select_related),
@@ -233,22 +240,7 @@ def _rows_read(queryset, key):
         hash(shape)
     except TypeError:  # an annotation that cannot be told apart from another
         return None
-    with _lock:
-        compiled = _rows_reads.get(shape)
-        if compiled is not None:
-            _rows_reads.move_to_end(shape)
-            return compiled or None
-    chosen = queryset.order_by().prefetch_related(None).filter(pk__in=[0])
-    compiled = False
-    if prefetch.keys_as_array(chosen.query):
-        read = prefetch.Read(chosen)
-        if read.sql is not None:
-            compiled = _RowsRead(read)
-    with _lock:
-        _rows_reads[shape] = compiled
-        while len(_rows_reads) > MAX_COUNTS:
-            _rows_reads.popitem(last=False)
-    return compiled or None
+    return compiled(shape, lambda: _RowsRead.of(queryset))
 
 
 def clear():
@@ -257,12 +249,12 @@ def clear():
         _cached.clear()
         _counts.clear()
         _compiled.clear()
-        _rows_reads.clear()
 
 
 # A list's SQL compiled once per process, by what alone decides it: a kind of record's list whose queryset is the
-# same every time (ListConfig.cache_sql), asked for with none of its filters, archived or not. Only SQL is kept,
-# never a row: each reading asks the database. Few shapes (two per such list); the bound is against the unforeseen.
+# same every time (ListConfig.cache_sql), asked for with none of its filters, archived or not (its key, its rows as
+# values by id); a list's records by id (``_rows_read``). Only SQL is kept, never a row: each reading asks the
+# database. Few shapes (a few per list); the bound is against the unforeseen.
 _compiled = {}
 _COMPILED_MAX = 256
 _UNCOMPILABLE = object()  # a shape that cannot be compiled once: read as Django reads it, each time
@@ -297,7 +289,7 @@ class ValuesByIds:
         """The reading of ``values`` (a queryset of ``values()``) by ids, or None when it cannot be compiled so."""
         values = values.filter(pk__in=[0])  # made an ``= ANY`` of one array below
         query = values.query
-        if not prefetch._keys_as_array(query):  # as a record's sections' keys are read
+        if not prefetch.keys_as_array(query):  # as a record's sections' keys are read
             return None
         compiler = query.get_compiler(using=values.db)
         try:
