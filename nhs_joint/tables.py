@@ -45,16 +45,6 @@ def _escaped(text):
     )
 
 
-class Cell:
-    __slots__ = ("text", "href", "numeric", "nowrap")
-
-    def __init__(self, text, href=None, numeric=False, nowrap=False):
-        self.text = text
-        self.href = href
-        self.numeric = numeric
-        self.nowrap = nowrap  # a date: "1 Apr 2018" on one line, never over three
-
-
 class Column:
     """A column: ``attr`` is a dotted path (``programme.title``) or ``getter`` a function of the row.
 
@@ -98,14 +88,6 @@ class Column:
             if value is None:
                 return None
         return value
-
-    def cell(self, row):
-        raw = self.raw(row)
-        text = _display(raw)
-        href = None
-        if self.link:
-            href = self.link(row) if callable(self.link) else row.get_absolute_url()
-        return Cell(text, href, self.numeric, isinstance(raw, dt.date))
 
     def export_value(self, row):
         if self.export:
